@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# axon developer entry point: installs what is missing, builds, tests, demos, benchmarks.
+#   ./dev.sh build [preset]   configure + build (preset: default, debug, asan, tsan)
+#   ./dev.sh test  [preset]   build, then run the whole suite with ctest
+#   ./dev.sh demo             build, then run the multi-process demo
+#   ./dev.sh bench            build, then run the benchmarks
+set -euo pipefail
+cd "$(dirname "$0")"
+
+readonly APT_PACKAGES=(cmake g++ make libboost-dev libgtest-dev libgmock-dev libbenchmark-dev
+                       libcli11-dev libexpected-dev)
+
+install_missing() {
+  local missing=()
+  for p in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "dev.sh: installing ${missing[*]}" >&2
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+build_dir() {
+  case "$1" in
+    default) echo build ;;
+    *) echo "build-$1" ;;
+  esac
+}
+
+build() {
+  local preset="${1:-default}"
+  install_missing
+  # Warnings are errors in CI; locally they are shown but do not stop the build.
+  if [ "${CI:-}" = "true" ]; then export AXON_WERROR=ON; fi
+  cmake --preset "$preset" >/dev/null
+  cmake --build --preset "$preset" -j "$(nproc)"
+}
+
+run_tests() {
+  local preset="${1:-default}"
+  build "$preset"
+  # Sanitizer runs: fail loudly on the first report.
+  export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
+  export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+  export TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}"
+  ctest --preset "$preset" -j "$(nproc)" --timeout 180
+}
+
+demo() {
+  build default
+  exec ./examples/demo.sh build/bin
+}
+
+bench() {
+  build default
+  local bin=build/bin
+  for b in "$bin"/*_bench; do
+    [ -x "$b" ] || continue
+    echo "== $(basename "$b")"
+    "$b" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+  done
+}
+
+cmd="${1:-}"
+shift || true
+case "$cmd" in
+  build) build "${1:-default}" ;;
+  test) run_tests "${1:-default}" ;;
+  demo) demo ;;
+  bench) bench "$@" ;;
+  *)
+    sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'
+    exit 2
+    ;;
+esac

@@ -1,0 +1,56 @@
+// event_listener SERVICE: prints every notification of an event service.
+//   Received EventId(123), 1 times
+#include <cstdio>
+
+#include "../common.hpp"
+#include "axon/axon.hpp"
+
+int main(int argc, char** argv) {
+  using namespace axon;
+  examples::line_buffered_stdout();
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: event_listener SERVICE\n");
+    return 2;
+  }
+  auto name = ServiceName::create(argv[1]);
+  if (!name) {
+    std::fprintf(stderr, "invalid service name \"%s\": %s\n", argv[1], to_string(name.error()));
+    return 1;
+  }
+  if (!platform::TerminationSignals::install()) {
+    std::fprintf(stderr, "cannot install signal handlers\n");
+    return 1;
+  }
+  auto node = NodeBuilder().create();
+  if (!node) {
+    std::fprintf(stderr, "cannot create node: %s\n", to_string(node.error()));
+    return 1;
+  }
+  auto service = node->service_builder(*name).event().open_or_create();
+  if (!service) {
+    std::fprintf(stderr, "cannot open service \"%s\": %s\n", argv[1],
+                 to_string(service.error()).c_str());
+    return 1;
+  }
+  auto listener = service->listener_builder().create();
+  if (!listener) {
+    std::fprintf(stderr, "cannot create listener: %s\n", to_string(listener.error()));
+    return 1;
+  }
+  while (!platform::TerminationSignals::termination_requested()) {
+    // A bounded wait so a signal that lands between two waits is seen within 100 ms.
+    auto r = listener->timed_wait(
+        [](EventId id, std::uint64_t count) {
+          std::printf("Received EventId(%llu), %llu times\n",
+                      static_cast<unsigned long long>(id.value),
+                      static_cast<unsigned long long>(count));
+        },
+        std::chrono::milliseconds(100));
+    if (!r && r.error() != ListenerWaitError::InterruptSignal) {
+      std::fprintf(stderr, "wait failed: %s\n", to_string(r.error()));
+      return 1;
+    }
+  }
+  std::printf("exit\n");
+  return 0;
+}

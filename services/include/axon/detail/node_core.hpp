@@ -1,0 +1,74 @@
+// The shared state behind a Node: its lock file (liveness), its details in shared memory, and
+// the eventfd server. Ports and services keep it alive through shared_ptr.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "axon/config.hpp"
+#include "axon/detail/fd_server.hpp"
+#include "axon/node.hpp"
+#include "axon/platform/file_lock.hpp"
+#include "axon/platform/shared_memory.hpp"
+
+namespace axon::detail {
+
+/// File and object names of axon; one place so that creation, cleanup and the CLI agree.
+struct Paths {
+  static std::string node_details(const Config& c, NodeId id) {
+    return c.prefix + "node_" + id.to_string();
+  }
+  static std::string node_lock(const Config& c, NodeId id) {
+    return c.nodes_dir() + "/" + id.to_string() + ".lock";
+  }
+  static std::string node_socket(const Config& c, NodeId id) {
+    return c.nodes_dir() + "/" + id.to_string() + ".sock";
+  }
+  static std::string service_hash(std::string_view service_name);
+  static std::string service_static(const Config& c, const std::string& hash) {
+    return c.prefix + "svc_" + hash + "_s";
+  }
+  static std::string service_dynamic(const Config& c, const std::string& hash) {
+    return c.prefix + "svc_" + hash + "_d";
+  }
+  static std::string service_lock(const Config& c, const std::string& hash) {
+    return c.services_dir() + "/" + hash + ".lock";
+  }
+  static std::string service_dir(const Config& c, const std::string& hash) {
+    return c.services_dir() + "/" + hash;
+  }
+  static std::string listener_fifo(const Config& c, const std::string& hash, std::uint64_t id);
+};
+
+class NodeCore {
+ public:
+  NodeCore(Config config, NodeId id, std::string name, platform::FileLock lock,
+           platform::SharedMemory details)
+      : m_config(std::move(config)),
+        m_id(id),
+        m_name(std::move(name)),
+        m_lock(std::move(lock)),
+        m_details(std::move(details)) {}
+  NodeCore(const NodeCore&) = delete;
+  NodeCore& operator=(const NodeCore&) = delete;
+  ~NodeCore();
+
+  const Config& config() const { return m_config; }
+  NodeId id() const { return m_id; }
+  const std::string& name() const { return m_name; }
+
+  /// The node's eventfd server, started on first use.
+  tl::expected<FdServer*, platform::Error> fd_server();
+
+ private:
+  Config m_config;
+  NodeId m_id;
+  std::string m_name;
+  platform::FileLock m_lock;
+  platform::SharedMemory m_details;
+  std::mutex m_mutex;
+  std::unique_ptr<FdServer> m_fd_server;
+};
+
+}  // namespace axon::detail

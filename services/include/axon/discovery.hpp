@@ -1,0 +1,44 @@
+// Discovery: which services exist under this configuration, from any process, without joining
+// them. Reads each service's static config and counts its live ports; takes no lock.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <tl/expected.hpp>
+
+#include "axon/config.hpp"
+#include "axon/event_service.hpp"
+#include "axon/node.hpp"
+
+namespace axon {
+
+struct ServiceInfo {
+  std::string name;
+  MessagingPattern pattern = MessagingPattern::Event;
+  NodeId creator;
+  EventStaticConfig event;           ///< settings, for event services
+  std::size_t listeners = 0;
+  std::size_t notifiers = 0;
+  std::size_t nodes = 0;
+  std::vector<NodeId> node_ids;      ///< nodes holding the service
+};
+
+enum class DiscoveryError {
+  DoesNotExist,      ///< no service of that name
+  Corrupted,         ///< its shared memory fails validation
+  PermissionDenied,  ///< /dev/shm or the object cannot be read
+  InternalFailure,
+};
+const char* to_string(DiscoveryError error);
+
+/// Every complete service, sorted by name. Services that fail validation are skipped.
+tl::expected<std::vector<ServiceInfo>, DiscoveryError> list_services(
+    const Config& config = Config::from_environment());
+
+/// One service by name.
+tl::expected<ServiceInfo, DiscoveryError> describe_service(
+    const ServiceName& name, const Config& config = Config::from_environment());
+
+}  // namespace axon

@@ -1,0 +1,164 @@
+// The event messaging pattern: a service of notifiers and listeners in shared memory.
+//
+//   auto service = node.service_builder(name).event().max_listeners(4).open_or_create();
+//   auto notifier = service->notifier_builder().create();
+//   auto listener = service->listener_builder().create();
+//
+// Settings given to create() are the service's; given to open() they are requirements the
+// existing service must meet (at least that many ports, at least that max event id, exactly
+// that backend). A service lives while any node holds it; the last one out removes every object
+// of it (shared memory, FIFOs, lock file).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+
+#include <tl/expected.hpp>
+
+#include "axon/event_id.hpp"
+#include "axon/listener.hpp"
+#include "axon/notifier.hpp"
+#include "axon/service_name.hpp"
+
+namespace axon {
+
+namespace detail {
+class NodeCore;
+class ServiceCore;
+}  // namespace detail
+
+/// How a listener is woken. Both work between unrelated processes.
+enum class EventBackend {
+  EventFd,  ///< an eventfd, handed to notifiers over the node's unix socket (SCM_RIGHTS)
+  Fifo,     ///< a named pipe in the root directory, opened by notifiers by its path
+};
+inline constexpr EventBackend kDefaultEventBackend = EventBackend::EventFd;
+const char* to_string(EventBackend backend);
+
+enum class MessagingPattern { Event, PublishSubscribe };
+const char* to_string(MessagingPattern pattern);
+
+/// Defaults used by create() for every setting not given.
+struct EventDefaults {
+  static constexpr std::uint32_t kMaxListeners = 16;
+  static constexpr std::uint32_t kMaxNotifiers = 16;
+  static constexpr std::uint32_t kMaxNodes = 32;
+  static constexpr std::uint64_t kEventIdMaxValue = 4095;
+  /// Upper bounds accepted by create(); larger requests are InvalidSettings.
+  static constexpr std::uint32_t kMaxPorts = 4096;
+  static constexpr std::uint64_t kEventIdMaxLimit = (1ULL << 20) - 1;
+};
+
+/// The settings an event service was created with.
+struct EventStaticConfig {
+  std::uint32_t max_listeners = 0;
+  std::uint32_t max_notifiers = 0;
+  std::uint32_t max_nodes = 0;
+  std::uint64_t event_id_max_value = 0;
+  EventBackend backend = kDefaultEventBackend;
+};
+
+enum class EventOpenError {
+  DoesNotExist,                              ///< no service of that name
+  IncompatibleMessagingPattern,              ///< the name belongs to another pattern
+  DoesNotSupportRequestedAmountOfListeners,  ///< its max_listeners is below the request
+  DoesNotSupportRequestedAmountOfNotifiers,  ///< its max_notifiers is below the request
+  DoesNotSupportRequestedAmountOfNodes,      ///< its max_nodes is below the request
+  DoesNotSupportRequestedMaxEventId,         ///< its event_id_max_value is below the request
+  IncompatibleBackend,                       ///< it uses another listener backend
+  ExceedsMaxNodes,                           ///< every node slot is taken by live nodes
+  PermissionDenied,                          ///< its objects belong to someone else
+  VersionMismatch,                           ///< created by an incompatible axon version
+  Corrupted,                                 ///< its shared memory fails validation
+  InternalFailure,                           ///< a system call failed unexpectedly
+};
+const char* to_string(EventOpenError error);
+
+enum class EventCreateError {
+  AlreadyExists,          ///< a service of that name exists (any pattern)
+  InvalidSettings,        ///< a setting is 0 or above its limit
+  PermissionDenied,       ///< the root directory or /dev/shm refused us
+  InsufficientResources,  ///< not enough shared memory or fds
+  InternalFailure,        ///< a system call failed unexpectedly
+};
+const char* to_string(EventCreateError error);
+
+/// open_or_create fails with the error of the step that failed.
+using EventOpenOrCreateError = std::variant<EventOpenError, EventCreateError>;
+std::string to_string(const EventOpenOrCreateError& error);
+
+class EventService;
+
+class NotifierBuilder {
+ public:
+  /// The id sent by notify() without an argument (default 0).
+  NotifierBuilder&& default_event_id(EventId id) &&;
+  tl::expected<Notifier, NotifierCreateError> create() &&;
+
+ private:
+  friend class EventService;
+  explicit NotifierBuilder(std::shared_ptr<detail::ServiceCore> service)
+      : m_service(std::move(service)) {}
+  std::shared_ptr<detail::ServiceCore> m_service;
+  EventId m_default_id{0};
+};
+
+class ListenerBuilder {
+ public:
+  tl::expected<Listener, ListenerCreateError> create() &&;
+
+ private:
+  friend class EventService;
+  explicit ListenerBuilder(std::shared_ptr<detail::ServiceCore> service)
+      : m_service(std::move(service)) {}
+  std::shared_ptr<detail::ServiceCore> m_service;
+};
+
+/// A handle on an open event service; ports made from it keep the service alive.
+class EventService {
+ public:
+  const ServiceName& name() const;
+  const EventStaticConfig& static_config() const;
+  std::size_t number_of_listeners() const;
+  std::size_t number_of_notifiers() const;
+  std::size_t number_of_nodes() const;
+
+  NotifierBuilder notifier_builder() const { return NotifierBuilder(m_core); }
+  ListenerBuilder listener_builder() const { return ListenerBuilder(m_core); }
+
+ private:
+  friend class EventServiceBuilder;
+  explicit EventService(std::shared_ptr<detail::ServiceCore> core) : m_core(std::move(core)) {}
+  std::shared_ptr<detail::ServiceCore> m_core;
+};
+
+class EventServiceBuilder {
+ public:
+  EventServiceBuilder&& max_listeners(std::uint32_t n) &&;
+  EventServiceBuilder&& max_notifiers(std::uint32_t n) &&;
+  EventServiceBuilder&& max_nodes(std::uint32_t n) &&;
+  EventServiceBuilder&& event_id_max_value(std::uint64_t n) &&;
+  EventServiceBuilder&& backend(EventBackend backend) &&;
+
+  tl::expected<EventService, EventCreateError> create() &&;
+  tl::expected<EventService, EventOpenError> open() &&;
+  /// Opens, or creates when absent; safe when many processes race for the same name.
+  tl::expected<EventService, EventOpenOrCreateError> open_or_create() &&;
+
+ private:
+  friend class ServiceBuilder;
+  EventServiceBuilder(std::shared_ptr<detail::NodeCore> node, ServiceName name)
+      : m_node(std::move(node)), m_name(std::move(name)) {}
+  std::shared_ptr<detail::NodeCore> m_node;
+  ServiceName m_name;
+  std::optional<std::uint32_t> m_max_listeners;
+  std::optional<std::uint32_t> m_max_notifiers;
+  std::optional<std::uint32_t> m_max_nodes;
+  std::optional<std::uint64_t> m_event_id_max;
+  std::optional<EventBackend> m_backend;
+};
+
+}  // namespace axon

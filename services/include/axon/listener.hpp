@@ -1,0 +1,80 @@
+// A Listener receives notifications of an event service. Each listener owns one counting bitset
+// in shared memory (one counter per event id) and one wake channel whose fd is readable while a
+// notification is pending, so it can sit in a WaitSet, poll or epoll like any fd.
+//
+// A wait drains the wake channel, then the counters: the same id notified n times arrives as one
+// (id, n), ids in ascending order. No wait spins; no wake-up is lost between a notify and a
+// drain. Not thread-safe: one thread waits on a listener at a time.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+
+#include <tl/expected.hpp>
+
+#include "axon/core/counting_bitset.hpp"
+#include "axon/detail/event_backend/recommended.hpp"
+#include "axon/detail/function_ref.hpp"
+#include "axon/event_id.hpp"
+
+namespace axon {
+
+namespace detail {
+class ServiceCore;
+}
+
+enum class ListenerCreateError {
+  ExceedsMaxListeners,     ///< every listener slot of the service is taken
+  ResourceCreationFailed,  ///< the eventfd, FIFO or fd server could not be made
+  Corrupted,               ///< the service's shared memory fails validation
+};
+const char* to_string(ListenerCreateError error);
+
+enum class ListenerWaitError {
+  InterruptSignal,  ///< a signal (SIGINT, SIGTERM, ...) interrupted a blocking wait
+  Corrupted,        ///< the listener's bitset in shared memory fails validation
+  InternalFailure,  ///< waiting on the fd failed
+};
+const char* to_string(ListenerWaitError error);
+
+class Listener {
+ public:
+  using Callback = detail::FunctionRef<void(EventId, std::uint64_t)>;
+
+  Listener(Listener&&) noexcept;
+  Listener& operator=(Listener&&) = delete;
+  Listener(const Listener&) = delete;
+  Listener& operator=(const Listener&) = delete;
+  ~Listener();
+
+  /// Calls `callback(id, count)` for every pending id, ascending; returns how many ids it saw.
+  /// Never blocks.
+  tl::expected<std::size_t, ListenerWaitError> try_wait(Callback callback);
+  /// As try_wait, but when nothing is pending waits up to `timeout` for a notification.
+  /// Returns 0 only when the timeout passed with nothing.
+  tl::expected<std::size_t, ListenerWaitError> timed_wait(Callback callback,
+                                                          std::chrono::nanoseconds timeout);
+  /// As try_wait, but waits until at least one notification arrives (or a signal).
+  tl::expected<std::size_t, ListenerWaitError> blocking_wait(Callback callback);
+
+  /// Readable while a notification is pending (level-triggered); for a WaitSet or epoll.
+  int fd() const;
+  /// Unique within the service for its life.
+  std::uint64_t id() const { return m_id; }
+
+ private:
+  friend class ListenerBuilder;
+  Listener(std::shared_ptr<detail::ServiceCore> service, std::uint32_t slot, std::uint64_t id,
+           core::CountingBitset* bitset, detail::AnyListenerEnd channel);
+  tl::expected<std::size_t, ListenerWaitError> wait_until(Callback callback,
+                                                          std::optional<std::chrono::nanoseconds>);
+
+  std::shared_ptr<detail::ServiceCore> m_service;
+  std::uint32_t m_slot;
+  std::uint64_t m_id;
+  core::CountingBitset* m_bitset;
+  detail::AnyListenerEnd m_channel;
+};
+
+}  // namespace axon

@@ -1,0 +1,107 @@
+// A Node is this process's membership in axon. Every process that uses axon creates one.
+// Liveness is a lock file held for the node's life: another process that can take the lock knows
+// the node is dead (PIDs are reused; locks are not). A node must not be used across fork().
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <tl/expected.hpp>
+
+#include "axon/config.hpp"
+#include "axon/service_name.hpp"
+
+namespace axon {
+
+class Node;
+namespace detail {
+class NodeCore;
+/// The shared state behind `node`; for axon's own components and tests.
+std::shared_ptr<NodeCore> core_of(const Node& node);
+}  // namespace detail
+class ServiceBuilder;
+
+/// Identifies a node for its whole life; random, never 0.
+struct NodeId {
+  std::uint64_t value = 0;
+  /// 16 lowercase hex digits, as used in file names and by the CLI.
+  std::string to_string() const;
+  static std::optional<NodeId> from_string(std::string_view hex);
+  friend auto operator<=>(const NodeId&, const NodeId&) = default;
+};
+
+enum class NodeState { Alive, Dead };
+const char* to_string(NodeState state);
+
+struct NodeInfo {
+  NodeId id;
+  int pid = 0;          ///< 0 when its details are gone (died while starting or stopping)
+  std::string name;
+  NodeState state = NodeState::Dead;
+};
+
+enum class NodeCreateError {
+  InvalidName,          ///< the node name is longer than 127 bytes or not printable ASCII
+  PermissionDenied,     ///< the root directory or /dev/shm refused us
+  InsufficientResources,///< out of fds, memory or space
+  InternalFailure,      ///< any other system failure
+};
+const char* to_string(NodeCreateError error);
+
+enum class NodeListError {
+  PermissionDenied,  ///< /dev/shm or the root directory cannot be read
+  InternalFailure,
+};
+const char* to_string(NodeListError error);
+
+/// What one cleanup pass removed.
+struct CleanupReport {
+  std::vector<NodeId> dead_nodes;          ///< nodes found dead and removed
+  std::vector<std::string> removed_services;  ///< services removed because no live node used them
+  std::size_t removed_ports = 0;           ///< listener and notifier ports of dead nodes
+};
+
+class Node {
+ public:
+  NodeId id() const;
+  const std::string& name() const;
+  const Config& config() const;
+
+  /// Starts building a service named `name`; see ServiceBuilder.
+  ServiceBuilder service_builder(const ServiceName& name) const;
+
+  /// Every node under the configuration, alive or dead, sorted by id.
+  static tl::expected<std::vector<NodeInfo>, NodeListError> list(
+      const Config& config = Config::from_environment());
+
+  /// Removes what dead nodes left: their ports in every service, services no live node uses,
+  /// their files. Safe while other processes work and when several cleaners run at once
+  /// (each dead node is cleaned by whoever holds its lock).
+  static CleanupReport cleanup_dead_nodes(const Config& config = Config::from_environment());
+
+ private:
+  friend class NodeBuilder;
+  friend std::shared_ptr<detail::NodeCore> detail::core_of(const Node& node);
+  explicit Node(std::shared_ptr<detail::NodeCore> core) : m_core(std::move(core)) {}
+  std::shared_ptr<detail::NodeCore> m_core;
+};
+
+/// `NodeBuilder().name("robot").create()`.
+class NodeBuilder {
+ public:
+  /// A human-readable name shown by `axon node list`; need not be unique.
+  NodeBuilder&& name(std::string name) &&;
+  /// Use another prefix and root than the environment's.
+  NodeBuilder&& config(Config config) &&;
+  /// Registers the node: creates its lock file and details, and cleans dead nodes first.
+  tl::expected<Node, NodeCreateError> create() &&;
+
+ private:
+  std::string m_name;
+  std::optional<Config> m_config;
+};
+
+}  // namespace axon

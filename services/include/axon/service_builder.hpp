@@ -1,0 +1,28 @@
+// Entry point to every messaging pattern: `node.service_builder(name).event()...`.
+#pragma once
+
+#include <memory>
+
+#include "axon/event_service.hpp"
+#include "axon/service_name.hpp"
+
+namespace axon {
+
+namespace detail {
+class NodeCore;
+}
+
+class ServiceBuilder {
+ public:
+  /// An event service: notifiers wake listeners with event ids.
+  EventServiceBuilder event() && { return EventServiceBuilder(std::move(m_node), std::move(m_name)); }
+
+ private:
+  friend class Node;
+  ServiceBuilder(std::shared_ptr<detail::NodeCore> node, ServiceName name)
+      : m_node(std::move(node)), m_name(std::move(name)) {}
+  std::shared_ptr<detail::NodeCore> m_node;
+  ServiceName m_name;
+};
+
+}  // namespace axon

@@ -1,0 +1,155 @@
+// A latched, named event shared by every process of one user: Python's threading.Event across
+// processes. set() releases every waiter in every process and stays set until clear().
+//
+//   auto ready = axon::SystemEvent::open("robot/ready");   // creates it, clear, if missing
+//   ready->set();                                          // in one process
+//   auto was_set = ready->wait_for(std::chrono::seconds(2));  // in another
+//
+// One shared-memory object per event (`<prefix>evt_<16-hex fnv1a_64 of the name>`) holds the
+// name and a 32-bit state word; waiters sleep on that word with a shared futex in the kernel,
+// never polling. A waiter keeps no record in shared memory, so a waiter killed mid-wait changes
+// nothing. Events are not tied to a Node and outlive every process that opened them: remove()
+// deletes one (a process that still has it open keeps using the removed object, as with unlink).
+//
+// The command-line tools evt_set, evt_clear and evt_wait work on the same events.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <tl/expected.hpp>
+
+#include "axon/config.hpp"
+#include "axon/platform/shared_memory.hpp"
+
+namespace axon {
+
+namespace core {
+struct SystemEventLayout;
+}
+
+enum class SystemEventError {
+  /// Not a valid name: the rules of service names (1..255 printable ASCII bytes, no space, `/`
+  /// separated segments, none empty, `.` or `..`), or a prefix that makes no valid object name.
+  InvalidName,
+  /// Its object, FIFO or our root directory belongs to someone else or is not what axon made.
+  PermissionDenied,
+  /// Its object is not a usable event: garbage, another name with the same hash, or half-made
+  /// by a creator that neither finished nor died within the retry budget.
+  Corrupted,
+  /// Its object was made by an incompatible version of axon.
+  VersionMismatch,
+  /// Out of memory, /dev/shm space or file descriptors.
+  InsufficientResources,
+  /// remove(): there is no event of that name.
+  DoesNotExist,
+  /// A system call failed in a way none of the above describes.
+  InternalFailure,
+};
+const char* to_string(SystemEventError error);
+
+enum class SystemEventWaitError {
+  /// A signal arrived while waiting (EINTR); the caller decides whether to wait again.
+  Interrupted,
+  /// The futex system call failed in an unexpected way.
+  InternalFailure,
+};
+const char* to_string(SystemEventWaitError error);
+
+namespace detail {
+/// Object and file names of system events; one place so that the library, tools and tests agree.
+struct SystemEventPaths {
+  /// 16 lowercase hex digits of fnv1a_64(name).
+  static std::string hash(std::string_view name);
+  static std::string shared_memory(const Config& c, const std::string& hash) {
+    return c.prefix + "evt_" + hash;
+  }
+  static std::string directory(const Config& c) { return c.root + "/events"; }
+  static std::string fifo(const Config& c, const std::string& hash) {
+    return directory(c) + "/" + hash + ".fifo";
+  }
+  /// Held only while an object is being created or a half-made one repaired; unlinked after.
+  static std::string creation_lock(const Config& c, const std::string& hash) {
+    return directory(c) + "/" + hash + ".lock";
+  }
+};
+}  // namespace detail
+
+/// A handle to one named event. Move-only; a moved-from handle may only be destroyed or assigned.
+/// Closing a handle (destruction) leaves the event as it is.
+///
+/// Thread-safety: every method may be called concurrently from any number of threads on one
+/// handle, and from other handles and processes on the same event.
+class SystemEvent {
+ public:
+  /// Opens the event `name`, creating it (clear) if it does not exist. Safe when many processes
+  /// open the same new name at once: exactly one creates it, the others open that object. An
+  /// object left half-made by a creator that died is removed and made anew.
+  static tl::expected<SystemEvent, SystemEventError> open(
+      std::string_view name, const Config& config = Config::from_environment());
+  /// Deletes the event's object and FIFO. Handles still open keep working on the removed object
+  /// and no longer meet handles opened afterwards. Errors: InvalidName, DoesNotExist,
+  /// PermissionDenied, InternalFailure.
+  static tl::expected<void, SystemEventError> remove(
+      std::string_view name, const Config& config = Config::from_environment());
+
+  SystemEvent(SystemEvent&&) noexcept;
+  SystemEvent& operator=(SystemEvent&&) noexcept;
+  SystemEvent(const SystemEvent&) = delete;
+  SystemEvent& operator=(const SystemEvent&) = delete;
+  ~SystemEvent();
+
+  /// The name given to open().
+  const std::string& name() const { return m_name; }
+
+  /// Sets the event and wakes every waiter in every process. Setting a set event changes
+  /// nothing but wakes again, which releases waiters left asleep by a setter that died between
+  /// its store and its wake.
+  void set();
+  /// Clears the event; waiters from now on block until the next set().
+  void clear();
+  /// Whether the event is set now (one atomic load; exact at that instant).
+  bool is_set() const;
+
+  /// Blocks until the event is set; returns true then. Returns true at once if it is set.
+  /// Errors: Interrupted (a signal handler ran; handlers installed without SA_RESTART, such as
+  /// platform::TerminationSignals', cause this), InternalFailure.
+  tl::expected<bool, SystemEventWaitError> wait() const;
+  /// As wait(), but gives up after `timeout` (measured on the monotonic clock against an absolute
+  /// deadline, so it never returns false early). True when the event was set at entry or a set()
+  /// happened during the wait, even if a clear() followed at once (as Python's Event.wait);
+  /// false on timeout. A zero or negative timeout only looks.
+  tl::expected<bool, SystemEventWaitError> wait_for(std::chrono::nanoseconds timeout) const;
+
+  /// A descriptor that is readable while the event is set and not readable while it is clear, in
+  /// every process, for use in an epoll loop or a WaitSet. It belongs to this handle: do not read
+  /// from or close it. Level-triggered epoll reports it on every wait while the event stays set
+  /// (a loop that does not clear it spins). Made on first call: a FIFO
+  /// `<root>/events/<hash>.fifo`, after which every set() and clear() in every process also
+  /// updates the FIFO. Limits: while set() and clear() race in several processes it may lag the
+  /// state for the duration of a few system calls before it settles; and a process killed between
+  /// changing the state and updating the FIFO leaves it wrong until the next change of state.
+  /// Errors: PermissionDenied, InsufficientResources, InternalFailure.
+  tl::expected<int, SystemEventError> fd();
+
+ private:
+  struct FifoCache;
+
+  SystemEvent(std::string name, platform::SharedMemory memory, std::string fifo_path);
+  tl::expected<bool, SystemEventWaitError> wait_until(
+      std::optional<std::chrono::steady_clock::time_point> deadline) const;
+  /// After this process changed the state: brings the FIFO, if any, in line with the state.
+  void sync_fifo();
+
+  std::string m_name;
+  platform::SharedMemory m_memory;
+  core::SystemEventLayout* m_layout;  ///< inside m_memory, which keeps its address when moved
+  std::string m_fifo_path;
+  std::unique_ptr<FifoCache> m_fifo;  ///< on the heap: it holds a mutex, the handle moves
+};
+
+}  // namespace axon

@@ -1,0 +1,151 @@
+#include "axon/listener.hpp"
+
+#include "axon/detail/service_core.hpp"
+#include "axon/event_service.hpp"
+#include "axon/platform/clock.hpp"
+#include "axon/platform/file_descriptor.hpp"
+
+namespace axon {
+
+const char* to_string(ListenerCreateError error) {
+  switch (error) {
+    case ListenerCreateError::ExceedsMaxListeners: return "ExceedsMaxListeners";
+    case ListenerCreateError::ResourceCreationFailed: return "ResourceCreationFailed";
+    case ListenerCreateError::Corrupted: return "Corrupted";
+  }
+  return "Unknown";
+}
+
+const char* to_string(ListenerWaitError error) {
+  switch (error) {
+    case ListenerWaitError::InterruptSignal: return "InterruptSignal";
+    case ListenerWaitError::Corrupted: return "Corrupted";
+    case ListenerWaitError::InternalFailure: return "InternalFailure";
+  }
+  return "Unknown";
+}
+
+namespace {
+
+tl::expected<detail::AnyListenerEnd, platform::Error> make_channel(detail::ServiceCore& service,
+                                                                   const detail::WakeAddress& at) {
+  if (service.event_config().backend == EventBackend::Fifo) {
+    return detail::FifoBackend::create_listener(service.node(), at).map([](auto end) {
+      return detail::AnyListenerEnd(std::in_place_index<1>, std::move(end));
+    });
+  }
+  return detail::EventFdBackend::create_listener(service.node(), at).map([](auto end) {
+    return detail::AnyListenerEnd(std::in_place_index<0>, std::move(end));
+  });
+}
+
+}  // namespace
+
+tl::expected<Listener, ListenerCreateError> ListenerBuilder::create() && {
+  auto& service = *m_service;
+  const auto self = service.node().id().value;
+  const auto max = service.event_config().max_listeners;
+  std::uint32_t slot_index = max;
+  for (std::uint32_t i = 0; i < max; ++i) {
+    std::uint64_t expected = 0;
+    // ORDERING: acq_rel: the claim must be seen before our writes to the slot, and we must see
+    // the previous owner's release of it.
+    if (service.listener_slot(i).owner_node.compare_exchange_strong(expected, self,
+                                                                    std::memory_order_acq_rel)) {
+      slot_index = i;
+      break;
+    }
+  }
+  if (slot_index == max) return tl::unexpected(ListenerCreateError::ExceedsMaxListeners);
+  auto& slot = service.listener_slot(slot_index);
+  auto release_slot = [&](ListenerCreateError e) {
+    slot.owner_node.store(0, std::memory_order_release);
+    return tl::unexpected(e);
+  };
+  auto* bitset = service.bitset(slot_index);
+  // Counts left by the slot's previous listener are not ours.
+  if (!bitset->drain([](std::uint64_t, std::uint64_t) {})) {
+    return release_slot(ListenerCreateError::Corrupted);
+  }
+  const auto id = service.next_port_id();
+  auto channel = make_channel(service, service.wake_address(id, self));
+  if (!channel) return release_slot(ListenerCreateError::ResourceCreationFailed);
+  slot.pending.store(0, std::memory_order_relaxed);
+  // ORDERING: release publishes the bitset and channel before notifiers can see the listener.
+  slot.listener_id.store(id, std::memory_order_release);
+  service.dynamic().listener_generation.fetch_add(1, std::memory_order_release);
+  return Listener(m_service, slot_index, id, bitset, std::move(*channel));
+}
+
+Listener::Listener(std::shared_ptr<detail::ServiceCore> service, std::uint32_t slot,
+                   std::uint64_t id, core::CountingBitset* bitset, detail::AnyListenerEnd channel)
+    : m_service(std::move(service)),
+      m_slot(slot),
+      m_id(id),
+      m_bitset(bitset),
+      m_channel(std::move(channel)) {}
+
+Listener::Listener(Listener&& other) noexcept
+    : m_service(std::move(other.m_service)),
+      m_slot(other.m_slot),
+      m_id(other.m_id),
+      m_bitset(other.m_bitset),
+      m_channel(std::move(other.m_channel)) {}
+
+Listener::~Listener() {
+  if (!m_service) return;
+  auto& slot = m_service->listener_slot(m_slot);
+  slot.listener_id.store(0, std::memory_order_release);
+  // ORDERING: release: notifiers that see the new generation see the slot empty.
+  m_service->dynamic().listener_generation.fetch_add(1, std::memory_order_release);
+  slot.owner_node.store(0, std::memory_order_release);
+}
+
+int Listener::fd() const {
+  return std::visit([](const auto& end) { return end.fd(); }, m_channel);
+}
+
+tl::expected<std::size_t, ListenerWaitError> Listener::try_wait(Callback callback) {
+  std::visit([](auto& end) { end.drain(); }, m_channel);
+  // ORDERING: seq_cst pairs with the notifier's seq_cst exchange of `pending` after its counter
+  // increment: either the notifier sees 0 and writes a new wake-up, or we see its count below.
+  m_service->listener_slot(m_slot).pending.store(0, std::memory_order_seq_cst);
+  std::size_t seen = 0;
+  auto drained = m_bitset->drain([&](std::uint64_t id, std::uint64_t count) {
+    callback(EventId{id}, count);
+    ++seen;
+  });
+  if (!drained) return tl::unexpected(ListenerWaitError::Corrupted);
+  return seen;
+}
+
+tl::expected<std::size_t, ListenerWaitError> Listener::wait_until(
+    Callback callback, std::optional<std::chrono::nanoseconds> timeout) {
+  const auto deadline =
+      timeout ? platform::Deadline::after(*timeout) : platform::Deadline::never();
+  for (;;) {
+    auto seen = try_wait(callback);
+    if (!seen || *seen > 0) return seen;
+    if (deadline.expired()) return 0;
+    // A wake-up without a count (a notify raced our drain) loops back here: no spin, the fd
+    // only becomes readable again on the next notify.
+    auto readable = platform::wait_readable(fd(), deadline.remaining());
+    if (!readable) {
+      return tl::unexpected(readable.error().code == platform::ErrorCode::Interrupted
+                                ? ListenerWaitError::InterruptSignal
+                                : ListenerWaitError::InternalFailure);
+    }
+    if (!*readable) return try_wait(callback);
+  }
+}
+
+tl::expected<std::size_t, ListenerWaitError> Listener::timed_wait(
+    Callback callback, std::chrono::nanoseconds timeout) {
+  return wait_until(callback, timeout);
+}
+
+tl::expected<std::size_t, ListenerWaitError> Listener::blocking_wait(Callback callback) {
+  return wait_until(callback, std::nullopt);
+}
+
+}  // namespace axon

@@ -1,0 +1,225 @@
+#include "axon/node.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <set>
+
+#include "axon/core/hash.hpp"
+#include "axon/core/node_layout.hpp"
+#include "axon/core/node_name.hpp"
+#include "axon/detail/node_core.hpp"
+#include "axon/platform/filesystem.hpp"
+#include "axon/platform/process.hpp"
+#include "axon/service_builder.hpp"
+
+namespace axon {
+
+std::string NodeId::to_string() const {
+  char buf[17];
+  std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(value));
+  return buf;
+}
+
+std::optional<NodeId> NodeId::from_string(std::string_view hex) {
+  if (hex.size() != 16) return std::nullopt;
+  std::uint64_t v = 0;
+  for (const char c : hex) {
+    v <<= 4;
+    if (c >= '0' && c <= '9') {
+      v |= static_cast<std::uint64_t>(c - '0');
+    } else if (c >= 'a' && c <= 'f') {
+      v |= static_cast<std::uint64_t>(c - 'a' + 10);
+    } else {
+      return std::nullopt;
+    }
+  }
+  if (v == 0) return std::nullopt;
+  return NodeId{v};
+}
+
+const char* to_string(NodeState state) { return state == NodeState::Alive ? "alive" : "dead"; }
+
+const char* to_string(NodeCreateError error) {
+  switch (error) {
+    case NodeCreateError::InvalidName: return "InvalidName";
+    case NodeCreateError::PermissionDenied: return "PermissionDenied";
+    case NodeCreateError::InsufficientResources: return "InsufficientResources";
+    case NodeCreateError::InternalFailure: return "InternalFailure";
+  }
+  return "Unknown";
+}
+
+const char* to_string(NodeListError error) {
+  switch (error) {
+    case NodeListError::PermissionDenied: return "PermissionDenied";
+    case NodeListError::InternalFailure: return "InternalFailure";
+  }
+  return "Unknown";
+}
+
+namespace detail {
+
+std::shared_ptr<NodeCore> core_of(const Node& node) { return node.m_core; }
+
+std::string Paths::service_hash(std::string_view service_name) {
+  char buf[17];
+  std::snprintf(buf, sizeof(buf), "%016llx",
+                static_cast<unsigned long long>(core::fnv1a_64(service_name)));
+  return buf;
+}
+
+std::string Paths::listener_fifo(const Config& c, const std::string& hash, std::uint64_t id) {
+  return service_dir(c, hash) + "/" + NodeId{id}.to_string() + ".fifo";
+}
+
+NodeCore::~NodeCore() {
+  m_fd_server.reset();
+  // Order matters for cleaners: details first, lock file last, so a lock file without a holder
+  // is always what a dead node left.
+  (void)platform::SharedMemory::remove(m_details.name());
+  (void)m_lock.unlink();
+}
+
+tl::expected<FdServer*, platform::Error> NodeCore::fd_server() {
+  std::lock_guard lock(m_mutex);
+  if (!m_fd_server) {
+    auto server = FdServer::start(Paths::node_socket(m_config, m_id));
+    if (!server) return tl::unexpected(server.error());
+    m_fd_server = std::move(*server);
+  }
+  return m_fd_server.get();
+}
+
+}  // namespace detail
+
+namespace {
+
+constexpr const char* kUnpublishedSuffix = ".new";
+
+NodeCreateError to_create_error(const platform::Error& e) {
+  switch (e.code) {
+    case platform::ErrorCode::PermissionDenied:
+    case platform::ErrorCode::WrongType: return NodeCreateError::PermissionDenied;
+    case platform::ErrorCode::InsufficientMemory:
+    case platform::ErrorCode::LimitReached: return NodeCreateError::InsufficientResources;
+    default: return NodeCreateError::InternalFailure;
+  }
+}
+
+}  // namespace
+
+NodeId Node::id() const { return m_core->id(); }
+const std::string& Node::name() const { return m_core->name(); }
+const Config& Node::config() const { return m_core->config(); }
+
+ServiceBuilder Node::service_builder(const ServiceName& name) const {
+  return ServiceBuilder(m_core, name);
+}
+
+NodeBuilder&& NodeBuilder::name(std::string name) && {
+  m_name = std::move(name);
+  return std::move(*this);
+}
+
+NodeBuilder&& NodeBuilder::config(Config config) && {
+  m_config = std::move(config);
+  return std::move(*this);
+}
+
+tl::expected<Node, NodeCreateError> NodeBuilder::create() && {
+  const auto name = core::NodeName::create(m_name);
+  if (!name) return tl::unexpected(NodeCreateError::InvalidName);
+  Config config = m_config ? *m_config : Config::from_environment();
+  if (auto r = platform::ensure_private_directory(config.nodes_dir()); !r) {
+    return tl::unexpected(to_create_error(r.error()));
+  }
+  if (auto r = platform::ensure_private_directory(config.services_dir()); !r) {
+    return tl::unexpected(to_create_error(r.error()));
+  }
+  (void)Node::cleanup_dead_nodes(config);
+
+  NodeId id;
+  do {
+    auto random = platform::random_u64();
+    if (!random) return tl::unexpected(NodeCreateError::InternalFailure);
+    id.value = *random;
+  } while (id.value == 0);
+
+  // Lock file first: from here on a crash leaves an unlocked lock file, which cleaners treat as
+  // a dead node and remove together with anything else of it. It is locked under a name no
+  // cleaner looks at, then renamed into place: a cleaner must never see it unlocked while we live.
+  const auto lock_path = detail::Paths::node_lock(config, id);
+  auto lock = platform::FileLock::create_locked(lock_path + kUnpublishedSuffix);
+  if (!lock) return tl::unexpected(to_create_error(lock.error()));
+  if (auto r = lock->publish_as(lock_path); !r) {
+    (void)lock->unlink();
+    return tl::unexpected(to_create_error(r.error()));
+  }
+  auto details = platform::SharedMemory::create(detail::Paths::node_details(config, id),
+                                                sizeof(core::NodeDetails));
+  if (!details) {
+    (void)lock->unlink();
+    return tl::unexpected(to_create_error(details.error()));
+  }
+  // SAFETY: the mapping is fresh, zero-filled, page-aligned and at least sizeof(NodeDetails);
+  // NodeDetails is trivially copyable, so writing it in place starts its lifetime.
+  auto* d = static_cast<core::NodeDetails*>(details->data());
+  d->magic = core::kNodeDetailsMagic;
+  d->version = core::kNodeDetailsVersion;
+  d->pid = platform::current_pid();
+  d->node_id = id.value;
+  d->created_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
+  d->name = *core::FixedString<core::kMaxNodeNameLength>::from(m_name);
+  return Node(std::make_shared<detail::NodeCore>(std::move(config), id, m_name, std::move(*lock),
+                                                 std::move(*details)));
+}
+
+tl::expected<std::vector<NodeInfo>, NodeListError> Node::list(const Config& config) {
+  std::set<std::uint64_t> ids;
+  const std::string shm_stem = config.prefix + "node_";
+  auto objects = platform::SharedMemory::list(shm_stem);
+  if (!objects) {
+    return tl::unexpected(objects.error().code == platform::ErrorCode::PermissionDenied
+                              ? NodeListError::PermissionDenied
+                              : NodeListError::InternalFailure);
+  }
+  for (const auto& o : *objects) {
+    if (auto id = NodeId::from_string(std::string_view(o).substr(shm_stem.size()))) {
+      ids.insert(id->value);
+    }
+  }
+  if (auto files = platform::list_directory(config.nodes_dir())) {
+    for (const auto& f : *files) {
+      constexpr std::string_view kSuffix = ".lock";
+      if (f.size() == 16 + kSuffix.size() && f.ends_with(kSuffix)) {
+        if (auto id = NodeId::from_string(std::string_view(f).substr(0, 16))) ids.insert(id->value);
+      }
+    }
+  }
+  std::vector<NodeInfo> out;
+  for (const auto raw : ids) {
+    NodeInfo info;
+    info.id = NodeId{raw};
+    auto held = platform::FileLock::is_held(detail::Paths::node_lock(config, info.id));
+    info.state = (held && *held) ? NodeState::Alive : NodeState::Dead;
+    if (auto shm = platform::SharedMemory::open(detail::Paths::node_details(config, info.id),
+                                                platform::AccessMode::ReadOnly);
+        shm && shm->size() >= sizeof(core::NodeDetails)) {
+      core::NodeDetails d;
+      // SAFETY: size checked above; copied out so a concurrent writer cannot change what we check.
+      std::memcpy(&d, shm->data(), sizeof(d));
+      if (core::validate_node_details(d, raw)) {
+        info.pid = d.pid;
+        info.name = std::string(d.name.view());
+      }
+    }
+    out.push_back(std::move(info));
+  }
+  return out;
+}
+
+}  // namespace axon

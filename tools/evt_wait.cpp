@@ -1,0 +1,185 @@
+// evt_wait NAME [timeout_s]: blocks until the latched event NAME is set (at once if it is set
+// already), creating it (clear) if needed. timeout_s is in seconds, fractions allowed (0.2); 0
+// only looks; without it evt_wait waits for ever.
+// Exit status: 0 set; 1 timed out; 2 usage error (a usage line on stderr); 3 any other failure;
+// 130 on SIGINT and 143 on SIGTERM, after one line on stderr.
+//
+// The wait sleeps in the kernel on the event's futex. SIGINT and SIGTERM handlers are installed
+// without SA_RESTART, so a signal makes that wait return EINTR. A signal that lands after the
+// last check of the flag and before the futex call would not interrupt it; a second thread that
+// sleeps on the signal eventfd closes that window.
+#include <array>
+#include <atomic>
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <cstdint>
+#include <cstdlib>
+#include <limits>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <variant>
+#include <vector>
+
+#include "axon/axon.hpp"
+#include "axon/platform/clock.hpp"
+#include "axon/platform/epoll.hpp"
+#include "axon/platform/signals.hpp"
+
+namespace {
+
+constexpr const char* kTool = "evt_wait";
+constexpr const char* kUsage = "usage: evt_wait NAME [timeout_s]";
+constexpr const char* kHelp =
+    "Blocks until the latched event NAME is set (creating it, clear, if needed).\n"
+    "timeout_s: seconds to wait at most, fractions allowed (0.2); default: for ever.\n"
+    "Exit status: 0 set, 1 timed out, 2 usage error, 3 other failure, 130 SIGINT, 143 SIGTERM.\n";
+constexpr int kTimedOut = 1;
+constexpr int kUsageError = 2;
+constexpr int kFailure = 3;
+// Beyond this many seconds (about 285 years) a timeout no longer fits in nanoseconds: for ever.
+constexpr double kForeverSeconds = 9.0e9;
+
+int usage_error(const std::string& problem) {
+  std::fprintf(stderr, "%s: %s\n%s\n", kTool, problem.c_str(), kUsage);
+  return kUsageError;
+}
+
+bool looks_numeric(std::string_view arg) {
+  return arg.size() > 1 && arg[0] == '-' &&
+         ((arg[1] >= '0' && arg[1] <= '9') || arg[1] == '.');
+}
+
+// The positional arguments, or the exit status when there is nothing more to do: "-h" and
+// "--help" print the help, any other option is a usage error. "--" ends the options. A negative
+// number is kept as an argument so that its error names the real problem.
+std::variant<std::vector<std::string_view>, int> positional_arguments(int argc, char** argv) {
+  std::vector<std::string_view> positional;
+  bool options_done = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (!options_done && arg == "--") {
+      options_done = true;
+    } else if (!options_done && (arg == "-h" || arg == "--help")) {
+      std::printf("%s\n%s", kUsage, kHelp);
+      return 0;
+    } else if (!options_done && arg.size() > 1 && arg[0] == '-' && !looks_numeric(arg)) {
+      return usage_error("unknown option " + std::string(arg));
+    } else {
+      positional.push_back(arg);
+    }
+  }
+  return positional;
+}
+
+// Seconds, a finite number >= 0, nothing else; nullopt (for ever) when beyond kForeverSeconds.
+std::variant<std::optional<std::chrono::nanoseconds>, std::string> parse_timeout(
+    std::string_view text) {
+  double seconds = 0;
+  const char* end = text.data() + text.size();
+  const auto [stop, error] = std::from_chars(text.data(), end, seconds);
+  if (text.empty() || error == std::errc::invalid_argument || stop != end ||
+      std::isnan(seconds)) {
+    return "timeout \"" + std::string(text) + "\" is not a number of seconds";
+  }
+  if (std::signbit(seconds)) return "timeout \"" + std::string(text) + "\" is negative";
+  if (error == std::errc::result_out_of_range) {
+    // Too small (rounds to 0) or too large to represent; from_chars leaves `seconds` unchanged.
+    if (text.find_first_of("123456789") == std::string_view::npos) return std::chrono::nanoseconds(0);
+    seconds = std::numeric_limits<double>::infinity();
+  }
+  if (seconds >= kForeverSeconds) return std::optional<std::chrono::nanoseconds>{};
+  // Rounded up: the wait is never shorter than asked.
+  return std::chrono::nanoseconds(static_cast<std::int64_t>(std::ceil(seconds * 1e9)));
+}
+
+std::atomic<bool> g_exiting{false};
+
+[[noreturn]] void exit_on_signal() {
+  // ORDERING: relaxed: only decides which of the two threads prints; the other stays quiet.
+  if (!g_exiting.exchange(true, std::memory_order_relaxed)) {
+    const int signal_number = axon::platform::TerminationSignals::last_signal();
+    const bool terminated = signal_number == SIGTERM;
+    std::fprintf(stderr, "%s: interrupted by %s\n", kTool, terminated ? "SIGTERM" : "SIGINT");
+    std::_Exit(terminated ? 128 + SIGTERM : 128 + SIGINT);
+  }
+  for (;;) std::this_thread::sleep_for(std::chrono::hours(1));  // the other thread exits
+}
+
+// Sleeps on the eventfd that the signal handler writes. It catches a signal whichever thread
+// the kernel delivers it to and whenever it lands, including the moment just before the main
+// thread enters its futex wait, where EINTR cannot help.
+void watch_termination_signals() {
+  auto epoll = axon::platform::Epoll::create();
+  if (!epoll) return;  // the main thread's EINTR path still works
+  if (!epoll->add(axon::platform::TerminationSignals::fd(), EPOLLIN, 0)) return;
+  std::array<epoll_event, 1> ready{};
+  for (;;) {
+    auto woken = epoll->wait(ready, std::nullopt);
+    if ((woken && *woken > 0) || axon::platform::TerminationSignals::termination_requested()) {
+      exit_on_signal();
+    }
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto parsed = positional_arguments(argc, argv);
+  if (const int* status = std::get_if<int>(&parsed)) return *status;
+  const auto& args = std::get<std::vector<std::string_view>>(parsed);
+  if (args.empty()) return usage_error("missing NAME");
+  if (args.size() > 2) return usage_error("too many arguments");
+  const std::string name(args[0]);
+  if (auto valid = axon::ServiceName::create(name); !valid) {
+    return usage_error("invalid name \"" + name + "\": " + axon::to_string(valid.error()));
+  }
+  std::optional<std::chrono::nanoseconds> timeout;  // nullopt: for ever
+  if (args.size() == 2) {
+    auto parsed_timeout = parse_timeout(args[1]);
+    if (const auto* problem = std::get_if<std::string>(&parsed_timeout)) {
+      return usage_error(*problem);
+    }
+    timeout = std::get<std::optional<std::chrono::nanoseconds>>(parsed_timeout);
+  }
+  // The deadline starts now, before opening, so the total never exceeds what was asked by more
+  // than the open itself.
+  const auto deadline = timeout ? axon::platform::Deadline::after(*timeout)
+                                : axon::platform::Deadline::never();
+
+  if (auto installed = axon::platform::TerminationSignals::install(); !installed) {
+    std::fprintf(stderr, "%s: cannot install signal handlers: %s\n", kTool,
+                 installed.error().describe().c_str());
+    return kFailure;
+  }
+  std::thread(watch_termination_signals).detach();
+
+  auto event = axon::SystemEvent::open(name);
+  if (!event) {
+    std::fprintf(stderr, "%s: cannot open event \"%s\": %s\n", kTool, name.c_str(),
+                 axon::to_string(event.error()));
+    return kFailure;
+  }
+
+  for (;;) {
+    if (axon::platform::TerminationSignals::termination_requested()) exit_on_signal();
+    const auto remaining = deadline.remaining();
+    auto woken = remaining ? event->wait_for(*remaining) : event->wait();
+    if (woken) {
+      if (*woken) return 0;
+      std::fprintf(stderr, "%s: \"%s\" was not set within %.*s s\n", kTool, name.c_str(),
+                   static_cast<int>(args[1].size()), args[1].data());
+      return kTimedOut;
+    }
+    if (woken.error() != axon::SystemEventWaitError::Interrupted) {
+      std::fprintf(stderr, "%s: waiting on \"%s\" failed: %s\n", kTool, name.c_str(),
+                   axon::to_string(woken.error()));
+      return kFailure;
+    }
+    // Interrupted by a signal that is not ours (or not yet recorded): the loop looks again.
+  }
+}
