@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstring>
 
-#include "axon/core/counting_bitset.hpp"
 #include "axon/core/service_layout.hpp"
 #include "axon/detail/node_core.hpp"
 #include "axon/platform/shared_memory.hpp"
@@ -49,30 +48,43 @@ tl::expected<ServiceInfo, DiscoveryError> read_service(const Config& config,
   }
   if (sc.magic != core::kStaticConfigMagic || sc.version != core::kLayoutVersion ||
       sc.size_of_self != sizeof(core::StaticConfig) ||
-      sc.pattern != core::MessagingPattern::Event) {
+      (sc.pattern != core::MessagingPattern::Event &&
+       sc.pattern != core::MessagingPattern::PublishSubscribe)) {
     return tl::unexpected(DiscoveryError::Corrupted);
   }
   ServiceInfo info;
   info.name = std::string(sc.name.view());
-  info.pattern = MessagingPattern::Event;
   info.creator = NodeId{sc.creator_node_id};
-  info.event.max_listeners = sc.event.max_listeners;
-  info.event.max_notifiers = sc.event.max_notifiers;
-  info.event.max_nodes = sc.event.max_nodes;
-  info.event.event_id_max_value = sc.event.event_id_max;
-  info.event.backend =
-      sc.event.backend == core::EventBackendKind::Fifo ? EventBackend::Fifo : EventBackend::EventFd;
+  if (sc.pattern == core::MessagingPattern::Event) {
+    info.pattern = MessagingPattern::Event;
+    info.event.max_listeners = sc.event.max_listeners;
+    info.event.max_notifiers = sc.event.max_notifiers;
+    info.event.max_nodes = sc.event.max_nodes;
+    info.event.event_id_max_value = sc.event.event_id_max;
+    info.event.backend = sc.event.backend == core::EventBackendKind::Fifo ? EventBackend::Fifo
+                                                                           : EventBackend::EventFd;
+  } else {
+    info.pattern = MessagingPattern::PublishSubscribe;
+    const auto& p = sc.pubsub;
+    info.pubsub.type_name = std::string(p.type_name.view());
+    info.pubsub.type_size = p.type_size;
+    info.pubsub.type_alignment = p.type_alignment;
+    info.pubsub.is_slice = p.is_slice != 0;
+    info.pubsub.max_publishers = p.max_publishers;
+    info.pubsub.max_subscribers = p.max_subscribers;
+    info.pubsub.max_nodes = p.max_nodes;
+    info.pubsub.history_size = p.history_size;
+    info.pubsub.subscriber_buffer_size = p.subscriber_buffer_size;
+    info.pubsub.max_loans = p.max_loans;
+  }
 
   auto dy = platform::SharedMemory::open(detail::Paths::service_dynamic(config, hash),
                                          platform::AccessMode::ReadOnly);
-  if (!dy || dy->size() < sizeof(core::EventDynamicHeader)) {
+  if (!dy || dy->size() < sizeof(core::DynamicHeader)) {
     return tl::unexpected(DiscoveryError::Corrupted);
   }
-  const auto& h = *static_cast<const core::EventDynamicHeader*>(dy->data());
-  if (!core::validate_event_dynamic(h, dy->size(), sc.event,
-                                    core::CountingBitset::required_size(sc.event.event_id_max))) {
-    return tl::unexpected(DiscoveryError::Corrupted);
-  }
+  const auto& h = *static_cast<const core::DynamicHeader*>(dy->data());
+  if (!core::validate_dynamic(h, dy->size(), sc)) return tl::unexpected(DiscoveryError::Corrupted);
   const auto* nodes = slots_at<core::NodeSlot>(dy->data(), h.nodes_offset);
   for (std::uint32_t i = 0; i < h.max_nodes; ++i) {
     if (const auto id = nodes[i].node_id.load(std::memory_order_acquire); id != 0) {
@@ -80,13 +92,20 @@ tl::expected<ServiceInfo, DiscoveryError> read_service(const Config& config,
     }
   }
   info.nodes = info.node_ids.size();
-  const auto* listeners = slots_at<core::ListenerSlot>(dy->data(), h.listeners_offset);
-  for (std::uint32_t i = 0; i < h.max_listeners; ++i) {
-    info.listeners += listeners[i].listener_id.load(std::memory_order_acquire) != 0 ? 1 : 0;
+  std::size_t ports[core::kPortTables]{};
+  for (std::size_t t = 0; t < core::kPortTables; ++t) {
+    for (std::uint32_t i = 0; i < h.ports[t].count; ++i) {
+      const auto* slot = slots_at<core::PortSlot>(
+          dy->data(), h.ports[t].offset + std::uint64_t{i} * h.ports[t].stride);
+      ports[t] += slot->port_id.load(std::memory_order_acquire) != 0 ? 1 : 0;
+    }
   }
-  const auto* notifiers = slots_at<core::NotifierSlot>(dy->data(), h.notifiers_offset);
-  for (std::uint32_t i = 0; i < h.max_notifiers; ++i) {
-    info.notifiers += notifiers[i].owner_node.load(std::memory_order_acquire) != 0 ? 1 : 0;
+  if (info.pattern == MessagingPattern::Event) {
+    info.listeners = ports[0];
+    info.notifiers = ports[1];
+  } else {
+    info.publishers = ports[0];
+    info.subscribers = ports[1];
   }
   return info;
 }

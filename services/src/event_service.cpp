@@ -52,10 +52,24 @@ std::string to_string(const EventOpenOrCreateError& error) {
 }
 
 const ServiceName& EventService::name() const { return m_core->name(); }
-const EventStaticConfig& EventService::static_config() const { return m_core->event_config(); }
-std::size_t EventService::number_of_listeners() const { return m_core->count_listeners(); }
-std::size_t EventService::number_of_notifiers() const { return m_core->count_notifiers(); }
+const EventStaticConfig& EventService::static_config() const { return m_config; }
+std::size_t EventService::number_of_listeners() const {
+  return m_core->count_ports(detail::kListenerTable);
+}
+std::size_t EventService::number_of_notifiers() const {
+  return m_core->count_ports(detail::kNotifierTable);
+}
 std::size_t EventService::number_of_nodes() const { return m_core->count_nodes(); }
+
+EventService::EventService(std::shared_ptr<detail::ServiceCore> core) : m_core(std::move(core)) {
+  const auto& e = m_core->static_config().event;
+  m_config.max_listeners = e.max_listeners;
+  m_config.max_notifiers = e.max_notifiers;
+  m_config.max_nodes = e.max_nodes;
+  m_config.event_id_max_value = e.event_id_max;
+  m_config.backend = e.backend == core::EventBackendKind::Fifo ? EventBackend::Fifo
+                                                               : EventBackend::EventFd;
+}
 
 EventServiceBuilder&& EventServiceBuilder::max_listeners(std::uint32_t n) && {
   m_max_listeners = n;
@@ -79,23 +93,79 @@ EventServiceBuilder&& EventServiceBuilder::backend(EventBackend backend) && {
 }
 
 tl::expected<EventService, EventCreateError> EventServiceBuilder::create() && {
-  EventStaticConfig settings;
-  settings.max_listeners = m_max_listeners.value_or(EventDefaults::kMaxListeners);
-  settings.max_notifiers = m_max_notifiers.value_or(EventDefaults::kMaxNotifiers);
-  settings.max_nodes = m_max_nodes.value_or(EventDefaults::kMaxNodes);
-  settings.event_id_max_value = m_event_id_max.value_or(EventDefaults::kEventIdMaxValue);
-  settings.backend = m_backend.value_or(kDefaultEventBackend);
-  return detail::ServiceCore::create_event(m_node, m_name, settings).map([](auto core) {
-    return EventService(std::move(core));
-  });
+  core::StaticConfig settings{};
+  settings.pattern = core::MessagingPattern::Event;
+  auto& e = settings.event;
+  e.max_listeners = m_max_listeners.value_or(EventDefaults::kMaxListeners);
+  e.max_notifiers = m_max_notifiers.value_or(EventDefaults::kMaxNotifiers);
+  e.max_nodes = m_max_nodes.value_or(EventDefaults::kMaxNodes);
+  e.event_id_max = m_event_id_max.value_or(EventDefaults::kEventIdMaxValue);
+  e.backend = m_backend.value_or(kDefaultEventBackend) == EventBackend::Fifo
+                  ? core::EventBackendKind::Fifo
+                  : core::EventBackendKind::EventFd;
+  if (e.max_listeners == 0 || e.max_notifiers == 0 || e.max_nodes == 0 ||
+      e.max_listeners > EventDefaults::kMaxPorts || e.max_notifiers > EventDefaults::kMaxPorts ||
+      e.max_nodes > EventDefaults::kMaxPorts || e.event_id_max > EventDefaults::kEventIdMaxLimit) {
+    return tl::unexpected(EventCreateError::InvalidSettings);
+  }
+  auto created = detail::ServiceCore::create(m_node, m_name, settings);
+  if (!created) {
+    switch (created.error()) {
+      case detail::CreateFailure::AlreadyExists:
+        return tl::unexpected(EventCreateError::AlreadyExists);
+      case detail::CreateFailure::InvalidSettings:
+        return tl::unexpected(EventCreateError::InvalidSettings);
+      case detail::CreateFailure::PermissionDenied:
+        return tl::unexpected(EventCreateError::PermissionDenied);
+      case detail::CreateFailure::InsufficientResources:
+        return tl::unexpected(EventCreateError::InsufficientResources);
+      case detail::CreateFailure::InternalFailure:
+        return tl::unexpected(EventCreateError::InternalFailure);
+    }
+  }
+  return EventService(std::move(*created));
 }
 
 tl::expected<EventService, EventOpenError> EventServiceBuilder::open() && {
-  detail::EventRequirements required{m_max_listeners, m_max_notifiers, m_max_nodes,
-                                     m_event_id_max, m_backend};
-  return detail::ServiceCore::open_event(m_node, m_name, required).map([](auto core) {
-    return EventService(std::move(core));
-  });
+  auto check = [&](const core::StaticConfig& sc) -> int {
+    const auto& e = sc.event;
+    EventOpenError error{};
+    if (m_max_listeners && e.max_listeners < *m_max_listeners) {
+      error = EventOpenError::DoesNotSupportRequestedAmountOfListeners;
+    } else if (m_max_notifiers && e.max_notifiers < *m_max_notifiers) {
+      error = EventOpenError::DoesNotSupportRequestedAmountOfNotifiers;
+    } else if (m_max_nodes && e.max_nodes < *m_max_nodes) {
+      error = EventOpenError::DoesNotSupportRequestedAmountOfNodes;
+    } else if (m_event_id_max && e.event_id_max < *m_event_id_max) {
+      error = EventOpenError::DoesNotSupportRequestedMaxEventId;
+    } else if (e.backend != core::EventBackendKind::Fifo &&
+               e.backend != core::EventBackendKind::EventFd) {
+      error = EventOpenError::Corrupted;
+    } else if (m_backend && (*m_backend == EventBackend::Fifo) !=
+                                (e.backend == core::EventBackendKind::Fifo)) {
+      error = EventOpenError::IncompatibleBackend;
+    } else {
+      return 0;
+    }
+    return static_cast<int>(error) + 1;
+  };
+  auto opened = detail::ServiceCore::open(m_node, m_name, core::MessagingPattern::Event, check);
+  if (!opened) {
+    using Kind = detail::OpenFailure::Kind;
+    switch (opened.error().kind) {
+      case Kind::DoesNotExist: return tl::unexpected(EventOpenError::DoesNotExist);
+      case Kind::IncompatibleMessagingPattern:
+        return tl::unexpected(EventOpenError::IncompatibleMessagingPattern);
+      case Kind::Requirement:
+        return tl::unexpected(static_cast<EventOpenError>(opened.error().requirement - 1));
+      case Kind::ExceedsMaxNodes: return tl::unexpected(EventOpenError::ExceedsMaxNodes);
+      case Kind::PermissionDenied: return tl::unexpected(EventOpenError::PermissionDenied);
+      case Kind::VersionMismatch: return tl::unexpected(EventOpenError::VersionMismatch);
+      case Kind::Corrupted: return tl::unexpected(EventOpenError::Corrupted);
+      case Kind::InternalFailure: return tl::unexpected(EventOpenError::InternalFailure);
+    }
+  }
+  return EventService(std::move(*opened));
 }
 
 tl::expected<EventService, EventOpenOrCreateError> EventServiceBuilder::open_or_create() && {

@@ -27,9 +27,13 @@ const char* to_string(ListenerWaitError error) {
 
 namespace {
 
+bool uses_fifo(const detail::ServiceCore& service) {
+  return service.static_config().event.backend == core::EventBackendKind::Fifo;
+}
+
 tl::expected<detail::AnyListenerEnd, platform::Error> make_channel(detail::ServiceCore& service,
                                                                    const detail::WakeAddress& at) {
-  if (service.event_config().backend == EventBackend::Fifo) {
+  if (uses_fifo(service)) {
     return detail::FifoBackend::create_listener(service.node(), at).map([](auto end) {
       return detail::AnyListenerEnd(std::in_place_index<1>, std::move(end));
     });
@@ -43,38 +47,24 @@ tl::expected<detail::AnyListenerEnd, platform::Error> make_channel(detail::Servi
 
 tl::expected<Listener, ListenerCreateError> ListenerBuilder::create() && {
   auto& service = *m_service;
-  const auto self = service.node().id().value;
-  const auto max = service.event_config().max_listeners;
-  std::uint32_t slot_index = max;
-  for (std::uint32_t i = 0; i < max; ++i) {
-    std::uint64_t expected = 0;
-    // ORDERING: acq_rel: the claim must be seen before our writes to the slot, and we must see
-    // the previous owner's release of it.
-    if (service.listener_slot(i).owner_node.compare_exchange_strong(expected, self,
-                                                                    std::memory_order_acq_rel)) {
-      slot_index = i;
-      break;
-    }
-  }
-  if (slot_index == max) return tl::unexpected(ListenerCreateError::ExceedsMaxListeners);
-  auto& slot = service.listener_slot(slot_index);
+  const auto slot_index = service.claim_port(detail::kListenerTable);
+  if (!slot_index) return tl::unexpected(ListenerCreateError::ExceedsMaxListeners);
+  auto& slot = service.port_slot<core::ListenerSlot>(detail::kListenerTable, *slot_index);
   auto release_slot = [&](ListenerCreateError e) {
-    slot.owner_node.store(0, std::memory_order_release);
+    service.release_port(detail::kListenerTable, *slot_index);
     return tl::unexpected(e);
   };
-  auto* bitset = service.bitset(slot_index);
+  auto* bitset = service.bitset(*slot_index);
   // Counts left by the slot's previous listener are not ours.
   if (!bitset->drain([](std::uint64_t, std::uint64_t) {})) {
     return release_slot(ListenerCreateError::Corrupted);
   }
   const auto id = service.next_port_id();
-  auto channel = make_channel(service, service.wake_address(id, self));
+  auto channel = make_channel(service, service.wake_address(id, service.node().id().value));
   if (!channel) return release_slot(ListenerCreateError::ResourceCreationFailed);
   slot.pending.store(0, std::memory_order_relaxed);
-  // ORDERING: release publishes the bitset and channel before notifiers can see the listener.
-  slot.listener_id.store(id, std::memory_order_release);
-  service.dynamic().listener_generation.fetch_add(1, std::memory_order_release);
-  return Listener(m_service, slot_index, id, bitset, std::move(*channel));
+  service.publish_port(detail::kListenerTable, *slot_index, id);
+  return Listener(m_service, *slot_index, id, bitset, std::move(*channel));
 }
 
 Listener::Listener(std::shared_ptr<detail::ServiceCore> service, std::uint32_t slot,
@@ -93,12 +83,7 @@ Listener::Listener(Listener&& other) noexcept
       m_channel(std::move(other.m_channel)) {}
 
 Listener::~Listener() {
-  if (!m_service) return;
-  auto& slot = m_service->listener_slot(m_slot);
-  slot.listener_id.store(0, std::memory_order_release);
-  // ORDERING: release: notifiers that see the new generation see the slot empty.
-  m_service->dynamic().listener_generation.fetch_add(1, std::memory_order_release);
-  slot.owner_node.store(0, std::memory_order_release);
+  if (m_service) m_service->release_port(detail::kListenerTable, m_slot);
 }
 
 int Listener::fd() const {
@@ -109,7 +94,8 @@ tl::expected<std::size_t, ListenerWaitError> Listener::try_wait(Callback callbac
   std::visit([](auto& end) { end.drain(); }, m_channel);
   // ORDERING: seq_cst pairs with the notifier's seq_cst exchange of `pending` after its counter
   // increment: either the notifier sees 0 and writes a new wake-up, or we see its count below.
-  m_service->listener_slot(m_slot).pending.store(0, std::memory_order_seq_cst);
+  m_service->port_slot<core::ListenerSlot>(detail::kListenerTable, m_slot)
+      .pending.store(0, std::memory_order_seq_cst);
   std::size_t seen = 0;
   auto drained = m_bitset->drain([&](std::uint64_t id, std::uint64_t count) {
     callback(EventId{id}, count);

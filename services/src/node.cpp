@@ -70,6 +70,11 @@ std::string Paths::service_hash(std::string_view service_name) {
   return buf;
 }
 
+std::string Paths::publisher_segment(const Config& c, const std::string& hash,
+                                     std::uint64_t id) {
+  return publisher_segment_stem(c, hash) + NodeId{id}.to_string();
+}
+
 std::string Paths::listener_fifo(const Config& c, const std::string& hash, std::uint64_t id) {
   return service_dir(c, hash) + "/" + NodeId{id}.to_string() + ".fifo";
 }

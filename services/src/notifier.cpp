@@ -29,28 +29,24 @@ NotifierBuilder&& NotifierBuilder::default_event_id(EventId id) && {
 
 tl::expected<Notifier, NotifierCreateError> NotifierBuilder::create() && {
   auto& service = *m_service;
-  if (m_default_id.value > service.event_config().event_id_max_value) {
+  if (m_default_id.value > service.static_config().event.event_id_max) {
     return tl::unexpected(NotifierCreateError::EventIdOutOfBounds);
   }
-  const auto self = service.node().id().value;
-  const auto max = service.event_config().max_notifiers;
-  for (std::uint32_t i = 0; i < max; ++i) {
-    auto& slot = service.notifier_slot(i);
-    std::uint64_t expected = 0;
-    // ORDERING: acq_rel: see the previous owner's release; publish the claim.
-    if (slot.owner_node.compare_exchange_strong(expected, self, std::memory_order_acq_rel)) {
-      const auto id = service.next_port_id();
-      slot.notifier_id.store(id, std::memory_order_relaxed);
-      return Notifier(m_service, i, id, m_default_id);
-    }
-  }
-  return tl::unexpected(NotifierCreateError::ExceedsMaxNotifiers);
+  const auto slot = service.claim_port(detail::kNotifierTable);
+  if (!slot) return tl::unexpected(NotifierCreateError::ExceedsMaxNotifiers);
+  const auto id = service.next_port_id();
+  service.publish_port(detail::kNotifierTable, *slot, id);
+  return Notifier(m_service, *slot, id, m_default_id);
 }
 
 Notifier::Notifier(std::shared_ptr<detail::ServiceCore> service, std::uint32_t slot,
                    std::uint64_t id, EventId default_id)
-    : m_service(std::move(service)), m_slot(slot), m_id(id), m_default_id(default_id) {
-  m_connections.resize(m_service->event_config().max_listeners);
+    : m_service(std::move(service)),
+      m_slot(slot),
+      m_id(id),
+      m_default_id(default_id),
+      m_event_id_max(m_service->static_config().event.event_id_max) {
+  m_connections.resize(m_service->port_capacity(detail::kListenerTable));
 }
 
 Notifier::Notifier(Notifier&& other) noexcept
@@ -58,37 +54,34 @@ Notifier::Notifier(Notifier&& other) noexcept
       m_slot(other.m_slot),
       m_id(other.m_id),
       m_default_id(other.m_default_id),
+      m_event_id_max(other.m_event_id_max),
       m_seen_generation(other.m_seen_generation),
       m_connections(std::move(other.m_connections)) {}
 
 Notifier::~Notifier() {
-  if (!m_service) return;
-  auto& slot = m_service->notifier_slot(m_slot);
-  slot.notifier_id.store(0, std::memory_order_relaxed);
-  // ORDERING: release hands the slot back after our last use of it.
-  slot.owner_node.store(0, std::memory_order_release);
+  if (m_service) m_service->release_port(detail::kNotifierTable, m_slot);
 }
 
 void Notifier::refresh_connections() {
   auto& service = *m_service;
+  const bool fifo = service.static_config().event.backend == core::EventBackendKind::Fifo;
   for (std::uint32_t i = 0; i < m_connections.size(); ++i) {
-    auto& slot = service.listener_slot(i);
+    auto& slot = service.port_slot<core::ListenerSlot>(detail::kListenerTable, i);
     auto& connection = m_connections[i];
     // ORDERING: acquire pairs with the listener's release of its id: its channel exists.
-    const auto listener_id = slot.listener_id.load(std::memory_order_acquire);
+    const auto listener_id = slot.port.port_id.load(std::memory_order_acquire);
     if (listener_id == connection.listener_id) continue;
     connection = Connection{};
     if (listener_id == 0) continue;
-    const auto owner = slot.owner_node.load(std::memory_order_acquire);
+    const auto owner = slot.port.owner_node.load(std::memory_order_acquire);
     const auto address = service.wake_address(listener_id, owner);
     tl::expected<detail::AnyNotifierEnd, platform::Error> channel =
-        service.event_config().backend == EventBackend::Fifo
-            ? detail::FifoBackend::connect_notifier(address).map([](auto end) {
-                return detail::AnyNotifierEnd(std::in_place_index<1>, std::move(end));
-              })
-            : detail::EventFdBackend::connect_notifier(address).map([](auto end) {
-                return detail::AnyNotifierEnd(std::in_place_index<0>, std::move(end));
-              });
+        fifo ? detail::FifoBackend::connect_notifier(address).map([](auto end) {
+                 return detail::AnyNotifierEnd(std::in_place_index<1>, std::move(end));
+               })
+             : detail::EventFdBackend::connect_notifier(address).map([](auto end) {
+                 return detail::AnyNotifierEnd(std::in_place_index<0>, std::move(end));
+               });
     // An unreachable listener (its process died, a cleaner will remove it) is skipped until
     // the listener set changes again.
     if (!channel) continue;
@@ -102,11 +95,12 @@ void Notifier::refresh_connections() {
 tl::expected<std::size_t, NotifierNotifyError> Notifier::notify() { return notify(m_default_id); }
 
 tl::expected<std::size_t, NotifierNotifyError> Notifier::notify(EventId id) {
-  if (id.value > m_service->event_config().event_id_max_value) {
+  if (id.value > m_event_id_max) {
     return tl::unexpected(NotifierNotifyError::EventIdOutOfBounds);
   }
   // ORDERING: acquire pairs with the release bump by listeners that came or went.
-  const auto generation = m_service->dynamic().listener_generation.load(std::memory_order_acquire);
+  const auto generation =
+      m_service->dynamic().generation[detail::kListenerTable].load(std::memory_order_acquire);
   if (generation != m_seen_generation) {
     m_seen_generation = generation;
     refresh_connections();

@@ -12,26 +12,8 @@ namespace axon::detail {
 namespace {
 
 using core::CreationState;
-using core::EventDynamicHeader;
-using core::EventDynamicLayout;
+using core::DynamicHeader;
 using core::StaticConfig;
-
-core::EventBackendKind to_kind(EventBackend b) {
-  return b == EventBackend::Fifo ? core::EventBackendKind::Fifo : core::EventBackendKind::EventFd;
-}
-
-std::optional<EventBackend> from_kind(core::EventBackendKind k) {
-  switch (k) {
-    case core::EventBackendKind::EventFd: return EventBackend::EventFd;
-    case core::EventBackendKind::Fifo: return EventBackend::Fifo;
-  }
-  return std::nullopt;
-}
-
-core::EventSettings to_settings(const EventStaticConfig& c) {
-  return core::EventSettings{c.max_listeners, c.max_notifiers, c.max_nodes, to_kind(c.backend),
-                             c.event_id_max_value};
-}
 
 template <typename T>
 T* at_offset(void* base, std::uint64_t offset) {
@@ -39,8 +21,15 @@ T* at_offset(void* base, std::uint64_t offset) {
   return reinterpret_cast<T*>(static_cast<std::byte*>(base) + offset);
 }
 
+core::PortSlot& port_at(const DynamicHeader& h, void* base, std::size_t table, std::uint32_t i) {
+  return *at_offset<core::PortSlot>(base, h.ports[table].offset + std::uint64_t{i} * h.ports[table].stride);
+}
+
 /// Removes every object of a service; idempotent. Caller holds the service lock.
 void remove_service_objects(const Config& config, const std::string& hash) {
+  if (auto segments = platform::SharedMemory::list(Paths::publisher_segment_stem(config, hash))) {
+    for (const auto& s : *segments) (void)platform::SharedMemory::remove(s);
+  }
   (void)platform::SharedMemory::remove(Paths::service_dynamic(config, hash));
   (void)platform::SharedMemory::remove(Paths::service_static(config, hash));
   const auto dir = Paths::service_dir(config, hash);
@@ -50,8 +39,21 @@ void remove_service_objects(const Config& config, const std::string& hash) {
   (void)platform::remove_directory(dir);
 }
 
-/// The static config of `hash`, mapped read-only and copied out; Stale when a creator died
-/// half-way (only meaningful while holding the service lock: a live creator would hold it).
+/// What a port leaves besides its slot, removed when the port is purged.
+void remove_port_resources(const Config& config, const std::string& hash,
+                           core::MessagingPattern pattern, std::size_t table, std::uint64_t id) {
+  if (id == 0) return;
+  if (pattern == core::MessagingPattern::Event && table == kListenerTable) {
+    (void)platform::remove_file(Paths::listener_fifo(config, hash, id));
+  } else if (pattern == core::MessagingPattern::PublishSubscribe && table == kPublisherTable) {
+    (void)platform::SharedMemory::remove(Paths::publisher_segment(config, hash, id));
+  }
+}
+
+enum class StaticProbe { Missing, Stale, Ready };
+
+/// The static config of `hash`, mapped read-only; Stale when a creator died half-way (only
+/// meaningful while holding the service lock: a live creator would hold it).
 struct StaticView {
   StaticProbe probe = StaticProbe::Missing;
   std::optional<platform::SharedMemory> shm;
@@ -76,8 +78,7 @@ StaticView probe_static(const Config& config, const std::string& hash) {
     view.probe = StaticProbe::Stale;
     return view;
   }
-  // SAFETY: the mapping is page-aligned and at least sizeof(StaticConfig); its fields are
-  // validated before any of them is used as a size or offset.
+  // SAFETY: page-aligned mapping of at least sizeof(StaticConfig); fields validated before use.
   const auto* sc = static_cast<const StaticConfig*>(shm->data());
   // ORDERING: acquire pairs with the creator's release store of Ready: every field is visible.
   if (sc->state.load(std::memory_order_acquire) != CreationState::Ready) {
@@ -90,17 +91,22 @@ StaticView probe_static(const Config& config, const std::string& hash) {
   return view;
 }
 
-bool static_header_valid(const StaticConfig& sc) {
-  return sc.magic == core::kStaticConfigMagic && sc.size_of_self == sizeof(StaticConfig);
+/// Checks of a Ready static config that do not depend on the opener.
+std::optional<OpenFailure::Kind> check_static(const StaticConfig& sc) {
+  if (sc.magic != core::kStaticConfigMagic || sc.size_of_self != sizeof(StaticConfig)) {
+    return OpenFailure::Kind::Corrupted;
+  }
+  if (sc.version != core::kLayoutVersion) return OpenFailure::Kind::VersionMismatch;
+  if (sc.pattern != core::MessagingPattern::Event &&
+      sc.pattern != core::MessagingPattern::PublishSubscribe) {
+    return OpenFailure::Kind::Corrupted;
+  }
+  return std::nullopt;
 }
 
 /// Removes the ports and slot of every node for which `is_dead` holds. Lock held.
-std::size_t purge_dead_locked(const Config& config, const std::string& hash,
-                              EventDynamicHeader& h, void* base,
-                              const std::function<bool(std::uint64_t)>& is_dead) {
-  auto* nodes = at_offset<core::NodeSlot>(base, h.nodes_offset);
-  auto* listeners = at_offset<core::ListenerSlot>(base, h.listeners_offset);
-  auto* notifiers = at_offset<core::NotifierSlot>(base, h.notifiers_offset);
+std::size_t purge_dead_locked(const Config& config, const std::string& hash, DynamicHeader& h,
+                              void* base, const std::function<bool(std::uint64_t)>& is_dead) {
   // Ask about each distinct node once: the answer costs a few system calls.
   std::vector<std::pair<std::uint64_t, bool>> verdicts;
   auto dead = [&](std::uint64_t id) {
@@ -112,24 +118,19 @@ std::size_t purge_dead_locked(const Config& config, const std::string& hash,
     return verdicts.back().second;
   };
   std::size_t removed = 0;
-  for (std::uint32_t i = 0; i < h.max_listeners; ++i) {
-    auto& slot = listeners[i];
-    if (!dead(slot.owner_node.load(std::memory_order_acquire))) continue;
-    const auto lid = slot.listener_id.exchange(0, std::memory_order_acq_rel);
-    if (lid != 0) (void)platform::remove_file(Paths::listener_fifo(config, hash, lid));
-    // ORDERING: release publishes the removal to notifiers that acquire the generation.
-    h.listener_generation.fetch_add(1, std::memory_order_release);
-    slot.pending.store(0, std::memory_order_relaxed);
-    slot.owner_node.store(0, std::memory_order_release);
-    ++removed;
+  for (std::size_t t = 0; t < core::kPortTables; ++t) {
+    for (std::uint32_t i = 0; i < h.ports[t].count; ++i) {
+      auto& slot = port_at(h, base, t, i);
+      if (!dead(slot.owner_node.load(std::memory_order_acquire))) continue;
+      const auto id = slot.port_id.exchange(0, std::memory_order_acq_rel);
+      remove_port_resources(config, hash, h.pattern, t, id);
+      // ORDERING: release publishes the removal to peers that acquire the generation.
+      h.generation[t].fetch_add(1, std::memory_order_release);
+      slot.owner_node.store(0, std::memory_order_release);
+      ++removed;
+    }
   }
-  for (std::uint32_t i = 0; i < h.max_notifiers; ++i) {
-    auto& slot = notifiers[i];
-    if (!dead(slot.owner_node.load(std::memory_order_acquire))) continue;
-    slot.notifier_id.store(0, std::memory_order_relaxed);
-    slot.owner_node.store(0, std::memory_order_release);
-    ++removed;
-  }
+  auto* nodes = at_offset<core::NodeSlot>(base, h.nodes_offset);
   for (std::uint32_t i = 0; i < h.max_nodes; ++i) {
     if (!dead(nodes[i].node_id.load(std::memory_order_acquire))) continue;
     nodes[i].handles.store(0, std::memory_order_relaxed);
@@ -138,7 +139,7 @@ std::size_t purge_dead_locked(const Config& config, const std::string& hash,
   return removed;
 }
 
-bool no_nodes_left(const EventDynamicHeader& h, void* base) {
+bool no_nodes_left(const DynamicHeader& h, void* base) {
   const auto* nodes = at_offset<core::NodeSlot>(base, h.nodes_offset);
   for (std::uint32_t i = 0; i < h.max_nodes; ++i) {
     if (nodes[i].node_id.load(std::memory_order_acquire) != 0) return false;
@@ -147,48 +148,47 @@ bool no_nodes_left(const EventDynamicHeader& h, void* base) {
 }
 
 /// Maps and validates the dynamic config of a Ready service.
-tl::expected<platform::SharedMemory, EventOpenError> open_dynamic(const Config& config,
-                                                                  const std::string& hash,
-                                                                  const StaticConfig& sc) {
+tl::expected<platform::SharedMemory, OpenFailure::Kind> open_dynamic(const Config& config,
+                                                                     const std::string& hash,
+                                                                     const StaticConfig& sc) {
   auto shm = platform::SharedMemory::open(Paths::service_dynamic(config, hash),
                                           platform::AccessMode::ReadWrite);
   if (!shm) {
-    if (shm.error().code == platform::ErrorCode::PermissionDenied) {
-      return tl::unexpected(EventOpenError::PermissionDenied);
-    }
-    return tl::unexpected(EventOpenError::Corrupted);
+    return tl::unexpected(shm.error().code == platform::ErrorCode::PermissionDenied
+                              ? OpenFailure::Kind::PermissionDenied
+                              : OpenFailure::Kind::Corrupted);
   }
-  if (shm->size() < sizeof(EventDynamicHeader)) return tl::unexpected(EventOpenError::Corrupted);
+  if (shm->size() < sizeof(DynamicHeader)) return tl::unexpected(OpenFailure::Kind::Corrupted);
   // SAFETY: page-aligned mapping of at least the header's size; validated before use.
-  const auto& h = *static_cast<const EventDynamicHeader*>(shm->data());
-  const auto bitset_size = core::CountingBitset::required_size(sc.event.event_id_max);
-  if (!core::validate_event_dynamic(h, shm->size(), sc.event, bitset_size)) {
-    return tl::unexpected(EventOpenError::Corrupted);
+  const auto& h = *static_cast<const DynamicHeader*>(shm->data());
+  if (!core::validate_dynamic(h, shm->size(), sc)) {
+    return tl::unexpected(OpenFailure::Kind::Corrupted);
   }
   return std::move(*shm);
 }
 
-EventCreateError to_create_error(const platform::Error& e) {
+CreateFailure to_create_failure(const platform::Error& e) {
   switch (e.code) {
-    case platform::ErrorCode::AlreadyExists: return EventCreateError::AlreadyExists;
+    case platform::ErrorCode::AlreadyExists: return CreateFailure::AlreadyExists;
     case platform::ErrorCode::PermissionDenied:
-    case platform::ErrorCode::WrongType: return EventCreateError::PermissionDenied;
+    case platform::ErrorCode::WrongType: return CreateFailure::PermissionDenied;
     case platform::ErrorCode::InsufficientMemory:
-    case platform::ErrorCode::LimitReached: return EventCreateError::InsufficientResources;
-    default: return EventCreateError::InternalFailure;
+    case platform::ErrorCode::LimitReached: return CreateFailure::InsufficientResources;
+    default: return CreateFailure::InternalFailure;
   }
 }
 
-EventOpenError to_open_error(const platform::Error& e) {
-  switch (e.code) {
-    case platform::ErrorCode::PermissionDenied:
-    case platform::ErrorCode::WrongType: return EventOpenError::PermissionDenied;
-    default: return EventOpenError::InternalFailure;
-  }
+OpenFailure open_failure(OpenFailure::Kind kind) { return OpenFailure{kind, 0}; }
+
+OpenFailure to_open_failure(const platform::Error& e) {
+  return open_failure(e.code == platform::ErrorCode::PermissionDenied ||
+                              e.code == platform::ErrorCode::WrongType
+                          ? OpenFailure::Kind::PermissionDenied
+                          : OpenFailure::Kind::InternalFailure);
 }
 
 /// Takes (or joins) this node's slot. Lock held.
-bool register_node(EventDynamicHeader& h, void* base, std::uint64_t node_id) {
+bool register_node(DynamicHeader& h, void* base, std::uint64_t node_id) {
   auto* nodes = at_offset<core::NodeSlot>(base, h.nodes_offset);
   for (std::uint32_t i = 0; i < h.max_nodes; ++i) {
     if (nodes[i].node_id.load(std::memory_order_acquire) == node_id) {
@@ -205,6 +205,77 @@ bool register_node(EventDynamicHeader& h, void* base, std::uint64_t node_id) {
     }
   }
   return false;
+}
+
+/// Placement-constructs every object of a fresh dynamic config. The mapping is zero-filled.
+bool initialize_dynamic(void* base, const core::DynamicLayout& l, const StaticConfig& sc) {
+  // SAFETY: fresh zero-filled page-aligned mapping of l.total_size bytes; every object is
+  // constructed at an offset of the layout, inside that size.
+  auto* h = new (base) DynamicHeader{};
+  h->magic = core::kDynamicConfigMagic;
+  h->version = core::kLayoutVersion;
+  h->pattern = sc.pattern;
+  h->total_size = l.total_size;
+  h->max_nodes = l.max_nodes;
+  h->nodes_offset = l.nodes_offset;
+  for (std::size_t t = 0; t < core::kPortTables; ++t) h->ports[t] = l.ports[t];
+  h->region_offset = l.region_offset;
+  h->region_stride = l.region_stride;
+  h->region_count = l.region_count;
+  h->next_port_id.store(1, std::memory_order_relaxed);
+  for (std::uint32_t i = 0; i < l.max_nodes; ++i) {
+    new (at_offset<core::NodeSlot>(base, l.nodes_offset) + i) core::NodeSlot{};
+  }
+  for (std::size_t t = 0; t < core::kPortTables; ++t) {
+    for (std::uint32_t i = 0; i < l.ports[t].count; ++i) {
+      auto* slot = at_offset<std::byte>(base, l.ports[t].offset + std::uint64_t{i} * l.ports[t].stride);
+      if (sc.pattern == core::MessagingPattern::Event) {
+        if (t == kListenerTable) {
+          new (slot) core::ListenerSlot{};
+        } else {
+          new (slot) core::NotifierSlot{};
+        }
+      } else if (t == kPublisherTable) {
+        new (slot) core::PublisherSlot{};
+      } else {
+        new (slot) core::SubscriberSlot{};
+      }
+    }
+  }
+  for (std::uint64_t i = 0; i < l.region_count; ++i) {
+    auto* element = at_offset<std::byte>(base, l.region_offset + i * l.region_stride);
+    if (sc.pattern == core::MessagingPattern::Event) {
+      if (!core::CountingBitset::initialize(element, l.region_stride, sc.event.event_id_max)) {
+        return false;
+      }
+    } else {
+      auto* c = new (element) core::ConnectionHeader{};
+      c->submission_offset = l.submission_offset;
+      c->completion_offset = l.completion_offset;
+      if (!core::SpscIndexQueue::initialize(element + l.submission_offset,
+                                            l.completion_offset - l.submission_offset,
+                                            l.submission_capacity) ||
+          !core::SpscIndexQueue::initialize(element + l.completion_offset,
+                                            l.region_stride - l.completion_offset,
+                                            l.completion_capacity)) {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+void copy_static(StaticConfig& to, const StaticConfig& from) {
+  to.magic = from.magic;
+  to.version = from.version;
+  to.size_of_self = from.size_of_self;
+  to.state.store(from.state.load(std::memory_order_acquire), std::memory_order_relaxed);
+  to.pattern = from.pattern;
+  to.creator_node_id = from.creator_node_id;
+  to.dynamic_config_size = from.dynamic_config_size;
+  to.name = from.name;
+  to.event = from.event;
+  to.pubsub = from.pubsub;
 }
 
 }  // namespace
@@ -237,31 +308,24 @@ bool node_is_alive(const Config& config, std::uint64_t node_id) {
 }
 
 ServiceCore::ServiceCore(std::shared_ptr<NodeCore> node, ServiceName name, std::string hash,
-                         platform::SharedMemory static_shm, platform::SharedMemory dynamic_shm)
+                         const StaticConfig& static_copy, platform::SharedMemory dynamic_shm)
     : m_node(std::move(node)),
       m_name(std::move(name)),
       m_hash(std::move(hash)),
-      m_static_shm(std::move(static_shm)),
+      m_static(std::make_unique<StaticConfig>()),
       m_dynamic_shm(std::move(dynamic_shm)) {
-  // SAFETY: both mappings were validated by create_event/open_event before construction.
-  const auto& sc = *static_cast<const StaticConfig*>(m_static_shm.data());
-  m_event_config.max_listeners = sc.event.max_listeners;
-  m_event_config.max_notifiers = sc.event.max_notifiers;
-  m_event_config.max_nodes = sc.event.max_nodes;
-  m_event_config.event_id_max_value = sc.event.event_id_max;
-  m_event_config.backend = from_kind(sc.event.backend).value_or(kDefaultEventBackend);
-  m_dynamic_base = m_dynamic_shm.data();
-  m_dynamic_header = static_cast<EventDynamicHeader*>(m_dynamic_base);
+  copy_static(*m_static, static_copy);
+  m_base = m_dynamic_shm.data();
+  m_header = static_cast<DynamicHeader*>(m_base);
 }
 
-tl::expected<void, core::CoreError> ServiceCore::attach_bitsets() {
-  auto& h = *m_dynamic_header;
-  m_bitsets.reserve(h.max_listeners);
-  for (std::uint32_t i = 0; i < h.max_listeners; ++i) {
-    auto* block = at_offset<std::byte>(m_dynamic_shm.data(), h.bitsets_offset + i * h.bitset_stride);
-    auto bitset = core::CountingBitset::attach(block, h.bitset_stride);
+tl::expected<void, core::CoreError> ServiceCore::attach_region() {
+  if (m_static->pattern != core::MessagingPattern::Event) return {};
+  m_bitsets.reserve(m_header->region_count);
+  for (std::uint64_t i = 0; i < m_header->region_count; ++i) {
+    auto bitset = core::CountingBitset::attach(region(i), m_header->region_stride);
     if (!bitset) return tl::unexpected(bitset.error());
-    if ((*bitset)->max_id() != m_event_config.event_id_max_value) {
+    if ((*bitset)->max_id() != m_static->event.event_id_max) {
       return tl::unexpected(core::CoreError::Corrupted);
     }
     m_bitsets.push_back(*bitset);
@@ -270,153 +334,130 @@ tl::expected<void, core::CoreError> ServiceCore::attach_bitsets() {
 }
 
 core::NodeSlot& ServiceCore::node_slot(std::uint32_t i) const {
-  return at_offset<core::NodeSlot>(m_dynamic_base, m_dynamic_header->nodes_offset)[i];
-}
-core::ListenerSlot& ServiceCore::listener_slot(std::uint32_t i) const {
-  return at_offset<core::ListenerSlot>(m_dynamic_base, m_dynamic_header->listeners_offset)[i];
-}
-core::NotifierSlot& ServiceCore::notifier_slot(std::uint32_t i) const {
-  return at_offset<core::NotifierSlot>(m_dynamic_base, m_dynamic_header->notifiers_offset)[i];
+  return at_offset<core::NodeSlot>(m_base, m_header->nodes_offset)[i];
 }
 
-std::size_t ServiceCore::count_listeners() const {
+std::size_t ServiceCore::count_ports(std::size_t table) const {
   std::size_t n = 0;
-  for (std::uint32_t i = 0; i < m_event_config.max_listeners; ++i) {
-    n += listener_slot(i).listener_id.load(std::memory_order_acquire) != 0 ? 1 : 0;
+  for (std::uint32_t i = 0; i < port_capacity(table); ++i) {
+    n += port_slot<core::PortSlot>(table, i).port_id.load(std::memory_order_acquire) != 0 ? 1 : 0;
   }
   return n;
 }
-std::size_t ServiceCore::count_notifiers() const {
-  std::size_t n = 0;
-  for (std::uint32_t i = 0; i < m_event_config.max_notifiers; ++i) {
-    n += notifier_slot(i).owner_node.load(std::memory_order_acquire) != 0 ? 1 : 0;
-  }
-  return n;
-}
+
 std::size_t ServiceCore::count_nodes() const {
   std::size_t n = 0;
-  for (std::uint32_t i = 0; i < m_event_config.max_nodes; ++i) {
+  for (std::uint32_t i = 0; i < m_header->max_nodes; ++i) {
     n += node_slot(i).node_id.load(std::memory_order_acquire) != 0 ? 1 : 0;
   }
   return n;
 }
 
-WakeAddress ServiceCore::wake_address(std::uint64_t listener_id, std::uint64_t owner_node) const {
-  const auto& config = m_node->config();
-  return WakeAddress{listener_id, Paths::listener_fifo(config, m_hash, listener_id),
-                     Paths::node_socket(config, NodeId{owner_node})};
-}
-
 std::uint64_t ServiceCore::next_port_id() const {
   // ORDERING: only uniqueness matters.
-  return m_dynamic_header->next_port_id.fetch_add(1, std::memory_order_relaxed);
+  return m_header->next_port_id.fetch_add(1, std::memory_order_relaxed);
 }
 
-tl::expected<std::shared_ptr<ServiceCore>, EventCreateError> ServiceCore::create_event(
-    std::shared_ptr<NodeCore> node, const ServiceName& name, const EventStaticConfig& settings) {
-  if (settings.max_listeners == 0 || settings.max_notifiers == 0 || settings.max_nodes == 0 ||
-      settings.max_listeners > EventDefaults::kMaxPorts ||
-      settings.max_notifiers > EventDefaults::kMaxPorts ||
-      settings.max_nodes > EventDefaults::kMaxPorts ||
-      settings.event_id_max_value > EventDefaults::kEventIdMaxLimit) {
-    return tl::unexpected(EventCreateError::InvalidSettings);
+std::optional<std::uint32_t> ServiceCore::claim_port(std::size_t table) const {
+  const auto self = m_node->id().value;
+  for (std::uint32_t i = 0; i < port_capacity(table); ++i) {
+    std::uint64_t expected = 0;
+    // ORDERING: acq_rel: see the previous owner's release of the slot; publish our claim.
+    if (port_slot<core::PortSlot>(table, i).owner_node.compare_exchange_strong(
+            expected, self, std::memory_order_acq_rel)) {
+      return i;
+    }
   }
+  return std::nullopt;
+}
+
+void ServiceCore::publish_port(std::size_t table, std::uint32_t i, std::uint64_t id) const {
+  // ORDERING: release publishes everything written to the slot before its id.
+  port_slot<core::PortSlot>(table, i).port_id.store(id, std::memory_order_release);
+  m_header->generation[table].fetch_add(1, std::memory_order_release);
+}
+
+void ServiceCore::release_port(std::size_t table, std::uint32_t i) const {
+  auto& slot = port_slot<core::PortSlot>(table, i);
+  if (slot.port_id.exchange(0, std::memory_order_acq_rel) != 0) {
+    // ORDERING: release: peers that see the new generation see the slot empty.
+    m_header->generation[table].fetch_add(1, std::memory_order_release);
+  }
+  slot.owner_node.store(0, std::memory_order_release);
+}
+
+WakeAddress ServiceCore::wake_address(std::uint64_t listener_id, std::uint64_t owner_node) const {
+  return WakeAddress{listener_id, Paths::listener_fifo(config(), m_hash, listener_id),
+                     Paths::node_socket(config(), NodeId{owner_node})};
+}
+
+tl::expected<std::shared_ptr<ServiceCore>, CreateFailure> ServiceCore::create(
+    std::shared_ptr<NodeCore> node, const ServiceName& name, const StaticConfig& settings) {
   const auto& config = node->config();
   const auto hash = Paths::service_hash(name.as_string());
   if (auto r = platform::ensure_private_directory(config.services_dir()); !r) {
-    return tl::unexpected(to_create_error(r.error()));
+    return tl::unexpected(to_create_failure(r.error()));
   }
   auto lock = ServiceLock::acquire(Paths::service_lock(config, hash));
-  if (!lock) return tl::unexpected(to_create_error(lock.error()));
+  if (!lock) return tl::unexpected(to_create_failure(lock.error()));
 
   auto existing = probe_static(config, hash);
-  if (existing.error) return tl::unexpected(to_create_error(*existing.error));
-  if (existing.probe == StaticProbe::Ready) return tl::unexpected(EventCreateError::AlreadyExists);
+  if (existing.error) return tl::unexpected(to_create_failure(*existing.error));
+  if (existing.probe == StaticProbe::Ready) return tl::unexpected(CreateFailure::AlreadyExists);
   // Stale (a creator died half-way: it would still hold the lock if it lived) or missing:
   // whatever is left under the name is ours to clear.
   remove_service_objects(config, hash);
 
-  const auto event_settings = to_settings(settings);
-  const auto bitset_size = core::CountingBitset::required_size(settings.event_id_max_value);
-  const auto layout = EventDynamicLayout::compute(event_settings, bitset_size);
-
+  const auto layout = core::compute_dynamic_layout(settings);
   auto static_shm = platform::SharedMemory::create(Paths::service_static(config, hash),
                                                    sizeof(StaticConfig));
-  if (!static_shm) return tl::unexpected(to_create_error(static_shm.error()));
-  auto fail = [&](EventCreateError e) {
+  if (!static_shm) return tl::unexpected(to_create_failure(static_shm.error()));
+  auto fail = [&](CreateFailure e) {
     remove_service_objects(config, hash);
     return tl::unexpected(e);
   };
   auto dynamic_shm =
       platform::SharedMemory::create(Paths::service_dynamic(config, hash), layout.total_size);
-  if (!dynamic_shm) return fail(to_create_error(dynamic_shm.error()));
-  if (settings.backend == EventBackend::Fifo) {
+  if (!dynamic_shm) return fail(to_create_failure(dynamic_shm.error()));
+  if (settings.pattern == core::MessagingPattern::Event &&
+      settings.event.backend == core::EventBackendKind::Fifo) {
     if (auto r = platform::ensure_private_directory(Paths::service_dir(config, hash)); !r) {
-      return fail(to_create_error(r.error()));
+      return fail(to_create_failure(r.error()));
     }
   }
-
-  // SAFETY: fresh zero-filled page-aligned mapping of layout.total_size bytes; every object is
-  // placement-constructed at an offset computed by EventDynamicLayout inside that size.
-  void* base = dynamic_shm->data();
-  auto* h = new (base) EventDynamicHeader{};
-  h->magic = core::kDynamicConfigMagic;
-  h->version = core::kLayoutVersion;
-  h->total_size = layout.total_size;
-  h->max_nodes = settings.max_nodes;
-  h->max_listeners = settings.max_listeners;
-  h->max_notifiers = settings.max_notifiers;
-  h->event_id_max = settings.event_id_max_value;
-  h->nodes_offset = layout.nodes_offset;
-  h->listeners_offset = layout.listeners_offset;
-  h->notifiers_offset = layout.notifiers_offset;
-  h->bitsets_offset = layout.bitsets_offset;
-  h->bitset_stride = layout.bitset_stride;
-  h->next_port_id.store(1, std::memory_order_relaxed);
-  for (std::uint32_t i = 0; i < settings.max_nodes; ++i) {
-    new (at_offset<core::NodeSlot>(base, layout.nodes_offset) + i) core::NodeSlot{};
+  if (!initialize_dynamic(dynamic_shm->data(), layout, settings)) {
+    return fail(CreateFailure::InternalFailure);
   }
-  for (std::uint32_t i = 0; i < settings.max_listeners; ++i) {
-    new (at_offset<core::ListenerSlot>(base, layout.listeners_offset) + i) core::ListenerSlot{};
-    auto* block = at_offset<std::byte>(base, layout.bitsets_offset + i * layout.bitset_stride);
-    if (!core::CountingBitset::initialize(block, layout.bitset_stride,
-                                          settings.event_id_max_value)) {
-      return fail(EventCreateError::InternalFailure);
-    }
+  auto& h = *static_cast<DynamicHeader*>(dynamic_shm->data());
+  if (!register_node(h, dynamic_shm->data(), node->id().value)) {
+    return fail(CreateFailure::InternalFailure);
   }
-  for (std::uint32_t i = 0; i < settings.max_notifiers; ++i) {
-    new (at_offset<core::NotifierSlot>(base, layout.notifiers_offset) + i) core::NotifierSlot{};
-  }
-  if (!register_node(*h, base, node->id().value)) return fail(EventCreateError::InternalFailure);
 
   // SAFETY: fresh zero-filled page-aligned mapping of sizeof(StaticConfig) bytes.
   auto* sc = new (static_shm->data()) StaticConfig{};
+  copy_static(*sc, settings);
   sc->magic = core::kStaticConfigMagic;
   sc->version = core::kLayoutVersion;
   sc->size_of_self = sizeof(StaticConfig);
-  sc->pattern = core::MessagingPattern::Event;
   sc->creator_node_id = node->id().value;
   sc->dynamic_config_size = layout.total_size;
   sc->name = *core::FixedString<core::kMaxServiceNameLength>::from(name.as_string());
-  sc->event = event_settings;
+  sc->state.store(CreationState::Creating, std::memory_order_relaxed);
+  std::shared_ptr<ServiceCore> core(
+      new ServiceCore(std::move(node), name, hash, *sc, std::move(*dynamic_shm)));
+  if (!core->attach_region()) {
+    core->m_node.reset();  // never leave a half-made service: remove it all below
+    return fail(CreateFailure::InternalFailure);
+  }
   // ORDERING: release makes every field above visible to whoever acquires Ready.
   sc->state.store(CreationState::Ready, std::memory_order_release);
-
-  auto ro_static = platform::SharedMemory::open(Paths::service_static(config, hash),
-                                                platform::AccessMode::ReadOnly);
-  if (!ro_static) return fail(to_create_error(ro_static.error()));
-  std::shared_ptr<ServiceCore> core(new ServiceCore(std::move(node), name, hash,
-                                                    std::move(*ro_static), std::move(*dynamic_shm)));
-  if (!core->attach_bitsets()) {
-    // Never leave a half-made service: drop our node slot by hand, then remove everything.
-    core->m_node.reset();
-    return fail(EventCreateError::InternalFailure);
-  }
+  core->m_static->state.store(CreationState::Ready, std::memory_order_relaxed);
   return core;
 }
 
-tl::expected<std::shared_ptr<ServiceCore>, EventOpenError> ServiceCore::open_event(
-    std::shared_ptr<NodeCore> node, const ServiceName& name, const EventRequirements& required) {
+tl::expected<std::shared_ptr<ServiceCore>, OpenFailure> ServiceCore::open(
+    std::shared_ptr<NodeCore> node, const ServiceName& name, core::MessagingPattern pattern,
+    RequirementCheck check) {
   const auto& config = node->config();
   const auto hash = Paths::service_hash(name.as_string());
   // Look before taking the lock: a failed open must not leave a lock file behind, and an
@@ -425,50 +466,39 @@ tl::expected<std::shared_ptr<ServiceCore>, EventOpenError> ServiceCore::open_eve
                                                 platform::AccessMode::ReadOnly);
       !probe) {
     switch (probe.error().code) {
-      case platform::ErrorCode::DoesNotExist: return tl::unexpected(EventOpenError::DoesNotExist);
+      case platform::ErrorCode::DoesNotExist:
+        return tl::unexpected(open_failure(OpenFailure::Kind::DoesNotExist));
       case platform::ErrorCode::PermissionDenied:
-        return tl::unexpected(EventOpenError::PermissionDenied);
+        return tl::unexpected(open_failure(OpenFailure::Kind::PermissionDenied));
       default: break;  // truncated or half-made: judged under the lock below
     }
   }
   auto lock = ServiceLock::acquire(Paths::service_lock(config, hash));
-  if (!lock) return tl::unexpected(to_open_error(lock.error()));
+  if (!lock) return tl::unexpected(to_open_failure(lock.error()));
 
   auto view = probe_static(config, hash);
-  if (view.error) return tl::unexpected(to_open_error(*view.error));
+  if (view.error) return tl::unexpected(to_open_failure(*view.error));
   if (view.probe != StaticProbe::Ready) {
     if (view.probe == StaticProbe::Stale) remove_service_objects(config, hash);
     lock->remove_file();
-    return tl::unexpected(EventOpenError::DoesNotExist);
+    return tl::unexpected(open_failure(OpenFailure::Kind::DoesNotExist));
   }
-  const StaticConfig& sc = *view.config;
-  if (!static_header_valid(sc)) return tl::unexpected(EventOpenError::Corrupted);
-  if (sc.version != core::kLayoutVersion) return tl::unexpected(EventOpenError::VersionMismatch);
-  if (sc.name.view() != name.as_string()) return tl::unexpected(EventOpenError::Corrupted);
-  if (sc.pattern != core::MessagingPattern::Event) {
-    return tl::unexpected(EventOpenError::IncompatibleMessagingPattern);
+  // Validate a private copy: the mapping may change under us, the copy cannot.
+  StaticConfig sc{};
+  copy_static(sc, *view.config);
+  if (auto bad = check_static(sc)) return tl::unexpected(open_failure(*bad));
+  if (sc.name.view() != name.as_string()) {
+    return tl::unexpected(open_failure(OpenFailure::Kind::Corrupted));
   }
-  const auto backend = from_kind(sc.event.backend);
-  if (!backend) return tl::unexpected(EventOpenError::Corrupted);
-  if (required.max_listeners && sc.event.max_listeners < *required.max_listeners) {
-    return tl::unexpected(EventOpenError::DoesNotSupportRequestedAmountOfListeners);
+  if (sc.pattern != pattern) {
+    return tl::unexpected(open_failure(OpenFailure::Kind::IncompatibleMessagingPattern));
   }
-  if (required.max_notifiers && sc.event.max_notifiers < *required.max_notifiers) {
-    return tl::unexpected(EventOpenError::DoesNotSupportRequestedAmountOfNotifiers);
+  if (const int code = check(sc); code != 0) {
+    return tl::unexpected(OpenFailure{OpenFailure::Kind::Requirement, code});
   }
-  if (required.max_nodes && sc.event.max_nodes < *required.max_nodes) {
-    return tl::unexpected(EventOpenError::DoesNotSupportRequestedAmountOfNodes);
-  }
-  if (required.event_id_max && sc.event.event_id_max < *required.event_id_max) {
-    return tl::unexpected(EventOpenError::DoesNotSupportRequestedMaxEventId);
-  }
-  if (required.backend && *backend != *required.backend) {
-    return tl::unexpected(EventOpenError::IncompatibleBackend);
-  }
-
   auto dynamic_shm = open_dynamic(config, hash, sc);
-  if (!dynamic_shm) return tl::unexpected(dynamic_shm.error());
-  auto& h = *static_cast<EventDynamicHeader*>(dynamic_shm->data());
+  if (!dynamic_shm) return tl::unexpected(open_failure(dynamic_shm.error()));
+  auto& h = *static_cast<DynamicHeader*>(dynamic_shm->data());
 
   const auto self = node->id().value;
   purge_dead_locked(config, hash, h, dynamic_shm->data(), [&](std::uint64_t id) {
@@ -478,25 +508,24 @@ tl::expected<std::shared_ptr<ServiceCore>, EventOpenError> ServiceCore::open_eve
     // Every user of it died: it is garbage, not a service.
     remove_service_objects(config, hash);
     lock->remove_file();
-    return tl::unexpected(EventOpenError::DoesNotExist);
+    return tl::unexpected(open_failure(OpenFailure::Kind::DoesNotExist));
   }
   if (!register_node(h, dynamic_shm->data(), self)) {
-    return tl::unexpected(EventOpenError::ExceedsMaxNodes);
+    return tl::unexpected(open_failure(OpenFailure::Kind::ExceedsMaxNodes));
   }
-  std::shared_ptr<ServiceCore> core(new ServiceCore(std::move(node), name, hash,
-                                                    std::move(*view.shm), std::move(*dynamic_shm)));
-  if (!core->attach_bitsets()) return tl::unexpected(EventOpenError::Corrupted);
+  std::shared_ptr<ServiceCore> core(
+      new ServiceCore(std::move(node), name, hash, sc, std::move(*dynamic_shm)));
+  if (!core->attach_region()) return tl::unexpected(open_failure(OpenFailure::Kind::Corrupted));
   return core;
 }
 
 ServiceCore::~ServiceCore() {
   if (!m_node) return;
-  const auto& config = m_node->config();
-  auto lock = ServiceLock::acquire(Paths::service_lock(config, m_hash));
+  const auto& cfg = m_node->config();
+  auto lock = ServiceLock::acquire(Paths::service_lock(cfg, m_hash));
   if (!lock) return;  // leave it to a cleaner; never block a destructor for ever
-  auto& h = *m_dynamic_header;
   const auto self = m_node->id().value;
-  for (std::uint32_t i = 0; i < h.max_nodes; ++i) {
+  for (std::uint32_t i = 0; i < m_header->max_nodes; ++i) {
     auto& slot = node_slot(i);
     if (slot.node_id.load(std::memory_order_acquire) != self) continue;
     if (slot.handles.fetch_sub(1, std::memory_order_acq_rel) <= 1) {
@@ -505,8 +534,8 @@ ServiceCore::~ServiceCore() {
     }
     break;
   }
-  if (no_nodes_left(h, m_dynamic_shm.data())) {
-    remove_service_objects(config, m_hash);
+  if (no_nodes_left(*m_header, m_base)) {
+    remove_service_objects(cfg, m_hash);
     lock->remove_file();
   }
 }
@@ -526,12 +555,13 @@ PurgeResult purge_service(const Config& config, const std::string& hash,
     lock->remove_file();
     return result;
   }
-  const StaticConfig& sc = *view.config;
-  if (!static_header_valid(sc) || sc.version != core::kLayoutVersion) return result;
+  StaticConfig sc{};
+  copy_static(sc, *view.config);
+  if (check_static(sc)) return result;
   result.service_name = std::string(sc.name.view());
   auto dynamic_shm = open_dynamic(config, hash, sc);
   if (!dynamic_shm) return result;
-  auto& h = *static_cast<EventDynamicHeader*>(dynamic_shm->data());
+  auto& h = *static_cast<DynamicHeader*>(dynamic_shm->data());
   result.removed_ports = purge_dead_locked(config, hash, h, dynamic_shm->data(), is_dead);
   if (no_nodes_left(h, dynamic_shm->data())) {
     remove_service_objects(config, hash);

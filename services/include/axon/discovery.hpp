@@ -14,13 +14,30 @@
 
 namespace axon {
 
+/// Settings of a publish-subscribe service, as discovery sees them (no payload type needed).
+struct PubSubInfo {
+  std::string type_name;
+  std::uint64_t type_size = 0;
+  std::uint64_t type_alignment = 0;
+  bool is_slice = false;
+  std::uint32_t max_publishers = 0;
+  std::uint32_t max_subscribers = 0;
+  std::uint32_t max_nodes = 0;
+  std::uint32_t history_size = 0;
+  std::uint32_t subscriber_buffer_size = 0;
+  std::uint32_t max_loans = 0;
+};
+
 struct ServiceInfo {
   std::string name;
   MessagingPattern pattern = MessagingPattern::Event;
   NodeId creator;
   EventStaticConfig event;           ///< settings, for event services
+  PubSubInfo pubsub;                 ///< settings, for publish-subscribe services
   std::size_t listeners = 0;
   std::size_t notifiers = 0;
+  std::size_t publishers = 0;
+  std::size_t subscribers = 0;
   std::size_t nodes = 0;
   std::vector<NodeId> node_ids;      ///< nodes holding the service
 };

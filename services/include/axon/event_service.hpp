@@ -131,8 +131,9 @@ class EventService {
 
  private:
   friend class EventServiceBuilder;
-  explicit EventService(std::shared_ptr<detail::ServiceCore> core) : m_core(std::move(core)) {}
+  explicit EventService(std::shared_ptr<detail::ServiceCore> core);
   std::shared_ptr<detail::ServiceCore> m_core;
+  EventStaticConfig m_config;
 };
 
 class EventServiceBuilder {

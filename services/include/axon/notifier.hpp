@@ -69,6 +69,7 @@ class Notifier {
   std::uint32_t m_slot;
   std::uint64_t m_id;
   EventId m_default_id;
+  std::uint64_t m_event_id_max;
   std::uint64_t m_seen_generation = ~0ULL;
   std::vector<Connection> m_connections;  ///< one per listener slot, sized once at creation
 };

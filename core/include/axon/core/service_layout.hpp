@@ -1,7 +1,9 @@
 // The shared-memory layout of a service: its static config (written once by the creator, then
-// read-only) and the dynamic config of the event pattern (node slots, listener and notifier slots,
-// one counting bitset per listener slot). Plain data and atomics only; every process that maps
-// these validates them with the `validate_*` functions before trusting any offset in them.
+// read-only) and its dynamic config: a header, node slots, up to two port tables (event:
+// listeners and notifiers; publish-subscribe: publishers and subscribers) and one pattern region
+// (event: a counting bitset per listener slot; publish-subscribe: one connection per publisher x
+// subscriber pair). Plain data and atomics only; every process that maps these validates them
+// against the layout its static config implies before trusting any offset in them.
 #pragma once
 
 #include <atomic>
@@ -9,7 +11,9 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "axon/core/counting_bitset.hpp"
 #include "axon/core/fixed_string.hpp"
+#include "axon/core/spsc_queue.hpp"
 
 namespace axon::core {
 
@@ -18,9 +22,11 @@ inline constexpr std::uint32_t kLayoutVersion = 1;
 inline constexpr std::uint64_t kStaticConfigMagic = 0x61786f6e53544154ULL;   // "axonSTAT"
 inline constexpr std::uint64_t kDynamicConfigMagic = 0x61786f6e44594e41ULL;  // "axonDYNA"
 inline constexpr std::size_t kMaxServiceNameLength = 255;
+inline constexpr std::size_t kMaxTypeNameLength = 255;
 
 enum class MessagingPattern : std::uint32_t { Event = 1, PublishSubscribe = 2 };
 enum class EventBackendKind : std::uint32_t { EventFd = 1, Fifo = 2 };
+enum class OverflowKind : std::uint32_t { OverwriteOldest = 1, Refuse = 2, Block = 3 };
 enum class CreationState : std::uint32_t { Creating = 0, Ready = 1 };
 
 struct EventSettings {
@@ -29,6 +35,22 @@ struct EventSettings {
   std::uint32_t max_nodes;
   EventBackendKind backend;
   std::uint64_t event_id_max;
+};
+
+struct PubSubSettings {
+  FixedString<kMaxTypeNameLength> type_name;
+  std::uint64_t type_size;       ///< bytes of one element (of T, or of a slice's element)
+  std::uint64_t type_alignment;
+  std::uint32_t is_slice;        ///< 1: payloads are arrays of the element type
+  std::uint32_t max_publishers;
+  std::uint32_t max_subscribers;
+  std::uint32_t max_nodes;
+  std::uint32_t history_size;
+  std::uint32_t subscriber_buffer_size;
+  std::uint32_t max_loans;             ///< per publisher
+  std::uint32_t max_borrowed_samples;  ///< per subscriber and publisher
+  OverflowKind overflow;
+  std::uint32_t reserved;
 };
 
 /// Written once by the creator while it holds the service lock; `state` turns Ready last.
@@ -41,7 +63,8 @@ struct StaticConfig {
   std::uint64_t creator_node_id;
   std::uint64_t dynamic_config_size;
   FixedString<kMaxServiceNameLength> name;
-  EventSettings event;
+  EventSettings event;    ///< meaningful when pattern == Event
+  PubSubSettings pubsub;  ///< meaningful when pattern == PublishSubscribe
 };
 static_assert(std::is_standard_layout_v<StaticConfig>);
 static_assert(std::atomic<CreationState>::is_always_lock_free);
@@ -53,39 +76,70 @@ struct NodeSlot {
   std::uint32_t reserved;
 };
 
-/// One listener port. Free while `owner_node` is 0; visible to notifiers while `listener_id` != 0.
-struct alignas(kCacheLineSize) ListenerSlot {
+/// The common start of every port slot. Free while `owner_node` is 0; visible to peers while
+/// `port_id` != 0 (published last, with release ordering).
+struct PortSlot {
   std::atomic<std::uint64_t> owner_node;
-  std::atomic<std::uint64_t> listener_id;
-  /// 1 while a wake-up byte or count is in the listener's channel and not yet drained.
+  std::atomic<std::uint64_t> port_id;
+};
+
+struct alignas(kCacheLineSize) ListenerSlot {
+  PortSlot port;
+  /// 1 while a wake-up is in the listener's channel and not yet drained.
   alignas(kCacheLineSize) std::atomic<std::uint32_t> pending;
 };
 
 struct NotifierSlot {
-  std::atomic<std::uint64_t> owner_node;
-  std::atomic<std::uint64_t> notifier_id;
+  PortSlot port;
 };
 
-struct alignas(kCacheLineSize) EventDynamicHeader {
+struct alignas(kCacheLineSize) PublisherSlot {
+  PortSlot port;
+  /// Written before `port.port_id` is published; read-only afterwards.
+  std::uint64_t segment_size;
+  std::uint64_t chunk_count;
+  std::uint64_t chunk_size;     ///< bytes of one chunk (header + payload)
+  std::uint64_t max_elements;   ///< 1 for a single T; the max slice length otherwise
+};
+
+struct SubscriberSlot {
+  PortSlot port;
+};
+
+/// One publisher -> subscriber pair. The publisher (re)initialises both queues and then publishes
+/// the pair of ids; the subscriber uses the queues only while both ids are its own pair.
+struct alignas(kCacheLineSize) ConnectionHeader {
+  std::atomic<std::uint64_t> publisher_id;
+  std::atomic<std::uint64_t> subscriber_id;
+  std::uint64_t submission_offset;  ///< from the connection's start
+  std::uint64_t completion_offset;
+};
+
+struct PortTable {
+  std::uint64_t offset;
+  std::uint32_t count;
+  std::uint32_t stride;
+};
+
+inline constexpr std::size_t kPortTables = 2;
+
+struct alignas(kCacheLineSize) DynamicHeader {
   std::uint64_t magic;
   std::uint32_t version;
-  std::uint32_t reserved;
+  MessagingPattern pattern;
   std::uint64_t total_size;
   std::uint32_t max_nodes;
-  std::uint32_t max_listeners;
-  std::uint32_t max_notifiers;
-  std::uint32_t reserved2;
-  std::uint64_t event_id_max;
+  std::uint32_t reserved;
   std::uint64_t nodes_offset;
-  std::uint64_t listeners_offset;
-  std::uint64_t notifiers_offset;
-  std::uint64_t bitsets_offset;
-  std::uint64_t bitset_stride;
-  /// Bumped whenever a listener appears or goes; notifiers compare it on each notify.
-  alignas(kCacheLineSize) std::atomic<std::uint64_t> listener_generation;
+  PortTable ports[kPortTables];
+  std::uint64_t region_offset;  ///< pattern region: bitsets or connections
+  std::uint64_t region_stride;
+  std::uint64_t region_count;
+  /// Bumped whenever a port of table i appears or goes; peers compare it cheaply.
+  alignas(kCacheLineSize) std::atomic<std::uint64_t> generation[kPortTables];
   std::atomic<std::uint64_t> next_port_id;
 };
-static_assert(std::is_standard_layout_v<EventDynamicHeader>);
+static_assert(std::is_standard_layout_v<DynamicHeader>);
 static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
 static_assert(std::atomic<std::uint32_t>::is_always_lock_free);
 
@@ -93,40 +147,88 @@ constexpr std::size_t align_to_line(std::size_t n) {
   return (n + kCacheLineSize - 1) / kCacheLineSize * kCacheLineSize;
 }
 
-/// Offsets of every region of an event dynamic config for the given settings.
-struct EventDynamicLayout {
-  std::uint64_t nodes_offset;
-  std::uint64_t listeners_offset;
-  std::uint64_t notifiers_offset;
-  std::uint64_t bitsets_offset;
-  std::uint64_t bitset_stride;
-  std::uint64_t total_size;
-
-  static constexpr EventDynamicLayout compute(const EventSettings& s, std::size_t bitset_size) {
-    EventDynamicLayout l{};
-    l.nodes_offset = align_to_line(sizeof(EventDynamicHeader));
-    l.listeners_offset = align_to_line(l.nodes_offset + sizeof(NodeSlot) * s.max_nodes);
-    l.notifiers_offset = align_to_line(l.listeners_offset + sizeof(ListenerSlot) * s.max_listeners);
-    l.bitsets_offset = align_to_line(l.notifiers_offset + sizeof(NotifierSlot) * s.max_notifiers);
-    l.bitset_stride = align_to_line(bitset_size);
-    l.total_size = l.bitsets_offset + l.bitset_stride * s.max_listeners;
-    return l;
-  }
+/// Where everything of a dynamic config lies, derived from the static config alone.
+struct DynamicLayout {
+  std::uint64_t nodes_offset = 0;
+  std::uint32_t max_nodes = 0;
+  PortTable ports[kPortTables]{};
+  std::uint64_t region_offset = 0;
+  std::uint64_t region_stride = 0;
+  std::uint64_t region_count = 0;
+  std::uint64_t total_size = 0;
+  /// Publish-subscribe: queue capacities of each connection.
+  std::uint64_t submission_capacity = 0;
+  std::uint64_t completion_capacity = 0;
+  std::uint64_t submission_offset = 0;  ///< inside a connection
+  std::uint64_t completion_offset = 0;
 };
 
-/// True when the header's recorded layout is exactly what `settings` imply and fits in `bytes`.
-inline bool validate_event_dynamic(const EventDynamicHeader& h, std::size_t bytes,
-                                   const EventSettings& settings, std::size_t bitset_size) {
-  if (h.magic != kDynamicConfigMagic || h.version != kLayoutVersion) return false;
-  if (h.max_nodes != settings.max_nodes || h.max_listeners != settings.max_listeners ||
-      h.max_notifiers != settings.max_notifiers || h.event_id_max != settings.event_id_max) {
+/// Chunks a publisher needs so that it can always loan: every subscriber's buffer and borrows
+/// full, its history kept, its own loans out, plus one to send while all else is taken.
+constexpr std::uint64_t publisher_chunk_count(const PubSubSettings& s) {
+  return std::uint64_t{s.max_subscribers} * (s.subscriber_buffer_size + s.max_borrowed_samples) +
+         s.history_size + s.max_loans + 1;
+}
+
+constexpr DynamicLayout compute_dynamic_layout(const StaticConfig& sc) {
+  DynamicLayout l{};
+  std::uint32_t counts[kPortTables]{};
+  std::uint32_t strides[kPortTables]{};
+  if (sc.pattern == MessagingPattern::Event) {
+    l.max_nodes = sc.event.max_nodes;
+    counts[0] = sc.event.max_listeners;
+    strides[0] = sizeof(ListenerSlot);
+    counts[1] = sc.event.max_notifiers;
+    strides[1] = sizeof(NotifierSlot);
+    l.region_count = sc.event.max_listeners;
+    l.region_stride = align_to_line(CountingBitset::required_size(sc.event.event_id_max));
+  } else {
+    l.max_nodes = sc.pubsub.max_nodes;
+    counts[0] = sc.pubsub.max_publishers;
+    strides[0] = sizeof(PublisherSlot);
+    counts[1] = sc.pubsub.max_subscribers;
+    strides[1] = sizeof(SubscriberSlot);
+    l.region_count = std::uint64_t{sc.pubsub.max_publishers} * sc.pubsub.max_subscribers;
+    // A subscriber never holds more of one publisher's chunks than its buffer plus its borrows;
+    // history is delivered into the buffer, so the completion queue can never overflow.
+    l.submission_capacity = sc.pubsub.subscriber_buffer_size;
+    l.completion_capacity =
+        std::uint64_t{sc.pubsub.subscriber_buffer_size} + sc.pubsub.max_borrowed_samples;
+    l.submission_offset = align_to_line(sizeof(ConnectionHeader));
+    l.completion_offset =
+        l.submission_offset + align_to_line(SpscIndexQueue::required_size(l.submission_capacity));
+    l.region_stride =
+        l.completion_offset + align_to_line(SpscIndexQueue::required_size(l.completion_capacity));
+  }
+  l.nodes_offset = align_to_line(sizeof(DynamicHeader));
+  std::uint64_t at = align_to_line(l.nodes_offset + sizeof(NodeSlot) * l.max_nodes);
+  for (std::size_t t = 0; t < kPortTables; ++t) {
+    l.ports[t] = PortTable{at, counts[t], strides[t]};
+    at = align_to_line(at + std::uint64_t{strides[t]} * counts[t]);
+  }
+  l.region_offset = at;
+  l.total_size = l.region_offset + l.region_stride * l.region_count;
+  return l;
+}
+
+/// True when the header records exactly the layout `sc` implies and it fits in `bytes`.
+inline bool validate_dynamic(const DynamicHeader& h, std::size_t bytes, const StaticConfig& sc) {
+  if (h.magic != kDynamicConfigMagic || h.version != kLayoutVersion || h.pattern != sc.pattern) {
     return false;
   }
-  const auto l = EventDynamicLayout::compute(settings, bitset_size);
-  return h.total_size == l.total_size && l.total_size <= bytes &&
-         h.nodes_offset == l.nodes_offset && h.listeners_offset == l.listeners_offset &&
-         h.notifiers_offset == l.notifiers_offset && h.bitsets_offset == l.bitsets_offset &&
-         h.bitset_stride == l.bitset_stride;
+  const auto l = compute_dynamic_layout(sc);
+  if (h.total_size != l.total_size || l.total_size > bytes || h.max_nodes != l.max_nodes ||
+      h.nodes_offset != l.nodes_offset || h.region_offset != l.region_offset ||
+      h.region_stride != l.region_stride || h.region_count != l.region_count) {
+    return false;
+  }
+  for (std::size_t t = 0; t < kPortTables; ++t) {
+    if (h.ports[t].offset != l.ports[t].offset || h.ports[t].count != l.ports[t].count ||
+        h.ports[t].stride != l.ports[t].stride) {
+      return false;
+    }
+  }
+  return true;
 }
 
 }  // namespace axon::core

@@ -39,6 +39,11 @@ struct Paths {
     return c.services_dir() + "/" + hash;
   }
   static std::string listener_fifo(const Config& c, const std::string& hash, std::uint64_t id);
+  /// Prefix of the data segments of a service's publishers.
+  static std::string publisher_segment_stem(const Config& c, const std::string& hash) {
+    return c.prefix + "svc_" + hash + "_p";
+  }
+  static std::string publisher_segment(const Config& c, const std::string& hash, std::uint64_t id);
 };
 
 class NodeCore {

@@ -1,9 +1,11 @@
 // The shared state of one open service in this process: its static and dynamic config mapped,
 // this node's membership in it, and the rules of its life. Control-plane operations (create,
 // open, leave, purge dead nodes, remove) run under the service's lock file, so they never race
-// each other across processes; the data plane (notify, wait) takes no lock.
+// each other across processes; the data plane (notify, wait, send, receive) takes no lock.
+// Pattern-neutral: the event and publish-subscribe ports build on the same core.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -13,17 +15,19 @@
 
 #include "axon/core/counting_bitset.hpp"
 #include "axon/core/service_layout.hpp"
+#include "axon/detail/event_backend/wake_channel.hpp"
+#include "axon/detail/function_ref.hpp"
 #include "axon/detail/node_core.hpp"
-#include "axon/event_service.hpp"
 #include "axon/platform/file_lock.hpp"
 #include "axon/platform/shared_memory.hpp"
+#include "axon/service_name.hpp"
 
 namespace axon::detail {
 
 /// The per-service lock file, taken for every control-plane change of a service.
 class ServiceLock {
  public:
-  /// Blocks (polling, bounded by `timeout`) until this process holds the lock.
+  /// Blocks (polling with back-off, bounded by `timeout`) until this process holds the lock.
   static tl::expected<ServiceLock, platform::Error> acquire(
       const std::string& path, std::chrono::milliseconds timeout = std::chrono::seconds(10));
   /// Unlinks the lock file while holding it (the service is gone); waiters retry on a new file.
@@ -34,24 +38,41 @@ class ServiceLock {
   platform::FileLock m_lock;
 };
 
-/// What open() requires of an existing event service; unset fields are not checked.
-struct EventRequirements {
-  std::optional<std::uint32_t> max_listeners;
-  std::optional<std::uint32_t> max_notifiers;
-  std::optional<std::uint32_t> max_nodes;
-  std::optional<std::uint64_t> event_id_max;
-  std::optional<EventBackend> backend;
+enum class CreateFailure { AlreadyExists, InvalidSettings, PermissionDenied, InsufficientResources,
+                           InternalFailure };
+
+struct OpenFailure {
+  enum class Kind {
+    DoesNotExist,
+    IncompatibleMessagingPattern,
+    Requirement,  ///< the pattern's check refused; see `requirement`
+    ExceedsMaxNodes,
+    PermissionDenied,
+    VersionMismatch,
+    Corrupted,
+    InternalFailure,
+  };
+  Kind kind = Kind::InternalFailure;
+  int requirement = 0;
 };
 
-/// Outcome of opening the static config of a name.
-enum class StaticProbe { Missing, Stale, Ready };
+/// Returns 0 when the existing service meets the opener's requirements, else a pattern code.
+using RequirementCheck = FunctionRef<int(const core::StaticConfig&)>;
+
+/// Port tables of the dynamic config.
+inline constexpr std::size_t kListenerTable = 0;
+inline constexpr std::size_t kNotifierTable = 1;
+inline constexpr std::size_t kPublisherTable = 0;
+inline constexpr std::size_t kSubscriberTable = 1;
 
 class ServiceCore {
  public:
-  static tl::expected<std::shared_ptr<ServiceCore>, EventCreateError> create_event(
-      std::shared_ptr<NodeCore> node, const ServiceName& name, const EventStaticConfig& settings);
-  static tl::expected<std::shared_ptr<ServiceCore>, EventOpenError> open_event(
-      std::shared_ptr<NodeCore> node, const ServiceName& name, const EventRequirements& required);
+  /// `settings` holds the pattern and its settings; the rest of the static config is filled here.
+  static tl::expected<std::shared_ptr<ServiceCore>, CreateFailure> create(
+      std::shared_ptr<NodeCore> node, const ServiceName& name, const core::StaticConfig& settings);
+  static tl::expected<std::shared_ptr<ServiceCore>, OpenFailure> open(
+      std::shared_ptr<NodeCore> node, const ServiceName& name, core::MessagingPattern pattern,
+      RequirementCheck check);
 
   ServiceCore(const ServiceCore&) = delete;
   ServiceCore& operator=(const ServiceCore&) = delete;
@@ -59,45 +80,60 @@ class ServiceCore {
   ~ServiceCore();
 
   NodeCore& node() const { return *m_node; }
+  const Config& config() const { return m_node->config(); }
   const ServiceName& name() const { return m_name; }
   const std::string& hash() const { return m_hash; }
-  const EventStaticConfig& event_config() const { return m_event_config; }
+  /// A copy taken at open: later writes by a hostile process cannot change what we validated.
+  const core::StaticConfig& static_config() const { return *m_static; }
 
-  core::EventDynamicHeader& dynamic() const { return *m_dynamic_header; }
+  core::DynamicHeader& dynamic() const { return *m_header; }
   core::NodeSlot& node_slot(std::uint32_t i) const;
-  core::ListenerSlot& listener_slot(std::uint32_t i) const;
-  core::NotifierSlot& notifier_slot(std::uint32_t i) const;
-  /// The bitset of listener slot `i`, validated when the service was opened.
-  core::CountingBitset* bitset(std::uint32_t i) const { return m_bitsets[i]; }
+  template <typename Slot>
+  Slot& port_slot(std::size_t table, std::uint32_t i) const {
+    // SAFETY: the port tables were validated against the mapping at open; callers keep i < count.
+    return *reinterpret_cast<Slot*>(static_cast<std::byte*>(m_base) + m_header->ports[table].offset +
+                                    std::uint64_t{i} * m_header->ports[table].stride);
+  }
+  std::uint32_t port_capacity(std::size_t table) const { return m_header->ports[table].count; }
+  /// The i-th element of the pattern region (a bitset or a connection).
+  std::byte* region(std::uint64_t i) const {
+    return static_cast<std::byte*>(m_base) + m_header->region_offset + i * m_header->region_stride;
+  }
+  std::uint64_t region_stride() const { return m_header->region_stride; }
 
-  std::size_t count_listeners() const;
-  std::size_t count_notifiers() const;
+  std::size_t count_ports(std::size_t table) const;
   std::size_t count_nodes() const;
-
-  /// Where a listener's wake channel is found by notifiers.
-  WakeAddress wake_address(std::uint64_t listener_id, std::uint64_t owner_node) const;
   /// A new port id, unique in this service for its life.
   std::uint64_t next_port_id() const;
+  /// Takes a free slot of `table` for this node; its port id is published by the caller.
+  std::optional<std::uint32_t> claim_port(std::size_t table) const;
+  /// Publishes a claimed slot's id and tells peers (generation bump).
+  void publish_port(std::size_t table, std::uint32_t i, std::uint64_t id) const;
+  /// Withdraws and frees a port slot of this node.
+  void release_port(std::size_t table, std::uint32_t i) const;
+
+  // Event pattern.
+  core::CountingBitset* bitset(std::uint32_t i) const { return m_bitsets[i]; }
+  /// Where a listener's wake channel is found by notifiers.
+  WakeAddress wake_address(std::uint64_t listener_id, std::uint64_t owner_node) const;
 
  private:
   ServiceCore(std::shared_ptr<NodeCore> node, ServiceName name, std::string hash,
-              platform::SharedMemory static_shm, platform::SharedMemory dynamic_shm);
-  tl::expected<void, core::CoreError> attach_bitsets();
+              const core::StaticConfig& static_copy, platform::SharedMemory dynamic_shm);
+  tl::expected<void, core::CoreError> attach_region();
 
   std::shared_ptr<NodeCore> m_node;
   ServiceName m_name;
   std::string m_hash;
-  platform::SharedMemory m_static_shm;
+  std::unique_ptr<core::StaticConfig> m_static;
   platform::SharedMemory m_dynamic_shm;
-  EventStaticConfig m_event_config;
-  void* m_dynamic_base = nullptr;
-  core::EventDynamicHeader* m_dynamic_header = nullptr;
+  void* m_base = nullptr;
+  core::DynamicHeader* m_header = nullptr;
   std::vector<core::CountingBitset*> m_bitsets;
 };
 
 /// Cleanup of one service under its lock: ports and node slots of nodes for which `is_dead`
-/// holds are removed; a service left with no node is removed entirely. Returns the number of
-/// ports removed and whether the service is gone.
+/// holds are removed; a service left with no node is removed entirely.
 struct PurgeResult {
   std::size_t removed_ports = 0;
   bool service_removed = false;
