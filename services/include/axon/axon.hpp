@@ -8,6 +8,7 @@
 #include "axon/listener.hpp"
 #include "axon/node.hpp"
 #include "axon/notifier.hpp"
+#include "axon/publish_subscribe.hpp"
 #include "axon/service_builder.hpp"
 #include "axon/service_name.hpp"
 #include "axon/system_event.hpp"

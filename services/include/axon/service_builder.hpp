@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "axon/event_service.hpp"
+#include "axon/publish_subscribe.hpp"
 #include "axon/service_name.hpp"
 
 namespace axon {
@@ -16,6 +17,11 @@ class ServiceBuilder {
  public:
   /// An event service: notifiers wake listeners with event ids.
   EventServiceBuilder event() && { return EventServiceBuilder(std::move(m_node), std::move(m_name)); }
+  /// A zero-copy publish-subscribe service of payload T (or Slice<T>).
+  template <typename T>
+  PubSubServiceBuilder<T> publish_subscribe() && {
+    return PubSubServiceBuilder<T>(std::move(m_node), std::move(m_name));
+  }
 
  private:
   friend class Node;

@@ -1,0 +1,194 @@
+// The type-erased machinery of publish-subscribe; the typed API in publish_subscribe.hpp wraps
+// it. A publisher owns one data segment (a chunk pool in its own shared-memory object, mapped
+// read-only by subscribers) and, per subscriber, the connection's two queues: submission (offsets
+// of sent chunks, publisher -> subscriber) and completion (offsets released, subscriber ->
+// publisher). Reference counts live in the publisher's own memory, never in shared memory, so a
+// subscriber that dies cannot strand a chunk: the publisher takes back everything it recorded as
+// delivered on that connection.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include <tl/expected.hpp>
+
+#include "axon/core/chunk_pool.hpp"
+#include "axon/core/service_layout.hpp"
+#include "axon/core/spsc_queue.hpp"
+#include "axon/notifier.hpp"
+#include "axon/platform/shared_memory.hpp"
+
+namespace axon {
+
+enum class PublisherCreateError {
+  ExceedsMaxPublishers,   ///< every publisher slot of the service is taken
+  InvalidSliceLength,     ///< a slice publisher's max length is 0 or too large
+  InsufficientResources,  ///< the data segment could not be created (shared memory full?)
+  Corrupted,              ///< the service's shared memory fails validation
+};
+const char* to_string(PublisherCreateError error);
+
+enum class PublisherLoanError {
+  ExceedsMaxLoans,        ///< this publisher already has max_loans samples out
+  OutOfChunks,            ///< no free chunk (cannot happen with the computed pool size)
+  ExceedsMaxSliceLength,  ///< a slice longer than the publisher's max was asked for
+};
+const char* to_string(PublisherLoanError error);
+
+enum class PublisherSendError {
+  Corrupted,  ///< a queue of a connection fails validation; other subscribers were served
+};
+const char* to_string(PublisherSendError error);
+
+enum class SubscriberCreateError {
+  ExceedsMaxSubscribers,  ///< every subscriber slot of the service is taken
+  Corrupted,              ///< the service's shared memory fails validation
+};
+const char* to_string(SubscriberCreateError error);
+
+enum class SubscriberReceiveError {
+  ExceedsMaxBorrowedSamples,  ///< release samples before receiving more
+  Corrupted,  ///< an offset or header read from shared memory is out of bounds; it was dropped
+};
+const char* to_string(SubscriberReceiveError error);
+
+namespace detail {
+
+class ServiceCore;
+
+/// At the start of every chunk; the payload follows at `payload_offset(alignment)`.
+struct ChunkHeader {
+  std::uint64_t publisher_id;
+  std::uint64_t sequence;      ///< per publisher, from 0
+  std::uint64_t payload_size;  ///< bytes written (a slice's length x element size)
+  std::uint64_t reserved;
+};
+static_assert(sizeof(ChunkHeader) == 32);
+
+constexpr std::uint64_t payload_offset(std::uint64_t alignment) {
+  return (sizeof(ChunkHeader) + alignment - 1) / alignment * alignment;
+}
+
+class PublisherCore {
+ public:
+  static tl::expected<std::unique_ptr<PublisherCore>, PublisherCreateError> create(
+      std::shared_ptr<ServiceCore> service, std::uint64_t max_elements,
+      std::chrono::nanoseconds block_timeout);
+  PublisherCore(const PublisherCore&) = delete;
+  PublisherCore& operator=(const PublisherCore&) = delete;
+  ~PublisherCore();
+
+  struct Loan {
+    std::uint32_t index;
+    std::byte* payload;
+  };
+  /// A chunk for `elements` elements; its payload is uninitialised.
+  tl::expected<Loan, PublisherLoanError> loan(std::uint64_t elements);
+  /// Gives back a chunk that will not be sent.
+  void discard(std::uint32_t index);
+  /// Delivers chunk `index` with `elements` elements; returns how many subscribers got it.
+  tl::expected<std::size_t, PublisherSendError> send(std::uint32_t index, std::uint64_t elements);
+
+  std::uint64_t id() const { return m_id; }
+  std::uint64_t max_elements() const { return m_max_elements; }
+  /// Chunks of this publisher in use anywhere (loans, queues, subscribers, history).
+  std::size_t chunks_in_use() const;
+  std::size_t chunk_count() const { return m_refs.size(); }
+  void set_notifier(Notifier notifier) { m_notifier.emplace(std::move(notifier)); }
+
+ private:
+  struct Connection {
+    std::uint64_t subscriber_id = 0;  ///< 0: not connected
+    core::ConnectionHeader* header = nullptr;
+    core::SpscIndexQueue* submission = nullptr;
+    core::SpscIndexQueue* completion = nullptr;
+    std::vector<std::uint32_t> in_flight;  ///< per chunk: delivered and not yet given back
+  };
+  PublisherCore(std::shared_ptr<ServiceCore> service, std::uint32_t slot, std::uint64_t id,
+                platform::SharedMemory segment, core::ChunkPool* pool, std::uint64_t max_elements,
+                std::chrono::nanoseconds block_timeout);
+  void update_connections();
+  void connect(std::uint32_t subscriber_slot, std::uint64_t subscriber_id);
+  void disconnect(Connection& c);
+  /// Takes back what the subscriber released; false when its queue is corrupted.
+  bool reclaim(Connection& c);
+  void reclaim_all();
+  void add_ref(std::uint32_t index) { ++m_refs[index]; }
+  void drop_ref(std::uint32_t index);
+  bool deliver(Connection& c, std::uint32_t index);
+  /// Offset -> index for offsets coming back from a subscriber; nullopt when hostile.
+  std::optional<std::uint32_t> returned_index(const Connection& c, std::uint64_t offset) const;
+
+  std::shared_ptr<ServiceCore> m_service;
+  std::uint32_t m_slot;
+  std::uint64_t m_id;
+  platform::SharedMemory m_segment;
+  core::ChunkPool* m_pool;
+  std::uint64_t m_max_elements;
+  std::uint64_t m_element_size;
+  std::uint64_t m_payload_offset;
+  std::chrono::nanoseconds m_block_timeout;
+  core::PubSubSettings m_settings;
+  std::vector<std::uint32_t> m_refs;  ///< per chunk: loan + history + every connection holding it
+  std::vector<Connection> m_connections;  ///< one per subscriber slot
+  std::vector<std::uint32_t> m_history;   ///< ring of chunk indices, oldest at m_history_head
+  std::size_t m_history_head = 0;
+  std::size_t m_history_len = 0;
+  std::uint32_t m_loans = 0;
+  std::uint64_t m_sequence = 0;
+  std::uint64_t m_seen_generation = ~0ULL;
+  std::optional<Notifier> m_notifier;
+};
+
+class SubscriberCore : public std::enable_shared_from_this<SubscriberCore> {
+ public:
+  static tl::expected<std::shared_ptr<SubscriberCore>, SubscriberCreateError> create(
+      std::shared_ptr<ServiceCore> service);
+  SubscriberCore(const SubscriberCore&) = delete;
+  SubscriberCore& operator=(const SubscriberCore&) = delete;
+  ~SubscriberCore();
+
+  /// A received chunk; keeps the publisher's segment mapped while it lives.
+  struct Received {
+    std::shared_ptr<const platform::SharedMemory> segment;
+    std::uint32_t publisher_slot = 0;
+    std::uint64_t publisher_id = 0;
+    std::uint64_t offset = 0;
+    const ChunkHeader* header = nullptr;
+    const std::byte* payload = nullptr;
+  };
+  tl::expected<std::optional<Received>, SubscriberReceiveError> receive();
+  void release(const Received& sample);
+  std::uint64_t id() const { return m_id; }
+
+  SubscriberCore(std::shared_ptr<ServiceCore> service, std::uint32_t slot, std::uint64_t id);
+
+ private:
+  struct Source {
+    std::uint64_t publisher_id = 0;  ///< 0: no publisher in this slot
+    std::shared_ptr<const platform::SharedMemory> segment;
+    const core::ChunkPool* pool = nullptr;
+    std::uint64_t chunk_capacity = 0;  ///< payload bytes a chunk can hold
+    core::ConnectionHeader* header = nullptr;
+    core::SpscIndexQueue* submission = nullptr;
+    core::SpscIndexQueue* completion = nullptr;
+    std::uint32_t borrowed = 0;
+  };
+  void update_sources();
+  bool connected(const Source& s) const;
+
+  std::shared_ptr<ServiceCore> m_service;
+  std::uint32_t m_slot;
+  std::uint64_t m_id;
+  core::PubSubSettings m_settings;
+  std::vector<Source> m_sources;  ///< one per publisher slot
+  std::uint64_t m_seen_generation = ~0ULL;
+  std::uint32_t m_next = 0;       ///< round-robin start, so no publisher starves the others
+};
+
+}  // namespace detail
+}  // namespace axon

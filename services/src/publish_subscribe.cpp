@@ -1,0 +1,192 @@
+#include "axon/publish_subscribe.hpp"
+
+#include "axon/detail/service_core.hpp"
+
+namespace axon {
+
+const char* to_string(PubSubOpenError error) {
+  switch (error) {
+    case PubSubOpenError::DoesNotExist: return "DoesNotExist";
+    case PubSubOpenError::IncompatibleMessagingPattern: return "IncompatibleMessagingPattern";
+    case PubSubOpenError::IncompatibleTypes: return "IncompatibleTypes";
+    case PubSubOpenError::DoesNotSupportRequestedAmountOfPublishers:
+      return "DoesNotSupportRequestedAmountOfPublishers";
+    case PubSubOpenError::DoesNotSupportRequestedAmountOfSubscribers:
+      return "DoesNotSupportRequestedAmountOfSubscribers";
+    case PubSubOpenError::DoesNotSupportRequestedAmountOfNodes:
+      return "DoesNotSupportRequestedAmountOfNodes";
+    case PubSubOpenError::DoesNotSupportRequestedHistorySize:
+      return "DoesNotSupportRequestedHistorySize";
+    case PubSubOpenError::DoesNotSupportRequestedBufferSize:
+      return "DoesNotSupportRequestedBufferSize";
+    case PubSubOpenError::IncompatibleOverflowPolicy: return "IncompatibleOverflowPolicy";
+    case PubSubOpenError::ExceedsMaxNodes: return "ExceedsMaxNodes";
+    case PubSubOpenError::PermissionDenied: return "PermissionDenied";
+    case PubSubOpenError::VersionMismatch: return "VersionMismatch";
+    case PubSubOpenError::Corrupted: return "Corrupted";
+    case PubSubOpenError::InternalFailure: return "InternalFailure";
+  }
+  return "Unknown";
+}
+
+const char* to_string(PubSubCreateError error) {
+  switch (error) {
+    case PubSubCreateError::AlreadyExists: return "AlreadyExists";
+    case PubSubCreateError::InvalidSettings: return "InvalidSettings";
+    case PubSubCreateError::PermissionDenied: return "PermissionDenied";
+    case PubSubCreateError::InsufficientResources: return "InsufficientResources";
+    case PubSubCreateError::InternalFailure: return "InternalFailure";
+  }
+  return "Unknown";
+}
+
+std::string to_string(const PubSubOpenOrCreateError& error) {
+  return std::visit([](auto e) { return std::string(to_string(e)); }, error);
+}
+
+namespace detail {
+namespace {
+
+core::OverflowKind to_kind(OverflowPolicy p) {
+  switch (p) {
+    case OverflowPolicy::OverwriteOldest: return core::OverflowKind::OverwriteOldest;
+    case OverflowPolicy::Refuse: return core::OverflowKind::Refuse;
+    case OverflowPolicy::Block: return core::OverflowKind::Block;
+  }
+  return core::OverflowKind::OverwriteOldest;
+}
+
+std::optional<OverflowPolicy> from_kind(core::OverflowKind k) {
+  switch (k) {
+    case core::OverflowKind::OverwriteOldest: return OverflowPolicy::OverwriteOldest;
+    case core::OverflowKind::Refuse: return OverflowPolicy::Refuse;
+    case core::OverflowKind::Block: return OverflowPolicy::Block;
+  }
+  return std::nullopt;
+}
+
+bool in_range(std::uint32_t v, std::uint32_t max) { return v >= 1 && v <= max; }
+
+}  // namespace
+
+const ServiceName& service_name_of(const ServiceCore& service) { return service.name(); }
+
+tl::expected<std::shared_ptr<ServiceCore>, PubSubCreateError> create_pubsub(
+    std::shared_ptr<NodeCore> node, const ServiceName& name, const PubSubRequest& r) {
+  core::StaticConfig settings{};
+  settings.pattern = core::MessagingPattern::PublishSubscribe;
+  auto& p = settings.pubsub;
+  const auto type_name = core::FixedString<core::kMaxTypeNameLength>::from(r.type_name);
+  if (!type_name || r.type_size == 0 || r.type_alignment == 0 ||
+      (r.type_alignment & (r.type_alignment - 1)) != 0 || r.type_alignment > 4096) {
+    return tl::unexpected(PubSubCreateError::InvalidSettings);
+  }
+  p.type_name = *type_name;
+  p.type_size = r.type_size;
+  p.type_alignment = r.type_alignment;
+  p.is_slice = r.is_slice ? 1 : 0;
+  p.max_publishers = r.max_publishers.value_or(PubSubDefaults::kMaxPublishers);
+  p.max_subscribers = r.max_subscribers.value_or(PubSubDefaults::kMaxSubscribers);
+  p.max_nodes = r.max_nodes.value_or(PubSubDefaults::kMaxNodes);
+  p.history_size = r.history_size.value_or(PubSubDefaults::kHistorySize);
+  p.subscriber_buffer_size = r.buffer_size.value_or(PubSubDefaults::kSubscriberBufferSize);
+  p.max_loans = r.max_loans.value_or(PubSubDefaults::kMaxLoans);
+  p.max_borrowed_samples = r.max_borrowed.value_or(PubSubDefaults::kMaxBorrowedSamples);
+  p.overflow = to_kind(r.overflow.value_or(OverflowPolicy::OverwriteOldest));
+  if (!in_range(p.max_publishers, PubSubDefaults::kMaxPorts) ||
+      !in_range(p.max_subscribers, PubSubDefaults::kMaxPorts) ||
+      !in_range(p.max_nodes, PubSubDefaults::kMaxPorts) ||
+      !in_range(p.subscriber_buffer_size, PubSubDefaults::kMaxQueue) ||
+      !in_range(p.max_loans, PubSubDefaults::kMaxQueue) ||
+      !in_range(p.max_borrowed_samples, PubSubDefaults::kMaxQueue) ||
+      p.history_size > PubSubDefaults::kMaxQueue) {
+    return tl::unexpected(PubSubCreateError::InvalidSettings);
+  }
+  auto created = ServiceCore::create(std::move(node), name, settings);
+  if (!created) {
+    switch (created.error()) {
+      case CreateFailure::AlreadyExists: return tl::unexpected(PubSubCreateError::AlreadyExists);
+      case CreateFailure::InvalidSettings:
+        return tl::unexpected(PubSubCreateError::InvalidSettings);
+      case CreateFailure::PermissionDenied:
+        return tl::unexpected(PubSubCreateError::PermissionDenied);
+      case CreateFailure::InsufficientResources:
+        return tl::unexpected(PubSubCreateError::InsufficientResources);
+      case CreateFailure::InternalFailure:
+        return tl::unexpected(PubSubCreateError::InternalFailure);
+    }
+  }
+  return std::move(*created);
+}
+
+tl::expected<std::shared_ptr<ServiceCore>, PubSubOpenError> open_pubsub(
+    std::shared_ptr<NodeCore> node, const ServiceName& name, const PubSubRequest& r) {
+  auto check = [&](const core::StaticConfig& sc) -> int {
+    const auto& p = sc.pubsub;
+    PubSubOpenError e{};
+    if (p.type_name.view() != r.type_name || p.type_size != r.type_size ||
+        p.type_alignment != r.type_alignment || (p.is_slice != 0) != r.is_slice) {
+      e = PubSubOpenError::IncompatibleTypes;
+    } else if (r.max_publishers && p.max_publishers < *r.max_publishers) {
+      e = PubSubOpenError::DoesNotSupportRequestedAmountOfPublishers;
+    } else if (r.max_subscribers && p.max_subscribers < *r.max_subscribers) {
+      e = PubSubOpenError::DoesNotSupportRequestedAmountOfSubscribers;
+    } else if (r.max_nodes && p.max_nodes < *r.max_nodes) {
+      e = PubSubOpenError::DoesNotSupportRequestedAmountOfNodes;
+    } else if (r.history_size && p.history_size < *r.history_size) {
+      e = PubSubOpenError::DoesNotSupportRequestedHistorySize;
+    } else if (r.buffer_size && p.subscriber_buffer_size < *r.buffer_size) {
+      e = PubSubOpenError::DoesNotSupportRequestedBufferSize;
+    } else if (!from_kind(p.overflow)) {
+      e = PubSubOpenError::Corrupted;
+    } else if (r.overflow && *from_kind(p.overflow) != *r.overflow) {
+      e = PubSubOpenError::IncompatibleOverflowPolicy;
+    } else {
+      return 0;
+    }
+    return static_cast<int>(e) + 1;
+  };
+  auto opened =
+      ServiceCore::open(std::move(node), name, core::MessagingPattern::PublishSubscribe, check);
+  if (!opened) {
+    using Kind = OpenFailure::Kind;
+    switch (opened.error().kind) {
+      case Kind::DoesNotExist: return tl::unexpected(PubSubOpenError::DoesNotExist);
+      case Kind::IncompatibleMessagingPattern:
+        return tl::unexpected(PubSubOpenError::IncompatibleMessagingPattern);
+      case Kind::Requirement:
+        return tl::unexpected(static_cast<PubSubOpenError>(opened.error().requirement - 1));
+      case Kind::ExceedsMaxNodes: return tl::unexpected(PubSubOpenError::ExceedsMaxNodes);
+      case Kind::PermissionDenied: return tl::unexpected(PubSubOpenError::PermissionDenied);
+      case Kind::VersionMismatch: return tl::unexpected(PubSubOpenError::VersionMismatch);
+      case Kind::Corrupted: return tl::unexpected(PubSubOpenError::Corrupted);
+      case Kind::InternalFailure: return tl::unexpected(PubSubOpenError::InternalFailure);
+    }
+  }
+  return std::move(*opened);
+}
+
+PubSubStaticConfig pubsub_config(const ServiceCore& service) {
+  const auto& p = service.static_config().pubsub;
+  PubSubStaticConfig c;
+  c.type_name = std::string(p.type_name.view());
+  c.type_size = p.type_size;
+  c.type_alignment = p.type_alignment;
+  c.is_slice = p.is_slice != 0;
+  c.max_publishers = p.max_publishers;
+  c.max_subscribers = p.max_subscribers;
+  c.max_nodes = p.max_nodes;
+  c.history_size = p.history_size;
+  c.subscriber_buffer_size = p.subscriber_buffer_size;
+  c.max_loans = p.max_loans;
+  c.max_borrowed_samples = p.max_borrowed_samples;
+  c.overflow = from_kind(p.overflow).value_or(OverflowPolicy::OverwriteOldest);
+  return c;
+}
+
+std::size_t count_pubsub_ports(const ServiceCore& service, bool publishers) {
+  return service.count_ports(publishers ? kPublisherTable : kSubscriberTable);
+}
+
+}  // namespace detail
+}  // namespace axon

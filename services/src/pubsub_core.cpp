@@ -1,0 +1,448 @@
+#include "axon/detail/pubsub_core.hpp"
+
+#include <algorithm>
+#include <thread>
+
+#include "axon/detail/service_core.hpp"
+
+namespace axon {
+
+const char* to_string(PublisherCreateError error) {
+  switch (error) {
+    case PublisherCreateError::ExceedsMaxPublishers: return "ExceedsMaxPublishers";
+    case PublisherCreateError::InvalidSliceLength: return "InvalidSliceLength";
+    case PublisherCreateError::InsufficientResources: return "InsufficientResources";
+    case PublisherCreateError::Corrupted: return "Corrupted";
+  }
+  return "Unknown";
+}
+
+const char* to_string(PublisherLoanError error) {
+  switch (error) {
+    case PublisherLoanError::ExceedsMaxLoans: return "ExceedsMaxLoans";
+    case PublisherLoanError::OutOfChunks: return "OutOfChunks";
+    case PublisherLoanError::ExceedsMaxSliceLength: return "ExceedsMaxSliceLength";
+  }
+  return "Unknown";
+}
+
+const char* to_string(PublisherSendError error) {
+  switch (error) {
+    case PublisherSendError::Corrupted: return "Corrupted";
+  }
+  return "Unknown";
+}
+
+const char* to_string(SubscriberCreateError error) {
+  switch (error) {
+    case SubscriberCreateError::ExceedsMaxSubscribers: return "ExceedsMaxSubscribers";
+    case SubscriberCreateError::Corrupted: return "Corrupted";
+  }
+  return "Unknown";
+}
+
+const char* to_string(SubscriberReceiveError error) {
+  switch (error) {
+    case SubscriberReceiveError::ExceedsMaxBorrowedSamples: return "ExceedsMaxBorrowedSamples";
+    case SubscriberReceiveError::Corrupted: return "Corrupted";
+  }
+  return "Unknown";
+}
+
+namespace detail {
+namespace {
+
+constexpr std::uint64_t kMaxSegmentBytes = std::uint64_t{1} << 40;
+
+struct Queues {
+  core::ConnectionHeader* header;
+  core::SpscIndexQueue* submission;
+  core::SpscIndexQueue* completion;
+};
+
+/// The connection of publisher slot `p` and subscriber slot `s`; queues as the layout places them.
+Queues connection_at(const ServiceCore& service, std::uint32_t p, std::uint32_t s) {
+  const auto& settings = service.static_config().pubsub;
+  const auto layout = core::compute_dynamic_layout(service.static_config());
+  std::byte* base = service.region(std::uint64_t{p} * settings.max_subscribers + s);
+  // SAFETY: the region and its layout were validated against the mapping when the service was
+  // opened; the queue objects were constructed there at creation (and by every reconnect).
+  return Queues{reinterpret_cast<core::ConnectionHeader*>(base),
+                reinterpret_cast<core::SpscIndexQueue*>(base + layout.submission_offset),
+                reinterpret_cast<core::SpscIndexQueue*>(base + layout.completion_offset)};
+}
+
+}  // namespace
+
+tl::expected<std::unique_ptr<PublisherCore>, PublisherCreateError> PublisherCore::create(
+    std::shared_ptr<ServiceCore> service, std::uint64_t max_elements,
+    std::chrono::nanoseconds block_timeout) {
+  const auto& settings = service->static_config().pubsub;
+  if (settings.is_slice == 0) max_elements = 1;
+  if (max_elements == 0 || settings.type_size == 0 ||
+      max_elements > core::ChunkPool::kMaxChunkSize / settings.type_size) {
+    return tl::unexpected(PublisherCreateError::InvalidSliceLength);
+  }
+  const auto alignment = std::max<std::uint64_t>(settings.type_alignment, alignof(ChunkHeader));
+  const auto chunk_size = payload_offset(alignment) + settings.type_size * max_elements;
+  const auto chunk_count = core::publisher_chunk_count(settings);
+  const auto bytes = core::ChunkPool::required_size(chunk_count, chunk_size, alignment);
+  if (bytes == 0 || bytes > kMaxSegmentBytes) {
+    return tl::unexpected(PublisherCreateError::InvalidSliceLength);
+  }
+  const auto slot = service->claim_port(kPublisherTable);
+  if (!slot) return tl::unexpected(PublisherCreateError::ExceedsMaxPublishers);
+  const auto id = service->next_port_id();
+  auto fail = [&](PublisherCreateError e) {
+    service->release_port(kPublisherTable, *slot);
+    return tl::unexpected(e);
+  };
+  auto segment = platform::SharedMemory::create(
+      Paths::publisher_segment(service->config(), service->hash(), id), bytes);
+  if (!segment) return fail(PublisherCreateError::InsufficientResources);
+  auto pool = core::ChunkPool::initialize(segment->data(), segment->size(), chunk_count,
+                                          chunk_size, alignment);
+  if (!pool) {
+    (void)platform::SharedMemory::remove(segment->name());
+    return fail(PublisherCreateError::InsufficientResources);
+  }
+  auto& slot_data = service->port_slot<core::PublisherSlot>(kPublisherTable, *slot);
+  slot_data.segment_size = bytes;
+  slot_data.chunk_count = chunk_count;
+  slot_data.chunk_size = chunk_size;
+  slot_data.max_elements = max_elements;
+  std::unique_ptr<PublisherCore> core(new PublisherCore(service, *slot, id, std::move(*segment),
+                                                        *pool, max_elements, block_timeout));
+  // Existing subscribers are connected before anyone can see us, so none misses a sample.
+  core->update_connections();
+  service->publish_port(kPublisherTable, *slot, id);
+  return core;
+}
+
+PublisherCore::PublisherCore(std::shared_ptr<ServiceCore> service, std::uint32_t slot,
+                             std::uint64_t id, platform::SharedMemory segment,
+                             core::ChunkPool* pool, std::uint64_t max_elements,
+                             std::chrono::nanoseconds block_timeout)
+    : m_service(std::move(service)),
+      m_slot(slot),
+      m_id(id),
+      m_segment(std::move(segment)),
+      m_pool(pool),
+      m_max_elements(max_elements),
+      m_element_size(m_service->static_config().pubsub.type_size),
+      m_payload_offset(payload_offset(std::max<std::uint64_t>(
+          m_service->static_config().pubsub.type_alignment, alignof(ChunkHeader)))),
+      m_block_timeout(block_timeout),
+      m_settings(m_service->static_config().pubsub),
+      m_refs(pool->chunk_count(), 0),
+      m_connections(m_settings.max_subscribers),
+      m_history(m_settings.history_size, 0) {
+  for (std::uint32_t s = 0; s < m_settings.max_subscribers; ++s) {
+    const auto q = connection_at(*m_service, m_slot, s);
+    m_connections[s].header = q.header;
+    m_connections[s].submission = q.submission;
+    m_connections[s].completion = q.completion;
+    m_connections[s].in_flight.assign(m_refs.size(), 0);
+  }
+}
+
+PublisherCore::~PublisherCore() {
+  for (auto& c : m_connections) {
+    // ORDERING: release: a subscriber that sees 0 stops using the queues.
+    if (c.subscriber_id != 0) c.header->publisher_id.store(0, std::memory_order_release);
+  }
+  m_service->release_port(kPublisherTable, m_slot);
+  // Subscribers holding samples keep their own mapping; the name goes now.
+  (void)platform::SharedMemory::remove(m_segment.name());
+}
+
+std::size_t PublisherCore::chunks_in_use() const {
+  return static_cast<std::size_t>(
+      std::count_if(m_refs.begin(), m_refs.end(), [](std::uint32_t r) { return r > 0; }));
+}
+
+void PublisherCore::update_connections() {
+  // ORDERING: acquire pairs with the release bump by subscribers that came or went.
+  const auto generation =
+      m_service->dynamic().generation[kSubscriberTable].load(std::memory_order_acquire);
+  if (generation == m_seen_generation) return;
+  m_seen_generation = generation;
+  for (std::uint32_t s = 0; s < m_connections.size(); ++s) {
+    auto& c = m_connections[s];
+    const auto subscriber_id =
+        m_service->port_slot<core::SubscriberSlot>(kSubscriberTable, s).port.port_id.load(
+            std::memory_order_acquire);
+    if (subscriber_id == c.subscriber_id) continue;
+    if (c.subscriber_id != 0) disconnect(c);
+    if (subscriber_id != 0) connect(s, subscriber_id);
+  }
+}
+
+void PublisherCore::disconnect(Connection& c) {
+  // ORDERING: release: the pair is void before we take back its chunks.
+  c.header->publisher_id.store(0, std::memory_order_release);
+  (void)reclaim(c);
+  // Everything still recorded as delivered is held by a subscriber that is gone: take it back.
+  for (std::uint32_t i = 0; i < c.in_flight.size(); ++i) {
+    for (; c.in_flight[i] > 0; --c.in_flight[i]) drop_ref(i);
+  }
+  c.subscriber_id = 0;
+}
+
+void PublisherCore::connect(std::uint32_t subscriber_slot, std::uint64_t subscriber_id) {
+  auto& c = m_connections[subscriber_slot];
+  const auto layout = core::compute_dynamic_layout(m_service->static_config());
+  auto* base = reinterpret_cast<std::byte*>(c.header);
+  // ORDERING: the pair is void (0) while the queues are rebuilt; published with release below.
+  c.header->publisher_id.store(0, std::memory_order_release);
+  c.header->subscriber_id.store(0, std::memory_order_relaxed);
+  auto submission = core::SpscIndexQueue::initialize(base + layout.submission_offset,
+                                                     layout.completion_offset - layout.submission_offset,
+                                                     layout.submission_capacity);
+  auto completion = core::SpscIndexQueue::initialize(base + layout.completion_offset,
+                                                     layout.region_stride - layout.completion_offset,
+                                                     layout.completion_capacity);
+  if (!submission || !completion) return;  // cannot happen: the layout was validated
+  c.submission = *submission;
+  c.completion = *completion;
+  c.subscriber_id = subscriber_id;
+  c.header->subscriber_id.store(subscriber_id, std::memory_order_relaxed);
+  // ORDERING: release publishes the rebuilt queues before the subscriber can match the pair.
+  c.header->publisher_id.store(m_id, std::memory_order_release);
+  // A late joiner gets the newest samples of the history that fit in its buffer.
+  const std::size_t fit = std::min<std::size_t>(m_history_len, layout.submission_capacity);
+  for (std::size_t k = m_history_len - fit; k < m_history_len; ++k) {
+    (void)deliver(c, m_history[(m_history_head + k) % m_history.size()]);
+  }
+}
+
+std::optional<std::uint32_t> PublisherCore::returned_index(const Connection& c,
+                                                            std::uint64_t offset) const {
+  const auto index = m_pool->index_of_offset(offset);
+  if (!index || c.in_flight[*index] == 0) return std::nullopt;
+  return *index;
+}
+
+bool PublisherCore::reclaim(Connection& c) {
+  // Bounded: a hostile subscriber cannot keep us here by refilling the queue.
+  for (std::uint64_t n = c.completion->capacity(); n > 0; --n) {
+    auto popped = c.completion->pop();
+    if (!popped) return false;
+    if (!*popped) return true;
+    if (const auto index = returned_index(c, **popped)) {
+      --c.in_flight[*index];
+      drop_ref(*index);
+    }
+  }
+  return true;
+}
+
+void PublisherCore::reclaim_all() {
+  for (auto& c : m_connections) {
+    if (c.subscriber_id != 0) (void)reclaim(c);
+  }
+}
+
+void PublisherCore::drop_ref(std::uint32_t index) {
+  if (m_refs[index] == 0) return;  // a bookkeeping bug must not corrupt the pool
+  if (--m_refs[index] == 0) (void)m_pool->release(index);
+}
+
+bool PublisherCore::deliver(Connection& c, std::uint32_t index) {
+  const auto offset = m_pool->offset_of(index);
+  switch (m_settings.overflow) {
+    case core::OverflowKind::OverwriteOldest: {
+      auto evicted = c.submission->push_overwrite_checked(offset);
+      if (!evicted) return false;
+      if (*evicted) {
+        if (const auto old = returned_index(c, **evicted)) {
+          --c.in_flight[*old];
+          drop_ref(*old);
+        }
+      }
+      break;
+    }
+    case core::OverflowKind::Refuse:
+      if (!c.submission->try_push(offset)) return false;
+      break;
+    case core::OverflowKind::Block: {
+      const auto deadline = std::chrono::steady_clock::now() + m_block_timeout;
+      auto pause = std::chrono::microseconds(1);
+      while (!c.submission->try_push(offset)) {
+        (void)reclaim(c);
+        const auto& slot = m_service->port_slot<core::SubscriberSlot>(
+            kSubscriberTable,
+            static_cast<std::uint32_t>(&c - m_connections.data()));
+        if (slot.port.port_id.load(std::memory_order_acquire) != c.subscriber_id) return false;
+        if (std::chrono::steady_clock::now() >= deadline) return false;
+        // A full queue means a slow reader: back off instead of burning its core.
+        std::this_thread::sleep_for(pause);
+        pause = std::min(pause * 2, std::chrono::microseconds(500));
+      }
+      break;
+    }
+  }
+  ++c.in_flight[index];
+  add_ref(index);
+  return true;
+}
+
+tl::expected<PublisherCore::Loan, PublisherLoanError> PublisherCore::loan(std::uint64_t elements) {
+  if (elements > m_max_elements) return tl::unexpected(PublisherLoanError::ExceedsMaxSliceLength);
+  if (m_loans >= m_settings.max_loans) return tl::unexpected(PublisherLoanError::ExceedsMaxLoans);
+  update_connections();
+  reclaim_all();
+  const auto index = m_pool->allocate();
+  if (!index) return tl::unexpected(PublisherLoanError::OutOfChunks);
+  m_refs[*index] = 1;
+  ++m_loans;
+  return Loan{*index, static_cast<std::byte*>(m_pool->chunk(*index)) + m_payload_offset};
+}
+
+void PublisherCore::discard(std::uint32_t index) {
+  --m_loans;
+  drop_ref(index);
+}
+
+tl::expected<std::size_t, PublisherSendError> PublisherCore::send(std::uint32_t index,
+                                                                  std::uint64_t elements) {
+  update_connections();
+  // SAFETY: index came from our own loan; the chunk starts with room for a ChunkHeader.
+  auto* header = static_cast<ChunkHeader*>(m_pool->chunk(index));
+  header->publisher_id = m_id;
+  header->sequence = m_sequence++;
+  header->payload_size = elements * m_element_size;
+  std::size_t delivered = 0;
+  bool corrupted = false;
+  for (auto& c : m_connections) {
+    if (c.subscriber_id == 0) continue;
+    corrupted |= !reclaim(c);
+    if (deliver(c, index)) ++delivered;
+  }
+  if (!m_history.empty()) {
+    if (m_history_len == m_history.size()) {
+      drop_ref(m_history[m_history_head]);
+      m_history_head = (m_history_head + 1) % m_history.size();
+      --m_history_len;
+    }
+    m_history[(m_history_head + m_history_len) % m_history.size()] = index;
+    ++m_history_len;
+    add_ref(index);
+  }
+  --m_loans;
+  drop_ref(index);
+  if (m_notifier) (void)m_notifier->notify();
+  if (corrupted) return tl::unexpected(PublisherSendError::Corrupted);
+  return delivered;
+}
+
+tl::expected<std::shared_ptr<SubscriberCore>, SubscriberCreateError> SubscriberCore::create(
+    std::shared_ptr<ServiceCore> service) {
+  const auto slot = service->claim_port(kSubscriberTable);
+  if (!slot) return tl::unexpected(SubscriberCreateError::ExceedsMaxSubscribers);
+  const auto id = service->next_port_id();
+  auto core = std::make_shared<SubscriberCore>(service, *slot, id);
+  service->publish_port(kSubscriberTable, *slot, id);
+  return core;
+}
+
+SubscriberCore::SubscriberCore(std::shared_ptr<ServiceCore> service, std::uint32_t slot,
+                               std::uint64_t id)
+    : m_service(std::move(service)),
+      m_slot(slot),
+      m_id(id),
+      m_settings(m_service->static_config().pubsub),
+      m_sources(m_settings.max_publishers) {}
+
+SubscriberCore::~SubscriberCore() { m_service->release_port(kSubscriberTable, m_slot); }
+
+void SubscriberCore::update_sources() {
+  // ORDERING: acquire pairs with the release bump by publishers that came or went.
+  const auto generation =
+      m_service->dynamic().generation[kPublisherTable].load(std::memory_order_acquire);
+  if (generation == m_seen_generation) return;
+  m_seen_generation = generation;
+  const auto alignment =
+      std::max<std::uint64_t>(m_settings.type_alignment, alignof(ChunkHeader));
+  for (std::uint32_t p = 0; p < m_sources.size(); ++p) {
+    auto& slot = m_service->port_slot<core::PublisherSlot>(kPublisherTable, p);
+    // ORDERING: acquire: the slot's fields and the segment exist before the id is published.
+    const auto publisher_id = slot.port.port_id.load(std::memory_order_acquire);
+    auto& source = m_sources[p];
+    if (publisher_id == source.publisher_id) continue;
+    source = Source{};  // samples of a departed publisher keep their own segment reference
+    if (publisher_id == 0) continue;
+    auto shm = platform::SharedMemory::open(
+        Paths::publisher_segment(m_service->config(), m_service->hash(), publisher_id),
+        platform::AccessMode::ReadOnly);
+    if (!shm) continue;  // gone again already; a later generation tells
+    auto segment = std::make_shared<const platform::SharedMemory>(std::move(*shm));
+    // SAFETY: attach only reads the block; the mapping is read-only and validated by attach.
+    auto pool = core::ChunkPool::attach(const_cast<void*>(segment->data()), segment->size());
+    if (!pool || (*pool)->chunk_size() < payload_offset(alignment) + m_settings.type_size ||
+        (*pool)->chunk_alignment() < alignment) {
+      continue;  // a corrupted segment is never read
+    }
+    const auto q = connection_at(*m_service, p, m_slot);
+    source.publisher_id = publisher_id;
+    source.segment = std::move(segment);
+    source.pool = *pool;
+    source.chunk_capacity = (*pool)->chunk_size() - payload_offset(alignment);
+    source.header = q.header;
+    source.submission = q.submission;
+    source.completion = q.completion;
+  }
+}
+
+bool SubscriberCore::connected(const Source& s) const {
+  // ORDERING: acquire pairs with the publisher's release of the pair after rebuilding queues.
+  return s.header->publisher_id.load(std::memory_order_acquire) == s.publisher_id &&
+         s.header->subscriber_id.load(std::memory_order_relaxed) == m_id;
+}
+
+tl::expected<std::optional<SubscriberCore::Received>, SubscriberReceiveError>
+SubscriberCore::receive() {
+  update_sources();
+  const auto n = static_cast<std::uint32_t>(m_sources.size());
+  bool at_borrow_limit = false;
+  for (std::uint32_t k = 0; k < n; ++k) {
+    const auto p = (m_next + k) % n;
+    auto& source = m_sources[p];
+    if (source.publisher_id == 0 || !connected(source)) continue;
+    if (source.borrowed >= m_settings.max_borrowed_samples) {
+      at_borrow_limit = at_borrow_limit || !source.submission->empty();
+      continue;
+    }
+    auto popped = source.submission->pop();
+    if (!popped) return tl::unexpected(SubscriberReceiveError::Corrupted);
+    if (!*popped) continue;
+    const auto offset = **popped;
+    const auto index = source.pool->index_of_offset(offset);
+    if (!index) return tl::unexpected(SubscriberReceiveError::Corrupted);
+    const auto* chunk = static_cast<const std::byte*>(source.pool->chunk(*index));
+    // SAFETY: index_of_offset proved the chunk lies inside the segment and is aligned for it.
+    const auto* header = reinterpret_cast<const ChunkHeader*>(chunk);
+    if (header->payload_size > source.chunk_capacity) {
+      (void)source.completion->try_push(offset);  // give it back; never read past the chunk
+      return tl::unexpected(SubscriberReceiveError::Corrupted);
+    }
+    ++source.borrowed;
+    m_next = (p + 1) % n;
+    const auto alignment =
+        std::max<std::uint64_t>(m_settings.type_alignment, alignof(ChunkHeader));
+    return Received{source.segment, p, source.publisher_id, offset, header,
+                    chunk + payload_offset(alignment)};
+  }
+  if (at_borrow_limit) return tl::unexpected(SubscriberReceiveError::ExceedsMaxBorrowedSamples);
+  return std::nullopt;
+}
+
+void SubscriberCore::release(const Received& sample) {
+  auto& source = m_sources[sample.publisher_slot];
+  if (source.publisher_id != sample.publisher_id) return;  // its publisher is gone
+  --source.borrowed;
+  if (connected(source)) (void)source.completion->try_push(sample.offset);
+}
+
+}  // namespace detail
+}  // namespace axon
