@@ -1,4 +1,5 @@
-#include <axon/core/chunk_pool.hpp>
+#include "axon/core/chunk_pool.hpp"
+
 #include <new>
 
 namespace axon::core {
@@ -180,6 +181,11 @@ tl::expected<void, CoreError> ChunkPool::release(std::uint32_t index) noexcept {
 }
 
 void* ChunkPool::chunk(std::uint32_t index) noexcept {
+  const std::uint64_t offset = offset_of(index);
+  return offset == kInvalidOffset ? nullptr : base() + offset;
+}
+
+const void* ChunkPool::chunk(std::uint32_t index) const noexcept {
   const std::uint64_t offset = offset_of(index);
   return offset == kInvalidOffset ? nullptr : base() + offset;
 }

@@ -1,4 +1,5 @@
-#include <axon/core/counting_bitset.hpp>
+#include "axon/core/counting_bitset.hpp"
+
 #include <new>
 
 namespace axon::core {

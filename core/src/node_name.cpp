@@ -1,4 +1,4 @@
-#include <axon/core/node_name.hpp>
+#include "axon/core/node_name.hpp"
 
 namespace axon::core {
 

@@ -1,4 +1,4 @@
-#include <axon/core/service_name.hpp>
+#include "axon/core/service_name.hpp"
 
 namespace axon::core {
 

@@ -1,4 +1,5 @@
-#include <axon/core/spsc_queue.hpp>
+#include "axon/core/spsc_queue.hpp"
+
 #include <new>
 
 namespace axon::core {

@@ -40,32 +40,33 @@ int milliseconds_rounded_up(std::chrono::nanoseconds timeout) {
 }  // namespace
 
 tl::expected<Epoll, Error> Epoll::create() {
-  return posix_call("epoll_create1", [] { return ::epoll_create1(EPOLL_CLOEXEC); })
-      .map([](int fd) { return Epoll(FileDescriptor(fd)); });
+  return posix_call("epoll_create1", [] { return ::epoll_create1(EPOLL_CLOEXEC); }).map([](int fd) {
+    return Epoll(FileDescriptor(fd));
+  });
 }
 
 tl::expected<void, Error> Epoll::add(int fd, std::uint32_t events, std::uint64_t data) {
   epoll_event event{};
   event.events = events;
   event.data.u64 = data;
-  return posix_call("epoll_ctl(ADD)", [&] {
-           return ::epoll_ctl(m_fd.native(), EPOLL_CTL_ADD, fd, &event);
-         }).map([](int) {});
+  return posix_call("epoll_ctl(ADD)",
+                    [&] { return ::epoll_ctl(m_fd.native(), EPOLL_CTL_ADD, fd, &event); })
+      .map([](int) {});
 }
 
 tl::expected<void, Error> Epoll::modify(int fd, std::uint32_t events, std::uint64_t data) {
   epoll_event event{};
   event.events = events;
   event.data.u64 = data;
-  return posix_call("epoll_ctl(MOD)", [&] {
-           return ::epoll_ctl(m_fd.native(), EPOLL_CTL_MOD, fd, &event);
-         }).map([](int) {});
+  return posix_call("epoll_ctl(MOD)",
+                    [&] { return ::epoll_ctl(m_fd.native(), EPOLL_CTL_MOD, fd, &event); })
+      .map([](int) {});
 }
 
 tl::expected<void, Error> Epoll::remove(int fd) {
-  return posix_call("epoll_ctl(DEL)", [&] {
-           return ::epoll_ctl(m_fd.native(), EPOLL_CTL_DEL, fd, nullptr);
-         }).map([](int) {});
+  return posix_call("epoll_ctl(DEL)",
+                    [&] { return ::epoll_ctl(m_fd.native(), EPOLL_CTL_DEL, fd, nullptr); })
+      .map([](int) {});
 }
 
 tl::expected<std::size_t, Error> Epoll::wait(std::span<epoll_event> out,

@@ -1,6 +1,7 @@
 #include "axon/platform/file_descriptor.hpp"
 
 #include <fcntl.h>
+#include <algorithm>
 #include <poll.h>
 #include <unistd.h>
 

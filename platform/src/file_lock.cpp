@@ -30,9 +30,8 @@ tl::expected<FileLock, Error> FileLock::lock_opened(FileDescriptor fd, const std
 
 tl::expected<FileLock, Error> FileLock::create_locked(const std::string& path, mode_t mode) {
   for (int attempt = 0; attempt < kRelinkAttempts; ++attempt) {
-    auto fd = posix_call("open(lock)", [&] {
-      return ::open(path.c_str(), O_CREAT | O_RDWR | kOpenFlags, mode);
-    });
+    auto fd = posix_call("open(lock)",
+                         [&] { return ::open(path.c_str(), O_CREAT | O_RDWR | kOpenFlags, mode); });
     if (!fd) return tl::unexpected(fd.error());
     FileDescriptor owned(*fd);
     // open() applies the umask; the requested mode is the contract.
@@ -73,7 +72,9 @@ bool FileLock::is_still_linked() const {
 tl::expected<void, Error> FileLock::unlink() {
   // Under the protocol nobody else unlinks this inode while we hold its lock, so the path cannot
   // change between this check and the unlink.
-  if (!is_still_linked()) return tl::unexpected(make_error("unlink(lock)", ErrorCode::DoesNotExist));
+  if (!is_still_linked()) {
+    return tl::unexpected(make_error("unlink(lock)", ErrorCode::DoesNotExist));
+  }
   return posix_call("unlink(lock)", [&] { return ::unlink(m_path.c_str()); }).map([](int) {});
 }
 

@@ -67,9 +67,8 @@ tl::expected<void, Error> remove_directory(const std::string& path) {
 }
 
 tl::expected<std::vector<std::string>, Error> list_directory(const std::string& path) {
-  auto fd = posix_call("open(dir)", [&] {
-    return ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  });
+  auto fd = posix_call("open(dir)",
+                       [&] { return ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); });
   if (!fd) return tl::unexpected(fd.error());
   FileDescriptor owned(*fd);
   // fdopendir reports failure with nullptr and errno; on success the DIR owns the descriptor.

@@ -5,11 +5,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <boost/interprocess/exceptions.hpp>
 #include <exception>
 #include <limits>
 #include <new>
-
-#include <boost/interprocess/exceptions.hpp>
 
 #include "axon/platform/filesystem.hpp"
 #include "axon/platform/posix_call.hpp"
@@ -29,8 +28,8 @@ tl::expected<void, Error> validate_name(std::string_view name, const char* call)
     return tl::unexpected(make_error(call, ErrorCode::InvalidArgument));
   }
   for (const char c : name) {
-    const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                       (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
+    const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                       c == '_' || c == '.' || c == '-';
     if (!plain) return tl::unexpected(make_error(call, ErrorCode::InvalidArgument));
   }
   return {};
@@ -41,14 +40,20 @@ std::string path_of(std::string_view name) { return kShmDirectory + std::string(
 Error from_boost(const char* call, const bip::interprocess_exception& e) {
   if (e.get_native_error() != 0) return make_error(call, e.get_native_error());
   switch (e.get_error_code()) {
-    case bip::already_exists_error: return make_error(call, ErrorCode::AlreadyExists);
-    case bip::not_found_error: return make_error(call, ErrorCode::DoesNotExist);
-    case bip::security_error: return make_error(call, ErrorCode::PermissionDenied);
+    case bip::already_exists_error:
+      return make_error(call, ErrorCode::AlreadyExists);
+    case bip::not_found_error:
+      return make_error(call, ErrorCode::DoesNotExist);
+    case bip::security_error:
+      return make_error(call, ErrorCode::PermissionDenied);
     case bip::out_of_memory_error:
-    case bip::out_of_space_error: return make_error(call, ErrorCode::InsufficientMemory);
+    case bip::out_of_space_error:
+      return make_error(call, ErrorCode::InsufficientMemory);
     case bip::mode_error:
-    case bip::size_error: return make_error(call, ErrorCode::InvalidArgument);
-    default: return make_error(call, ErrorCode::Unknown);
+    case bip::size_error:
+      return make_error(call, ErrorCode::InvalidArgument);
+    default:
+      return make_error(call, ErrorCode::Unknown);
   }
 }
 
@@ -114,9 +119,8 @@ tl::expected<SharedMemory, Error> SharedMemory::create(std::string_view name, st
     if (err == EFBIG) error.code = ErrorCode::InsufficientMemory;
     return tl::unexpected(error);
   }
-  auto region = boost_call("mmap", [&] {
-    return bip::mapped_region(*object, bip::read_write, 0, size);
-  });
+  auto region =
+      boost_call("mmap", [&] { return bip::mapped_region(*object, bip::read_write, 0, size); });
   if (!region) return tl::unexpected(region.error());
   guard.dismiss();
   return SharedMemory(owned_name, AccessMode::ReadWrite, std::move(*object), std::move(*region));
@@ -137,7 +141,8 @@ tl::expected<SharedMemory, Error> SharedMemory::open(std::string_view name, Acce
   // Mapping zero bytes is an error, and a creator that died before sizing leaves exactly this.
   if (st.st_size <= 0) return tl::unexpected(make_error("fstat(shm)", ErrorCode::Truncated));
   const auto size = static_cast<std::size_t>(st.st_size);
-  auto region = boost_call("mmap", [&] { return bip::mapped_region(*object, boost_mode, 0, size); });
+  auto region =
+      boost_call("mmap", [&] { return bip::mapped_region(*object, boost_mode, 0, size); });
   if (!region) return tl::unexpected(region.error());
   return SharedMemory(owned_name, mode, std::move(*object), std::move(*region));
 }
@@ -172,8 +177,7 @@ tl::expected<std::int64_t, Error> SharedMemory::modification_time_ns(std::string
 }
 
 tl::expected<void, Error> SharedMemory::set_permissions(mode_t mode) {
-  return posix_call("fchmod(shm)", [&] { return ::fchmod(native_handle(), mode); })
-      .map([](int) {});
+  return posix_call("fchmod(shm)", [&] { return ::fchmod(native_handle(), mode); }).map([](int) {});
 }
 
 }  // namespace axon::platform

@@ -21,9 +21,9 @@ timespec to_timespec(std::chrono::nanoseconds duration) {
 }  // namespace
 
 tl::expected<TimerFd, Error> TimerFd::create() {
-  return posix_call("timerfd_create", [] {
-           return ::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-         }).map([](int fd) { return TimerFd(FileDescriptor(fd)); });
+  return posix_call("timerfd_create",
+                    [] { return ::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC); })
+      .map([](int fd) { return TimerFd(FileDescriptor(fd)); });
 }
 
 tl::expected<void, Error> TimerFd::arm(std::chrono::nanoseconds initial,
@@ -34,23 +34,22 @@ tl::expected<void, Error> TimerFd::arm(std::chrono::nanoseconds initial,
   itimerspec spec{};
   spec.it_value = to_timespec(std::max(initial, std::chrono::nanoseconds(1)));
   spec.it_interval = to_timespec(interval);
-  return posix_call("timerfd_settime", [&] {
-           return ::timerfd_settime(m_fd.native(), 0, &spec, nullptr);
-         }).map([](int) {});
+  return posix_call("timerfd_settime",
+                    [&] { return ::timerfd_settime(m_fd.native(), 0, &spec, nullptr); })
+      .map([](int) {});
 }
 
 tl::expected<void, Error> TimerFd::disarm() {
   const itimerspec spec{};
-  return posix_call("timerfd_settime", [&] {
-           return ::timerfd_settime(m_fd.native(), 0, &spec, nullptr);
-         }).map([](int) {});
+  return posix_call("timerfd_settime",
+                    [&] { return ::timerfd_settime(m_fd.native(), 0, &spec, nullptr); })
+      .map([](int) {});
 }
 
 tl::expected<std::uint64_t, Error> TimerFd::try_read() {
   std::uint64_t expirations = 0;
-  auto got = posix_call("read(timerfd)", [&] {
-    return ::read(m_fd.native(), &expirations, sizeof expirations);
-  });
+  auto got = posix_call("read(timerfd)",
+                        [&] { return ::read(m_fd.native(), &expirations, sizeof expirations); });
   if (!got) return tl::unexpected(got.error());
   if (*got != static_cast<ssize_t>(sizeof expirations)) {
     return tl::unexpected(make_error("read(timerfd)", ErrorCode::WrongType));

@@ -31,9 +31,10 @@ tl::expected<sockaddr_un, Error> address_of(const std::string& path) {
 }
 
 tl::expected<FileDescriptor, Error> new_socket(int extra_flags) {
-  return posix_call("socket", [&] {
-           return ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | extra_flags, 0);
-         }).map([](int fd) { return FileDescriptor(fd); });
+  return posix_call(
+             "socket",
+             [&] { return ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | extra_flags, 0); })
+      .map([](int fd) { return FileDescriptor(fd); });
 }
 
 const sockaddr* as_sockaddr(const sockaddr_un& address) {
@@ -86,9 +87,8 @@ tl::expected<UnixSocket, Error> UnixSocket::listen(const std::string& path, mode
   // first means the file is never more open than `mode`, not even before the chmod below.
   auto narrowed = posix_call("fchmod(socket)", [&] { return ::fchmod(fd->native(), mode); });
   if (!narrowed) return tl::unexpected(narrowed.error());
-  auto bound = posix_call("bind", [&] {
-    return ::bind(fd->native(), as_sockaddr(*address), sizeof(sockaddr_un));
-  });
+  auto bound = posix_call(
+      "bind", [&] { return ::bind(fd->native(), as_sockaddr(*address), sizeof(sockaddr_un)); });
   if (!bound) {
     auto error = bound.error();
     if (error.sys_errno == EADDRINUSE) error.code = ErrorCode::AlreadyExists;
@@ -97,15 +97,17 @@ tl::expected<UnixSocket, Error> UnixSocket::listen(const std::string& path, mode
   UnixSocket listener(std::move(*fd));
   struct stat st {};
   auto stated = posix_call("lstat", [&] { return ::lstat(path.c_str(), &st); });
-  if (!stated) return tl::unexpected(stated.error());
+  if (!stated) {
+    (void)posix_call("unlink(socket)", [&] { return ::unlink(path.c_str()); });
+    return tl::unexpected(stated.error());
+  }
   // From here on the destructor removes the path again if a later step fails.
   listener.m_path = path;
   listener.m_path_dev = st.st_dev;
   listener.m_path_ino = st.st_ino;
   auto chmoded = posix_call("chmod(socket)", [&] { return ::chmod(path.c_str(), mode); });
   if (!chmoded) return tl::unexpected(chmoded.error());
-  auto listening =
-      posix_call("listen", [&] { return ::listen(listener.fd(), SOMAXCONN); });
+  auto listening = posix_call("listen", [&] { return ::listen(listener.fd(), SOMAXCONN); });
   if (!listening) return tl::unexpected(listening.error());
   return listener;
 }
@@ -140,9 +142,8 @@ tl::expected<std::pair<UnixSocket, UnixSocket>, Error> UnixSocket::pair() {
 
 tl::expected<UnixSocket, Error> UnixSocket::try_accept() {
   for (;;) {
-    auto accepted = posix_call("accept4", [&] {
-      return ::accept4(fd(), nullptr, nullptr, SOCK_CLOEXEC);
-    });
+    auto accepted =
+        posix_call("accept4", [&] { return ::accept4(fd(), nullptr, nullptr, SOCK_CLOEXEC); });
     if (accepted) return UnixSocket(FileDescriptor(*accepted));
     // A connection that was reset while queued is not this caller's failure.
     if (accepted.error().sys_errno == ECONNABORTED) continue;
@@ -205,8 +206,7 @@ tl::expected<std::size_t, Error> UnixSocket::try_receive(std::span<std::byte> pa
 }
 
 tl::expected<std::size_t, Error> UnixSocket::receive_with(std::span<std::byte> payload,
-                                                          FileDescriptor* received_fd,
-                                                          int flags) {
+                                                          FileDescriptor* received_fd, int flags) {
   if (payload.empty()) return tl::unexpected(make_error("recvmsg", ErrorCode::InvalidArgument));
   iovec io{payload.data(), payload.size()};
   msghdr message{};

@@ -147,10 +147,8 @@ PublisherCore::PublisherCore(std::shared_ptr<ServiceCore> service, std::uint32_t
 }
 
 PublisherCore::~PublisherCore() {
-  for (auto& c : m_connections) {
-    // ORDERING: release: a subscriber that sees 0 stops using the queues.
-    if (c.subscriber_id != 0) c.header->publisher_id.store(0, std::memory_order_release);
-  }
+  // The connections stay as they are: subscribers drain what is queued for them (their mapping
+  // of the segment outlives its name), and a publisher that takes this slot rebuilds them.
   m_service->release_port(kPublisherTable, m_slot);
   // Subscribers holding samples keep their own mapping; the name goes now.
   (void)platform::SharedMemory::remove(m_segment.name());
@@ -370,7 +368,12 @@ void SubscriberCore::update_sources() {
     const auto publisher_id = slot.port.port_id.load(std::memory_order_acquire);
     auto& source = m_sources[p];
     if (publisher_id == source.publisher_id) continue;
-    source = Source{};  // samples of a departed publisher keep their own segment reference
+    if (publisher_id == 0 && source.publisher_id != 0) {
+      // Gone, maybe with samples still queued for us: receive() drains them, then drops it.
+      source.departed = true;
+      continue;
+    }
+    source = Source{};  // samples of a replaced publisher keep their own segment reference
     if (publisher_id == 0) continue;
     auto shm = platform::SharedMemory::open(
         Paths::publisher_segment(m_service->config(), m_service->hash(), publisher_id),
@@ -414,8 +417,13 @@ SubscriberCore::receive() {
       continue;
     }
     auto popped = source.submission->pop();
+    // A publisher that took the slot may be rebuilding the queue under us: not corruption.
+    if (!connected(source)) continue;
     if (!popped) return tl::unexpected(SubscriberReceiveError::Corrupted);
-    if (!*popped) continue;
+    if (!*popped) {
+      if (source.departed) source = Source{};
+      continue;
+    }
     const auto offset = **popped;
     const auto index = source.pool->index_of_offset(offset);
     if (!index) return tl::unexpected(SubscriberReceiveError::Corrupted);

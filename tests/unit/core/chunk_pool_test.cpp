@@ -1,7 +1,8 @@
+#include "axon/core/chunk_pool.hpp"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <axon/core/chunk_pool.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -214,6 +215,9 @@ TEST(ChunkPool, IndexOutOfRangeHasNoChunkAndNoOffset) {
   AlignedBuffer buffer{ChunkPool::required_size(2, 8, 8)};
   ChunkPool* sut = make_pool(buffer, 2, 8, 8);
   EXPECT_EQ(sut->chunk(2), nullptr);
+  const ChunkPool& read_only = *sut;
+  EXPECT_EQ(read_only.chunk(2), nullptr);
+  EXPECT_EQ(read_only.chunk(1), sut->chunk(1));
   EXPECT_EQ(sut->chunk(std::numeric_limits<std::uint32_t>::max()), nullptr);
   EXPECT_EQ(sut->offset_of(2), ChunkPool::kInvalidOffset);
   EXPECT_FALSE(sut->index_of_offset(sut->offset_of(2)).has_value());
@@ -329,7 +333,7 @@ TEST(ChunkPool, CorruptedStateWordMakesReleaseReportCorrupted) {
   const auto index = sut->allocate();
   ASSERT_TRUE(index.has_value());
   // States follow the four links on the next line.
-  buffer.write_u32(kLinksAt + 64 + 4 * *index, 0xDEAD);
+  buffer.write_u32(kLinksAt + 64 + std::size_t{4} * *index, 0xDEAD);
   EXPECT_EQ(sut->release(*index).error(), CoreError::Corrupted);
 }
 
@@ -413,6 +417,7 @@ TEST(ChunkPoolStress, FourThreadsNeverHoldTheSameChunkTwice) {
   std::atomic<std::uint64_t> failed_releases{0};
   std::atomic<std::uint64_t> corrupted{0};
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       std::vector<std::uint32_t> held;

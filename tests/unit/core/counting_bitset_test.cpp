@@ -1,7 +1,8 @@
+#include "axon/core/counting_bitset.hpp"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <axon/core/counting_bitset.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -342,6 +343,7 @@ TEST(CountingBitsetStress, FourAddersAndOneDrainerLoseNoCount) {
   std::atomic<int> finished{0};
   std::atomic<std::uint64_t> refused{0};
   std::vector<std::thread> adders;
+  adders.reserve(kAdders);
   for (int t = 0; t < kAdders; ++t) {
     adders.emplace_back([&, t] {
       for (int i = 0; i < kAddsPerAdder; ++i) {
@@ -380,7 +382,7 @@ TEST(CountingBitsetStress, FourAddersAndOneDrainerLoseNoCount) {
   EXPECT_TRUE(ascending);
   std::uint64_t sum = 0;
   for (std::uint64_t id = 0; id < kIds; ++id) {
-    EXPECT_EQ(totals[id * 13], kAdders * kAddsPerAdder / kIds) << "id " << id * 13;
+    EXPECT_EQ(totals[id * 13], std::uint64_t{kAdders} * kAddsPerAdder / kIds) << "id " << id * 13;
     sum += totals[id * 13];
   }
   EXPECT_EQ(sum, std::uint64_t{kAdders} * kAddsPerAdder);

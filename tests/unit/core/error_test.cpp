@@ -1,6 +1,7 @@
+#include "axon/core/error.hpp"
+
 #include <gtest/gtest.h>
 
-#include <axon/core/error.hpp>
 #include <set>
 #include <string>
 

@@ -1,6 +1,7 @@
+#include "axon/core/fixed_string.hpp"
+
 #include <gtest/gtest.h>
 
-#include <axon/core/fixed_string.hpp>
 #include <cstring>
 #include <limits>
 #include <string>

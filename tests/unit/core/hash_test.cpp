@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
+#include "axon/core/hash.hpp"
 
-#include <axon/core/hash.hpp>
+#include <gtest/gtest.h>
 
 namespace {
 

@@ -1,6 +1,7 @@
+#include "axon/core/node_name.hpp"
+
 #include <gtest/gtest.h>
 
-#include <axon/core/node_name.hpp>
 #include <string>
 
 namespace {

@@ -1,7 +1,8 @@
+#include "axon/core/offset.hpp"
+
 #include <gtest/gtest.h>
 
 #include <array>
-#include <axon/core/offset.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <limits>

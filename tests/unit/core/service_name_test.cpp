@@ -1,6 +1,7 @@
+#include "axon/core/service_name.hpp"
+
 #include <gtest/gtest.h>
 
-#include <axon/core/service_name.hpp>
 #include <string>
 #include <unordered_set>
 

@@ -1,7 +1,8 @@
+#include "axon/core/spsc_queue.hpp"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <axon/core/spsc_queue.hpp>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -397,12 +398,13 @@ TEST(SpscIndexQueueStress, OneProducerOneConsumerDeliverMillionValuesInOrder) {
 }
 
 TEST(SpscIndexQueueStress, PushOverwriteWithConcurrentConsumerLosesNothing) {
-  constexpr std::uint64_t kCount = 300'000;
+  constexpr std::uint64_t kCount = 200'000;
   AlignedBuffer buffer{SpscIndexQueue::required_size(8)};
   SpscIndexQueue* sut = make_queue(buffer, 8);
   ASSERT_NE(sut, nullptr);
   std::atomic<bool> done{false};
   std::atomic<int> ready{0};
+  std::atomic<std::uint64_t> popped_count{0};
   std::vector<std::uint64_t> evicted;
   const auto start_together = [&ready] {
     ready.fetch_add(1, std::memory_order_acq_rel);
@@ -413,14 +415,21 @@ TEST(SpscIndexQueueStress, PushOverwriteWithConcurrentConsumerLosesNothing) {
 
   std::thread producer{[&] {
     start_together();
+    std::uint64_t seen = 0;
     for (std::uint64_t v = 0; v < kCount; ++v) {
       if (const auto oldest = sut->push_overwrite(v)) {
         evicted.push_back(*oldest);
       }
-      // Without an occasional pause a loaded machine lets the producer run alone, and the
-      // consumer's race with eviction (its CAS failing) would never be exercised.
+      // A producer running alone only ever evicts. Every 16 values, give a running consumer a
+      // moment to pop, so that its pops race our evictions. Bounded spinning, no yield: on a
+      // loaded machine a yield can cost a whole time slice.
       if (v % 16 == 0) {
-        std::this_thread::yield();
+        for (int spin = 0; spin < 1'000; ++spin) {
+          if (popped_count.load(std::memory_order_relaxed) != seen) {
+            break;
+          }
+        }
+        seen = popped_count.load(std::memory_order_relaxed);
       }
     }
     done.store(true, std::memory_order_release);
@@ -432,6 +441,7 @@ TEST(SpscIndexQueueStress, PushOverwriteWithConcurrentConsumerLosesNothing) {
     const bool finished = done.load(std::memory_order_acquire);
     while (const auto value = sut->try_pop()) {
       popped.push_back(*value);
+      popped_count.fetch_add(1, std::memory_order_relaxed);
     }
     if (finished) {
       break;

@@ -189,7 +189,7 @@ TEST_F(FifoTest, WriteOnlyEndAfterTheLastReaderLeftGivesNoPeerAndNoSigpipe) {
     auto writer = Fifo::open_writer(path.value);
     ASSERT_TRUE(writer);
     sut.emplace(std::move(*writer));
-  }  // the only reader closes here
+  }                                          // the only reader closes here
   auto written = sut->write(bytes_of("x"));  // SIGPIPE's default action would end this process
   ASSERT_FALSE(written);
   EXPECT_EQ(written.error().code, ErrorCode::NoPeer);

@@ -118,7 +118,10 @@ TEST_F(FileLockTest, TryLockOnAMissingPathGivesDoesNotExist) {
 
 TEST_F(FileLockTest, LockIsReleasedWhenDestroyed) {
   TestPath path("lock");
-  { auto sut = FileLock::create_locked(path.value); ASSERT_TRUE(sut); }
+  {
+    auto sut = FileLock::create_locked(path.value);
+    ASSERT_TRUE(sut);
+  }
   auto again = FileLock::try_lock(path.value);
   EXPECT_TRUE(again);
 }
@@ -148,7 +151,7 @@ TEST_F(FileLockTest, LockOnAnInodeWhosePathWasReplacedIsNotLinked) {
   TestPath path("lock");
   auto sut = FileLock::create_locked(path.value);
   ASSERT_TRUE(sut);
-  ASSERT_EQ(::unlink(path.value.c_str()), 0);  // a cleaner removed it ...
+  ASSERT_EQ(::unlink(path.value.c_str()), 0);            // a cleaner removed it ...
   auto successor = FileLock::create_locked(path.value);  // ... and a new owner took the path
   ASSERT_TRUE(successor);
   EXPECT_FALSE(sut->is_still_linked());
@@ -156,6 +159,20 @@ TEST_F(FileLockTest, LockOnAnInodeWhosePathWasReplacedIsNotLinked) {
   auto unlinked = sut->unlink();  // must not remove the successor's file
   ASSERT_FALSE(unlinked);
   EXPECT_TRUE(axon::platform::path_exists(path.value));
+}
+
+TEST_F(FileLockTest, PublishedLockIsHeldUnderItsNewPathAndNeverSeenUnlocked) {
+  TestPath hidden("hidden");
+  TestPath published("lock");
+  auto sut = FileLock::create_locked(hidden.value);
+  ASSERT_TRUE(sut);
+  ASSERT_TRUE(sut->publish_as(published.value));
+  EXPECT_EQ(sut->path(), published.value);
+  EXPECT_FALSE(axon::platform::path_exists(hidden.value));
+  EXPECT_TRUE(sut->is_still_linked());
+  auto held = FileLock::is_held(published.value);
+  ASSERT_TRUE(held);
+  EXPECT_TRUE(*held);
 }
 
 TEST_F(FileLockTest, SymlinkOrNonRegularFileGivesWrongType) {

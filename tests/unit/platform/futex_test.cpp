@@ -51,8 +51,8 @@ TEST(Futex, WaitEndsWithTimedOutNoEarlierThanTheDeadline) {
 
 TEST(Futex, DeadlineInThePastTimesOutAtOnce) {
   std::atomic<std::uint32_t> word{0};
-  for (const auto deadline : {std::chrono::steady_clock::now() - 1s,
-                              std::chrono::steady_clock::time_point{}}) {
+  for (const auto deadline :
+       {std::chrono::steady_clock::now() - 1s, std::chrono::steady_clock::time_point{}}) {
     auto sut = futex_wait(word, 0, deadline);
     ASSERT_FALSE(sut);
     EXPECT_EQ(sut.error().code, ErrorCode::TimedOut);

@@ -52,7 +52,7 @@ mode_t mode_of(const std::string& name) {
 
 TEST(SharedMemory, CreatedObjectIsZeroFilledWritableAndOfRequestedSize) {
   ShmName name;
-  auto sut = SharedMemory::create(name.value, 3 * 4096);
+  auto sut = SharedMemory::create(name.value, std::size_t{3} * 4096);
   ASSERT_TRUE(sut) << sut.error().describe();
   EXPECT_EQ(sut->size(), 3u * 4096);
   EXPECT_EQ(sut->mode(), AccessMode::ReadWrite);
@@ -102,7 +102,7 @@ TEST(SharedMemory, OpeningAMissingNameGivesDoesNotExist) {
 TEST(SharedMemory, NamesThatAreNotPlainFileNamesAreRejectedBeforeAnyCall) {
   const std::string base = axon::test::prefix() + axon::test::unique_name("x");
   for (const std::string& bad : {std::string(), base + "/a", "/" + base, std::string("."),
-                                std::string(".."), base + " a", base + "\n", base + "*"}) {
+                                 std::string(".."), base + " a", base + "\n", base + "*"}) {
     auto sut = SharedMemory::create(bad, 4096);
     ASSERT_FALSE(sut) << bad;
     EXPECT_EQ(sut.error().code, ErrorCode::InvalidArgument) << bad;
@@ -143,7 +143,7 @@ TEST(SharedMemory, ObjectCreatedInParentIsVisibleAndWritableInChild) {
 
 TEST(SharedMemory, ReadOnlyOpenMapsTheWholeObjectAndSeesTheCreatorsWrites) {
   ShmName name;
-  auto creator = SharedMemory::create(name.value, 2 * 4096);
+  auto creator = SharedMemory::create(name.value, std::size_t{2} * 4096);
   ASSERT_TRUE(creator);
   auto sut = SharedMemory::open(name.value, AccessMode::ReadOnly);
   ASSERT_TRUE(sut) << sut.error().describe();

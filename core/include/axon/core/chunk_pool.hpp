@@ -1,14 +1,15 @@
 #pragma once
 
 #include <atomic>
-#include <axon/core/error.hpp>
-#include <axon/core/offset.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <optional>
 #include <tl/expected.hpp>
 #include <type_traits>
+
+#include "axon/core/error.hpp"
+#include "axon/core/offset.hpp"
 
 namespace axon::core {
 
@@ -79,6 +80,7 @@ class ChunkPool {
 
   /// Start of chunk `index`, nullptr when out of range.
   [[nodiscard]] void* chunk(std::uint32_t index) noexcept;
+  [[nodiscard]] const void* chunk(std::uint32_t index) const noexcept;
   /// Offset of chunk `index` from the start of the block, `kInvalidOffset` when out of range.
   [[nodiscard]] std::uint64_t offset_of(std::uint32_t index) const noexcept;
   /// The chunk that starts exactly at `offset` (an untrusted value, e.g. read from a queue).

@@ -1,8 +1,6 @@
 #pragma once
 
 #include <atomic>
-#include <axon/core/error.hpp>
-#include <axon/core/offset.hpp>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
@@ -10,6 +8,9 @@
 #include <tl/expected.hpp>
 #include <type_traits>
 #include <utility>
+
+#include "axon/core/error.hpp"
+#include "axon/core/offset.hpp"
 
 namespace axon::core {
 

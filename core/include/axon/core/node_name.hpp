@@ -1,12 +1,13 @@
 #pragma once
 
-#include <axon/core/fixed_string.hpp>
 #include <compare>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 #include <tl/expected.hpp>
 #include <type_traits>
+
+#include "axon/core/fixed_string.hpp"
 
 namespace axon::core {
 

@@ -1,11 +1,12 @@
 #pragma once
 
-#include <axon/core/error.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <new>
 #include <tl/expected.hpp>
+
+#include "axon/core/error.hpp"
 
 namespace axon::core {
 

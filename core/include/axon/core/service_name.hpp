@@ -1,7 +1,5 @@
 #pragma once
 
-#include <axon/core/fixed_string.hpp>
-#include <axon/core/hash.hpp>
 #include <compare>
 #include <cstddef>
 #include <cstdint>
@@ -9,6 +7,9 @@
 #include <string_view>
 #include <tl/expected.hpp>
 #include <type_traits>
+
+#include "axon/core/fixed_string.hpp"
+#include "axon/core/hash.hpp"
 
 namespace axon::core {
 

@@ -1,13 +1,14 @@
 #pragma once
 
 #include <atomic>
-#include <axon/core/error.hpp>
-#include <axon/core/offset.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <tl/expected.hpp>
 #include <type_traits>
+
+#include "axon/core/error.hpp"
+#include "axon/core/offset.hpp"
 
 namespace axon::core {
 

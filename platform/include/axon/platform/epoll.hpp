@@ -11,7 +11,6 @@
 #include <cstdint>
 #include <optional>
 #include <span>
-
 #include <tl/expected.hpp>
 
 #include "axon/platform/error.hpp"

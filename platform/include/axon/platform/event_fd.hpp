@@ -5,9 +5,8 @@
 #pragma once
 
 #include <cstdint>
-#include <utility>
-
 #include <tl/expected.hpp>
+#include <utility>
 
 #include "axon/platform/error.hpp"
 #include "axon/platform/file_descriptor.hpp"

@@ -10,9 +10,8 @@
 #include <cstddef>
 #include <span>
 #include <string>
-#include <utility>
-
 #include <tl/expected.hpp>
+#include <utility>
 
 #include "axon/platform/error.hpp"
 #include "axon/platform/file_descriptor.hpp"

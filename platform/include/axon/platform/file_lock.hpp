@@ -16,9 +16,8 @@
 #include <sys/types.h>
 
 #include <string>
-#include <utility>
-
 #include <tl/expected.hpp>
+#include <utility>
 
 #include "axon/platform/error.hpp"
 #include "axon/platform/file_descriptor.hpp"

@@ -5,9 +5,8 @@
 #include <sys/types.h>
 
 #include <string>
-#include <vector>
-
 #include <tl/expected.hpp>
+#include <vector>
 
 #include "axon/platform/error.hpp"
 

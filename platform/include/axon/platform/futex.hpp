@@ -8,7 +8,6 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
-
 #include <tl/expected.hpp>
 
 #include "axon/platform/error.hpp"

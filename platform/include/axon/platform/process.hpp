@@ -3,7 +3,6 @@
 #pragma once
 
 #include <cstdint>
-
 #include <tl/expected.hpp>
 
 #include "axon/platform/error.hpp"

@@ -4,9 +4,8 @@
 
 #include <chrono>
 #include <cstdint>
-#include <utility>
-
 #include <tl/expected.hpp>
+#include <utility>
 
 #include "axon/platform/error.hpp"
 #include "axon/platform/file_descriptor.hpp"

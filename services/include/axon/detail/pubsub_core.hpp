@@ -177,6 +177,7 @@ class SubscriberCore : public std::enable_shared_from_this<SubscriberCore> {
     core::SpscIndexQueue* submission = nullptr;
     core::SpscIndexQueue* completion = nullptr;
     std::uint32_t borrowed = 0;
+    bool departed = false;  ///< its publisher left; drained, then dropped
   };
   void update_sources();
   bool connected(const Source& s) const;

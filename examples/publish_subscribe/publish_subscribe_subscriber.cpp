@@ -1,0 +1,113 @@
+// publish_subscribe_subscriber SERVICE [--poll]: prints `Received sample <n>` per sample.
+// By default it sleeps in a WaitSet until the publisher's notification; --poll busy-polls.
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <thread>
+
+#include "../common.hpp"
+#include "axon/axon.hpp"
+#include "transmission_data.hpp"
+
+namespace {
+
+/// Prints every sample that is there; false on a receive error.
+bool print_available(axon::Subscriber<TransmissionData>& subscriber) {
+  for (;;) {
+    auto sample = subscriber.receive();
+    if (!sample) {
+      std::fprintf(stderr, "receive failed: %s\n", axon::to_string(sample.error()));
+      return sample.error() != axon::SubscriberReceiveError::Corrupted;
+    }
+    if (!*sample) return true;
+    std::printf("Received sample %llu\n",
+                static_cast<unsigned long long>((**sample)->counter));
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace axon;
+  examples::line_buffered_stdout();
+  std::optional<std::string> service_arg;
+  bool poll = false;
+  bool usage_error = false;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--poll") == 0) {
+      poll = true;
+    } else if (!service_arg && argv[i][0] != '-') {
+      service_arg = argv[i];
+    } else {
+      usage_error = true;
+    }
+  }
+  if (!service_arg || usage_error) {
+    std::fprintf(stderr, "usage: publish_subscribe_subscriber SERVICE [--poll]\n");
+    return 2;
+  }
+  auto name = ServiceName::create(*service_arg);
+  auto event_name = ServiceName::create(notification_service_of(*service_arg));
+  if (!name || !event_name) {
+    std::fprintf(stderr, "invalid service name \"%s\"\n", service_arg->c_str());
+    return 1;
+  }
+  auto node = NodeBuilder().name("subscriber").create();
+  if (!node) {
+    std::fprintf(stderr, "cannot create node: %s\n", to_string(node.error()));
+    return 1;
+  }
+  auto service = node->service_builder(*name).publish_subscribe<TransmissionData>().open_or_create();
+  if (!service) {
+    std::fprintf(stderr, "cannot open service \"%s\": %s\n", service_arg->c_str(),
+                 to_string(service.error()).c_str());
+    return 1;
+  }
+  auto subscriber = service->subscriber_builder().create();
+  if (!subscriber) {
+    std::fprintf(stderr, "cannot create subscriber: %s\n", to_string(subscriber.error()));
+    return 1;
+  }
+  if (poll) {
+    if (!platform::TerminationSignals::install()) return 1;
+    while (!platform::TerminationSignals::termination_requested()) {
+      if (!print_available(*subscriber)) return 1;
+      std::this_thread::yield();
+    }
+    std::printf("exit\n");
+    return 0;
+  }
+
+  auto events = node->service_builder(*event_name).event().open_or_create();
+  if (!events) {
+    std::fprintf(stderr, "cannot open the notification service: %s\n",
+                 to_string(events.error()).c_str());
+    return 1;
+  }
+  auto listener = events->listener_builder().create();
+  auto waitset = WaitSetBuilder().create();
+  if (!listener || !waitset) {
+    std::fprintf(stderr, "cannot create the listener or the WaitSet\n");
+    return 1;
+  }
+  auto guard = waitset->attach_notification(*listener);
+  if (!guard) {
+    std::fprintf(stderr, "cannot attach the listener\n");
+    return 1;
+  }
+  bool failed = false;
+  // Samples sent before the listener existed are there already: take them first.
+  failed = !print_available(*subscriber);
+  auto result = failed ? tl::expected<WaitSetRunResult, WaitSetRunError>(WaitSetRunResult::StopRequest)
+                       : waitset->wait_and_process([&](AttachmentId) {
+                           (void)listener->try_wait([](EventId, std::uint64_t) {});
+                           if (!print_available(*subscriber)) {
+                             failed = true;
+                             return CallbackProgression::Stop;
+                           }
+                           return CallbackProgression::Continue;
+                         });
+  if (failed || !result) return 1;
+  std::printf("exit\n");
+  return 0;
+}

@@ -1,0 +1,217 @@
+// Publish-subscribe across real processes: fork (each child makes its own node) and the
+// examples from build/bin.
+#include <gtest/gtest.h>
+
+#include <regex>
+#include <thread>
+
+#include "axon_test.hpp"
+#include "process.hpp"
+
+namespace {
+
+using namespace axon;
+using namespace std::chrono_literals;
+
+struct Stamp {
+  static constexpr const char* AXON_TYPE_NAME = "test::Stamp";
+  std::uint32_t publisher;
+  std::uint32_t reserved;
+  std::uint64_t sequence;
+};
+
+template <typename F>
+bool eventually(F&& condition, std::chrono::milliseconds timeout = 10s) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(1ms);
+  }
+  return true;
+}
+
+TEST(PubSubMultiProcess, FourPublishersTimesFourSubscribersLoseNothingUnderBlockPolicy) {
+  constexpr int kPublishers = 4;
+  constexpr int kSubscribers = 4;
+  constexpr std::uint64_t kSamples = 2000;
+  const auto name = test::service_name("grid");
+  auto node = test::make_node("parent");
+  auto service = node.service_builder(name).publish_subscribe<Stamp>().max_publishers(kPublishers)
+                     .max_subscribers(kSubscribers).subscriber_max_buffer_size(8)
+                     .overflow_policy(OverflowPolicy::Block).create();
+  ASSERT_TRUE(service);
+
+  std::vector<test::ChildProcess> subscribers;
+  for (int s = 0; s < kSubscribers; ++s) {
+    subscribers.push_back(test::ChildProcess::fork([&] {
+      auto n = NodeBuilder().create();
+      auto svc = n->service_builder(name).publish_subscribe<Stamp>().open();
+      if (!svc) return 10;
+      auto sub = svc->subscriber_builder().create();
+      if (!sub) return 11;
+      std::array<std::uint64_t, kPublishers> next{};
+      std::uint64_t total = 0;
+      const auto deadline = std::chrono::steady_clock::now() + 20s;
+      while (total < kPublishers * kSamples) {
+        if (std::chrono::steady_clock::now() > deadline) {
+          std::fprintf(stderr, "subscriber stalled at %llu/%llu/%llu/%llu\n",
+                       static_cast<unsigned long long>(next[0]), static_cast<unsigned long long>(next[1]),
+                       static_cast<unsigned long long>(next[2]), static_cast<unsigned long long>(next[3]));
+          return 12;
+        }
+        auto sample = sub->receive();
+        if (!sample) return 13;
+        if (!*sample) {
+          std::this_thread::yield();
+          continue;
+        }
+        const auto& stamp = (*sample)->payload();
+        if (stamp.publisher >= kPublishers) return 14;
+        if (stamp.sequence != next[stamp.publisher]) return 15;  // per-publisher order, no gap
+        ++next[stamp.publisher];
+        ++total;
+      }
+      return 0;
+    }));
+  }
+  ASSERT_TRUE(eventually([&] { return service->number_of_subscribers() == kSubscribers; }));
+  std::vector<test::ChildProcess> publishers;
+  for (std::uint32_t p = 0; p < kPublishers; ++p) {
+    publishers.push_back(test::ChildProcess::fork([&, p] {
+      auto n = NodeBuilder().create();
+      auto svc = n->service_builder(name).publish_subscribe<Stamp>().open();
+      if (!svc) return 20;
+      auto pub = svc->publisher_builder().block_timeout(30s).create();
+      if (!pub) return 21;
+      for (std::uint64_t i = 0; i < kSamples; ++i) {
+        auto sample = pub->loan_uninit();
+        if (!sample) return 22;
+        sample->payload() = Stamp{p, 0, i};
+        auto sent = pub->send(std::move(*sample));
+        if (!sent || *sent != kSubscribers) return 23;
+      }
+      return 0;
+    }));
+  }
+  for (auto& c : publishers) {
+    auto s = c.wait_for(90s);
+    ASSERT_TRUE(s);
+    EXPECT_TRUE(s->success()) << "publisher exit " << s->code;
+  }
+  for (auto& c : subscribers) {
+    auto s = c.wait_for(90s);
+    ASSERT_TRUE(s);
+    EXPECT_TRUE(s->success()) << "subscriber exit " << s->code;
+  }
+}
+
+TEST(PubSubMultiProcess, SubscriberKilledHoldingSamplesHundredTimesCostsThePublisherNoChunk) {
+  const auto name = test::service_name("kill");
+  auto node = test::make_node("publisher");
+  auto service = node.service_builder(name).publish_subscribe<Stamp>().max_subscribers(2)
+                     .subscriber_max_buffer_size(4).subscriber_max_borrowed_samples(2).create();
+  ASSERT_TRUE(service);
+  auto pub = service->publisher_builder().create();
+  ASSERT_TRUE(pub);
+  const auto chunks = pub->chunk_count();
+  for (int round = 0; round < 100; ++round) {
+    auto victim = test::ChildProcess::fork([&] {
+      auto n = NodeBuilder().create();
+      auto svc = n->service_builder(name).publish_subscribe<Stamp>().open();
+      if (!svc) return 30;
+      auto sub = svc->subscriber_builder().create();
+      if (!sub) return 31;
+      std::vector<Sample<Stamp>> held;
+      for (;;) {  // hold two samples (borrowed) and leave the rest queued; never release
+        auto s = sub->receive();
+        if (s && *s && held.size() < 2) held.push_back(std::move(**s));
+        std::this_thread::sleep_for(1ms);
+      }
+      return 0;
+    });
+    ASSERT_TRUE(eventually([&] { return service->number_of_subscribers() == 1; }));
+    for (std::uint64_t i = 0; i < 6; ++i) ASSERT_TRUE(pub->send_copy(Stamp{0, 0, i}));
+    std::this_thread::sleep_for(std::chrono::milliseconds(2 + round % 5));
+    victim.kill(SIGKILL);
+    ASSERT_TRUE(victim.wait_for(10s));
+    (void)Node::cleanup_dead_nodes();
+    ASSERT_EQ(service->number_of_subscribers(), 0u) << "round " << round;
+  }
+  // The publisher sees the subscriber gone at its next loan and takes back all it delivered.
+  std::vector<SampleMut<Stamp>> loans;
+  auto first = pub->loan();
+  ASSERT_TRUE(first);
+  EXPECT_EQ(pub->chunks_in_use(), 1u) << "every chunk of every killed subscriber came back";
+  EXPECT_EQ(pub->chunk_count(), chunks);
+}
+
+TEST(PubSubMultiProcess, FourMiBPayloadCrossesProcessesIntact) {
+  constexpr std::uint64_t kBytes = 4ull << 20;
+  const auto name = test::service_name("big");
+  auto node = test::make_node("subscriber");
+  auto service = node.service_builder(name).publish_subscribe<Slice<std::uint8_t>>()
+                     .max_subscribers(1).max_publishers(1).create();
+  ASSERT_TRUE(service);
+  auto sub = service->subscriber_builder().create();
+  ASSERT_TRUE(sub);
+  auto publisher = test::ChildProcess::fork([&] {
+    auto n = NodeBuilder().create();
+    auto svc = n->service_builder(name).publish_subscribe<Slice<std::uint8_t>>().open();
+    if (!svc) return 40;
+    auto pub = svc->publisher_builder().max_slice_len(kBytes).create();
+    if (!pub) return 41;
+    auto sample = pub->loan_uninit(kBytes);
+    if (!sample) return 42;
+    for (std::uint64_t i = 0; i < kBytes; ++i) sample->payload()[i] = static_cast<std::uint8_t>(i % 251);
+    if (!pub->send(std::move(*sample))) return 43;
+    for (;;) std::this_thread::sleep_for(1s);  // keep the segment until killed
+    return 0;
+  });
+  std::optional<Sample<Slice<std::uint8_t>>> got;
+  ASSERT_TRUE(eventually([&] {
+    auto s = sub->receive();
+    if (s && *s) got.emplace(std::move(**s));
+    return got.has_value();
+  }));
+  const auto payload = got->payload();
+  ASSERT_EQ(payload.size(), kBytes);
+  std::uint64_t mismatches = 0;
+  for (std::uint64_t i = 0; i < kBytes; ++i) mismatches += payload[i] != i % 251;
+  EXPECT_EQ(mismatches, 0u);
+  // The publisher dies; the sample we hold stays readable (our own mapping).
+  publisher.kill(SIGKILL);
+  ASSERT_TRUE(publisher.wait_for(10s));
+  EXPECT_EQ(got->payload()[kBytes - 1], (kBytes - 1) % 251);
+}
+
+TEST(PubSubExamples, EverySampleArrivesInOrderWhileASecondSubscriberIsKilled) {
+  const auto service = test::unique_name("topic");
+  auto first = test::ChildProcess::spawn(test::bin("publish_subscribe_subscriber"), {service});
+  auto second = test::ChildProcess::spawn(test::bin("publish_subscribe_subscriber"), {service, "--poll"});
+  std::this_thread::sleep_for(300ms);
+  auto publisher = test::ChildProcess::spawn(test::bin("publish_subscribe_publisher"),
+                                             {service, "--interval-ms", "50"});
+  second.read_until("Received sample 5\n", 10s);
+  second.kill(SIGKILL);
+  ASSERT_TRUE(second.wait_for(5s));
+  publisher.read_until("Send sample 30\n", 10s);
+  publisher.kill(SIGINT);
+  auto ps = publisher.wait_for(5s);
+  ASSERT_TRUE(ps && ps->success());
+  const auto sent_out = publisher.read_all(2s);
+  const std::regex send_line("Send sample \\d+");
+  const auto sent = static_cast<std::uint64_t>(std::distance(
+      std::sregex_iterator(sent_out.begin(), sent_out.end(), send_line), std::sregex_iterator()));
+  std::this_thread::sleep_for(300ms);
+  first.kill(SIGTERM);
+  auto fs = first.wait_for(5s);
+  ASSERT_TRUE(fs && fs->success());
+  const auto out = first.read_all(2s);
+  std::string expected;
+  for (std::uint64_t i = 0; i < sent; ++i) expected += "Received sample " + std::to_string(i) + "\n";
+  expected += "exit\n";
+  EXPECT_GE(sent, 31u);
+  EXPECT_EQ(out, expected);
+}
+
+}  // namespace
