@@ -14,8 +14,8 @@
 #include <chrono>
 #include <cmath>
 #include <csignal>
-#include <cstdio>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <limits>
 #include <optional>
@@ -50,8 +50,7 @@ int usage_error(const std::string& problem) {
 }
 
 bool looks_numeric(std::string_view arg) {
-  return arg.size() > 1 && arg[0] == '-' &&
-         ((arg[1] >= '0' && arg[1] <= '9') || arg[1] == '.');
+  return arg.size() > 1 && arg[0] == '-' && ((arg[1] >= '0' && arg[1] <= '9') || arg[1] == '.');
 }
 
 // The positional arguments, or the exit status when there is nothing more to do: "-h" and
@@ -82,15 +81,19 @@ std::variant<std::optional<std::chrono::nanoseconds>, std::string> parse_timeout
   double seconds = 0;
   const char* end = text.data() + text.size();
   const auto [stop, error] = std::from_chars(text.data(), end, seconds);
-  if (text.empty() || error == std::errc::invalid_argument || stop != end ||
-      std::isnan(seconds)) {
+  if (text.empty() || error == std::errc::invalid_argument || stop != end || std::isnan(seconds) ||
+      std::isinf(seconds)) {
     return "timeout \"" + std::string(text) + "\" is not a number of seconds";
   }
-  if (std::signbit(seconds)) return "timeout \"" + std::string(text) + "\" is negative";
+  if (text.front() == '-') return "timeout \"" + std::string(text) + "\" is negative";
   if (error == std::errc::result_out_of_range) {
-    // Too small (rounds to 0) or too large to represent; from_chars leaves `seconds` unchanged.
-    if (text.find_first_of("123456789") == std::string_view::npos) return std::chrono::nanoseconds(0);
-    seconds = std::numeric_limits<double>::infinity();
+    // Beyond double: from_chars leaves `seconds` alone. A negative exponent means a positive
+    // amount too small to represent, which rounds up to the shortest wait.
+    const auto exponent = text.find_first_of("eE");
+    const bool tiny = exponent != std::string_view::npos && exponent + 1 < text.size() &&
+                      text[exponent + 1] == '-';
+    if (tiny) return std::chrono::nanoseconds(1);
+    return std::optional<std::chrono::nanoseconds>{};
   }
   if (seconds >= kForeverSeconds) return std::optional<std::chrono::nanoseconds>{};
   // Rounded up: the wait is never shorter than asked.
@@ -148,8 +151,8 @@ int main(int argc, char** argv) {
   }
   // The deadline starts now, before opening, so the total never exceeds what was asked by more
   // than the open itself.
-  const auto deadline = timeout ? axon::platform::Deadline::after(*timeout)
-                                : axon::platform::Deadline::never();
+  const auto deadline =
+      timeout ? axon::platform::Deadline::after(*timeout) : axon::platform::Deadline::never();
 
   if (auto installed = axon::platform::TerminationSignals::install(); !installed) {
     std::fprintf(stderr, "%s: cannot install signal handlers: %s\n", kTool,

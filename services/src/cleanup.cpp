@@ -46,9 +46,16 @@ CleanupReport Node::cleanup_dead_nodes(const Config& config) {
         report.removed_services.push_back(purged.service_name.empty() ? hash : purged.service_name);
       }
     }
-    (void)platform::SharedMemory::remove(detail::Paths::node_details(config, info.id));
+    const bool had_details =
+        platform::SharedMemory::remove(detail::Paths::node_details(config, info.id)).has_value();
     (void)platform::remove_file(detail::Paths::node_socket(config, info.id));
-    if (lock) (void)lock->unlink();
+    // Without a lock file, another cleaner may have finished this node a moment ago: report it
+    // only when we removed something of it, so two cleaners never both claim one node.
+    if (lock) {
+      (void)lock->unlink();
+    } else if (!had_details) {
+      continue;
+    }
     report.dead_nodes.push_back(info.id);
   }
   return report;

@@ -4,6 +4,7 @@
 #include <regex>
 #include <thread>
 
+#include "axon_test.hpp"
 #include "process.hpp"
 #include "test_env.hpp"
 
@@ -25,7 +26,7 @@ std::size_t count_matches(const std::string& text, const std::regex& re, std::ui
 TEST(EventExamples, ListenerReceivesEveryTriggerOfTwoNotifiers) {
   const auto service = axon::test::unique_name("fuu");
   auto listener = ChildProcess::spawn(bin("event_listener"), {service});
-  std::this_thread::sleep_for(300ms);
+  ASSERT_TRUE(axon::test::wait_for_ports(service, &axon::ServiceInfo::listeners, 1));
   auto n123 = ChildProcess::spawn(bin("event_notifier"), {service, "123"});
   auto n456 = ChildProcess::spawn(bin("event_notifier"), {service, "456"});
   n123.read_until("Trigger event with id 123 ...\n[service", 5s);

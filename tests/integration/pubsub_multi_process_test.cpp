@@ -188,7 +188,7 @@ TEST(PubSubExamples, EverySampleArrivesInOrderWhileASecondSubscriberIsKilled) {
   const auto service = test::unique_name("topic");
   auto first = test::ChildProcess::spawn(test::bin("publish_subscribe_subscriber"), {service});
   auto second = test::ChildProcess::spawn(test::bin("publish_subscribe_subscriber"), {service, "--poll"});
-  std::this_thread::sleep_for(300ms);
+  ASSERT_TRUE(test::wait_for_ports(service, &ServiceInfo::subscribers, 2));
   auto publisher = test::ChildProcess::spawn(test::bin("publish_subscribe_publisher"),
                                              {service, "--interval-ms", "50"});
   second.read_until("Received sample 5\n", 10s);
@@ -212,6 +212,30 @@ TEST(PubSubExamples, EverySampleArrivesInOrderWhileASecondSubscriberIsKilled) {
   expected += "exit\n";
   EXPECT_GE(sent, 31u);
   EXPECT_EQ(out, expected);
+}
+
+}  // namespace
+
+namespace {
+
+TEST(PubSubExamples, DynamicSlicesArriveWithTheirLengthAndContent) {
+  using namespace std::chrono_literals;
+  const auto service = axon::test::unique_name("dyn");
+  auto sub = axon::test::ChildProcess::spawn(axon::test::bin("dynamic_data_subscriber"), {service});
+  ASSERT_TRUE(axon::test::wait_for_ports(service, &axon::ServiceInfo::subscribers, 1));
+  auto pub = axon::test::ChildProcess::spawn(axon::test::bin("dynamic_data_publisher"),
+                                             {service, "--interval-ms", "20"});
+  const auto sent = pub.read_until("Send sample 10 with", 10s);
+  pub.kill(SIGINT);
+  ASSERT_TRUE(pub.wait_for(5s));
+  std::this_thread::sleep_for(200ms);
+  sub.kill(SIGINT);
+  auto s = sub.wait_for(5s);
+  ASSERT_TRUE(s && s->success());
+  const auto out = sub.read_all(2s);
+  EXPECT_EQ(out.find("BAD"), std::string::npos) << out;
+  EXPECT_NE(out.find("Received 98 bytes, first 1, pattern ok"), std::string::npos) << out;
+  EXPECT_NE(out.find("Received 1 bytes, first 0, pattern ok"), std::string::npos) << out;
 }
 
 }  // namespace

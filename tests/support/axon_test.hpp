@@ -3,7 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <string>
+#include <thread>
 
 #include "axon/axon.hpp"
 #include "test_env.hpp"
@@ -25,6 +27,26 @@ inline ServiceName service_name(const std::string& stem) {
 
 inline std::string backend_name(const ::testing::TestParamInfo<EventBackend>& info) {
   return to_string(info.param);
+}
+
+}  // namespace axon::test
+
+namespace axon::test {
+
+/// Waits (polling discovery, bounded by `timeout`) until the service `name` shows `count` ports
+/// of the kind `field` picks, e.g. `&ServiceInfo::subscribers`. A barrier for tests that start
+/// example programs, never a verdict.
+inline bool wait_for_ports(const std::string& name, std::size_t ServiceInfo::*field,
+                           std::size_t count,
+                           std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+  const auto service = ServiceName::create(name);
+  if (!service) return false;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (auto info = describe_service(*service); info && (*info).*field >= count) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return false;
 }
 
 }  // namespace axon::test

@@ -1,0 +1,62 @@
+// dynamic_data_publisher SERVICE [--interval-ms N]: sends byte slices of varying length (up to
+// 4 KiB, fixed when the publisher is created), printing `Send sample <n> with <len> bytes`.
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "../common.hpp"
+#include "axon/axon.hpp"
+
+int main(int argc, char** argv) {
+  using namespace axon;
+  examples::line_buffered_stdout();
+  constexpr std::uint64_t kMaxLen = 4096;
+  std::uint64_t interval_ms = 1000;
+  if (argc == 4 && std::strcmp(argv[2], "--interval-ms") == 0) {
+    const auto v = examples::parse_u64(argv[3]);
+    if (!v) {
+      std::fprintf(stderr, "invalid interval \"%s\"\n", argv[3]);
+      return 1;
+    }
+    interval_ms = *v;
+  } else if (argc != 2) {
+    std::fprintf(stderr, "usage: dynamic_data_publisher SERVICE [--interval-ms N]\n");
+    return 2;
+  }
+  auto name = ServiceName::create(argv[1]);
+  if (!name) {
+    std::fprintf(stderr, "invalid service name \"%s\": %s\n", argv[1], to_string(name.error()));
+    return 1;
+  }
+  if (!platform::TerminationSignals::install()) return 1;
+  auto node = NodeBuilder().create();
+  if (!node) return 1;
+  auto service =
+      node->service_builder(*name).publish_subscribe<Slice<std::uint8_t>>().open_or_create();
+  if (!service) {
+    std::fprintf(stderr, "cannot open service: %s\n", to_string(service.error()).c_str());
+    return 1;
+  }
+  auto publisher = service->publisher_builder().max_slice_len(kMaxLen).create();
+  if (!publisher) {
+    std::fprintf(stderr, "cannot create publisher: %s\n", to_string(publisher.error()));
+    return 1;
+  }
+  std::uint64_t counter = 0;
+  do {
+    const std::uint64_t len = (counter * 97) % kMaxLen + 1;
+    auto sample = publisher->loan_uninit(len);
+    if (!sample) {
+      std::fprintf(stderr, "loan failed: %s\n", to_string(sample.error()));
+      return 1;
+    }
+    auto bytes = sample->payload();
+    for (std::uint64_t i = 0; i < len; ++i) bytes[i] = static_cast<std::uint8_t>(counter + i);
+    if (!publisher->send(std::move(*sample))) return 1;
+    std::printf("Send sample %llu with %llu bytes\n", static_cast<unsigned long long>(counter),
+                static_cast<unsigned long long>(len));
+    ++counter;
+  } while (examples::sleep_unless_terminated(std::chrono::milliseconds(interval_ms)));
+  std::printf("exit\n");
+  return 0;
+}

@@ -1,0 +1,51 @@
+// dynamic_data_subscriber SERVICE: prints `Received <len> bytes, first <b0>, checksum ok|BAD`
+// per slice (the publisher fills byte i of sample n with n + i).
+#include <cstdio>
+#include <thread>
+
+#include "../common.hpp"
+#include "axon/axon.hpp"
+
+int main(int argc, char** argv) {
+  using namespace axon;
+  examples::line_buffered_stdout();
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: dynamic_data_subscriber SERVICE\n");
+    return 2;
+  }
+  auto name = ServiceName::create(argv[1]);
+  if (!name) {
+    std::fprintf(stderr, "invalid service name \"%s\": %s\n", argv[1], to_string(name.error()));
+    return 1;
+  }
+  if (!platform::TerminationSignals::install()) return 1;
+  auto node = NodeBuilder().create();
+  if (!node) return 1;
+  auto service =
+      node->service_builder(*name).publish_subscribe<Slice<std::uint8_t>>().open_or_create();
+  if (!service) {
+    std::fprintf(stderr, "cannot open service: %s\n", to_string(service.error()).c_str());
+    return 1;
+  }
+  auto subscriber = service->subscriber_builder().create();
+  if (!subscriber) return 1;
+  while (examples::sleep_unless_terminated(std::chrono::milliseconds(10))) {
+    for (;;) {
+      auto sample = subscriber->receive();
+      if (!sample) {
+        std::fprintf(stderr, "receive failed: %s\n", to_string(sample.error()));
+        break;
+      }
+      if (!*sample) break;
+      const auto bytes = (*sample)->payload();
+      bool ok = !bytes.empty();
+      for (std::size_t i = 1; i < bytes.size(); ++i) {
+        ok = ok && bytes[i] == static_cast<std::uint8_t>(bytes[0] + i);
+      }
+      std::printf("Received %zu bytes, first %u, pattern %s\n", bytes.size(),
+                  bytes.empty() ? 0u : static_cast<unsigned>(bytes[0]), ok ? "ok" : "BAD");
+    }
+  }
+  std::printf("exit\n");
+  return 0;
+}

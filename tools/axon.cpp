@@ -1,0 +1,471 @@
+// axon: inspect and drive the services of this machine from a shell.
+//
+//   axon service list [--json]            axon node list [--json]
+//   axon service show NAME [--json]       axon clean
+//   axon notify SERVICE [--id N] [--count K]
+//   axon listen SERVICE [--timeout S] [--once]
+//   axon echo SERVICE [--bytes N]
+//
+// Output formats and exit codes are a contract, documented in docs/cli.md: 0 success, 1 the
+// command failed, 2 the command line is wrong. Every error is one line on stderr.
+//
+// list, show and clean never create a node, so they change nothing but what `clean` removes.
+// notify and listen create a node, which (like every node) first cleans what dead nodes left.
+#include "axon/axon.hpp"
+
+#include <CLI/CLI.hpp>
+#include <array>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdint>
+#include <cstdio>
+#include <exception>
+#include <optional>
+#include <thread>
+#include <string>
+#include <vector>
+
+#include "axon/platform/clock.hpp"
+#include "axon/platform/epoll.hpp"
+#include "axon/platform/signals.hpp"
+#include "axon_cli/args.hpp"
+#include "axon_cli/errors.hpp"
+#include "axon_cli/format.hpp"
+#include "axon_cli/json.hpp"
+
+namespace {
+
+using namespace axon;
+using namespace axon::cli;
+
+/// The CMake project version; keep the two in step.
+constexpr const char* kVersion = "0.1.0";
+
+int service_list(bool json) {
+  auto services = list_services();
+  if (!services) {
+    return fail(kExitFailure, std::string("cannot list services: ") + to_string(services.error()));
+  }
+  if (json) {
+    std::vector<std::string> objects;
+    for (const auto& info : *services) objects.push_back(service_json(info).str());
+    std::printf("%s\n", json_array_lines(objects).c_str());
+  } else {
+    for (const auto& info : *services) std::printf("%s\n", service_line(info).c_str());
+  }
+  return kExitOk;
+}
+
+int service_show(const std::string& text, bool json) {
+  int code = kExitOk;
+  const auto name = parse_service_name(text, code);
+  if (!name) return code;
+  auto info = describe_service(*name);
+  if (!info) {
+    if (info.error() == DiscoveryError::DoesNotExist) {
+      return fail(kExitFailure, "no service named \"" + text + "\"");
+    }
+    return fail(kExitFailure, "cannot read service \"" + text + "\": " + to_string(info.error()));
+  }
+  if (json) {
+    std::printf("%s\n", service_details_json(*info).c_str());
+  } else {
+    // Node details only enrich the `node:` lines; without them the ids are still shown.
+    const auto nodes = Node::list();
+    std::fputs(service_details_text(*info, nodes ? *nodes : std::vector<NodeInfo>{}).c_str(),
+               stdout);
+  }
+  return kExitOk;
+}
+
+int node_list(bool json) {
+  auto nodes = Node::list();
+  if (!nodes) {
+    return fail(kExitFailure, std::string("cannot list nodes: ") + to_string(nodes.error()));
+  }
+  if (json) {
+    std::vector<std::string> objects;
+    for (const auto& node : *nodes) objects.push_back(node_json(node));
+    std::printf("%s\n", json_array_lines(objects).c_str());
+  } else {
+    for (const auto& node : *nodes) std::printf("%s\n", node_line(node).c_str());
+  }
+  return kExitOk;
+}
+
+int clean() {
+  // cleanup_dead_nodes() reports nothing when it cannot even list the nodes; ask first so that
+  // a permission problem is an error rather than "nothing to clean".
+  if (auto nodes = Node::list(); !nodes) {
+    return fail(kExitFailure, std::string("cannot list nodes: ") + to_string(nodes.error()));
+  }
+  const auto report = Node::cleanup_dead_nodes();
+  if (report.dead_nodes.empty() && report.removed_services.empty() && report.removed_ports == 0) {
+    std::printf("nothing to clean\n");
+    return kExitOk;
+  }
+  for (const auto& id : report.dead_nodes) std::printf("removed node %s\n", id.to_string().c_str());
+  for (const auto& service : report.removed_services) {
+    std::printf("removed service %s\n", printable(service).c_str());
+  }
+  std::printf("removed %zu port(s)\n", report.removed_ports);
+  return kExitOk;
+}
+
+std::optional<Node> create_node(const char* node_name, int& exit_code) {
+  auto node = NodeBuilder().name(node_name).create();
+  if (!node) {
+    exit_code = fail(kExitFailure, std::string("cannot create a node: ") + to_string(node.error()));
+    return std::nullopt;
+  }
+  return std::move(*node);
+}
+
+struct NotifyOptions {
+  std::string service;
+  std::string id = "0";
+  std::string count = "1";
+};
+
+int notify(const NotifyOptions& options) {
+  int code = kExitOk;
+  const auto name = parse_service_name(options.service, code);
+  if (!name) return code;
+  const auto id = parse_u64("--id", options.id, code);
+  if (!id) return code;
+  const auto count = parse_u64("--count", options.count, code);
+  if (!count) return code;
+  if (*count == 0) return fail(kExitUsage, "--count must be at least 1");
+  if (auto installed = platform::TerminationSignals::install(); !installed) {
+    return fail(kExitFailure, "cannot install signal handlers: " + installed.error().describe());
+  }
+  auto node = create_node("axon-notify", code);
+  if (!node) return code;
+  auto service = node->service_builder(*name).event().open();
+  if (!service) {
+    if (service.error() == EventOpenError::DoesNotExist) {
+      return fail(kExitFailure, "no service named \"" + options.service + "\"");
+    }
+    if (service.error() == EventOpenError::IncompatibleMessagingPattern) {
+      return fail(kExitFailure, "service \"" + options.service + "\" is not an event service");
+    }
+    return fail(kExitFailure,
+                "cannot open service \"" + options.service + "\": " + to_string(service.error()));
+  }
+  auto notifier = service->notifier_builder().default_event_id(EventId{*id}).create();
+  if (!notifier) {
+    if (notifier.error() == NotifierCreateError::EventIdOutOfBounds) {
+      return fail(kExitFailure, "event id " + std::to_string(*id) + " is above the max event id " +
+                                    std::to_string(service->static_config().event_id_max_value) +
+                                    " of service \"" + options.service + "\"");
+    }
+    return fail(kExitFailure, "cannot create a notifier on \"" + options.service +
+                                  "\": " + to_string(notifier.error()));
+  }
+  for (std::uint64_t i = 0; i < *count; ++i) {
+    if (platform::TerminationSignals::termination_requested()) {
+      return fail(128 + platform::TerminationSignals::last_signal(),
+                  "interrupted after " + std::to_string(i) + " notification(s)");
+    }
+    auto reached = notifier->notify();
+    if (!reached) {
+      return fail(kExitFailure, std::string("notify failed: ") + to_string(reached.error()));
+    }
+    std::printf("notified %zu listener(s)\n", *reached);
+  }
+  return kExitOk;
+}
+
+struct ListenOptions {
+  std::string service;
+  std::optional<std::string> timeout;  ///< seconds; nullopt: until a signal
+  bool once = false;
+};
+
+int listen(const ListenOptions& options) {
+  int code = kExitOk;
+  const auto name = parse_service_name(options.service, code);
+  if (!name) return code;
+  std::optional<Timeout> timeout;
+  if (options.timeout) {
+    timeout = parse_timeout("--timeout", *options.timeout, code);
+    if (!timeout) return code;
+  }
+  if (auto installed = platform::TerminationSignals::install(); !installed) {
+    return fail(kExitFailure, "cannot install signal handlers: " + installed.error().describe());
+  }
+  auto node = create_node("axon-listen", code);
+  if (!node) return code;
+  auto service = node->service_builder(*name).event().open_or_create();
+  if (!service) {
+    if (service.error() == EventOpenOrCreateError{EventOpenError::IncompatibleMessagingPattern}) {
+      return fail(kExitFailure, "service \"" + options.service + "\" is not an event service");
+    }
+    return fail(kExitFailure, "cannot open or create service \"" + options.service +
+                                  "\": " + to_string(service.error()));
+  }
+  auto listener = service->listener_builder().create();
+  if (!listener) {
+    return fail(kExitFailure, "cannot create a listener on \"" + options.service +
+                                  "\": " + to_string(listener.error()));
+  }
+  // One epoll over the listener and the signal eventfd: the loop sleeps until either is ready,
+  // so it never spins and a signal that lands between two waits is still seen.
+  auto epoll = platform::Epoll::create();
+  if (!epoll) {
+    return fail(kExitFailure, "cannot create an epoll instance: " + epoll.error().describe());
+  }
+  if (auto added = epoll->add(listener->fd(), EPOLLIN, 0); !added) {
+    return fail(kExitFailure, "cannot watch the listener: " + added.error().describe());
+  }
+  if (auto added = epoll->add(platform::TerminationSignals::fd(), EPOLLIN, 1); !added) {
+    return fail(kExitFailure, "cannot watch for signals: " + added.error().describe());
+  }
+
+  // The timeout counts from here, when the listener exists and can receive.
+  const auto deadline = timeout && !timeout->forever ? platform::Deadline::after(timeout->duration)
+                                                     : platform::Deadline::never();
+  std::uint64_t activations = 0;
+  std::array<epoll_event, 2> ready{};
+  while (!platform::TerminationSignals::termination_requested()) {
+    auto received = listener->try_wait([&](EventId id, std::uint64_t n) {
+      std::printf("EventId(%llu) x%llu\n", static_cast<unsigned long long>(id.value),
+                  static_cast<unsigned long long>(n));
+      ++activations;
+    });
+    if (!received && received.error() != ListenerWaitError::InterruptSignal) {
+      return fail(kExitFailure, std::string("wait failed: ") + to_string(received.error()));
+    }
+    if (options.once && activations > 0) return kExitOk;
+    const auto remaining = deadline.remaining();
+    if (remaining && remaining->count() == 0) break;
+    auto woken = epoll->wait(ready, remaining);
+    if (!woken && woken.error().code != platform::ErrorCode::Interrupted) {
+      return fail(kExitFailure, "waiting failed: " + woken.error().describe());
+    }
+  }
+  if (platform::TerminationSignals::termination_requested() || activations > 0) return kExitOk;
+  return fail(kExitFailure,
+              "nothing arrived on \"" + options.service + "\" within " + *options.timeout + " s");
+}
+
+/// `axon echo`: prints every sample of a publish-subscribe service, whatever its payload type:
+/// the tool cannot know the type, so it shows the size and the first bytes in hex.
+int echo(const std::string& text, std::uint64_t max_bytes) {
+  int code = kExitOk;
+  const auto name = parse_service_name(text, code);
+  if (!name) return code;
+  auto info = describe_service(*name);
+  if (!info) {
+    if (info.error() == DiscoveryError::DoesNotExist) {
+      return fail(kExitFailure, "no service named \"" + text + "\"");
+    }
+    return fail(kExitFailure, "cannot read service \"" + text + "\": " + to_string(info.error()));
+  }
+  if (info->pattern != MessagingPattern::PublishSubscribe) {
+    return fail(kExitFailure, "service \"" + text + "\" is not a publish-subscribe service");
+  }
+  if (auto installed = platform::TerminationSignals::install(); !installed) {
+    return fail(kExitFailure, "cannot install signal handlers: " + installed.error().describe());
+  }
+  auto node = create_node("axon-echo", code);
+  if (!node) return code;
+  // Open with exactly the service's own payload description: the tool adopts its type.
+  detail::PubSubRequest request;
+  request.type_name = info->pubsub.type_name;
+  request.type_size = info->pubsub.type_size;
+  request.type_alignment = info->pubsub.type_alignment;
+  request.is_slice = info->pubsub.is_slice;
+  auto service = detail::open_pubsub(detail::core_of(*node), *name, request);
+  if (!service) {
+    return fail(kExitFailure, "cannot open service \"" + text + "\": " + to_string(service.error()));
+  }
+  auto subscriber = detail::SubscriberCore::create(*service);
+  if (!subscriber) {
+    return fail(kExitFailure, std::string("cannot create a subscriber: ") +
+                                  to_string(subscriber.error()));
+  }
+  while (!platform::TerminationSignals::termination_requested()) {
+    auto sample = (*subscriber)->receive();
+    if (!sample) {
+      std::fprintf(stderr, "error: receive failed: %s\n", to_string(sample.error()));
+      if (sample.error() == SubscriberReceiveError::Corrupted) continue;
+      return kExitFailure;
+    }
+    if (!*sample) {
+      // No wake-up channel is tied to a pub-sub service itself: poll gently.
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      continue;
+    }
+    const auto& s = **sample;
+    const auto size = s.header->payload_size;
+    std::string hex;
+    static constexpr char kDigits[] = "0123456789abcdef";
+    for (std::uint64_t i = 0; i < std::min(size, max_bytes); ++i) {
+      const auto b = static_cast<unsigned>(s.payload[i]);
+      hex += kDigits[b >> 4];
+      hex += kDigits[b & 15];
+      if (i + 1 < std::min(size, max_bytes)) hex += ' ';
+    }
+    std::printf("sample %llu from %016llx: %llu bytes: %s%s\n",
+                static_cast<unsigned long long>(s.header->sequence),
+                static_cast<unsigned long long>(s.publisher_id),
+                static_cast<unsigned long long>(size), hex.c_str(),
+                size > max_bytes ? " ..." : "");
+    (*subscriber)->release(s);
+  }
+  return kExitOk;
+}
+
+/// `axon service show`, from the deepest subcommand the parser reached, for error hints.
+std::string command_path(const CLI::App* app) {
+  std::string path = app->get_name();
+  for (const CLI::App* sub = app;;) {
+    const auto parsed = sub->get_subcommands();
+    if (parsed.empty()) break;
+    sub = parsed.front();
+    path += " " + sub->get_name();
+  }
+  return path;
+}
+
+constexpr const char* kExitCodes = "Exit status: 0 success, 1 the command failed, 2 usage error.";
+
+int run(int argc, char** argv) {
+  CLI::App app{"Inspect and drive the axon services of this machine.", "axon"};
+  app.set_version_flag("--version", std::string("axon ") + kVersion, "Print the version and exit");
+  app.footer(std::string(kExitCodes) +
+             "\nEnvironment: AXON_PREFIX and AXON_ROOT select the axon instance (as for every "
+             "axon process).\nOutput formats: docs/cli.md.");
+  app.failure_message([](const CLI::App* failed, const CLI::Error& e) {
+    std::string line =
+        "error: " + std::string(e.what()) + " (run '" + command_path(failed) + " --help')";
+    for (char& c : line) {
+      if (c == '\n') c = ' ';
+    }
+    return line + "\n";
+  });
+
+  bool json = false;
+  auto* service = app.add_subcommand("service", "List and inspect services");
+  service->footer(kExitCodes);
+  auto* service_list_cmd = service->add_subcommand("list", "List services, one line each");
+  service_list_cmd->add_flag("--json", json, "Print a JSON array of objects instead");
+  service_list_cmd->footer(
+      "Output, one line per service, sorted by name:\n"
+      "  event <name> nodes=<n> listeners=<n> notifiers=<n>\n"
+      "  publish_subscribe <name> nodes=<n> publishers=<n> subscribers=<n>\n"
+      "--json: "
+      "[{\"name\",\"pattern\",\"nodes\",<port counts>,\"settings\":{...}},...]\n" +
+      std::string(kExitCodes));
+  std::string show_name;
+  auto* service_show_cmd =
+      service->add_subcommand("show", "Show a service's settings, live ports and nodes");
+  service_show_cmd->add_option("NAME", show_name, "Service name")->required();
+  service_show_cmd->add_flag("--json", json, "Print one JSON object instead");
+  service_show_cmd->footer(
+      "Output: 'key: value' lines (name, pattern, creator, settings, nodes, port counts), then\n"
+      "one 'node: <id> <pid> <alive|dead> <name>' line per node holding the service.\n"
+      "Exit status: 0 shown, 1 no such service (or unreadable), 2 usage error or invalid NAME.");
+
+  auto* node = app.add_subcommand("node", "List nodes (processes using axon)");
+  node->footer(kExitCodes);
+  auto* node_list_cmd = node->add_subcommand("list", "List nodes, alive and dead, one line each");
+  node_list_cmd->add_flag("--json", json, "Print a JSON array of objects instead");
+  node_list_cmd->footer(
+      "Output, one line per node, sorted by id:\n"
+      "  <id> <pid> <alive|dead> <name>\n"
+      "--json: [{\"id\",\"pid\",\"state\",\"name\"},...]\n" +
+      std::string(kExitCodes));
+
+  auto* clean_cmd = app.add_subcommand("clean", "Remove what dead nodes left behind");
+  clean_cmd->footer(
+      "Removes the ports of dead nodes in every service, services no live node uses, and the\n"
+      "nodes' files. Safe while other processes work and when several cleaners run at once.\n"
+      "Output: 'removed node <id>', 'removed service <name>', 'removed <n> port(s)', or\n"
+      "'nothing to clean'.\n" +
+      std::string(kExitCodes));
+
+  NotifyOptions notify_options;
+  auto* notify_cmd = app.add_subcommand("notify", "Notify the listeners of an event service");
+  notify_cmd->add_option("SERVICE", notify_options.service, "Event service name (must exist)")
+      ->required();
+  notify_cmd->add_option("--id", notify_options.id, "Event id to send")
+      ->type_name("N")
+      ->capture_default_str();
+  notify_cmd->add_option("--count", notify_options.count, "How many times to notify (>= 1)")
+      ->type_name("K")
+      ->capture_default_str();
+  notify_cmd->footer(
+      "Output: 'notified <n> listener(s)' per notification (0 listeners is not an error).\n"
+      "Exit status: 0 sent, 1 no such service or id above the service's max event id, 2 usage\n"
+      "error.");
+
+  ListenOptions listen_options;
+  auto* listen_cmd =
+      app.add_subcommand("listen", "Print the notifications of an event service as they arrive");
+  listen_cmd
+      ->add_option("SERVICE", listen_options.service, "Event service name (created when absent)")
+      ->required();
+  listen_cmd
+      ->add_option("--timeout", listen_options.timeout,
+                   "Stop after S seconds (fractions allowed, e.g. 0.2)")
+      ->type_name("S");
+  listen_cmd->add_flag("--once", listen_options.once,
+                       "Stop after the first wake-up that brought notifications");
+  listen_cmd->footer(
+      "Output: 'EventId(<id>) x<count>' per id and wake-up; the same id notified n times\n"
+      "between two wake-ups arrives once as x<n>. Runs until SIGINT or SIGTERM (exit 0).\n"
+      "Exit status: 0 on a signal, with --once after the first notifications, or with --timeout\n"
+      "when anything arrived; 1 when nothing arrived within --timeout or on failure; 2 usage\n"
+      "error.");
+
+  std::string echo_service;
+  std::uint64_t echo_bytes = 64;
+  auto* echo_cmd =
+      app.add_subcommand("echo", "Print the samples of a publish-subscribe service as they arrive");
+  echo_cmd->add_option("SERVICE", echo_service, "Publish-subscribe service name (must exist)")
+      ->required();
+  echo_cmd->add_option("--bytes", echo_bytes, "Show at most this many payload bytes in hex")
+      ->capture_default_str();
+  echo_cmd->footer(
+      "Output: 'sample <sequence> from <publisher id>: <size> bytes: <hex> [...]' per sample.\n"
+      "Runs until SIGINT or SIGTERM (exit 0). Exit status: 1 no such service or not\n"
+      "publish-subscribe, 2 usage error.");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? kExitOk : kExitUsage;
+  }
+
+  if (service_list_cmd->parsed()) return service_list(json);
+  if (service_show_cmd->parsed()) return service_show(show_name, json);
+  if (service->parsed()) {
+    return fail(kExitUsage, "missing command: list or show (run 'axon service --help')");
+  }
+  if (node_list_cmd->parsed()) return node_list(json);
+  if (node->parsed()) return fail(kExitUsage, "missing command: list (run 'axon node --help')");
+  if (clean_cmd->parsed()) return clean();
+  if (notify_cmd->parsed()) return notify(notify_options);
+  if (listen_cmd->parsed()) return listen(listen_options);
+  if (echo_cmd->parsed()) return echo(echo_service, echo_bytes);
+  return fail(kExitUsage,
+              "missing command: service, node, clean, notify, listen or echo (run 'axon --help')");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Each line reaches a pipe at once: scripts and tests read `listen` as it happens.
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    return fail(kExitFailure, e.what());
+  } catch (...) {
+    return fail(kExitFailure, "unexpected failure");
+  }
+}
