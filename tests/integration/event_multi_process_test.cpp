@@ -1,6 +1,8 @@
 // The event pattern across real processes (fork; each child makes its own node), both backends.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <array>
 #include <chrono>
 #include <thread>
@@ -232,6 +234,29 @@ TEST_P(EventMultiProcess, NodeLimitHoldsAcrossProcessesAndFreesWhenAHolderDies) 
   auto fourth_status = fourth.wait_for(10s);
   ASSERT_TRUE(fourth_status);
   EXPECT_TRUE(fourth_status->success());
+}
+
+}  // namespace
+
+namespace {
+
+TEST(EventPermissions, AnotherUsersServiceIsPermissionDeniedNotACrash) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to become another user";
+  const auto name = test::service_name("private");
+  auto node = test::make_node("owner");
+  auto service = node.service_builder(name).event().create();
+  ASSERT_TRUE(service);
+  auto stranger = test::ChildProcess::fork([&] {
+    auto n = NodeBuilder().create();  // as root, before dropping privileges
+    if (!n) return 60;
+    if (::setgid(65534) != 0 || ::setuid(65534) != 0) return 61;
+    auto s = n->service_builder(name).event().open();
+    if (s) return 62;
+    return s.error() == EventOpenError::PermissionDenied ? 0 : 63;
+  });
+  auto status = stranger.wait_for(10s);
+  ASSERT_TRUE(status);
+  EXPECT_TRUE(status->success()) << "exit " << status->code;
 }
 
 }  // namespace
