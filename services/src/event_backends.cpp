@@ -10,11 +10,11 @@ namespace axon::detail {
 EventFdBackend::ListenerEnd::ListenerEnd(ListenerEnd&& other) noexcept
     : m_fd(std::move(other.m_fd)),
       m_node(std::exchange(other.m_node, nullptr)),
-      m_listener_id(other.m_listener_id) {}
+      m_server_key(std::move(other.m_server_key)) {}
 
 EventFdBackend::ListenerEnd::~ListenerEnd() {
   if (m_node != nullptr) {
-    if (auto server = m_node->fd_server()) (*server)->remove(m_listener_id);
+    if (auto server = m_node->fd_server()) (*server)->remove(m_server_key);
   }
 }
 
@@ -24,13 +24,13 @@ tl::expected<EventFdBackend::ListenerEnd, platform::Error> EventFdBackend::creat
   if (!fd) return tl::unexpected(fd.error());
   auto server = node.fd_server();
   if (!server) return tl::unexpected(server.error());
-  if (auto r = (*server)->add(address.listener_id, fd->fd()); !r) return tl::unexpected(r.error());
-  return ListenerEnd(std::move(*fd), &node, address.listener_id);
+  if (auto r = (*server)->add(address.server_key, fd->fd()); !r) return tl::unexpected(r.error());
+  return ListenerEnd(std::move(*fd), &node, address.server_key);
 }
 
 tl::expected<EventFdBackend::NotifierEnd, platform::Error> EventFdBackend::connect_notifier(
     const WakeAddress& address) {
-  auto fd = FdServer::request(address.owner_socket_path, address.listener_id);
+  auto fd = FdServer::request(address.owner_socket_path, address.server_key);
   if (!fd) return tl::unexpected(fd.error());
   return NotifierEnd(platform::EventFd::adopt(std::move(*fd)));
 }

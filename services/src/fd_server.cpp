@@ -1,10 +1,14 @@
 #include "axon/detail/fd_server.hpp"
 
+#include <pthread.h>
+#include <signal.h>
 #include <sys/epoll.h>
 
 #include <array>
 #include <chrono>
 #include <cstring>
+#include <span>
+#include <string_view>
 
 #include "axon/platform/filesystem.hpp"
 
@@ -49,26 +53,35 @@ FdServer::~FdServer() {
   if (m_thread.joinable()) m_thread.join();
 }
 
-tl::expected<void, platform::Error> FdServer::add(std::uint64_t listener_id, int fd) {
+tl::expected<void, platform::Error> FdServer::add(const std::string& key, int fd) {
   platform::FileDescriptor borrowed(fd);
   auto dup = borrowed.duplicate();
   borrowed.release();
   if (!dup) return tl::unexpected(dup.error());
   std::lock_guard lock(m_mutex);
-  m_fds[listener_id] = std::move(*dup);
+  m_fds[key] = std::move(*dup);
   return {};
 }
 
-void FdServer::remove(std::uint64_t listener_id) {
+void FdServer::remove(const std::string& key) {
   std::lock_guard lock(m_mutex);
-  m_fds.erase(listener_id);
+  m_fds.erase(key);
 }
 
 void FdServer::run() {
+  // SIGINT and SIGTERM belong to the user's threads: a blocking wait there must see EINTR.
+  sigset_t blocked;
+  sigemptyset(&blocked);
+  sigaddset(&blocked, SIGINT);
+  sigaddset(&blocked, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &blocked, nullptr);
   std::array<epoll_event, 2> events{};
   for (;;) {
     auto n = m_epoll.wait(events, std::nullopt);
-    if (!n) continue;  // EINTR: a signal for the process; keep serving
+    if (!n) {
+      if (n.error().code == platform::ErrorCode::Interrupted) continue;
+      return;  // a broken epoll cannot serve; notifiers then see the listener as unreachable
+    }
     for (std::size_t i = 0; i < *n; ++i) {
       if (events[i].data.u64 == kStopToken) return;
       auto client = m_socket.try_accept();
@@ -79,24 +92,26 @@ void FdServer::run() {
 
 void FdServer::serve_one(platform::UnixSocket& client) {
   (void)client.set_receive_timeout(kRequestTimeout);
-  std::uint64_t listener_id = 0;
-  std::array<std::byte, sizeof(listener_id)> request{};
+  std::array<std::byte, kMaxKeyLength> request{};
   auto got = client.receive(request);
-  if (!got || *got != request.size()) return;
-  std::memcpy(&listener_id, request.data(), sizeof(listener_id));
+  if (!got || *got == 0 || *got > request.size()) return;
+  const std::string_view key(reinterpret_cast<const char*>(request.data()), *got);
   std::lock_guard lock(m_mutex);
-  const auto it = m_fds.find(listener_id);
+  const auto it = m_fds.find(key);
   const std::array<std::byte, 1> reply{it == m_fds.end() ? kNotFound : kFound};
   (void)client.send(reply, it == m_fds.end() ? -1 : it->second.native());
 }
 
 tl::expected<platform::FileDescriptor, platform::Error> FdServer::request(
-    const std::string& path, std::uint64_t listener_id) {
+    const std::string& path, const std::string& key) {
+  if (key.empty() || key.size() > kMaxKeyLength) {
+    return tl::unexpected(platform::make_error("fd_server.request", platform::ErrorCode::InvalidArgument));
+  }
   auto socket = platform::UnixSocket::connect(path);
   if (!socket) return tl::unexpected(socket.error());
   if (auto r = socket->set_receive_timeout(kRequestTimeout); !r) return tl::unexpected(r.error());
-  std::array<std::byte, sizeof(listener_id)> request{};
-  std::memcpy(request.data(), &listener_id, sizeof(listener_id));
+  const std::span<const std::byte> request(reinterpret_cast<const std::byte*>(key.data()),
+                                           key.size());
   if (auto r = socket->send(request); !r) return tl::unexpected(r.error());
   std::array<std::byte, 1> reply{};
   platform::FileDescriptor fd;

@@ -387,8 +387,10 @@ void ServiceCore::release_port(std::size_t table, std::uint32_t i) const {
 }
 
 WakeAddress ServiceCore::wake_address(std::uint64_t listener_id, std::uint64_t owner_node) const {
+  // Listener ids count per service; the fd server serves every service of its node.
   return WakeAddress{listener_id, Paths::listener_fifo(config(), m_hash, listener_id),
-                     Paths::node_socket(config(), NodeId{owner_node})};
+                     Paths::node_socket(config(), NodeId{owner_node}),
+                     m_hash + "/" + NodeId{listener_id}.to_string()};
 }
 
 tl::expected<std::shared_ptr<ServiceCore>, CreateFailure> ServiceCore::create(

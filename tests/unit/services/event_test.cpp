@@ -325,3 +325,26 @@ TEST_P(Event, VersionMismatchIsReported) {
 }
 
 }  // namespace
+
+namespace {
+
+// Regression: the node's eventfd server once keyed listeners by their id alone, but ids count
+// per service, so the first listeners of two services of one node (both id 1) shared one entry:
+// notifying service A woke B's listener and A's never woke.
+TEST(EventRegression, ListenersOfTwoServicesInOneNodeWakeIndependently) {
+  auto node = axon::test::make_node("two-services");
+  auto a = node.service_builder(axon::test::service_name("a")).event().create();
+  auto b = node.service_builder(axon::test::service_name("b")).event().create();
+  ASSERT_TRUE(a && b);
+  auto listener_a = a->listener_builder().create();
+  auto listener_b = b->listener_builder().create();
+  ASSERT_TRUE(listener_a && listener_b);
+  EXPECT_EQ(listener_a->id(), listener_b->id()) << "the precondition of the bug: equal ids";
+  auto notifier_a = a->notifier_builder().create();
+  ASSERT_TRUE(notifier_a);
+  ASSERT_EQ(*notifier_a->notify(axon::EventId{1}), 1u);
+  EXPECT_TRUE(*axon::platform::wait_readable(listener_a->fd(), std::chrono::nanoseconds(0)));
+  EXPECT_FALSE(*axon::platform::wait_readable(listener_b->fd(), std::chrono::nanoseconds(0)));
+}
+
+}  // namespace

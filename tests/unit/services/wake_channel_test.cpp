@@ -24,6 +24,7 @@ class WakeChannel : public ::testing::Test {
   void SetUp() override {
     ASSERT_TRUE(platform::ensure_private_directory(test::root() + "/channels"));
     address.listener_id = 42;
+    address.server_key = "test/42";
     address.fifo_path = test::root() + "/channels/" + test::unique_name("wake") + ".fifo";
     address.owner_socket_path = detail::Paths::node_socket(node.config(), node.id());
   }

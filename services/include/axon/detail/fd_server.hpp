@@ -26,13 +26,15 @@ class FdServer {
   FdServer& operator=(const FdServer&) = delete;
   ~FdServer();
 
-  /// Serves a duplicate of `fd` for `listener_id` until `remove`.
-  tl::expected<void, platform::Error> add(std::uint64_t listener_id, int fd);
-  void remove(std::uint64_t listener_id);
+  /// Serves a duplicate of `fd` under `key` until `remove`. Keys name a listener uniquely
+  /// across the node's services (service hash and listener id; see ServiceCore::wake_address).
+  tl::expected<void, platform::Error> add(const std::string& key, int fd);
+  void remove(const std::string& key);
 
-  /// Client side: asks the server at `path` for listener `listener_id`'s fd.
+  /// Client side: asks the server at `path` for the fd served under `key`.
   static tl::expected<platform::FileDescriptor, platform::Error> request(const std::string& path,
-                                                                         std::uint64_t listener_id);
+                                                                         const std::string& key);
+  static constexpr std::size_t kMaxKeyLength = 64;
 
  private:
   FdServer(platform::UnixSocket socket, platform::EventFd stop, platform::Epoll epoll,
@@ -45,7 +47,7 @@ class FdServer {
   platform::Epoll m_epoll;
   std::string m_path;
   std::mutex m_mutex;
-  std::map<std::uint64_t, platform::FileDescriptor> m_fds;
+  std::map<std::string, platform::FileDescriptor, std::less<>> m_fds;
   std::thread m_thread;
 };
 

@@ -2,6 +2,8 @@
 // processes (FdServer, SCM_RIGHTS); a notifier asks once and keeps its duplicate.
 #pragma once
 
+#include <string>
+
 #include "axon/detail/event_backend/wake_channel.hpp"
 #include "axon/platform/event_fd.hpp"
 
@@ -10,8 +12,8 @@ namespace axon::detail {
 struct EventFdBackend {
   class ListenerEnd {
    public:
-    ListenerEnd(platform::EventFd fd, NodeCore* node, std::uint64_t listener_id)
-        : m_fd(std::move(fd)), m_node(node), m_listener_id(listener_id) {}
+    ListenerEnd(platform::EventFd fd, NodeCore* node, std::string server_key)
+        : m_fd(std::move(fd)), m_node(node), m_server_key(std::move(server_key)) {}
     ListenerEnd(ListenerEnd&& other) noexcept;
     ListenerEnd& operator=(ListenerEnd&&) = delete;
     ListenerEnd(const ListenerEnd&) = delete;
@@ -22,7 +24,7 @@ struct EventFdBackend {
    private:
     platform::EventFd m_fd;
     NodeCore* m_node;
-    std::uint64_t m_listener_id;
+    std::string m_server_key;
   };
 
   class NotifierEnd {

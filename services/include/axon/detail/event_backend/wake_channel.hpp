@@ -22,6 +22,7 @@ struct WakeAddress {
   std::uint64_t listener_id = 0;
   std::string fifo_path;         ///< FIFO backend: the named pipe of the listener
   std::string owner_socket_path; ///< eventfd backend: the fd server of the listener's node
+  std::string server_key;        ///< eventfd backend: names the listener at that server
 };
 
 template <typename B>

@@ -1,0 +1,102 @@
+// event_multiplexing_wait SERVICE [SERVICE...]: one WaitSet waits on a listener of each service
+// and prints every notification that arrives on any of them.
+//   Waiting on the following services: fuu, bar
+//   Received trigger from "fuu" :: EventId(123), 1 times
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "../common.hpp"
+#include "axon/axon.hpp"
+
+int main(int argc, char** argv) {
+  using namespace axon;
+  examples::line_buffered_stdout();
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: event_multiplexing_wait SERVICE [SERVICE...]\n");
+    return 2;
+  }
+  std::vector<ServiceName> names;
+  for (int i = 1; i < argc; ++i) {
+    auto name = ServiceName::create(argv[i]);
+    if (!name) {
+      std::fprintf(stderr, "invalid service name \"%s\": %s\n", argv[i], to_string(name.error()));
+      return 1;
+    }
+    names.push_back(std::move(*name));
+  }
+
+  auto node = NodeBuilder().create();
+  if (!node) {
+    std::fprintf(stderr, "cannot create node: %s\n", to_string(node.error()));
+    return 1;
+  }
+  // The WaitSet installs the SIGINT/SIGTERM handlers: a signal ends wait_and_process.
+  auto waitset = WaitSetBuilder().create();
+  if (!waitset) {
+    std::fprintf(stderr, "cannot create waitset: %s\n", to_string(waitset.error()));
+    return 1;
+  }
+
+  const std::size_t count = names.size();
+  std::vector<EventService> services;
+  std::vector<Listener> listeners;
+  std::vector<WaitSetGuard> guards;
+  services.reserve(count);
+  listeners.reserve(count);
+  guards.reserve(count);
+  std::string joined;
+  for (std::size_t i = 0; i < count; ++i) {
+    const char* text = argv[i + 1];
+    auto service = node->service_builder(names[i]).event().open_or_create();
+    if (!service) {
+      std::fprintf(stderr, "cannot open service \"%s\": %s\n", text,
+                   to_string(service.error()).c_str());
+      return 1;
+    }
+    auto listener = service->listener_builder().create();
+    if (!listener) {
+      std::fprintf(stderr, "cannot create listener on \"%s\": %s\n", text,
+                   to_string(listener.error()));
+      return 1;
+    }
+    services.push_back(std::move(*service));
+    listeners.push_back(std::move(*listener));
+    auto guard = waitset->attach_notification(listeners.back());
+    if (!guard) {
+      std::fprintf(stderr, "cannot attach \"%s\": %s\n", text, to_string(guard.error()));
+      return 1;
+    }
+    guards.push_back(std::move(*guard));
+    joined += (i == 0 ? "" : ", ");
+    joined += text;
+  }
+  std::printf("Waiting on the following services: %s\n", joined.c_str());
+
+  bool failed = false;
+  auto result = waitset->wait_and_process([&](AttachmentId id) {
+    for (std::size_t i = 0; i < count; ++i) {
+      if (!id.has_event_from(guards[i])) continue;
+      // Draining consumes the wake-up; a listener left undrained would fire again at once.
+      auto drained = listeners[i].try_wait([&](EventId event, std::uint64_t times) {
+        std::printf("Received trigger from \"%s\" :: EventId(%llu), %llu times\n", argv[i + 1],
+                    static_cast<unsigned long long>(event.value),
+                    static_cast<unsigned long long>(times));
+      });
+      if (!drained) {
+        std::fprintf(stderr, "wait on \"%s\" failed: %s\n", argv[i + 1],
+                     to_string(drained.error()));
+        failed = true;
+        return CallbackProgression::Stop;
+      }
+    }
+    return CallbackProgression::Continue;
+  });
+  if (!result) {
+    std::fprintf(stderr, "waitset failed: %s\n", to_string(result.error()));
+    return 1;
+  }
+  if (failed) return 1;
+  std::printf("exit\n");
+  return 0;
+}
