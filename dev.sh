@@ -3,16 +3,23 @@
 #   ./dev.sh build [preset]   configure + build (preset: default, debug, asan, tsan)
 #   ./dev.sh test  [preset]   build, then run the whole suite with ctest
 #   ./dev.sh demo             build, then run the multi-process demo
-#   ./dev.sh bench            build, then run the benchmarks
+#   ./dev.sh bench [--peers]  build, then run the benchmarks (--peers: with iceoryx too)
 set -euo pipefail
 cd "$(dirname "$0")"
 
 readonly APT_PACKAGES=(cmake g++ make libboost-dev libgtest-dev libgmock-dev libbenchmark-dev
                        libcli11-dev libexpected-dev)
+# Only for `./dev.sh bench`: the plot. And for `./dev.sh bench --peers`: iceoryx (classic, 2.0),
+# whose latency is measured next to axon's when Debian has it.
+readonly BENCH_APT_PACKAGES=(gnuplot-nox)
+readonly PEER_APT_PACKAGES=(libiceoryx-posh-dev iceoryx)
 
+# install_missing [PACKAGE...]: installs those of the packages (default: APT_PACKAGES) not there.
 install_missing() {
   local missing=()
-  for p in "${APT_PACKAGES[@]}"; do
+  local wanted=("$@")
+  [ ${#wanted[@]} -eq 0 ] && wanted=("${APT_PACKAGES[@]}")
+  for p in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
@@ -55,7 +62,29 @@ demo() {
 }
 
 bench() {
+  local peers=()
+  case "${1:-}" in
+    --peers) peers=(--peers) ;;
+    "") ;;
+    *) echo "usage: ./dev.sh bench [--peers]" >&2; exit 2 ;;
+  esac
+  install_missing "${BENCH_APT_PACKAGES[@]}"
+  if [ ${#peers[@]} -gt 0 ]; then
+    # The peers are optional: measured when Debian packages them, reported unavailable if not.
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    if apt-cache show "${PEER_APT_PACKAGES[0]}" >/dev/null 2>&1 ||
+       { $sudo apt-get update -qq >/dev/null 2>&1 &&
+         apt-cache show "${PEER_APT_PACKAGES[0]}" >/dev/null 2>&1; }; then
+      install_missing "${PEER_APT_PACKAGES[@]}"
+    else
+      echo "dev.sh: iceoryx is not packaged for this system: peer modes unavailable" >&2
+    fi
+  fi
   build default
+  # Two-process round trips: the sweep, its table, bench/results/latest.json and latency.png.
+  bench/run_sweep.sh --bin build/bin "${peers[@]}"
+  # One-process micro-benchmarks, each next to its raw baseline.
   local bin=build/bin
   for b in "$bin"/*_bench; do
     [ -x "$b" ] || continue

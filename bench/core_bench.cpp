@@ -4,13 +4,14 @@
 #include <benchmark/benchmark.h>
 
 #include <atomic>
-#include <axon/core/chunk_pool.hpp>
-#include <axon/core/counting_bitset.hpp>
-#include <axon/core/spsc_queue.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <new>
+
+#include "axon/core/chunk_pool.hpp"
+#include "axon/core/counting_bitset.hpp"
+#include "axon/core/spsc_queue.hpp"
 
 namespace {
 

@@ -1,0 +1,1264 @@
+// latency_pingpong: round-trip latency between two processes, axon next to the raw OS primitives
+// it is built from, every mode measured the same way.
+//
+//   latency_pingpong --mode MODE [--size BYTES] [--rounds N] [--warmup N] [--timeout S]
+//   latency_pingpong --list
+//
+// The process forks right after parsing. The parent (the initiator, pinned to the first allowed
+// CPU) sends a counter and waits for it to come back; the child (the responder, pinned to the
+// second) answers each message with the same counter. Each side builds its own ports after the
+// fork (its own axon Node), both meet at a barrier in an anonymous shared page, then the parent
+// times every round trip with steady_clock (CLOCK_MONOTONIC). Warm-up rounds are not recorded.
+//
+// Zero-copy modes (axon-pubsub-*, raw-spin, iceoryx-*) write only the first 8 bytes of the
+// payload (the counter) and read only those, so their cost must not depend on the size. Copying
+// modes (raw-uds, raw-boost-mq) move the whole payload each way. Event modes carry no payload:
+// the counter travels as the event id (mod 4096), the eventfd value or the pipe byte (mod 256),
+// so every mode checks that each reply answers the message it just sent. The core-* modes drive
+// axon's shared-memory structures directly, without the pub-sub layer (64-byte chunks whatever
+// the size), to split the pub-sub round trip into its parts.
+//
+// Output: one JSON object on stdout. Setup and transport errors: stderr, exit 1. Usage errors
+// (unknown mode, bad size): stderr, exit 2. Every object a run creates (axon services, message
+// queues) has the parent's pid in its name and is removed at the end.
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <boost/interprocess/ipc/message_queue.hpp>
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <memory>
+#include <new>
+#include <numeric>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "axon/axon.hpp"
+#include "axon/core/chunk_pool.hpp"
+#include "axon/core/spsc_queue.hpp"
+
+#if defined(AXON_BENCH_WITH_ICEORYX)
+#include "iceoryx_hoofs/log/logmanager.hpp"
+#include "iceoryx_posh/popo/untyped_publisher.hpp"
+#include "iceoryx_posh/popo/untyped_subscriber.hpp"
+#include "iceoryx_posh/popo/wait_set.hpp"
+#include "iceoryx_posh/runtime/posh_runtime.hpp"
+#endif
+
+namespace {
+
+constexpr std::uint64_t kMinSize = 8;  // the counter
+constexpr std::uint64_t kMaxSize = std::uint64_t{64} << 20;
+// raw-uds sends a payload as SOCK_SEQPACKET messages of at most this size: one unix datagram
+// cannot exceed the socket's send buffer (net.core.wmem_default, 208 KiB here), so 4 MiB cannot
+// travel as one. Sizes up to this go as one message.
+constexpr std::size_t kUdsMaxMessage = std::size_t{64} * 1024;
+constexpr std::uint64_t kEventIdMask = 4095;       // axon's default event_id_max_value
+constexpr std::uint64_t kMaxRounds = 100'000'000;  // 800 MB of samples
+
+enum class Mode {
+  AxonPubSubSpin,
+  AxonPubSubWaitSet,
+  AxonEventWaitSet,
+  AxonEventWaitSetFifo,
+  RawSpin,
+  RawEpollEventFd,
+  RawFifo,
+  RawUds,
+  RawBoostMq,
+  CoreQueueSpin,
+  CorePoolQueuesSpin,
+  IceoryxPubSubSpin,
+  IceoryxPubSubWaitSet,
+};
+
+struct ModeInfo {
+  Mode mode;
+  std::string_view name;
+  std::string_view what;
+};
+
+constexpr ModeInfo kModes[] = {
+    {Mode::AxonPubSubSpin, "axon-pubsub-spin",
+     "axon publish-subscribe (Slice<uint8_t>), receiver busy-polls receive()"},
+    {Mode::AxonPubSubWaitSet, "axon-pubsub-waitset",
+     "axon publish-subscribe, receiver sleeps in a WaitSet (notify_on_send)"},
+    {Mode::AxonEventWaitSet, "axon-event-waitset",
+     "axon events (eventfd backend): notify / WaitSet + try_wait"},
+    {Mode::AxonEventWaitSetFifo, "axon-event-waitset-fifo",
+     "axon events (FIFO backend): notify / WaitSet + try_wait"},
+    {Mode::RawSpin, "raw-spin", "baseline: two atomics in a shared page, both sides busy-poll"},
+    {Mode::RawEpollEventFd, "raw-epoll-eventfd", "baseline: two eventfds, epoll_wait then read"},
+    {Mode::RawFifo, "raw-fifo", "baseline: two pipes (1 byte), epoll_wait then read"},
+    {Mode::RawUds, "raw-uds", "baseline: unix SOCK_SEQPACKET socketpair, payload copied"},
+    {Mode::RawBoostMq, "raw-boost-mq",
+     "baseline: Boost.Interprocess message_queue, payload copied"},
+    {Mode::CoreQueueSpin, "core-queue-spin",
+     "decomposition: one axon SpscIndexQueue a way, busy-polled (no pub-sub layer)"},
+    {Mode::CorePoolQueuesSpin, "core-pool-queues-spin",
+     "decomposition: axon's chunk pool + submission/completion queues, busy-polled"},
+#if defined(AXON_BENCH_WITH_ICEORYX)
+    {Mode::IceoryxPubSubSpin, "iceoryx-pubsub-spin",
+     "peer: iceoryx 2.0 publish-subscribe, receiver busy-polls take() (needs RouDi)"},
+    {Mode::IceoryxPubSubWaitSet, "iceoryx-pubsub-waitset",
+     "peer: iceoryx 2.0 publish-subscribe, receiver sleeps in a WaitSet (needs RouDi)"},
+#endif
+};
+
+struct Options {
+  Mode mode = Mode::RawSpin;
+  std::string_view mode_name;
+  std::uint64_t size = 8;
+  std::uint64_t rounds = 10000;
+  std::uint64_t warmup = 1000;
+  unsigned timeout_s = 300;
+};
+
+enum class Role { Initiator, Responder };
+
+constexpr const char* kUsage =
+    "usage: latency_pingpong --mode MODE [--size BYTES] [--rounds N] [--warmup N] [--timeout S]\n"
+    "       latency_pingpong --list | --help\n";
+
+void print_help() {
+  std::printf("%s", kUsage);
+  std::printf(
+      "\nRound-trip latency between two processes (parent pinned to CPU 0, child to CPU 1).\n"
+      "Prints one JSON object: mode, size, rounds, median_ns, p90_ns, p99_ns, p999_ns, max_ns,\n"
+      "mean_ns. Defaults: --size 8 (min %llu, max %llu), --rounds 10000, --warmup 1000,\n"
+      "--timeout 300 (seconds; both processes are killed when it passes). Event and core-*\n"
+      "modes ignore the size.\n\nModes:\n",
+      static_cast<unsigned long long>(kMinSize), static_cast<unsigned long long>(kMaxSize));
+  for (const auto& m : kModes) {
+    std::printf("  %-24s %.*s\n", std::string(m.name).c_str(), static_cast<int>(m.what.size()),
+                m.what.data());
+  }
+#if !defined(AXON_BENCH_WITH_ICEORYX)
+  std::printf("  (iceoryx-* modes: not built; install libiceoryx-posh-dev and reconfigure)\n");
+#endif
+}
+
+std::optional<std::uint64_t> parse_u64(std::string_view text) {
+  std::uint64_t value = 0;
+  const auto* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (ec != std::errc{} || ptr != end || text.empty()) return std::nullopt;
+  return value;
+}
+
+/// Parses argv; returns an exit code when the run should stop here (help, list, usage error).
+std::optional<int> parse(int argc, char** argv, Options& options) {
+  bool have_mode = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      print_help();
+      return 0;
+    }
+    if (arg == "--list") {
+      for (const auto& m : kModes) {
+        std::printf("%.*s\n", static_cast<int>(m.name.size()), m.name.data());
+      }
+      return 0;
+    }
+    if (i + 1 >= argc) {
+      std::fprintf(stderr, "latency_pingpong: %s needs a value\n%s", argv[i], kUsage);
+      return 2;
+    }
+    const std::string_view value = argv[++i];
+    if (arg == "--mode") {
+      const auto* found = std::find_if(std::begin(kModes), std::end(kModes),
+                                       [&](const ModeInfo& m) { return m.name == value; });
+      if (found == std::end(kModes)) {
+        std::fprintf(stderr, "latency_pingpong: unknown mode \"%s\" (--list shows them)\n",
+                     argv[i]);
+        return 2;
+      }
+      options.mode = found->mode;
+      options.mode_name = found->name;
+      have_mode = true;
+      continue;
+    }
+    const auto number = parse_u64(value);
+    if (!number) {
+      std::fprintf(stderr, "latency_pingpong: %s: \"%s\" is not a number\n", argv[i - 1], argv[i]);
+      return 2;
+    }
+    if (arg == "--size") {
+      if (*number < kMinSize || *number > kMaxSize) {
+        std::fprintf(stderr, "latency_pingpong: --size must be %llu..%llu bytes, not %s\n",
+                     static_cast<unsigned long long>(kMinSize),
+                     static_cast<unsigned long long>(kMaxSize), argv[i]);
+        return 2;
+      }
+      options.size = *number;
+    } else if (arg == "--rounds") {
+      if (*number == 0 || *number > kMaxRounds) {
+        std::fprintf(stderr, "latency_pingpong: --rounds must be 1..%llu\n",
+                     static_cast<unsigned long long>(kMaxRounds));
+        return 2;
+      }
+      options.rounds = *number;
+    } else if (arg == "--warmup") {
+      if (*number > kMaxRounds) {
+        std::fprintf(stderr, "latency_pingpong: --warmup must be 0..%llu\n",
+                     static_cast<unsigned long long>(kMaxRounds));
+        return 2;
+      }
+      options.warmup = *number;
+    } else if (arg == "--timeout") {
+      if (*number == 0 || *number > 86400) {
+        std::fprintf(stderr, "latency_pingpong: --timeout must be 1..86400 seconds\n");
+        return 2;
+      }
+      options.timeout_s = static_cast<unsigned>(*number);
+    } else {
+      std::fprintf(stderr, "latency_pingpong: unknown option \"%s\"\n%s", argv[i - 1], kUsage);
+      return 2;
+    }
+  }
+  if (!have_mode) {
+    std::fprintf(stderr, "latency_pingpong: --mode is required\n%s", kUsage);
+    return 2;
+  }
+  return std::nullopt;
+}
+
+// ---------------------------------------------------------------------------------------------
+// What both processes share: created before the fork in one anonymous MAP_SHARED mapping.
+
+struct alignas(64) Line {
+  std::atomic<std::uint64_t> value{0};
+};
+static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
+
+struct Control {
+  Line arrived;  ///< barrier: each side adds 1 per rendezvous
+  Line failed;   ///< a side whose setup or loop failed sets it, so the other stops waiting
+  Line ping;     ///< raw-spin: the last counter the initiator sent
+  Line pong;     ///< raw-spin: the last counter the responder sent back
+};
+
+class SharedPage {
+ public:
+  /// The Control block followed by two buffers of `buffer_size` bytes, each on its own page:
+  /// raw-spin's ping and pong payloads, or the core-* modes' structures of each direction.
+  static std::optional<SharedPage> create(std::uint64_t buffer_size) {
+    const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+    const std::size_t buffer = (static_cast<std::size_t>(buffer_size) + page - 1) / page * page;
+    const std::size_t bytes = page + 2 * buffer;
+    void* memory =
+        ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (memory == MAP_FAILED) return std::nullopt;
+    // SAFETY: fresh zeroed mapping, page-aligned, large enough; Control is built there once.
+    auto* control = new (memory) Control{};
+    auto* base = static_cast<std::byte*>(memory);
+    return SharedPage(control, base + page, base + page + buffer, memory, bytes);
+  }
+  SharedPage(SharedPage&& other) noexcept
+      : m_control(other.m_control),
+        m_ping(other.m_ping),
+        m_pong(other.m_pong),
+        m_memory(std::exchange(other.m_memory, nullptr)),
+        m_bytes(other.m_bytes) {}
+  SharedPage(const SharedPage&) = delete;
+  SharedPage& operator=(const SharedPage&) = delete;
+  SharedPage& operator=(SharedPage&&) = delete;
+  ~SharedPage() {
+    if (m_memory != nullptr) ::munmap(m_memory, m_bytes);
+  }
+  Control& control() const { return *m_control; }
+  std::byte* ping_buffer() const { return m_ping; }
+  std::byte* pong_buffer() const { return m_pong; }
+
+ private:
+  SharedPage(Control* control, std::byte* ping, std::byte* pong, void* memory, std::size_t bytes)
+      : m_control(control), m_ping(ping), m_pong(pong), m_memory(memory), m_bytes(bytes) {}
+  Control* m_control;
+  std::byte* m_ping;
+  std::byte* m_pong;
+  void* m_memory;
+  std::size_t m_bytes;
+};
+
+/// Both sides call it with the same `generation` (1, 2, ...); false when the other side failed.
+bool rendezvous(Control& control, std::uint64_t generation) {
+  // ORDERING: acq_rel/acquire: what a side did before arriving happens before the other leaves.
+  control.arrived.value.fetch_add(1, std::memory_order_acq_rel);
+  while (control.arrived.value.load(std::memory_order_acquire) < 2 * generation) {
+    if (control.failed.value.load(std::memory_order_relaxed) != 0) return false;
+    std::this_thread::sleep_for(std::chrono::microseconds(50));
+  }
+  return control.failed.value.load(std::memory_order_relaxed) == 0;
+}
+
+/// Pid-unique names, computed before the fork so both sides agree.
+struct Names {
+  std::string axon_ping, axon_pong, axon_ping_ready, axon_pong_ready;
+  std::string mq_ping, mq_pong;
+  std::string pid;
+  explicit Names(pid_t parent) : pid(std::to_string(parent)) {
+    axon_ping = "axon-bench/latency/" + pid + "/ping";
+    axon_pong = "axon-bench/latency/" + pid + "/pong";
+    axon_ping_ready = axon_ping + "-ready";
+    axon_pong_ready = axon_pong + "-ready";
+    mq_ping = "axon_bench_mq_" + pid + "_ping";
+    mq_pong = "axon_bench_mq_" + pid + "_pong";
+  }
+};
+
+/// Descriptors the raw baselines create before the fork (an eventfd is both ends of its way).
+struct RawFds {
+  int ping_read = -1, ping_write = -1;
+  int pong_read = -1, pong_write = -1;
+  int socket[2] = {-1, -1};
+  void close_all() {
+    std::array<int*, 6> all{&ping_read,  &ping_write, &pong_read,
+                            &pong_write, &socket[0],  &socket[1]};
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      const bool seen_before =
+          std::any_of(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(i),
+                      [&](const int* other) { return *other == *all[i]; });
+      if (*all[i] >= 0 && !seen_before) ::close(*all[i]);
+    }
+    for (int* fd : all) *fd = -1;
+  }
+};
+
+struct Context {
+  const Options& options;
+  const Names& names;
+  SharedPage& page;
+  RawFds& fds;
+  Role role;
+  const char* side() const { return role == Role::Initiator ? "initiator" : "responder"; }
+};
+
+// Set once both sides passed the first rendezvous: from then on the other side may be spinning
+// or sleeping on us, so a failing responder must end the initiator itself.
+bool g_in_timed_loop = false;
+
+// What the initiator's signal handler unlinks, so that a run ended by the watchdog, Ctrl-C or a
+// failed responder leaves no message queue behind (axon's own objects are reclaimed by the next
+// node that starts: their node is dead).
+std::array<char, 96> g_mq_ping_path{};
+std::array<char, 96> g_mq_pong_path{};
+
+extern "C" void on_initiator_signal(int signal) {
+  static constexpr char kMessage[] = "latency_pingpong: stopped by a signal (watchdog or peer)\n";
+  (void)!::write(STDERR_FILENO, kMessage, sizeof kMessage - 1);
+  if (g_mq_ping_path[0] != '\0') ::shm_unlink(g_mq_ping_path.data());
+  if (g_mq_pong_path[0] != '\0') ::shm_unlink(g_mq_pong_path.data());
+  ::_exit(128 + signal);
+}
+
+[[noreturn]] void die_with(const Context& ctx, const char* what) {
+  std::fprintf(stderr, "latency_pingpong [%s, %s]: %s\n", ctx.side(),
+               std::string(ctx.options.mode_name).c_str(), what);
+  ctx.page.control().failed.value.store(1, std::memory_order_relaxed);
+  std::fflush(stderr);
+  if (ctx.role == Role::Responder && g_in_timed_loop) ::kill(::getppid(), SIGTERM);
+  std::exit(1);
+}
+
+int retry_eintr(auto call) {
+  for (;;) {
+    const auto r = call();
+    if (r >= 0 || errno != EINTR) return static_cast<int>(r);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Endpoints. Each has:
+//   bool open(const Context&)            build this side's ports (after the fork)
+//   void send(std::uint64_t counter)      one message; dies on error
+//   std::uint64_t receive()               waits (spins or sleeps) for one message; dies on error
+//   static constexpr std::uint64_t kCounterMask: the bits of the counter the transport carries.
+// They are used through templates, so the timed loop makes no indirect call.
+
+class RawSpin {
+ public:
+  static constexpr std::uint64_t kCounterMask = ~std::uint64_t{0};
+  bool open(const Context& ctx) {
+    auto& c = ctx.page.control();
+    const bool initiator = ctx.role == Role::Initiator;
+    m_out_flag = initiator ? &c.ping.value : &c.pong.value;
+    m_in_flag = initiator ? &c.pong.value : &c.ping.value;
+    m_out = initiator ? ctx.page.ping_buffer() : ctx.page.pong_buffer();
+    m_in = initiator ? ctx.page.pong_buffer() : ctx.page.ping_buffer();
+    return true;
+  }
+  void send(std::uint64_t counter) {
+    std::memcpy(m_out, &counter, sizeof counter);
+    // ORDERING: release publishes the payload bytes written above.
+    m_out_flag->store(counter, std::memory_order_release);
+  }
+  std::uint64_t receive() {
+    // ORDERING: acquire pairs with the sender's release: the payload is there.
+    while (m_in_flag->load(std::memory_order_acquire) == m_last) {
+    }
+    std::memcpy(&m_last, m_in, sizeof m_last);
+    return m_last;
+  }
+
+ private:
+  std::atomic<std::uint64_t>* m_out_flag = nullptr;
+  std::atomic<std::uint64_t>* m_in_flag = nullptr;
+  std::byte* m_out = nullptr;
+  std::byte* m_in = nullptr;
+  std::uint64_t m_last = 0;
+};
+
+/// raw-epoll-eventfd (kPipe false) and raw-fifo (kPipe true): each side sleeps in its own epoll
+/// on the incoming fd, then reads it.
+template <bool kPipe>
+class RawEpoll {
+ public:
+  static constexpr std::uint64_t kCounterMask = kPipe ? 0xff : ~std::uint64_t{0};
+  bool open(const Context& ctx) {
+    m_ctx = &ctx;
+    const bool initiator = ctx.role == Role::Initiator;
+    m_out = initiator ? ctx.fds.ping_write : ctx.fds.pong_write;
+    m_in = initiator ? ctx.fds.pong_read : ctx.fds.ping_read;
+    m_epoll = ::epoll_create1(EPOLL_CLOEXEC);
+    if (m_epoll < 0) return false;
+    epoll_event event{};
+    event.events = EPOLLIN;
+    return ::epoll_ctl(m_epoll, EPOLL_CTL_ADD, m_in, &event) == 0;
+  }
+  RawEpoll() = default;
+  RawEpoll(const RawEpoll&) = delete;
+  RawEpoll& operator=(const RawEpoll&) = delete;
+  ~RawEpoll() {
+    if (m_epoll >= 0) ::close(m_epoll);
+  }
+  void send(std::uint64_t counter) {
+    ssize_t written = 0;
+    if constexpr (kPipe) {
+      const auto byte = static_cast<unsigned char>(counter);
+      written = retry_eintr([&] { return ::write(m_out, &byte, 1); });
+    } else {
+      written = retry_eintr([&] { return ::write(m_out, &counter, sizeof counter); });
+    }
+    if (written <= 0) die_with(*m_ctx, "write failed");
+  }
+  std::uint64_t receive() {
+    epoll_event event{};
+    if (retry_eintr([&] { return ::epoll_wait(m_epoll, &event, 1, -1); }) != 1) {
+      die_with(*m_ctx, "epoll_wait failed");
+    }
+    if constexpr (kPipe) {
+      // One read drains the pipe, as the FIFO backend's drain would (it then reads EAGAIN).
+      std::array<unsigned char, 64> sink{};
+      const auto got = retry_eintr([&] { return ::read(m_in, sink.data(), sink.size()); });
+      if (got != 1) die_with(*m_ctx, "pipe read did not return exactly one byte");
+      return sink[0];
+    } else {
+      std::uint64_t value = 0;
+      if (retry_eintr([&] { return ::read(m_in, &value, sizeof value); }) != sizeof value) {
+        die_with(*m_ctx, "eventfd read failed");
+      }
+      return value;
+    }
+  }
+
+ private:
+  const Context* m_ctx = nullptr;
+  int m_out = -1;
+  int m_in = -1;
+  int m_epoll = -1;
+};
+
+class RawUds {
+ public:
+  static constexpr std::uint64_t kCounterMask = ~std::uint64_t{0};
+  bool open(const Context& ctx) {
+    m_ctx = &ctx;
+    m_fd = ctx.fds.socket[ctx.role == Role::Initiator ? 0 : 1];
+    // Touch the buffers now so that page faults are not timed.
+    m_out.assign(ctx.options.size, std::byte{0x5a});
+    m_in.assign(ctx.options.size, std::byte{0});
+    return m_fd >= 0;
+  }
+  void send(std::uint64_t counter) {
+    std::memcpy(m_out.data(), &counter, sizeof counter);
+    for (std::size_t offset = 0; offset < m_out.size(); offset += kUdsMaxMessage) {
+      const std::size_t n = std::min(kUdsMaxMessage, m_out.size() - offset);
+      if (retry_eintr([&] { return ::send(m_fd, m_out.data() + offset, n, 0); }) !=
+          static_cast<int>(n)) {
+        die_with(*m_ctx, "send on the unix socket failed");
+      }
+    }
+  }
+  std::uint64_t receive() {
+    for (std::size_t offset = 0; offset < m_in.size(); offset += kUdsMaxMessage) {
+      const std::size_t n = std::min(kUdsMaxMessage, m_in.size() - offset);
+      if (retry_eintr([&] { return ::recv(m_fd, m_in.data() + offset, n, 0); }) !=
+          static_cast<int>(n)) {
+        die_with(*m_ctx, "recv on the unix socket failed or was short");
+      }
+    }
+    std::uint64_t counter = 0;
+    std::memcpy(&counter, m_in.data(), sizeof counter);
+    return counter;
+  }
+
+ private:
+  const Context* m_ctx = nullptr;
+  int m_fd = -1;
+  std::vector<std::byte> m_out;
+  std::vector<std::byte> m_in;
+};
+
+class RawBoostMq {
+ public:
+  static constexpr std::uint64_t kCounterMask = ~std::uint64_t{0};
+  using Queue = boost::interprocess::message_queue;
+  bool open(const Context& ctx) {
+    m_ctx = &ctx;
+    const bool initiator = ctx.role == Role::Initiator;
+    try {
+      m_out.emplace(boost::interprocess::open_only,
+                    (initiator ? ctx.names.mq_ping : ctx.names.mq_pong).c_str());
+      m_in.emplace(boost::interprocess::open_only,
+                   (initiator ? ctx.names.mq_pong : ctx.names.mq_ping).c_str());
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "latency_pingpong: message_queue: %s\n", e.what());
+      return false;
+    }
+    m_out_buffer.assign(ctx.options.size, std::byte{0x5a});
+    m_in_buffer.assign(ctx.options.size, std::byte{0});
+    return true;
+  }
+  /// Both queues, created by the parent before the fork (one message of `size` each).
+  static bool create_queues(const Names& names, std::uint64_t size) {
+    remove_queues(names);
+    try {
+      Queue ping(boost::interprocess::create_only, names.mq_ping.c_str(), 1, size);
+      Queue pong(boost::interprocess::create_only, names.mq_pong.c_str(), 1, size);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "latency_pingpong: cannot create message queues: %s\n", e.what());
+      remove_queues(names);
+      return false;
+    }
+    return true;
+  }
+  static void remove_queues(const Names& names) {
+    Queue::remove(names.mq_ping.c_str());
+    Queue::remove(names.mq_pong.c_str());
+  }
+  void send(std::uint64_t counter) {
+    std::memcpy(m_out_buffer.data(), &counter, sizeof counter);
+    try {
+      m_out->send(m_out_buffer.data(), m_out_buffer.size(), 0);
+    } catch (const std::exception& e) {
+      die_with(*m_ctx, e.what());
+    }
+  }
+  std::uint64_t receive() {
+    Queue::size_type received = 0;
+    unsigned int priority = 0;
+    try {
+      m_in->receive(m_in_buffer.data(), m_in_buffer.size(), received, priority);
+    } catch (const std::exception& e) {
+      die_with(*m_ctx, e.what());
+    }
+    if (received != m_in_buffer.size()) die_with(*m_ctx, "short message");
+    std::uint64_t counter = 0;
+    std::memcpy(&counter, m_in_buffer.data(), sizeof counter);
+    return counter;
+  }
+
+ private:
+  const Context* m_ctx = nullptr;
+  std::optional<Queue> m_out;
+  std::optional<Queue> m_in;
+  std::vector<std::byte> m_out_buffer;
+  std::vector<std::byte> m_in_buffer;
+};
+
+/// The shared-memory structures one publisher-to-subscriber direction of axon-pubsub-spin uses,
+/// laid out in the shared mapping before the fork and driven directly (core-* modes): a chunk
+/// pool, a submission queue of one and a completion queue. What these modes cost next to
+/// raw-spin, and next to axon-pubsub-spin, splits the pub-sub round trip into the cost of the
+/// data structures and the cost of the layer around them.
+struct CoreWay {
+  static constexpr std::uint64_t kChunks = 6;      // a publisher with 1 subscriber, buffer 1
+  static constexpr std::uint64_t kChunkSize = 64;  // header + counter: the modes are zero-copy
+  static constexpr std::uint64_t kAlignment = 64;
+
+  static constexpr std::size_t line_up(std::size_t n) { return (n + 63) / 64 * 64; }
+  static constexpr std::size_t pool_bytes() {
+    return line_up(axon::core::ChunkPool::required_size(kChunks, kChunkSize, kAlignment));
+  }
+  static constexpr std::size_t submission_bytes() {
+    return line_up(axon::core::SpscIndexQueue::required_size(1));
+  }
+  static constexpr std::size_t completion_bytes() {
+    return line_up(axon::core::SpscIndexQueue::required_size(kChunks));
+  }
+  static constexpr std::size_t bytes() {
+    return pool_bytes() + submission_bytes() + completion_bytes();
+  }
+  /// Lays the three structures out in `block` (page-aligned, bytes() long).
+  static std::optional<CoreWay> initialize(std::byte* block) {
+    auto pool =
+        axon::core::ChunkPool::initialize(block, pool_bytes(), kChunks, kChunkSize, kAlignment);
+    auto submission =
+        axon::core::SpscIndexQueue::initialize(block + pool_bytes(), submission_bytes(), 1);
+    auto completion = axon::core::SpscIndexQueue::initialize(
+        block + pool_bytes() + submission_bytes(), completion_bytes(), kChunks);
+    if (!pool || !submission || !completion) return std::nullopt;
+    return CoreWay{*pool, *submission, *completion};
+  }
+  /// The structures initialize() laid out in `block` (validated again, as a peer would).
+  static CoreWay attach(std::byte* block) {
+    auto pool = axon::core::ChunkPool::attach(block, pool_bytes());
+    auto submission = axon::core::SpscIndexQueue::attach(block + pool_bytes(), submission_bytes());
+    auto completion = axon::core::SpscIndexQueue::attach(block + pool_bytes() + submission_bytes(),
+                                                         completion_bytes());
+    if (!pool || !submission || !completion) return CoreWay{nullptr, nullptr, nullptr};
+    return CoreWay{*pool, *submission, *completion};
+  }
+
+  axon::core::ChunkPool* pool;
+  axon::core::SpscIndexQueue* submission;
+  axon::core::SpscIndexQueue* completion;
+};
+
+/// core-queue-spin (kPool false): the counter itself through one SpscIndexQueue a way.
+/// core-pool-queues-spin (kPool true): what a sample does to the structures: the sender takes
+/// back released chunks, allocates one, writes a header and the counter, pushes its offset; the
+/// receiver pops, checks the offset, reads the chunk, pushes the offset back as released.
+template <bool kPool>
+class CoreSpin {
+ public:
+  static constexpr std::uint64_t kCounterMask = ~std::uint64_t{0};
+  bool open(const Context& ctx) {
+    m_ctx = &ctx;
+    const bool initiator = ctx.role == Role::Initiator;
+    // main() laid out one CoreWay in each buffer before the fork; the mapping is shared and at
+    // the same address in both processes.
+    m_out = CoreWay::attach(initiator ? ctx.page.ping_buffer() : ctx.page.pong_buffer());
+    m_in = CoreWay::attach(initiator ? ctx.page.pong_buffer() : ctx.page.ping_buffer());
+    return m_out.pool != nullptr && m_in.pool != nullptr;
+  }
+  void send(std::uint64_t counter) {
+    if constexpr (!kPool) {
+      (void)m_out.submission->push_overwrite(counter);
+    } else {
+      while (const auto back = m_out.completion->try_pop()) {
+        const auto index = m_out.pool->index_of_offset(*back);
+        if (!index || !m_out.pool->release(*index)) die_with(*m_ctx, "bad released offset");
+      }
+      const auto index = m_out.pool->allocate();
+      if (!index) die_with(*m_ctx, "chunk pool empty");
+      // SAFETY: a chunk of the pool, 64 bytes, 64-aligned: room for 8 words.
+      auto* chunk = static_cast<std::uint64_t*>(m_out.pool->chunk(*index));
+      chunk[0] = 1;  // as axon's chunk header: publisher id, sequence, payload size, reserved
+      chunk[1] = counter;
+      chunk[2] = sizeof counter;
+      chunk[4] = counter;  // the payload
+      (void)m_out.submission->push_overwrite(m_out.pool->offset_of(*index));
+    }
+  }
+  std::uint64_t receive() {
+    for (;;) {
+      const auto popped = m_in.submission->try_pop();
+      if (!popped) continue;
+      if constexpr (!kPool) {
+        return *popped;
+      } else {
+        const auto index = m_in.pool->index_of_offset(*popped);
+        if (!index) die_with(*m_ctx, "bad offset");
+        // SAFETY: index_of_offset proved it is the start of a chunk of this pool.
+        const auto* chunk = static_cast<const std::uint64_t*>(m_in.pool->chunk(*index));
+        if (chunk[2] != sizeof(std::uint64_t)) die_with(*m_ctx, "bad chunk header");
+        const std::uint64_t counter = chunk[4];
+        if (!m_in.completion->try_push(*popped)) die_with(*m_ctx, "completion queue full");
+        return counter;
+      }
+    }
+  }
+
+ private:
+  const Context* m_ctx = nullptr;
+  CoreWay m_out{nullptr, nullptr, nullptr};
+  CoreWay m_in{nullptr, nullptr, nullptr};
+};
+
+std::optional<axon::Node> make_node(const Context& ctx) {
+  auto node = axon::NodeBuilder().name(std::string("latency-") + ctx.side()).create();
+  if (!node) {
+    std::fprintf(stderr, "latency_pingpong: cannot create node: %s\n",
+                 axon::to_string(node.error()));
+    return std::nullopt;
+  }
+  return std::move(*node);
+}
+
+std::optional<axon::ServiceName> service_name(const std::string& text) {
+  auto name = axon::ServiceName::create(text);
+  if (!name) {
+    std::fprintf(stderr, "latency_pingpong: invalid service name \"%s\"\n", text.c_str());
+    return std::nullopt;
+  }
+  return *name;
+}
+
+/// Opens (or creates) the event service `text` with `backend`.
+std::optional<axon::EventService> open_events(axon::Node& node, const std::string& text,
+                                              axon::EventBackend backend) {
+  auto name = service_name(text);
+  if (!name) return std::nullopt;
+  auto service = node.service_builder(*name).event().backend(backend).open_or_create();
+  if (!service) {
+    std::fprintf(stderr, "latency_pingpong: event service \"%s\": %s\n", text.c_str(),
+                 axon::to_string(service.error()).c_str());
+    return std::nullopt;
+  }
+  return std::move(*service);
+}
+
+/// A listener of `events` in a WaitSet of its own; the sleeping half of the waitset modes.
+class ListenerWait {
+ public:
+  bool open(axon::EventService& events) {
+    auto listener = events.listener_builder().create();
+    if (!listener) {
+      std::fprintf(stderr, "latency_pingpong: listener: %s\n", axon::to_string(listener.error()));
+      return false;
+    }
+    m_listener.emplace(std::move(*listener));
+    // No signal handlers: Ctrl-C ends both processes at once, as in every other mode.
+    auto waitset = axon::WaitSetBuilder().capacity(4).signal_handling(false).create();
+    if (!waitset) {
+      std::fprintf(stderr, "latency_pingpong: WaitSet: %s\n", axon::to_string(waitset.error()));
+      return false;
+    }
+    m_waitset.emplace(std::move(*waitset));
+    auto guard = m_waitset->attach_notification(*m_listener);
+    if (!guard) {
+      std::fprintf(stderr, "latency_pingpong: attach: %s\n", axon::to_string(guard.error()));
+      return false;
+    }
+    m_guard.emplace(std::move(*guard));
+    return true;
+  }
+  /// Sleeps until the listener fires, then drains it; returns the highest id drained (or
+  /// nullopt for a wake-up that carried no count) and false on error.
+  bool wait_and_drain(std::optional<std::uint64_t>& last_id) {
+    last_id.reset();
+    bool ok = true;
+    auto result = m_waitset->wait_and_process_once([&](axon::AttachmentId) {
+      auto drained =
+          m_listener->try_wait([&](axon::EventId id, std::uint64_t) { last_id = id.value; });
+      ok = ok && drained.has_value();
+      return axon::CallbackProgression::Continue;
+    });
+    return ok && result.has_value();
+  }
+  ~ListenerWait() {
+    m_guard.reset();  // detach before the WaitSet and the listener go
+  }
+  ListenerWait() = default;
+  ListenerWait(const ListenerWait&) = delete;
+  ListenerWait& operator=(const ListenerWait&) = delete;
+
+ private:
+  std::optional<axon::Listener> m_listener;
+  std::optional<axon::WaitSet> m_waitset;
+  std::optional<axon::WaitSetGuard> m_guard;
+};
+
+/// axon-event-waitset(-fifo): notify on the outgoing service, sleep on the incoming one.
+template <axon::EventBackend kBackend>
+class AxonEvent {
+ public:
+  static constexpr std::uint64_t kCounterMask = kEventIdMask;
+  bool open(const Context& ctx) {
+    m_ctx = &ctx;
+    m_node = make_node(ctx);
+    if (!m_node) return false;
+    const bool initiator = ctx.role == Role::Initiator;
+    m_out_service =
+        open_events(*m_node, initiator ? ctx.names.axon_ping : ctx.names.axon_pong, kBackend);
+    m_in_service =
+        open_events(*m_node, initiator ? ctx.names.axon_pong : ctx.names.axon_ping, kBackend);
+    if (!m_out_service || !m_in_service) return false;
+    auto notifier = m_out_service->notifier_builder().create();
+    if (!notifier) {
+      std::fprintf(stderr, "latency_pingpong: notifier: %s\n", axon::to_string(notifier.error()));
+      return false;
+    }
+    m_notifier.emplace(std::move(*notifier));
+    return m_wait.open(*m_in_service);
+  }
+  void send(std::uint64_t counter) {
+    auto reached = m_notifier->notify(axon::EventId{counter & kEventIdMask});
+    if (!reached) die_with(*m_ctx, axon::to_string(reached.error()));
+    if (*reached != 1) die_with(*m_ctx, "the notification reached no listener");
+  }
+  std::uint64_t receive() {
+    std::optional<std::uint64_t> id;
+    while (!id) {
+      if (!m_wait.wait_and_drain(id)) die_with(*m_ctx, "WaitSet wait or listener drain failed");
+    }
+    return *id;
+  }
+
+ private:
+  const Context* m_ctx = nullptr;
+  std::optional<axon::Node> m_node;
+  std::optional<axon::EventService> m_out_service;
+  std::optional<axon::EventService> m_in_service;
+  std::optional<axon::Notifier> m_notifier;
+  ListenerWait m_wait;
+};
+
+/// axon-pubsub-spin (kWaitSet false) and axon-pubsub-waitset (kWaitSet true).
+template <bool kWaitSet>
+class AxonPubSub {
+ public:
+  static constexpr std::uint64_t kCounterMask = ~std::uint64_t{0};
+  using Payload = axon::Slice<std::uint8_t>;
+  bool open(const Context& ctx) {
+    m_ctx = &ctx;
+    m_size = ctx.options.size;
+    m_node = make_node(ctx);
+    if (!m_node) return false;
+    const bool initiator = ctx.role == Role::Initiator;
+    auto out = open_service(initiator ? ctx.names.axon_ping : ctx.names.axon_pong);
+    auto in = open_service(initiator ? ctx.names.axon_pong : ctx.names.axon_ping);
+    if (!out || !in) return false;
+    auto publisher = out->publisher_builder().max_slice_len(m_size).create();
+    if (!publisher) {
+      std::fprintf(stderr, "latency_pingpong: publisher: %s\n", axon::to_string(publisher.error()));
+      return false;
+    }
+    m_publisher.emplace(std::move(*publisher));
+    auto subscriber = in->subscriber_builder().create();
+    if (!subscriber) {
+      std::fprintf(stderr, "latency_pingpong: subscriber: %s\n",
+                   axon::to_string(subscriber.error()));
+      return false;
+    }
+    m_subscriber.emplace(std::move(*subscriber));
+    if constexpr (kWaitSet) {
+      const auto& out_ready = initiator ? ctx.names.axon_ping_ready : ctx.names.axon_pong_ready;
+      const auto& in_ready = initiator ? ctx.names.axon_pong_ready : ctx.names.axon_ping_ready;
+      m_out_events = open_events(*m_node, out_ready, axon::EventBackend::EventFd);
+      m_in_events = open_events(*m_node, in_ready, axon::EventBackend::EventFd);
+      if (!m_out_events || !m_in_events) return false;
+      auto notifier = m_out_events->notifier_builder().create();
+      if (!notifier) {
+        std::fprintf(stderr, "latency_pingpong: notifier: %s\n", axon::to_string(notifier.error()));
+        return false;
+      }
+      m_publisher->notify_on_send(std::move(*notifier));
+      if (!m_wait.open(*m_in_events)) return false;
+    }
+    return true;
+  }
+  void send(std::uint64_t counter) {
+    auto sample = m_publisher->loan_uninit(m_size);
+    if (!sample) die_with(*m_ctx, axon::to_string(sample.error()));
+    std::memcpy(sample->payload().data(), &counter, sizeof counter);
+    auto sent = m_publisher->send(std::move(*sample));
+    if (!sent) die_with(*m_ctx, axon::to_string(sent.error()));
+    if (*sent != 1) die_with(*m_ctx, "the sample reached no subscriber");
+  }
+  std::uint64_t receive() {
+    for (;;) {
+      if constexpr (kWaitSet) {
+        std::optional<std::uint64_t> ignored;
+        if (!m_wait.wait_and_drain(ignored)) die_with(*m_ctx, "WaitSet wait failed");
+      }
+      auto sample = m_subscriber->receive();
+      if (!sample) die_with(*m_ctx, axon::to_string(sample.error()));
+      if (*sample) {
+        std::uint64_t counter = 0;
+        std::memcpy(&counter, (*sample)->payload().data(), sizeof counter);
+        return counter;
+      }
+    }
+  }
+
+ private:
+  std::optional<axon::PubSubService<Payload>> open_service(const std::string& text) {
+    auto name = service_name(text);
+    if (!name) return std::nullopt;
+    auto service = m_node->service_builder(*name)
+                       .publish_subscribe<Payload>()
+                       .max_publishers(1)
+                       .max_subscribers(1)
+                       .subscriber_max_buffer_size(1)
+                       .history_size(0)
+                       .open_or_create();
+    if (!service) {
+      std::fprintf(stderr, "latency_pingpong: service \"%s\": %s\n", text.c_str(),
+                   axon::to_string(service.error()).c_str());
+      return std::nullopt;
+    }
+    return std::move(*service);
+  }
+
+  const Context* m_ctx = nullptr;
+  std::uint64_t m_size = 0;
+  std::optional<axon::Node> m_node;
+  std::optional<axon::Publisher<Payload>> m_publisher;
+  std::optional<axon::Subscriber<Payload>> m_subscriber;
+  std::optional<axon::EventService> m_out_events;
+  std::optional<axon::EventService> m_in_events;
+  ListenerWait m_wait;
+};
+
+#if defined(AXON_BENCH_WITH_ICEORYX)
+/// iceoryx-pubsub-spin / iceoryx-pubsub-waitset: iceoryx 2.0 (Debian's libiceoryx-posh), the
+/// untyped API (loan / publish / take / release), a subscriber queue of one, no history. Needs a
+/// running RouDi whose mempools hold the payload (bench/run_sweep.sh starts one).
+template <bool kWaitSet>
+class IceoryxPubSub {
+ public:
+  static constexpr std::uint64_t kCounterMask = ~std::uint64_t{0};
+  bool open(const Context& ctx) {
+    m_ctx = &ctx;
+    m_size = static_cast<std::uint32_t>(ctx.options.size);
+    if (::access("/dev/shm/iceoryx_mgmt", F_OK) != 0) {
+      std::fprintf(stderr, "latency_pingpong: no RouDi is running (start iox-roudi first)\n");
+      return false;
+    }
+    // Warnings and worse only, and without announcing the level on stderr.
+    iox::log::LogManager::GetLogManager().SetDefaultLogLevel(
+        iox::log::LogLevel::kWarn, iox::log::LogLevelOutput::kHideLogLevel);
+    const std::string runtime = "axon-bench-" + ctx.names.pid + "-" + ctx.side();
+    iox::runtime::PoshRuntime::initRuntime(
+        iox::RuntimeName_t(iox::cxx::TruncateToCapacity, runtime.c_str()));
+    const bool initiator = ctx.role == Role::Initiator;
+    auto describe = [&](const char* event) {
+      return iox::capro::ServiceDescription(
+          iox::capro::IdString_t(iox::cxx::TruncateToCapacity, "axon-bench"),
+          iox::capro::IdString_t(iox::cxx::TruncateToCapacity, ctx.names.pid.c_str()),
+          iox::capro::IdString_t(iox::cxx::TruncateToCapacity, event));
+    };
+    iox::popo::PublisherOptions publisher_options;
+    publisher_options.historyCapacity = 0;
+    m_publisher = std::make_unique<iox::popo::UntypedPublisher>(
+        describe(initiator ? "ping" : "pong"), publisher_options);
+    iox::popo::SubscriberOptions subscriber_options;
+    subscriber_options.queueCapacity = 1;
+    subscriber_options.historyRequest = 0;
+    m_subscriber = std::make_unique<iox::popo::UntypedSubscriber>(
+        describe(initiator ? "pong" : "ping"), subscriber_options);
+    if constexpr (kWaitSet) {
+      m_waitset = std::make_unique<iox::popo::WaitSet<>>();
+      if (m_waitset->attachState(*m_subscriber, iox::popo::SubscriberState::HAS_DATA).has_error()) {
+        std::fprintf(stderr, "latency_pingpong: iceoryx WaitSet attach failed\n");
+        return false;
+      }
+    }
+    // Subscriptions go through RouDi's discovery loop: wait until both directions are matched.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (m_subscriber->getSubscriptionState() != iox::SubscribeState::SUBSCRIBED ||
+           !m_publisher->hasSubscribers()) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        std::fprintf(stderr, "latency_pingpong: iceoryx subscription did not complete\n");
+        return false;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return true;
+  }
+  ~IceoryxPubSub() {
+    if (m_waitset && m_subscriber) {
+      m_waitset->detachState(*m_subscriber, iox::popo::SubscriberState::HAS_DATA);
+    }
+  }
+  IceoryxPubSub() = default;
+  IceoryxPubSub(const IceoryxPubSub&) = delete;
+  IceoryxPubSub& operator=(const IceoryxPubSub&) = delete;
+  void send(std::uint64_t counter) {
+    auto loan = m_publisher->loan(m_size);
+    if (loan.has_error()) die_with(*m_ctx, "iceoryx loan failed (RouDi mempools too small?)");
+    void* payload = loan.value();
+    std::memcpy(payload, &counter, sizeof counter);
+    m_publisher->publish(payload);
+  }
+  std::uint64_t receive() {
+    for (;;) {
+      auto taken = m_subscriber->take();
+      if (!taken.has_error()) {
+        std::uint64_t counter = 0;
+        std::memcpy(&counter, taken.value(), sizeof counter);
+        m_subscriber->release(taken.value());
+        return counter;
+      }
+      if (taken.get_error() != iox::popo::ChunkReceiveResult::NO_CHUNK_AVAILABLE) {
+        die_with(*m_ctx, "iceoryx take failed");
+      }
+      if constexpr (kWaitSet) (void)m_waitset->wait();
+    }
+  }
+
+ private:
+  const Context* m_ctx = nullptr;
+  std::uint32_t m_size = 0;
+  std::unique_ptr<iox::popo::UntypedPublisher> m_publisher;
+  std::unique_ptr<iox::popo::UntypedSubscriber> m_subscriber;
+  std::unique_ptr<iox::popo::WaitSet<>> m_waitset;
+};
+#endif
+
+// ---------------------------------------------------------------------------------------------
+// The timed loop and its statistics.
+
+struct Stats {
+  std::uint64_t median, p90, p99, p999, max;
+  double mean;
+};
+
+Stats summarize(std::vector<std::uint64_t>& samples) {
+  std::sort(samples.begin(), samples.end());
+  const std::size_t n = samples.size();
+  // Nearest rank: the smallest sample with at least q of all samples at or below it.
+  auto rank = [&](double q) {
+    auto k = static_cast<std::size_t>(q * static_cast<double>(n) + 0.999999);
+    return samples[std::clamp<std::size_t>(k, 1, n) - 1];
+  };
+  const auto sum =
+      std::accumulate(samples.begin(), samples.end(), 0.0,
+                      [](double a, std::uint64_t b) { return a + static_cast<double>(b); });
+  return Stats{rank(0.5),   rank(0.9),      rank(0.99),
+               rank(0.999), samples.back(), sum / static_cast<double>(n)};
+}
+
+template <typename Endpoint>
+int run_side(const Context& ctx, std::vector<std::uint64_t>* samples) {
+  Endpoint endpoint;
+  if (!endpoint.open(ctx)) die_with(ctx, "setup failed");
+  auto& control = ctx.page.control();
+  if (!rendezvous(control, 1)) return 1;
+  g_in_timed_loop = true;
+  const std::uint64_t total = ctx.options.warmup + ctx.options.rounds;
+  if (ctx.role == Role::Initiator) {
+    for (std::uint64_t i = 1; i <= total; ++i) {
+      const auto start = std::chrono::steady_clock::now();
+      endpoint.send(i);
+      const auto reply = endpoint.receive();
+      const auto stop = std::chrono::steady_clock::now();
+      if (reply != (i & Endpoint::kCounterMask)) die_with(ctx, "the reply answers another message");
+      if (i > ctx.options.warmup) {
+        samples->push_back(static_cast<std::uint64_t>(
+            std::chrono::duration_cast<std::chrono::nanoseconds>(stop - start).count()));
+      }
+    }
+  } else {
+    for (std::uint64_t i = 1; i <= total; ++i) {
+      const auto message = endpoint.receive();
+      if (message != (i & Endpoint::kCounterMask)) die_with(ctx, "a message was lost or reordered");
+      endpoint.send(message);
+    }
+  }
+  // Nobody tears its ports down while the other may still use them.
+  return rendezvous(control, 2) ? 0 : 1;
+}
+
+int run_role(const Context& ctx, std::vector<std::uint64_t>* samples) {
+  try {
+    switch (ctx.options.mode) {
+      case Mode::AxonPubSubSpin:
+        return run_side<AxonPubSub<false>>(ctx, samples);
+      case Mode::AxonPubSubWaitSet:
+        return run_side<AxonPubSub<true>>(ctx, samples);
+      case Mode::AxonEventWaitSet:
+        return run_side<AxonEvent<axon::EventBackend::EventFd>>(ctx, samples);
+      case Mode::AxonEventWaitSetFifo:
+        return run_side<AxonEvent<axon::EventBackend::Fifo>>(ctx, samples);
+      case Mode::RawSpin:
+        return run_side<RawSpin>(ctx, samples);
+      case Mode::RawEpollEventFd:
+        return run_side<RawEpoll<false>>(ctx, samples);
+      case Mode::RawFifo:
+        return run_side<RawEpoll<true>>(ctx, samples);
+      case Mode::RawUds:
+        return run_side<RawUds>(ctx, samples);
+      case Mode::RawBoostMq:
+        return run_side<RawBoostMq>(ctx, samples);
+      case Mode::CoreQueueSpin:
+        return run_side<CoreSpin<false>>(ctx, samples);
+      case Mode::CorePoolQueuesSpin:
+        return run_side<CoreSpin<true>>(ctx, samples);
+#if defined(AXON_BENCH_WITH_ICEORYX)
+      case Mode::IceoryxPubSubSpin:
+        return run_side<IceoryxPubSub<false>>(ctx, samples);
+      case Mode::IceoryxPubSubWaitSet:
+        return run_side<IceoryxPubSub<true>>(ctx, samples);
+#else
+      case Mode::IceoryxPubSubSpin:
+      case Mode::IceoryxPubSubWaitSet:
+        break;
+#endif
+    }
+  } catch (const std::exception& e) {
+    die_with(ctx, e.what());
+  }
+  die_with(ctx, "mode not built");
+}
+
+/// Creates what the raw baselines need before the fork; false (with a message) on failure.
+bool create_raw_resources(const Options& options, const Names& names, RawFds& fds) {
+  switch (options.mode) {
+    case Mode::RawEpollEventFd: {
+      fds.ping_read = fds.ping_write = ::eventfd(0, EFD_CLOEXEC);
+      fds.pong_read = fds.pong_write = ::eventfd(0, EFD_CLOEXEC);
+      return fds.ping_read >= 0 && fds.pong_read >= 0;
+    }
+    case Mode::RawFifo: {
+      int ping[2];
+      int pong[2];
+      if (::pipe2(ping, O_CLOEXEC) != 0 || ::pipe2(pong, O_CLOEXEC) != 0) return false;
+      fds.ping_read = ping[0];
+      fds.ping_write = ping[1];
+      fds.pong_read = pong[0];
+      fds.pong_write = pong[1];
+      return true;
+    }
+    case Mode::RawUds:
+      return ::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds.socket) == 0;
+    case Mode::RawBoostMq:
+      return RawBoostMq::create_queues(names, options.size);
+    default:
+      return true;
+  }
+}
+
+std::vector<int> allowed_cpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  std::vector<int> cpus;
+  if (::sched_getaffinity(0, sizeof set, &set) != 0) return cpus;
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (CPU_ISSET(cpu, &set)) cpus.push_back(cpu);
+  }
+  return cpus;
+}
+
+void pin_to(int cpu) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  if (::sched_setaffinity(0, sizeof set, &set) != 0) {
+    std::fprintf(stderr, "latency_pingpong: cannot pin to CPU %d: %s\n", cpu, std::strerror(errno));
+  }
+}
+
+void print_json(const Options& options, Stats s) {
+  std::printf(
+      "{\"mode\":\"%s\",\"size\":%llu,\"rounds\":%llu,\"median_ns\":%llu,\"p90_ns\":%llu,"
+      "\"p99_ns\":%llu,\"p999_ns\":%llu,\"max_ns\":%llu,\"mean_ns\":%.1f}\n",
+      std::string(options.mode_name).c_str(), static_cast<unsigned long long>(options.size),
+      static_cast<unsigned long long>(options.rounds), static_cast<unsigned long long>(s.median),
+      static_cast<unsigned long long>(s.p90), static_cast<unsigned long long>(s.p99),
+      static_cast<unsigned long long>(s.p999), static_cast<unsigned long long>(s.max), s.mean);
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options options;
+  if (auto exit_code = parse(argc, argv, options)) return *exit_code;
+
+  const pid_t parent = ::getpid();
+  const Names names(parent);
+  const bool core = options.mode == Mode::CoreQueueSpin || options.mode == Mode::CorePoolQueuesSpin;
+  const std::uint64_t buffers =
+      options.mode == Mode::RawSpin ? options.size : (core ? CoreWay::bytes() : 0);
+  auto page = SharedPage::create(buffers);
+  if (!page) {
+    std::fprintf(stderr, "latency_pingpong: mmap of the shared page failed\n");
+    return 1;
+  }
+  if (core &&
+      (!CoreWay::initialize(page->ping_buffer()) || !CoreWay::initialize(page->pong_buffer()))) {
+    std::fprintf(stderr, "latency_pingpong: cannot lay out the core structures\n");
+    return 1;
+  }
+  RawFds fds;
+  if (!create_raw_resources(options, names, fds)) {
+    std::fprintf(stderr, "latency_pingpong: cannot create the %s baseline's descriptors: %s\n",
+                 std::string(options.mode_name).c_str(), std::strerror(errno));
+    return 1;
+  }
+  std::vector<std::uint64_t> samples;
+  samples.reserve(options.rounds);
+  const auto cpus = allowed_cpus();
+  if (cpus.size() < 2) {
+    std::fprintf(stderr, "latency_pingpong: fewer than 2 CPUs allowed: not pinning\n");
+  }
+
+  std::fflush(stdout);
+  std::fflush(stderr);
+  const pid_t child = ::fork();
+  if (child < 0) {
+    std::fprintf(stderr, "latency_pingpong: fork failed: %s\n", std::strerror(errno));
+    return 1;
+  }
+  // The watchdog: a peer that died or hung must not keep the other spinning for ever.
+  ::alarm(options.timeout_s);
+  if (child == 0) {
+    (void)::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) std::_Exit(1);
+    if (cpus.size() >= 2) pin_to(cpus[1]);
+    if (options.mode == Mode::RawUds) ::close(std::exchange(fds.socket[0], -1));
+    Context ctx{options, names, *page, fds, Role::Responder};
+    const int code = run_role(ctx, nullptr);
+    fds.close_all();
+    return code;
+  }
+  if (options.mode == Mode::RawBoostMq) {
+    // Boost.Interprocess names POSIX shared memory "/" + name.
+    std::snprintf(g_mq_ping_path.data(), g_mq_ping_path.size(), "/%s", names.mq_ping.c_str());
+    std::snprintf(g_mq_pong_path.data(), g_mq_pong_path.size(), "/%s", names.mq_pong.c_str());
+  }
+  struct sigaction action {};
+  action.sa_handler = on_initiator_signal;
+  ::sigemptyset(&action.sa_mask);
+  for (int signal : {SIGALRM, SIGTERM, SIGINT}) ::sigaction(signal, &action, nullptr);
+  if (cpus.size() >= 2) pin_to(cpus[0]);
+  if (options.mode == Mode::RawUds) ::close(std::exchange(fds.socket[1], -1));
+  Context ctx{options, names, *page, fds, Role::Initiator};
+  int code = run_role(ctx, &samples);
+  int status = 0;
+  while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+  fds.close_all();
+  if (options.mode == Mode::RawBoostMq) RawBoostMq::remove_queues(names);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    std::fprintf(stderr, "latency_pingpong: the responder failed (status %d)\n", status);
+    code = 1;
+  }
+  if (code != 0 || samples.size() != options.rounds) return code != 0 ? code : 1;
+  print_json(options, summarize(samples));
+  return 0;
+}
