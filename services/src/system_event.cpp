@@ -40,12 +40,16 @@ constexpr int kMaxSyncRounds = 64;
 SystemEventError to_event_error(const platform::Error& error) {
   switch (error.code) {
     case ErrorCode::PermissionDenied:
-    case ErrorCode::WrongType: return SystemEventError::PermissionDenied;
+    case ErrorCode::WrongType:
+      return SystemEventError::PermissionDenied;
     case ErrorCode::InsufficientMemory:
-    case ErrorCode::LimitReached: return SystemEventError::InsufficientResources;
+    case ErrorCode::LimitReached:
+      return SystemEventError::InsufficientResources;
     case ErrorCode::InvalidArgument:
-    case ErrorCode::NameTooLong: return SystemEventError::InvalidName;
-    default: return SystemEventError::InternalFailure;
+    case ErrorCode::NameTooLong:
+      return SystemEventError::InvalidName;
+    default:
+      return SystemEventError::InternalFailure;
   }
 }
 
@@ -53,7 +57,7 @@ enum class Found { Valid, Missing, Incomplete, Unusable };
 
 struct Probe {
   Found found = Found::Missing;
-  std::optional<platform::SharedMemory> memory;  ///< set when Valid
+  std::optional<platform::SharedMemory> memory;                ///< set when Valid
   SystemEventError error = SystemEventError::InternalFailure;  ///< meaningful when Unusable
 };
 
@@ -75,13 +79,16 @@ Probe probe(const std::string& object, std::string_view name) {
       result.found = Found::Valid;
       result.memory = std::move(*memory);
       return result;
-    case core::SystemEventCheck::Incomplete: result.found = Found::Incomplete; return result;
+    case core::SystemEventCheck::Incomplete:
+      result.found = Found::Incomplete;
+      return result;
     case core::SystemEventCheck::VersionMismatch:
       result.found = Found::Unusable;
       result.error = SystemEventError::VersionMismatch;
       return result;
     case core::SystemEventCheck::Corrupted:
-    case core::SystemEventCheck::OtherName: break;
+    case core::SystemEventCheck::OtherName:
+      break;
   }
   result.found = Found::Unusable;
   result.error = SystemEventError::Corrupted;
@@ -135,8 +142,10 @@ tl::expected<std::optional<platform::SharedMemory>, SystemEventError> create_or_
   // half-made object found while we hold it was left by a creator that died.
   auto again = probe(object, name);
   switch (again.found) {
-    case Found::Valid: return std::move(again.memory);
-    case Found::Unusable: return tl::unexpected(again.error);
+    case Found::Valid:
+      return std::move(again.memory);
+    case Found::Unusable:
+      return tl::unexpected(again.error);
     case Found::Incomplete: {
       if (!older_than_grace(object)) return Result{};
       auto removed = platform::SharedMemory::remove(object);
@@ -145,7 +154,8 @@ tl::expected<std::optional<platform::SharedMemory>, SystemEventError> create_or_
       }
       break;
     }
-    case Found::Missing: break;
+    case Found::Missing:
+      break;
   }
 
   auto memory = platform::SharedMemory::create(object, sizeof(core::SystemEventLayout), 0600);
@@ -187,21 +197,30 @@ void reconcile(std::atomic<std::uint32_t>& state, platform::Fifo& fifo) {
 
 const char* to_string(SystemEventError error) {
   switch (error) {
-    case SystemEventError::InvalidName: return "InvalidName";
-    case SystemEventError::PermissionDenied: return "PermissionDenied";
-    case SystemEventError::Corrupted: return "Corrupted";
-    case SystemEventError::VersionMismatch: return "VersionMismatch";
-    case SystemEventError::InsufficientResources: return "InsufficientResources";
-    case SystemEventError::DoesNotExist: return "DoesNotExist";
-    case SystemEventError::InternalFailure: return "InternalFailure";
+    case SystemEventError::InvalidName:
+      return "InvalidName";
+    case SystemEventError::PermissionDenied:
+      return "PermissionDenied";
+    case SystemEventError::Corrupted:
+      return "Corrupted";
+    case SystemEventError::VersionMismatch:
+      return "VersionMismatch";
+    case SystemEventError::InsufficientResources:
+      return "InsufficientResources";
+    case SystemEventError::DoesNotExist:
+      return "DoesNotExist";
+    case SystemEventError::InternalFailure:
+      return "InternalFailure";
   }
   return "Unknown";
 }
 
 const char* to_string(SystemEventWaitError error) {
   switch (error) {
-    case SystemEventWaitError::Interrupted: return "Interrupted";
-    case SystemEventWaitError::InternalFailure: return "InternalFailure";
+    case SystemEventWaitError::Interrupted:
+      return "Interrupted";
+    case SystemEventWaitError::InternalFailure:
+      return "InternalFailure";
   }
   return "Unknown";
 }
@@ -257,9 +276,8 @@ tl::expected<SystemEvent, SystemEventError> SystemEvent::open(std::string_view n
       if (*created) return make(std::move(**created));
 
       if (platform::MonotonicClock::now() >= give_up) {
-        return tl::unexpected(found.found == Found::Incomplete
-                                  ? SystemEventError::Corrupted
-                                  : SystemEventError::InternalFailure);
+        return tl::unexpected(found.found == Found::Incomplete ? SystemEventError::Corrupted
+                                                               : SystemEventError::InternalFailure);
       }
       std::this_thread::sleep_for(pause);
       pause = std::min<std::chrono::nanoseconds>(pause * 2, kLongestPause);
@@ -367,12 +385,15 @@ tl::expected<bool, SystemEventWaitError> SystemEvent::wait_until(
     if (state.load(std::memory_order_acquire) != entry) return true;
     if (slept) continue;  // a spurious wake-up
     switch (slept.error().code) {
-      case ErrorCode::WouldBlock: continue;
+      case ErrorCode::WouldBlock:
+        continue;
       case ErrorCode::TimedOut:
         if (deadline && platform::MonotonicClock::now() >= *deadline) return false;
         continue;
-      case ErrorCode::Interrupted: return tl::unexpected(SystemEventWaitError::Interrupted);
-      default: return tl::unexpected(SystemEventWaitError::InternalFailure);
+      case ErrorCode::Interrupted:
+        return tl::unexpected(SystemEventWaitError::Interrupted);
+      default:
+        return tl::unexpected(SystemEventWaitError::InternalFailure);
     }
   }
 }

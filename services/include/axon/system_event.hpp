@@ -20,7 +20,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-
 #include <tl/expected.hpp>
 
 #include "axon/config.hpp"
@@ -88,7 +87,10 @@ class SystemEvent {
  public:
   /// Opens the event `name`, creating it (clear) if it does not exist. Safe when many processes
   /// open the same new name at once: exactly one creates it, the others open that object. An
-  /// object left half-made by a creator that died is removed and made anew.
+  /// object left half-made by a creator that died is removed and made anew; one whose creator
+  /// is alive but does not finish within a few seconds gives Corrupted rather than a hang.
+  /// Errors: InvalidName (before any file is made), PermissionDenied, Corrupted, VersionMismatch,
+  /// InsufficientResources, InternalFailure.
   static tl::expected<SystemEvent, SystemEventError> open(
       std::string_view name, const Config& config = Config::from_environment());
   /// Deletes the event's object and FIFO. Handles still open keep working on the removed object
@@ -126,13 +128,18 @@ class SystemEvent {
   tl::expected<bool, SystemEventWaitError> wait_for(std::chrono::nanoseconds timeout) const;
 
   /// A descriptor that is readable while the event is set and not readable while it is clear, in
-  /// every process, for use in an epoll loop or a WaitSet. It belongs to this handle: do not read
-  /// from or close it. Level-triggered epoll reports it on every wait while the event stays set
-  /// (a loop that does not clear it spins). Made on first call: a FIFO
-  /// `<root>/events/<hash>.fifo`, after which every set() and clear() in every process also
-  /// updates the FIFO. Limits: while set() and clear() race in several processes it may lag the
-  /// state for the duration of a few system calls before it settles; and a process killed between
-  /// changing the state and updating the FIFO leaves it wrong until the next change of state.
+  /// every process, for an epoll loop or a WaitSet. It belongs to this handle: do not read from
+  /// it or close it. Level-triggered epoll reports it on every wait while the event stays set, so
+  /// a loop that does not clear the event spins; a clear() and set() in quick succession may pass
+  /// unseen (wait() does not miss them). Made on the first call: a FIFO
+  /// `<root>/events/<hash>.fifo`, after which every set() and clear() that changes the state, in
+  /// any process, also writes one byte into it or drains it, then checks that the state did not
+  /// move meanwhile and repeats if it did, so the last FIFO operation always matches the last
+  /// state. What remains: while set() and clear() run at the same time in several threads or
+  /// processes, the fd may show the previous state for the few system calls until they return;
+  /// a process killed between changing the state and updating the FIFO leaves the fd wrong until
+  /// the next change of state; and a handle to a removed event (see remove()) that first touches
+  /// the FIFO after a new event of the same name made one disturbs that event's fd.
   /// Errors: PermissionDenied, InsufficientResources, InternalFailure.
   tl::expected<int, SystemEventError> fd();
 
