@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "axon/axon.hpp"
+#include "evt_tool.hpp"
 #include "axon/platform/clock.hpp"
 #include "axon/platform/epoll.hpp"
 #include "axon/platform/signals.hpp"
@@ -33,46 +34,18 @@
 namespace {
 
 constexpr const char* kTool = "evt_wait";
-constexpr const char* kUsage = "usage: evt_wait NAME [timeout_s]";
-constexpr const char* kHelp =
+constexpr axon::evt_tool::Tool kThisTool{
+    kTool, "usage: evt_wait NAME [timeout_s]",
     "Blocks until the latched event NAME is set (creating it, clear, if needed).\n"
     "timeout_s: seconds to wait at most, fractions allowed (0.2); default: for ever.\n"
-    "Exit status: 0 set, 1 timed out, 2 usage error, 3 other failure, 130 SIGINT, 143 SIGTERM.\n";
+    "Exit status: 0 set, 1 timed out, 2 usage error, 3 other failure, 130 SIGINT, 143 SIGTERM.\n"};
 constexpr int kTimedOut = 1;
-constexpr int kUsageError = 2;
-constexpr int kFailure = 3;
+constexpr int kFailure = axon::evt_tool::kFailure;
 // Beyond this many seconds (about 285 years) a timeout no longer fits in nanoseconds: for ever.
 constexpr double kForeverSeconds = 9.0e9;
 
 int usage_error(const std::string& problem) {
-  std::fprintf(stderr, "%s: %s\n%s\n", kTool, problem.c_str(), kUsage);
-  return kUsageError;
-}
-
-bool looks_numeric(std::string_view arg) {
-  return arg.size() > 1 && arg[0] == '-' && ((arg[1] >= '0' && arg[1] <= '9') || arg[1] == '.');
-}
-
-// The positional arguments, or the exit status when there is nothing more to do: "-h" and
-// "--help" print the help, any other option is a usage error. "--" ends the options. A negative
-// number is kept as an argument so that its error names the real problem.
-std::variant<std::vector<std::string_view>, int> positional_arguments(int argc, char** argv) {
-  std::vector<std::string_view> positional;
-  bool options_done = false;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    if (!options_done && arg == "--") {
-      options_done = true;
-    } else if (!options_done && (arg == "-h" || arg == "--help")) {
-      std::printf("%s\n%s", kUsage, kHelp);
-      return 0;
-    } else if (!options_done && arg.size() > 1 && arg[0] == '-' && !looks_numeric(arg)) {
-      return usage_error("unknown option " + std::string(arg));
-    } else {
-      positional.push_back(arg);
-    }
-  }
-  return positional;
+  return axon::evt_tool::usage_error(kThisTool, problem);
 }
 
 // Seconds, a finite number >= 0, nothing else; nullopt (for ever) when beyond kForeverSeconds.
@@ -132,7 +105,7 @@ void watch_termination_signals() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  auto parsed = positional_arguments(argc, argv);
+  auto parsed = axon::evt_tool::positional_arguments(kThisTool, argc, argv, true);
   if (const int* status = std::get_if<int>(&parsed)) return *status;
   const auto& args = std::get<std::vector<std::string_view>>(parsed);
   if (args.empty()) return usage_error("missing NAME");

@@ -1,60 +1,8 @@
 // event_multiplexing_notifier SERVICE EVENT_ID: notifies once a second, for a waiter that
 // multiplexes several services (event_multiplexing_wait).
 //   [service: "fuu"] Trigger event with id 123 ...
-#include <cstdio>
-
-#include "../common.hpp"
-#include "axon/axon.hpp"
+#include "../event_notifier_main.hpp"
 
 int main(int argc, char** argv) {
-  using namespace axon;
-  examples::line_buffered_stdout();
-  if (argc != 3) {
-    std::fprintf(stderr, "usage: event_multiplexing_notifier SERVICE EVENT_ID\n");
-    return 2;
-  }
-  auto name = ServiceName::create(argv[1]);
-  if (!name) {
-    std::fprintf(stderr, "invalid service name \"%s\": %s\n", argv[1], to_string(name.error()));
-    return 1;
-  }
-  const auto id = examples::parse_u64(argv[2]);
-  if (!id) {
-    std::fprintf(stderr, "invalid event id \"%s\": expected a non-negative integer\n", argv[2]);
-    return 1;
-  }
-  if (!platform::TerminationSignals::install()) {
-    std::fprintf(stderr, "cannot install signal handlers\n");
-    return 1;
-  }
-  auto node = NodeBuilder().create();
-  if (!node) {
-    std::fprintf(stderr, "cannot create node: %s\n", to_string(node.error()));
-    return 1;
-  }
-  auto service = node->service_builder(*name).event().open_or_create();
-  if (!service) {
-    std::fprintf(stderr, "cannot open service \"%s\": %s\n", argv[1],
-                 to_string(service.error()).c_str());
-    return 1;
-  }
-  auto notifier = service->notifier_builder().default_event_id(EventId{*id}).create();
-  if (!notifier) {
-    std::fprintf(stderr,
-                 "cannot create notifier for id %llu: %s (the service's max event id is %llu)\n",
-                 static_cast<unsigned long long>(*id), to_string(notifier.error()),
-                 static_cast<unsigned long long>(service->static_config().event_id_max_value));
-    return 1;
-  }
-  do {
-    auto r = notifier->notify();
-    if (!r) {
-      std::fprintf(stderr, "notify failed: %s\n", to_string(r.error()));
-      return 1;
-    }
-    std::printf("[service: \"%s\"] Trigger event with id %llu ...\n", argv[1],
-                static_cast<unsigned long long>(*id));
-  } while (examples::sleep_unless_terminated(std::chrono::seconds(1)));
-  std::printf("exit\n");
-  return 0;
+  return axon::examples::run_event_notifier(argc, argv, "event_multiplexing_notifier");
 }
