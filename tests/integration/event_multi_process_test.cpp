@@ -15,16 +15,7 @@ namespace {
 using namespace axon;
 using namespace std::chrono_literals;
 
-/// Polls `condition` until true or `timeout`; the poll is not a verdict, only a barrier.
-template <typename F>
-bool eventually(F&& condition, std::chrono::milliseconds timeout = 10s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(1ms);
-  }
-  return true;
-}
+using test::eventually;
 
 class EventMultiProcess : public ::testing::TestWithParam<EventBackend> {
  protected:

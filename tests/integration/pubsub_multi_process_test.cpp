@@ -20,15 +20,7 @@ struct Stamp {
   std::uint64_t sequence;
 };
 
-template <typename F>
-bool eventually(F&& condition, std::chrono::milliseconds timeout = 10s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(1ms);
-  }
-  return true;
-}
+using test::eventually;
 
 TEST(PubSubMultiProcess, FourPublishersTimesFourSubscribersLoseNothingUnderBlockPolicy) {
   constexpr int kPublishers = 4;

@@ -50,3 +50,18 @@ inline bool wait_for_ports(const std::string& name, std::size_t ServiceInfo::*fi
 }
 
 }  // namespace axon::test
+
+namespace axon::test {
+
+/// Polls `condition` until true or `timeout`: a barrier between processes, never a verdict.
+template <typename F>
+bool eventually(F&& condition, std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
+
+}  // namespace axon::test
