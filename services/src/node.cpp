@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
 #include <cstring>
 #include <set>
 
@@ -16,11 +15,7 @@
 
 namespace axon {
 
-std::string NodeId::to_string() const {
-  char buf[17];
-  std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(value));
-  return buf;
-}
+std::string NodeId::to_string() const { return core::hex16(value); }
 
 std::optional<NodeId> NodeId::from_string(std::string_view hex) {
   if (hex.size() != 16) return std::nullopt;
@@ -64,10 +59,7 @@ namespace detail {
 std::shared_ptr<NodeCore> core_of(const Node& node) { return node.m_core; }
 
 std::string Paths::service_hash(std::string_view service_name) {
-  char buf[17];
-  std::snprintf(buf, sizeof(buf), "%016llx",
-                static_cast<unsigned long long>(core::fnv1a_64(service_name)));
-  return buf;
+  return core::hex16(core::fnv1a_64(service_name));
 }
 
 std::string Paths::publisher_segment(const Config& c, const std::string& hash,

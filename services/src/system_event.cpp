@@ -226,10 +226,7 @@ const char* to_string(SystemEventWaitError error) {
 }
 
 std::string detail::SystemEventPaths::hash(std::string_view name) {
-  std::array<char, 17> hex{};
-  std::snprintf(hex.data(), hex.size(), "%016llx",
-                static_cast<unsigned long long>(core::fnv1a_64(name)));
-  return std::string(hex.data(), 16);
+  return core::hex16(core::fnv1a_64(name));
 }
 
 struct SystemEvent::FifoCache {

@@ -53,16 +53,18 @@ TEST_F(PubSub, SentSampleIsReadInPlaceBySubscriber) {
   auto sample = sut->loan_uninit();
   ASSERT_TRUE(sample);
   sample->payload() = Pose{1.0, 2.0, 3.0, 42};
-  const void* written_at = &sample->payload();
+  // The publisher's own view of the chunk; it stays mapped while the subscriber holds the sample.
+  auto* written_at = &sample->payload();
   ASSERT_EQ(*sut->send(std::move(*sample)), 1u);
   auto got = sub->receive();
   ASSERT_TRUE(got && *got);
   EXPECT_EQ((**got)->counter, 42u);
   EXPECT_EQ((**got)->z, 3.0);
   EXPECT_EQ((**got).sequence(), 0u);
-  // Same process, two mappings of one segment: same bytes, different addresses. Zero-copy means
-  // the subscriber's payload lies inside the publisher's data segment.
-  EXPECT_NE(written_at, nullptr);
+  // Zero-copy: the subscriber reads the very bytes the publisher wrote. A change made through
+  // the publisher's mapping after send shows in the received sample; a copy would not see it.
+  written_at->counter = 43;
+  EXPECT_EQ((**got)->counter, 43u);
 }
 
 TEST_F(PubSub, OpenWithAnotherPayloadTypeIsIncompatibleTypes) {

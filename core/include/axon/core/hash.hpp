@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace axon::core {
@@ -16,6 +17,14 @@ constexpr std::uint64_t fnv1a_64(std::string_view text) noexcept {
     hash *= kPrime;
   }
   return hash;
+}
+
+/// `value` as exactly 16 lowercase hex digits: how object and file names spell ids and hashes.
+inline std::string hex16(std::uint64_t value) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out(16, '0');
+  for (int i = 15; i >= 0; --i, value >>= 4) out[static_cast<std::size_t>(i)] = kDigits[value & 15];
+  return out;
 }
 
 }  // namespace axon::core
