@@ -1,7 +1,12 @@
 #include "axon/platform/event_fd.hpp"
 
+#include <fcntl.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
+
+#include <array>
+#include <string>
+#include <string_view>
 
 #include "axon/platform/posix_call.hpp"
 
@@ -13,6 +18,23 @@ tl::expected<EventFd, Error> EventFd::create() {
 }
 
 EventFd EventFd::adopt(FileDescriptor fd) { return EventFd(std::move(fd)); }
+
+tl::expected<EventFd, Error> EventFd::adopt_received(FileDescriptor fd) {
+  auto flags = posix_call("fcntl(F_GETFL)", [&] { return ::fcntl(fd.native(), F_GETFL); });
+  if (!flags) return tl::unexpected(flags.error());
+  if ((*flags & O_NONBLOCK) == 0) return tl::unexpected(make_error("fcntl", ErrorCode::WrongType));
+  // The kernel names an eventfd's anonymous inode so; nothing else has this name.
+  constexpr std::string_view kEventFdLink = "anon_inode:[eventfd]";
+  const std::string link = "/proc/self/fd/" + std::to_string(fd.native());
+  std::array<char, 64> target{};
+  auto length = posix_call("readlink",
+                           [&] { return ::readlink(link.c_str(), target.data(), target.size()); });
+  if (!length) return tl::unexpected(length.error());
+  if (std::string_view(target.data(), static_cast<std::size_t>(*length)) != kEventFdLink) {
+    return tl::unexpected(make_error("readlink(eventfd)", ErrorCode::WrongType));
+  }
+  return EventFd(std::move(fd));
+}
 
 tl::expected<void, Error> EventFd::notify(std::uint64_t value) {
   auto written = posix_call("write(eventfd)", [&] { return ::write(fd(), &value, sizeof value); });

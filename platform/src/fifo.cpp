@@ -41,15 +41,34 @@ ssize_t write_without_sigpipe(int fd, const void* data, std::size_t size) {
 
 }  // namespace
 
-tl::expected<void, Error> Fifo::make(const std::string& path, mode_t mode) {
-  auto made = posix_call("mkfifo", [&] { return ::mkfifo(path.c_str(), mode); });
+tl::expected<void, Error> Fifo::make(const std::string& path, mode_t mode,
+                                     std::optional<gid_t> group) {
+  // mkfifo never follows a symlink: anything at the path is AlreadyExists.
+  auto made = posix_call("mkfifo", [&] { return ::mkfifo(path.c_str(), mode & 0777); });
   if (!made) return tl::unexpected(made.error());
-  // mkfifo applies the umask; the requested mode is the contract.
-  auto chmoded = posix_call("chmod", [&] { return ::chmod(path.c_str(), mode); });
-  if (!chmoded) {
+  auto fail = [&](const Error& error) {
     (void)posix_call("unlink(fifo)", [&] { return ::unlink(path.c_str()); });
-    return tl::unexpected(chmoded.error());
+    return tl::unexpected(error);
+  };
+  // mkfifo applies the umask; the requested mode is the contract. A non-blocking read-only open
+  // of a FIFO succeeds without a writer; O_NOFOLLOW refuses a symlink swapped in meanwhile.
+  auto fd = posix_call("open(fifo)", [&] {
+    return ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+  });
+  if (!fd) return fail(fd.error());
+  const FileDescriptor owned(*fd);
+  struct stat st {};
+  auto stated = posix_call("fstat", [&] { return ::fstat(owned.native(), &st); });
+  if (!stated) return fail(stated.error());
+  if (!S_ISFIFO(st.st_mode) || st.st_uid != ::geteuid()) {
+    return fail(make_error("fstat(fifo)", ErrorCode::WrongType));
   }
+  if (group) {
+    auto chowned = posix_call("fchown(fifo)", [&] { return ::fchown(owned.native(), -1, *group); });
+    if (!chowned) return fail(chowned.error());
+  }
+  auto chmoded = posix_call("fchmod(fifo)", [&] { return ::fchmod(owned.native(), mode); });
+  if (!chmoded) return fail(chmoded.error());
   return {};
 }
 

@@ -28,15 +28,43 @@ tl::expected<FileLock, Error> FileLock::lock_opened(FileDescriptor fd, const std
   return FileLock(std::move(fd), path);
 }
 
-tl::expected<FileLock, Error> FileLock::create_locked(const std::string& path, mode_t mode) {
+tl::expected<FileLock, Error> FileLock::create_locked(const std::string& path, mode_t mode,
+                                                      std::optional<gid_t> group) {
   for (int attempt = 0; attempt < kRelinkAttempts; ++attempt) {
-    auto fd = posix_call("open(lock)",
-                         [&] { return ::open(path.c_str(), O_CREAT | O_RDWR | kOpenFlags, mode); });
-    if (!fd) return tl::unexpected(fd.error());
-    FileDescriptor owned(*fd);
-    // open() applies the umask; the requested mode is the contract.
-    auto chmoded = posix_call("fchmod(lock)", [&] { return ::fchmod(owned.native(), mode); });
-    if (!chmoded) return tl::unexpected(chmoded.error());
+    // O_EXCL: only a file we made gets our mode (an existing one may be another user's, whose
+    // mode we may not change); it also never follows a symlink, dangling or not.
+    auto created = posix_call("open(lock)", [&] {
+      return ::open(path.c_str(), O_CREAT | O_EXCL | O_RDWR | kOpenFlags, mode);
+    });
+    FileDescriptor owned;
+    if (created) {
+      owned = FileDescriptor(*created);
+      if (group) {
+        auto chowned =
+            posix_call("fchown(lock)", [&] { return ::fchown(owned.native(), -1, *group); });
+        if (!chowned) {
+          (void)posix_call("unlink(lock)", [&] { return ::unlink(path.c_str()); });
+          return tl::unexpected(chowned.error());
+        }
+      }
+      // open() applies the umask; the requested mode is the contract.
+      auto chmoded = posix_call("fchmod(lock)", [&] { return ::fchmod(owned.native(), mode); });
+      if (!chmoded) {
+        (void)posix_call("unlink(lock)", [&] { return ::unlink(path.c_str()); });
+        return tl::unexpected(chmoded.error());
+      }
+    } else if (created.error().code == ErrorCode::AlreadyExists) {
+      // flock needs no write access: read-only opens a file of any mode that lets us read it.
+      auto existing =
+          posix_call("open(lock)", [&] { return ::open(path.c_str(), O_RDONLY | kOpenFlags); });
+      if (!existing) {
+        if (existing.error().code == ErrorCode::DoesNotExist) continue;  // unlinked meanwhile
+        return tl::unexpected(existing.error());
+      }
+      owned = FileDescriptor(*existing);
+    } else {
+      return tl::unexpected(created.error());
+    }
     auto lock = lock_opened(std::move(owned), path);
     if (!lock) return tl::unexpected(lock.error());
     if (lock->is_still_linked()) return lock;

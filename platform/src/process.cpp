@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstddef>
+#include <vector>
 
 #include "axon/platform/posix_call.hpp"
 
@@ -13,6 +14,21 @@ namespace axon::platform {
 int current_pid() { return static_cast<int>(::getpid()); }
 
 unsigned current_uid() { return static_cast<unsigned>(::geteuid()); }
+
+bool is_our_group(gid_t gid) {
+  if (gid == ::getegid()) return true;
+  auto count = posix_call("getgroups", [] { return ::getgroups(0, nullptr); });
+  if (!count || *count <= 0) return false;
+  // Our own supplementary groups only change when this process changes them.
+  std::vector<gid_t> groups(static_cast<std::size_t>(*count));
+  auto got = posix_call("getgroups", [&] { return ::getgroups(*count, groups.data()); });
+  if (!got) return false;
+  groups.resize(static_cast<std::size_t>(*got));
+  for (const gid_t g : groups) {
+    if (g == gid) return true;
+  }
+  return false;
+}
 
 bool process_exists(int pid) {
   // kill(0 or negative, ...) addresses process groups, never one process.

@@ -90,7 +90,7 @@ class RemoveOnFailure {
 }  // namespace
 
 tl::expected<SharedMemory, Error> SharedMemory::create(std::string_view name, std::size_t size,
-                                                       mode_t mode) {
+                                                       mode_t mode, std::optional<gid_t> group) {
   if (auto valid = validate_name(name, "shm_open"); !valid) return tl::unexpected(valid.error());
   if (size == 0 || size > static_cast<std::size_t>(std::numeric_limits<off_t>::max())) {
     return tl::unexpected(make_error("ftruncate", ErrorCode::InvalidArgument));
@@ -104,6 +104,10 @@ tl::expected<SharedMemory, Error> SharedMemory::create(std::string_view name, st
   RemoveOnFailure guard(name);
   const int fd = object->get_mapping_handle().handle;
 
+  if (group) {
+    auto chowned = posix_call("fchown(shm)", [&] { return ::fchown(fd, -1, *group); });
+    if (!chowned) return tl::unexpected(chowned.error());
+  }
   // shm_open applies the umask; the requested mode is the contract.
   auto chmoded = posix_call("fchmod(shm)", [&] { return ::fchmod(fd, mode); });
   if (!chmoded) return tl::unexpected(chmoded.error());
@@ -178,6 +182,25 @@ tl::expected<std::int64_t, Error> SharedMemory::modification_time_ns(std::string
 
 tl::expected<void, Error> SharedMemory::set_permissions(mode_t mode) {
   return posix_call("fchmod(shm)", [&] { return ::fchmod(native_handle(), mode); }).map([](int) {});
+}
+
+tl::expected<void, Error> SharedMemory::set_group(gid_t group) {
+  return posix_call("fchown(shm)", [&] { return ::fchown(native_handle(), -1, group); })
+      .map([](int) {});
+}
+
+tl::expected<ObjectStatus, Error> SharedMemory::status() const {
+  struct stat st {};
+  auto stated = posix_call("fstat(shm)", [&] { return ::fstat(native_handle(), &st); });
+  if (!stated) return tl::unexpected(stated.error());
+  return ObjectStatus{st.st_uid, st.st_gid, static_cast<mode_t>(st.st_mode & 07777)};
+}
+
+bool SharedMemory::is_linked() const {
+  struct stat st {};
+  // shm_unlink drops the only link of a tmpfs object; the mapping keeps the inode alive.
+  return posix_call("fstat(shm)", [&] { return ::fstat(native_handle(), &st); }).has_value() &&
+         st.st_nlink > 0;
 }
 
 }  // namespace axon::platform

@@ -8,6 +8,7 @@
 #include <array>
 #include <cstring>
 
+#include "axon/platform/filesystem.hpp"
 #include "axon/platform/posix_call.hpp"
 
 namespace axon::platform {
@@ -105,7 +106,9 @@ tl::expected<UnixSocket, Error> UnixSocket::listen(const std::string& path, mode
   listener.m_path = path;
   listener.m_path_dev = st.st_dev;
   listener.m_path_ino = st.st_ino;
-  auto chmoded = posix_call("chmod(socket)", [&] { return ::chmod(path.c_str(), mode); });
+  // bind() applied the umask; the requested mode is the contract. Never chmod by path: a
+  // symlink swapped in since bind would have us change the mode of what it points to.
+  auto chmoded = change_mode_of_inode(path, mode, st.st_dev, st.st_ino);
   if (!chmoded) return tl::unexpected(chmoded.error());
   auto listening = posix_call("listen", [&] { return ::listen(listener.fd(), SOMAXCONN); });
   if (!listening) return tl::unexpected(listening.error());
@@ -115,6 +118,13 @@ tl::expected<UnixSocket, Error> UnixSocket::listen(const std::string& path, mode
 tl::expected<UnixSocket, Error> UnixSocket::connect(const std::string& path) {
   auto address = address_of(path);
   if (!address) return tl::unexpected(address.error());
+  // connect() follows a symlink; refuse one (and anything else that is not a socket) first.
+  struct stat st {};
+  auto stated = posix_call("lstat(socket)", [&] { return ::lstat(path.c_str(), &st); });
+  if (!stated) return tl::unexpected(stated.error());
+  if (!S_ISSOCK(st.st_mode)) {
+    return tl::unexpected(make_error("lstat(socket)", ErrorCode::WrongType));
+  }
   auto fd = new_socket(0);
   if (!fd) return tl::unexpected(fd.error());
   // A Unix-domain connect interrupted by a signal leaves the socket unconnected, so a retry is

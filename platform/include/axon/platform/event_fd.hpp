@@ -22,6 +22,10 @@ class EventFd {
   static tl::expected<EventFd, Error> create();
   /// Takes ownership of a descriptor that is known to be an eventfd (e.g. received over a socket).
   static EventFd adopt(FileDescriptor fd);
+  /// Takes ownership of a descriptor another process sent as an eventfd, after checking that it
+  /// is one and non-blocking (a hostile sender could pass a full pipe to make notify() block).
+  /// Errors: WrongType.
+  static tl::expected<EventFd, Error> adopt_received(FileDescriptor fd);
 
   /// Adds `value` (< 2^64 - 1) to the counter.
   /// Errors: WouldBlock (the counter would overflow; nothing was added), InvalidArgument.

@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include <cstddef>
+#include <optional>
 #include <span>
 #include <string>
 #include <tl/expected.hpp>
@@ -23,10 +24,13 @@ namespace axon::platform {
 /// concurrently; writes of at most PIPE_BUF bytes are atomic.
 class Fifo {
  public:
-  /// Creates the FIFO file with exactly `mode` (not reduced by the umask).
-  /// Errors: AlreadyExists, DoesNotExist (a parent directory is missing), PermissionDenied,
-  /// NameTooLong.
-  static tl::expected<void, Error> make(const std::string& path, mode_t mode = 0600);
+  /// Creates the FIFO file with exactly `mode` (not reduced by the umask) and, when given, the
+  /// group `group`. The mode and group are set through a descriptor of the FIFO made, never by
+  /// path, so a symlink swapped in meanwhile is not followed.
+  /// Errors: AlreadyExists (anything at `path`, a symlink included), DoesNotExist (a parent
+  /// directory is missing), PermissionDenied, NameTooLong, WrongType (replaced meanwhile).
+  static tl::expected<void, Error> make(const std::string& path, mode_t mode = 0600,
+                                        std::optional<gid_t> group = std::nullopt);
   /// Opens read-write; the normal way for both the listener and the notifiers.
   /// Errors: DoesNotExist, WrongType (not a FIFO, or a symlink), PermissionDenied.
   static tl::expected<Fifo, Error> open(const std::string& path);

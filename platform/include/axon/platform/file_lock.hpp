@@ -15,6 +15,7 @@
 
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
 #include <tl/expected.hpp>
 #include <utility>
@@ -28,11 +29,14 @@ namespace axon::platform {
 /// Thread-safety: const methods may run concurrently; unlink() is for one thread.
 class FileLock {
  public:
-  /// Opens or creates `path` (mode exactly `mode` when created) and locks it without waiting;
-  /// a path that a cleaner unlinked meanwhile is opened again, so the lock returned is linked.
+  /// Opens or creates `path` and locks it without waiting; a path that a cleaner unlinked
+  /// meanwhile is opened again, so the lock returned is linked. A file we create gets exactly
+  /// `mode` and, when given, the group `group`; an existing one (maybe another user's, in a
+  /// shared directory) is used as it is. Never follows a symlink at `path`.
   /// Errors: WouldBlock (a live process holds it), WrongType (a symlink or not a regular file),
   /// DoesNotExist (a parent directory is missing), PermissionDenied.
-  static tl::expected<FileLock, Error> create_locked(const std::string& path, mode_t mode = 0600);
+  static tl::expected<FileLock, Error> create_locked(const std::string& path, mode_t mode = 0600,
+                                                     std::optional<gid_t> group = std::nullopt);
   /// Locks an existing file without waiting. Success means its holder is dead (or never was) and
   /// the caller now holds it; check is_still_linked() before trusting what the file names.
   /// Errors: WouldBlock (a live process holds it), DoesNotExist, WrongType, PermissionDenied.

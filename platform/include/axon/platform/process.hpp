@@ -2,6 +2,8 @@
 // the kernel for names that must not collide.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <tl/expected.hpp>
 
@@ -12,6 +14,9 @@ namespace axon::platform {
 int current_pid();
 /// The effective user id: the owner of every file and object this process creates.
 unsigned current_uid();
+/// True when `gid` is our effective group or one of our supplementary groups: a group we may give
+/// our files (chown) and whose files the kernel lets us use through the group bits.
+bool is_our_group(gid_t gid);
 /// True while `pid` names a process, a zombie included, even one we may not signal. PIDs are
 /// reused, so this is only a hint; liveness proper is a FileLock.
 bool process_exists(int pid);

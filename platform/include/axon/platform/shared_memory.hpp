@@ -13,6 +13,7 @@
 #include <boost/interprocess/shared_memory_object.hpp>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <tl/expected.hpp>
@@ -25,17 +26,25 @@ namespace axon::platform {
 
 enum class AccessMode { ReadOnly, ReadWrite };
 
+/// Owner, group and permission bits of an object, as fstat reports them.
+struct ObjectStatus {
+  uid_t owner = 0;
+  gid_t group = 0;
+  mode_t mode = 0;
+};
+
 /// One mapping of one object. Move-only. Thread-safety: the methods are const lookups except
 /// set_permissions(); what threads and processes do with the memory is the caller's protocol.
 /// Names are plain file names: 1..255 characters of [A-Za-z0-9_.-], not "." or "..".
 class SharedMemory {
  public:
-  /// Creates `name` exclusively with exactly `mode`, `size` bytes reserved and zero-filled, and
-  /// maps it read-write. Errors: AlreadyExists, InsufficientMemory (/dev/shm cannot hold `size`;
-  /// nothing is left behind), InvalidArgument (bad name or zero size), NameTooLong,
-  /// PermissionDenied.
+  /// Creates `name` exclusively with exactly `mode` (and, when given, the group `group`), `size`
+  /// bytes reserved and zero-filled, and maps it read-write. Errors: AlreadyExists,
+  /// InsufficientMemory (/dev/shm cannot hold `size`; nothing is left behind), InvalidArgument
+  /// (bad name or zero size), NameTooLong, PermissionDenied (also: `group` is not one of ours).
   static tl::expected<SharedMemory, Error> create(std::string_view name, std::size_t size,
-                                                  mode_t mode = 0600);
+                                                  mode_t mode = 0600,
+                                                  std::optional<gid_t> group = std::nullopt);
   /// Opens an existing object and maps all of it; ReadOnly maps it PROT_READ (a write through
   /// data() then faults). Errors: DoesNotExist, PermissionDenied (its mode does not allow
   /// `mode`, e.g. one not yet published by its creator), Truncated (its size is zero: a creator
@@ -63,6 +72,13 @@ class SharedMemory {
   /// Changes the object's mode (exactly `mode`); a creator publishes a finished object this way.
   /// Errors: PermissionDenied (not the owner).
   tl::expected<void, Error> set_permissions(mode_t mode);
+  /// Gives the object the group `group` (one of ours). Errors: PermissionDenied.
+  tl::expected<void, Error> set_group(gid_t group);
+  /// Owner, group and mode of the object mapped (not of whatever its name names now).
+  tl::expected<ObjectStatus, Error> status() const;
+  /// False once the object was removed (its name unlinked), even if the name was taken again
+  /// since: the mapping then belongs to an object no one else can open any more.
+  bool is_linked() const;
 
  private:
   SharedMemory(std::string name, AccessMode mode, boost::interprocess::shared_memory_object object,
