@@ -45,31 +45,32 @@ BENCHMARK(baseline_atomic_fetch_add)->Repetitions(5)->ReportAggregatesOnly(true)
 
 void spsc_push_then_pop(benchmark::State& state) {
   AlignedBlock block{SpscIndexQueue::required_size(1024)};
-  SpscIndexQueue* queue = *SpscIndexQueue::initialize(block.data(), block.size(), 1024);
+  auto queue = std::move(*SpscIndexQueue::initialize(block.data(), block.size(), 1024));
   std::uint64_t value = 0;
   for (auto _ : state) {
-    benchmark::DoNotOptimize(queue->try_push(value++));
-    benchmark::DoNotOptimize(queue->try_pop());
+    benchmark::DoNotOptimize(queue.try_push(value++));
+    benchmark::DoNotOptimize(queue.try_pop());
   }
 }
 BENCHMARK(spsc_push_then_pop)->Repetitions(5)->ReportAggregatesOnly(true);
 
 void spsc_push_overwrite_on_full_queue(benchmark::State& state) {
   AlignedBlock block{SpscIndexQueue::required_size(64)};
-  SpscIndexQueue* queue = *SpscIndexQueue::initialize(block.data(), block.size(), 64);
+  auto queue = std::move(*SpscIndexQueue::initialize(block.data(), block.size(), 64,
+                                                     SpscIndexQueue::Mode::Overwriting));
   std::uint64_t value = 0;
   for (auto _ : state) {
-    benchmark::DoNotOptimize(queue->push_overwrite(value++));
+    benchmark::DoNotOptimize(queue.push_overwrite(value++));
   }
 }
 BENCHMARK(spsc_push_overwrite_on_full_queue)->Repetitions(5)->ReportAggregatesOnly(true);
 
 void chunk_pool_allocate_then_release(benchmark::State& state) {
   AlignedBlock block{ChunkPool::required_size(256, 256, 64)};
-  ChunkPool* pool = *ChunkPool::initialize(block.data(), block.size(), 256, 256, 64);
+  auto pool = *ChunkPool::initialize(block.data(), block.size(), 256, 256, 64);
   for (auto _ : state) {
-    const auto index = pool->allocate();
-    benchmark::DoNotOptimize(pool->release(*index));
+    const auto index = pool.allocate();
+    benchmark::DoNotOptimize(pool.release(*index));
   }
 }
 BENCHMARK(chunk_pool_allocate_then_release)->Repetitions(5)->ReportAggregatesOnly(true);
@@ -79,14 +80,14 @@ BENCHMARK(chunk_pool_allocate_then_release)->Repetitions(5)->ReportAggregatesOnl
 void counting_bitset_add_then_drain(benchmark::State& state) {
   constexpr std::uint64_t kMaxId = CountingBitset::kMaxSupportedId;
   AlignedBlock block{CountingBitset::required_size(kMaxId)};
-  CountingBitset* bitset = *CountingBitset::initialize(block.data(), block.size(), kMaxId);
+  const auto bitset = *CountingBitset::initialize(block.data(), block.size(), kMaxId);
   const auto pending = static_cast<std::uint64_t>(state.range(0));
   for (auto _ : state) {
     for (std::uint64_t i = 0; i < pending; ++i) {
-      (void)bitset->add((i * 4099) % kMaxId);
+      (void)bitset.add((i * 4099) % kMaxId);
     }
     std::uint64_t total = 0;
-    (void)bitset->drain([&total](std::uint64_t, std::uint64_t count) { total += count; });
+    (void)bitset.drain([&total](std::uint64_t, std::uint64_t count) { total += count; });
     benchmark::DoNotOptimize(total);
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * pending));

@@ -123,11 +123,11 @@ BENCHMARK(pubsub_loan_send_receive_release)->Arg(8)->Arg(4 << 20);
 void raw_spsc_push_pop(benchmark::State& state) {
   pin_to_current_cpu();
   AlignedBlock block{SpscIndexQueue::required_size(2)};
-  SpscIndexQueue* queue = *SpscIndexQueue::initialize(block.data(), block.size(), 2);
+  auto queue = std::move(*SpscIndexQueue::initialize(block.data(), block.size(), 2));
   std::uint64_t value = 0;
   for (auto _ : state) {
-    benchmark::DoNotOptimize(queue->try_push(value++));
-    benchmark::DoNotOptimize(queue->try_pop());
+    benchmark::DoNotOptimize(queue.try_push(value++));
+    benchmark::DoNotOptimize(queue.try_pop());
   }
 }
 BENCHMARK(raw_spsc_push_pop);
@@ -140,22 +140,22 @@ void raw_chunk_round_trip_through_queues(benchmark::State& state) {
   AlignedBlock pool_block{ChunkPool::required_size(kChunks, 64, 64)};
   AlignedBlock submission_block{SpscIndexQueue::required_size(1)};
   AlignedBlock completion_block{SpscIndexQueue::required_size(kChunks)};
-  ChunkPool* pool = *ChunkPool::initialize(pool_block.data(), pool_block.size(), kChunks, 64, 64);
-  SpscIndexQueue* submission =
-      *SpscIndexQueue::initialize(submission_block.data(), submission_block.size(), 1);
-  SpscIndexQueue* completion =
-      *SpscIndexQueue::initialize(completion_block.data(), completion_block.size(), kChunks);
+  auto pool = *ChunkPool::initialize(pool_block.data(), pool_block.size(), kChunks, 64, 64);
+  auto submission = std::move(*SpscIndexQueue::initialize(
+      submission_block.data(), submission_block.size(), 1, SpscIndexQueue::Mode::Overwriting));
+  auto completion = std::move(
+      *SpscIndexQueue::initialize(completion_block.data(), completion_block.size(), kChunks));
   for (auto _ : state) {
-    const auto index = pool->allocate();
-    auto* chunk = static_cast<std::uint64_t*>(pool->chunk(*index));
+    const auto index = pool.allocate();
+    auto* chunk = static_cast<std::uint64_t*>(pool.chunk(*index));
     *chunk = *index;
-    (void)submission->push_overwrite(pool->offset_of(*index));
-    const auto offset = submission->try_pop();
-    const auto received = pool->index_of_offset(*offset);
-    benchmark::DoNotOptimize(*static_cast<const std::uint64_t*>(pool->chunk(*received)));
-    (void)completion->try_push(*offset);
-    const auto back = completion->try_pop();
-    (void)pool->release(*pool->index_of_offset(*back));
+    (void)submission.push_overwrite(pool.offset_of(*index));
+    const auto offset = submission.try_pop();
+    const auto received = pool.index_of_offset(*offset);
+    benchmark::DoNotOptimize(*static_cast<const std::uint64_t*>(pool.chunk(*received)));
+    (void)completion.try_push(*offset);
+    const auto back = completion.try_pop();
+    (void)pool.release(*pool.index_of_offset(*back));
   }
 }
 BENCHMARK(raw_chunk_round_trip_through_queues);

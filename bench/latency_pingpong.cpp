@@ -56,6 +56,7 @@
 #include "axon/axon.hpp"
 #include "axon/core/chunk_pool.hpp"
 #include "axon/core/spsc_queue.hpp"
+#include "axon/core/service_layout.hpp"
 
 #if defined(AXON_BENCH_WITH_ICEORYX)
 #include "iceoryx_hoofs/log/logmanager.hpp"
@@ -599,11 +600,15 @@ class RawBoostMq {
 
 /// The shared-memory structures one publisher-to-subscriber direction of axon-pubsub-spin uses,
 /// laid out in the shared mapping before the fork and driven directly (core-* modes): a chunk
-/// pool, a submission queue of one and a completion queue. What these modes cost next to
+/// pool, a submission queue for a buffer of one under the default overflow policy (overwriting,
+/// with core::kOverwriteSlack spare slots, popped with a window of one) and a completion queue,
+/// taken back lazily as the publisher does. What these modes cost next to
 /// raw-spin, and next to axon-pubsub-spin, splits the pub-sub round trip into the cost of the
 /// data structures and the cost of the layer around them.
 struct CoreWay {
-  static constexpr std::uint64_t kChunks = 6;      // a publisher with 1 subscriber, buffer 1
+  static constexpr std::uint64_t kChunks = 1 + 2 + 1 + 2 + axon::core::kOverwriteSlack;
+  static constexpr std::uint64_t kSubmissions = 1 + axon::core::kOverwriteSlack;
+  static constexpr std::uint64_t kCompletions = 2 * (kSubmissions + 2);  // 2 x (queue + borrows)
   static constexpr std::uint64_t kChunkSize = 64;  // header + counter: the modes are zero-copy
   static constexpr std::uint64_t kAlignment = 64;
 
@@ -612,10 +617,10 @@ struct CoreWay {
     return line_up(axon::core::ChunkPool::required_size(kChunks, kChunkSize, kAlignment));
   }
   static constexpr std::size_t submission_bytes() {
-    return line_up(axon::core::SpscIndexQueue::required_size(1));
+    return line_up(axon::core::SpscIndexQueue::required_size(kSubmissions));
   }
   static constexpr std::size_t completion_bytes() {
-    return line_up(axon::core::SpscIndexQueue::required_size(kChunks));
+    return line_up(axon::core::SpscIndexQueue::required_size(kCompletions));
   }
   static constexpr std::size_t bytes() {
     return pool_bytes() + submission_bytes() + completion_bytes();
@@ -624,12 +629,13 @@ struct CoreWay {
   static std::optional<CoreWay> initialize(std::byte* block) {
     auto pool =
         axon::core::ChunkPool::initialize(block, pool_bytes(), kChunks, kChunkSize, kAlignment);
-    auto submission =
-        axon::core::SpscIndexQueue::initialize(block + pool_bytes(), submission_bytes(), 1);
+    auto submission = axon::core::SpscIndexQueue::initialize(
+        block + pool_bytes(), submission_bytes(), kSubmissions,
+        axon::core::SpscIndexQueue::Mode::Overwriting);
     auto completion = axon::core::SpscIndexQueue::initialize(
-        block + pool_bytes() + submission_bytes(), completion_bytes(), kChunks);
+        block + pool_bytes() + submission_bytes(), completion_bytes(), kCompletions);
     if (!pool || !submission || !completion) return std::nullopt;
-    return CoreWay{*pool, *submission, *completion};
+    return CoreWay{*pool, std::move(*submission), std::move(*completion)};
   }
   /// The structures initialize() laid out in `block` (validated again, as a peer would).
   static CoreWay attach(std::byte* block) {
@@ -637,13 +643,13 @@ struct CoreWay {
     auto submission = axon::core::SpscIndexQueue::attach(block + pool_bytes(), submission_bytes());
     auto completion = axon::core::SpscIndexQueue::attach(block + pool_bytes() + submission_bytes(),
                                                          completion_bytes());
-    if (!pool || !submission || !completion) return CoreWay{nullptr, nullptr, nullptr};
-    return CoreWay{*pool, *submission, *completion};
+    if (!pool || !submission || !completion) return CoreWay{};
+    return CoreWay{*pool, std::move(*submission), std::move(*completion)};
   }
 
-  axon::core::ChunkPool* pool;
-  axon::core::SpscIndexQueue* submission;
-  axon::core::SpscIndexQueue* completion;
+  axon::core::ChunkPool pool;
+  axon::core::SpscIndexQueue submission;
+  axon::core::SpscIndexQueue completion;
 };
 
 /// core-queue-spin (kPool false): the counter itself through one SpscIndexQueue a way.
@@ -661,41 +667,52 @@ class CoreSpin {
     // the same address in both processes.
     m_out = CoreWay::attach(initiator ? ctx.page.ping_buffer() : ctx.page.pong_buffer());
     m_in = CoreWay::attach(initiator ? ctx.page.pong_buffer() : ctx.page.ping_buffer());
-    return m_out.pool != nullptr && m_in.pool != nullptr;
+    return m_out.pool.attached() && m_in.pool.attached();
   }
   void send(std::uint64_t counter) {
     if constexpr (!kPool) {
-      (void)m_out.submission->push_overwrite(counter);
+      (void)m_out.submission.push_overwrite(counter);
     } else {
-      while (const auto back = m_out.completion->try_pop()) {
-        const auto index = m_out.pool->index_of_offset(*back);
-        if (!index || !m_out.pool->release(*index)) die_with(*m_ctx, "bad released offset");
+      auto index = m_out.pool.allocate();
+      if (!index) {
+        // Released chunks are taken back only when the pool runs dry, as the publisher does.
+        while (const auto back = m_out.completion.try_pop()) {
+          const auto released = m_out.pool.index_of_offset(*back);
+          if (!released || !m_out.pool.release(*released)) {
+            die_with(*m_ctx, "bad released offset");
+          }
+        }
+        index = m_out.pool.allocate();
       }
-      const auto index = m_out.pool->allocate();
       if (!index) die_with(*m_ctx, "chunk pool empty");
       // SAFETY: a chunk of the pool, 64 bytes, 64-aligned: room for 8 words.
-      auto* chunk = static_cast<std::uint64_t*>(m_out.pool->chunk(*index));
+      auto* chunk = static_cast<std::uint64_t*>(m_out.pool.chunk(*index));
       chunk[0] = 1;  // as axon's chunk header: publisher id, sequence, payload size, reserved
       chunk[1] = counter;
       chunk[2] = sizeof counter;
       chunk[4] = counter;  // the payload
-      (void)m_out.submission->push_overwrite(m_out.pool->offset_of(*index));
+      if (const auto evicted = m_out.submission.push_overwrite(m_out.pool.offset_of(*index))) {
+        const auto dropped = m_out.pool.index_of_offset(*evicted);
+        if (!dropped || !m_out.pool.release(*dropped)) die_with(*m_ctx, "bad evicted offset");
+      }
     }
   }
   std::uint64_t receive() {
     for (;;) {
-      const auto popped = m_in.submission->try_pop();
-      if (!popped) continue;
+      const auto entry = m_in.submission.pop_newest(1);
+      if (!entry || !*entry) continue;
+      if ((*entry)->overflowed) die_with(*m_ctx, "a ping-pong never overflows");
+      const std::optional<std::uint64_t> popped = (*entry)->value;
       if constexpr (!kPool) {
         return *popped;
       } else {
-        const auto index = m_in.pool->index_of_offset(*popped);
+        const auto index = m_in.pool.index_of_offset(*popped);
         if (!index) die_with(*m_ctx, "bad offset");
         // SAFETY: index_of_offset proved it is the start of a chunk of this pool.
-        const auto* chunk = static_cast<const std::uint64_t*>(m_in.pool->chunk(*index));
+        const auto* chunk = static_cast<const std::uint64_t*>(m_in.pool.chunk(*index));
         if (chunk[2] != sizeof(std::uint64_t)) die_with(*m_ctx, "bad chunk header");
         const std::uint64_t counter = chunk[4];
-        if (!m_in.completion->try_push(*popped)) die_with(*m_ctx, "completion queue full");
+        if (!m_in.completion.try_push(*popped)) die_with(*m_ctx, "completion queue full");
         return counter;
       }
     }
@@ -703,8 +720,8 @@ class CoreSpin {
 
  private:
   const Context* m_ctx = nullptr;
-  CoreWay m_out{nullptr, nullptr, nullptr};
-  CoreWay m_in{nullptr, nullptr, nullptr};
+  CoreWay m_out;
+  CoreWay m_in;
 };
 
 std::optional<axon::Node> make_node(const Context& ctx) {

@@ -4,8 +4,8 @@
 
 namespace axon::core {
 
-tl::expected<CountingBitset*, CoreError> CountingBitset::initialize(void* memory, std::size_t bytes,
-                                                                    std::uint64_t max_id) noexcept {
+tl::expected<CountingBitset, CoreError> CountingBitset::initialize(void* memory, std::size_t bytes,
+                                                                   std::uint64_t max_id) noexcept {
   if (memory == nullptr || max_id > kMaxSupportedId) {
     return tl::unexpected(CoreError::InvalidArgument);
   }
@@ -18,7 +18,12 @@ tl::expected<CountingBitset*, CoreError> CountingBitset::initialize(void* memory
   }
 
   // SAFETY: the block is non-null, 64-byte aligned and large enough for the header and arrays.
-  auto* bitset = new (memory) CountingBitset{max_id};
+  auto* shared = new (memory) Shared{};
+  // ORDERING: relaxed: the magic is published last, with release, below.
+  shared->magic.store(0, std::memory_order_relaxed);
+  shared->version = kVersion;
+  shared->reserved = 0;
+  shared->max_id = max_id;
   auto* base = static_cast<std::byte*>(memory);
   const auto construct_words = [base](std::size_t offset, std::size_t count) {
     for (std::size_t i = 0; i < count; ++i) {
@@ -31,58 +36,57 @@ tl::expected<CountingBitset*, CoreError> CountingBitset::initialize(void* memory
   construct_words(layout.level1_offset, layout.level1_words);
   construct_words(layout.counters_offset, static_cast<std::size_t>(max_id) + 1);
   // ORDERING: release publishes the header and arrays to an `attach` that acquires the magic.
-  bitset->m_magic.store(kMagic, std::memory_order_release);
-  return bitset;
+  shared->magic.store(kMagic, std::memory_order_release);
+  return CountingBitset{base, max_id};
 }
 
-tl::expected<CountingBitset*, CoreError> CountingBitset::attach(void* memory,
-                                                                std::size_t bytes) noexcept {
+tl::expected<CountingBitset, CoreError> CountingBitset::attach(void* memory,
+                                                               std::size_t bytes) noexcept {
   if (memory == nullptr) {
     return tl::unexpected(CoreError::InvalidArgument);
   }
   if (!is_aligned(memory, kCacheLine)) {
     return tl::unexpected(CoreError::Misaligned);
   }
-  if (bytes < sizeof(CountingBitset)) {
+  if (bytes < sizeof(Shared)) {
     return tl::unexpected(CoreError::Corrupted);
   }
   // SAFETY: the block is aligned and holds at least a header; `initialize` created the bitset
   // there (maybe in another process). Whether it did is what the checks below establish.
-  auto* bitset = std::launder(static_cast<CountingBitset*>(memory));
+  auto* shared = std::launder(static_cast<Shared*>(memory));
   // ORDERING: acquire pairs with the release in `initialize`, making the static config visible.
-  if (bitset->m_magic.load(std::memory_order_acquire) != kMagic) {
+  if (shared->magic.load(std::memory_order_acquire) != kMagic) {
     return tl::unexpected(CoreError::Corrupted);
   }
-  if (bitset->m_version != kVersion) {
+  if (shared->version != kVersion) {
     return tl::unexpected(CoreError::VersionMismatch);
   }
-  const std::optional<std::uint64_t> max_id = bitset->checked_max_id();
-  if (!max_id || layout_for(*max_id).total > bytes) {
+  // Read once: the handle keeps this copy and never looks at the header again.
+  const std::uint64_t max_id = shared->max_id;
+  if (max_id > kMaxSupportedId || layout_for(max_id).total > bytes) {
     return tl::unexpected(CoreError::Corrupted);
   }
-  return bitset;
+  return CountingBitset{static_cast<std::byte*>(memory), max_id};
 }
 
 CountingBitset::Word* CountingBitset::words_at(std::size_t offset) const noexcept {
-  // SAFETY: `offset` comes from `layout_for(m_max_id)`, whose arrays `initialize` created and
-  // `attach` checked to fit the block. The object is never const in shared memory.
-  auto* base = reinterpret_cast<std::byte*>(const_cast<CountingBitset*>(this));
-  return std::launder(reinterpret_cast<Word*>(base + offset));
+  // SAFETY: `offset` comes from our copy of the layout, whose arrays `initialize` created and
+  // `attach` checked to fit the block.
+  return std::launder(reinterpret_cast<Word*>(m_base + offset));
 }
 
-tl::expected<void, CoreError> CountingBitset::add(std::uint64_t id, std::uint64_t count) noexcept {
-  const std::optional<std::uint64_t> checked = checked_max_id();
-  if (!checked) {
+tl::expected<void, CoreError> CountingBitset::add(std::uint64_t id,
+                                                  std::uint64_t count) const noexcept {
+  if (m_base == nullptr) {
     return tl::unexpected(CoreError::Corrupted);
   }
-  const std::uint64_t max = *checked;
-  if (id > max) {
+  if (id > m_max_id) {
     return tl::unexpected(CoreError::OutOfBounds);
   }
   if (count == 0) {
     return {};
   }
-  const Layout layout = layout_for(max);
+  const Layout& layout = m_layout;
   const std::size_t word1 = static_cast<std::size_t>(id / kBitsPerWord);
   const std::size_t word0 = word1 / kBitsPerWord;
 
@@ -102,11 +106,10 @@ tl::expected<void, CoreError> CountingBitset::add(std::uint64_t id, std::uint64_
 }
 
 bool CountingBitset::has_pending() const noexcept {
-  const std::optional<std::uint64_t> checked = checked_max_id();
-  if (!checked) {
+  if (m_base == nullptr) {
     return false;
   }
-  const Layout layout = layout_for(*checked);
+  const Layout& layout = m_layout;
   const Word* const level0 = words_at(layout.level0_offset);
   for (std::size_t i = 0; i < layout.level0_words; ++i) {
     // ORDERING: relaxed: a hint; the drain that follows acquires what it takes.

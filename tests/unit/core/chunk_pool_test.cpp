@@ -52,11 +52,11 @@ class AlignedBuffer {
   std::unique_ptr<std::byte, Deleter> m_data;
 };
 
-ChunkPool* make_pool(AlignedBuffer& buffer, std::uint64_t count, std::uint64_t size,
-                     std::uint64_t alignment) {
+ChunkPool make_pool(AlignedBuffer& buffer, std::uint64_t count, std::uint64_t size,
+                    std::uint64_t alignment) {
   auto sut = ChunkPool::initialize(buffer.data(), buffer.size(), count, size, alignment);
   EXPECT_TRUE(sut.has_value());
-  return sut.value_or(nullptr);
+  return sut.value_or(ChunkPool{});
 }
 
 TEST(ChunkPool, RequiredSizeIsZeroForInvalidParameters) {
@@ -97,44 +97,44 @@ TEST(ChunkPool, InitializeRefusesBlockLessAlignedThanTheChunks) {
 
 TEST(ChunkPool, AllocatesEveryChunkOnceThenNone) {
   AlignedBuffer buffer{ChunkPool::required_size(5, 32, 8)};
-  ChunkPool* sut = make_pool(buffer, 5, 32, 8);
-  ASSERT_NE(sut, nullptr);
+  auto sut = make_pool(buffer, 5, 32, 8);
+  ASSERT_TRUE(sut.attached());
   std::set<std::uint32_t> taken;
   for (int i = 0; i < 5; ++i) {
-    const auto index = sut->allocate();
+    const auto index = sut.allocate();
     ASSERT_TRUE(index.has_value());
     EXPECT_LT(*index, 5U);
     taken.insert(*index);
   }
   EXPECT_EQ(taken.size(), 5U);
-  EXPECT_EQ(sut->allocate(), std::nullopt);
-  EXPECT_EQ(sut->allocate_checked().error(), CoreError::Empty);
-  EXPECT_EQ(sut->free_count(), 0U);
+  EXPECT_EQ(sut.allocate(), std::nullopt);
+  EXPECT_EQ(sut.allocate_checked().error(), CoreError::Empty);
+  EXPECT_EQ(sut.free_count(), 0U);
 }
 
 TEST(ChunkPool, ReleasedChunkCanBeAllocatedAgain) {
   AlignedBuffer buffer{ChunkPool::required_size(2, 16, 16)};
-  ChunkPool* sut = make_pool(buffer, 2, 16, 16);
-  const auto a = sut->allocate();
-  const auto b = sut->allocate();
+  auto sut = make_pool(buffer, 2, 16, 16);
+  const auto a = sut.allocate();
+  const auto b = sut.allocate();
   ASSERT_TRUE(a && b);
-  ASSERT_TRUE(sut->release(*a).has_value());
-  EXPECT_EQ(sut->free_count(), 1U);
-  EXPECT_EQ(sut->allocate(), a);
-  EXPECT_EQ(sut->allocate(), std::nullopt);
+  ASSERT_TRUE(sut.release(*a).has_value());
+  EXPECT_EQ(sut.free_count(), 1U);
+  EXPECT_EQ(sut.allocate(), a);
+  EXPECT_EQ(sut.allocate(), std::nullopt);
 }
 
 TEST(ChunkPool, ReleasingAFreeChunkIsDoubleRelease) {
   AlignedBuffer buffer{ChunkPool::required_size(3, 16, 16)};
-  ChunkPool* sut = make_pool(buffer, 3, 16, 16);
-  const auto index = sut->allocate();
+  auto sut = make_pool(buffer, 3, 16, 16);
+  const auto index = sut.allocate();
   ASSERT_TRUE(index.has_value());
-  ASSERT_TRUE(sut->release(*index).has_value());
-  EXPECT_EQ(sut->release(*index).error(), CoreError::DoubleRelease);
-  EXPECT_EQ(sut->release((*index + 1) % 3).error(), CoreError::DoubleRelease);
+  ASSERT_TRUE(sut.release(*index).has_value());
+  EXPECT_EQ(sut.release(*index).error(), CoreError::DoubleRelease);
+  EXPECT_EQ(sut.release((*index + 1) % 3).error(), CoreError::DoubleRelease);
   // The free list is intact: exactly three chunks come out, all different.
   std::set<std::uint32_t> taken;
-  while (const auto next = sut->allocate()) {
+  while (const auto next = sut.allocate()) {
     taken.insert(*next);
   }
   EXPECT_EQ(taken.size(), 3U);
@@ -142,11 +142,11 @@ TEST(ChunkPool, ReleasingAFreeChunkIsDoubleRelease) {
 
 TEST(ChunkPool, ReleasingAnIndexOutOfRangeIsOutOfBounds) {
   AlignedBuffer buffer{ChunkPool::required_size(3, 16, 16)};
-  ChunkPool* sut = make_pool(buffer, 3, 16, 16);
-  EXPECT_EQ(sut->release(3).error(), CoreError::OutOfBounds);
-  EXPECT_EQ(sut->release(std::numeric_limits<std::uint32_t>::max()).error(),
+  auto sut = make_pool(buffer, 3, 16, 16);
+  EXPECT_EQ(sut.release(3).error(), CoreError::OutOfBounds);
+  EXPECT_EQ(sut.release(std::numeric_limits<std::uint32_t>::max()).error(),
             CoreError::OutOfBounds);
-  EXPECT_EQ(sut->free_count(), 3U);
+  EXPECT_EQ(sut.free_count(), 3U);
 }
 
 TEST(ChunkPool, ChunksAreAlignedDisjointAndInsideTheBlock) {
@@ -155,26 +155,26 @@ TEST(ChunkPool, ChunksAreAlignedDisjointAndInsideTheBlock) {
     constexpr std::uint64_t kSize = 100;
     AlignedBuffer buffer{ChunkPool::required_size(kCount, kSize, alignment),
                          alignment > 64 ? alignment : 64};
-    ChunkPool* sut = make_pool(buffer, kCount, kSize, alignment);
-    ASSERT_NE(sut, nullptr);
+    auto sut = make_pool(buffer, kCount, kSize, alignment);
+    ASSERT_TRUE(sut.attached());
     for (std::uint32_t i = 0; i < kCount; ++i) {
-      auto* chunk = static_cast<std::byte*>(sut->chunk(i));
+      auto* chunk = static_cast<std::byte*>(sut.chunk(i));
       ASSERT_NE(chunk, nullptr);
       EXPECT_EQ(reinterpret_cast<std::uintptr_t>(chunk) % alignment, 0U);
-      EXPECT_EQ(sut->offset_of(i) % alignment, 0U);
-      EXPECT_EQ(chunk, buffer.data() + sut->offset_of(i));
-      EXPECT_LE(sut->offset_of(i) + kSize, buffer.size());
+      EXPECT_EQ(sut.offset_of(i) % alignment, 0U);
+      EXPECT_EQ(chunk, buffer.data() + sut.offset_of(i));
+      EXPECT_LE(sut.offset_of(i) + kSize, buffer.size());
       std::memset(chunk, static_cast<int>(i + 1), kSize);
     }
     for (std::uint32_t i = 0; i < kCount; ++i) {
-      const auto* chunk = static_cast<const std::byte*>(sut->chunk(i));
+      const auto* chunk = static_cast<const std::byte*>(sut.chunk(i));
       for (std::uint64_t b = 0; b < kSize; ++b) {
         ASSERT_EQ(chunk[b], static_cast<std::byte>(i + 1)) << "chunk " << i << " byte " << b;
       }
     }
     // The metadata survived writes to every chunk.
     std::set<std::uint32_t> taken;
-    while (const auto index = sut->allocate()) {
+    while (const auto index = sut.allocate()) {
       taken.insert(*index);
     }
     EXPECT_EQ(taken.size(), kCount) << "alignment " << alignment;
@@ -183,29 +183,31 @@ TEST(ChunkPool, ChunksAreAlignedDisjointAndInsideTheBlock) {
 
 TEST(ChunkPool, OffsetOfAndIndexOfOffsetRoundTrip) {
   AlignedBuffer buffer{ChunkPool::required_size(9, 24, 8)};
-  ChunkPool* sut = make_pool(buffer, 9, 24, 8);
+  auto sut = make_pool(buffer, 9, 24, 8);
   for (std::uint32_t i = 0; i < 9; ++i) {
-    EXPECT_EQ(sut->index_of_offset(sut->offset_of(i)).value_or(99), i);
+    EXPECT_EQ(sut.index_of_offset(sut.offset_of(i)).value_or(99), i);
   }
 }
 
 TEST(ChunkPool, IndexOfOffsetRejectsHostileOffsets) {
   AlignedBuffer buffer{ChunkPool::required_size(4, 100, 16)};
-  ChunkPool* sut = make_pool(buffer, 4, 100, 16);
-  const std::uint64_t first = sut->offset_of(0);
-  const std::uint64_t last = sut->offset_of(3);
+  auto sut = make_pool(buffer, 4, 100, 16);
+  const std::uint64_t first = sut.offset_of(0);
+  const std::uint64_t last = sut.offset_of(3);
   const std::uint64_t size = buffer.size();
   for (const std::uint64_t offset :
-       {std::uint64_t{0}, first - 1, size, last + 112, std::numeric_limits<std::uint64_t>::max(),
-        ChunkPool::kInvalidOffset - 111}) {
-    const auto index = sut->index_of_offset(offset);
+       {std::uint64_t{0}, first - 1, size, last + 128, std::numeric_limits<std::uint64_t>::max(),
+        ChunkPool::kInvalidOffset - 127}) {
+    const auto index = sut.index_of_offset(offset);
     ASSERT_FALSE(index.has_value()) << offset;
     EXPECT_EQ(index.error(), CoreError::OutOfBounds) << offset;
   }
-  // The block ends with the last chunk, so size - 1 is inside it.
-  ASSERT_EQ(size, last + 112);
-  for (const std::uint64_t offset : {first + 1, first + 16, first + 111, last + 8, size - 1}) {
-    const auto index = sut->index_of_offset(offset);
+  // Chunks are a whole number of cache lines apart (stride 128 for 100 bytes), and the block
+  // ends with the last chunk, so size - 1 is inside it.
+  ASSERT_EQ(sut.stride(), 128U);
+  ASSERT_EQ(size, last + 128);
+  for (const std::uint64_t offset : {first + 1, first + 16, first + 127, last + 8, size - 1}) {
+    const auto index = sut.index_of_offset(offset);
     ASSERT_FALSE(index.has_value()) << offset;
     EXPECT_EQ(index.error(), CoreError::Misaligned) << offset;
   }
@@ -213,43 +215,43 @@ TEST(ChunkPool, IndexOfOffsetRejectsHostileOffsets) {
 
 TEST(ChunkPool, IndexOutOfRangeHasNoChunkAndNoOffset) {
   AlignedBuffer buffer{ChunkPool::required_size(2, 8, 8)};
-  ChunkPool* sut = make_pool(buffer, 2, 8, 8);
-  EXPECT_EQ(sut->chunk(2), nullptr);
-  const ChunkPool& read_only = *sut;
+  auto sut = make_pool(buffer, 2, 8, 8);
+  EXPECT_EQ(sut.chunk(2), nullptr);
+  const ChunkPool& read_only = sut;
   EXPECT_EQ(read_only.chunk(2), nullptr);
-  EXPECT_EQ(read_only.chunk(1), sut->chunk(1));
-  EXPECT_EQ(sut->chunk(std::numeric_limits<std::uint32_t>::max()), nullptr);
-  EXPECT_EQ(sut->offset_of(2), ChunkPool::kInvalidOffset);
-  EXPECT_FALSE(sut->index_of_offset(sut->offset_of(2)).has_value());
+  EXPECT_EQ(read_only.chunk(1), sut.chunk(1));
+  EXPECT_EQ(sut.chunk(std::numeric_limits<std::uint32_t>::max()), nullptr);
+  EXPECT_EQ(sut.offset_of(2), ChunkPool::kInvalidOffset);
+  EXPECT_FALSE(sut.index_of_offset(sut.offset_of(2)).has_value());
 }
 
 TEST(ChunkPool, ReportsItsParameters) {
   AlignedBuffer buffer{ChunkPool::required_size(6, 40, 32)};
-  ChunkPool* sut = make_pool(buffer, 6, 40, 32);
-  EXPECT_EQ(sut->chunk_count(), 6U);
-  EXPECT_EQ(sut->chunk_size(), 40U);
-  EXPECT_EQ(sut->chunk_alignment(), 32U);
-  EXPECT_EQ(sut->free_count(), 6U);
-  EXPECT_EQ(sut->offset_of(1) - sut->offset_of(0), 64U);  // stride = align_up(40, 32)
+  auto sut = make_pool(buffer, 6, 40, 32);
+  EXPECT_EQ(sut.chunk_count(), 6U);
+  EXPECT_EQ(sut.chunk_size(), 40U);
+  EXPECT_EQ(sut.chunk_alignment(), 32U);
+  EXPECT_EQ(sut.free_count(), 6U);
+  EXPECT_EQ(sut.offset_of(1) - sut.offset_of(0), 64U);  // stride = align_up(40, 32)
 }
 
 TEST(ChunkPool, AttachedPoolSharesStateWithTheCreator) {
   AlignedBuffer buffer{ChunkPool::required_size(4, 64, 64)};
-  ChunkPool* creator = make_pool(buffer, 4, 64, 64);
-  const auto index = creator->allocate();
+  auto creator = make_pool(buffer, 4, 64, 64);
+  const auto index = creator.allocate();
   ASSERT_TRUE(index.has_value());
-  std::memcpy(creator->chunk(*index), "payload", 8);
+  std::memcpy(creator.chunk(*index), "payload", 8);
 
-  const auto sut = ChunkPool::attach(buffer.data(), buffer.size());
+  auto sut = ChunkPool::attach(buffer.data(), buffer.size());
   ASSERT_TRUE(sut.has_value());
-  EXPECT_EQ((*sut)->chunk_count(), 4U);
-  EXPECT_EQ((*sut)->free_count(), 3U);
-  const auto found = (*sut)->index_of_offset(creator->offset_of(*index));
+  EXPECT_EQ(sut->chunk_count(), 4U);
+  EXPECT_EQ(sut->free_count(), 3U);
+  const auto found = sut->index_of_offset(creator.offset_of(*index));
   ASSERT_TRUE(found.has_value());
-  EXPECT_STREQ(static_cast<const char*>((*sut)->chunk(*found)), "payload");
-  ASSERT_TRUE((*sut)->release(*found).has_value());
-  EXPECT_EQ(creator->release(*index).error(), CoreError::DoubleRelease);
-  EXPECT_EQ(creator->free_count(), 4U);
+  EXPECT_STREQ(static_cast<const char*>(sut->chunk(*found)), "payload");
+  ASSERT_TRUE(sut->release(*found).has_value());
+  EXPECT_EQ(creator.release(*index).error(), CoreError::DoubleRelease);
+  EXPECT_EQ(creator.free_count(), 4U);
 }
 
 TEST(ChunkPool, AttachRefusesBadMagic) {
@@ -306,35 +308,35 @@ TEST(ChunkPool, AttachRefusesMappingLessAlignedThanTheChunks) {
 
 TEST(ChunkPool, CorruptedHeadIndexIsReportedNotFollowed) {
   AlignedBuffer buffer{ChunkPool::required_size(4, 8, 8)};
-  ChunkPool* sut = make_pool(buffer, 4, 8, 8);
+  auto sut = make_pool(buffer, 4, 8, 8);
   buffer.write_u64(kHeadAt, 4);  // tag 0, index 4 of 4
-  EXPECT_EQ(sut->allocate_checked().error(), CoreError::Corrupted);
-  EXPECT_EQ(sut->allocate(), std::nullopt);
+  EXPECT_EQ(sut.allocate_checked().error(), CoreError::Corrupted);
+  EXPECT_EQ(sut.allocate(), std::nullopt);
 }
 
 TEST(ChunkPool, CorruptedLinkIsReportedNotFollowed) {
   AlignedBuffer buffer{ChunkPool::required_size(4, 8, 8)};
-  ChunkPool* sut = make_pool(buffer, 4, 8, 8);
+  auto sut = make_pool(buffer, 4, 8, 8);
   buffer.write_u32(kLinksAt + 0, 5000);  // chunk 0, the head, links past the end
-  EXPECT_EQ(sut->allocate_checked().error(), CoreError::Corrupted);
+  EXPECT_EQ(sut.allocate_checked().error(), CoreError::Corrupted);
 }
 
 TEST(ChunkPool, CycleInTheFreeListIsCaughtByTheStateWord) {
   AlignedBuffer buffer{ChunkPool::required_size(4, 8, 8)};
-  ChunkPool* sut = make_pool(buffer, 4, 8, 8);
+  auto sut = make_pool(buffer, 4, 8, 8);
   buffer.write_u32(kLinksAt + 0, 0);  // chunk 0 links to itself
-  EXPECT_EQ(sut->allocate(), 0U);
-  EXPECT_EQ(sut->allocate_checked().error(), CoreError::Corrupted);
+  EXPECT_EQ(sut.allocate(), 0U);
+  EXPECT_EQ(sut.allocate_checked().error(), CoreError::Corrupted);
 }
 
 TEST(ChunkPool, CorruptedStateWordMakesReleaseReportCorrupted) {
   AlignedBuffer buffer{ChunkPool::required_size(4, 8, 8)};
-  ChunkPool* sut = make_pool(buffer, 4, 8, 8);
-  const auto index = sut->allocate();
+  auto sut = make_pool(buffer, 4, 8, 8);
+  const auto index = sut.allocate();
   ASSERT_TRUE(index.has_value());
   // States follow the four links on the next line.
   buffer.write_u32(kLinksAt + 64 + std::size_t{4} * *index, 0xDEAD);
-  EXPECT_EQ(sut->release(*index).error(), CoreError::Corrupted);
+  EXPECT_EQ(sut.release(*index).error(), CoreError::Corrupted);
 }
 
 // Random bytes over parts of the block (1000 seeds): attach either refuses, or every operation
@@ -348,7 +350,7 @@ TEST(ChunkPool, RandomGarbageIsRefusedOrStaysInBounds) {
     const std::uint64_t alignment = std::uint64_t{1} << (rng() % 8);
     AlignedBuffer buffer{ChunkPool::required_size(count, size, alignment),
                          alignment > 64 ? alignment : 64};
-    ASSERT_NE(make_pool(buffer, count, size, alignment), nullptr);
+    ASSERT_TRUE(make_pool(buffer, count, size, alignment).attached());
     const auto randomize = [&](std::size_t from, std::size_t to) {
       for (std::size_t i = from; i < to; ++i) {
         buffer.data()[i] = static_cast<std::byte>(rng());
@@ -378,27 +380,27 @@ TEST(ChunkPool, RandomGarbageIsRefusedOrStaysInBounds) {
       continue;
     }
     ++attached;
-    ChunkPool* pool = *sut;
+    ChunkPool pool = *sut;
     for (int op = 0; op < 48; ++op) {
       switch (rng() % 3) {
         case 0:
-          if (const auto index = pool->allocate()) {
-            ASSERT_LT(*index, pool->chunk_count());
-            void* chunk = pool->chunk(*index);
+          if (const auto index = pool.allocate()) {
+            ASSERT_LT(*index, pool.chunk_count());
+            void* chunk = pool.chunk(*index);
             ASSERT_NE(chunk, nullptr);
-            std::memset(chunk, 0xAB, pool->chunk_size());
+            std::memset(chunk, 0xAB, pool.chunk_size());
           }
           break;
         case 1:
-          (void)pool->release(static_cast<std::uint32_t>(rng() % (pool->chunk_count() + 2)));
+          (void)pool.release(static_cast<std::uint32_t>(rng() % (pool.chunk_count() + 2)));
           break;
         default:
-          if (const auto index = pool->index_of_offset(rng() % (buffer.size() + 16))) {
-            ASSERT_NE(pool->chunk(*index), nullptr);
+          if (const auto index = pool.index_of_offset(rng() % (buffer.size() + 16))) {
+            ASSERT_NE(pool.chunk(*index), nullptr);
           }
           break;
       }
-      EXPECT_LE(pool->free_count(), pool->chunk_count());
+      EXPECT_LE(pool.free_count(), pool.chunk_count());
     }
   }
   EXPECT_GT(attached, 0);
@@ -409,8 +411,8 @@ TEST(ChunkPoolStress, FourThreadsNeverHoldTheSameChunkTwice) {
   constexpr int kThreads = 4;
   constexpr int kRounds = 200'000;
   AlignedBuffer buffer{ChunkPool::required_size(kChunks, 64, 64)};
-  ChunkPool* sut = make_pool(buffer, kChunks, 64, 64);
-  ASSERT_NE(sut, nullptr);
+  auto sut = make_pool(buffer, kChunks, 64, 64);
+  ASSERT_TRUE(sut.attached());
 
   std::vector<std::atomic<bool>> owned(kChunks);
   std::atomic<std::uint64_t> double_owned{0};
@@ -425,7 +427,7 @@ TEST(ChunkPoolStress, FourThreadsNeverHoldTheSameChunkTwice) {
       for (int round = 0; round < kRounds; ++round) {
         // Hold up to three chunks at once, so that the list keeps changing under other threads.
         if (held.size() < 3 && (held.empty() || rng() % 2 == 0)) {
-          const auto index = sut->allocate_checked();
+          const auto index = sut.allocate_checked();
           if (index) {
             if (owned[*index].exchange(true, std::memory_order_acq_rel)) {
               double_owned.fetch_add(1, std::memory_order_relaxed);
@@ -438,14 +440,14 @@ TEST(ChunkPoolStress, FourThreadsNeverHoldTheSameChunkTwice) {
           const std::uint32_t index = held.back();
           held.pop_back();
           owned[index].store(false, std::memory_order_release);
-          if (!sut->release(index)) {
+          if (!sut.release(index)) {
             failed_releases.fetch_add(1, std::memory_order_relaxed);
           }
         }
       }
       for (const std::uint32_t index : held) {
         owned[index].store(false, std::memory_order_release);
-        if (!sut->release(index)) {
+        if (!sut.release(index)) {
           failed_releases.fetch_add(1, std::memory_order_relaxed);
         }
       }
@@ -457,9 +459,9 @@ TEST(ChunkPoolStress, FourThreadsNeverHoldTheSameChunkTwice) {
   EXPECT_EQ(double_owned.load(), 0U);
   EXPECT_EQ(failed_releases.load(), 0U);
   EXPECT_EQ(corrupted.load(), 0U);
-  EXPECT_EQ(sut->free_count(), kChunks);
+  EXPECT_EQ(sut.free_count(), kChunks);
   std::set<std::uint32_t> all;
-  while (const auto index = sut->allocate()) {
+  while (const auto index = sut.allocate()) {
     all.insert(*index);
   }
   EXPECT_EQ(all.size(), kChunks);

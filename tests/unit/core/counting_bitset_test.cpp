@@ -50,13 +50,13 @@ class AlignedBuffer {
   std::unique_ptr<std::byte, Deleter> m_data;
 };
 
-CountingBitset* make_bitset(AlignedBuffer& buffer, std::uint64_t max_id) {
+CountingBitset make_bitset(AlignedBuffer& buffer, std::uint64_t max_id) {
   auto sut = CountingBitset::initialize(buffer.data(), buffer.size(), max_id);
   EXPECT_TRUE(sut.has_value());
-  return sut.value_or(nullptr);
+  return sut.value_or(CountingBitset{});
 }
 
-Drained drain_all(CountingBitset& sut) {
+Drained drain_all(const CountingBitset& sut) {
   Drained drained;
   const auto result =
       sut.drain([&](std::uint64_t id, std::uint64_t count) { drained.emplace_back(id, count); });
@@ -68,10 +68,10 @@ TEST(CountingBitset, DefaultMaxIdCoversTheDemoIds) {
   AlignedBuffer buffer{CountingBitset::required_size(CountingBitset::kDefaultMaxId)};
   auto sut = CountingBitset::initialize(buffer.data(), buffer.size());
   ASSERT_TRUE(sut.has_value());
-  EXPECT_EQ((*sut)->max_id(), 4095U);
-  ASSERT_TRUE((*sut)->add(123).has_value());
-  ASSERT_TRUE((*sut)->add(456).has_value());
-  EXPECT_EQ(drain_all(**sut), (Drained{{123, 1}, {456, 1}}));
+  EXPECT_EQ(sut->max_id(), 4095U);
+  ASSERT_TRUE(sut->add(123).has_value());
+  ASSERT_TRUE(sut->add(456).has_value());
+  EXPECT_EQ(drain_all(*sut), (Drained{{123, 1}, {456, 1}}));
 }
 
 TEST(CountingBitset, RequiredSizeIsZeroAboveTheSupportedMaximum) {
@@ -96,15 +96,15 @@ TEST(CountingBitset, InitializeRefusesBadArguments) {
 
 TEST(CountingBitset, AttachedBitsetSharesStateWithTheCreator) {
   AlignedBuffer buffer{CountingBitset::required_size(200)};
-  CountingBitset* notifier = make_bitset(buffer, 200);
-  ASSERT_NE(notifier, nullptr);
-  ASSERT_TRUE(notifier->add(7, 3).has_value());
+  auto notifier = make_bitset(buffer, 200);
+  ASSERT_TRUE(notifier.attached());
+  ASSERT_TRUE(notifier.add(7, 3).has_value());
 
   const auto sut = CountingBitset::attach(buffer.data(), buffer.size());
   ASSERT_TRUE(sut.has_value());
-  EXPECT_EQ((*sut)->max_id(), 200U);
-  EXPECT_EQ(drain_all(**sut), (Drained{{7, 3}}));
-  EXPECT_FALSE(notifier->has_pending());
+  EXPECT_EQ(sut->max_id(), 200U);
+  EXPECT_EQ(drain_all(*sut), (Drained{{7, 3}}));
+  EXPECT_FALSE(notifier.has_pending());
 }
 
 TEST(CountingBitset, AttachRefusesBadMagic) {
@@ -142,60 +142,60 @@ TEST(CountingBitset, AttachRefusesMaxIdInconsistentWithBytes) {
 
 TEST(CountingBitset, SameIdAddedTwiceDrainsOnceWithCountTwo) {
   AlignedBuffer buffer{CountingBitset::required_size(4095)};
-  CountingBitset* sut = make_bitset(buffer, 4095);
-  ASSERT_TRUE(sut->add(9).has_value());
-  ASSERT_TRUE(sut->add(9).has_value());
-  EXPECT_EQ(drain_all(*sut), (Drained{{9, 2}}));
+  auto sut = make_bitset(buffer, 4095);
+  ASSERT_TRUE(sut.add(9).has_value());
+  ASSERT_TRUE(sut.add(9).has_value());
+  EXPECT_EQ(drain_all(sut), (Drained{{9, 2}}));
 }
 
 TEST(CountingBitset, CountsAccumulate) {
   AlignedBuffer buffer{CountingBitset::required_size(4095)};
-  CountingBitset* sut = make_bitset(buffer, 4095);
-  ASSERT_TRUE(sut->add(5, 10).has_value());
-  ASSERT_TRUE(sut->add(5).has_value());
-  EXPECT_EQ(drain_all(*sut), (Drained{{5, 11}}));
+  auto sut = make_bitset(buffer, 4095);
+  ASSERT_TRUE(sut.add(5, 10).has_value());
+  ASSERT_TRUE(sut.add(5).has_value());
+  EXPECT_EQ(drain_all(sut), (Drained{{5, 11}}));
 }
 
 TEST(CountingBitset, DrainsInAscendingIdOrderWhateverTheAddOrder) {
   AlignedBuffer buffer{CountingBitset::required_size(4095)};
-  CountingBitset* sut = make_bitset(buffer, 4095);
+  auto sut = make_bitset(buffer, 4095);
   for (const std::uint64_t id : {4095, 456, 123, 0, 64, 63, 4032, 65, 1}) {
-    ASSERT_TRUE(sut->add(id).has_value());
+    ASSERT_TRUE(sut.add(id).has_value());
   }
   EXPECT_EQ(
-      drain_all(*sut),
+      drain_all(sut),
       (Drained{
           {0, 1}, {1, 1}, {63, 1}, {64, 1}, {65, 1}, {123, 1}, {456, 1}, {4032, 1}, {4095, 1}}));
 }
 
 TEST(CountingBitset, DrainTakesEverythingSoTheNextDrainIsEmpty) {
   AlignedBuffer buffer{CountingBitset::required_size(4095)};
-  CountingBitset* sut = make_bitset(buffer, 4095);
-  ASSERT_TRUE(sut->add(100).has_value());
-  EXPECT_TRUE(sut->has_pending());
-  EXPECT_EQ(drain_all(*sut).size(), 1U);
-  EXPECT_FALSE(sut->has_pending());
-  EXPECT_TRUE(drain_all(*sut).empty());
+  auto sut = make_bitset(buffer, 4095);
+  ASSERT_TRUE(sut.add(100).has_value());
+  EXPECT_TRUE(sut.has_pending());
+  EXPECT_EQ(drain_all(sut).size(), 1U);
+  EXPECT_FALSE(sut.has_pending());
+  EXPECT_TRUE(drain_all(sut).empty());
 }
 
 TEST(CountingBitset, OutOfBoundsIdIsRefusedAndNothingRecorded) {
   AlignedBuffer buffer{CountingBitset::required_size(100)};
-  CountingBitset* sut = make_bitset(buffer, 100);
+  auto sut = make_bitset(buffer, 100);
   for (const std::uint64_t id :
        {std::uint64_t{101}, std::uint64_t{127}, std::uint64_t{4096}, ~std::uint64_t{0}}) {
-    const auto added = sut->add(id);
+    const auto added = sut.add(id);
     ASSERT_FALSE(added.has_value());
     EXPECT_EQ(added.error(), CoreError::OutOfBounds);
   }
-  EXPECT_FALSE(sut->has_pending());
-  EXPECT_TRUE(drain_all(*sut).empty());
+  EXPECT_FALSE(sut.has_pending());
+  EXPECT_TRUE(drain_all(sut).empty());
 }
 
 TEST(CountingBitset, ZeroCountRecordsNothing) {
   AlignedBuffer buffer{CountingBitset::required_size(10)};
-  CountingBitset* sut = make_bitset(buffer, 10);
-  ASSERT_TRUE(sut->add(3, 0).has_value());
-  EXPECT_FALSE(sut->has_pending());
+  auto sut = make_bitset(buffer, 10);
+  ASSERT_TRUE(sut.add(3, 0).has_value());
+  EXPECT_FALSE(sut.has_pending());
 }
 
 TEST(CountingBitset, EveryIdFromZeroToMaxIsDeliverable) {
@@ -203,14 +203,14 @@ TEST(CountingBitset, EveryIdFromZeroToMaxIsDeliverable) {
        {std::uint64_t{0}, std::uint64_t{63}, std::uint64_t{64}, std::uint64_t{4095},
         std::uint64_t{4096}, std::uint64_t{70000}}) {
     AlignedBuffer buffer{CountingBitset::required_size(max_id)};
-    CountingBitset* sut = make_bitset(buffer, max_id);
-    ASSERT_NE(sut, nullptr);
+    auto sut = make_bitset(buffer, max_id);
+    ASSERT_TRUE(sut.attached());
     for (std::uint64_t id = 0; id <= max_id; ++id) {
-      ASSERT_TRUE(sut->add(id, id + 1).has_value());
+      ASSERT_TRUE(sut.add(id, id + 1).has_value());
     }
     std::uint64_t expected_id = 0;
     bool all_match = true;
-    ASSERT_TRUE(sut->drain([&](std::uint64_t id, std::uint64_t count) {
+    ASSERT_TRUE(sut.drain([&](std::uint64_t id, std::uint64_t count) {
                      all_match = all_match && id == expected_id && count == id + 1;
                      ++expected_id;
                    })
@@ -223,30 +223,30 @@ TEST(CountingBitset, EveryIdFromZeroToMaxIsDeliverable) {
 TEST(CountingBitset, LargestSupportedMaxIdDeliversItsEdges) {
   constexpr std::uint64_t kMax = CountingBitset::kMaxSupportedId;
   AlignedBuffer buffer{CountingBitset::required_size(kMax)};
-  CountingBitset* sut = make_bitset(buffer, kMax);
-  ASSERT_NE(sut, nullptr);
+  auto sut = make_bitset(buffer, kMax);
+  ASSERT_TRUE(sut.attached());
   for (const std::uint64_t id :
        {kMax, kMax - 1, std::uint64_t{0}, std::uint64_t{262143}, std::uint64_t{262144}}) {
-    ASSERT_TRUE(sut->add(id).has_value());
+    ASSERT_TRUE(sut.add(id).has_value());
   }
-  EXPECT_EQ(sut->add(kMax + 1).error(), CoreError::OutOfBounds);
-  EXPECT_EQ(drain_all(*sut), (Drained{{0, 1}, {262143, 1}, {262144, 1}, {kMax - 1, 1}, {kMax, 1}}));
+  EXPECT_EQ(sut.add(kMax + 1).error(), CoreError::OutOfBounds);
+  EXPECT_EQ(drain_all(sut), (Drained{{0, 1}, {262143, 1}, {262144, 1}, {kMax - 1, 1}, {kMax, 1}}));
 }
 
 TEST(CountingBitset, AddFromInsideTheCallbackIsNotLost) {
   AlignedBuffer buffer{CountingBitset::required_size(4095)};
-  CountingBitset* sut = make_bitset(buffer, 4095);
-  ASSERT_TRUE(sut->add(10).has_value());
+  auto sut = make_bitset(buffer, 4095);
+  ASSERT_TRUE(sut.add(10).has_value());
   Drained drained;
-  ASSERT_TRUE(sut->drain([&](std::uint64_t id, std::uint64_t count) {
+  ASSERT_TRUE(sut.drain([&](std::uint64_t id, std::uint64_t count) {
                    drained.emplace_back(id, count);
                    if (id == 10) {
-                     (void)sut->add(10);
-                     (void)sut->add(3);
+                     (void)sut.add(10);
+                     (void)sut.add(3);
                    }
                  })
                   .has_value());
-  const Drained rest = drain_all(*sut);
+  const Drained rest = drain_all(sut);
   drained.insert(drained.end(), rest.begin(), rest.end());
   std::uint64_t total_10 = 0;
   std::uint64_t total_3 = 0;
@@ -261,22 +261,36 @@ TEST(CountingBitset, StraySummaryBitsAreSkipped) {
   // Max id 100: one level-0 word on the second line, two level-1 words on the third.
   constexpr std::size_t kLevel1Word1At = 2 * 64 + 8;
   AlignedBuffer buffer{CountingBitset::required_size(100)};
-  CountingBitset* sut = make_bitset(buffer, 100);
-  ASSERT_TRUE(sut->add(100).has_value());  // id 100 is bit 36 of level-1 word 1
+  auto sut = make_bitset(buffer, 100);
+  ASSERT_TRUE(sut.add(100).has_value());  // id 100 is bit 36 of level-1 word 1
   // Level-1 word 5 does not exist.
   buffer.write_u64(kLevel0At, 0b100011);
   // Id 124 is past the max.
   buffer.write_u64(kLevel1Word1At, (std::uint64_t{1} << 60) | (std::uint64_t{1} << 36));
-  EXPECT_EQ(drain_all(*sut), (Drained{{100, 1}}));
+  EXPECT_EQ(drain_all(sut), (Drained{{100, 1}}));
 }
 
-TEST(CountingBitset, CorruptedMaxIdIsReportedNotUsed) {
+TEST(CountingBitset, MaxIdRewrittenAfterAttachIsNotTrusted) {
+  // A peer raises the stored max id after we attached: our handle keeps the validated copy, so
+  // ids past the real max stay refused and nothing is written past the block (ASan watches it).
   AlignedBuffer buffer{CountingBitset::required_size(10)};
-  CountingBitset* sut = make_bitset(buffer, 10);
-  buffer.write_u64(kMaxIdAt, ~std::uint64_t{0});
-  EXPECT_EQ(sut->add(1).error(), CoreError::Corrupted);
-  EXPECT_EQ(sut->drain([](std::uint64_t, std::uint64_t) {}).error(), CoreError::Corrupted);
-  EXPECT_FALSE(sut->has_pending());
+  auto sut = make_bitset(buffer, 10);
+  for (const std::uint64_t forged : {std::uint64_t{5000}, ~std::uint64_t{0}}) {
+    buffer.write_u64(kMaxIdAt, forged);
+    EXPECT_EQ(sut.max_id(), 10U);
+    EXPECT_EQ(sut.add(4000).error(), CoreError::OutOfBounds);
+    ASSERT_TRUE(sut.add(10).has_value());
+    EXPECT_EQ(drain_all(sut), (Drained{{10, 1}}));
+  }
+  EXPECT_EQ(CountingBitset::attach(buffer.data(), buffer.size()).error(), CoreError::Corrupted);
+}
+
+TEST(CountingBitset, DetachedHandleReportsCorrupted) {
+  const CountingBitset sut;
+  EXPECT_FALSE(sut.attached());
+  EXPECT_EQ(sut.add(1).error(), CoreError::Corrupted);
+  EXPECT_EQ(sut.drain([](std::uint64_t, std::uint64_t) {}).error(), CoreError::Corrupted);
+  EXPECT_FALSE(sut.has_pending());
 }
 
 // Random bytes over parts of the block (1000 seeds): attach either refuses, or drains deliver
@@ -287,7 +301,7 @@ TEST(CountingBitset, RandomGarbageIsRefusedOrStaysInBounds) {
     std::mt19937_64 rng{seed};
     const std::uint64_t max_id = rng() % 300;
     AlignedBuffer buffer{CountingBitset::required_size(max_id)};
-    ASSERT_NE(make_bitset(buffer, max_id), nullptr);
+    ASSERT_TRUE(make_bitset(buffer, max_id).attached());
     const auto randomize = [&](std::size_t from, std::size_t to) {
       for (std::size_t i = from; i < to; ++i) {
         buffer.data()[i] = static_cast<std::byte>(rng());
@@ -313,20 +327,20 @@ TEST(CountingBitset, RandomGarbageIsRefusedOrStaysInBounds) {
       continue;
     }
     ++attached;
-    CountingBitset* bitset = *sut;
+    const CountingBitset& bitset = *sut;
     for (int round = 0; round < 3; ++round) {
       std::uint64_t previous = 0;
       bool first = true;
       ASSERT_TRUE(bitset
-                      ->drain([&](std::uint64_t id, std::uint64_t count) {
-                        EXPECT_LE(id, bitset->max_id());
+                      .drain([&](std::uint64_t id, std::uint64_t count) {
+                        EXPECT_LE(id, bitset.max_id());
                         EXPECT_GT(count, 0U);
                         EXPECT_TRUE(first || id > previous);
                         first = false;
                         previous = id;
                       })
                       .has_value());
-      (void)bitset->add(rng() % (bitset->max_id() + 3));
+      (void)bitset.add(rng() % (bitset.max_id() + 3));
     }
   }
   EXPECT_GT(attached, 0);
@@ -337,8 +351,8 @@ TEST(CountingBitsetStress, FourAddersAndOneDrainerLoseNoCount) {
   constexpr int kAdders = 4;
   constexpr int kAddsPerAdder = 100'000;
   AlignedBuffer buffer{CountingBitset::required_size(4095)};
-  CountingBitset* sut = make_bitset(buffer, 4095);
-  ASSERT_NE(sut, nullptr);
+  auto sut = make_bitset(buffer, 4095);
+  ASSERT_TRUE(sut.attached());
 
   std::atomic<int> finished{0};
   std::atomic<std::uint64_t> refused{0};
@@ -349,7 +363,7 @@ TEST(CountingBitsetStress, FourAddersAndOneDrainerLoseNoCount) {
       for (int i = 0; i < kAddsPerAdder; ++i) {
         // Ids spread over two level-1 words so both summary levels see traffic.
         const std::uint64_t id = (static_cast<std::uint64_t>(i + t) % kIds) * 13;
-        if (!sut->add(id)) {
+        if (!sut.add(id)) {
           refused.fetch_add(1, std::memory_order_relaxed);
         }
       }
@@ -362,7 +376,7 @@ TEST(CountingBitsetStress, FourAddersAndOneDrainerLoseNoCount) {
   const auto take = [&] {
     std::uint64_t previous = 0;
     bool first = true;
-    (void)sut->drain([&](std::uint64_t id, std::uint64_t count) {
+    (void)sut.drain([&](std::uint64_t id, std::uint64_t count) {
       ascending = ascending && (first || id > previous);
       first = false;
       previous = id;
@@ -386,7 +400,7 @@ TEST(CountingBitsetStress, FourAddersAndOneDrainerLoseNoCount) {
     sum += totals[id * 13];
   }
   EXPECT_EQ(sum, std::uint64_t{kAdders} * kAddsPerAdder);
-  EXPECT_FALSE(sut->has_pending());
+  EXPECT_FALSE(sut.has_pending());
 }
 
 }  // namespace

@@ -18,12 +18,17 @@ namespace {
 using axon::core::CoreError;
 using axon::core::SpscIndexQueue;
 
-// Layout version 1, as documented in spsc_queue.hpp: magic, version, capacity on the first
-// line; write and read counters on the next two.
+using Mode = SpscIndexQueue::Mode;
+
+// Layout version 2, as documented in spsc_queue.hpp: magic, version, mode, capacity on the first
+// line; write and read counters on the next two; then 16-byte slots {sequence, value}.
 constexpr std::size_t kVersionAt = 8;
+constexpr std::size_t kModeAt = 12;
 constexpr std::size_t kCapacityAt = 16;
 constexpr std::size_t kWriteAt = 64;
 constexpr std::size_t kReadAt = 128;
+constexpr std::size_t kSlotsAt = 192;
+constexpr std::size_t sequence_at(std::size_t slot) { return kSlotsAt + 16 * slot; }
 
 /// Heap memory with the alignment a mapping gives, freed on scope exit; sized exactly, so that
 /// AddressSanitizer sees any access past the block.
@@ -63,15 +68,23 @@ class Watchdog {
   std::uint64_t m_polls{0};
 };
 
-SpscIndexQueue* make_queue(AlignedBuffer& buffer, std::uint64_t capacity) {
-  auto sut = SpscIndexQueue::initialize(buffer.data(), buffer.size(), capacity);
+SpscIndexQueue make_queue(AlignedBuffer& buffer, std::uint64_t capacity,
+                          Mode mode = Mode::Bounded) {
+  auto sut = SpscIndexQueue::initialize(buffer.data(), buffer.size(), capacity, mode);
   EXPECT_TRUE(sut.has_value());
-  return sut.value_or(nullptr);
+  return sut ? std::move(*sut) : SpscIndexQueue{};
+}
+
+/// A second handle on the same block: the other side of the queue, as another process has it.
+SpscIndexQueue attach_queue(AlignedBuffer& buffer) {
+  auto sut = SpscIndexQueue::attach(buffer.data(), buffer.size());
+  EXPECT_TRUE(sut.has_value());
+  return sut ? std::move(*sut) : SpscIndexQueue{};
 }
 
 TEST(SpscIndexQueue, RequiredSizeCoversHeaderAndSlots) {
-  EXPECT_EQ(SpscIndexQueue::required_size(1), 3 * 64 + 8U);
-  EXPECT_EQ(SpscIndexQueue::required_size(100), 3 * 64 + 800U);
+  EXPECT_EQ(SpscIndexQueue::required_size(1), 3 * 64 + 16U);
+  EXPECT_EQ(SpscIndexQueue::required_size(100), 3 * 64 + 1600U);
   EXPECT_EQ(SpscIndexQueue::required_size(0), 0U);
   EXPECT_EQ(SpscIndexQueue::required_size(SpscIndexQueue::kMaxCapacity + 1), 0U);
 }
@@ -107,15 +120,15 @@ TEST(SpscIndexQueue, InitializeRefusesTooFewBytes) {
 
 TEST(SpscIndexQueue, AttachedQueueSharesStateWithTheCreator) {
   AlignedBuffer buffer{SpscIndexQueue::required_size(4)};
-  SpscIndexQueue* producer = make_queue(buffer, 4);
-  ASSERT_NE(producer, nullptr);
-  ASSERT_TRUE(producer->try_push(42));
+  auto producer = make_queue(buffer, 4);
+  ASSERT_TRUE(producer.attached());
+  ASSERT_TRUE(producer.try_push(42));
 
-  const auto sut = SpscIndexQueue::attach(buffer.data(), buffer.size());
+  auto sut = SpscIndexQueue::attach(buffer.data(), buffer.size());
   ASSERT_TRUE(sut.has_value());
-  EXPECT_EQ((*sut)->capacity(), 4U);
-  EXPECT_EQ((*sut)->try_pop(), 42U);
-  EXPECT_TRUE(producer->empty());
+  EXPECT_EQ(sut->capacity(), 4U);
+  EXPECT_EQ(sut->try_pop(), 42U);
+  EXPECT_TRUE(producer.empty());
 }
 
 TEST(SpscIndexQueue, AttachRefusesBadMagic) {
@@ -173,131 +186,197 @@ TEST(SpscIndexQueue, AttachRefusesNullAndMisalignedMemory) {
 
 TEST(SpscIndexQueue, PopsInFifoOrder) {
   AlignedBuffer buffer{SpscIndexQueue::required_size(8)};
-  SpscIndexQueue* sut = make_queue(buffer, 8);
+  auto sut = make_queue(buffer, 8);
   for (std::uint64_t v = 10; v < 15; ++v) {
-    ASSERT_TRUE(sut->try_push(v));
+    ASSERT_TRUE(sut.try_push(v));
   }
   for (std::uint64_t v = 10; v < 15; ++v) {
-    EXPECT_EQ(sut->try_pop(), v);
+    EXPECT_EQ(sut.try_pop(), v);
   }
-  EXPECT_EQ(sut->try_pop(), std::nullopt);
+  EXPECT_EQ(sut.try_pop(), std::nullopt);
 }
 
 TEST(SpscIndexQueue, PopOnEmptyQueueIsNothingNotAnError) {
   AlignedBuffer buffer{SpscIndexQueue::required_size(2)};
-  SpscIndexQueue* sut = make_queue(buffer, 2);
-  const auto popped = sut->pop();
+  auto sut = make_queue(buffer, 2);
+  const auto popped = sut.pop();
   ASSERT_TRUE(popped.has_value());
   EXPECT_EQ(*popped, std::nullopt);
-  EXPECT_TRUE(sut->empty());
+  EXPECT_TRUE(sut.empty());
 }
 
 TEST(SpscIndexQueue, PushOnFullQueueFailsWithFull) {
   AlignedBuffer buffer{SpscIndexQueue::required_size(3)};
-  SpscIndexQueue* sut = make_queue(buffer, 3);
+  auto sut = make_queue(buffer, 3);
   for (std::uint64_t v = 0; v < 3; ++v) {
-    ASSERT_TRUE(sut->try_push(v));
+    ASSERT_TRUE(sut.try_push(v));
   }
-  EXPECT_FALSE(sut->try_push(99));
-  const auto pushed = sut->push(99);
+  EXPECT_FALSE(sut.try_push(99));
+  const auto pushed = sut.push(99);
   ASSERT_FALSE(pushed.has_value());
   EXPECT_EQ(pushed.error(), CoreError::Full);
-  EXPECT_EQ(sut->size(), 3U);
-  EXPECT_EQ(sut->try_pop(), 0U);
-  EXPECT_TRUE(sut->try_push(99));
+  EXPECT_EQ(sut.size(), 3U);
+  EXPECT_EQ(sut.try_pop(), 0U);
+  EXPECT_TRUE(sut.try_push(99));
 }
 
 TEST(SpscIndexQueue, PushOverwriteOnFullQueueEvictsAndReturnsTheOldest) {
   AlignedBuffer buffer{SpscIndexQueue::required_size(3)};
-  SpscIndexQueue* sut = make_queue(buffer, 3);
+  auto sut = make_queue(buffer, 3, Mode::Overwriting);
   for (std::uint64_t v = 1; v <= 3; ++v) {
-    ASSERT_TRUE(sut->try_push(v));
+    ASSERT_TRUE(sut.try_push(v));
   }
-  EXPECT_EQ(sut->push_overwrite(4), 1U);
-  EXPECT_EQ(sut->push_overwrite(5), 2U);
-  EXPECT_EQ(sut->size(), 3U);
-  EXPECT_EQ(sut->try_pop(), 3U);
-  EXPECT_EQ(sut->try_pop(), 4U);
-  EXPECT_EQ(sut->try_pop(), 5U);
-  EXPECT_EQ(sut->try_pop(), std::nullopt);
+  EXPECT_EQ(sut.push_overwrite(4), 1U);
+  EXPECT_EQ(sut.push_overwrite(5), 2U);
+  EXPECT_EQ(sut.size(), 3U);
+  EXPECT_EQ(sut.try_pop(), 3U);
+  EXPECT_EQ(sut.try_pop(), 4U);
+  EXPECT_EQ(sut.try_pop(), 5U);
+  EXPECT_EQ(sut.try_pop(), std::nullopt);
 }
 
 TEST(SpscIndexQueue, PushOverwriteWithRoomEvictsNothing) {
   AlignedBuffer buffer{SpscIndexQueue::required_size(2)};
-  SpscIndexQueue* sut = make_queue(buffer, 2);
-  EXPECT_EQ(sut->push_overwrite(7), std::nullopt);
-  EXPECT_EQ(sut->try_pop(), 7U);
+  auto sut = make_queue(buffer, 2, Mode::Overwriting);
+  EXPECT_EQ(sut.push_overwrite(7), std::nullopt);
+  EXPECT_EQ(sut.try_pop(), 7U);
 }
 
 TEST(SpscIndexQueue, CapacityOneKeepsOnlyTheNewest) {
   AlignedBuffer buffer{SpscIndexQueue::required_size(1)};
-  SpscIndexQueue* sut = make_queue(buffer, 1);
-  EXPECT_TRUE(sut->try_push(1));
-  EXPECT_FALSE(sut->try_push(2));
-  EXPECT_EQ(sut->push_overwrite(2), 1U);
-  EXPECT_EQ(sut->push_overwrite(3), 2U);
-  EXPECT_EQ(sut->try_pop(), 3U);
-  EXPECT_TRUE(sut->empty());
+  auto sut = make_queue(buffer, 1, Mode::Overwriting);
+  EXPECT_TRUE(sut.try_push(1));
+  EXPECT_FALSE(sut.try_push(2));
+  EXPECT_EQ(sut.push_overwrite(2), 1U);
+  EXPECT_EQ(sut.push_overwrite(3), 2U);
+  EXPECT_EQ(sut.try_pop(), 3U);
+  EXPECT_TRUE(sut.empty());
 }
 
 TEST(SpscIndexQueue, WrapsAroundManyTimesInOrder) {
   AlignedBuffer buffer{SpscIndexQueue::required_size(5)};
-  SpscIndexQueue* sut = make_queue(buffer, 5);
+  auto sut = make_queue(buffer, 5);
   std::uint64_t next_push = 0;
   std::uint64_t next_pop = 0;
   for (int round = 0; round < 100; ++round) {
     for (int i = 0; i < 3; ++i) {
-      ASSERT_TRUE(sut->try_push(next_push++));
+      ASSERT_TRUE(sut.try_push(next_push++));
     }
     for (int i = 0; i < 3; ++i) {
-      ASSERT_EQ(sut->try_pop(), next_pop++);
+      ASSERT_EQ(sut.try_pop(), next_pop++);
     }
   }
-  EXPECT_TRUE(sut->empty());
+  EXPECT_TRUE(sut.empty());
 }
 
 TEST(SpscIndexQueue, HoldsFullSixtyFourBitValues) {
   AlignedBuffer buffer{SpscIndexQueue::required_size(2)};
-  SpscIndexQueue* sut = make_queue(buffer, 2);
-  ASSERT_TRUE(sut->try_push(~std::uint64_t{0}));
-  EXPECT_EQ(sut->try_pop(), ~std::uint64_t{0});
+  auto sut = make_queue(buffer, 2);
+  ASSERT_TRUE(sut.try_push(~std::uint64_t{0}));
+  EXPECT_EQ(sut.try_pop(), ~std::uint64_t{0});
 }
 
-TEST(SpscIndexQueue, WriteCounterTooFarAheadIsReportedCorrupted) {
+TEST(SpscIndexQueue, PushOverwriteOnBoundedQueueIsRefused) {
+  AlignedBuffer buffer{SpscIndexQueue::required_size(2)};
+  auto sut = make_queue(buffer, 2);
+  EXPECT_EQ(sut.push_overwrite_checked(1).error(), CoreError::InvalidArgument);
+  EXPECT_TRUE(sut.empty());
+}
+
+TEST(SpscIndexQueue, DetachedHandleReportsCorrupted) {
+  SpscIndexQueue sut;
+  EXPECT_FALSE(sut.attached());
+  EXPECT_EQ(sut.push(1).error(), CoreError::Corrupted);
+  EXPECT_EQ(sut.pop().error(), CoreError::Corrupted);
+  EXPECT_EQ(sut.size(), 0U);
+}
+
+TEST(SpscIndexQueue, AttachRefusesCountersNoProducerCouldWrite) {
   AlignedBuffer buffer{SpscIndexQueue::required_size(4)};
-  SpscIndexQueue* sut = make_queue(buffer, 4);
-  buffer.write_u64(kWriteAt, 100);
+  make_queue(buffer, 4);
+  buffer.write_u64(kWriteAt, 100);  // 90 queued in a queue of 4
   buffer.write_u64(kReadAt, 10);
-  const auto popped = sut->pop();
-  ASSERT_FALSE(popped.has_value());
-  EXPECT_EQ(popped.error(), CoreError::Corrupted);
-  EXPECT_EQ(sut->try_pop(), std::nullopt);
-  EXPECT_EQ(sut->push(1).error(), CoreError::Corrupted);
-  EXPECT_EQ(sut->push_overwrite_checked(1).error(), CoreError::Corrupted);
-  EXPECT_EQ(sut->push_overwrite(1), std::nullopt);
-  EXPECT_EQ(sut->size(), 4U);
-}
-
-TEST(SpscIndexQueue, ReadCounterAheadOfWriteIsReportedCorrupted) {
-  AlignedBuffer buffer{SpscIndexQueue::required_size(4)};
-  SpscIndexQueue* sut = make_queue(buffer, 4);
-  buffer.write_u64(kWriteAt, 3);
+  EXPECT_EQ(SpscIndexQueue::attach(buffer.data(), buffer.size()).error(), CoreError::Corrupted);
+  buffer.write_u64(kWriteAt, 3);  // read ahead of write
   buffer.write_u64(kReadAt, 5);
-  EXPECT_EQ(sut->pop().error(), CoreError::Corrupted);
-  EXPECT_EQ(sut->push(1).error(), CoreError::Corrupted);
-  EXPECT_EQ(sut->size(), 0U);
+  EXPECT_EQ(SpscIndexQueue::attach(buffer.data(), buffer.size()).error(), CoreError::Corrupted);
 }
 
-TEST(SpscIndexQueue, CountersNearWrapAroundStillWork) {
-  AlignedBuffer buffer{SpscIndexQueue::required_size(3)};
-  SpscIndexQueue* sut = make_queue(buffer, 3);
-  const std::uint64_t start = ~std::uint64_t{0} - 4;
-  buffer.write_u64(kWriteAt, start);
-  buffer.write_u64(kReadAt, start);
-  for (std::uint64_t v = 0; v < 20; ++v) {
-    ASSERT_TRUE(sut->try_push(v));
-    ASSERT_EQ(sut->try_pop(), v);
+TEST(SpscIndexQueue, AttachRefusesUnknownMode) {
+  AlignedBuffer buffer{SpscIndexQueue::required_size(4)};
+  make_queue(buffer, 4);
+  for (const std::uint32_t mode : {0U, 3U, ~0U}) {
+    buffer.write_u32(kModeAt, mode);
+    EXPECT_EQ(SpscIndexQueue::attach(buffer.data(), buffer.size()).error(), CoreError::Corrupted);
   }
+}
+
+TEST(SpscIndexQueue, HostileReadCounterIsReportedToTheProducer) {
+  AlignedBuffer buffer{SpscIndexQueue::required_size(2)};
+  auto sut = make_queue(buffer, 2, Mode::Overwriting);
+  ASSERT_TRUE(sut.try_push(1));
+  ASSERT_TRUE(sut.try_push(2));
+  // Full: the producer must re-read the read counter. Past what was written, or backwards.
+  for (const std::uint64_t read : {std::uint64_t{3}, ~std::uint64_t{0}}) {
+    buffer.write_u64(kReadAt, read);
+    EXPECT_EQ(sut.push(3).error(), CoreError::Corrupted);
+    EXPECT_EQ(sut.push_overwrite_checked(3).error(), CoreError::Corrupted);
+  }
+  buffer.write_u64(kReadAt, 1);
+  ASSERT_TRUE(sut.try_push(3));  // the consumer took one: room for one
+  buffer.write_u64(kReadAt, 0);  // and now it "untook" it
+  EXPECT_EQ(sut.push(4).error(), CoreError::Corrupted);
+}
+
+TEST(SpscIndexQueue, HostileSequenceIsReportedToTheConsumer) {
+  for (const Mode mode : {Mode::Bounded, Mode::Overwriting}) {
+    AlignedBuffer buffer{SpscIndexQueue::required_size(4)};
+    auto producer = make_queue(buffer, 4, mode);
+    auto consumer = attach_queue(buffer);
+    ASSERT_TRUE(producer.try_push(7));
+    // A later lap in the slot the consumer expects, with no eviction behind it.
+    buffer.write_u64(sequence_at(0), 5);
+    const auto popped = consumer.pop();
+    ASSERT_FALSE(popped.has_value());
+    EXPECT_EQ(popped.error(), CoreError::Corrupted);
+    EXPECT_EQ(consumer.try_pop(), std::nullopt);
+  }
+}
+
+TEST(SpscIndexQueue, AttachedInMidLifeContinuesInOrder) {
+  AlignedBuffer buffer{SpscIndexQueue::required_size(3)};
+  auto creator = make_queue(buffer, 3);
+  for (std::uint64_t v = 0; v < 10; ++v) {  // positions 0..9: the next write is slot 1
+    ASSERT_TRUE(creator.try_push(v));
+    ASSERT_EQ(creator.try_pop(), v);
+  }
+  ASSERT_TRUE(creator.try_push(10));
+  auto producer = attach_queue(buffer);
+  auto consumer = attach_queue(buffer);
+  EXPECT_EQ(consumer.try_pop(), 10U);
+  for (std::uint64_t v = 11; v < 40; ++v) {
+    ASSERT_TRUE(producer.try_push(v));
+    ASSERT_EQ(consumer.try_pop(), v);
+  }
+  EXPECT_TRUE(consumer.empty());
+}
+
+TEST(SpscIndexQueue, ConsumerSkipsWhatTheProducerEvicted) {
+  AlignedBuffer buffer{SpscIndexQueue::required_size(2)};
+  auto producer = make_queue(buffer, 2, Mode::Overwriting);
+  auto consumer = attach_queue(buffer);
+  EXPECT_EQ(consumer.mode(), Mode::Overwriting);
+  EXPECT_EQ(producer.push_overwrite(1), std::nullopt);
+  EXPECT_EQ(producer.push_overwrite(2), std::nullopt);
+  EXPECT_EQ(producer.push_overwrite(3), 1U);  // evicted under the consumer's nose
+  EXPECT_EQ(producer.push_overwrite(4), 2U);
+  EXPECT_EQ(consumer.try_pop(), 3U);
+  EXPECT_EQ(producer.push_overwrite(5), std::nullopt);
+  EXPECT_EQ(producer.push_overwrite(6), 4U);
+  EXPECT_EQ(producer.push_overwrite(7), 5U);  // a whole lap ahead of the consumer's slot
+  EXPECT_EQ(consumer.try_pop(), 6U);
+  EXPECT_EQ(consumer.try_pop(), 7U);
+  EXPECT_EQ(consumer.try_pop(), std::nullopt);
 }
 
 // Random bytes over parts of the block (1000 seeds): attach either refuses, or every operation
@@ -308,7 +387,8 @@ TEST(SpscIndexQueue, RandomGarbageIsRefusedOrStaysInBounds) {
     std::mt19937_64 rng{seed};
     const std::uint64_t capacity = 1 + rng() % 16;
     AlignedBuffer buffer{SpscIndexQueue::required_size(capacity)};
-    ASSERT_NE(make_queue(buffer, capacity), nullptr);
+    ASSERT_TRUE(make_queue(buffer, capacity, seed % 2 == 0 ? Mode::Bounded : Mode::Overwriting)
+                    .attached());
     const auto randomize = [&](std::size_t from, std::size_t to) {
       for (std::size_t i = from; i < to; ++i) {
         buffer.data()[i] = static_cast<std::byte>(rng());
@@ -331,25 +411,25 @@ TEST(SpscIndexQueue, RandomGarbageIsRefusedOrStaysInBounds) {
         buffer.write_u64(kReadAt, rng() % 64);
         break;
     }
-    const auto sut = SpscIndexQueue::attach(buffer.data(), buffer.size());
+    auto sut = SpscIndexQueue::attach(buffer.data(), buffer.size());
     if (!sut) {
       continue;
     }
     ++attached;
-    SpscIndexQueue* queue = *sut;
+    SpscIndexQueue& queue = *sut;
     for (int op = 0; op < 64; ++op) {
       switch (rng() % 4) {
         case 0:
-          (void)queue->try_push(rng());
+          (void)queue.try_push(rng());
           break;
         case 1:
-          (void)queue->try_pop();
+          (void)queue.try_pop();
           break;
         case 2:
-          (void)queue->push_overwrite(rng());
+          (void)queue.push_overwrite(rng());
           break;
         default:
-          EXPECT_LE(queue->size(), queue->capacity());
+          EXPECT_LE(queue.size(), queue.capacity());
           break;
       }
     }
@@ -360,14 +440,15 @@ TEST(SpscIndexQueue, RandomGarbageIsRefusedOrStaysInBounds) {
 TEST(SpscIndexQueueStress, OneProducerOneConsumerDeliverMillionValuesInOrder) {
   constexpr std::uint64_t kCount = 1'000'000;
   AlignedBuffer buffer{SpscIndexQueue::required_size(1024)};
-  SpscIndexQueue* sut = make_queue(buffer, 1024);
-  ASSERT_NE(sut, nullptr);
+  auto sut = make_queue(buffer, 1024);
+  ASSERT_TRUE(sut.attached());
+  auto consumer = attach_queue(buffer);
   std::atomic<bool> timed_out{false};
 
   std::thread producer{[&] {
     Watchdog watchdog{std::chrono::seconds{60}};
     for (std::uint64_t v = 0; v < kCount; ++v) {
-      while (!sut->try_push(v)) {
+      while (!sut.try_push(v)) {
         if (watchdog.expired()) {
           timed_out = true;
           return;
@@ -381,7 +462,7 @@ TEST(SpscIndexQueueStress, OneProducerOneConsumerDeliverMillionValuesInOrder) {
   std::uint64_t out_of_order = 0;
   Watchdog watchdog{std::chrono::seconds{60}};
   while (expected < kCount && !timed_out) {
-    if (const auto value = sut->try_pop()) {
+    if (const auto value = consumer.try_pop()) {
       out_of_order += (*value != expected) ? 1 : 0;
       ++expected;
     } else if (watchdog.expired()) {
@@ -394,14 +475,15 @@ TEST(SpscIndexQueueStress, OneProducerOneConsumerDeliverMillionValuesInOrder) {
   EXPECT_FALSE(timed_out);
   EXPECT_EQ(expected, kCount);
   EXPECT_EQ(out_of_order, 0U);
-  EXPECT_TRUE(sut->empty());
+  EXPECT_TRUE(sut.empty());
 }
 
 TEST(SpscIndexQueueStress, PushOverwriteWithConcurrentConsumerLosesNothing) {
   constexpr std::uint64_t kCount = 200'000;
   AlignedBuffer buffer{SpscIndexQueue::required_size(8)};
-  SpscIndexQueue* sut = make_queue(buffer, 8);
-  ASSERT_NE(sut, nullptr);
+  auto sut = make_queue(buffer, 8, Mode::Overwriting);
+  ASSERT_TRUE(sut.attached());
+  auto consumer = attach_queue(buffer);
   std::atomic<bool> done{false};
   std::atomic<int> ready{0};
   std::atomic<std::uint64_t> popped_count{0};
@@ -417,7 +499,7 @@ TEST(SpscIndexQueueStress, PushOverwriteWithConcurrentConsumerLosesNothing) {
     start_together();
     std::uint64_t seen = 0;
     for (std::uint64_t v = 0; v < kCount; ++v) {
-      if (const auto oldest = sut->push_overwrite(v)) {
+      if (const auto oldest = sut.push_overwrite(v)) {
         evicted.push_back(*oldest);
       }
       // A producer running alone only ever evicts. Every 16 values, give a running consumer a
@@ -439,7 +521,7 @@ TEST(SpscIndexQueueStress, PushOverwriteWithConcurrentConsumerLosesNothing) {
   std::vector<std::uint64_t> popped;
   while (true) {
     const bool finished = done.load(std::memory_order_acquire);
-    while (const auto value = sut->try_pop()) {
+    while (const auto value = consumer.try_pop()) {
       popped.push_back(*value);
       popped_count.fetch_add(1, std::memory_order_relaxed);
     }

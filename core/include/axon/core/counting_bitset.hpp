@@ -27,6 +27,10 @@ namespace axon::core {
 /// before it takes the counters, so a count is never lost: an `add` that races a drain shows up
 /// in that drain or the next one. A summary bit may outlive its count; such ids are skipped.
 ///
+/// `CountingBitset` is a process-local handle: `initialize` and `attach` validate the static
+/// config once and keep a copy of `max_id` and the layout, so a peer that rewrites the header
+/// later cannot move any access outside the block.
+///
 /// Trust: the static config is validated by `attach`; every summary bit is bounds-checked before
 /// it is used as an index, and a stray bit (which no correct peer sets) is dropped.
 class CountingBitset {
@@ -47,39 +51,37 @@ class CountingBitset {
   /// Lays out an empty bitset for ids `0..max_id` in `memory`.
   /// Errors: `InvalidArgument` (null memory, max_id above kMaxSupportedId), `Misaligned` (memory
   /// not 64-byte aligned), `InsufficientMemory` (bytes < required_size(max_id)).
-  [[nodiscard]] static tl::expected<CountingBitset*, CoreError> initialize(
+  [[nodiscard]] static tl::expected<CountingBitset, CoreError> initialize(
       void* memory, std::size_t bytes, std::uint64_t max_id = kDefaultMaxId) noexcept;
 
   /// Opens a bitset another process laid out in the same block.
   /// Errors: `InvalidArgument` (null), `Misaligned`, `VersionMismatch`, `Corrupted` (bad magic,
   /// truncated block, max_id out of range or larger than the block).
-  [[nodiscard]] static tl::expected<CountingBitset*, CoreError> attach(void* memory,
-                                                                       std::size_t bytes) noexcept;
+  [[nodiscard]] static tl::expected<CountingBitset, CoreError> attach(void* memory,
+                                                                      std::size_t bytes) noexcept;
+
+  /// A detached handle: `add` and `drain` report `Corrupted`.
+  CountingBitset() noexcept = default;
 
   /// Adds `count` to the counter of `id` (a count of 0 records nothing).
-  /// Errors: `OutOfBounds` (id > max_id; nothing is recorded), `Corrupted` (bad header).
+  /// Errors: `OutOfBounds` (id > max_id; nothing is recorded), `Corrupted` (detached handle).
   [[nodiscard]] tl::expected<void, CoreError> add(std::uint64_t id,
-                                                  std::uint64_t count = 1) noexcept;
+                                                  std::uint64_t count = 1) const noexcept;
 
   /// Takes every pending count and calls `callback(std::uint64_t id, std::uint64_t count)` once
   /// per id with a count above 0, in ascending id order. One drainer at a time. The callback must
   /// not throw (counts of the summary word being drained would stay hidden until the next `add`
   /// in that word). It may call `add`; such counts arrive in this drain or the next.
-  /// Errors: `Corrupted` (bad header; nothing is taken).
+  /// Errors: `Corrupted` (detached handle; nothing is taken).
   template <typename F>
-  [[nodiscard]] tl::expected<void, CoreError> drain(F&& callback);
+  [[nodiscard]] tl::expected<void, CoreError> drain(F&& callback) const;
 
   /// True when some summary bit is set: a hint that a drain may deliver something. May be true
   /// for counts a concurrent drain is taking, and false for an `add` still in flight.
   [[nodiscard]] bool has_pending() const noexcept;
 
   [[nodiscard]] std::uint64_t max_id() const noexcept { return m_max_id; }
-
-  CountingBitset(const CountingBitset&) = delete;
-  CountingBitset& operator=(const CountingBitset&) = delete;
-  CountingBitset(CountingBitset&&) = delete;
-  CountingBitset& operator=(CountingBitset&&) = delete;
-  ~CountingBitset() = default;
+  [[nodiscard]] bool attached() const noexcept { return m_base != nullptr; }
 
  private:
   using Word = std::atomic<std::uint64_t>;
@@ -109,36 +111,38 @@ class CountingBitset {
     return layout;
   }
 
-  explicit CountingBitset(std::uint64_t max_id) noexcept : m_max_id{max_id} {}
+  CountingBitset(std::byte* base, std::uint64_t max_id) noexcept
+      : m_base{base}, m_max_id{max_id}, m_layout{layout_for(max_id)} {}
 
   /// The array of atomic words starting `offset` bytes into the block.
   [[nodiscard]] Word* words_at(std::size_t offset) const noexcept;
-  /// The stored max id, read once; nullopt when it is out of range (corruption).
-  [[nodiscard]] std::optional<std::uint64_t> checked_max_id() const noexcept {
-    const std::uint64_t max_id = m_max_id;
-    return max_id <= kMaxSupportedId ? std::optional<std::uint64_t>{max_id} : std::nullopt;
-  }
 
-  // Static config: written by `initialize` before `m_magic` is published, never changed after.
-  alignas(kCacheLine) std::atomic<std::uint64_t> m_magic{0};
-  std::uint32_t m_version{kVersion};
-  /// Explicit padding, so that the layout has no hole whose contents depend on the compiler.
-  [[maybe_unused]] std::uint32_t m_reserved{0};
-  std::uint64_t m_max_id;
+  /// The header as it lies in shared memory.
+  struct Shared {
+    // Static config: written by `initialize` before `magic` is published, never changed after.
+    alignas(kCacheLine) std::atomic<std::uint64_t> magic;
+    std::uint32_t version;
+    /// Explicit padding, so that the layout has no hole whose contents depend on the compiler.
+    std::uint32_t reserved;
+    std::uint64_t max_id;
+  };
+  static_assert(std::is_standard_layout_v<Shared>);
+  static_assert(sizeof(Shared) == kCacheLine);
+
+  std::byte* m_base = nullptr;
+  std::uint64_t m_max_id = 0;
+  Layout m_layout{};
 };
 
-static_assert(std::is_standard_layout_v<CountingBitset>);
 static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
-static_assert(sizeof(CountingBitset) == kCacheLine);
 
 template <typename F>
-tl::expected<void, CoreError> CountingBitset::drain(F&& callback) {
-  const std::optional<std::uint64_t> checked = checked_max_id();
-  if (!checked) {
+tl::expected<void, CoreError> CountingBitset::drain(F&& callback) const {
+  if (m_base == nullptr) {
     return tl::unexpected(CoreError::Corrupted);
   }
-  const std::uint64_t max = *checked;
-  const Layout layout = layout_for(max);
+  const std::uint64_t max = m_max_id;
+  const Layout& layout = m_layout;
   Word* const level0 = words_at(layout.level0_offset);
   Word* const level1 = words_at(layout.level1_offset);
   Word* const counters = words_at(layout.counters_offset);

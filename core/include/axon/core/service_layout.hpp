@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <type_traits>
 
 #include "axon/core/counting_bitset.hpp"
@@ -18,7 +19,9 @@
 namespace axon::core {
 
 inline constexpr std::size_t kCacheLineSize = 64;
-inline constexpr std::uint32_t kLayoutVersion = 1;
+// 3: StaticConfig gained `access` (and 2's connection queues); objects of older versions are
+// VersionMismatch.
+inline constexpr std::uint32_t kLayoutVersion = 3;
 inline constexpr std::uint64_t kStaticConfigMagic = 0x61786f6e53544154ULL;   // "axonSTAT"
 inline constexpr std::uint64_t kDynamicConfigMagic = 0x61786f6e44594e41ULL;  // "axonDYNA"
 inline constexpr std::size_t kMaxServiceNameLength = 255;
@@ -28,6 +31,8 @@ enum class MessagingPattern : std::uint32_t { Event = 1, PublishSubscribe = 2 };
 enum class EventBackendKind : std::uint32_t { EventFd = 1, Fifo = 2 };
 enum class OverflowKind : std::uint32_t { OverwriteOldest = 1, Refuse = 2, Block = 3 };
 enum class CreationState : std::uint32_t { Creating = 0, Ready = 1 };
+/// Who may use the service's objects (axon::Access); any other value is Corrupted.
+enum class AccessKind : std::uint32_t { Owner = 1, Group = 2 };
 
 struct EventSettings {
   std::uint32_t max_listeners;
@@ -62,6 +67,8 @@ struct StaticConfig {
   MessagingPattern pattern;
   std::uint64_t creator_node_id;
   std::uint64_t dynamic_config_size;
+  AccessKind access;
+  std::uint32_t reserved;
   FixedString<kMaxServiceNameLength> name;
   EventSettings event;    ///< meaningful when pattern == Event
   PubSubSettings pubsub;  ///< meaningful when pattern == PublishSubscribe
@@ -77,10 +84,13 @@ struct NodeSlot {
 };
 
 /// The common start of every port slot. Free while `owner_node` is 0; visible to peers while
-/// `port_id` != 0 (published last, with release ordering).
+/// `port_id` != 0 (published last, with release ordering). `reserved_id` holds the port's id
+/// from its claim, before the port makes anything named after it (a FIFO, a segment), until
+/// those are removed: whoever purges a dead owner's slot removes them by it.
 struct PortSlot {
   std::atomic<std::uint64_t> owner_node;
   std::atomic<std::uint64_t> port_id;
+  std::atomic<std::uint64_t> reserved_id;
 };
 
 struct alignas(kCacheLineSize) ListenerSlot {
@@ -163,11 +173,29 @@ struct DynamicLayout {
   std::uint64_t completion_offset = 0;
 };
 
-/// Chunks a publisher needs so that it can always loan: every subscriber's buffer and borrows
-/// full, its history kept, its own loans out, plus one to send while all else is taken.
+/// Slots of a connection's submission queue. Refuse and Block need exactly the subscriber's
+/// buffer: the publisher must see it full. OverwriteOldest gets `kOverwriteSlack` slots more:
+/// the subscriber keeps only the newest `subscriber_buffer_size` of what is queued and gives the
+/// older back, and the publisher evicts only when the whole queue is full. So the publisher
+/// re-reads the subscriber's position once per `kOverwriteSlack` sends instead of on every send,
+/// and the subscriber claims from a line the publisher is not reading (the busy-poll round trip:
+/// docs/design.md §6).
+inline constexpr std::uint64_t kOverwriteSlack = 8;
+constexpr std::uint64_t submission_capacity(const PubSubSettings& s) {
+  return std::uint64_t{s.subscriber_buffer_size} +
+         (s.overflow == OverflowKind::OverwriteOldest ? kOverwriteSlack : 0);
+}
+
+/// Chunks a publisher needs so that it can always loan: every subscriber's submission queue and
+/// borrows full, its history kept, its own loans out, plus one to send while all else is taken.
+/// Settings read from shared memory can make that exceed 64 bits: the count then saturates at
+/// UINT64_MAX, which no pool accepts, instead of wrapping to a small pool.
 constexpr std::uint64_t publisher_chunk_count(const PubSubSettings& s) {
-  return std::uint64_t{s.max_subscribers} * (s.subscriber_buffer_size + s.max_borrowed_samples) +
-         s.history_size + s.max_loans + 1;
+  constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();
+  const std::uint64_t per_subscriber = submission_capacity(s) + s.max_borrowed_samples;
+  const std::uint64_t rest = std::uint64_t{s.history_size} + s.max_loans + 1;
+  if (s.max_subscribers != 0 && per_subscriber > (kMax - rest) / s.max_subscribers) return kMax;
+  return s.max_subscribers * per_subscriber + rest;
 }
 
 constexpr DynamicLayout compute_dynamic_layout(const StaticConfig& sc) {
@@ -189,11 +217,13 @@ constexpr DynamicLayout compute_dynamic_layout(const StaticConfig& sc) {
     counts[1] = sc.pubsub.max_subscribers;
     strides[1] = sizeof(SubscriberSlot);
     l.region_count = std::uint64_t{sc.pubsub.max_publishers} * sc.pubsub.max_subscribers;
-    // A subscriber never holds more of one publisher's chunks than its buffer plus its borrows;
-    // history is delivered into the buffer, so the completion queue can never overflow.
-    l.submission_capacity = sc.pubsub.subscriber_buffer_size;
-    l.completion_capacity =
-        std::uint64_t{sc.pubsub.subscriber_buffer_size} + sc.pubsub.max_borrowed_samples;
+    // A subscriber never holds more of one publisher's chunks than its submission queue plus its
+    // borrows (history is delivered into the queue). The completion queue holds twice that, so the
+    // publisher may take released chunks back lazily: it reclaims a connection only when the
+    // chunks it has outstanding there reach the queue's capacity, which keeps the queue from
+    // ever overflowing and costs one reclaim per (queue + borrows) deliveries at most.
+    l.submission_capacity = submission_capacity(sc.pubsub);
+    l.completion_capacity = 2 * (l.submission_capacity + sc.pubsub.max_borrowed_samples);
     l.submission_offset = align_to_line(sizeof(ConnectionHeader));
     l.completion_offset =
         l.submission_offset + align_to_line(SpscIndexQueue::required_size(l.submission_capacity));
@@ -207,7 +237,13 @@ constexpr DynamicLayout compute_dynamic_layout(const StaticConfig& sc) {
     at = align_to_line(at + std::uint64_t{strides[t]} * counts[t]);
   }
   l.region_offset = at;
-  l.total_size = l.region_offset + l.region_stride * l.region_count;
+  // Every sum above stays below 2^42, but publishers x subscribers x stride can pass 2^64: a
+  // product that wrapped would let a small mapping pass for a huge layout. Saturate instead,
+  // so that no mapping is ever large enough.
+  constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();
+  l.total_size = l.region_stride != 0 && l.region_count > (kMax - at) / l.region_stride
+                     ? kMax
+                     : at + l.region_stride * l.region_count;
   return l;
 }
 
