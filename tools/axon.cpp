@@ -1,7 +1,7 @@
 // axon: inspect and drive the services of this machine from a shell.
 //
 //   axon service list [--json]            axon node list [--json]
-//   axon service show NAME [--json]       axon clean
+//   axon service show NAME [--json]       axon clean [--force NAME]
 //   axon notify SERVICE [--id N] [--count K]
 //   axon listen SERVICE [--timeout S] [--once]
 //   axon echo SERVICE [--bytes N]
@@ -14,6 +14,7 @@
 #include "axon/axon.hpp"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cmath>
@@ -22,8 +23,9 @@
 #include <cstdio>
 #include <exception>
 #include <optional>
-#include <thread>
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include "axon/platform/clock.hpp"
@@ -43,16 +45,26 @@ using namespace axon::cli;
 constexpr const char* kVersion = "0.1.0";
 
 int service_list(bool json) {
-  auto services = list_services();
-  if (!services) {
-    return fail(kExitFailure, std::string("cannot list services: ") + to_string(services.error()));
+  auto scan = scan_services();
+  if (!scan) {
+    return fail(kExitFailure, std::string("cannot list services: ") + to_string(scan.error()));
   }
+  // One list sorted by name: complete services and, marked, those whose objects are unreadable.
+  std::vector<std::pair<std::string, std::string>> entries;  // (name, line or JSON object)
+  for (const auto& info : scan->services) {
+    entries.emplace_back(info.name, json ? service_json(info).str() : service_line(info));
+  }
+  for (const auto& broken : scan->unreadable) {
+    entries.emplace_back(broken.name, json ? unreadable_json(broken) : unreadable_line(broken));
+  }
+  std::stable_sort(entries.begin(), entries.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
   if (json) {
     std::vector<std::string> objects;
-    for (const auto& info : *services) objects.push_back(service_json(info).str());
+    for (auto& entry : entries) objects.push_back(std::move(entry.second));
     std::printf("%s\n", json_array_lines(objects).c_str());
   } else {
-    for (const auto& info : *services) std::printf("%s\n", service_line(info).c_str());
+    for (const auto& entry : entries) std::printf("%s\n", entry.second.c_str());
   }
   return kExitOk;
 }
@@ -110,6 +122,32 @@ int clean() {
     std::printf("removed service %s\n", printable(service).c_str());
   }
   std::printf("removed %zu port(s)\n", report.removed_ports);
+  return kExitOk;
+}
+
+/// `axon clean --force NAME`: every object of the service, whatever its state.
+int clean_forcibly(const std::string& text) {
+  int code = kExitOk;
+  const auto name = parse_service_name(text, code);
+  if (!name) return code;
+  // Who still holds it is known only before the removal; say so first, then remove anyway.
+  auto done = remove_service_forcibly(*name);
+  if (!done) {
+    return fail(kExitFailure, "cannot remove service \"" + text + "\": " + to_string(done.error()));
+  }
+  for (const auto& node : done->live_holders) {
+    std::fprintf(stderr,
+                 "warning: live node %s (pid %d%s%s) holds service \"%s\"; removed anyway\n",
+                 node.id.to_string().c_str(), node.pid, node.name.empty() ? "" : ", ",
+                 printable(node.name).c_str(), printable(text).c_str());
+  }
+  for (const auto& object : done->removed) std::printf("removed %s\n", printable(object).c_str());
+  for (const auto& object : done->failed) {
+    std::fprintf(stderr, "warning: cannot remove %s\n", printable(object).c_str());
+  }
+  if (done->removed.empty()) {
+    return fail(kExitFailure, "nothing of service \"" + text + "\" to remove");
+  }
   return kExitOk;
 }
 
@@ -379,12 +417,20 @@ int run(int argc, char** argv) {
       "--json: [{\"id\",\"pid\",\"state\",\"name\"},...]\n" +
       std::string(kExitCodes));
 
+  std::optional<std::string> force_name;
   auto* clean_cmd = app.add_subcommand("clean", "Remove what dead nodes left behind");
+  clean_cmd
+      ->add_option("--force", force_name,
+                   "Remove every object of service NAME, whatever its state, even in use")
+      ->type_name("NAME");
   clean_cmd->footer(
       "Removes the ports of dead nodes in every service, services no live node uses, and the\n"
       "nodes' files. Safe while other processes work and when several cleaners run at once.\n"
       "Output: 'removed node <id>', 'removed service <name>', 'removed <n> port(s)', or\n"
-      "'nothing to clean'.\n" +
+      "'nothing to clean'.\n"
+      "--force NAME: one 'removed <object>' line per object removed (a 'warning:' line on stderr\n"
+      "per live node that still held it); exit 0 when something was removed, 1 when nothing of\n"
+      "that name exists, 2 usage error or invalid NAME.\n" +
       std::string(kExitCodes));
 
   NotifyOptions notify_options;
@@ -441,6 +487,15 @@ int run(int argc, char** argv) {
     return code == 0 ? kExitOk : kExitUsage;
   }
 
+  // Every command works on the instance the environment selects; a malformed one is refused
+  // before anything is read or created.
+  if (auto valid = Config::from_environment().validate(); !valid) {
+    return fail(kExitUsage, std::string(valid.error() == ConfigError::InvalidPrefix
+                                            ? "invalid AXON_PREFIX: 1..64 characters of "
+                                              "[A-Za-z0-9_.-], no \"..\", not starting with '.'"
+                                            : "invalid AXON_ROOT: an absolute path without empty, "
+                                              "\".\" or \"..\" components"));
+  }
   if (service_list_cmd->parsed()) return service_list(json);
   if (service_show_cmd->parsed()) return service_show(show_name, json);
   if (service->parsed()) {
@@ -448,7 +503,7 @@ int run(int argc, char** argv) {
   }
   if (node_list_cmd->parsed()) return node_list(json);
   if (node->parsed()) return fail(kExitUsage, "missing command: list (run 'axon node --help')");
-  if (clean_cmd->parsed()) return clean();
+  if (clean_cmd->parsed()) return force_name ? clean_forcibly(*force_name) : clean();
   if (notify_cmd->parsed()) return notify(notify_options);
   if (listen_cmd->parsed()) return listen(listen_options);
   if (echo_cmd->parsed()) return echo(echo_service, echo_bytes);

@@ -1,5 +1,10 @@
-#include <algorithm>
+#include "axon/cleanup.hpp"
 
+#include <algorithm>
+#include <chrono>
+#include <string_view>
+
+#include "axon/detail/root.hpp"
 #include "axon/detail/service_core.hpp"
 #include "axon/node.hpp"
 #include "axon/platform/filesystem.hpp"
@@ -7,29 +12,70 @@
 namespace axon {
 namespace {
 
-/// Hashes of every service whose static config object exists under the prefix.
+constexpr const char* kShmDirectory = "/dev/shm/";
+// Long enough for any creator to finish (creation takes microseconds); short enough that a hung
+// process holding the lock does not hang the operator.
+constexpr auto kForcedLockTimeout = std::chrono::seconds(1);
+
+bool is_hash(std::string_view s) {
+  return s.size() == 16 && std::all_of(s.begin(), s.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+/// Hashes of every service that left anything: an object under the prefix (its static or
+/// dynamic config, a publisher's segment), or a lock file or FIFO directory of its own. A
+/// creator or remover killed half-way may have left any one of them alone.
 std::vector<std::string> service_hashes(const Config& config) {
   std::vector<std::string> out;
+  auto add = [&](std::string_view hash) {
+    if (!is_hash(hash)) return;
+    if (std::find(out.begin(), out.end(), hash) == out.end()) out.emplace_back(hash);
+  };
   const std::string stem = config.prefix + "svc_";
-  auto objects = platform::SharedMemory::list(stem);
-  if (!objects) return out;
-  for (const auto& o : *objects) {
-    // "<prefix>svc_<16 hex>_s" or "_d": either names the service.
-    if (o.size() != stem.size() + 16 + 2) continue;
-    auto hash = o.substr(stem.size(), 16);
-    if (std::find(out.begin(), out.end(), hash) == out.end()) out.push_back(std::move(hash));
+  if (auto objects = platform::SharedMemory::list(stem)) {
+    // "<prefix>svc_<16 hex>_s", "_d" or "_p<id>".
+    for (const auto& o : *objects) {
+      if (o.size() >= stem.size() + 18 && o[stem.size() + 16] == '_') {
+        add(std::string_view(o).substr(stem.size(), 16));
+      }
+    }
+  }
+  const auto services = config.services_dir();
+  if (!detail::check_directory(config, &services)) return out;
+  if (auto files = platform::list_directory(services)) {
+    // "<16 hex>.lock" and "<16 hex>" (a FIFO directory).
+    for (const auto& f : *files) {
+      if (f.size() == 16 || (f.size() == 21 && f.ends_with(".lock"))) {
+        add(std::string_view(f).substr(0, 16));
+      }
+    }
   }
   return out;
 }
 
 }  // namespace
 
+const char* to_string(ForcedRemovalError error) {
+  switch (error) {
+    case ForcedRemovalError::InvalidConfig:
+      return "InvalidConfig";
+    case ForcedRemovalError::InternalFailure:
+      return "InternalFailure";
+  }
+  return "Unknown";
+}
+
 CleanupReport Node::cleanup_dead_nodes(const Config& config) {
   CleanupReport report;
-  auto nodes = Node::list(config);
+  auto nodes = Node::list(config);  // refuses an invalid config or an untrustworthy nodes dir
   if (!nodes) return report;
+  const auto nodes_dir = config.nodes_dir();
   for (const auto& info : *nodes) {
     if (info.state == NodeState::Alive) continue;
+    // Every file below is reached through the nodes directory: check it again for each node,
+    // so one replaced by a symlink meanwhile is never entered.
+    if (!detail::check_directory(config, &nodes_dir)) return report;
     const auto lock_path = detail::Paths::node_lock(config, info.id);
     auto lock = platform::FileLock::try_lock(lock_path);
     if (!lock && lock.error().code != platform::ErrorCode::DoesNotExist) continue;  // alive again?
@@ -48,6 +94,7 @@ CleanupReport Node::cleanup_dead_nodes(const Config& config) {
     }
     const bool had_details =
         platform::SharedMemory::remove(detail::Paths::node_details(config, info.id)).has_value();
+    // unlink never follows a symlink: a link planted here is removed, its target untouched.
     (void)platform::remove_file(detail::Paths::node_socket(config, info.id));
     // Without a lock file, another cleaner may have finished this node a moment ago: report it
     // only when we removed something of it, so two cleaners never both claim one node.
@@ -58,7 +105,104 @@ CleanupReport Node::cleanup_dead_nodes(const Config& config) {
     }
     report.dead_nodes.push_back(info.id);
   }
+  // A node killed between making its lock file under its private name and publishing it left
+  // "<id>.lock.new": unlocked means its maker is dead (a live maker locks it right after making
+  // it; should our brief lock fall in between, that maker starts again under another id).
+  if (!detail::check_directory(config, &nodes_dir)) return report;
+  if (auto files = platform::list_directory(nodes_dir)) {
+    constexpr std::string_view kUnpublished = ".lock.new";
+    for (const auto& f : *files) {
+      if (f.size() != 16 + kUnpublished.size() || !f.ends_with(kUnpublished) ||
+          !NodeId::from_string(std::string_view(f).substr(0, 16))) {
+        continue;
+      }
+      const auto path = nodes_dir + "/" + f;
+      if (auto lock = platform::FileLock::try_lock(path); lock && lock->is_still_linked()) {
+        (void)lock->unlink();
+      }
+    }
+  }
   return report;
+}
+
+tl::expected<ForcedRemoval, ForcedRemovalError> remove_service_forcibly(const ServiceName& name,
+                                                                        const Config& config) {
+  if (!config.validate()) return tl::unexpected(ForcedRemovalError::InvalidConfig);
+  const auto hash = detail::Paths::service_hash(name.as_string());
+  ForcedRemoval result;
+
+  // "<prefix>svc_<H>_": the static (_s) and dynamic (_d) configs and every segment (_p<id>).
+  const auto stem = config.prefix + "svc_" + hash + "_";
+  auto objects = platform::SharedMemory::list(stem);
+  if (!objects) return tl::unexpected(ForcedRemovalError::InternalFailure);
+  std::sort(objects->begin(), objects->end(), [](const std::string& a, const std::string& b) {
+    // The static config last: while it exists the name is taken, so no one creates anew under
+    // it before the rest is gone.
+    return (a.ends_with("_s") ? 1 : 0) < (b.ends_with("_s") ? 1 : 0) ||
+           ((a.ends_with("_s") == b.ends_with("_s")) && a < b);
+  });
+  const auto services = config.services_dir();
+  const bool services_ok = detail::check_directory(config, &services).has_value();
+  const auto lock_path = detail::Paths::service_lock(config, hash);
+  const auto dir_path = detail::Paths::service_dir(config, hash);
+  const bool lock_existed = services_ok && platform::path_exists(lock_path);
+  const bool dir_existed = services_ok && platform::path_exists(dir_path);
+  if (objects->empty() && !lock_existed && !dir_existed) return result;
+
+  if (auto holders = detail::service_holders(config, hash)) {
+    auto known = Node::list(config);
+    for (const auto id : *holders) {
+      if (!detail::node_is_alive(config, id)) continue;
+      NodeInfo holder{.id = NodeId{id}, .pid = 0, .name = {}, .state = NodeState::Alive};
+      if (known) {
+        for (const auto& node : *known) {
+          if (node.id.value == id) holder = node;
+        }
+      }
+      result.live_holders.push_back(holder);
+    }
+  }
+
+  // Under the service's lock when we get it: then no creator or cleaner is half-way through.
+  std::optional<detail::ServiceLock> lock;
+  if (services_ok) {
+    auto taken = detail::ServiceLock::acquire(config, hash, detail::service_lock_mode(config, hash),
+                                              kForcedLockTimeout);
+    if (taken) lock.emplace(std::move(*taken));
+  }
+
+  for (const auto& object : *objects) {
+    if (auto removed = platform::SharedMemory::remove(object); removed) {
+      result.removed.push_back(kShmDirectory + object);
+    } else if (removed.error().code != platform::ErrorCode::DoesNotExist) {
+      result.failed.push_back(kShmDirectory + object + ": " + removed.error().describe());
+    }
+  }
+  if (!services_ok) return result;
+  if (platform::is_symlink(dir_path)) {
+    // Planted in place of the FIFO directory: the link goes, what it points to stays.
+    if (platform::remove_file(dir_path)) result.removed.push_back(dir_path);
+  } else if (dir_existed) {
+    auto files = platform::remove_directory_and_files(dir_path);
+    if (files) {
+      for (const auto& file : *files) result.removed.push_back(dir_path + "/" + file);
+      result.removed.push_back(dir_path);
+    } else if (files.error().code != platform::ErrorCode::DoesNotExist) {
+      result.failed.push_back(dir_path + ": " + files.error().describe());
+    }
+  }
+  if (lock) {
+    lock->remove_file();
+    if (lock_existed) result.removed.push_back(lock_path);
+  } else if (lock_existed) {
+    // A lock file we could not take (a symlink planted there, or held by a hung process).
+    if (auto removed = platform::remove_file(lock_path); removed) {
+      result.removed.push_back(lock_path);
+    } else if (removed.error().code != platform::ErrorCode::DoesNotExist) {
+      result.failed.push_back(lock_path + ": " + removed.error().describe());
+    }
+  }
+  return result;
 }
 
 }  // namespace axon

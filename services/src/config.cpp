@@ -1,20 +1,158 @@
 #include "axon/config.hpp"
 
-#include <cstdlib>
+#include <sys/stat.h>
 
+#include <cstdlib>
+#include <string_view>
+
+#include "axon/access.hpp"
+#include "axon/detail/root.hpp"
+#include "axon/platform/filesystem.hpp"
 #include "axon/platform/process.hpp"
 
 namespace axon {
+namespace {
+
+constexpr std::size_t kMaxPrefixLength = 64;
+
+bool valid_prefix(std::string_view prefix) {
+  if (prefix.empty() || prefix.size() > kMaxPrefixLength || prefix.front() == '.' ||
+      prefix.find("..") != std::string_view::npos) {
+    return false;
+  }
+  for (const char c : prefix) {
+    const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                       c == '_' || c == '.' || c == '-';
+    if (!plain) return false;
+  }
+  return true;
+}
+
+bool valid_root(std::string_view root) {
+  if (root.empty() || root.front() != '/' || root.find('\0') != std::string_view::npos) {
+    return false;
+  }
+  if (root == "/") return false;  // never keep files in the filesystem's root
+  std::string_view rest = root.substr(1);
+  // A trailing '/' is harmless ("/tmp/x/"), an empty component in the middle is not meant.
+  if (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
+  while (!rest.empty()) {
+    const auto slash = rest.find('/');
+    const auto component = rest.substr(0, slash);
+    if (component.empty() || component == "." || component == "..") return false;
+    if (slash == std::string_view::npos) break;
+    rest.remove_prefix(slash + 1);
+  }
+  return true;
+}
+
+}  // namespace
+
+const char* to_string(Access access) { return access == Access::Group ? "group" : "owner"; }
+
+const char* to_string(ConfigError error) {
+  switch (error) {
+    case ConfigError::InvalidPrefix:
+      return "InvalidPrefix";
+    case ConfigError::InvalidRoot:
+      return "InvalidRoot";
+  }
+  return "Unknown";
+}
 
 Config Config::from_environment() {
   Config c;
   const char* prefix = std::getenv("AXON_PREFIX");
   const char* root = std::getenv("AXON_ROOT");
   c.prefix = (prefix != nullptr && *prefix != '\0') ? prefix : "axon_";
-  c.root = (root != nullptr && *root != '\0')
-               ? root
-               : "/tmp/axon-" + std::to_string(platform::current_uid());
+  c.root_chosen = root != nullptr && *root != '\0';
+  c.root = c.root_chosen ? root : "/tmp/axon-" + std::to_string(platform::current_uid());
   return c;
 }
 
+tl::expected<void, ConfigError> Config::validate() const {
+  if (!valid_prefix(prefix)) return tl::unexpected(ConfigError::InvalidPrefix);
+  if (!valid_root(root)) return tl::unexpected(ConfigError::InvalidRoot);
+  return {};
+}
+
+namespace detail {
+namespace {
+
+constexpr mode_t kPrivateFile = 0600;
+constexpr mode_t kPrivateDirectory = 0700;
+constexpr mode_t kGroupFile = 0660;
+constexpr mode_t kGroupReadOnlyFile = 0640;
+// setgid: what is made inside belongs to the directory's group, whoever makes it.
+constexpr mode_t kGroupDirectory = 02770;
+
+RootAccess access_of(const platform::DirectoryStatus& root) {
+  return RootAccess{(root.mode & S_IRWXG) == S_IRWXG, root.group};
+}
+
+platform::DirectoryOwners root_owners(const Config& config) {
+  // The default root must be ours: another user could have made /tmp/axon-<our uid> first.
+  return config.root_chosen ? platform::DirectoryOwners::UsOrGroup : platform::DirectoryOwners::Us;
+}
+
+platform::DirectoryOwners subdir_owners(const RootAccess& root) {
+  return root.shared ? platform::DirectoryOwners::UsOrGroup : platform::DirectoryOwners::Us;
+}
+
+}  // namespace
+
+tl::expected<RootAccess, platform::Error> prepare_directory(const Config& config,
+                                                            const std::string* subdir) {
+  auto root = platform::ensure_directory(config.root, kPrivateDirectory, root_owners(config));
+  if (!root) return tl::unexpected(root.error());
+  const RootAccess access = access_of(*root);
+  if (subdir == nullptr) return access;
+  auto sub = access.shared
+                 ? platform::ensure_directory(*subdir, kGroupDirectory, subdir_owners(access),
+                                              access.group)
+                 : platform::ensure_directory(*subdir, kPrivateDirectory, subdir_owners(access));
+  if (!sub) return tl::unexpected(sub.error());
+  return access;
+}
+
+tl::expected<RootAccess, platform::Error> check_directory(const Config& config,
+                                                          const std::string* subdir) {
+  auto root = platform::check_directory(config.root, root_owners(config));
+  if (!root) return tl::unexpected(root.error());
+  const RootAccess access = access_of(*root);
+  if (subdir == nullptr) return access;
+  auto sub = platform::check_directory(*subdir, subdir_owners(access));
+  if (!sub) return tl::unexpected(sub.error());
+  return access;
+}
+
+ObjectMode shared_file_mode(Access access, const RootAccess& root) {
+  if (access == Access::Owner) return ObjectMode{kPrivateFile, std::nullopt};
+  return ObjectMode{kGroupFile, root.group};
+}
+
+ObjectMode read_only_file_mode(Access access, const RootAccess& root) {
+  if (access == Access::Owner) return ObjectMode{kPrivateFile, std::nullopt};
+  return ObjectMode{kGroupReadOnlyFile, root.group};
+}
+
+ObjectMode directory_mode(Access access, const RootAccess& root) {
+  if (access == Access::Owner) return ObjectMode{kPrivateDirectory, std::nullopt};
+  return ObjectMode{kGroupDirectory, root.group};
+}
+
+ObjectMode node_file_mode(const RootAccess& root) {
+  if (!root.shared) return ObjectMode{kPrivateFile, std::nullopt};
+  return ObjectMode{kGroupReadOnlyFile, root.group};
+}
+
+mode_t node_socket_mode(const RootAccess& root) { return root.shared ? kGroupFile : kPrivateFile; }
+
+bool trusted_object(const platform::ObjectStatus& object, Access access, const RootAccess& root) {
+  if (object.owner == platform::current_uid()) return true;
+  return access == Access::Group && root.shared && object.group == root.group &&
+         (object.mode & S_IWOTH) == 0;
+}
+
+}  // namespace detail
 }  // namespace axon

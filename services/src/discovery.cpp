@@ -5,6 +5,9 @@
 
 #include "axon/core/service_layout.hpp"
 #include "axon/detail/node_core.hpp"
+#include "axon/detail/root.hpp"
+#include "axon/detail/service_core.hpp"
+#include "axon/platform/file_lock.hpp"
 #include "axon/platform/shared_memory.hpp"
 
 namespace axon {
@@ -13,6 +16,10 @@ const char* to_string(DiscoveryError error) {
   switch (error) {
     case DiscoveryError::DoesNotExist: return "DoesNotExist";
     case DiscoveryError::Corrupted: return "Corrupted";
+    case DiscoveryError::VersionMismatch:
+      return "VersionMismatch";
+    case DiscoveryError::InvalidConfig:
+      return "InvalidConfig";
     case DiscoveryError::PermissionDenied: return "PermissionDenied";
     case DiscoveryError::InternalFailure: return "InternalFailure";
   }
@@ -28,6 +35,7 @@ const T* slots_at(const void* base, std::uint64_t offset) {
 }
 
 tl::expected<ServiceInfo, DiscoveryError> read_service(const Config& config,
+                                                       const detail::RootAccess& root,
                                                        const std::string& hash) {
   auto st = platform::SharedMemory::open(detail::Paths::service_static(config, hash),
                                          platform::AccessMode::ReadOnly);
@@ -41,19 +49,35 @@ tl::expected<ServiceInfo, DiscoveryError> read_service(const Config& config,
   }
   if (st->size() < sizeof(core::StaticConfig)) return tl::unexpected(DiscoveryError::Corrupted);
   // SAFETY: size checked; every field is validated before use.
-  const auto& sc = *static_cast<const core::StaticConfig*>(st->data());
-  // ORDERING: acquire pairs with the creator's release of Ready.
-  if (sc.state.load(std::memory_order_acquire) != core::CreationState::Ready) {
+  const auto& shared = *static_cast<const core::StaticConfig*>(st->data());
+  // ORDERING: acquire pairs with the creator's release of Ready: the fields copied below are
+  // the creator's.
+  if (shared.state.load(std::memory_order_acquire) != core::CreationState::Ready) {
     return tl::unexpected(DiscoveryError::DoesNotExist);  // still being created, or abandoned
   }
-  if (sc.magic != core::kStaticConfigMagic || sc.version != core::kLayoutVersion ||
-      sc.size_of_self != sizeof(core::StaticConfig) ||
-      (sc.pattern != core::MessagingPattern::Event &&
-       sc.pattern != core::MessagingPattern::PublishSubscribe)) {
+  // A private copy: another process may rewrite the shared one after we validated it.
+  core::StaticConfig sc{};
+  detail::copy_static_config(sc, shared);
+  if (sc.magic != core::kStaticConfigMagic || sc.size_of_self != sizeof(core::StaticConfig)) {
+    return tl::unexpected(DiscoveryError::Corrupted);
+  }
+  if (sc.version != core::kLayoutVersion) return tl::unexpected(DiscoveryError::VersionMismatch);
+  if ((sc.pattern != core::MessagingPattern::Event &&
+       sc.pattern != core::MessagingPattern::PublishSubscribe) ||
+      (sc.access != core::AccessKind::Owner && sc.access != core::AccessKind::Group)) {
     return tl::unexpected(DiscoveryError::Corrupted);
   }
   ServiceInfo info;
+  info.access = sc.access == core::AccessKind::Group ? Access::Group : Access::Owner;
+  if (auto owner = st->status(); !owner || !detail::trusted_object(*owner, info.access, root)) {
+    return tl::unexpected(DiscoveryError::PermissionDenied);
+  }
   info.name = std::string(sc.name.view());
+  // The name is part of what the objects' names hash: a name that does not hash to them is a
+  // corrupted one (or a collision, which opening refuses as well).
+  if (detail::Paths::service_hash(info.name) != hash) {
+    return tl::unexpected(DiscoveryError::Corrupted);
+  }
   info.creator = NodeId{sc.creator_node_id};
   if (sc.pattern == core::MessagingPattern::Event) {
     info.pattern = MessagingPattern::Event;
@@ -80,13 +104,22 @@ tl::expected<ServiceInfo, DiscoveryError> read_service(const Config& config,
 
   auto dy = platform::SharedMemory::open(detail::Paths::service_dynamic(config, hash),
                                          platform::AccessMode::ReadOnly);
+  if (!dy && dy.error().code == platform::ErrorCode::PermissionDenied) {
+    return tl::unexpected(DiscoveryError::PermissionDenied);
+  }
   if (!dy || dy->size() < sizeof(core::DynamicHeader)) {
     return tl::unexpected(DiscoveryError::Corrupted);
   }
+  if (auto owner = dy->status(); !owner || !detail::trusted_object(*owner, info.access, root)) {
+    return tl::unexpected(DiscoveryError::PermissionDenied);
+  }
   const auto& h = *static_cast<const core::DynamicHeader*>(dy->data());
   if (!core::validate_dynamic(h, dy->size(), sc)) return tl::unexpected(DiscoveryError::Corrupted);
-  const auto* nodes = slots_at<core::NodeSlot>(dy->data(), h.nodes_offset);
-  for (std::uint32_t i = 0; i < h.max_nodes; ++i) {
+  // Offsets from the layout the static config implies: another process may rewrite the header
+  // right after we validated it.
+  const auto l = core::compute_dynamic_layout(sc);
+  const auto* nodes = slots_at<core::NodeSlot>(dy->data(), l.nodes_offset);
+  for (std::uint32_t i = 0; i < l.max_nodes; ++i) {
     if (const auto id = nodes[i].node_id.load(std::memory_order_acquire); id != 0) {
       info.node_ids.push_back(NodeId{id});
     }
@@ -94,9 +127,9 @@ tl::expected<ServiceInfo, DiscoveryError> read_service(const Config& config,
   info.nodes = info.node_ids.size();
   std::size_t ports[core::kPortTables]{};
   for (std::size_t t = 0; t < core::kPortTables; ++t) {
-    for (std::uint32_t i = 0; i < h.ports[t].count; ++i) {
+    for (std::uint32_t i = 0; i < l.ports[t].count; ++i) {
       const auto* slot = slots_at<core::PortSlot>(
-          dy->data(), h.ports[t].offset + std::uint64_t{i} * h.ports[t].stride);
+          dy->data(), l.ports[t].offset + std::uint64_t{i} * l.ports[t].stride);
       ports[t] += slot->port_id.load(std::memory_order_acquire) != 0 ? 1 : 0;
     }
   }
@@ -110,9 +143,39 @@ tl::expected<ServiceInfo, DiscoveryError> read_service(const Config& config,
   return info;
 }
 
+/// The name stored in the static config of `hash`, when it is intact: a valid service name
+/// that hashes to `hash`. Otherwise `hash` itself.
+std::string stored_name(const Config& config, const std::string& hash) {
+  auto st = platform::SharedMemory::open(detail::Paths::service_static(config, hash),
+                                         platform::AccessMode::ReadOnly);
+  if (!st || st->size() < sizeof(core::StaticConfig)) return hash;
+  core::FixedString<core::kMaxServiceNameLength> stored;
+  // SAFETY: size checked; the name is copied out as bytes (a writer can only change the copy's
+  // value, view() clamps its length) and checked before it is trusted.
+  const auto* sc = static_cast<const core::StaticConfig*>(st->data());
+  std::memcpy(&stored, &sc->name, sizeof(stored));
+  const std::string name(stored.view());
+  if (!ServiceName::create(name) || detail::Paths::service_hash(name) != hash) return hash;
+  return name;
+}
+
+/// True while a process holds the service's lock: it is being created or changed right now, so
+/// what we read may be half-made rather than corrupted.
+bool being_changed(const Config& config, const std::string& hash) {
+  const auto services = config.services_dir();
+  if (!detail::check_directory(config, &services)) return false;
+  auto held = platform::FileLock::is_held(detail::Paths::service_lock(config, hash));
+  return held && *held;
+}
+
+detail::RootAccess current_root(const Config& config) {
+  return detail::check_directory(config).value_or(detail::RootAccess{});
+}
+
 }  // namespace
 
-tl::expected<std::vector<ServiceInfo>, DiscoveryError> list_services(const Config& config) {
+tl::expected<ServiceScan, DiscoveryError> scan_services(const Config& config) {
+  if (!config.validate()) return tl::unexpected(DiscoveryError::InvalidConfig);
   const std::string stem = config.prefix + "svc_";
   auto objects = platform::SharedMemory::list(stem);
   if (!objects) {
@@ -120,19 +183,36 @@ tl::expected<std::vector<ServiceInfo>, DiscoveryError> list_services(const Confi
                               ? DiscoveryError::PermissionDenied
                               : DiscoveryError::InternalFailure);
   }
-  std::vector<ServiceInfo> out;
+  const auto root = current_root(config);
+  ServiceScan scan;
   for (const auto& o : *objects) {
     if (o.size() != stem.size() + 18 || !o.ends_with("_s")) continue;
-    if (auto info = read_service(config, o.substr(stem.size(), 16))) out.push_back(std::move(*info));
+    const auto hash = o.substr(stem.size(), 16);
+    auto info = read_service(config, root, hash);
+    if (info) {
+      scan.services.push_back(std::move(*info));
+    } else if ((info.error() == DiscoveryError::Corrupted ||
+                info.error() == DiscoveryError::VersionMismatch) &&
+               !being_changed(config, hash)) {
+      scan.unreadable.push_back(UnreadableService{stored_name(config, hash), hash, info.error()});
+    }
   }
-  std::sort(out.begin(), out.end(),
+  std::sort(scan.services.begin(), scan.services.end(),
             [](const ServiceInfo& a, const ServiceInfo& b) { return a.name < b.name; });
-  return out;
+  std::sort(scan.unreadable.begin(), scan.unreadable.end(),
+            [](const UnreadableService& a, const UnreadableService& b) { return a.name < b.name; });
+  return scan;
+}
+
+tl::expected<std::vector<ServiceInfo>, DiscoveryError> list_services(const Config& config) {
+  return scan_services(config).map([](ServiceScan scan) { return std::move(scan.services); });
 }
 
 tl::expected<ServiceInfo, DiscoveryError> describe_service(const ServiceName& name,
                                                            const Config& config) {
-  auto info = read_service(config, detail::Paths::service_hash(name.as_string()));
+  if (!config.validate()) return tl::unexpected(DiscoveryError::InvalidConfig);
+  auto info =
+      read_service(config, current_root(config), detail::Paths::service_hash(name.as_string()));
   if (info && info->name != name.as_string()) return tl::unexpected(DiscoveryError::Corrupted);
   return info;
 }

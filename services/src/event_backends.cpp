@@ -4,6 +4,7 @@
 #include "axon/detail/event_backend/eventfd_backend.hpp"
 #include "axon/detail/event_backend/fifo_backend.hpp"
 #include "axon/detail/node_core.hpp"
+#include "axon/platform/filesystem.hpp"
 
 namespace axon::detail {
 
@@ -24,7 +25,9 @@ tl::expected<EventFdBackend::ListenerEnd, platform::Error> EventFdBackend::creat
   if (!fd) return tl::unexpected(fd.error());
   auto server = node.fd_server();
   if (!server) return tl::unexpected(server.error());
-  if (auto r = (*server)->add(address.server_key, fd->fd()); !r) return tl::unexpected(r.error());
+  if (auto r = (*server)->add(address.server_key, fd->fd(), address.group_access); !r) {
+    return tl::unexpected(r.error());
+  }
   return ListenerEnd(std::move(*fd), &node, address.server_key);
 }
 
@@ -32,14 +35,17 @@ tl::expected<EventFdBackend::NotifierEnd, platform::Error> EventFdBackend::conne
     const WakeAddress& address) {
   auto fd = FdServer::request(address.owner_socket_path, address.server_key);
   if (!fd) return tl::unexpected(fd.error());
-  return NotifierEnd(platform::EventFd::adopt(std::move(*fd)));
+  auto eventfd = platform::EventFd::adopt_received(std::move(*fd));
+  if (!eventfd) return tl::unexpected(eventfd.error());
+  return NotifierEnd(std::move(*eventfd));
 }
 
 FifoBackend::ListenerEnd::ListenerEnd(ListenerEnd&& other) noexcept
     : m_fifo(std::move(other.m_fifo)), m_path(std::exchange(other.m_path, {})) {}
 
 FifoBackend::ListenerEnd::~ListenerEnd() {
-  if (!m_path.empty()) (void)platform::Fifo::remove(m_path);
+  // Relative to its directory: a symlink swapped in for it meanwhile is never entered.
+  if (!m_path.empty()) (void)platform::remove_file_below(m_path);
 }
 
 tl::expected<void, platform::Error> FifoBackend::NotifierEnd::wake() {
@@ -51,10 +57,12 @@ tl::expected<void, platform::Error> FifoBackend::NotifierEnd::wake() {
 
 tl::expected<FifoBackend::ListenerEnd, platform::Error> FifoBackend::create_listener(
     NodeCore& /*node*/, const WakeAddress& address) {
-  if (auto r = platform::Fifo::make(address.fifo_path); !r) return tl::unexpected(r.error());
+  if (auto r = platform::Fifo::make(address.fifo_path, address.fifo_mode, address.fifo_group); !r) {
+    return tl::unexpected(r.error());
+  }
   auto fifo = platform::Fifo::open(address.fifo_path);
   if (!fifo) {
-    (void)platform::Fifo::remove(address.fifo_path);
+    (void)platform::remove_file_below(address.fifo_path);
     return tl::unexpected(fifo.error());
   }
   return ListenerEnd(std::move(*fifo), address.fifo_path);

@@ -27,6 +27,8 @@ const char* to_string(EventOpenError error) {
     case EventOpenError::DoesNotSupportRequestedMaxEventId:
       return "DoesNotSupportRequestedMaxEventId";
     case EventOpenError::IncompatibleBackend: return "IncompatibleBackend";
+    case EventOpenError::IncompatibleAccess:
+      return "IncompatibleAccess";
     case EventOpenError::ExceedsMaxNodes: return "ExceedsMaxNodes";
     case EventOpenError::PermissionDenied: return "PermissionDenied";
     case EventOpenError::VersionMismatch: return "VersionMismatch";
@@ -69,6 +71,7 @@ EventService::EventService(std::shared_ptr<detail::ServiceCore> core) : m_core(s
   m_config.event_id_max_value = e.event_id_max;
   m_config.backend = e.backend == core::EventBackendKind::Fifo ? EventBackend::Fifo
                                                                : EventBackend::EventFd;
+  m_config.access = m_core->access();
 }
 
 EventServiceBuilder&& EventServiceBuilder::max_listeners(std::uint32_t n) && {
@@ -91,10 +94,16 @@ EventServiceBuilder&& EventServiceBuilder::backend(EventBackend backend) && {
   m_backend = backend;
   return std::move(*this);
 }
+EventServiceBuilder&& EventServiceBuilder::access(Access access) && {
+  m_access = access;
+  return std::move(*this);
+}
 
 tl::expected<EventService, EventCreateError> EventServiceBuilder::create() && {
   core::StaticConfig settings{};
   settings.pattern = core::MessagingPattern::Event;
+  settings.access = m_access.value_or(kDefaultAccess) == Access::Group ? core::AccessKind::Group
+                                                                       : core::AccessKind::Owner;
   auto& e = settings.event;
   e.max_listeners = m_max_listeners.value_or(EventDefaults::kMaxListeners);
   e.max_notifiers = m_max_notifiers.value_or(EventDefaults::kMaxNotifiers);
@@ -144,6 +153,9 @@ tl::expected<EventService, EventOpenError> EventServiceBuilder::open() && {
     } else if (m_backend && (*m_backend == EventBackend::Fifo) !=
                                 (e.backend == core::EventBackendKind::Fifo)) {
       error = EventOpenError::IncompatibleBackend;
+    } else if (m_access && *m_access != (sc.access == core::AccessKind::Group ? Access::Group
+                                                                              : Access::Owner)) {
+      error = EventOpenError::IncompatibleAccess;
     } else {
       return 0;
     }

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "axon/platform/filesystem.hpp"
+#include "axon/platform/process.hpp"
 
 namespace axon::detail {
 namespace {
@@ -28,11 +29,12 @@ FdServer::FdServer(platform::UnixSocket socket, platform::EventFd stop, platform
       m_epoll(std::move(epoll)),
       m_path(std::move(path)) {}
 
-tl::expected<std::unique_ptr<FdServer>, platform::Error> FdServer::start(const std::string& path) {
+tl::expected<std::unique_ptr<FdServer>, platform::Error> FdServer::start(const std::string& path,
+                                                                         mode_t mode) {
   // A socket file left by a dead process of the same node id cannot exist (ids are random), but
   // one left by this node's own earlier server can: replace it.
   (void)platform::remove_file(path);
-  auto socket = platform::UnixSocket::listen(path);
+  auto socket = platform::UnixSocket::listen(path, mode);
   if (!socket) return tl::unexpected(socket.error());
   auto stop = platform::EventFd::create();
   if (!stop) return tl::unexpected(stop.error());
@@ -53,13 +55,13 @@ FdServer::~FdServer() {
   if (m_thread.joinable()) m_thread.join();
 }
 
-tl::expected<void, platform::Error> FdServer::add(const std::string& key, int fd) {
+tl::expected<void, platform::Error> FdServer::add(const std::string& key, int fd, bool to_group) {
   platform::FileDescriptor borrowed(fd);
   auto dup = borrowed.duplicate();
   borrowed.release();
   if (!dup) return tl::unexpected(dup.error());
   std::lock_guard lock(m_mutex);
-  m_fds[key] = std::move(*dup);
+  m_fds[key] = Served{std::move(*dup), to_group};
   return {};
 }
 
@@ -96,10 +98,14 @@ void FdServer::serve_one(platform::UnixSocket& client) {
   auto got = client.receive(request);
   if (!got || *got == 0 || *got > request.size()) return;
   const std::string_view key(reinterpret_cast<const char*>(request.data()), *got);
+  // A peer of another user gets only what a group service shares; root could take it anyway.
+  const auto peer = client.peer_credentials();
+  const bool same_user = peer && (peer->uid == platform::current_uid() || peer->uid == 0);
   std::lock_guard lock(m_mutex);
   const auto it = m_fds.find(key);
-  const std::array<std::byte, 1> reply{it == m_fds.end() ? kNotFound : kFound};
-  (void)client.send(reply, it == m_fds.end() ? -1 : it->second.native());
+  const bool serve = it != m_fds.end() && (same_user || (peer && it->second.to_group));
+  const std::array<std::byte, 1> reply{serve ? kFound : kNotFound};
+  (void)client.send(reply, serve ? it->second.fd.native() : -1);
 }
 
 tl::expected<platform::FileDescriptor, platform::Error> FdServer::request(

@@ -34,6 +34,9 @@ bool uses_fifo(const detail::ServiceCore& service) {
 tl::expected<detail::AnyListenerEnd, platform::Error> make_channel(detail::ServiceCore& service,
                                                                    const detail::WakeAddress& at) {
   if (uses_fifo(service)) {
+    if (auto checked = service.check_service_directory(); !checked) {
+      return tl::unexpected(checked.error());
+    }
     return detail::FifoBackend::create_listener(service.node(), at).map([](auto end) {
       return detail::AnyListenerEnd(std::in_place_index<1>, std::move(end));
     });
@@ -47,28 +50,31 @@ tl::expected<detail::AnyListenerEnd, platform::Error> make_channel(detail::Servi
 
 tl::expected<Listener, ListenerCreateError> ListenerBuilder::create() && {
   auto& service = *m_service;
-  const auto slot_index = service.claim_port(detail::kListenerTable);
-  if (!slot_index) return tl::unexpected(ListenerCreateError::ExceedsMaxListeners);
-  auto& slot = service.port_slot<core::ListenerSlot>(detail::kListenerTable, *slot_index);
+  const auto claimed = service.claim_port(detail::kListenerTable);
+  if (!claimed) return tl::unexpected(ListenerCreateError::ExceedsMaxListeners);
+  const auto slot_index = claimed->slot;
+  const auto id = claimed->id;
+  auto& slot = service.port_slot<core::ListenerSlot>(detail::kListenerTable, slot_index);
+  // release_port removes the FIFO too: the slot names it from its claim on.
   auto release_slot = [&](ListenerCreateError e) {
-    service.release_port(detail::kListenerTable, *slot_index);
+    service.release_port(detail::kListenerTable, slot_index);
     return tl::unexpected(e);
   };
-  auto* bitset = service.bitset(*slot_index);
+  auto* bitset = service.bitset(slot_index);
   // Counts left by the slot's previous listener are not ours.
   if (!bitset->drain([](std::uint64_t, std::uint64_t) {})) {
     return release_slot(ListenerCreateError::Corrupted);
   }
-  const auto id = service.next_port_id();
   auto channel = make_channel(service, service.wake_address(id, service.node().id().value));
   if (!channel) return release_slot(ListenerCreateError::ResourceCreationFailed);
   slot.pending.store(0, std::memory_order_relaxed);
-  service.publish_port(detail::kListenerTable, *slot_index, id);
-  return Listener(m_service, *slot_index, id, bitset, std::move(*channel));
+  service.publish_port(detail::kListenerTable, slot_index, id);
+  return Listener(m_service, slot_index, id, bitset, std::move(*channel));
 }
 
 Listener::Listener(std::shared_ptr<detail::ServiceCore> service, std::uint32_t slot,
-                   std::uint64_t id, core::CountingBitset* bitset, detail::AnyListenerEnd channel)
+                   std::uint64_t id, const core::CountingBitset* bitset,
+                   detail::AnyListenerEnd channel)
     : m_service(std::move(service)),
       m_slot(slot),
       m_id(id),

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <optional>
 #include <set>
 
 #include "axon/core/hash.hpp"
@@ -39,6 +40,8 @@ const char* to_string(NodeState state) { return state == NodeState::Alive ? "ali
 const char* to_string(NodeCreateError error) {
   switch (error) {
     case NodeCreateError::InvalidName: return "InvalidName";
+    case NodeCreateError::InvalidConfig:
+      return "InvalidConfig";
     case NodeCreateError::PermissionDenied: return "PermissionDenied";
     case NodeCreateError::InsufficientResources: return "InsufficientResources";
     case NodeCreateError::InternalFailure: return "InternalFailure";
@@ -49,6 +52,8 @@ const char* to_string(NodeCreateError error) {
 const char* to_string(NodeListError error) {
   switch (error) {
     case NodeListError::PermissionDenied: return "PermissionDenied";
+    case NodeListError::InvalidConfig:
+      return "InvalidConfig";
     case NodeListError::InternalFailure: return "InternalFailure";
   }
   return "Unknown";
@@ -82,7 +87,7 @@ NodeCore::~NodeCore() {
 tl::expected<FdServer*, platform::Error> NodeCore::fd_server() {
   std::lock_guard lock(m_mutex);
   if (!m_fd_server) {
-    auto server = FdServer::start(Paths::node_socket(m_config, m_id));
+    auto server = FdServer::start(Paths::node_socket(m_config, m_id), node_socket_mode(m_root));
     if (!server) return tl::unexpected(server.error());
     m_fd_server = std::move(*server);
   }
@@ -129,33 +134,50 @@ tl::expected<Node, NodeCreateError> NodeBuilder::create() && {
   const auto name = core::NodeName::create(m_name);
   if (!name) return tl::unexpected(NodeCreateError::InvalidName);
   Config config = m_config ? *m_config : Config::from_environment();
-  if (auto r = platform::ensure_private_directory(config.nodes_dir()); !r) {
-    return tl::unexpected(to_create_error(r.error()));
-  }
-  if (auto r = platform::ensure_private_directory(config.services_dir()); !r) {
+  if (!config.validate()) return tl::unexpected(NodeCreateError::InvalidConfig);
+  const auto nodes_dir = config.nodes_dir();
+  const auto services_dir = config.services_dir();
+  auto root = detail::prepare_directory(config, &nodes_dir);
+  if (!root) return tl::unexpected(to_create_error(root.error()));
+  if (auto r = detail::prepare_directory(config, &services_dir); !r) {
     return tl::unexpected(to_create_error(r.error()));
   }
   (void)Node::cleanup_dead_nodes(config);
 
-  NodeId id;
-  do {
-    auto random = platform::random_u64();
-    if (!random) return tl::unexpected(NodeCreateError::InternalFailure);
-    id.value = *random;
-  } while (id.value == 0);
-
   // Lock file first: from here on a crash leaves an unlocked lock file, which cleaners treat as
   // a dead node and remove together with anything else of it. It is locked under a name no
-  // cleaner looks at, then renamed into place: a cleaner must never see it unlocked while we live.
-  const auto lock_path = detail::Paths::node_lock(config, id);
-  auto lock = platform::FileLock::create_locked(lock_path + kUnpublishedSuffix);
-  if (!lock) return tl::unexpected(to_create_error(lock.error()));
+  // cleaner looks at as a node, then renamed into place: a cleaner must never see it unlocked
+  // while we live. A cleaner sweeping unpublished files left by killed creators may hold ours for
+  // an instant between its creation and our lock (WouldBlock): it then removes it, and we start
+  // again under a fresh id.
+  constexpr int kAttempts = 8;
+  const auto file_mode = detail::node_file_mode(*root);
+  NodeId id;
+  std::string lock_path;
+  std::optional<platform::FileLock> lock;
+  for (int attempt = 0; attempt < kAttempts && !lock; ++attempt) {
+    do {
+      auto random = platform::random_u64();
+      if (!random) return tl::unexpected(NodeCreateError::InternalFailure);
+      id.value = *random;
+    } while (id.value == 0);
+    lock_path = detail::Paths::node_lock(config, id);
+    auto locked = platform::FileLock::create_locked(lock_path + kUnpublishedSuffix, file_mode.mode,
+                                                    file_mode.group);
+    if (locked) {
+      lock.emplace(std::move(*locked));
+    } else if (locked.error().code != platform::ErrorCode::WouldBlock) {
+      return tl::unexpected(to_create_error(locked.error()));
+    }
+  }
+  if (!lock) return tl::unexpected(NodeCreateError::InternalFailure);
   if (auto r = lock->publish_as(lock_path); !r) {
     (void)lock->unlink();
     return tl::unexpected(to_create_error(r.error()));
   }
-  auto details = platform::SharedMemory::create(detail::Paths::node_details(config, id),
-                                                sizeof(core::NodeDetails));
+  auto details =
+      platform::SharedMemory::create(detail::Paths::node_details(config, id),
+                                     sizeof(core::NodeDetails), file_mode.mode, file_mode.group);
   if (!details) {
     (void)lock->unlink();
     return tl::unexpected(to_create_error(details.error()));
@@ -171,11 +193,12 @@ tl::expected<Node, NodeCreateError> NodeBuilder::create() && {
                       std::chrono::system_clock::now().time_since_epoch())
                       .count();
   d->name = *core::FixedString<core::kMaxNodeNameLength>::from(m_name);
-  return Node(std::make_shared<detail::NodeCore>(std::move(config), id, m_name, std::move(*lock),
-                                                 std::move(*details)));
+  return Node(std::make_shared<detail::NodeCore>(std::move(config), *root, id, m_name,
+                                                 std::move(*lock), std::move(*details)));
 }
 
 tl::expected<std::vector<NodeInfo>, NodeListError> Node::list(const Config& config) {
+  if (!config.validate()) return tl::unexpected(NodeListError::InvalidConfig);
   std::set<std::uint64_t> ids;
   const std::string shm_stem = config.prefix + "node_";
   auto objects = platform::SharedMemory::list(shm_stem);
@@ -189,7 +212,14 @@ tl::expected<std::vector<NodeInfo>, NodeListError> Node::list(const Config& conf
       ids.insert(id->value);
     }
   }
-  if (auto files = platform::list_directory(config.nodes_dir())) {
+  // Liveness is read through the lock files: only in a nodes directory that is what it claims to
+  // be (a planted symlink would have us lock files elsewhere). No root yet: no node ever lived.
+  const auto nodes_dir = config.nodes_dir();
+  if (auto checked = detail::check_directory(config, &nodes_dir); !checked) {
+    if (checked.error().code != platform::ErrorCode::DoesNotExist) {
+      return tl::unexpected(NodeListError::PermissionDenied);
+    }
+  } else if (auto files = platform::list_directory(nodes_dir)) {
     for (const auto& f : *files) {
       constexpr std::string_view kSuffix = ".lock";
       if (f.size() == 16 + kSuffix.size() && f.ends_with(kSuffix)) {

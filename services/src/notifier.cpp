@@ -32,11 +32,10 @@ tl::expected<Notifier, NotifierCreateError> NotifierBuilder::create() && {
   if (m_default_id.value > service.static_config().event.event_id_max) {
     return tl::unexpected(NotifierCreateError::EventIdOutOfBounds);
   }
-  const auto slot = service.claim_port(detail::kNotifierTable);
-  if (!slot) return tl::unexpected(NotifierCreateError::ExceedsMaxNotifiers);
-  const auto id = service.next_port_id();
-  service.publish_port(detail::kNotifierTable, *slot, id);
-  return Notifier(m_service, *slot, id, m_default_id);
+  const auto claimed = service.claim_port(detail::kNotifierTable);
+  if (!claimed) return tl::unexpected(NotifierCreateError::ExceedsMaxNotifiers);
+  service.publish_port(detail::kNotifierTable, claimed->slot, claimed->id);
+  return Notifier(m_service, claimed->slot, claimed->id, m_default_id);
 }
 
 Notifier::Notifier(std::shared_ptr<detail::ServiceCore> service, std::uint32_t slot,
@@ -75,6 +74,12 @@ void Notifier::refresh_connections() {
     if (listener_id == 0) continue;
     const auto owner = slot.port.owner_node.load(std::memory_order_acquire);
     const auto address = service.wake_address(listener_id, owner);
+    // Both channels are found by path: only through directories that are what they claim to be.
+    const auto nodes = service.config().nodes_dir();
+    if (fifo ? !service.check_service_directory()
+             : !detail::check_directory(service.config(), &nodes)) {
+      continue;
+    }
     tl::expected<detail::AnyNotifierEnd, platform::Error> channel =
         fifo ? detail::FifoBackend::connect_notifier(address).map([](auto end) {
                  return detail::AnyNotifierEnd(std::in_place_index<1>, std::move(end));

@@ -20,6 +20,8 @@ const char* to_string(PubSubOpenError error) {
     case PubSubOpenError::DoesNotSupportRequestedBufferSize:
       return "DoesNotSupportRequestedBufferSize";
     case PubSubOpenError::IncompatibleOverflowPolicy: return "IncompatibleOverflowPolicy";
+    case PubSubOpenError::IncompatibleAccess:
+      return "IncompatibleAccess";
     case PubSubOpenError::ExceedsMaxNodes: return "ExceedsMaxNodes";
     case PubSubOpenError::PermissionDenied: return "PermissionDenied";
     case PubSubOpenError::VersionMismatch: return "VersionMismatch";
@@ -75,6 +77,8 @@ tl::expected<std::shared_ptr<ServiceCore>, PubSubCreateError> create_pubsub(
     std::shared_ptr<NodeCore> node, const ServiceName& name, const PubSubRequest& r) {
   core::StaticConfig settings{};
   settings.pattern = core::MessagingPattern::PublishSubscribe;
+  settings.access = r.access.value_or(kDefaultAccess) == Access::Group ? core::AccessKind::Group
+                                                                       : core::AccessKind::Owner;
   auto& p = settings.pubsub;
   const auto type_name = core::FixedString<core::kMaxTypeNameLength>::from(r.type_name);
   if (!type_name || r.type_size == 0 || r.type_alignment == 0 ||
@@ -141,6 +145,9 @@ tl::expected<std::shared_ptr<ServiceCore>, PubSubOpenError> open_pubsub(
       e = PubSubOpenError::Corrupted;
     } else if (r.overflow && *from_kind(p.overflow) != *r.overflow) {
       e = PubSubOpenError::IncompatibleOverflowPolicy;
+    } else if (r.access && *r.access != (sc.access == core::AccessKind::Group ? Access::Group
+                                                                              : Access::Owner)) {
+      e = PubSubOpenError::IncompatibleAccess;
     } else {
       return 0;
     }
@@ -181,6 +188,7 @@ PubSubStaticConfig pubsub_config(const ServiceCore& service) {
   c.max_loans = p.max_loans;
   c.max_borrowed_samples = p.max_borrowed_samples;
   c.overflow = from_kind(p.overflow).value_or(OverflowPolicy::OverwriteOldest);
+  c.access = service.access();
   return c;
 }
 

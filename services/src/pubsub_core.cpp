@@ -54,22 +54,27 @@ namespace {
 
 constexpr std::uint64_t kMaxSegmentBytes = std::uint64_t{1} << 40;
 
-struct Queues {
+/// Where the connection of publisher slot `p` and subscriber slot `s` lies, and its queues' blocks
+/// as the layout places them.
+struct ConnectionBlocks {
   core::ConnectionHeader* header;
-  core::SpscIndexQueue* submission;
-  core::SpscIndexQueue* completion;
+  std::byte* submission;
+  std::size_t submission_bytes;
+  std::byte* completion;
+  std::size_t completion_bytes;
 };
 
-/// The connection of publisher slot `p` and subscriber slot `s`; queues as the layout places them.
-Queues connection_at(const ServiceCore& service, std::uint32_t p, std::uint32_t s) {
+ConnectionBlocks connection_at(const ServiceCore& service, std::uint32_t p, std::uint32_t s) {
   const auto& settings = service.static_config().pubsub;
   const auto layout = core::compute_dynamic_layout(service.static_config());
   std::byte* base = service.region(std::uint64_t{p} * settings.max_subscribers + s);
   // SAFETY: the region and its layout were validated against the mapping when the service was
-  // opened; the queue objects were constructed there at creation (and by every reconnect).
-  return Queues{reinterpret_cast<core::ConnectionHeader*>(base),
-                reinterpret_cast<core::SpscIndexQueue*>(base + layout.submission_offset),
-                reinterpret_cast<core::SpscIndexQueue*>(base + layout.completion_offset)};
+  // opened; the connection header was constructed there at creation.
+  return ConnectionBlocks{reinterpret_cast<core::ConnectionHeader*>(base),
+                          base + layout.submission_offset,
+                          layout.completion_offset - layout.submission_offset,
+                          base + layout.completion_offset,
+                          layout.region_stride - layout.completion_offset};
 }
 
 }  // namespace
@@ -90,38 +95,40 @@ tl::expected<std::unique_ptr<PublisherCore>, PublisherCreateError> PublisherCore
   if (bytes == 0 || bytes > kMaxSegmentBytes) {
     return tl::unexpected(PublisherCreateError::InvalidSliceLength);
   }
-  const auto slot = service->claim_port(kPublisherTable);
-  if (!slot) return tl::unexpected(PublisherCreateError::ExceedsMaxPublishers);
-  const auto id = service->next_port_id();
+  const auto claimed = service->claim_port(kPublisherTable);
+  if (!claimed) return tl::unexpected(PublisherCreateError::ExceedsMaxPublishers);
+  const auto slot = claimed->slot;
+  const auto id = claimed->id;
+  // release_port removes the segment too: the slot names it from its claim on.
   auto fail = [&](PublisherCreateError e) {
-    service->release_port(kPublisherTable, *slot);
+    service->release_port(kPublisherTable, slot);
     return tl::unexpected(e);
   };
+  // Readable by the service's group when it asked for group access; only we write our chunks.
+  const auto mode = read_only_file_mode(service->access(), service->node().root_access());
   auto segment = platform::SharedMemory::create(
-      Paths::publisher_segment(service->config(), service->hash(), id), bytes);
+      Paths::publisher_segment(service->config(), service->hash(), id), bytes, mode.mode,
+      mode.group);
   if (!segment) return fail(PublisherCreateError::InsufficientResources);
   auto pool = core::ChunkPool::initialize(segment->data(), segment->size(), chunk_count,
                                           chunk_size, alignment);
-  if (!pool) {
-    (void)platform::SharedMemory::remove(segment->name());
-    return fail(PublisherCreateError::InsufficientResources);
-  }
-  auto& slot_data = service->port_slot<core::PublisherSlot>(kPublisherTable, *slot);
+  if (!pool) return fail(PublisherCreateError::InsufficientResources);
+  auto& slot_data = service->port_slot<core::PublisherSlot>(kPublisherTable, slot);
   slot_data.segment_size = bytes;
   slot_data.chunk_count = chunk_count;
   slot_data.chunk_size = chunk_size;
   slot_data.max_elements = max_elements;
-  std::unique_ptr<PublisherCore> core(new PublisherCore(service, *slot, id, std::move(*segment),
+  std::unique_ptr<PublisherCore> core(new PublisherCore(service, slot, id, std::move(*segment),
                                                         *pool, max_elements, block_timeout));
   // Existing subscribers are connected before anyone can see us, so none misses a sample.
   core->update_connections();
-  service->publish_port(kPublisherTable, *slot, id);
+  service->publish_port(kPublisherTable, slot, id);
   return core;
 }
 
 PublisherCore::PublisherCore(std::shared_ptr<ServiceCore> service, std::uint32_t slot,
                              std::uint64_t id, platform::SharedMemory segment,
-                             core::ChunkPool* pool, std::uint64_t max_elements,
+                             core::ChunkPool pool, std::uint64_t max_elements,
                              std::chrono::nanoseconds block_timeout)
     : m_service(std::move(service)),
       m_slot(slot),
@@ -132,29 +139,32 @@ PublisherCore::PublisherCore(std::shared_ptr<ServiceCore> service, std::uint32_t
       m_element_size(m_service->static_config().pubsub.type_size),
       m_payload_offset(payload_offset(std::max<std::uint64_t>(
           m_service->static_config().pubsub.type_alignment, alignof(ChunkHeader)))),
+      m_completion_capacity(
+          core::compute_dynamic_layout(m_service->static_config()).completion_capacity),
       m_block_timeout(block_timeout),
       m_settings(m_service->static_config().pubsub),
-      m_refs(pool->chunk_count(), 0),
+      m_refs(pool.chunk_count(), 0),
       m_connections(m_settings.max_subscribers),
       m_history(m_settings.history_size, 0) {
   for (std::uint32_t s = 0; s < m_settings.max_subscribers; ++s) {
-    const auto q = connection_at(*m_service, m_slot, s);
-    m_connections[s].header = q.header;
-    m_connections[s].submission = q.submission;
-    m_connections[s].completion = q.completion;
+    m_connections[s].header = connection_at(*m_service, m_slot, s).header;
     m_connections[s].in_flight.assign(m_refs.size(), 0);
   }
+  // Highest index on top: loans start at chunk 0, as the shared free list would hand them out.
+  m_free.reserve(m_refs.size());
+  for (auto i = static_cast<std::uint32_t>(m_refs.size()); i > 0; --i) m_free.push_back(i - 1);
 }
 
 PublisherCore::~PublisherCore() {
   // The connections stay as they are: subscribers drain what is queued for them (their mapping
   // of the segment outlives its name), and a publisher that takes this slot rebuilds them.
+  // Removes the segment's name too; subscribers holding samples keep their own mapping.
   m_service->release_port(kPublisherTable, m_slot);
-  // Subscribers holding samples keep their own mapping; the name goes now.
-  (void)platform::SharedMemory::remove(m_segment.name());
 }
 
-std::size_t PublisherCore::chunks_in_use() const {
+std::size_t PublisherCore::chunks_in_use() {
+  update_connections();
+  reclaim_all();
   return static_cast<std::size_t>(
       std::count_if(m_refs.begin(), m_refs.end(), [](std::uint32_t r) { return r > 0; }));
 }
@@ -182,33 +192,40 @@ void PublisherCore::disconnect(Connection& c) {
   (void)reclaim(c);
   // Everything still recorded as delivered is held by a subscriber that is gone: take it back.
   for (std::uint32_t i = 0; i < c.in_flight.size(); ++i) {
-    for (; c.in_flight[i] > 0; --c.in_flight[i]) drop_ref(i);
+    while (c.in_flight[i] > 0) returned(c, i);
   }
+  c.outstanding = 0;
+  c.submission = core::SpscIndexQueue{};
+  c.completion = core::SpscIndexQueue{};
   c.subscriber_id = 0;
 }
 
 void PublisherCore::connect(std::uint32_t subscriber_slot, std::uint64_t subscriber_id) {
   auto& c = m_connections[subscriber_slot];
   const auto layout = core::compute_dynamic_layout(m_service->static_config());
-  auto* base = reinterpret_cast<std::byte*>(c.header);
+  const auto blocks = connection_at(*m_service, m_slot, subscriber_slot);
   // ORDERING: the pair is void (0) while the queues are rebuilt; published with release below.
   c.header->publisher_id.store(0, std::memory_order_release);
   c.header->subscriber_id.store(0, std::memory_order_relaxed);
-  auto submission = core::SpscIndexQueue::initialize(base + layout.submission_offset,
-                                                     layout.completion_offset - layout.submission_offset,
-                                                     layout.submission_capacity);
-  auto completion = core::SpscIndexQueue::initialize(base + layout.completion_offset,
-                                                     layout.region_stride - layout.completion_offset,
+  // Only OverwriteOldest evicts, and only an evicting queue makes its consumer claim by CAS.
+  const auto mode = m_settings.overflow == core::OverflowKind::OverwriteOldest
+                        ? core::SpscIndexQueue::Mode::Overwriting
+                        : core::SpscIndexQueue::Mode::Bounded;
+  auto submission = core::SpscIndexQueue::initialize(blocks.submission, blocks.submission_bytes,
+                                                     layout.submission_capacity, mode);
+  auto completion = core::SpscIndexQueue::initialize(blocks.completion, blocks.completion_bytes,
                                                      layout.completion_capacity);
   if (!submission || !completion) return;  // cannot happen: the layout was validated
-  c.submission = *submission;
-  c.completion = *completion;
+  c.submission = std::move(*submission);
+  c.completion = std::move(*completion);
+  c.outstanding = 0;
   c.subscriber_id = subscriber_id;
   c.header->subscriber_id.store(subscriber_id, std::memory_order_relaxed);
   // ORDERING: release publishes the rebuilt queues before the subscriber can match the pair.
   c.header->publisher_id.store(m_id, std::memory_order_release);
   // A late joiner gets the newest samples of the history that fit in its buffer.
-  const std::size_t fit = std::min<std::size_t>(m_history_len, layout.submission_capacity);
+  const std::size_t fit =
+      std::min<std::size_t>(m_history_len, m_settings.subscriber_buffer_size);
   for (std::size_t k = m_history_len - fit; k < m_history_len; ++k) {
     (void)deliver(c, m_history[(m_history_head + k) % m_history.size()]);
   }
@@ -216,23 +233,26 @@ void PublisherCore::connect(std::uint32_t subscriber_slot, std::uint64_t subscri
 
 std::optional<std::uint32_t> PublisherCore::returned_index(const Connection& c,
                                                             std::uint64_t offset) const {
-  const auto index = m_pool->index_of_offset(offset);
+  const auto index = m_pool.index_of_offset(offset);
   if (!index || c.in_flight[*index] == 0) return std::nullopt;
   return *index;
 }
 
 bool PublisherCore::reclaim(Connection& c) {
   // Bounded: a hostile subscriber cannot keep us here by refilling the queue.
-  for (std::uint64_t n = c.completion->capacity(); n > 0; --n) {
-    auto popped = c.completion->pop();
+  for (std::uint64_t n = c.completion.capacity(); n > 0; --n) {
+    auto popped = c.completion.pop();
     if (!popped) return false;
     if (!*popped) return true;
-    if (const auto index = returned_index(c, **popped)) {
-      --c.in_flight[*index];
-      drop_ref(*index);
-    }
+    if (const auto index = returned_index(c, **popped)) returned(c, *index);
   }
   return true;
+}
+
+void PublisherCore::returned(Connection& c, std::uint32_t index) {
+  --c.in_flight[index];
+  --c.outstanding;
+  drop_ref(index);
 }
 
 void PublisherCore::reclaim_all() {
@@ -242,37 +262,49 @@ void PublisherCore::reclaim_all() {
 }
 
 void PublisherCore::drop_ref(std::uint32_t index) {
-  if (m_refs[index] == 0) return;  // a bookkeeping bug must not corrupt the pool
-  if (--m_refs[index] == 0) (void)m_pool->release(index);
+  if (m_refs[index] == 0) return;  // a bookkeeping bug must not list a chunk twice
+  // Never allocates: m_free has room for every chunk, and a chunk is listed only at refs 0.
+  if (--m_refs[index] == 0) m_free.push_back(index);
 }
 
-bool PublisherCore::deliver(Connection& c, std::uint32_t index) {
-  const auto offset = m_pool->offset_of(index);
+PublisherCore::Delivery PublisherCore::deliver(Connection& c, std::uint32_t index) {
+  // Released chunks are taken back lazily. The subscriber can have released at most what we
+  // have outstanding on the connection, so while that stays below the completion queue's
+  // capacity its pushes always fit; at the limit, take back what it gave before delivering more.
+  if (c.outstanding >= m_completion_capacity) {
+    if (!reclaim(c)) return Delivery::Corrupted;
+    // Still at the limit: the subscriber holds more than its buffer and borrows allow.
+    if (c.outstanding >= m_completion_capacity) return Delivery::Corrupted;
+  }
+  const auto offset = m_pool.offset_of(index);
   switch (m_settings.overflow) {
     case core::OverflowKind::OverwriteOldest: {
-      auto evicted = c.submission->push_overwrite_checked(offset);
-      if (!evicted) return false;
+      auto evicted = c.submission.push_overwrite_checked(offset);
+      if (!evicted) return Delivery::Corrupted;
       if (*evicted) {
-        if (const auto old = returned_index(c, **evicted)) {
-          --c.in_flight[*old];
-          drop_ref(*old);
-        }
+        if (const auto old = returned_index(c, **evicted)) returned(c, *old);
       }
       break;
     }
     case core::OverflowKind::Refuse:
-      if (!c.submission->try_push(offset)) return false;
+      if (auto pushed = c.submission.push(offset); !pushed) {
+        return pushed.error() == core::CoreError::Full ? Delivery::Refused : Delivery::Corrupted;
+      }
       break;
     case core::OverflowKind::Block: {
       const auto deadline = std::chrono::steady_clock::now() + m_block_timeout;
       auto pause = std::chrono::microseconds(1);
-      while (!c.submission->try_push(offset)) {
-        (void)reclaim(c);
+      while (true) {
+        auto pushed = c.submission.push(offset);
+        if (pushed) break;
+        if (pushed.error() != core::CoreError::Full || !reclaim(c)) return Delivery::Corrupted;
         const auto& slot = m_service->port_slot<core::SubscriberSlot>(
             kSubscriberTable,
             static_cast<std::uint32_t>(&c - m_connections.data()));
-        if (slot.port.port_id.load(std::memory_order_acquire) != c.subscriber_id) return false;
-        if (std::chrono::steady_clock::now() >= deadline) return false;
+        if (slot.port.port_id.load(std::memory_order_acquire) != c.subscriber_id) {
+          return Delivery::Refused;
+        }
+        if (std::chrono::steady_clock::now() >= deadline) return Delivery::Refused;
         // A full queue means a slow reader: back off instead of burning its core.
         std::this_thread::sleep_for(pause);
         pause = std::min(pause * 2, std::chrono::microseconds(500));
@@ -281,20 +313,26 @@ bool PublisherCore::deliver(Connection& c, std::uint32_t index) {
     }
   }
   ++c.in_flight[index];
+  ++c.outstanding;
   add_ref(index);
-  return true;
+  return Delivery::Delivered;
 }
 
 tl::expected<PublisherCore::Loan, PublisherLoanError> PublisherCore::loan(std::uint64_t elements) {
   if (elements > m_max_elements) return tl::unexpected(PublisherLoanError::ExceedsMaxSliceLength);
   if (m_loans >= m_settings.max_loans) return tl::unexpected(PublisherLoanError::ExceedsMaxLoans);
   update_connections();
-  reclaim_all();
-  const auto index = m_pool->allocate();
-  if (!index) return tl::unexpected(PublisherLoanError::OutOfChunks);
-  m_refs[*index] = 1;
+  if (m_free.empty()) {
+    // Chunks released by subscribers are taken back only now: a loan usually costs nothing of
+    // theirs, and the pool is sized so that, once everything released is back, one is free.
+    reclaim_all();
+    if (m_free.empty()) return tl::unexpected(PublisherLoanError::OutOfChunks);
+  }
+  const std::uint32_t index = m_free.back();
+  m_free.pop_back();
+  m_refs[index] = 1;
   ++m_loans;
-  return Loan{*index, static_cast<std::byte*>(m_pool->chunk(*index)) + m_payload_offset};
+  return Loan{index, static_cast<std::byte*>(m_pool.chunk(index)) + m_payload_offset};
 }
 
 void PublisherCore::discard(std::uint32_t index) {
@@ -306,7 +344,7 @@ tl::expected<std::size_t, PublisherSendError> PublisherCore::send(std::uint32_t 
                                                                   std::uint64_t elements) {
   update_connections();
   // SAFETY: index came from our own loan; the chunk starts with room for a ChunkHeader.
-  auto* header = static_cast<ChunkHeader*>(m_pool->chunk(index));
+  auto* header = static_cast<ChunkHeader*>(m_pool.chunk(index));
   header->publisher_id = m_id;
   header->sequence = m_sequence++;
   header->payload_size = elements * m_element_size;
@@ -314,8 +352,11 @@ tl::expected<std::size_t, PublisherSendError> PublisherCore::send(std::uint32_t 
   bool corrupted = false;
   for (auto& c : m_connections) {
     if (c.subscriber_id == 0) continue;
-    corrupted |= !reclaim(c);
-    if (deliver(c, index)) ++delivered;
+    switch (deliver(c, index)) {
+      case Delivery::Delivered: ++delivered; break;
+      case Delivery::Refused: break;
+      case Delivery::Corrupted: corrupted = true; break;
+    }
   }
   if (!m_history.empty()) {
     if (m_history_len == m_history.size()) {
@@ -336,11 +377,10 @@ tl::expected<std::size_t, PublisherSendError> PublisherCore::send(std::uint32_t 
 
 tl::expected<std::shared_ptr<SubscriberCore>, SubscriberCreateError> SubscriberCore::create(
     std::shared_ptr<ServiceCore> service) {
-  const auto slot = service->claim_port(kSubscriberTable);
-  if (!slot) return tl::unexpected(SubscriberCreateError::ExceedsMaxSubscribers);
-  const auto id = service->next_port_id();
-  auto core = std::make_shared<SubscriberCore>(service, *slot, id);
-  service->publish_port(kSubscriberTable, *slot, id);
+  const auto claimed = service->claim_port(kSubscriberTable);
+  if (!claimed) return tl::unexpected(SubscriberCreateError::ExceedsMaxSubscribers);
+  auto core = std::make_shared<SubscriberCore>(service, claimed->slot, claimed->id);
+  service->publish_port(kSubscriberTable, claimed->slot, claimed->id);
   return core;
 }
 
@@ -382,19 +422,26 @@ void SubscriberCore::update_sources() {
     auto segment = std::make_shared<const platform::SharedMemory>(std::move(*shm));
     // SAFETY: attach only reads the block; the mapping is read-only and validated by attach.
     auto pool = core::ChunkPool::attach(const_cast<void*>(segment->data()), segment->size());
-    if (!pool || (*pool)->chunk_size() < payload_offset(alignment) + m_settings.type_size ||
-        (*pool)->chunk_alignment() < alignment) {
+    if (!pool || pool->chunk_size() < payload_offset(alignment) + m_settings.type_size ||
+        pool->chunk_alignment() < alignment) {
       continue;  // a corrupted segment is never read
     }
-    const auto q = connection_at(*m_service, p, m_slot);
     source.publisher_id = publisher_id;
     source.segment = std::move(segment);
     source.pool = *pool;
-    source.chunk_capacity = (*pool)->chunk_size() - payload_offset(alignment);
-    source.header = q.header;
-    source.submission = q.submission;
-    source.completion = q.completion;
+    source.chunk_capacity = pool->chunk_size() - payload_offset(alignment);
+    source.header = connection_at(*m_service, p, m_slot).header;
   }
+}
+
+bool SubscriberCore::attach_queues(Source& s, std::uint32_t publisher_slot) {
+  const auto blocks = connection_at(*m_service, publisher_slot, m_slot);
+  auto submission = core::SpscIndexQueue::attach(blocks.submission, blocks.submission_bytes);
+  auto completion = core::SpscIndexQueue::attach(blocks.completion, blocks.completion_bytes);
+  if (!submission || !completion) return false;
+  s.submission = std::move(*submission);
+  s.completion = std::move(*completion);
+  return true;
 }
 
 bool SubscriberCore::connected(const Source& s) const {
@@ -412,26 +459,40 @@ SubscriberCore::receive() {
     const auto p = (m_next + k) % n;
     auto& source = m_sources[p];
     if (source.publisher_id == 0 || !connected(source)) continue;
+    if (!source.submission.attached() && !attach_queues(source, p)) {
+      return tl::unexpected(SubscriberReceiveError::Corrupted);
+    }
     if (source.borrowed >= m_settings.max_borrowed_samples) {
-      at_borrow_limit = at_borrow_limit || !source.submission->empty();
+      at_borrow_limit = at_borrow_limit || !source.submission.empty();
       continue;
     }
-    auto popped = source.submission->pop();
+    const std::uint64_t buffer = m_settings.subscriber_buffer_size;
+    auto popped = source.submission.pop_newest(buffer);
+    // Under OverwriteOldest the queue has spare slots (core::submission_capacity): what lies
+    // beyond the newest `buffer` samples is overwritten as far as we are concerned. Give it back.
+    for (auto left = source.submission.capacity();
+         left > 0 && popped && *popped && (*popped)->overflowed;
+         --left) {
+      (void)source.completion.try_push((*popped)->value);
+      popped = source.submission.pop_newest(buffer);
+    }
     // A publisher that took the slot may be rebuilding the queue under us: not corruption.
     if (!connected(source)) continue;
-    if (!popped) return tl::unexpected(SubscriberReceiveError::Corrupted);
+    if (!popped || (*popped && (*popped)->overflowed)) {
+      return tl::unexpected(SubscriberReceiveError::Corrupted);
+    }
     if (!*popped) {
       if (source.departed) source = Source{};
       continue;
     }
-    const auto offset = **popped;
-    const auto index = source.pool->index_of_offset(offset);
+    const auto offset = (*popped)->value;
+    const auto index = source.pool.index_of_offset(offset);
     if (!index) return tl::unexpected(SubscriberReceiveError::Corrupted);
-    const auto* chunk = static_cast<const std::byte*>(source.pool->chunk(*index));
+    const auto* chunk = static_cast<const std::byte*>(source.pool.chunk(*index));
     // SAFETY: index_of_offset proved the chunk lies inside the segment and is aligned for it.
     const auto* header = reinterpret_cast<const ChunkHeader*>(chunk);
     if (header->payload_size > source.chunk_capacity) {
-      (void)source.completion->try_push(offset);  // give it back; never read past the chunk
+      (void)source.completion.try_push(offset);  // give it back; never read past the chunk
       return tl::unexpected(SubscriberReceiveError::Corrupted);
     }
     ++source.borrowed;
@@ -449,7 +510,7 @@ void SubscriberCore::release(const Received& sample) {
   auto& source = m_sources[sample.publisher_slot];
   if (source.publisher_id != sample.publisher_id) return;  // its publisher is gone
   --source.borrowed;
-  if (connected(source)) (void)source.completion->try_push(sample.offset);
+  if (connected(source)) (void)source.completion.try_push(sample.offset);
 }
 
 }  // namespace detail

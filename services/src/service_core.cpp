@@ -1,5 +1,7 @@
 #include "axon/detail/service_core.hpp"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstring>
@@ -7,6 +9,7 @@
 #include <thread>
 
 #include "axon/platform/filesystem.hpp"
+#include "axon/platform/process.hpp"
 
 namespace axon::detail {
 namespace {
@@ -21,22 +24,33 @@ T* at_offset(void* base, std::uint64_t offset) {
   return reinterpret_cast<T*>(static_cast<std::byte*>(base) + offset);
 }
 
-core::PortSlot& port_at(const DynamicHeader& h, void* base, std::size_t table, std::uint32_t i) {
-  return *at_offset<core::PortSlot>(base, h.ports[table].offset + std::uint64_t{i} * h.ports[table].stride);
+// Offsets come from the layout the validated static config implies, never from the dynamic
+// header after it was validated: any user of the service may rewrite that header at any time.
+core::PortSlot& port_at(const core::DynamicLayout& l, void* base, std::size_t table,
+                        std::uint32_t i) {
+  return *at_offset<core::PortSlot>(
+      base, l.ports[table].offset + std::uint64_t{i} * l.ports[table].stride);
 }
 
-/// Removes every object of a service; idempotent. Caller holds the service lock.
-void remove_service_objects(const Config& config, const std::string& hash) {
+/// Removes every object of a service; idempotent. Caller holds the service lock. Returns false
+/// when its static or dynamic config is still there afterwards (another user's objects in a
+/// shared deployment: /dev/shm is sticky, only an object's owner may remove it).
+bool remove_service_objects(const Config& config, const std::string& hash) {
+  // The static config first: a remover killed after it leaves leftovers under a free name
+  // (the next creator or cleaner removes them), never a service that looks whole but is not.
+  (void)platform::SharedMemory::remove(Paths::service_static(config, hash));
+  (void)platform::SharedMemory::remove(Paths::service_dynamic(config, hash));
   if (auto segments = platform::SharedMemory::list(Paths::publisher_segment_stem(config, hash))) {
     for (const auto& s : *segments) (void)platform::SharedMemory::remove(s);
   }
-  (void)platform::SharedMemory::remove(Paths::service_dynamic(config, hash));
-  (void)platform::SharedMemory::remove(Paths::service_static(config, hash));
-  const auto dir = Paths::service_dir(config, hash);
-  if (auto entries = platform::list_directory(dir)) {
-    for (const auto& e : *entries) (void)platform::remove_file(dir + "/" + e);
+  // Files are removed relative to the directory opened without following a symlink, and only
+  // below a services directory that is what it claims to be.
+  const auto services = config.services_dir();
+  if (check_directory(config, &services)) {
+    (void)platform::remove_directory_and_files(Paths::service_dir(config, hash));
   }
-  (void)platform::remove_directory(dir);
+  return !platform::SharedMemory::exists(Paths::service_static(config, hash)) &&
+         !platform::SharedMemory::exists(Paths::service_dynamic(config, hash));
 }
 
 /// What a port leaves besides its slot, removed when the port is purged.
@@ -44,7 +58,11 @@ void remove_port_resources(const Config& config, const std::string& hash,
                            core::MessagingPattern pattern, std::size_t table, std::uint64_t id) {
   if (id == 0) return;
   if (pattern == core::MessagingPattern::Event && table == kListenerTable) {
-    (void)platform::remove_file(Paths::listener_fifo(config, hash, id));
+    // Relative to the FIFO directory, below a services directory that is what it claims to be:
+    // never through a symlink planted in the place of either.
+    const auto services = config.services_dir();
+    if (!check_directory(config, &services)) return;
+    (void)platform::remove_file_below(Paths::listener_fifo(config, hash, id));
   } else if (pattern == core::MessagingPattern::PublishSubscribe && table == kPublisherTable) {
     (void)platform::SharedMemory::remove(Paths::publisher_segment(config, hash, id));
   }
@@ -101,12 +119,17 @@ std::optional<OpenFailure::Kind> check_static(const StaticConfig& sc) {
       sc.pattern != core::MessagingPattern::PublishSubscribe) {
     return OpenFailure::Kind::Corrupted;
   }
+  if (sc.access != core::AccessKind::Owner && sc.access != core::AccessKind::Group) {
+    return OpenFailure::Kind::Corrupted;
+  }
   return std::nullopt;
 }
 
 /// Removes the ports and slot of every node for which `is_dead` holds. Lock held.
-std::size_t purge_dead_locked(const Config& config, const std::string& hash, DynamicHeader& h,
-                              void* base, const std::function<bool(std::uint64_t)>& is_dead) {
+std::size_t purge_dead_locked(const Config& config, const std::string& hash,
+                              core::MessagingPattern pattern, DynamicHeader& h,
+                              const core::DynamicLayout& l, void* base,
+                              const std::function<bool(std::uint64_t)>& is_dead) {
   // Ask about each distinct node once: the answer costs a few system calls.
   std::vector<std::pair<std::uint64_t, bool>> verdicts;
   auto dead = [&](std::uint64_t id) {
@@ -119,19 +142,28 @@ std::size_t purge_dead_locked(const Config& config, const std::string& hash, Dyn
   };
   std::size_t removed = 0;
   for (std::size_t t = 0; t < core::kPortTables; ++t) {
-    for (std::uint32_t i = 0; i < h.ports[t].count; ++i) {
-      auto& slot = port_at(h, base, t, i);
+    for (std::uint32_t i = 0; i < l.ports[t].count; ++i) {
+      auto& slot = port_at(l, base, t, i);
       if (!dead(slot.owner_node.load(std::memory_order_acquire))) continue;
-      const auto id = slot.port_id.exchange(0, std::memory_order_acq_rel);
-      remove_port_resources(config, hash, h.pattern, t, id);
+      // The reserved id names what the port made even when it died before publishing `port_id`
+      // (mid-creation) or after withdrawing it (mid-drop). Removed before the slot forgets
+      // them, as release_port does: a cleaner killed in between leaves them to the next one.
+      const auto id = slot.port_id.load(std::memory_order_acquire);
+      const auto reserved = slot.reserved_id.load(std::memory_order_acquire);
+      remove_port_resources(config, hash, pattern, t, reserved != 0 ? reserved : id);
+      if (reserved != 0 && id != 0 && id != reserved) {
+        remove_port_resources(config, hash, pattern, t, id);
+      }
+      slot.port_id.store(0, std::memory_order_release);
+      slot.reserved_id.store(0, std::memory_order_release);
       // ORDERING: release publishes the removal to peers that acquire the generation.
       h.generation[t].fetch_add(1, std::memory_order_release);
       slot.owner_node.store(0, std::memory_order_release);
       ++removed;
     }
   }
-  auto* nodes = at_offset<core::NodeSlot>(base, h.nodes_offset);
-  for (std::uint32_t i = 0; i < h.max_nodes; ++i) {
+  auto* nodes = at_offset<core::NodeSlot>(base, l.nodes_offset);
+  for (std::uint32_t i = 0; i < l.max_nodes; ++i) {
     if (!dead(nodes[i].node_id.load(std::memory_order_acquire))) continue;
     nodes[i].handles.store(0, std::memory_order_relaxed);
     nodes[i].node_id.store(0, std::memory_order_release);
@@ -139,9 +171,9 @@ std::size_t purge_dead_locked(const Config& config, const std::string& hash, Dyn
   return removed;
 }
 
-bool no_nodes_left(const DynamicHeader& h, void* base) {
-  const auto* nodes = at_offset<core::NodeSlot>(base, h.nodes_offset);
-  for (std::uint32_t i = 0; i < h.max_nodes; ++i) {
+bool no_nodes_left(const core::DynamicLayout& l, void* base) {
+  const auto* nodes = at_offset<core::NodeSlot>(base, l.nodes_offset);
+  for (std::uint32_t i = 0; i < l.max_nodes; ++i) {
     if (nodes[i].node_id.load(std::memory_order_acquire) != 0) return false;
   }
   return true;
@@ -180,6 +212,30 @@ CreateFailure to_create_failure(const platform::Error& e) {
 
 OpenFailure open_failure(OpenFailure::Kind kind) { return OpenFailure{kind, 0}; }
 
+Access to_access(core::AccessKind kind) {
+  return kind == core::AccessKind::Group ? Access::Group : Access::Owner;
+}
+
+/// The access of a service as its static config says, read without the lock (to create its
+/// lock file with the right mode); Owner when it cannot be read or is not complete.
+Access peek_access(const Config& config, const std::string& hash) {
+  auto view = probe_static(config, hash);
+  if (view.probe != StaticProbe::Ready || view.config->magic != core::kStaticConfigMagic) {
+    return Access::Owner;
+  }
+  return to_access(view.config->access);
+}
+
+/// Mode of the lock file of a service of `access`, for a node in `root`.
+ObjectMode lock_mode(Access access, const RootAccess& root) {
+  return shared_file_mode(access, root);
+}
+
+/// The root as it is now, for processes without a node (cleaners); private when unreadable.
+RootAccess current_root(const Config& config) {
+  return check_directory(config).value_or(RootAccess{});
+}
+
 OpenFailure to_open_failure(const platform::Error& e) {
   return open_failure(e.code == platform::ErrorCode::PermissionDenied ||
                               e.code == platform::ErrorCode::WrongType
@@ -188,15 +244,15 @@ OpenFailure to_open_failure(const platform::Error& e) {
 }
 
 /// Takes (or joins) this node's slot. Lock held.
-bool register_node(DynamicHeader& h, void* base, std::uint64_t node_id) {
-  auto* nodes = at_offset<core::NodeSlot>(base, h.nodes_offset);
-  for (std::uint32_t i = 0; i < h.max_nodes; ++i) {
+bool register_node(const core::DynamicLayout& l, void* base, std::uint64_t node_id) {
+  auto* nodes = at_offset<core::NodeSlot>(base, l.nodes_offset);
+  for (std::uint32_t i = 0; i < l.max_nodes; ++i) {
     if (nodes[i].node_id.load(std::memory_order_acquire) == node_id) {
       nodes[i].handles.fetch_add(1, std::memory_order_relaxed);
       return true;
     }
   }
-  for (std::uint32_t i = 0; i < h.max_nodes; ++i) {
+  for (std::uint32_t i = 0; i < l.max_nodes; ++i) {
     if (nodes[i].node_id.load(std::memory_order_acquire) == 0) {
       nodes[i].handles.store(1, std::memory_order_relaxed);
       // ORDERING: release publishes handles before the slot reads as taken.
@@ -222,7 +278,12 @@ bool initialize_dynamic(void* base, const core::DynamicLayout& l, const StaticCo
   h->region_offset = l.region_offset;
   h->region_stride = l.region_stride;
   h->region_count = l.region_count;
-  h->next_port_id.store(1, std::memory_order_relaxed);
+  // Port ids name files and objects (`_p<id>`, `<id>.fifo`): starting each service life at a
+  // random point keeps a port of a force-removed earlier life from ever naming a new one's.
+  // Bit 63 clear: 2^63 ids before a wrap to 0 could be reached.
+  const auto start = platform::random_u64();
+  if (!start) return false;
+  h->next_port_id.store((*start >> 1) | 1, std::memory_order_relaxed);
   for (std::uint32_t i = 0; i < l.max_nodes; ++i) {
     new (at_offset<core::NodeSlot>(base, l.nodes_offset) + i) core::NodeSlot{};
   }
@@ -265,27 +326,23 @@ bool initialize_dynamic(void* base, const core::DynamicLayout& l, const StaticCo
   return true;
 }
 
-void copy_static(StaticConfig& to, const StaticConfig& from) {
-  to.magic = from.magic;
-  to.version = from.version;
-  to.size_of_self = from.size_of_self;
-  to.state.store(from.state.load(std::memory_order_acquire), std::memory_order_relaxed);
-  to.pattern = from.pattern;
-  to.creator_node_id = from.creator_node_id;
-  to.dynamic_config_size = from.dynamic_config_size;
-  to.name = from.name;
-  to.event = from.event;
-  to.pubsub = from.pubsub;
-}
-
 }  // namespace
 
-tl::expected<ServiceLock, platform::Error> ServiceLock::acquire(const std::string& path,
+tl::expected<ServiceLock, platform::Error> ServiceLock::acquire(const Config& config,
+                                                                const std::string& hash,
+                                                                const ObjectMode& mode,
                                                                 std::chrono::milliseconds timeout) {
+  // The lock file is opened by path: only below a services directory that is what it claims to
+  // be, never through a symlink planted in its place.
+  const auto services = config.services_dir();
+  if (auto checked = check_directory(config, &services); !checked) {
+    return tl::unexpected(checked.error());
+  }
+  const auto path = Paths::service_lock(config, hash);
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   auto pause = std::chrono::microseconds(50);
   for (;;) {
-    auto lock = platform::FileLock::create_locked(path);
+    auto lock = platform::FileLock::create_locked(path, mode.mode, mode.group);
     if (lock) {
       // A lock on a file that the previous holder unlinked protects nothing: take the new one.
       if (lock->is_still_linked()) return ServiceLock(std::move(*lock));
@@ -301,6 +358,9 @@ tl::expected<ServiceLock, platform::Error> ServiceLock::acquire(const std::strin
 }
 
 bool node_is_alive(const Config& config, std::uint64_t node_id) {
+  // Cannot tell (the nodes directory is not what it claims to be): alive, as below.
+  const auto nodes = config.nodes_dir();
+  if (!check_directory(config, &nodes)) return true;
   auto held = platform::FileLock::is_held(Paths::node_lock(config, NodeId{node_id}));
   // Cannot tell (permissions, fds): count it as alive; cleaning a live node is the worse mistake.
   if (!held) return held.error().code != platform::ErrorCode::DoesNotExist;
@@ -314,18 +374,19 @@ ServiceCore::ServiceCore(std::shared_ptr<NodeCore> node, ServiceName name, std::
       m_hash(std::move(hash)),
       m_static(std::make_unique<StaticConfig>()),
       m_dynamic_shm(std::move(dynamic_shm)) {
-  copy_static(*m_static, static_copy);
+  copy_static_config(*m_static, static_copy);
+  m_layout = core::compute_dynamic_layout(*m_static);
   m_base = m_dynamic_shm.data();
   m_header = static_cast<DynamicHeader*>(m_base);
 }
 
 tl::expected<void, core::CoreError> ServiceCore::attach_region() {
   if (m_static->pattern != core::MessagingPattern::Event) return {};
-  m_bitsets.reserve(m_header->region_count);
-  for (std::uint64_t i = 0; i < m_header->region_count; ++i) {
-    auto bitset = core::CountingBitset::attach(region(i), m_header->region_stride);
+  m_bitsets.reserve(m_layout.region_count);
+  for (std::uint64_t i = 0; i < m_layout.region_count; ++i) {
+    auto bitset = core::CountingBitset::attach(region(i), m_layout.region_stride);
     if (!bitset) return tl::unexpected(bitset.error());
-    if ((*bitset)->max_id() != m_static->event.event_id_max) {
+    if (bitset->max_id() != m_static->event.event_id_max) {
       return tl::unexpected(core::CoreError::Corrupted);
     }
     m_bitsets.push_back(*bitset);
@@ -334,7 +395,7 @@ tl::expected<void, core::CoreError> ServiceCore::attach_region() {
 }
 
 core::NodeSlot& ServiceCore::node_slot(std::uint32_t i) const {
-  return at_offset<core::NodeSlot>(m_base, m_header->nodes_offset)[i];
+  return at_offset<core::NodeSlot>(m_base, m_layout.nodes_offset)[i];
 }
 
 std::size_t ServiceCore::count_ports(std::size_t table) const {
@@ -347,7 +408,7 @@ std::size_t ServiceCore::count_ports(std::size_t table) const {
 
 std::size_t ServiceCore::count_nodes() const {
   std::size_t n = 0;
-  for (std::uint32_t i = 0; i < m_header->max_nodes; ++i) {
+  for (std::uint32_t i = 0; i < m_layout.max_nodes; ++i) {
     n += node_slot(i).node_id.load(std::memory_order_acquire) != 0 ? 1 : 0;
   }
   return n;
@@ -358,14 +419,17 @@ std::uint64_t ServiceCore::next_port_id() const {
   return m_header->next_port_id.fetch_add(1, std::memory_order_relaxed);
 }
 
-std::optional<std::uint32_t> ServiceCore::claim_port(std::size_t table) const {
+std::optional<ServiceCore::ClaimedPort> ServiceCore::claim_port(std::size_t table) const {
   const auto self = m_node->id().value;
   for (std::uint32_t i = 0; i < port_capacity(table); ++i) {
+    auto& slot = port_slot<core::PortSlot>(table, i);
     std::uint64_t expected = 0;
     // ORDERING: acq_rel: see the previous owner's release of the slot; publish our claim.
-    if (port_slot<core::PortSlot>(table, i).owner_node.compare_exchange_strong(
-            expected, self, std::memory_order_acq_rel)) {
-      return i;
+    if (slot.owner_node.compare_exchange_strong(expected, self, std::memory_order_acq_rel)) {
+      const auto id = next_port_id();
+      // ORDERING: release: a cleaner that acquires it may remove what is named after it.
+      slot.reserved_id.store(id, std::memory_order_release);
+      return ClaimedPort{i, id};
     }
   }
   return std::nullopt;
@@ -379,28 +443,58 @@ void ServiceCore::publish_port(std::size_t table, std::uint32_t i, std::uint64_t
 
 void ServiceCore::release_port(std::size_t table, std::uint32_t i) const {
   auto& slot = port_slot<core::PortSlot>(table, i);
+  // What the port made goes first, while the slot still names it: killed after this line, the
+  // cleaner of this node finds the slot and removes nothing twice. Also when the service was
+  // removed under us (`axon clean --force`): ids start at a random point in each service life,
+  // so these names are never a later service's.
+  if (const auto reserved = slot.reserved_id.load(std::memory_order_acquire); reserved != 0) {
+    remove_port_resources(config(), m_hash, m_static->pattern, table, reserved);
+  }
   if (slot.port_id.exchange(0, std::memory_order_acq_rel) != 0) {
     // ORDERING: release: peers that see the new generation see the slot empty.
     m_header->generation[table].fetch_add(1, std::memory_order_release);
   }
+  slot.reserved_id.store(0, std::memory_order_relaxed);
   slot.owner_node.store(0, std::memory_order_release);
 }
 
 WakeAddress ServiceCore::wake_address(std::uint64_t listener_id, std::uint64_t owner_node) const {
   // Listener ids count per service; the fd server serves every service of its node.
-  return WakeAddress{listener_id, Paths::listener_fifo(config(), m_hash, listener_id),
+  const auto access = to_access(m_static->access);
+  const auto fifo = shared_file_mode(access, m_node->root_access());
+  return WakeAddress{listener_id,
+                     Paths::listener_fifo(config(), m_hash, listener_id),
                      Paths::node_socket(config(), NodeId{owner_node}),
-                     m_hash + "/" + NodeId{listener_id}.to_string()};
+                     m_hash + "/" + NodeId{listener_id}.to_string(),
+                     access == Access::Group,
+                     fifo.mode,
+                     fifo.group};
+}
+
+Access ServiceCore::access() const { return to_access(m_static->access); }
+
+tl::expected<void, platform::Error> ServiceCore::check_service_directory() const {
+  const auto services = config().services_dir();
+  auto root = check_directory(config(), &services);
+  if (!root) return tl::unexpected(root.error());
+  const auto owners =
+      root->shared ? platform::DirectoryOwners::UsOrGroup : platform::DirectoryOwners::Us;
+  return platform::check_directory(Paths::service_dir(config(), m_hash), owners)
+      .map([](const platform::DirectoryStatus&) {});
 }
 
 tl::expected<std::shared_ptr<ServiceCore>, CreateFailure> ServiceCore::create(
     std::shared_ptr<NodeCore> node, const ServiceName& name, const StaticConfig& settings) {
   const auto& config = node->config();
   const auto hash = Paths::service_hash(name.as_string());
-  if (auto r = platform::ensure_private_directory(config.services_dir()); !r) {
-    return tl::unexpected(to_create_failure(r.error()));
+  if (settings.access != core::AccessKind::Owner && settings.access != core::AccessKind::Group) {
+    return tl::unexpected(CreateFailure::InvalidSettings);
   }
-  auto lock = ServiceLock::acquire(Paths::service_lock(config, hash));
+  const auto services = config.services_dir();
+  auto root = prepare_directory(config, &services);
+  if (!root) return tl::unexpected(to_create_failure(root.error()));
+  const Access access = to_access(settings.access);
+  auto lock = ServiceLock::acquire(config, hash, lock_mode(access, *root));
   if (!lock) return tl::unexpected(to_create_failure(lock.error()));
 
   auto existing = probe_static(config, hash);
@@ -408,36 +502,46 @@ tl::expected<std::shared_ptr<ServiceCore>, CreateFailure> ServiceCore::create(
   if (existing.probe == StaticProbe::Ready) return tl::unexpected(CreateFailure::AlreadyExists);
   // Stale (a creator died half-way: it would still hold the lock if it lived) or missing:
   // whatever is left under the name is ours to clear.
-  remove_service_objects(config, hash);
+  if (!remove_service_objects(config, hash)) return tl::unexpected(CreateFailure::PermissionDenied);
 
   const auto layout = core::compute_dynamic_layout(settings);
-  auto static_shm = platform::SharedMemory::create(Paths::service_static(config, hash),
-                                                   sizeof(StaticConfig));
+  // Only the creator writes the static config: others map it read-only, so it is never
+  // writable by them. Every user writes the dynamic config.
+  const auto static_mode = read_only_file_mode(access, *root);
+  const auto dynamic_mode = shared_file_mode(access, *root);
+  auto static_shm =
+      platform::SharedMemory::create(Paths::service_static(config, hash), sizeof(StaticConfig),
+                                     static_mode.mode, static_mode.group);
   if (!static_shm) return tl::unexpected(to_create_failure(static_shm.error()));
   auto fail = [&](CreateFailure e) {
     remove_service_objects(config, hash);
     return tl::unexpected(e);
   };
   auto dynamic_shm =
-      platform::SharedMemory::create(Paths::service_dynamic(config, hash), layout.total_size);
+      platform::SharedMemory::create(Paths::service_dynamic(config, hash), layout.total_size,
+                                     dynamic_mode.mode, dynamic_mode.group);
   if (!dynamic_shm) return fail(to_create_failure(dynamic_shm.error()));
   if (settings.pattern == core::MessagingPattern::Event &&
       settings.event.backend == core::EventBackendKind::Fifo) {
-    if (auto r = platform::ensure_private_directory(Paths::service_dir(config, hash)); !r) {
+    const auto dir_mode = directory_mode(access, *root);
+    const auto owners =
+        root->shared ? platform::DirectoryOwners::UsOrGroup : platform::DirectoryOwners::Us;
+    if (auto r = platform::ensure_directory(Paths::service_dir(config, hash), dir_mode.mode, owners,
+                                            dir_mode.group);
+        !r) {
       return fail(to_create_failure(r.error()));
     }
   }
   if (!initialize_dynamic(dynamic_shm->data(), layout, settings)) {
     return fail(CreateFailure::InternalFailure);
   }
-  auto& h = *static_cast<DynamicHeader*>(dynamic_shm->data());
-  if (!register_node(h, dynamic_shm->data(), node->id().value)) {
+  if (!register_node(layout, dynamic_shm->data(), node->id().value)) {
     return fail(CreateFailure::InternalFailure);
   }
 
   // SAFETY: fresh zero-filled page-aligned mapping of sizeof(StaticConfig) bytes.
   auto* sc = new (static_shm->data()) StaticConfig{};
-  copy_static(*sc, settings);
+  copy_static_config(*sc, settings);
   sc->magic = core::kStaticConfigMagic;
   sc->version = core::kLayoutVersion;
   sc->size_of_self = sizeof(StaticConfig);
@@ -461,6 +565,7 @@ tl::expected<std::shared_ptr<ServiceCore>, OpenFailure> ServiceCore::open(
     std::shared_ptr<NodeCore> node, const ServiceName& name, core::MessagingPattern pattern,
     RequirementCheck check) {
   const auto& config = node->config();
+  const auto& root = node->root_access();
   const auto hash = Paths::service_hash(name.as_string());
   // Look before taking the lock: a failed open must not leave a lock file behind, and an
   // object we may not read is PermissionDenied, not "does not exist".
@@ -475,20 +580,25 @@ tl::expected<std::shared_ptr<ServiceCore>, OpenFailure> ServiceCore::open(
       default: break;  // truncated or half-made: judged under the lock below
     }
   }
-  auto lock = ServiceLock::acquire(Paths::service_lock(config, hash));
+  auto lock = ServiceLock::acquire(config, hash, lock_mode(peek_access(config, hash), root));
   if (!lock) return tl::unexpected(to_open_failure(lock.error()));
 
   auto view = probe_static(config, hash);
   if (view.error) return tl::unexpected(to_open_failure(*view.error));
   if (view.probe != StaticProbe::Ready) {
-    if (view.probe == StaticProbe::Stale) remove_service_objects(config, hash);
+    // Stale (a creator died half-way) or missing (a remover did): clear what is left.
+    remove_service_objects(config, hash);
     lock->remove_file();
     return tl::unexpected(open_failure(OpenFailure::Kind::DoesNotExist));
   }
   // Validate a private copy: the mapping may change under us, the copy cannot.
   StaticConfig sc{};
-  copy_static(sc, *view.config);
+  copy_static_config(sc, *view.config);
   if (auto bad = check_static(sc)) return tl::unexpected(open_failure(*bad));
+  if (auto owner = view.shm->status();
+      !owner || !trusted_object(*owner, to_access(sc.access), root)) {
+    return tl::unexpected(open_failure(OpenFailure::Kind::PermissionDenied));
+  }
   if (sc.name.view() != name.as_string()) {
     return tl::unexpected(open_failure(OpenFailure::Kind::Corrupted));
   }
@@ -500,34 +610,56 @@ tl::expected<std::shared_ptr<ServiceCore>, OpenFailure> ServiceCore::open(
   }
   auto dynamic_shm = open_dynamic(config, hash, sc);
   if (!dynamic_shm) return tl::unexpected(open_failure(dynamic_shm.error()));
+  if (auto owner = dynamic_shm->status();
+      !owner || !trusted_object(*owner, to_access(sc.access), root)) {
+    return tl::unexpected(open_failure(OpenFailure::Kind::PermissionDenied));
+  }
   auto& h = *static_cast<DynamicHeader*>(dynamic_shm->data());
 
   const auto self = node->id().value;
-  purge_dead_locked(config, hash, h, dynamic_shm->data(), [&](std::uint64_t id) {
-    return id != self && !node_is_alive(config, id);
-  });
-  if (no_nodes_left(h, dynamic_shm->data())) {
-    // Every user of it died: it is garbage, not a service.
-    remove_service_objects(config, hash);
+  const auto layout = core::compute_dynamic_layout(sc);
+  purge_dead_locked(config, hash, sc.pattern, h, layout, dynamic_shm->data(),
+                    [&](std::uint64_t id) { return id != self && !node_is_alive(config, id); });
+  // Every user of it died: it is garbage, not a service. Unless we may not remove it (another
+  // user's group service: /dev/shm is sticky): then it is still whole and valid, and we join it.
+  if (no_nodes_left(layout, dynamic_shm->data()) && remove_service_objects(config, hash)) {
     lock->remove_file();
     return tl::unexpected(open_failure(OpenFailure::Kind::DoesNotExist));
   }
-  if (!register_node(h, dynamic_shm->data(), self)) {
+  if (!register_node(layout, dynamic_shm->data(), self)) {
     return tl::unexpected(open_failure(OpenFailure::Kind::ExceedsMaxNodes));
   }
   std::shared_ptr<ServiceCore> core(
       new ServiceCore(std::move(node), name, hash, sc, std::move(*dynamic_shm)));
-  if (!core->attach_region()) return tl::unexpected(open_failure(OpenFailure::Kind::Corrupted));
+  if (!core->attach_region()) {
+    // Still under the lock: leave the node slot here, not in the destructor, which would wait
+    // for the lock we hold. The corrupted objects stay for `axon clean --force`.
+    core->leave_node_slot();
+    core->m_node.reset();
+    return tl::unexpected(open_failure(OpenFailure::Kind::Corrupted));
+  }
   return core;
 }
 
 ServiceCore::~ServiceCore() {
   if (!m_node) return;
+  // Removed under us (`axon clean --force`): the name may belong to a new service by now, which
+  // is not ours to leave or remove.
+  if (!m_dynamic_shm.is_linked()) return;
   const auto& cfg = m_node->config();
-  auto lock = ServiceLock::acquire(Paths::service_lock(cfg, m_hash));
+  auto lock = ServiceLock::acquire(cfg, m_hash,
+                                   lock_mode(to_access(m_static->access), m_node->root_access()));
   if (!lock) return;  // leave it to a cleaner; never block a destructor for ever
+  if (!m_dynamic_shm.is_linked()) return;
+  leave_node_slot();
+  if (no_nodes_left(m_layout, m_base) && remove_service_objects(cfg, m_hash)) {
+    lock->remove_file();
+  }
+}
+
+void ServiceCore::leave_node_slot() {
   const auto self = m_node->id().value;
-  for (std::uint32_t i = 0; i < m_header->max_nodes; ++i) {
+  for (std::uint32_t i = 0; i < m_layout.max_nodes; ++i) {
     auto& slot = node_slot(i);
     if (slot.node_id.load(std::memory_order_acquire) != self) continue;
     if (slot.handles.fetch_sub(1, std::memory_order_acq_rel) <= 1) {
@@ -536,37 +668,86 @@ ServiceCore::~ServiceCore() {
     }
     break;
   }
-  if (no_nodes_left(*m_header, m_base)) {
-    remove_service_objects(cfg, m_hash);
-    lock->remove_file();
+}
+
+void copy_static_config(StaticConfig& to, const StaticConfig& from) {
+  to.magic = from.magic;
+  to.version = from.version;
+  to.size_of_self = from.size_of_self;
+  to.state.store(from.state.load(std::memory_order_acquire), std::memory_order_relaxed);
+  to.pattern = from.pattern;
+  to.creator_node_id = from.creator_node_id;
+  to.dynamic_config_size = from.dynamic_config_size;
+  to.access = from.access;
+  to.name = from.name;
+  to.event = from.event;
+  to.pubsub = from.pubsub;
+}
+
+ObjectMode service_lock_mode(const Config& config, const std::string& hash) {
+  return lock_mode(peek_access(config, hash), current_root(config));
+}
+
+std::optional<std::vector<std::uint64_t>> service_holders(const Config& config,
+                                                          const std::string& hash) {
+  auto view = probe_static(config, hash);
+  if (view.probe != StaticProbe::Ready) return std::nullopt;
+  StaticConfig sc{};
+  copy_static_config(sc, *view.config);
+  const auto root = current_root(config);
+  if (check_static(sc)) return std::nullopt;
+  if (auto owner = view.shm->status();
+      !owner || !trusted_object(*owner, to_access(sc.access), root)) {
+    return std::nullopt;
   }
+  auto dynamic_shm = platform::SharedMemory::open(Paths::service_dynamic(config, hash),
+                                                  platform::AccessMode::ReadOnly);
+  if (!dynamic_shm || dynamic_shm->size() < sizeof(DynamicHeader)) return std::nullopt;
+  // SAFETY: page-aligned mapping of at least the header's size; validated before use.
+  const auto& h = *static_cast<const DynamicHeader*>(dynamic_shm->data());
+  if (!core::validate_dynamic(h, dynamic_shm->size(), sc)) return std::nullopt;
+  std::vector<std::uint64_t> ids;
+  const auto l = core::compute_dynamic_layout(sc);
+  const auto* nodes = at_offset<const core::NodeSlot>(dynamic_shm->data(), l.nodes_offset);
+  for (std::uint32_t i = 0; i < l.max_nodes; ++i) {
+    if (const auto id = nodes[i].node_id.load(std::memory_order_acquire); id != 0) {
+      ids.push_back(id);
+    }
+  }
+  return ids;
 }
 
 PurgeResult purge_service(const Config& config, const std::string& hash,
                           const std::function<bool(std::uint64_t)>& is_dead) {
   PurgeResult result;
-  auto lock = ServiceLock::acquire(Paths::service_lock(config, hash));
+  auto lock = ServiceLock::acquire(config, hash,
+                                   lock_mode(peek_access(config, hash), current_root(config)));
   if (!lock) return result;
   auto view = probe_static(config, hash);
   if (view.error) return result;
   if (view.probe != StaticProbe::Ready) {
-    if (view.probe == StaticProbe::Stale) {
-      remove_service_objects(config, hash);
-      result.service_removed = true;
-    }
+    // Stale: its creator died half-way. Missing: its remover died half-way (the static config
+    // goes first); what is left under the name is garbage either way.
+    result.service_removed = remove_service_objects(config, hash);
     lock->remove_file();
     return result;
   }
   StaticConfig sc{};
-  copy_static(sc, *view.config);
+  copy_static_config(sc, *view.config);
   if (check_static(sc)) return result;
+  // Another user's objects under our name are not ours to change (see ServiceCore::open).
+  if (auto owner = view.shm->status();
+      !owner || !trusted_object(*owner, to_access(sc.access), current_root(config))) {
+    return result;
+  }
   result.service_name = std::string(sc.name.view());
   auto dynamic_shm = open_dynamic(config, hash, sc);
   if (!dynamic_shm) return result;
   auto& h = *static_cast<DynamicHeader*>(dynamic_shm->data());
-  result.removed_ports = purge_dead_locked(config, hash, h, dynamic_shm->data(), is_dead);
-  if (no_nodes_left(h, dynamic_shm->data())) {
-    remove_service_objects(config, hash);
+  const auto layout = core::compute_dynamic_layout(sc);
+  result.removed_ports =
+      purge_dead_locked(config, hash, sc.pattern, h, layout, dynamic_shm->data(), is_dead);
+  if (no_nodes_left(layout, dynamic_shm->data()) && remove_service_objects(config, hash)) {
     lock->remove_file();
     result.service_removed = true;
   }

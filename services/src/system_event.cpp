@@ -14,11 +14,13 @@
 #include "axon/core/hash.hpp"
 #include "axon/core/service_name.hpp"
 #include "axon/core/system_event_layout.hpp"
+#include "axon/detail/root.hpp"
 #include "axon/platform/clock.hpp"
 #include "axon/platform/fifo.hpp"
 #include "axon/platform/file_lock.hpp"
 #include "axon/platform/filesystem.hpp"
 #include "axon/platform/futex.hpp"
+#include "axon/platform/process.hpp"
 
 namespace axon {
 namespace {
@@ -74,6 +76,13 @@ Probe probe(const std::string& object, std::string_view name) {
     result.error = to_event_error(memory.error());
     return result;
   }
+  // Names are predictable and /dev/shm is writable by everyone: an object another user made
+  // under our name is not our event.
+  if (auto status = memory->status(); !status || status->owner != platform::current_uid()) {
+    result.found = Found::Unusable;
+    result.error = SystemEventError::PermissionDenied;
+    return result;
+  }
   switch (core::check_system_event(memory->data(), memory->size(), name)) {
     case core::SystemEventCheck::Valid:
       result.found = Found::Valid;
@@ -126,8 +135,8 @@ tl::expected<std::optional<platform::SharedMemory>, SystemEventError> create_or_
     const Config& config, const std::string& hash, const std::string& object,
     std::string_view name) {
   using Result = std::optional<platform::SharedMemory>;
-  if (auto made = platform::ensure_private_directory(detail::SystemEventPaths::directory(config));
-      !made) {
+  const auto directory = detail::SystemEventPaths::directory(config);
+  if (auto made = detail::prepare_directory(config, &directory); !made) {
     return tl::unexpected(to_event_error(made.error()));
   }
   auto lock =
@@ -235,13 +244,15 @@ struct SystemEvent::FifoCache {
   std::optional<platform::Fifo> fifo;
 };
 
-SystemEvent::SystemEvent(std::string name, platform::SharedMemory memory, std::string fifo_path)
+SystemEvent::SystemEvent(std::string name, platform::SharedMemory memory, Config config,
+                         std::string fifo_path)
     : m_name(std::move(name)),
       m_memory(std::move(memory)),
       // SAFETY: the mapping was validated by check_system_event (or built by
       // construct_system_event): at least sizeof(SystemEventLayout) bytes, page-aligned, holding
       // a complete event; it stays mapped, at this address, for the handle's life.
       m_layout(static_cast<core::SystemEventLayout*>(m_memory.data())),
+      m_config(std::move(config)),
       m_fifo_path(std::move(fifo_path)),
       m_fifo(std::make_unique<FifoCache>()) {}
 
@@ -251,12 +262,14 @@ SystemEvent::~SystemEvent() = default;
 
 tl::expected<SystemEvent, SystemEventError> SystemEvent::open(std::string_view name,
                                                               const Config& config) {
-  if (!core::ServiceName::create(name)) return tl::unexpected(SystemEventError::InvalidName);
+  if (!core::ServiceName::create(name) || !config.validate()) {
+    return tl::unexpected(SystemEventError::InvalidName);
+  }
   try {
     const std::string hash = detail::SystemEventPaths::hash(name);
     const std::string object = detail::SystemEventPaths::shared_memory(config, hash);
     auto make = [&](platform::SharedMemory memory) {
-      return SystemEvent(std::string(name), std::move(memory),
+      return SystemEvent(std::string(name), std::move(memory), config,
                          detail::SystemEventPaths::fifo(config, hash));
     };
 
@@ -286,13 +299,21 @@ tl::expected<SystemEvent, SystemEventError> SystemEvent::open(std::string_view n
 
 tl::expected<void, SystemEventError> SystemEvent::remove(std::string_view name,
                                                          const Config& config) {
-  if (!core::ServiceName::create(name)) return tl::unexpected(SystemEventError::InvalidName);
+  if (!core::ServiceName::create(name) || !config.validate()) {
+    return tl::unexpected(SystemEventError::InvalidName);
+  }
   try {
     const std::string hash = detail::SystemEventPaths::hash(name);
     auto removed =
         platform::SharedMemory::remove(detail::SystemEventPaths::shared_memory(config, hash));
     if (!removed && removed.error().code != ErrorCode::DoesNotExist) {
       return tl::unexpected(to_event_error(removed.error()));
+    }
+    // The files below are reached through the events directory: never through a symlink.
+    const auto directory = detail::SystemEventPaths::directory(config);
+    if (!detail::check_directory(config, &directory)) {
+      if (!removed) return tl::unexpected(SystemEventError::DoesNotExist);
+      return {};
     }
     auto fifo_removed = platform::Fifo::remove(detail::SystemEventPaths::fifo(config, hash));
     if (!fifo_removed && fifo_removed.error().code != ErrorCode::DoesNotExist) {
@@ -401,7 +422,7 @@ tl::expected<int, SystemEventError> SystemEvent::fd() {
     if (m_fifo->fifo) return m_fifo->fifo->fd();
 
     const std::string directory = m_fifo_path.substr(0, m_fifo_path.rfind('/'));
-    if (auto made = platform::ensure_private_directory(directory); !made) {
+    if (auto made = detail::prepare_directory(m_config, &directory); !made) {
       return tl::unexpected(to_event_error(made.error()));
     }
     // Another handle may have made it already; then it is ours to share.
@@ -435,6 +456,9 @@ void SystemEvent::sync_fifo() {
     const std::lock_guard guard(m_fifo->mutex);
     if (!m_fifo->fifo) {
       // Gone when the event was removed or the root directory cleaned: nothing to keep in step.
+      // Opened by path: only through an events directory that is not a symlink.
+      const std::string directory = m_fifo_path.substr(0, m_fifo_path.rfind('/'));
+      if (!detail::check_directory(m_config, &directory)) return;
       auto opened = platform::Fifo::open(m_fifo_path);
       if (!opened) return;
       m_fifo->fifo.emplace(std::move(*opened));

@@ -228,7 +228,7 @@ TEST(CliService, ListJsonIsValidAndEscapesNames) {
   EXPECT_NE(sut.output.find(R"({"name":")" + escaped +
                             R"(","pattern":"event","nodes":1,"listeners":1,"notifiers":0,)"
                             R"("settings":{"max_listeners":16,"max_notifiers":16,"max_nodes":32,)"
-                            R"("max_event_id":4095,"backend":"eventfd"}})"),
+                            R"("max_event_id":4095,"backend":"eventfd","access":"owner"}})"),
             std::string::npos)
       << sut.output;
 }
@@ -247,7 +247,8 @@ TEST(CliService, ShowPrintsSettingsPortsAndNodes) {
   for (const auto& line : {"name: " + service, std::string("pattern: event"), "creator: " + node[0],
                            std::string("max_listeners: 16"), std::string("max_notifiers: 16"),
                            std::string("max_nodes: 32"), std::string("max_event_id: 4095"),
-                           std::string("backend: eventfd"), std::string("nodes: 1"),
+                           std::string("backend: eventfd"), std::string("access: owner"),
+                           std::string("nodes: 1"),
                            std::string("listeners: 1"), std::string("notifiers: 0"),
                            "node: " + node[0] + " " + std::to_string(listener.pid()) + " alive"}) {
     EXPECT_TRUE(has_line(sut.output, line)) << "missing \"" << line << "\" in\n" << sut.output;

@@ -3,11 +3,17 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "axon/axon.hpp"
+#include "axon/core/service_layout.hpp"
+#include "axon/detail/node_core.hpp"
+#include "axon/platform/shared_memory.hpp"
 #include "test_env.hpp"
 
 namespace axon::test {
@@ -27,6 +33,26 @@ inline ServiceName service_name(const std::string& stem) {
 
 inline std::string backend_name(const ::testing::TestParamInfo<EventBackend>& info) {
   return to_string(info.param);
+}
+
+/// The `next_port_id` word of the dynamic config of service `name`, or null. Port ids start at
+/// a random point in each service life: a test that plants something where a port's file will
+/// be, or needs two services to hand out equal ids, reads or sets it here.
+inline std::atomic<std::uint64_t>* next_port_id_word(const Config& config,
+                                                     const ServiceName& name) {
+  static std::vector<platform::SharedMemory> mappings;  // kept for the test's life
+  auto shm = platform::SharedMemory::open(
+      detail::Paths::service_dynamic(config, detail::Paths::service_hash(name.as_string())),
+      platform::AccessMode::ReadWrite);
+  if (!shm || shm->size() < sizeof(core::DynamicHeader)) return nullptr;
+  auto* header = static_cast<core::DynamicHeader*>(shm->data());
+  mappings.push_back(std::move(*shm));
+  return &header->next_port_id;
+}
+
+inline std::uint64_t next_port_id(const Config& config, const ServiceName& name) {
+  auto* word = next_port_id_word(config, name);
+  return word != nullptr ? word->load() : 0;
 }
 
 }  // namespace axon::test

@@ -29,8 +29,9 @@ struct PatternFields {
   std::vector<Field> settings;  ///< the static config it was created with
 };
 
-/// The only place that knows which ports and settings each messaging pattern has.
-inline PatternFields pattern_fields(const ServiceInfo& info) {
+/// The only place that knows which ports and settings each messaging pattern has (`access`,
+/// common to all, is added by pattern_fields()).
+inline PatternFields pattern_specific_fields(const ServiceInfo& info) {
   switch (info.pattern) {
     case MessagingPattern::Event:
       return PatternFields{
@@ -60,6 +61,13 @@ inline PatternFields pattern_fields(const ServiceInfo& info) {
       };
   }
   return PatternFields{};
+}
+
+/// The fields of a service: its pattern's, then `access`, the last setting of every pattern.
+inline PatternFields pattern_fields(const ServiceInfo& info) {
+  auto fields = pattern_specific_fields(info);
+  fields.settings.push_back({"access", std::string(to_string(info.access))});
+  return fields;
 }
 
 /// Printable ASCII as it is, anything else as '?': one value never spans two lines or hides
@@ -106,6 +114,16 @@ inline JsonObject service_json(const ServiceInfo& info) {
   for (const auto& setting : fields.settings) settings.add_raw(setting.key, field_json(setting));
   object.add_raw("settings", settings.str());
   return object;
+}
+
+/// `unreadable <name> error=<reason>`: a service whose objects exist but fail validation. The
+/// name is its 16-digit hash when even the name is unreadable.
+inline std::string unreadable_line(const UnreadableService& service) {
+  return "unreadable " + printable(service.name) + " error=" + to_string(service.error);
+}
+
+inline std::string unreadable_json(const UnreadableService& service) {
+  return JsonObject().add("name", service.name).add("error", to_string(service.error)).str();
 }
 
 /// `<id> <pid> <alive|dead> <name>`; no trailing space when the node has no name.

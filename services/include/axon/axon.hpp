@@ -1,6 +1,8 @@
 // Everything a user of axon needs.
 #pragma once
 
+#include "axon/access.hpp"
+#include "axon/cleanup.hpp"
 #include "axon/config.hpp"
 #include "axon/discovery.hpp"
 #include "axon/event_id.hpp"

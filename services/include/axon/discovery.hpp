@@ -1,13 +1,14 @@
 // Discovery: which services exist under this configuration, from any process, without joining
-// them. Reads each service's static config and counts its live ports; takes no lock.
+// them. Reads each service's static config and counts its live ports; takes no lock. Objects of
+// other users under our names (not ours, not a group service of our shared root) are ignored.
 #pragma once
 
 #include <optional>
 #include <string>
+#include <tl/expected.hpp>
 #include <vector>
 
-#include <tl/expected.hpp>
-
+#include "axon/access.hpp"
 #include "axon/config.hpp"
 #include "axon/event_service.hpp"
 #include "axon/node.hpp"
@@ -31,6 +32,7 @@ struct PubSubInfo {
 struct ServiceInfo {
   std::string name;
   MessagingPattern pattern = MessagingPattern::Event;
+  Access access = kDefaultAccess;
   NodeId creator;
   EventStaticConfig event;           ///< settings, for event services
   PubSubInfo pubsub;                 ///< settings, for publish-subscribe services
@@ -44,14 +46,37 @@ struct ServiceInfo {
 
 enum class DiscoveryError {
   DoesNotExist,      ///< no service of that name
-  Corrupted,         ///< its shared memory fails validation
-  PermissionDenied,  ///< /dev/shm or the object cannot be read
+  Corrupted,         ///< its shared memory fails validation (or is truncated)
+  VersionMismatch,   ///< made by an incompatible axon version
+  PermissionDenied,  ///< /dev/shm or the object cannot be read, or belongs to another user
+  InvalidConfig,     ///< the prefix or root path is malformed (Config::validate)
   InternalFailure,
 };
 const char* to_string(DiscoveryError error);
 
+/// A service whose objects exist but cannot be read as a whole service.
+struct UnreadableService {
+  /// Its name when the static config still holds one that hashes to its objects' names (so it is
+  /// the real name), else `hash`.
+  std::string name;
+  std::string hash;                                  ///< 16 hex digits, as in its objects' names
+  DiscoveryError error = DiscoveryError::Corrupted;  ///< Corrupted or VersionMismatch
+};
+
+/// What list_services() sees, the unreadable services included.
+struct ServiceScan {
+  std::vector<ServiceInfo> services;          ///< complete services, sorted by name
+  std::vector<UnreadableService> unreadable;  ///< sorted by name
+};
+
 /// Every complete service, sorted by name. Services that fail validation are skipped.
 tl::expected<std::vector<ServiceInfo>, DiscoveryError> list_services(
+    const Config& config = Config::from_environment());
+
+/// Every service, complete or not: what `axon service list` prints. A service being created
+/// right now (its lock is held), or abandoned half-way (not Ready), or another user's, is in
+/// neither list.
+tl::expected<ServiceScan, DiscoveryError> scan_services(
     const Config& config = Config::from_environment());
 
 /// One service by name.

@@ -14,10 +14,10 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <tl/expected.hpp>
 #include <variant>
 
-#include <tl/expected.hpp>
-
+#include "axon/access.hpp"
 #include "axon/event_id.hpp"
 #include "axon/listener.hpp"
 #include "axon/notifier.hpp"
@@ -59,6 +59,7 @@ struct EventStaticConfig {
   std::uint32_t max_nodes = 0;
   std::uint64_t event_id_max_value = 0;
   EventBackend backend = kDefaultEventBackend;
+  Access access = kDefaultAccess;
 };
 
 enum class EventOpenError {
@@ -69,8 +70,10 @@ enum class EventOpenError {
   DoesNotSupportRequestedAmountOfNodes,      ///< its max_nodes is below the request
   DoesNotSupportRequestedMaxEventId,         ///< its event_id_max_value is below the request
   IncompatibleBackend,                       ///< it uses another listener backend
+  IncompatibleAccess,                        ///< it was created with another Access
   ExceedsMaxNodes,                           ///< every node slot is taken by live nodes
-  PermissionDenied,                          ///< its objects belong to someone else
+  PermissionDenied,                          ///< its objects belong to someone else (another
+                                             ///< user's, or owner-only), or the root refused us
   VersionMismatch,                           ///< created by an incompatible axon version
   Corrupted,                                 ///< its shared memory fails validation
   InternalFailure,                           ///< a system call failed unexpectedly
@@ -143,6 +146,8 @@ class EventServiceBuilder {
   EventServiceBuilder&& max_nodes(std::uint32_t n) &&;
   EventServiceBuilder&& event_id_max_value(std::uint64_t n) &&;
   EventServiceBuilder&& backend(EventBackend backend) &&;
+  /// Who may use the service besides our user (default Access::Owner); see access.hpp.
+  EventServiceBuilder&& access(Access access) &&;
 
   tl::expected<EventService, EventCreateError> create() &&;
   tl::expected<EventService, EventOpenError> open() &&;
@@ -160,6 +165,7 @@ class EventServiceBuilder {
   std::optional<std::uint32_t> m_max_nodes;
   std::optional<std::uint64_t> m_event_id_max;
   std::optional<EventBackend> m_backend;
+  std::optional<Access> m_access;
 };
 
 }  // namespace axon

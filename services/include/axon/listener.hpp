@@ -66,14 +66,14 @@ class Listener {
  private:
   friend class ListenerBuilder;
   Listener(std::shared_ptr<detail::ServiceCore> service, std::uint32_t slot, std::uint64_t id,
-           core::CountingBitset* bitset, detail::AnyListenerEnd channel);
+           const core::CountingBitset* bitset, detail::AnyListenerEnd channel);
   tl::expected<std::size_t, ListenerWaitError> wait_until(Callback callback,
                                                           std::optional<std::chrono::nanoseconds>);
 
   std::shared_ptr<detail::ServiceCore> m_service;
   std::uint32_t m_slot;
   std::uint64_t m_id;
-  core::CountingBitset* m_bitset;
+  const core::CountingBitset* m_bitset;
   detail::AnyListenerEnd m_channel;
 };
 

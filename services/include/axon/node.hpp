@@ -44,15 +44,18 @@ struct NodeInfo {
 };
 
 enum class NodeCreateError {
-  InvalidName,          ///< the node name is longer than 127 bytes or not printable ASCII
-  PermissionDenied,     ///< the root directory or /dev/shm refused us
-  InsufficientResources,///< out of fds, memory or space
-  InternalFailure,      ///< any other system failure
+  InvalidName,            ///< the node name is longer than 127 bytes or not printable ASCII
+  InvalidConfig,          ///< the prefix or root path is malformed (Config::validate)
+  PermissionDenied,       ///< the root directory or /dev/shm refused us, or is not trustworthy
+                          ///< (a symlink, world-writable, owned by someone else)
+  InsufficientResources,  ///< out of fds, memory or space
+  InternalFailure,        ///< any other system failure
 };
 const char* to_string(NodeCreateError error);
 
 enum class NodeListError {
-  PermissionDenied,  ///< /dev/shm or the root directory cannot be read
+  PermissionDenied,  ///< /dev/shm or the root directory cannot be read, or is not trustworthy
+  InvalidConfig,     ///< the prefix or root path is malformed (Config::validate)
   InternalFailure,
 };
 const char* to_string(NodeListError error);

@@ -58,7 +58,7 @@ class Notifier {
   struct Connection {
     std::uint64_t listener_id = 0;  ///< 0: no listener in this slot
     core::ListenerSlot* slot = nullptr;
-    core::CountingBitset* bitset = nullptr;
+    const core::CountingBitset* bitset = nullptr;
     std::optional<detail::AnyNotifierEnd> channel;
   };
   Notifier(std::shared_ptr<detail::ServiceCore> service, std::uint32_t slot, std::uint64_t id,

@@ -101,8 +101,10 @@ enum class PubSubOpenError {
   DoesNotSupportRequestedHistorySize,          ///< its history is shorter than requested
   DoesNotSupportRequestedBufferSize,           ///< its subscriber buffer is smaller than requested
   IncompatibleOverflowPolicy,                  ///< it uses another overflow policy
+  IncompatibleAccess,                          ///< it was created with another Access
   ExceedsMaxNodes,                             ///< every node slot is taken by live nodes
-  PermissionDenied,                            ///< its objects belong to someone else
+  PermissionDenied,                            ///< its objects belong to someone else (another
+                                               ///< user's, or owner-only), or the root refused us
   VersionMismatch,                             ///< created by an incompatible axon version
   Corrupted,                                   ///< its shared memory fails validation
   InternalFailure,                             ///< a system call failed unexpectedly
@@ -135,6 +137,7 @@ struct PubSubStaticConfig {
   std::uint32_t max_loans = 0;
   std::uint32_t max_borrowed_samples = 0;
   OverflowPolicy overflow = OverflowPolicy::OverwriteOldest;
+  Access access = kDefaultAccess;
 };
 
 namespace detail {
@@ -146,6 +149,7 @@ struct PubSubRequest {
   std::optional<std::uint32_t> max_publishers, max_subscribers, max_nodes, history_size,
       buffer_size, max_loans, max_borrowed;
   std::optional<OverflowPolicy> overflow;
+  std::optional<Access> access;
 };
 tl::expected<std::shared_ptr<ServiceCore>, PubSubCreateError> create_pubsub(
     std::shared_ptr<NodeCore> node, const ServiceName& name, const PubSubRequest& request);
@@ -394,6 +398,11 @@ class PubSubServiceBuilder {
   }
   PubSubServiceBuilder&& overflow_policy(OverflowPolicy p) && {
     m_request.overflow = p;
+    return std::move(*this);
+  }
+  /// Who may use the service besides our user (default Access::Owner); see access.hpp.
+  PubSubServiceBuilder&& access(Access a) && {
+    m_request.access = a;
     return std::move(*this);
   }
 

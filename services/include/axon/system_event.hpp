@@ -33,7 +33,8 @@ struct SystemEventLayout;
 
 enum class SystemEventError {
   /// Not a valid name: the rules of service names (1..255 printable ASCII bytes, no space, `/`
-  /// separated segments, none empty, `.` or `..`), or a prefix that makes no valid object name.
+  /// separated segments, none empty, `.` or `..`), or an AXON_PREFIX / AXON_ROOT that
+  /// Config::validate() refuses.
   InvalidName,
   /// Its object, FIFO or our root directory belongs to someone else or is not what axon made.
   PermissionDenied,
@@ -146,7 +147,8 @@ class SystemEvent {
  private:
   struct FifoCache;
 
-  SystemEvent(std::string name, platform::SharedMemory memory, std::string fifo_path);
+  SystemEvent(std::string name, platform::SharedMemory memory, Config config,
+              std::string fifo_path);
   tl::expected<bool, SystemEventWaitError> wait_until(
       std::optional<std::chrono::steady_clock::time_point> deadline) const;
   /// After this process changed the state: brings the FIFO, if any, in line with the state.
@@ -155,6 +157,7 @@ class SystemEvent {
   std::string m_name;
   platform::SharedMemory m_memory;
   core::SystemEventLayout* m_layout;  ///< inside m_memory, which keeps its address when moved
+  Config m_config;  ///< where the FIFO lives: its directory is checked before every use by path
   std::string m_fifo_path;
   std::unique_ptr<FifoCache> m_fifo;  ///< on the heap: it holds a mutex, the handle moves
 };

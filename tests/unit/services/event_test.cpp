@@ -329,13 +329,19 @@ TEST_P(Event, VersionMismatchIsReported) {
 namespace {
 
 // Regression: the node's eventfd server once keyed listeners by their id alone, but ids count
-// per service, so the first listeners of two services of one node (both id 1) shared one entry:
-// notifying service A woke B's listener and A's never woke.
+// per service, so the first listeners of two services of one node (then both id 1) shared one
+// entry: notifying service A woke B's listener and A's never woke. Ids now start at a random
+// point per service; the test gives both services the same next id to keep the precondition.
 TEST(EventRegression, ListenersOfTwoServicesInOneNodeWakeIndependently) {
   auto node = axon::test::make_node("two-services");
-  auto a = node.service_builder(axon::test::service_name("a")).event().create();
-  auto b = node.service_builder(axon::test::service_name("b")).event().create();
+  const auto name_a = axon::test::service_name("a");
+  const auto name_b = axon::test::service_name("b");
+  auto a = node.service_builder(name_a).event().create();
+  auto b = node.service_builder(name_b).event().create();
   ASSERT_TRUE(a && b);
+  auto* next_b = axon::test::next_port_id_word(node.config(), name_b);
+  ASSERT_NE(next_b, nullptr);
+  next_b->store(axon::test::next_port_id(node.config(), name_a));
   auto listener_a = a->listener_builder().create();
   auto listener_b = b->listener_builder().create();
   ASSERT_TRUE(listener_a && listener_b);

@@ -240,7 +240,7 @@ TEST_F(PubSub, HostileOffsetInTheSubmissionQueueIsRejected) {
   ASSERT_TRUE(queue);
   for (const std::uint64_t bad : {std::uint64_t{0}, std::uint64_t{1}, ~std::uint64_t{0},
                                   std::uint64_t{1} << 40, std::uint64_t{4097}}) {
-    ASSERT_TRUE((*queue)->try_push(bad));
+    ASSERT_TRUE(queue->try_push(bad));
     auto got = sub->receive();
     ASSERT_FALSE(got) << "offset " << bad << " must be rejected";
     EXPECT_EQ(got.error(), SubscriberReceiveError::Corrupted);

@@ -1,7 +1,13 @@
 // Hands a listener's eventfd to notifiers of other processes. One per node, started with the
 // node's first eventfd listener: a thread that answers "give me listener N's fd" on a unix socket
 // with the fd itself (SCM_RIGHTS). Notifiers ask once per listener, not per notification.
+//
+// Who may ask: the socket file's mode lets in the node's user (and, in a shared root, its group);
+// the server then checks each peer's credentials (SO_PEERCRED) and hands a process of another
+// user only the fds of listeners whose service has Access::Group.
 #pragma once
+
+#include <sys/types.h>
 
 #include <cstdint>
 #include <map>
@@ -9,7 +15,6 @@
 #include <mutex>
 #include <string>
 #include <thread>
-
 #include <tl/expected.hpp>
 
 #include "axon/platform/epoll.hpp"
@@ -21,14 +26,17 @@ namespace axon::detail {
 
 class FdServer {
  public:
-  static tl::expected<std::unique_ptr<FdServer>, platform::Error> start(const std::string& path);
+  /// Listens on `path` (socket file mode exactly `mode`).
+  static tl::expected<std::unique_ptr<FdServer>, platform::Error> start(const std::string& path,
+                                                                        mode_t mode = 0600);
   FdServer(const FdServer&) = delete;
   FdServer& operator=(const FdServer&) = delete;
   ~FdServer();
 
-  /// Serves a duplicate of `fd` under `key` until `remove`. Keys name a listener uniquely
-  /// across the node's services (service hash and listener id; see ServiceCore::wake_address).
-  tl::expected<void, platform::Error> add(const std::string& key, int fd);
+  /// Serves a duplicate of `fd` under `key` until `remove`, to processes of our user and, when
+  /// `to_group`, of any user. Keys name a listener uniquely across the node's services (service
+  /// hash and listener id; see ServiceCore::wake_address).
+  tl::expected<void, platform::Error> add(const std::string& key, int fd, bool to_group = false);
   void remove(const std::string& key);
 
   /// Client side: asks the server at `path` for the fd served under `key`.
@@ -47,7 +55,11 @@ class FdServer {
   platform::Epoll m_epoll;
   std::string m_path;
   std::mutex m_mutex;
-  std::map<std::string, platform::FileDescriptor, std::less<>> m_fds;
+  struct Served {
+    platform::FileDescriptor fd;
+    bool to_group = false;
+  };
+  std::map<std::string, Served, std::less<>> m_fds;
   std::thread m_thread;
 };
 

@@ -8,6 +8,7 @@
 
 #include "axon/config.hpp"
 #include "axon/detail/fd_server.hpp"
+#include "axon/detail/root.hpp"
 #include "axon/node.hpp"
 #include "axon/platform/file_lock.hpp"
 #include "axon/platform/shared_memory.hpp"
@@ -48,9 +49,10 @@ struct Paths {
 
 class NodeCore {
  public:
-  NodeCore(Config config, NodeId id, std::string name, platform::FileLock lock,
+  NodeCore(Config config, RootAccess root, NodeId id, std::string name, platform::FileLock lock,
            platform::SharedMemory details)
       : m_config(std::move(config)),
+        m_root(root),
         m_id(id),
         m_name(std::move(name)),
         m_lock(std::move(lock)),
@@ -60,6 +62,8 @@ class NodeCore {
   ~NodeCore();
 
   const Config& config() const { return m_config; }
+  /// What the root directory allowed when this node was created.
+  const RootAccess& root_access() const { return m_root; }
   NodeId id() const { return m_id; }
   const std::string& name() const { return m_name; }
 
@@ -68,6 +72,7 @@ class NodeCore {
 
  private:
   Config m_config;
+  RootAccess m_root;
   NodeId m_id;
   std::string m_name;
   platform::FileLock m_lock;

@@ -95,8 +95,9 @@ class PublisherCore {
 
   std::uint64_t id() const { return m_id; }
   std::uint64_t max_elements() const { return m_max_elements; }
-  /// Chunks of this publisher in use anywhere (loans, queues, subscribers, history).
-  std::size_t chunks_in_use() const;
+  /// Chunks of this publisher in use anywhere (loans, queues, subscribers, history); takes back
+  /// what subscribers released first, so the figure is exact once they are quiet.
+  std::size_t chunks_in_use();
   std::size_t chunk_count() const { return m_refs.size(); }
   void set_notifier(Notifier notifier) { m_notifier.emplace(std::move(notifier)); }
 
@@ -104,12 +105,13 @@ class PublisherCore {
   struct Connection {
     std::uint64_t subscriber_id = 0;  ///< 0: not connected
     core::ConnectionHeader* header = nullptr;
-    core::SpscIndexQueue* submission = nullptr;
-    core::SpscIndexQueue* completion = nullptr;
+    core::SpscIndexQueue submission;  ///< we produce
+    core::SpscIndexQueue completion;  ///< we consume
     std::vector<std::uint32_t> in_flight;  ///< per chunk: delivered and not yet given back
+    std::uint64_t outstanding = 0;         ///< sum of in_flight
   };
   PublisherCore(std::shared_ptr<ServiceCore> service, std::uint32_t slot, std::uint64_t id,
-                platform::SharedMemory segment, core::ChunkPool* pool, std::uint64_t max_elements,
+                platform::SharedMemory segment, core::ChunkPool pool, std::uint64_t max_elements,
                 std::chrono::nanoseconds block_timeout);
   void update_connections();
   void connect(std::uint32_t subscriber_slot, std::uint64_t subscriber_id);
@@ -117,9 +119,12 @@ class PublisherCore {
   /// Takes back what the subscriber released; false when its queue is corrupted.
   bool reclaim(Connection& c);
   void reclaim_all();
+  /// Records that connection `c` no longer holds chunk `index`.
+  void returned(Connection& c, std::uint32_t index);
   void add_ref(std::uint32_t index) { ++m_refs[index]; }
   void drop_ref(std::uint32_t index);
-  bool deliver(Connection& c, std::uint32_t index);
+  enum class Delivery { Delivered, Refused, Corrupted };
+  Delivery deliver(Connection& c, std::uint32_t index);
   /// Offset -> index for offsets coming back from a subscriber; nullopt when hostile.
   std::optional<std::uint32_t> returned_index(const Connection& c, std::uint64_t offset) const;
 
@@ -127,13 +132,18 @@ class PublisherCore {
   std::uint32_t m_slot;
   std::uint64_t m_id;
   platform::SharedMemory m_segment;
-  core::ChunkPool* m_pool;
+  core::ChunkPool m_pool;
   std::uint64_t m_max_elements;
   std::uint64_t m_element_size;
   std::uint64_t m_payload_offset;
+  std::uint64_t m_completion_capacity;
   std::chrono::nanoseconds m_block_timeout;
   core::PubSubSettings m_settings;
   std::vector<std::uint32_t> m_refs;  ///< per chunk: loan + history + every connection holding it
+  /// Chunks with no reference, most recently freed on top. The segment's chunks belong to this
+  /// publisher alone (subscribers map it read-only), so their free list is process-local: a loan
+  /// takes no atomic operation and reads nothing a peer could have written.
+  std::vector<std::uint32_t> m_free;
   std::vector<Connection> m_connections;  ///< one per subscriber slot
   std::vector<std::uint32_t> m_history;   ///< ring of chunk indices, oldest at m_history_head
   std::size_t m_history_head = 0;
@@ -171,16 +181,19 @@ class SubscriberCore : public std::enable_shared_from_this<SubscriberCore> {
   struct Source {
     std::uint64_t publisher_id = 0;  ///< 0: no publisher in this slot
     std::shared_ptr<const platform::SharedMemory> segment;
-    const core::ChunkPool* pool = nullptr;
+    core::ChunkPool pool;
     std::uint64_t chunk_capacity = 0;  ///< payload bytes a chunk can hold
     core::ConnectionHeader* header = nullptr;
-    core::SpscIndexQueue* submission = nullptr;
-    core::SpscIndexQueue* completion = nullptr;
+    /// Attached when the pair is first seen connected: the publisher builds them before that.
+    core::SpscIndexQueue submission;  ///< we consume
+    core::SpscIndexQueue completion;  ///< we produce
     std::uint32_t borrowed = 0;
     bool departed = false;  ///< its publisher left; drained, then dropped
   };
   void update_sources();
   bool connected(const Source& s) const;
+  /// Attaches the queues of a source seen connected for the first time; false when corrupted.
+  bool attach_queues(Source& s, std::uint32_t publisher_slot);
 
   std::shared_ptr<ServiceCore> m_service;
   std::uint32_t m_slot;

@@ -9,15 +9,15 @@
 #include <functional>
 #include <memory>
 #include <string>
-#include <vector>
-
 #include <tl/expected.hpp>
+#include <vector>
 
 #include "axon/core/counting_bitset.hpp"
 #include "axon/core/service_layout.hpp"
 #include "axon/detail/event_backend/wake_channel.hpp"
 #include "axon/detail/function_ref.hpp"
 #include "axon/detail/node_core.hpp"
+#include "axon/detail/root.hpp"
 #include "axon/platform/file_lock.hpp"
 #include "axon/platform/shared_memory.hpp"
 #include "axon/service_name.hpp"
@@ -27,9 +27,12 @@ namespace axon::detail {
 /// The per-service lock file, taken for every control-plane change of a service.
 class ServiceLock {
  public:
-  /// Blocks (polling with back-off, bounded by `timeout`) until this process holds the lock.
+  /// Blocks (polling with back-off, bounded by `timeout`) until this process holds the lock of
+  /// the service `hash`, created with `mode` when missing. Refuses (WrongType, PermissionDenied)
+  /// when the services directory is not a real directory of ours or of our shared root.
   static tl::expected<ServiceLock, platform::Error> acquire(
-      const std::string& path, std::chrono::milliseconds timeout = std::chrono::seconds(10));
+      const Config& config, const std::string& hash, const ObjectMode& mode,
+      std::chrono::milliseconds timeout = std::chrono::seconds(10));
   /// Unlinks the lock file while holding it (the service is gone); waiters retry on a new file.
   void remove_file() { (void)m_lock.unlink(); }
 
@@ -85,35 +88,47 @@ class ServiceCore {
   const std::string& hash() const { return m_hash; }
   /// A copy taken at open: later writes by a hostile process cannot change what we validated.
   const core::StaticConfig& static_config() const { return *m_static; }
+  Access access() const;
+  /// Checks that the service's FIFO directory (and the services directory above it) is a real
+  /// directory of ours or of our shared root, before a FIFO in it is made or opened by path.
+  tl::expected<void, platform::Error> check_service_directory() const;
 
   core::DynamicHeader& dynamic() const { return *m_header; }
   core::NodeSlot& node_slot(std::uint32_t i) const;
   template <typename Slot>
   Slot& port_slot(std::size_t table, std::uint32_t i) const {
-    // SAFETY: the port tables were validated against the mapping at open; callers keep i < count.
-    return *reinterpret_cast<Slot*>(static_cast<std::byte*>(m_base) + m_header->ports[table].offset +
-                                    std::uint64_t{i} * m_header->ports[table].stride);
+    // SAFETY: the layout (derived from our private copy of the static config, never re-read
+    // from shared memory) was validated against the mapping at open; callers keep i < count.
+    return *reinterpret_cast<Slot*>(static_cast<std::byte*>(m_base) + m_layout.ports[table].offset +
+                                    std::uint64_t{i} * m_layout.ports[table].stride);
   }
-  std::uint32_t port_capacity(std::size_t table) const { return m_header->ports[table].count; }
+  std::uint32_t port_capacity(std::size_t table) const { return m_layout.ports[table].count; }
   /// The i-th element of the pattern region (a bitset or a connection).
   std::byte* region(std::uint64_t i) const {
-    return static_cast<std::byte*>(m_base) + m_header->region_offset + i * m_header->region_stride;
+    return static_cast<std::byte*>(m_base) + m_layout.region_offset + i * m_layout.region_stride;
   }
-  std::uint64_t region_stride() const { return m_header->region_stride; }
+  std::uint64_t region_stride() const { return m_layout.region_stride; }
 
   std::size_t count_ports(std::size_t table) const;
   std::size_t count_nodes() const;
   /// A new port id, unique in this service for its life.
   std::uint64_t next_port_id() const;
-  /// Takes a free slot of `table` for this node; its port id is published by the caller.
-  std::optional<std::uint32_t> claim_port(std::size_t table) const;
+  struct ClaimedPort {
+    std::uint32_t slot;
+    std::uint64_t id;  ///< reserved in the slot; published by the caller with publish_port
+  };
+  /// Takes a free slot of `table` for this node and reserves a fresh port id in it, before the
+  /// port makes anything named after that id: a process killed from here on leaves nothing a
+  /// cleaner cannot find.
+  std::optional<ClaimedPort> claim_port(std::size_t table) const;
   /// Publishes a claimed slot's id and tells peers (generation bump).
   void publish_port(std::size_t table, std::uint32_t i, std::uint64_t id) const;
-  /// Withdraws and frees a port slot of this node.
+  /// Removes what the port made (its FIFO, its segment), then withdraws and frees its slot.
   void release_port(std::size_t table, std::uint32_t i) const;
 
   // Event pattern.
-  core::CountingBitset* bitset(std::uint32_t i) const { return m_bitsets[i]; }
+  /// Our handle on listener slot i's bitset (validated at open; lives as long as this core).
+  const core::CountingBitset* bitset(std::uint32_t i) const { return &m_bitsets[i]; }
   /// Where a listener's wake channel is found by notifiers.
   WakeAddress wake_address(std::uint64_t listener_id, std::uint64_t owner_node) const;
 
@@ -121,6 +136,8 @@ class ServiceCore {
   ServiceCore(std::shared_ptr<NodeCore> node, ServiceName name, std::string hash,
               const core::StaticConfig& static_copy, platform::SharedMemory dynamic_shm);
   tl::expected<void, core::CoreError> attach_region();
+  /// Gives back one handle of this node's slot in the service. Lock held.
+  void leave_node_slot();
 
   std::shared_ptr<NodeCore> m_node;
   ServiceName m_name;
@@ -128,8 +145,9 @@ class ServiceCore {
   std::unique_ptr<core::StaticConfig> m_static;
   platform::SharedMemory m_dynamic_shm;
   void* m_base = nullptr;
-  core::DynamicHeader* m_header = nullptr;
-  std::vector<core::CountingBitset*> m_bitsets;
+  core::DynamicHeader* m_header = nullptr;  ///< for its atomics only: offsets come from m_layout
+  core::DynamicLayout m_layout{};
+  std::vector<core::CountingBitset> m_bitsets;
 };
 
 /// Cleanup of one service under its lock: ports and node slots of nodes for which `is_dead`
@@ -142,7 +160,20 @@ struct PurgeResult {
 PurgeResult purge_service(const Config& config, const std::string& hash,
                           const std::function<bool(std::uint64_t node_id)>& is_dead);
 
-/// True while the node's lock file is held by a live process.
+/// True while the node's lock file is held by a live process (or when that cannot be told).
 bool node_is_alive(const Config& config, std::uint64_t node_id);
+
+/// Copies a static config field by field (it holds an atomic): a private copy that a writer of
+/// the shared one cannot change after it was validated.
+void copy_static_config(core::StaticConfig& to, const core::StaticConfig& from);
+
+/// Mode of the lock file of service `hash` for a process without a node: from its static config
+/// when readable (Access::Group: group read/write), else owner-only.
+ObjectMode service_lock_mode(const Config& config, const std::string& hash);
+
+/// Node ids the dynamic config of service `hash` names as holders, when its static and dynamic
+/// configs validate and are trustworthy; nullopt otherwise. Takes no lock.
+std::optional<std::vector<std::uint64_t>> service_holders(const Config& config,
+                                                          const std::string& hash);
 
 }  // namespace axon::detail

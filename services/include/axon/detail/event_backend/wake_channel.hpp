@@ -5,10 +5,12 @@
 // a notifier end (writes one wake-up). Both must work between unrelated processes.
 #pragma once
 
+#include <sys/types.h>
+
 #include <concepts>
 #include <cstdint>
+#include <optional>
 #include <string>
-
 #include <tl/expected.hpp>
 
 #include "axon/platform/error.hpp"
@@ -23,6 +25,10 @@ struct WakeAddress {
   std::string fifo_path;         ///< FIFO backend: the named pipe of the listener
   std::string owner_socket_path; ///< eventfd backend: the fd server of the listener's node
   std::string server_key;        ///< eventfd backend: names the listener at that server
+  /// Access::Group service: other users of the group may reach the channel.
+  bool group_access = false;
+  mode_t fifo_mode = 0600;          ///< FIFO backend: mode of the named pipe
+  std::optional<gid_t> fifo_group;  ///< FIFO backend: its group, when not the creator's
 };
 
 template <typename B>
