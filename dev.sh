@@ -4,6 +4,7 @@
 #   ./dev.sh test  [preset]   build, then run the whole suite with ctest
 #   ./dev.sh demo             build, then run the multi-process demo
 #   ./dev.sh bench [--peers]  build, then run the benchmarks (--peers: with iceoryx too)
+#   ./dev.sh fuzz [seconds]   build the fuzz preset (clang), run each libFuzzer target that long
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -13,6 +14,8 @@ readonly APT_PACKAGES=(cmake g++ make libboost-dev libgtest-dev libgmock-dev lib
 # whose latency is measured next to axon's when Debian has it.
 readonly BENCH_APT_PACKAGES=(gnuplot-nox)
 readonly PEER_APT_PACKAGES=(libiceoryx-posh-dev iceoryx)
+# Only for `./dev.sh fuzz`: clang and its runtimes (libclang_rt.fuzzer, asan, ubsan).
+readonly FUZZ_APT_PACKAGES=(clang libclang-rt-14-dev)
 
 # install_missing [PACKAGE...]: installs those of the packages (default: APT_PACKAGES) not there.
 install_missing() {
@@ -93,6 +96,56 @@ bench() {
   done
 }
 
+# fuzz [seconds]: every target of tests/fuzz under libFuzzer for `seconds` (default 60) each, its
+# corpus in build-fuzz/corpus/<target> (seeded from tests/fuzz/seeds/<target>), a crash saved under
+# build-fuzz/crashes/<target>/. Fails when any target crashed, hung or leaked.
+# AXON_FUZZ_BUILD_DIR overrides the build directory (default: the preset's build-fuzz).
+fuzz() {
+  local seconds="${1:-60}"
+  if ! [[ "$seconds" =~ ^[1-9][0-9]*$ ]]; then
+    echo "usage: ./dev.sh fuzz [seconds]" >&2
+    exit 2
+  fi
+  install_missing
+  install_missing "${FUZZ_APT_PACKAGES[@]}"
+  if [ "${CI:-}" = "true" ]; then export AXON_WERROR=ON; fi
+  local dir="${AXON_FUZZ_BUILD_DIR:-build-fuzz}"
+  cmake --preset fuzz -B "$dir" >/dev/null
+  # Only the targets (and core, all they link): the rest of the preset is not fuzzed.
+  local targets=()
+  mapfile -t targets < <(sed 's/ .*//; s/^/axon_fuzz_/' "$dir/fuzz_targets.txt")
+  cmake --build "$dir" -j "$(nproc)" --target "${targets[@]}"
+
+  export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+  local failed=() target max_len
+  mkdir -p "$dir/logs"
+  while read -r target max_len; do
+    local corpus="$dir/corpus/$target" crashes="$dir/crashes/$target" log="$dir/logs/$target.log"
+    local seeds=()
+    [ -d "tests/fuzz/seeds/$target" ] && seeds=("tests/fuzz/seeds/$target")
+    mkdir -p "$corpus" "$crashes"
+    echo "== $target (${seconds} s, max_len $max_len)"
+    # New inputs go to the first directory; the seeds are only read.
+    if "$dir/bin/axon_fuzz_$target" -max_total_time="$seconds" -max_len="$max_len" -timeout=10 \
+         -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$crashes/" \
+         "$corpus" "${seeds[@]}" >"$log" 2>&1; then
+      local runs rate
+      runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+      rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
+      echo "   ok: ${runs:-?} runs, ${rate:-?} exec/s, corpus $(find "$corpus" -type f | wc -l) inputs"
+    else
+      failed+=("$target")
+      tail -n 40 "$log"
+      echo "   FAILED: input saved under $crashes/, log in $log" >&2
+    fi
+  done <"$dir/fuzz_targets.txt"
+  if [ ${#failed[@]} -ne 0 ]; then
+    echo "dev.sh: fuzz targets failed: ${failed[*]}" >&2
+    echo "  reproduce: $dir/bin/axon_fuzz_<target> $dir/crashes/<target>/crash-..." >&2
+    exit 1
+  fi
+}
+
 cmd="${1:-}"
 shift || true
 case "$cmd" in
@@ -100,6 +153,7 @@ case "$cmd" in
   test) run_tests "${1:-default}" ;;
   demo) demo ;;
   bench) bench "$@" ;;
+  fuzz) fuzz "$@" ;;
   *)
     sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'
     exit 2

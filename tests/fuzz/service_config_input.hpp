@@ -1,0 +1,99 @@
+// Shared by the two service-config targets: a static config as a creator writes it (settings
+// from the input), and what every opener does with a mapped one before it trusts it. The checks
+// mirror services/src/service_core.cpp (probe_static, copy_static, check_static), which keeps them
+// private; keep the two in step.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <new>
+
+#include "axon/core/service_layout.hpp"
+#include "fuzz_support.hpp"
+
+namespace axon::fuzz {
+
+/// A count for a setting: small (a service one could run) or, when `wide`, any 32-bit value.
+inline std::uint32_t take_count(Input& in, bool wide, std::uint32_t small_max) {
+  return static_cast<std::uint32_t>(wide ? in.take<std::uint32_t>() : in.take_in(0, small_max));
+}
+
+/// Writes a Ready static config into `memory` (at least sizeof(StaticConfig), aligned) the way
+/// ServiceCore::create does, with settings from the input. Not validated: zeros and, when `wide`,
+/// values far above the builders' limits are what a hostile creator could write too.
+inline core::StaticConfig* make_static_config(void* memory, Input& in, bool wide) {
+  // SAFETY: the caller hands a zero-filled, aligned block of at least sizeof(StaticConfig).
+  auto* sc = new (memory) core::StaticConfig{};
+  sc->magic = core::kStaticConfigMagic;
+  sc->version = core::kLayoutVersion;
+  sc->size_of_self = sizeof(core::StaticConfig);
+  sc->creator_node_id = in.take<std::uint64_t>();
+  sc->access = in.take_bool() ? core::AccessKind::Group : core::AccessKind::Owner;
+  char name[32]{};
+  const std::size_t name_length = in.take_bytes(name, in.take_in(0, sizeof(name)));
+  sc->name = *core::FixedString<core::kMaxServiceNameLength>::from({name, name_length});
+  if (!in.take_bool()) {
+    sc->pattern = core::MessagingPattern::Event;
+    auto& e = sc->event;
+    e.max_listeners = take_count(in, wide, 8);
+    e.max_notifiers = take_count(in, wide, 8);
+    e.max_nodes = take_count(in, wide, 8);
+    e.backend = in.take_bool() ? core::EventBackendKind::Fifo : core::EventBackendKind::EventFd;
+    e.event_id_max = wide ? in.take<std::uint64_t>() : in.take_in(0, 600);
+  } else {
+    sc->pattern = core::MessagingPattern::PublishSubscribe;
+    auto& p = sc->pubsub;
+    char type_name[16]{};
+    const std::size_t type_length = in.take_bytes(type_name, in.take_in(0, sizeof(type_name)));
+    p.type_name = *core::FixedString<core::kMaxTypeNameLength>::from({type_name, type_length});
+    p.type_size = wide ? in.take<std::uint64_t>() : in.take_in(0, 256);
+    p.type_alignment = std::uint64_t{1} << in.take_in(0, 12);
+    p.is_slice = in.take_bool() ? 1 : 0;
+    p.max_publishers = take_count(in, wide, 4);
+    p.max_subscribers = take_count(in, wide, 4);
+    p.max_nodes = take_count(in, wide, 8);
+    p.history_size = take_count(in, wide, 4);
+    p.subscriber_buffer_size = take_count(in, wide, 8);
+    p.max_loans = take_count(in, wide, 4);
+    p.max_borrowed_samples = take_count(in, wide, 4);
+    p.overflow = static_cast<core::OverflowKind>(in.take_in(1, 3));
+  }
+  sc->dynamic_config_size = core::compute_dynamic_layout(*sc).total_size;
+  // ORDERING: release publishes the fields above, as the creator does.
+  sc->state.store(core::CreationState::Ready, std::memory_order_release);
+  return sc;
+}
+
+/// The private copy an opener validates (a mapping may change under it; the copy cannot).
+inline void copy_static(core::StaticConfig& to, const core::StaticConfig& from) {
+  to.magic = from.magic;
+  to.version = from.version;
+  to.size_of_self = from.size_of_self;
+  // ORDERING: acquire, as the opener's probe: every field written before Ready is visible.
+  to.state.store(from.state.load(std::memory_order_acquire), std::memory_order_relaxed);
+  to.pattern = from.pattern;
+  to.creator_node_id = from.creator_node_id;
+  to.dynamic_config_size = from.dynamic_config_size;
+  to.access = from.access;
+  to.name = from.name;
+  to.event = from.event;
+  to.pubsub = from.pubsub;
+}
+
+/// What an opener checks of a mapped static config before it uses any field of its copy: size,
+/// Ready, magic, size_of_self, version, pattern, access.
+inline bool static_config_usable(const void* memory, std::size_t size, core::StaticConfig& copy) {
+  if (size < sizeof(core::StaticConfig)) return false;
+  // SAFETY: aligned (the caller's block) and large enough, checked above.
+  const auto& sc = *static_cast<const core::StaticConfig*>(memory);
+  copy_static(copy, sc);
+  // ORDERING: relaxed: the copy's own field, stored above.
+  return copy.state.load(std::memory_order_relaxed) == core::CreationState::Ready &&
+         copy.magic == core::kStaticConfigMagic &&
+         copy.size_of_self == sizeof(core::StaticConfig) && copy.version == core::kLayoutVersion &&
+         (copy.pattern == core::MessagingPattern::Event ||
+          copy.pattern == core::MessagingPattern::PublishSubscribe) &&
+         (copy.access == core::AccessKind::Owner || copy.access == core::AccessKind::Group);
+}
+
+}  // namespace axon::fuzz
