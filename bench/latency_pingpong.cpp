@@ -42,6 +42,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <memory>
@@ -120,8 +121,8 @@ constexpr ModeInfo kModes[] = {
      "decomposition: axon's chunk pool + submission/completion queues, busy-polled"},
 #if defined(AXON_BENCH_WITH_ICEORYX)
     {Mode::IceoryxPubSubSpin, "iceoryx-pubsub-spin",
-     "peer: iceoryx 2.0 publish-subscribe, receiver busy-polls take() (needs RouDi)"},
-    {Mode::IceoryxPubSubWaitSet, "iceoryx-pubsub-waitset",
+     "peer: iceoryx 2.0 publish-subscribe, receiver busy-polls take() (RouDi: see below)"},
+    {Mode::IceoryxPubSubWaitSet, "iceoryx-waitset",
      "peer: iceoryx 2.0 publish-subscribe, receiver sleeps in a WaitSet (needs RouDi)"},
 #endif
 };
@@ -951,9 +952,9 @@ class AxonPubSub {
 };
 
 #if defined(AXON_BENCH_WITH_ICEORYX)
-/// iceoryx-pubsub-spin / iceoryx-pubsub-waitset: iceoryx 2.0 (Debian's libiceoryx-posh), the
-/// untyped API (loan / publish / take / release), a subscriber queue of one, no history. Needs a
-/// running RouDi whose mempools hold the payload (bench/run_sweep.sh starts one).
+/// iceoryx-pubsub-spin / iceoryx-waitset: iceoryx 2.0 (Debian's libiceoryx-posh), the untyped
+/// API (loan / publish / take / release), a subscriber queue of one, no history. Needs a running
+/// RouDi whose mempools hold the payload: main() starts one (RoudiGuard) unless one runs.
 template <bool kWaitSet>
 class IceoryxPubSub {
  public:
@@ -1200,12 +1201,117 @@ void print_json(const Options& options, Stats s) {
   std::fflush(stdout);
 }
 
+#if defined(AXON_BENCH_WITH_ICEORYX)
+/// The iceoryx modes' RouDi: when none runs, one is started for this run (with one mempool that
+/// holds the payload) and stopped at its end. RouDi dies with us too (PR_SET_PDEATHSIG), so a
+/// watchdog's kill leaves no daemon behind.
+class RoudiGuard {
+ public:
+  RoudiGuard() = default;
+  RoudiGuard(const RoudiGuard&) = delete;
+  RoudiGuard& operator=(const RoudiGuard&) = delete;
+  ~RoudiGuard() { stop(); }
+
+  /// Whether this guard started the RouDi that runs (and will stop it).
+  bool started() const { return m_pid > 0; }
+
+  /// False (with a message) when RouDi is needed, not running and cannot be started.
+  bool ensure(std::uint64_t payload) {
+    if (::access("/dev/shm/iceoryx_mgmt", F_OK) == 0) return true;  // someone else's RouDi
+    std::array<char, 64> config{};
+    std::snprintf(config.data(), config.size(), "/tmp/axon-bench-roudi-%d.toml",
+                  static_cast<int>(::getpid()));
+    std::array<char, 64> log{};
+    std::snprintf(log.data(), log.size(), "/tmp/axon-bench-roudi-%d.log",
+                  static_cast<int>(::getpid()));
+    m_config = config.data();
+    m_log = log.data();
+    // The payload, iceoryx's chunk header and room to spare, in a multiple of 64 bytes; a
+    // small pool as well for anything iceoryx sends of its own.
+    const std::uint64_t chunk = (payload + 1024 + 63) / 64 * 64;
+    const std::uint64_t count = chunk > (1U << 20) ? 16 : 32;
+    if (FILE* f = std::fopen(m_config.c_str(), "w")) {
+      std::fprintf(f,
+                   "[general]\nversion = 1\n\n[[segment]]\n\n[[segment.mempool]]\nsize = 128\n"
+                   "count = 64\n\n[[segment.mempool]]\nsize = %llu\ncount = %llu\n",
+                   static_cast<unsigned long long>(chunk), static_cast<unsigned long long>(count));
+      std::fclose(f);
+    } else {
+      std::fprintf(stderr, "latency_pingpong: cannot write %s\n", m_config.c_str());
+      return false;
+    }
+    const pid_t parent = ::getpid();
+    std::fflush(stdout);
+    std::fflush(stderr);
+    m_pid = ::fork();
+    if (m_pid < 0) return false;
+    if (m_pid == 0) {
+      (void)::prctl(PR_SET_PDEATHSIG, SIGTERM);
+      if (::getppid() != parent) std::_Exit(1);
+      const int out = ::open(m_log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+      if (out >= 0) {
+        ::dup2(out, STDOUT_FILENO);
+        ::dup2(out, STDERR_FILENO);
+      }
+      ::execlp("iox-roudi", "iox-roudi", "-c", m_config.c_str(), "-l", "warning",
+               static_cast<char*>(nullptr));
+      std::_Exit(127);
+    }
+    m_owner = parent;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < deadline) {
+      int status = 0;
+      if (::waitpid(m_pid, &status, WNOHANG) == m_pid) {
+        m_pid = -1;
+        std::fprintf(stderr, "latency_pingpong: iox-roudi %s (Debian package iceoryx)\n",
+                     WIFEXITED(status) && WEXITSTATUS(status) == 127 ? "not found"
+                                                                     : "exited at start");
+        return false;
+      }
+      if (::access("/dev/shm/iceoryx_mgmt", F_OK) == 0 && log_says_ready()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    std::fprintf(stderr, "latency_pingpong: RouDi did not become ready (log: %s)\n",
+                 m_log.c_str());
+    return false;
+  }
+
+ private:
+  bool log_says_ready() const {
+    FILE* f = std::fopen(m_log.c_str(), "r");
+    if (f == nullptr) return false;
+    std::array<char, 4096> text{};
+    const auto n = std::fread(text.data(), 1, text.size() - 1, f);
+    std::fclose(f);
+    return std::string_view(text.data(), n).find("ready") != std::string_view::npos;
+  }
+
+  void stop() {
+    // Only the process that started RouDi stops it (a forked responder returns through main).
+    if (m_pid > 0 && ::getpid() == m_owner) {
+      (void)::kill(m_pid, SIGTERM);
+      int status = 0;
+      while (::waitpid(m_pid, &status, 0) < 0 && errno == EINTR) {
+      }
+      m_pid = -1;
+    }
+    if (::getpid() == m_owner) {
+      if (!m_config.empty()) (void)::unlink(m_config.c_str());
+      if (!m_log.empty()) (void)::unlink(m_log.c_str());
+    }
+  }
+
+  pid_t m_pid = -1;
+  pid_t m_owner = -1;
+  std::string m_config;
+  std::string m_log;
+};
+#endif
+
 }  // namespace
 
-int main(int argc, char** argv) {
-  Options options;
-  if (auto exit_code = parse(argc, argv, options)) return *exit_code;
-
+/// One measurement: forks the responder, runs the initiator, prints the JSON line.
+static int measure(const Options& options) {
   const pid_t parent = ::getpid();
   const Names names(parent);
   const bool core = options.mode == Mode::CoreQueueSpin || options.mode == Mode::CorePoolQueuesSpin;
@@ -1278,4 +1384,29 @@ int main(int argc, char** argv) {
   if (code != 0 || samples.size() != options.rounds) return code != 0 ? code : 1;
   print_json(options, summarize(samples));
   return 0;
+}
+
+int main(int argc, char** argv) {
+  Options options;
+  if (auto exit_code = parse(argc, argv, options)) return *exit_code;
+#if defined(AXON_BENCH_WITH_ICEORYX)
+  if (options.mode == Mode::IceoryxPubSubSpin || options.mode == Mode::IceoryxPubSubWaitSet) {
+    RoudiGuard roudi;
+    if (!roudi.ensure(options.size)) return 1;
+    if (roudi.started()) {
+      // RouDi stops its registered processes when it stops: the measurement registers in a
+      // child of ours, which has left before RouDi is told to stop.
+      std::fflush(stdout);
+      std::fflush(stderr);
+      const pid_t runner = ::fork();
+      if (runner < 0) return 1;
+      if (runner == 0) std::exit(measure(options));  // exit: iceoryx deregisters at exit
+      int status = 0;
+      while (::waitpid(runner, &status, 0) < 0 && errno == EINTR) {
+      }
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+  }
+#endif
+  return measure(options);
 }
