@@ -444,9 +444,9 @@ void ServiceCore::publish_port(std::size_t table, std::uint32_t i, std::uint64_t
 void ServiceCore::release_port(std::size_t table, std::uint32_t i) const {
   auto& slot = port_slot<core::PortSlot>(table, i);
   // What the port made goes first, while the slot still names it: killed after this line, the
-  // cleaner of this node finds the slot and removes nothing twice. Also when the service was
-  // removed under us (`axon clean --force`): ids start at a random point in each service life,
-  // so these names are never a later service's.
+  // slot is left to this node's cleaner, whose second removal finds nothing. Also when the
+  // service was removed under us (`axon clean --force`): ids start at a random point in each
+  // service life, so these names are never a later service's.
   if (const auto reserved = slot.reserved_id.load(std::memory_order_acquire); reserved != 0) {
     remove_port_resources(config(), m_hash, m_static->pattern, table, reserved);
   }
