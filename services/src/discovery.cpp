@@ -57,7 +57,7 @@ tl::expected<ServiceInfo, DiscoveryError> read_service(const Config& config,
   }
   // A private copy: another process may rewrite the shared one after we validated it.
   core::StaticConfig sc{};
-  detail::copy_static_config(sc, shared);
+  core::copy_static_config(sc, shared);
   if (sc.magic != core::kStaticConfigMagic || sc.size_of_self != sizeof(core::StaticConfig)) {
     return tl::unexpected(DiscoveryError::Corrupted);
   }

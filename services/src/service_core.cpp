@@ -111,18 +111,10 @@ StaticView probe_static(const Config& config, const std::string& hash) {
 
 /// Checks of a Ready static config that do not depend on the opener.
 std::optional<OpenFailure::Kind> check_static(const StaticConfig& sc) {
-  if (sc.magic != core::kStaticConfigMagic || sc.size_of_self != sizeof(StaticConfig)) {
-    return OpenFailure::Kind::Corrupted;
-  }
-  if (sc.version != core::kLayoutVersion) return OpenFailure::Kind::VersionMismatch;
-  if (sc.pattern != core::MessagingPattern::Event &&
-      sc.pattern != core::MessagingPattern::PublishSubscribe) {
-    return OpenFailure::Kind::Corrupted;
-  }
-  if (sc.access != core::AccessKind::Owner && sc.access != core::AccessKind::Group) {
-    return OpenFailure::Kind::Corrupted;
-  }
-  return std::nullopt;
+  const auto error = core::check_static_config(sc);
+  if (!error) return std::nullopt;
+  return *error == core::CoreError::VersionMismatch ? OpenFailure::Kind::VersionMismatch
+                                                    : OpenFailure::Kind::Corrupted;
 }
 
 /// Removes the ports and slot of every node for which `is_dead` holds. Lock held.
@@ -374,7 +366,7 @@ ServiceCore::ServiceCore(std::shared_ptr<NodeCore> node, ServiceName name, std::
       m_hash(std::move(hash)),
       m_static(std::make_unique<StaticConfig>()),
       m_dynamic_shm(std::move(dynamic_shm)) {
-  copy_static_config(*m_static, static_copy);
+  core::copy_static_config(*m_static, static_copy);
   m_layout = core::compute_dynamic_layout(*m_static);
   m_base = m_dynamic_shm.data();
   m_header = static_cast<DynamicHeader*>(m_base);
@@ -541,7 +533,7 @@ tl::expected<std::shared_ptr<ServiceCore>, CreateFailure> ServiceCore::create(
 
   // SAFETY: fresh zero-filled page-aligned mapping of sizeof(StaticConfig) bytes.
   auto* sc = new (static_shm->data()) StaticConfig{};
-  copy_static_config(*sc, settings);
+  core::copy_static_config(*sc, settings);
   sc->magic = core::kStaticConfigMagic;
   sc->version = core::kLayoutVersion;
   sc->size_of_self = sizeof(StaticConfig);
@@ -593,7 +585,7 @@ tl::expected<std::shared_ptr<ServiceCore>, OpenFailure> ServiceCore::open(
   }
   // Validate a private copy: the mapping may change under us, the copy cannot.
   StaticConfig sc{};
-  copy_static_config(sc, *view.config);
+  core::copy_static_config(sc, *view.config);
   if (auto bad = check_static(sc)) return tl::unexpected(open_failure(*bad));
   if (auto owner = view.shm->status();
       !owner || !trusted_object(*owner, to_access(sc.access), root)) {
@@ -670,20 +662,6 @@ void ServiceCore::leave_node_slot() {
   }
 }
 
-void copy_static_config(StaticConfig& to, const StaticConfig& from) {
-  to.magic = from.magic;
-  to.version = from.version;
-  to.size_of_self = from.size_of_self;
-  to.state.store(from.state.load(std::memory_order_acquire), std::memory_order_relaxed);
-  to.pattern = from.pattern;
-  to.creator_node_id = from.creator_node_id;
-  to.dynamic_config_size = from.dynamic_config_size;
-  to.access = from.access;
-  to.name = from.name;
-  to.event = from.event;
-  to.pubsub = from.pubsub;
-}
-
 ObjectMode service_lock_mode(const Config& config, const std::string& hash) {
   return lock_mode(peek_access(config, hash), current_root(config));
 }
@@ -693,7 +671,7 @@ std::optional<std::vector<std::uint64_t>> service_holders(const Config& config,
   auto view = probe_static(config, hash);
   if (view.probe != StaticProbe::Ready) return std::nullopt;
   StaticConfig sc{};
-  copy_static_config(sc, *view.config);
+  core::copy_static_config(sc, *view.config);
   const auto root = current_root(config);
   if (check_static(sc)) return std::nullopt;
   if (auto owner = view.shm->status();
@@ -733,7 +711,7 @@ PurgeResult purge_service(const Config& config, const std::string& hash,
     return result;
   }
   StaticConfig sc{};
-  copy_static_config(sc, *view.config);
+  core::copy_static_config(sc, *view.config);
   if (check_static(sc)) return result;
   // Another user's objects under our name are not ours to change (see ServiceCore::open).
   if (auto owner = view.shm->status();

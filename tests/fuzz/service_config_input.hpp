@@ -1,7 +1,7 @@
 // Shared by the two service-config targets: a static config as a creator writes it (settings
-// from the input), and what every opener does with a mapped one before it trusts it. The checks
-// mirror services/src/service_core.cpp (probe_static, copy_static, check_static), which keeps them
-// private; keep the two in step.
+// from the input), and what every opener does with a mapped one before it trusts it: the same
+// core::copy_static_config and core::check_static_config that services/src/service_core.cpp
+// runs; only the size and Ready probe (probe_static there) is restated here.
 #pragma once
 
 #include <atomic>
@@ -64,36 +64,16 @@ inline core::StaticConfig* make_static_config(void* memory, Input& in, bool wide
   return sc;
 }
 
-/// The private copy an opener validates (a mapping may change under it; the copy cannot).
-inline void copy_static(core::StaticConfig& to, const core::StaticConfig& from) {
-  to.magic = from.magic;
-  to.version = from.version;
-  to.size_of_self = from.size_of_self;
-  // ORDERING: acquire, as the opener's probe: every field written before Ready is visible.
-  to.state.store(from.state.load(std::memory_order_acquire), std::memory_order_relaxed);
-  to.pattern = from.pattern;
-  to.creator_node_id = from.creator_node_id;
-  to.dynamic_config_size = from.dynamic_config_size;
-  to.access = from.access;
-  to.name = from.name;
-  to.event = from.event;
-  to.pubsub = from.pubsub;
-}
-
 /// What an opener checks of a mapped static config before it uses any field of its copy: size,
 /// Ready, magic, size_of_self, version, pattern, access.
 inline bool static_config_usable(const void* memory, std::size_t size, core::StaticConfig& copy) {
   if (size < sizeof(core::StaticConfig)) return false;
   // SAFETY: aligned (the caller's block) and large enough, checked above.
   const auto& sc = *static_cast<const core::StaticConfig*>(memory);
-  copy_static(copy, sc);
+  core::copy_static_config(copy, sc);
   // ORDERING: relaxed: the copy's own field, stored above.
   return copy.state.load(std::memory_order_relaxed) == core::CreationState::Ready &&
-         copy.magic == core::kStaticConfigMagic &&
-         copy.size_of_self == sizeof(core::StaticConfig) && copy.version == core::kLayoutVersion &&
-         (copy.pattern == core::MessagingPattern::Event ||
-          copy.pattern == core::MessagingPattern::PublishSubscribe) &&
-         (copy.access == core::AccessKind::Owner || copy.access == core::AccessKind::Group);
+         !core::check_static_config(copy);
 }
 
 }  // namespace axon::fuzz

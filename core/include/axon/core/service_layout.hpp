@@ -10,9 +10,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <type_traits>
 
 #include "axon/core/counting_bitset.hpp"
+#include "axon/core/error.hpp"
 #include "axon/core/fixed_string.hpp"
 #include "axon/core/spsc_queue.hpp"
 
@@ -245,6 +247,39 @@ constexpr DynamicLayout compute_dynamic_layout(const StaticConfig& sc) {
                      ? kMax
                      : at + l.region_stride * l.region_count;
   return l;
+}
+
+/// The private copy an opener validates and then uses: a mapping may change under it, the copy
+/// cannot. `state` is read with acquire ordering, pairing with the creator's release of Ready.
+inline void copy_static_config(StaticConfig& to, const StaticConfig& from) {
+  to.magic = from.magic;
+  to.version = from.version;
+  to.size_of_self = from.size_of_self;
+  to.state.store(from.state.load(std::memory_order_acquire), std::memory_order_relaxed);
+  to.pattern = from.pattern;
+  to.creator_node_id = from.creator_node_id;
+  to.dynamic_config_size = from.dynamic_config_size;
+  to.access = from.access;
+  to.name = from.name;
+  to.event = from.event;
+  to.pubsub = from.pubsub;
+}
+
+/// Checks of a (copied) static config that do not depend on who opens it: magic, size_of_self,
+/// pattern and access (`Corrupted`), version (`VersionMismatch`). Not `state`: the caller
+/// decides what a config that is not Ready means.
+inline std::optional<CoreError> check_static_config(const StaticConfig& sc) {
+  if (sc.magic != kStaticConfigMagic || sc.size_of_self != sizeof(StaticConfig)) {
+    return CoreError::Corrupted;
+  }
+  if (sc.version != kLayoutVersion) return CoreError::VersionMismatch;
+  if (sc.pattern != MessagingPattern::Event && sc.pattern != MessagingPattern::PublishSubscribe) {
+    return CoreError::Corrupted;
+  }
+  if (sc.access != AccessKind::Owner && sc.access != AccessKind::Group) {
+    return CoreError::Corrupted;
+  }
+  return std::nullopt;
 }
 
 /// True when the header records exactly the layout `sc` implies and it fits in `bytes`.

@@ -163,10 +163,6 @@ PurgeResult purge_service(const Config& config, const std::string& hash,
 /// True while the node's lock file is held by a live process (or when that cannot be told).
 bool node_is_alive(const Config& config, std::uint64_t node_id);
 
-/// Copies a static config field by field (it holds an atomic): a private copy that a writer of
-/// the shared one cannot change after it was validated.
-void copy_static_config(core::StaticConfig& to, const core::StaticConfig& from);
-
 /// Mode of the lock file of service `hash` for a process without a node: from its static config
 /// when readable (Access::Group: group read/write), else owner-only.
 ObjectMode service_lock_mode(const Config& config, const std::string& hash);
