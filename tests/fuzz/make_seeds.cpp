@@ -101,7 +101,9 @@ void spsc_queue_seeds() {
     for (std::uint32_t v = 1; v <= 6; ++v) out.put<std::uint8_t>(2).put(v);   // overwrite
     for (int i = 0; i < 3; ++i) out.put<std::uint8_t>(4);                     // pop
     for (std::uint32_t v = 7; v <= 12; ++v) out.put<std::uint8_t>(0).put(v);  // push
-    out.put<std::uint8_t>(8).put<std::uint8_t>(7).put<std::uint8_t>(8);       // size, drain
+    for (std::uint32_t v = 13; v <= 15; ++v) out.put<std::uint8_t>(3).put(v);  // overwrite
+    out.put<std::uint8_t>(6).put<std::uint8_t>(2);                            // pop_newest(2)
+    out.put<std::uint8_t>(9).put<std::uint8_t>(7).put<std::uint8_t>(9);       // size, drain
     write_seed("spsc_queue", overwriting ? "made_overwriting" : "made_bounded", out);
   }
   {
@@ -119,11 +121,11 @@ void spsc_queue_seeds() {
     Block block{SpscIndexQueue::required_size(capacity)};
     auto queue = SpscIndexQueue::initialize(block.data(), block.size(), capacity,
                                             SpscIndexQueue::Mode::Overwriting);
-    (void)queue->try_push(11);
-    (void)queue->try_push(22);
+    (void)queue->push_overwrite(11);
+    (void)queue->push_overwrite(22);
     Output out;
     out.put<std::uint8_t>(0x00).put_in(0, 4096, block.size()).put_bytes(block.data(), block.size());
-    every_op(out, 9, 9, 33);
+    every_op(out, 10, 10, 33);  // every operation but the scribble
     write_seed("spsc_queue", "raw_overwriting", out);
   }
 }
@@ -153,8 +155,8 @@ void counting_bitset_seeds() {
   {
     Block block{CountingBitset::required_size(130)};
     auto bitset = CountingBitset::initialize(block.data(), block.size(), 130);
-    (void)(*bitset)->add(7, 2);
-    (void)(*bitset)->add(129, 1);
+    (void)bitset->add(7, 2);
+    (void)bitset->add(129, 1);
     Output out;
     out.put<std::uint8_t>(0x00).put_in(0, 4096, block.size()).put_bytes(block.data(), block.size());
     out.put<std::uint8_t>(3).put<std::uint8_t>(7).put<std::uint64_t>(129).put<std::uint8_t>(3);
