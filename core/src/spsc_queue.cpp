@@ -116,7 +116,9 @@ tl::expected<SpscIndexQueue, CoreError> SpscIndexQueue::attach(void* memory,
   const std::uint64_t read = shared->read.load(std::memory_order_acquire);
   // ORDERING: acquire, as above.
   const std::uint64_t write = shared->write.load(std::memory_order_acquire);
-  if (read > write || write - read > capacity) {
+  // An overwriting consumer may lag any distance behind: the producer does not wait for it.
+  const bool lag_allowed = mode == static_cast<std::uint32_t>(Mode::Overwriting);
+  if (read > write || write > kPositionMask || (!lag_allowed && write - read > capacity)) {
     return tl::unexpected(CoreError::Corrupted);
   }
   // SAFETY: `initialize` created `capacity` slots right after the header; they fit in the block.
@@ -126,14 +128,11 @@ tl::expected<SpscIndexQueue, CoreError> SpscIndexQueue::attach(void* memory,
 }
 
 tl::expected<void, CoreError> SpscIndexQueue::make_room() noexcept {
-  if (m_shared == nullptr) {
-    return tl::unexpected(CoreError::Corrupted);
-  }
   if (m_write - m_cached_read < m_capacity) {
     return {};
   }
-  // ORDERING: acquire pairs with the consumer's release store (or CAS) of the read counter: its
-  // read of the slot we are about to reuse happens before our store to it.
+  // ORDERING: acquire pairs with the consumer's release store of the read counter: its read of
+  // the slot we are about to reuse happens before our store to it.
   const std::uint64_t read = m_shared->read.load(std::memory_order_acquire);
   if (read < m_cached_read || read > m_write || m_write - read > m_capacity) {
     return tl::unexpected(CoreError::Corrupted);
@@ -153,12 +152,18 @@ void SpscIndexQueue::publish(std::uint64_t value) noexcept {
   slot.sequence.store(m_write + 1, std::memory_order_release);
   ++m_write;
   m_write_index = m_write_index + 1 == m_capacity ? 0 : m_write_index + 1;
-  // ORDERING: release: `size` and a consumer that resynchronises see the slot written. Nobody
-  // reads this line on the data path, so the store stays in our cache.
+  // ORDERING: release: `size` and a consumer that skips ahead see the slot written. Nobody reads
+  // this line on the data path, so the store stays in our cache.
   m_shared->write.store(m_write, std::memory_order_release);
 }
 
 tl::expected<void, CoreError> SpscIndexQueue::push(std::uint64_t value) noexcept {
+  if (m_shared == nullptr) {
+    return tl::unexpected(CoreError::Corrupted);
+  }
+  if (m_mode != Mode::Bounded) {
+    return tl::unexpected(CoreError::InvalidArgument);
+  }
   if (auto room = make_room(); !room) {
     return room;
   }
@@ -166,119 +171,150 @@ tl::expected<void, CoreError> SpscIndexQueue::push(std::uint64_t value) noexcept
   return {};
 }
 
-tl::expected<std::optional<std::uint64_t>, CoreError> SpscIndexQueue::push_overwrite_checked(
-    std::uint64_t value) noexcept {
+tl::expected<bool, CoreError> SpscIndexQueue::push_overwrite(std::uint64_t value) noexcept {
   if (m_shared == nullptr) {
     return tl::unexpected(CoreError::Corrupted);
   }
   if (m_mode != Mode::Overwriting) {
     return tl::unexpected(CoreError::InvalidArgument);
   }
-  std::optional<std::uint64_t> evicted;
-  if (auto room = make_room(); !room) {
-    if (room.error() != CoreError::Full) {
-      return tl::unexpected(room.error());
-    }
-    std::uint64_t read = m_cached_read;  // == m_write - m_capacity
-    // ORDERING: relaxed: this producer wrote the slot itself and nobody else writes values.
-    const std::uint64_t oldest =
-        m_slots[m_write_index].value.load(std::memory_order_relaxed);
-    // ORDERING: acquire on both paths, as in `make_room`: whatever slot the consumer claimed
-    // before this CAS is no longer being read when we overwrite it.
-    if (m_shared->read.compare_exchange_strong(read, read + 1, std::memory_order_acquire,
-                                               std::memory_order_acquire)) {
-      evicted = oldest;
-      m_cached_read = read + 1;
-    } else if (read <= m_cached_read || read > m_write) {
-      // The consumer only ever moves forward, and never past what was written.
+  if (m_write >= kPositionMask) {
+    return tl::unexpected(CoreError::Corrupted);
+  }
+  Slot& slot = m_slots[m_write_index];
+  // The one decision on the element `capacity` positions back, in the same slot: this exchange
+  // and the consumer's compare-exchange that would take it are ordered on this word, so exactly
+  // one of us owns it. The writing flag keeps the consumer from taking the slot while the new
+  // value is stored.
+  // ORDERING: acquire pairs with the consumer's release compare-exchange: its read of the old
+  // value happens before our store of the new one, and that store cannot move above this line.
+  const std::uint64_t old =
+      slot.sequence.exchange((m_write + 1) | kWriting, std::memory_order_acquire);
+  bool evicted = false;
+  if (m_write < m_capacity) {
+    if (old != 0) {
       return tl::unexpected(CoreError::Corrupted);
-    } else {
-      m_cached_read = read;  // the consumer took it first: there is room now
+    }
+  } else {
+    const std::uint64_t previous = m_write - m_capacity + 1;
+    if (old == previous) {
+      evicted = true;
+    } else if (old != (previous | kTaken)) {
+      // Left in the writing state: the consumer sees nothing more in this queue.
+      return tl::unexpected(CoreError::Corrupted);
     }
   }
   publish(value);
   return evicted;
 }
 
-bool SpscIndexQueue::resync(std::uint64_t read) noexcept {
-  // ORDERING: acquire: every slot below `write` is published.
+void SpscIndexQueue::move_to(std::uint64_t position) noexcept {
+  m_read = position;
+  m_read_index = position % m_capacity;
+}
+
+bool SpscIndexQueue::skip_to_newest(std::uint64_t window, std::uint64_t at_least) noexcept {
+  // ORDERING: acquire pairs with the producer's release store: positions below `write` are
+  // published (each slot's own sequence is still checked before it is read).
   const std::uint64_t write = m_shared->write.load(std::memory_order_acquire);
-  if (read <= m_read || read > write || write - read > m_capacity) {
+  if (write > kPositionMask) {
     return false;
   }
-  m_read = read;
-  m_read_index = read % m_capacity;
+  std::uint64_t target = write > window ? write - window : 0;
+  target = target > at_least ? target : at_least;
+  if (target > m_read) {
+    move_to(target);
+  }
   return true;
 }
 
-tl::expected<std::optional<std::uint64_t>, CoreError> SpscIndexQueue::pop() noexcept {
-  auto popped = pop_newest(m_capacity);
-  if (!popped) {
-    return tl::unexpected(popped.error());
-  }
-  if (!*popped) {
+tl::expected<std::optional<std::uint64_t>, CoreError> SpscIndexQueue::pop_bounded() noexcept {
+  Slot& slot = m_slots[m_read_index];
+  // ORDERING: acquire pairs with the producer's release store: the value (and the chunk it
+  // names) is visible.
+  const std::uint64_t sequence = slot.sequence.load(std::memory_order_acquire);
+  if (sequence != m_read + 1) {
+    // An earlier lap or never written: empty. A later lap: a bounded producer never laps us.
+    if (sequence > m_read + 1) {
+      return tl::unexpected(CoreError::Corrupted);
+    }
     return std::optional<std::uint64_t>{};
   }
-  return std::optional<std::uint64_t>{(*popped)->value};
+  // ORDERING: relaxed: published by the sequence acquired above.
+  const std::uint64_t value = slot.value.load(std::memory_order_relaxed);
+  // ORDERING: release: our read of the slot happens before the producer reuses it.
+  m_shared->read.store(m_read + 1, std::memory_order_release);
+  ++m_read;
+  m_read_index = m_read_index + 1 == m_capacity ? 0 : m_read_index + 1;
+  return std::optional<std::uint64_t>{value};
 }
 
-tl::expected<std::optional<SpscIndexQueue::Entry>, CoreError> SpscIndexQueue::pop_newest(
+tl::expected<std::optional<std::uint64_t>, CoreError> SpscIndexQueue::pop_newest(
     std::uint64_t window) noexcept {
   if (m_shared == nullptr) {
     return tl::unexpected(CoreError::Corrupted);
   }
-  // Each round either returns or moves m_read forward (resync), and positions in the queue are
-  // at most `capacity` apart: bounded, even against a producer that keeps evicting.
-  for (std::uint64_t round = 0; round <= m_capacity + 1; ++round) {
+  if (m_mode == Mode::Bounded) {
+    return pop_bounded();
+  }
+  window = window < 1 ? 1 : (window > m_capacity ? m_capacity : window);
+  // Each round returns, or moves forward, or follows a compare-exchange the producer won (then
+  // the next round moves forward). Losing that often means the producer pushed `capacity -
+  // window` times while we looked at one slot, every time: we report "nothing this time" rather
+  // than chase it, and the producer, which keeps pushing, lets the next call take the newest.
+  constexpr int kRounds = 64;
+  for (int round = 0; round < kRounds; ++round) {
+    if (window < m_capacity) {
+      std::uint64_t ahead = m_read_index + window;
+      ahead = ahead >= m_capacity ? ahead - m_capacity : ahead;
+      // ORDERING: relaxed: a hint only. Whether position m_read + window is there (or being
+      // written) decides whether we skip ahead; each slot is still checked by its own sequence.
+      const std::uint64_t ahead_position =
+          m_slots[ahead].sequence.load(std::memory_order_relaxed) & kPositionMask;
+      if (ahead_position >= m_read + window + 1 && !skip_to_newest(window, m_read)) {
+        return tl::unexpected(CoreError::Corrupted);
+      }
+    }
     Slot& slot = m_slots[m_read_index];
     // ORDERING: acquire pairs with the producer's release store: the value (and the chunk it
     // names) is visible.
     const std::uint64_t sequence = slot.sequence.load(std::memory_order_acquire);
     if (sequence == m_read + 1) {
-      // ORDERING: relaxed: published by the sequence acquired above; if the producer evicted and
-      // rewrote this slot meanwhile, the CAS below fails and the value is discarded.
+      // ORDERING: relaxed: published by the sequence acquired above. Should the producer evict
+      // this position and store a new value meanwhile, its exchange comes first on the sequence
+      // and the compare-exchange below fails: the value is then discarded.
       const std::uint64_t value = slot.value.load(std::memory_order_relaxed);
-      bool overflowed = false;
-      if (window < m_capacity) {
-        // Is position m_read + window written already? Then ours is older than the newest
-        // `window`. (A push racing this check is ordered after our pop.)
-        std::uint64_t ahead = m_read_index + window;
-        ahead = ahead >= m_capacity ? ahead - m_capacity : ahead;
-        // ORDERING: relaxed: only the slot's state is read, not its value.
-        overflowed = m_slots[ahead].sequence.load(std::memory_order_relaxed) == m_read + window + 1;
-      }
-      if (m_mode == Mode::Bounded) {
-        // ORDERING: release: our read of the slot happens before the producer reuses it.
-        m_shared->read.store(m_read + 1, std::memory_order_release);
-      } else {
-        std::uint64_t read = m_read;
-        // ORDERING: release on success, as above; acquire on failure, for `resync`.
-        if (!m_shared->read.compare_exchange_strong(read, read + 1, std::memory_order_release,
-                                                    std::memory_order_acquire)) {
-          if (!resync(read)) {
-            return tl::unexpected(CoreError::Corrupted);
-          }
-          continue;
-        }
-      }
-      ++m_read;
-      m_read_index = m_read_index + 1 == m_capacity ? 0 : m_read_index + 1;
-      return std::optional<Entry>{Entry{value, overflowed}};
-    }
-    if (sequence > m_read + 1) {
-      // The slot holds a later lap: the producer evicted our position (Overwriting only).
-      if (m_mode != Mode::Overwriting) {
-        return tl::unexpected(CoreError::Corrupted);
-      }
-      // ORDERING: acquire, for `resync`.
-      if (!resync(m_shared->read.load(std::memory_order_acquire))) {
-        return tl::unexpected(CoreError::Corrupted);
+      std::uint64_t expected = sequence;
+      // ORDERING: release on success pairs with the producer's acquire exchange: our read of
+      // the value happens before it stores the next lap's. Relaxed on failure: nothing is read.
+      if (slot.sequence.compare_exchange_strong(expected, sequence | kTaken,
+                                                std::memory_order_release,
+                                                std::memory_order_relaxed)) {
+        move_to(m_read + 1);
+        // ORDERING: relaxed: only `size` reads it, as a snapshot.
+        m_shared->read.store(m_read, std::memory_order_relaxed);
+        return std::optional<std::uint64_t>{value};
       }
       continue;
     }
-    return std::optional<Entry>{};  // an earlier lap, or never written: empty
+    const std::uint64_t position = sequence & kPositionMask;  // + 1
+    if (position <= m_read + 1) {
+      // Taken is our own mark, and we move past a position as soon as we take it.
+      if (position == m_read + 1 && (sequence & kTaken) != 0) {
+        return tl::unexpected(CoreError::Corrupted);
+      }
+      // An earlier lap, never written, or our position being written: empty.
+      return std::optional<std::uint64_t>{};
+    }
+    // A later lap: the producer evicted our position. Its positions keep their slots.
+    if ((position - 1) % m_capacity != m_read_index) {
+      return tl::unexpected(CoreError::Corrupted);
+    }
+    if (!skip_to_newest(window, m_read + 1)) {
+      return tl::unexpected(CoreError::Corrupted);
+    }
   }
-  return tl::unexpected(CoreError::Corrupted);
+  return std::optional<std::uint64_t>{};
 }
 
 std::uint64_t SpscIndexQueue::size() const noexcept {

@@ -309,7 +309,7 @@ class Walker {
     if (i >= m_connections.size()) return;
     Connection& c = m_connections[i];
     if (c.submission.mode() == SpscIndexQueue::Mode::Overwriting) {
-      (void)c.submission.push_overwrite_checked(offset);
+      (void)c.submission.push_overwrite(offset);
     } else {
       (void)c.submission.push(offset);
     }

@@ -7,15 +7,18 @@
 //   made (mode bit 0 set): capacity, queue mode (Bounded/Overwriting), slack bytes, a prefill;
 //        `initialize`, push and pop the prefill (which moves the positions around the ring), then
 //        let the input overwrite parts of the block, header included, before attaching.
-// Then operations until the input ends: push, try_push, push_overwrite(_checked) on the producer;
-// pop, try_pop and a bounded drain (as the publisher's reclaim) on the consumer; size queries;
+// Then operations until the input ends: push, try_push, push_overwrite on the producer; pop,
+// pop_newest with any window, try_pop and a bounded drain (as the publisher's reclaim) on the
+// consumer; size queries;
 // and a peer scribbling anywhere in the block, static config included: a handle keeps its own
 // copy of what attach validated, so nothing a peer writes later may take it out of bounds.
-// While nothing was overwritten, a std::deque checks every answer.
+// While nothing was overwritten, a model checks every answer: a std::deque for a bounded queue,
+// OverwritingModel (what is queued, taken or gone per position) for an overwriting one.
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <optional>
+#include <vector>
 
 #include "axon/core/spsc_queue.hpp"
 #include "fuzz_support.hpp"
@@ -31,6 +34,43 @@ using Mode = SpscIndexQueue::Mode;
 constexpr std::size_t kMaxRawBlock = 4096;
 constexpr std::uint64_t kMaxMadeCapacity = 300;
 
+/// What a single-threaded run of an overwriting queue must answer: each position is queued
+/// (pushed, not yet taken), taken by the consumer, or gone (evicted or never there); the consumer
+/// takes the oldest of the newest `window`, skipping (not taking) older positions, which the
+/// producer then evicts when it laps them. Positions count from the first push after the model
+/// starts, when no slot holds a queued element.
+class OverwritingModel {
+ public:
+  explicit OverwritingModel(std::uint64_t capacity)
+      : m_capacity{capacity}, m_values(capacity, 0), m_queued(capacity, false) {}
+  /// Whether pushing `value` evicts.
+  bool push(std::uint64_t value) {
+    const std::size_t slot = static_cast<std::size_t>(m_write % m_capacity);
+    const bool evicted = m_queued[slot];
+    m_values[slot] = value;
+    m_queued[slot] = true;
+    ++m_write;
+    return evicted;
+  }
+  std::optional<std::uint64_t> pop_newest(std::uint64_t window) {
+    window = window < 1 ? 1 : (window > m_capacity ? m_capacity : window);
+    if (m_write > window && m_read < m_write - window) m_read = m_write - window;
+    if (m_read >= m_write) return std::nullopt;
+    const std::size_t slot = static_cast<std::size_t>(m_read % m_capacity);
+    AXON_FUZZ_CHECK(m_queued[slot]);
+    m_queued[slot] = false;
+    ++m_read;
+    return m_values[slot];
+  }
+
+ private:
+  std::uint64_t m_capacity;
+  std::uint64_t m_write = 0;
+  std::uint64_t m_read = 0;
+  std::vector<std::uint64_t> m_values;
+  std::vector<bool> m_queued;
+};
+
 void operate(SpscIndexQueue& producer, SpscIndexQueue& consumer, Block& block, Input& in,
              bool trusted) {
   const std::uint64_t capacity = producer.capacity();
@@ -38,106 +78,105 @@ void operate(SpscIndexQueue& producer, SpscIndexQueue& consumer, Block& block, I
   AXON_FUZZ_CHECK(SpscIndexQueue::required_size(capacity) <= block.size());
   AXON_FUZZ_CHECK(consumer.capacity() == capacity && consumer.mode() == producer.mode());
   const bool overwriting = producer.mode() == Mode::Overwriting;
-  std::deque<std::uint64_t> model;
+  std::deque<std::uint64_t> model;  // bounded
+  OverwritingModel overwrite_model{capacity};
   if (trusted) {
-    // What the prefill left is not known here: take it out so that the model starts equal.
-    for (std::uint64_t n = consumer.size(); n > 0; --n) {
+    // What the prefill left is not known here: take it out so that the models start equal
+    // (an overwriting queue then holds nothing queued: every slot's element is taken or gone).
+    for (std::uint64_t n = capacity + 1; n > 0; --n) {
       const auto popped = consumer.pop();
-      AXON_FUZZ_CHECK(popped.has_value() && popped->has_value());
+      AXON_FUZZ_CHECK(popped.has_value());
+      if (!popped->has_value()) break;
     }
-    AXON_FUZZ_CHECK(consumer.empty());
+    AXON_FUZZ_CHECK(consumer.try_pop() == std::nullopt);
   }
+  // The consumer's answer against the model, for any window.
+  const auto check_pop = [&](const tl::expected<std::optional<std::uint64_t>, CoreError>& popped,
+                             std::uint64_t window) {
+    if (!trusted) return;
+    AXON_FUZZ_CHECK(popped.has_value());
+    if (overwriting) {
+      AXON_FUZZ_CHECK(*popped == overwrite_model.pop_newest(window));
+    } else if (model.empty()) {
+      AXON_FUZZ_CHECK(!popped->has_value());
+    } else {
+      AXON_FUZZ_CHECK(*popped == std::optional<std::uint64_t>{model.front()});
+      model.pop_front();
+    }
+  };
   while (!in.empty()) {
-    switch (in.take<std::uint8_t>() % 10) {
+    switch (in.take<std::uint8_t>() % 11) {
       case 0: {
         const std::uint64_t value = in.take<std::uint32_t>();
         const auto pushed = producer.push(value);
-        if (trusted) {
-          AXON_FUZZ_CHECK(pushed.has_value() == (model.size() < capacity));
-          if (pushed) {
-            model.push_back(value);
-          } else {
-            AXON_FUZZ_CHECK(pushed.error() == CoreError::Full);
-          }
+        if (!trusted) break;
+        if (overwriting) {
+          AXON_FUZZ_CHECK(!pushed && pushed.error() == CoreError::InvalidArgument);
+          break;
+        }
+        AXON_FUZZ_CHECK(pushed.has_value() == (model.size() < capacity));
+        if (pushed) {
+          model.push_back(value);
+        } else {
+          AXON_FUZZ_CHECK(pushed.error() == CoreError::Full);
         }
         break;
       }
       case 1: {
         const std::uint64_t value = in.take<std::uint32_t>();
         const bool pushed = producer.try_push(value);
-        if (trusted) {
-          AXON_FUZZ_CHECK(pushed == (model.size() < capacity));
-          if (pushed) model.push_back(value);
-        }
+        if (!trusted) break;
+        AXON_FUZZ_CHECK(pushed == (!overwriting && model.size() < capacity));
+        if (pushed) model.push_back(value);
         break;
       }
       case 2:
       case 3: {
         const std::uint64_t value = in.take<std::uint32_t>();
-        const auto evicted = producer.push_overwrite_checked(value);
+        const auto evicted = producer.push_overwrite(value);
         if (!trusted) break;
         if (!overwriting) {
           AXON_FUZZ_CHECK(!evicted && evicted.error() == CoreError::InvalidArgument);
           break;
         }
-        AXON_FUZZ_CHECK(evicted.has_value());
-        if (model.size() == capacity) {
-          AXON_FUZZ_CHECK(*evicted == std::optional<std::uint64_t>{model.front()});
-          model.pop_front();
-        } else {
-          AXON_FUZZ_CHECK(!evicted->has_value());
-        }
-        model.push_back(value);
+        AXON_FUZZ_CHECK(evicted.has_value() && *evicted == overwrite_model.push(value));
         break;
       }
       case 4:
-      case 5: {
-        const auto popped = consumer.pop();
-        if (trusted) {
-          AXON_FUZZ_CHECK(popped.has_value());
-          if (model.empty()) {
-            AXON_FUZZ_CHECK(!popped->has_value());
-          } else {
-            AXON_FUZZ_CHECK(*popped == std::optional<std::uint64_t>{model.front()});
-            model.pop_front();
-          }
-        }
+      case 5:
+        check_pop(consumer.pop(), capacity);
         break;
-      }
       case 6: {
-        const auto popped = consumer.try_pop();
-        if (trusted) {
-          AXON_FUZZ_CHECK(popped.has_value() == !model.empty());
-          if (popped) {
-            AXON_FUZZ_CHECK(*popped == model.front());
-            model.pop_front();
-          }
-        }
+        const std::uint64_t window = in.take<std::uint8_t>();
+        check_pop(consumer.pop_newest(window), window);
         break;
       }
       case 7:
         // As the publisher's reclaim: at most `capacity` pops, whatever the peer keeps pushing.
         for (std::uint64_t n = capacity; n > 0; --n) {
           const auto popped = consumer.pop();
+          check_pop(popped, capacity);
           if (!popped || !*popped) break;
-          if (trusted) {
-            AXON_FUZZ_CHECK(**popped == model.front());
-            model.pop_front();
-          }
         }
-        if (trusted) AXON_FUZZ_CHECK(model.empty());
+        if (trusted && !overwriting) AXON_FUZZ_CHECK(model.empty());
         break;
       case 8: {
+        const auto popped = consumer.try_pop();
+        if (trusted) check_pop(popped, capacity);
+        break;
+      }
+      case 9: {
         for (const SpscIndexQueue* handle : {&producer, &consumer}) {
           const std::uint64_t size = handle->size();
           AXON_FUZZ_CHECK(size <= capacity);
           AXON_FUZZ_CHECK(handle->empty() == (size == 0));
           AXON_FUZZ_CHECK(handle->capacity() == capacity);
-          if (trusted) AXON_FUZZ_CHECK(size == model.size());
+          // An overwriting queue counts what the consumer skipped as queued: a monitor's figure.
+          if (trusted && !overwriting) AXON_FUZZ_CHECK(size == model.size());
         }
         break;
       }
-      case 9:
+      case 10:
         if (block.scribble(in, 0, 2)) trusted = false;
         break;
     }
@@ -177,7 +216,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   AXON_FUZZ_CHECK(made.has_value() && made->mode() == queue_mode);
   // Around the ring: fill, then leave between 0 and `capacity` elements queued.
   for (std::uint64_t n = in.take_in(0, 2 * capacity); n > 0; --n) {
-    if (!made->try_push(n)) (void)made->try_pop();
+    if (queue_mode == Mode::Overwriting) {
+      (void)made->push_overwrite(n);
+      if (n % 3 == 0) (void)made->try_pop();
+    } else if (!made->try_push(n)) {
+      (void)made->try_pop();
+    }
   }
   const bool overwritten = block.scribble(in);
   if (!attach_both(block, in, !overwritten)) AXON_FUZZ_CHECK(overwritten);

@@ -73,14 +73,15 @@ TEST(ServiceLayout, RegressionRegionLargerThanTwoToTheSixtyFourIsNeverSmall) {
 // Regression (found by tests/fuzz/service_static_config_fuzz.cpp, seed
 // regression_chunk_count_wraps): buffer + borrows was added in 32 bits, so 0xffffffff + 2 counted
 // as 1 and three subscribers asked for 3 x 1 + history 0 + loans 1 + 1 = 5 chunks instead of
-// 3 x (2^32 + 1) + 2. The exact count is right; one past 64 bits saturates.
+// 3 x (2^32 + 1 + 1) + 2 (a share of buffer + borrows, and one more, per subscriber). The exact
+// count is right; one past 64 bits saturates.
 TEST(ServiceLayout, RegressionPublisherChunkCountNeitherWrapsNorOverflows) {
   StaticConfig sut{};
   make_pubsub(sut, 1, 3);
   sut.pubsub.subscriber_buffer_size = 0xffff'ffff;
   sut.pubsub.max_borrowed_samples = 2;
   sut.pubsub.max_loans = 1;
-  EXPECT_EQ(publisher_chunk_count(sut.pubsub), 3 * ((std::uint64_t{1} << 32) + 1) + 2);
+  EXPECT_EQ(publisher_chunk_count(sut.pubsub), 3 * ((std::uint64_t{1} << 32) + 2) + 2);
 
   sut.pubsub.max_subscribers = 0xffff'ffff;
   sut.pubsub.max_borrowed_samples = 0xffff'ffff;
@@ -94,7 +95,9 @@ TEST(ServiceLayout, PublisherChunkCountOfTheDefaults) {
   sut.pubsub.max_borrowed_samples = 2;
   sut.pubsub.history_size = 0;
   sut.pubsub.max_loans = 2;
-  EXPECT_EQ(publisher_chunk_count(sut.pubsub), 8U * (2 + 2) + 0 + 2 + 1);
+  // Per subscriber: buffer 2 + borrows 2 + the one a subscriber cut off may keep; then history 0,
+  // loans 2 and one to send.
+  EXPECT_EQ(publisher_chunk_count(sut.pubsub), 8U * (2 + 2 + 1) + 0 + 2 + 1);
 }
 
 }  // namespace

@@ -20,7 +20,7 @@ using axon::core::SpscIndexQueue;
 
 using Mode = SpscIndexQueue::Mode;
 
-// Layout version 2, as documented in spsc_queue.hpp: magic, version, mode, capacity on the first
+// Layout version 3, as documented in spsc_queue.hpp: magic, version, mode, capacity on the first
 // line; write and read counters on the next two; then 16-byte slots {sequence, value}.
 constexpr std::size_t kVersionAt = 8;
 constexpr std::size_t kModeAt = 12;
@@ -220,14 +220,14 @@ TEST(SpscIndexQueue, PushOnFullQueueFailsWithFull) {
   EXPECT_TRUE(sut.try_push(99));
 }
 
-TEST(SpscIndexQueue, PushOverwriteOnFullQueueEvictsAndReturnsTheOldest) {
+TEST(SpscIndexQueue, PushOverwriteOnFullQueueEvictsTheOldest) {
   AlignedBuffer buffer{SpscIndexQueue::required_size(3)};
   auto sut = make_queue(buffer, 3, Mode::Overwriting);
   for (std::uint64_t v = 1; v <= 3; ++v) {
-    ASSERT_TRUE(sut.try_push(v));
+    ASSERT_EQ(sut.push_overwrite(v), false);
   }
-  EXPECT_EQ(sut.push_overwrite(4), 1U);
-  EXPECT_EQ(sut.push_overwrite(5), 2U);
+  EXPECT_EQ(sut.push_overwrite(4), true);  // evicts 1
+  EXPECT_EQ(sut.push_overwrite(5), true);  // evicts 2
   EXPECT_EQ(sut.size(), 3U);
   EXPECT_EQ(sut.try_pop(), 3U);
   EXPECT_EQ(sut.try_pop(), 4U);
@@ -238,19 +238,52 @@ TEST(SpscIndexQueue, PushOverwriteOnFullQueueEvictsAndReturnsTheOldest) {
 TEST(SpscIndexQueue, PushOverwriteWithRoomEvictsNothing) {
   AlignedBuffer buffer{SpscIndexQueue::required_size(2)};
   auto sut = make_queue(buffer, 2, Mode::Overwriting);
-  EXPECT_EQ(sut.push_overwrite(7), std::nullopt);
+  EXPECT_EQ(sut.push_overwrite(7), false);
   EXPECT_EQ(sut.try_pop(), 7U);
+}
+
+TEST(SpscIndexQueue, PushOverwriteOverATakenElementEvictsNothing) {
+  AlignedBuffer buffer{SpscIndexQueue::required_size(2)};
+  auto sut = make_queue(buffer, 2, Mode::Overwriting);
+  ASSERT_EQ(sut.push_overwrite(1), false);
+  ASSERT_EQ(sut.push_overwrite(2), false);
+  ASSERT_EQ(sut.try_pop(), 1U);
+  EXPECT_EQ(sut.push_overwrite(3), false);  // 1's slot: the consumer owns 1
+  EXPECT_EQ(sut.push_overwrite(4), true);   // 2's slot: 2 was never taken
+  EXPECT_EQ(sut.try_pop(), 3U);
+  EXPECT_EQ(sut.try_pop(), 4U);
 }
 
 TEST(SpscIndexQueue, CapacityOneKeepsOnlyTheNewest) {
   AlignedBuffer buffer{SpscIndexQueue::required_size(1)};
   auto sut = make_queue(buffer, 1, Mode::Overwriting);
-  EXPECT_TRUE(sut.try_push(1));
-  EXPECT_FALSE(sut.try_push(2));
-  EXPECT_EQ(sut.push_overwrite(2), 1U);
-  EXPECT_EQ(sut.push_overwrite(3), 2U);
+  EXPECT_EQ(sut.push_overwrite(1), false);
+  EXPECT_EQ(sut.push_overwrite(2), true);
+  EXPECT_EQ(sut.push_overwrite(3), true);
   EXPECT_EQ(sut.try_pop(), 3U);
   EXPECT_TRUE(sut.empty());
+}
+
+TEST(SpscIndexQueue, PopNewestTakesTheOldestOfTheWindowAndLeavesTheRestToEviction) {
+  AlignedBuffer buffer{SpscIndexQueue::required_size(10)};
+  auto sut = make_queue(buffer, 10, Mode::Overwriting);
+  for (std::uint64_t v = 0; v < 8; ++v) {
+    ASSERT_EQ(sut.push_overwrite(v), false);
+  }
+  EXPECT_EQ(sut.pop_newest(2).value(), std::optional<std::uint64_t>{6});
+  EXPECT_EQ(sut.pop_newest(2).value(), std::optional<std::uint64_t>{7});
+  EXPECT_EQ(sut.pop_newest(2).value(), std::optional<std::uint64_t>{});
+  // Positions 0..5 were skipped, not taken: the producer gets exactly those back when it laps
+  // them, and nothing of 6 and 7, which the consumer owns.
+  int evictions = 0;
+  for (std::uint64_t v = 8; v < 18; ++v) {
+    const auto evicted = sut.push_overwrite(v);
+    ASSERT_TRUE(evicted.has_value());
+    evictions += *evicted ? 1 : 0;
+    EXPECT_EQ(*evicted, v >= 10 && v < 16) << "pushing " << v;
+  }
+  EXPECT_EQ(evictions, 6);
+  EXPECT_EQ(sut.pop_newest(3).value(), std::optional<std::uint64_t>{15});
 }
 
 TEST(SpscIndexQueue, WrapsAroundManyTimesInOrder) {
@@ -279,7 +312,14 @@ TEST(SpscIndexQueue, HoldsFullSixtyFourBitValues) {
 TEST(SpscIndexQueue, PushOverwriteOnBoundedQueueIsRefused) {
   AlignedBuffer buffer{SpscIndexQueue::required_size(2)};
   auto sut = make_queue(buffer, 2);
-  EXPECT_EQ(sut.push_overwrite_checked(1).error(), CoreError::InvalidArgument);
+  EXPECT_EQ(sut.push_overwrite(1).error(), CoreError::InvalidArgument);
+  EXPECT_TRUE(sut.empty());
+}
+
+TEST(SpscIndexQueue, PushOnOverwritingQueueIsRefused) {
+  AlignedBuffer buffer{SpscIndexQueue::required_size(2)};
+  auto sut = make_queue(buffer, 2, Mode::Overwriting);
+  EXPECT_EQ(sut.push(1).error(), CoreError::InvalidArgument);
   EXPECT_TRUE(sut.empty());
 }
 
@@ -313,14 +353,13 @@ TEST(SpscIndexQueue, AttachRefusesUnknownMode) {
 
 TEST(SpscIndexQueue, HostileReadCounterIsReportedToTheProducer) {
   AlignedBuffer buffer{SpscIndexQueue::required_size(2)};
-  auto sut = make_queue(buffer, 2, Mode::Overwriting);
+  auto sut = make_queue(buffer, 2);
   ASSERT_TRUE(sut.try_push(1));
   ASSERT_TRUE(sut.try_push(2));
   // Full: the producer must re-read the read counter. Past what was written, or backwards.
   for (const std::uint64_t read : {std::uint64_t{3}, ~std::uint64_t{0}}) {
     buffer.write_u64(kReadAt, read);
     EXPECT_EQ(sut.push(3).error(), CoreError::Corrupted);
-    EXPECT_EQ(sut.push_overwrite_checked(3).error(), CoreError::Corrupted);
   }
   buffer.write_u64(kReadAt, 1);
   ASSERT_TRUE(sut.try_push(3));  // the consumer took one: room for one
@@ -328,19 +367,67 @@ TEST(SpscIndexQueue, HostileReadCounterIsReportedToTheProducer) {
   EXPECT_EQ(sut.push(4).error(), CoreError::Corrupted);
 }
 
-TEST(SpscIndexQueue, HostileSequenceIsReportedToTheConsumer) {
-  for (const Mode mode : {Mode::Bounded, Mode::Overwriting}) {
-    AlignedBuffer buffer{SpscIndexQueue::required_size(4)};
-    auto producer = make_queue(buffer, 4, mode);
+// An overwriting producer never reads the read counter: the consumer's only say is the sequence
+// of the slot the producer is about to reuse, and a state no consumer writes there stops the
+// queue (nothing stored, whether the old element was taken unknown) instead of being guessed at.
+TEST(SpscIndexQueue, HostileSlotStateIsReportedToTheOverwritingProducer) {
+  constexpr std::uint64_t kTaken = std::uint64_t{1} << 63;
+  for (const std::uint64_t garbage : {std::uint64_t{0}, std::uint64_t{2}, std::uint64_t{4},
+                                      std::uint64_t{2} | kTaken, ~std::uint64_t{0}}) {
+    AlignedBuffer buffer{SpscIndexQueue::required_size(2)};
+    auto sut = make_queue(buffer, 2, Mode::Overwriting);
     auto consumer = attach_queue(buffer);
-    ASSERT_TRUE(producer.try_push(7));
-    // A later lap in the slot the consumer expects, with no eviction behind it.
-    buffer.write_u64(sequence_at(0), 5);
+    ASSERT_EQ(sut.push_overwrite(1), false);
+    ASSERT_EQ(sut.push_overwrite(2), false);
+    buffer.write_u64(sequence_at(0), garbage);  // position 0 lives in slot 0: sequence 1
+    EXPECT_EQ(sut.push_overwrite(3).error(), CoreError::Corrupted) << garbage;
+    EXPECT_EQ(sut.push_overwrite(3).error(), CoreError::Corrupted) << garbage;
+    // The consumer may still take what was published before; never the unpublished 3.
+    std::vector<std::uint64_t> popped;
+    while (const auto v = consumer.try_pop()) popped.push_back(*v);
+    for (const auto v : popped) EXPECT_NE(v, 3U);
+  }
+}
+
+TEST(SpscIndexQueue, HostileSequenceIsReportedToTheConsumer) {
+  constexpr std::uint64_t kTaken = std::uint64_t{1} << 63;
+  // Bounded: a later lap in the slot the consumer expects can only be forged. Overwriting: a
+  // later lap is an eviction, but only one of a position that lives in that slot (5 - 1 = 4 is
+  // not 0 mod 3), and a taken mark at the position the consumer expects is not one a producer
+  // writes.
+  struct Case {
+    Mode mode;
+    std::uint64_t sequence;
+  };
+  for (const Case c : {Case{Mode::Bounded, 5}, Case{Mode::Overwriting, 5},
+                       Case{Mode::Overwriting, 1 | kTaken}}) {
+    AlignedBuffer buffer{SpscIndexQueue::required_size(3)};
+    auto producer = make_queue(buffer, 3, c.mode);
+    auto consumer = attach_queue(buffer);
+    if (c.mode == Mode::Bounded) {
+      ASSERT_TRUE(producer.try_push(7));
+    } else {
+      ASSERT_EQ(producer.push_overwrite(7), false);
+    }
+    buffer.write_u64(sequence_at(0), c.sequence);
     const auto popped = consumer.pop();
-    ASSERT_FALSE(popped.has_value());
+    ASSERT_FALSE(popped.has_value()) << c.sequence;
     EXPECT_EQ(popped.error(), CoreError::Corrupted);
     EXPECT_EQ(consumer.try_pop(), std::nullopt);
   }
+}
+
+// A write counter no producer reaches: the consumer that skips to it refuses instead of moving
+// its position there. A merely large one (a lap the producer has not written) reads as empty.
+TEST(SpscIndexQueue, HostileWriteCounterCannotMoveTheConsumerOutOfBounds) {
+  AlignedBuffer buffer{SpscIndexQueue::required_size(4)};
+  auto producer = make_queue(buffer, 4, Mode::Overwriting);
+  auto consumer = attach_queue(buffer);
+  for (std::uint64_t v = 0; v < 4; ++v) ASSERT_EQ(producer.push_overwrite(v), false);
+  buffer.write_u64(kWriteAt, ~std::uint64_t{0});
+  EXPECT_EQ(consumer.pop_newest(1).error(), CoreError::Corrupted);
+  buffer.write_u64(kWriteAt, 1'000'003);
+  EXPECT_EQ(consumer.pop_newest(1).value(), std::optional<std::uint64_t>{});
 }
 
 TEST(SpscIndexQueue, AttachedInMidLifeContinuesInOrder) {
@@ -366,14 +453,14 @@ TEST(SpscIndexQueue, ConsumerSkipsWhatTheProducerEvicted) {
   auto producer = make_queue(buffer, 2, Mode::Overwriting);
   auto consumer = attach_queue(buffer);
   EXPECT_EQ(consumer.mode(), Mode::Overwriting);
-  EXPECT_EQ(producer.push_overwrite(1), std::nullopt);
-  EXPECT_EQ(producer.push_overwrite(2), std::nullopt);
-  EXPECT_EQ(producer.push_overwrite(3), 1U);  // evicted under the consumer's nose
-  EXPECT_EQ(producer.push_overwrite(4), 2U);
+  EXPECT_EQ(producer.push_overwrite(1), false);
+  EXPECT_EQ(producer.push_overwrite(2), false);
+  EXPECT_EQ(producer.push_overwrite(3), true);  // evicts 1 under the consumer's nose
+  EXPECT_EQ(producer.push_overwrite(4), true);  // evicts 2
   EXPECT_EQ(consumer.try_pop(), 3U);
-  EXPECT_EQ(producer.push_overwrite(5), std::nullopt);
-  EXPECT_EQ(producer.push_overwrite(6), 4U);
-  EXPECT_EQ(producer.push_overwrite(7), 5U);  // a whole lap ahead of the consumer's slot
+  EXPECT_EQ(producer.push_overwrite(5), false);  // 3 is the consumer's
+  EXPECT_EQ(producer.push_overwrite(6), true);   // evicts 4
+  EXPECT_EQ(producer.push_overwrite(7), true);   // evicts 5: a lap ahead of the consumer's slot
   EXPECT_EQ(consumer.try_pop(), 6U);
   EXPECT_EQ(consumer.try_pop(), 7U);
   EXPECT_EQ(consumer.try_pop(), std::nullopt);
@@ -478,16 +565,22 @@ TEST(SpscIndexQueueStress, OneProducerOneConsumerDeliverMillionValuesInOrder) {
   EXPECT_TRUE(sut.empty());
 }
 
+// Every value pushed is owned by exactly one side at the end: taken by the consumer (in order,
+// once) or evicted back to the producer, whatever the interleaving. The consumer mixes windows,
+// so it also skips, and what it skips must come back through eviction. A flush of `capacity`
+// pushes at the end evicts whatever was still queued.
 TEST(SpscIndexQueueStress, PushOverwriteWithConcurrentConsumerLosesNothing) {
-  constexpr std::uint64_t kCount = 200'000;
-  AlignedBuffer buffer{SpscIndexQueue::required_size(8)};
-  auto sut = make_queue(buffer, 8, Mode::Overwriting);
+  constexpr std::uint64_t kCount = 400'000;
+  constexpr std::uint64_t kCapacity = 8;
+  AlignedBuffer buffer{SpscIndexQueue::required_size(kCapacity)};
+  auto sut = make_queue(buffer, kCapacity, Mode::Overwriting);
   ASSERT_TRUE(sut.attached());
   auto consumer = attach_queue(buffer);
   std::atomic<bool> done{false};
   std::atomic<int> ready{0};
   std::atomic<std::uint64_t> popped_count{0};
   std::vector<std::uint64_t> evicted;
+  bool producer_error = false;
   const auto start_together = [&ready] {
     ready.fetch_add(1, std::memory_order_acq_rel);
     while (ready.load(std::memory_order_acquire) < 2) {
@@ -497,11 +590,19 @@ TEST(SpscIndexQueueStress, PushOverwriteWithConcurrentConsumerLosesNothing) {
 
   std::thread producer{[&] {
     start_together();
+    std::uint64_t ring[kCapacity] = {};
     std::uint64_t seen = 0;
-    for (std::uint64_t v = 0; v < kCount; ++v) {
-      if (const auto oldest = sut.push_overwrite(v)) {
-        evicted.push_back(*oldest);
+    const auto push = [&](std::uint64_t v, std::uint64_t position) {
+      const auto result = sut.push_overwrite(v);
+      if (!result) {
+        producer_error = true;
+        return;
       }
+      if (*result) evicted.push_back(ring[position % kCapacity]);
+      ring[position % kCapacity] = v;
+    };
+    for (std::uint64_t v = 0; v < kCount; ++v) {
+      push(v, v);
       // A producer running alone only ever evicts. Every 16 values, give a running consumer a
       // moment to pop, so that its pops race our evictions. Bounded spinning, no yield: on a
       // loaded machine a yield can cost a whole time slice.
@@ -515,25 +616,37 @@ TEST(SpscIndexQueueStress, PushOverwriteWithConcurrentConsumerLosesNothing) {
       }
     }
     done.store(true, std::memory_order_release);
+    while (ready.load(std::memory_order_acquire) < 3) std::this_thread::yield();
+    for (std::uint64_t i = 0; i < kCapacity; ++i) push(kCount + i, kCount + i);
   }};
 
   start_together();
   std::vector<std::uint64_t> popped;
+  std::uint64_t errors = 0;
+  std::uint64_t round = 0;
   while (true) {
     const bool finished = done.load(std::memory_order_acquire);
-    while (const auto value = consumer.try_pop()) {
-      popped.push_back(*value);
+    for (;;) {
+      const std::uint64_t window = 1 + (round++ % (kCapacity + 1));
+      const auto value = consumer.pop_newest(window);
+      if (!value) ++errors;
+      if (!value || !*value) break;
+      popped.push_back(**value);
       popped_count.fetch_add(1, std::memory_order_relaxed);
     }
     if (finished) {
       break;
     }
   }
+  ready.fetch_add(1, std::memory_order_acq_rel);  // the consumer is done: flush
   producer.join();
 
+  EXPECT_FALSE(producer_error);
+  EXPECT_EQ(errors, 0U);
   for (std::size_t i = 1; i < popped.size(); ++i) {
     ASSERT_LT(popped[i - 1], popped[i]) << "at " << i;
   }
+  std::erase_if(evicted, [](std::uint64_t v) { return v >= kCount; });
   for (std::size_t i = 1; i < evicted.size(); ++i) {
     ASSERT_LT(evicted[i - 1], evicted[i]) << "at " << i;
   }
@@ -542,10 +655,11 @@ TEST(SpscIndexQueueStress, PushOverwriteWithConcurrentConsumerLosesNothing) {
   for (const auto* list : {&popped, &evicted}) {
     for (const std::uint64_t v : *list) {
       ASSERT_LT(v, kCount);
-      EXPECT_FALSE(seen[v]) << "value " << v << " delivered twice";
+      EXPECT_FALSE(seen[v]) << "value " << v << " owned twice";
       seen[v] = true;
     }
   }
+  EXPECT_GT(popped.size(), 0U);
 }
 
 }  // namespace

@@ -21,9 +21,10 @@
 namespace axon::core {
 
 inline constexpr std::size_t kCacheLineSize = 64;
-// 3: StaticConfig gained `access` (and 2's connection queues); objects of older versions are
-// VersionMismatch.
-inline constexpr std::uint32_t kLayoutVersion = 3;
+// 4: overwriting queues decide each element by its slot's sequence (SpscIndexQueue version 3),
+// and a publisher's pool holds one more chunk per subscriber. 3: StaticConfig gained `access`.
+// Objects of older versions are VersionMismatch.
+inline constexpr std::uint32_t kLayoutVersion = 4;
 inline constexpr std::uint64_t kStaticConfigMagic = 0x61786f6e53544154ULL;   // "axonSTAT"
 inline constexpr std::uint64_t kDynamicConfigMagic = 0x61786f6e44594e41ULL;  // "axonDYNA"
 inline constexpr std::size_t kMaxServiceNameLength = 255;
@@ -177,24 +178,30 @@ struct DynamicLayout {
 
 /// Slots of a connection's submission queue. Refuse and Block need exactly the subscriber's
 /// buffer: the publisher must see it full. OverwriteOldest gets `kOverwriteSlack` slots more:
-/// the subscriber keeps only the newest `subscriber_buffer_size` of what is queued and gives the
-/// older back, and the publisher evicts only when the whole queue is full. So the publisher
-/// re-reads the subscriber's position once per `kOverwriteSlack` sends instead of on every send,
-/// and the subscriber claims from a line the publisher is not reading (the busy-poll round trip:
-/// docs/design.md §6).
+/// a subscriber that fell behind takes the oldest of the newest `subscriber_buffer_size` and
+/// skips the rest, so what it claims lies `kOverwriteSlack` positions ahead of the one the
+/// publisher evicts next, and a claim races an eviction only when the subscriber stalls for that
+/// many sends between two loads (docs/design.md §6a).
 inline constexpr std::uint64_t kOverwriteSlack = 8;
 constexpr std::uint64_t submission_capacity(const PubSubSettings& s) {
   return std::uint64_t{s.subscriber_buffer_size} +
          (s.overflow == OverflowKind::OverwriteOldest ? kOverwriteSlack : 0);
 }
 
-/// Chunks a publisher needs so that it can always loan: every subscriber's submission queue and
-/// borrows full, its history kept, its own loans out, plus one to send while all else is taken.
-/// Settings read from shared memory can make that exceed 64 bits: the count then saturates at
-/// UINT64_MAX, which no pool accepts, instead of wrapping to a small pool.
+/// Most chunks of one publisher a subscriber may hold at once: its submission queue full and
+/// its borrows out (history is delivered into the queue).
+constexpr std::uint64_t subscriber_share(const PubSubSettings& s) {
+  return submission_capacity(s) + s.max_borrowed_samples;
+}
+
+/// Chunks a publisher needs so that it can always loan: every subscriber's share plus one (a
+/// subscriber that stops giving chunks back is cut off at one above its share), its history
+/// kept, its own loans out, plus one to send while all else is taken. Settings read from shared
+/// memory can make that exceed 64 bits: the count then saturates at UINT64_MAX, which no pool
+/// accepts, instead of wrapping to a small pool.
 constexpr std::uint64_t publisher_chunk_count(const PubSubSettings& s) {
   constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();
-  const std::uint64_t per_subscriber = submission_capacity(s) + s.max_borrowed_samples;
+  const std::uint64_t per_subscriber = subscriber_share(s) + 1;
   const std::uint64_t rest = std::uint64_t{s.history_size} + s.max_loans + 1;
   if (s.max_subscribers != 0 && per_subscriber > (kMax - rest) / s.max_subscribers) return kMax;
   return s.max_subscribers * per_subscriber + rest;
@@ -219,13 +226,12 @@ constexpr DynamicLayout compute_dynamic_layout(const StaticConfig& sc) {
     counts[1] = sc.pubsub.max_subscribers;
     strides[1] = sizeof(SubscriberSlot);
     l.region_count = std::uint64_t{sc.pubsub.max_publishers} * sc.pubsub.max_subscribers;
-    // A subscriber never holds more of one publisher's chunks than its submission queue plus its
-    // borrows (history is delivered into the queue). The completion queue holds twice that, so the
-    // publisher may take released chunks back lazily: it reclaims a connection only when the
-    // chunks it has outstanding there reach the queue's capacity, which keeps the queue from
-    // ever overflowing and costs one reclaim per (queue + borrows) deliveries at most.
+    // A subscriber never holds more of one publisher's chunks than its share (queue + borrows).
+    // The publisher takes released chunks back lazily, once a connection holds a whole share,
+    // so at most a share plus one is ever outstanding there: a completion queue of twice the
+    // share never overflows.
     l.submission_capacity = submission_capacity(sc.pubsub);
-    l.completion_capacity = 2 * (l.submission_capacity + sc.pubsub.max_borrowed_samples);
+    l.completion_capacity = 2 * subscriber_share(sc.pubsub);
     l.submission_offset = align_to_line(sizeof(ConnectionHeader));
     l.completion_offset =
         l.submission_offset + align_to_line(SpscIndexQueue::required_size(l.submission_capacity));
