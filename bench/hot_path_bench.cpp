@@ -149,7 +149,7 @@ void raw_chunk_round_trip_through_queues(benchmark::State& state) {
     const auto index = pool.allocate();
     auto* chunk = static_cast<std::uint64_t*>(pool.chunk(*index));
     *chunk = *index;
-    (void)submission.push_overwrite(pool.offset_of(*index));
+    benchmark::DoNotOptimize(submission.push_overwrite(pool.offset_of(*index)));
     const auto offset = submission.try_pop();
     const auto received = pool.index_of_offset(*offset);
     benchmark::DoNotOptimize(*static_cast<const std::uint64_t*>(pool.chunk(*received)));

@@ -692,18 +692,19 @@ class CoreSpin {
       chunk[1] = counter;
       chunk[2] = sizeof counter;
       chunk[4] = counter;  // the payload
-      if (const auto evicted = m_out.submission.push_overwrite(m_out.pool.offset_of(*index))) {
-        const auto dropped = m_out.pool.index_of_offset(*evicted);
-        if (!dropped || !m_out.pool.release(*dropped)) die_with(*m_ctx, "bad evicted offset");
-      }
+      // As the publisher does: what a position held is remembered here, not read back.
+      const auto evicted = m_out.submission.push_overwrite(m_out.pool.offset_of(*index));
+      if (!evicted) die_with(*m_ctx, "submission queue corrupted");
+      auto& pushed = m_pushed[m_pushed_at];
+      if (*evicted && !m_out.pool.release(pushed)) die_with(*m_ctx, "bad evicted chunk");
+      pushed = *index;
+      m_pushed_at = (m_pushed_at + 1) % CoreWay::kSubmissions;
     }
   }
   std::uint64_t receive() {
     for (;;) {
-      const auto entry = m_in.submission.pop_newest(1);
-      if (!entry || !*entry) continue;
-      if ((*entry)->overflowed) die_with(*m_ctx, "a ping-pong never overflows");
-      const std::optional<std::uint64_t> popped = (*entry)->value;
+      const auto popped = m_in.submission.pop_newest(1).value_or(std::nullopt);
+      if (!popped) continue;
       if constexpr (!kPool) {
         return *popped;
       } else {
@@ -723,6 +724,8 @@ class CoreSpin {
   const Context* m_ctx = nullptr;
   CoreWay m_out;
   CoreWay m_in;
+  std::uint32_t m_pushed[CoreWay::kSubmissions] = {};
+  std::size_t m_pushed_at = 0;
 };
 
 std::optional<axon::Node> make_node(const Context& ctx) {

@@ -337,7 +337,7 @@ int echo(const std::string& text, std::uint64_t max_bytes) {
       continue;
     }
     const auto& s = **sample;
-    const auto size = s.header->payload_size;
+    const auto size = s.payload_size;  // validated at receive, unlike the chunk's header
     std::string hex;
     static constexpr char kDigits[] = "0123456789abcdef";
     for (std::uint64_t i = 0; i < std::min(size, max_bytes); ++i) {
@@ -347,7 +347,7 @@ int echo(const std::string& text, std::uint64_t max_bytes) {
       if (i + 1 < std::min(size, max_bytes)) hex += ' ';
     }
     std::printf("sample %llu from %016llx: %llu bytes: %s%s\n",
-                static_cast<unsigned long long>(s.header->sequence),
+                static_cast<unsigned long long>(s.sequence),
                 static_cast<unsigned long long>(s.publisher_id),
                 static_cast<unsigned long long>(size), hex.c_str(),
                 size > max_bytes ? " ..." : "");

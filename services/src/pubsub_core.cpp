@@ -1,6 +1,7 @@
 #include "axon/detail/pubsub_core.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <thread>
 
 #include "axon/detail/service_core.hpp"
@@ -139,8 +140,7 @@ PublisherCore::PublisherCore(std::shared_ptr<ServiceCore> service, std::uint32_t
       m_element_size(m_service->static_config().pubsub.type_size),
       m_payload_offset(payload_offset(std::max<std::uint64_t>(
           m_service->static_config().pubsub.type_alignment, alignof(ChunkHeader)))),
-      m_completion_capacity(
-          core::compute_dynamic_layout(m_service->static_config()).completion_capacity),
+      m_subscriber_share(core::subscriber_share(m_service->static_config().pubsub)),
       m_block_timeout(block_timeout),
       m_settings(m_service->static_config().pubsub),
       m_refs(pool.chunk_count(), 0),
@@ -149,6 +149,7 @@ PublisherCore::PublisherCore(std::shared_ptr<ServiceCore> service, std::uint32_t
   for (std::uint32_t s = 0; s < m_settings.max_subscribers; ++s) {
     m_connections[s].header = connection_at(*m_service, m_slot, s).header;
     m_connections[s].in_flight.assign(m_refs.size(), 0);
+    m_connections[s].pushed.assign(core::submission_capacity(m_settings), 0);
   }
   // Highest index on top: loans start at chunk 0, as the shared free list would hand them out.
   m_free.reserve(m_refs.size());
@@ -219,6 +220,7 @@ void PublisherCore::connect(std::uint32_t subscriber_slot, std::uint64_t subscri
   c.submission = std::move(*submission);
   c.completion = std::move(*completion);
   c.outstanding = 0;
+  c.pushed_at = 0;
   c.subscriber_id = subscriber_id;
   c.header->subscriber_id.store(subscriber_id, std::memory_order_relaxed);
   // ORDERING: release publishes the rebuilt queues before the subscriber can match the pair.
@@ -268,22 +270,26 @@ void PublisherCore::drop_ref(std::uint32_t index) {
 }
 
 PublisherCore::Delivery PublisherCore::deliver(Connection& c, std::uint32_t index) {
-  // Released chunks are taken back lazily. The subscriber can have released at most what we
-  // have outstanding on the connection, so while that stays below the completion queue's
-  // capacity its pushes always fit; at the limit, take back what it gave before delivering more.
-  if (c.outstanding >= m_completion_capacity) {
+  // Released chunks are taken back lazily: only once the connection holds a subscriber's whole
+  // share (its queue and its borrows). Taken back at that moment, an honest subscriber holds at
+  // most its share (what it has given back since is all that comes on top), so more than that
+  // is a subscriber that keeps chunks it was never allowed: it gets no more. Its completion
+  // queue, twice the share, never fills.
+  if (c.outstanding >= m_subscriber_share) {
     if (!reclaim(c)) return Delivery::Corrupted;
-    // Still at the limit: the subscriber holds more than its buffer and borrows allow.
-    if (c.outstanding >= m_completion_capacity) return Delivery::Corrupted;
+    if (c.outstanding > m_subscriber_share) return Delivery::Corrupted;
   }
   const auto offset = m_pool.offset_of(index);
   switch (m_settings.overflow) {
     case core::OverflowKind::OverwriteOldest: {
-      auto evicted = c.submission.push_overwrite_checked(offset);
+      auto evicted = c.submission.push_overwrite(offset);
       if (!evicted) return Delivery::Corrupted;
-      if (*evicted) {
-        if (const auto old = returned_index(c, **evicted)) returned(c, *old);
-      }
+      // The ring remembers what we pushed at each position, so an eviction names its chunk from
+      // our own memory, not from a slot the subscriber can write.
+      auto& pushed = c.pushed[c.pushed_at];
+      if (*evicted && c.in_flight[pushed] > 0) returned(c, pushed);
+      pushed = index;
+      c.pushed_at = c.pushed_at + 1 == c.pushed.size() ? 0 : c.pushed_at + 1;
       break;
     }
     case core::OverflowKind::Refuse:
@@ -444,6 +450,12 @@ bool SubscriberCore::attach_queues(Source& s, std::uint32_t publisher_slot) {
   return true;
 }
 
+bool SubscriberCore::payload_size_fits(std::uint64_t size, std::uint64_t chunk_capacity) const {
+  const std::uint64_t element = m_settings.type_size;
+  if (element == 0 || size > chunk_capacity) return false;
+  return m_settings.is_slice != 0 ? size % element == 0 : size == element;
+}
+
 bool SubscriberCore::connected(const Source& s) const {
   // ORDERING: acquire pairs with the publisher's release of the pair after rebuilding queues.
   return s.header->publisher_id.load(std::memory_order_acquire) == s.publisher_id &&
@@ -466,32 +478,28 @@ SubscriberCore::receive() {
       at_borrow_limit = at_borrow_limit || !source.submission.empty();
       continue;
     }
-    const std::uint64_t buffer = m_settings.subscriber_buffer_size;
-    auto popped = source.submission.pop_newest(buffer);
-    // Under OverwriteOldest the queue has spare slots (core::submission_capacity): what lies
-    // beyond the newest `buffer` samples is overwritten as far as we are concerned. Give it back.
-    for (auto left = source.submission.capacity();
-         left > 0 && popped && *popped && (*popped)->overflowed;
-         --left) {
-      (void)source.completion.try_push((*popped)->value);
-      popped = source.submission.pop_newest(buffer);
-    }
+    // Under OverwriteOldest the queue has spare slots (core::submission_capacity): the queue
+    // hands us the oldest of the newest `buffer` and skips what is older (the publisher evicts
+    // it). Refuse and Block queues hold exactly `buffer`.
+    auto popped = source.submission.pop_newest(m_settings.subscriber_buffer_size);
     // A publisher that took the slot may be rebuilding the queue under us: not corruption.
     if (!connected(source)) continue;
-    if (!popped || (*popped && (*popped)->overflowed)) {
-      return tl::unexpected(SubscriberReceiveError::Corrupted);
-    }
+    if (!popped) return tl::unexpected(SubscriberReceiveError::Corrupted);
     if (!*popped) {
       if (source.departed) source = Source{};
       continue;
     }
-    const auto offset = (*popped)->value;
+    const auto offset = **popped;
     const auto index = source.pool.index_of_offset(offset);
     if (!index) return tl::unexpected(SubscriberReceiveError::Corrupted);
     const auto* chunk = static_cast<const std::byte*>(source.pool.chunk(*index));
     // SAFETY: index_of_offset proved the chunk lies inside the segment and is aligned for it.
-    const auto* header = reinterpret_cast<const ChunkHeader*>(chunk);
-    if (header->payload_size > source.chunk_capacity) {
+    const auto* shared_header = reinterpret_cast<const ChunkHeader*>(chunk);
+    // The publisher can rewrite its header at any moment: read it once, check the copy, and
+    // hand out only the copy, so a length checked here is the length used everywhere after.
+    ChunkHeader header;
+    std::memcpy(&header, shared_header, sizeof(header));
+    if (!payload_size_fits(header.payload_size, source.chunk_capacity)) {
       (void)source.completion.try_push(offset);  // give it back; never read past the chunk
       return tl::unexpected(SubscriberReceiveError::Corrupted);
     }
@@ -499,8 +507,8 @@ SubscriberCore::receive() {
     m_next = (p + 1) % n;
     const auto alignment =
         std::max<std::uint64_t>(m_settings.type_alignment, alignof(ChunkHeader));
-    return Received{source.segment, p, source.publisher_id, offset, header,
-                    chunk + payload_offset(alignment)};
+    return Received{source.segment, p,          source.publisher_id, offset,
+                    header.sequence, header.payload_size, chunk + payload_offset(alignment)};
   }
   if (at_borrow_limit) return tl::unexpected(SubscriberReceiveError::ExceedsMaxBorrowedSamples);
   return std::nullopt;

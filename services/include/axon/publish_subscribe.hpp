@@ -220,14 +220,14 @@ class Sample {
   decltype(auto) payload() const {
     if constexpr (detail::IsSlice<T>::value) {
       return std::span<const Element>(reinterpret_cast<const Element*>(m_received.payload),
-                                      m_received.header->payload_size / sizeof(Element));
+                                      m_received.payload_size / sizeof(Element));
     } else {
       return *std::launder(reinterpret_cast<const T*>(m_received.payload));
     }
   }
   const Element* operator->() const requires(!detail::IsSlice<T>::value) { return &payload(); }
   /// Per publisher, from 0: a gap means samples were overwritten or refused.
-  std::uint64_t sequence() const { return m_received.header->sequence; }
+  std::uint64_t sequence() const { return m_received.sequence; }
   std::uint64_t publisher_id() const { return m_received.publisher_id; }
 
  private:

@@ -155,9 +155,19 @@ TEST_F(PubSub, OverwriteOldestKeepsTheNewest) {
   auto sut = service->publisher_builder().create();
   for (std::uint64_t i = 0; i < 5; ++i) ASSERT_EQ(*sut->send_copy(Pose{0, 0, 0, i}), 1u);
   EXPECT_EQ(receive_all(*sub), (std::vector<std::uint64_t>{3, 4}));
-  auto loan = sut->loan();  // a loan first takes back what the subscriber released
+  {
+    auto loan = sut->loan();  // a loan first takes back what the subscriber released
+    ASSERT_TRUE(loan);
+    EXPECT_EQ(sut->chunks_in_use(), 1u + 3u)
+        << "released chunks went back to the pool; the skipped 0..2 stay queued until evicted";
+  }
+  // Far more than the queue holds, unread: every eviction gives a chunk back, so the pool never
+  // runs dry, and what stays is the queue's spare slots (skipped) and the loan.
+  for (std::uint64_t i = 5; i < 1000; ++i) ASSERT_EQ(*sut->send_copy(Pose{0, 0, 0, i}), 1u);
+  EXPECT_EQ(receive_all(*sub), (std::vector<std::uint64_t>{998, 999}));
+  auto loan = sut->loan();
   ASSERT_TRUE(loan);
-  EXPECT_EQ(sut->chunks_in_use(), 1u) << "evicted and released chunks went back to the pool";
+  EXPECT_EQ(sut->chunks_in_use(), core::kOverwriteSlack + 1u);
 }
 
 TEST_F(PubSub, RefuseDropsTheNewSampleForAFullSubscriber) {
@@ -221,6 +231,32 @@ TEST_F(PubSub, SliceCarriesItsLengthUpToTheMax) {
   EXPECT_EQ(payload[9], 81u);
 }
 
+TEST_F(PubSub, ALengthRewrittenAfterReceiveIsNotReadAgain) {
+  // A hostile publisher rewrites a chunk's header after the subscriber checked it: the sample
+  // keeps the length (and sequence) it was handed, so nothing reads past the chunk.
+  auto service = builder<Slice<std::uint32_t>>().create();
+  ASSERT_TRUE(service);
+  auto sub = service->subscriber_builder().create();
+  auto sut = service->publisher_builder().max_slice_len(4).create();
+  ASSERT_TRUE(sub && sut);
+  auto sample = sut->loan_uninit(4);
+  ASSERT_TRUE(sample);
+  for (std::uint32_t i = 0; i < 4; ++i) sample->payload()[i] = i + 1;
+  // Where the publisher (any process with its segment mapped writable) reaches the header.
+  auto* header = reinterpret_cast<detail::ChunkHeader*>(
+      reinterpret_cast<std::byte*>(sample->payload().data()) -
+      detail::payload_offset(alignof(detail::ChunkHeader)));
+  ASSERT_EQ(*sut->send(std::move(*sample)), 1u);
+  auto got = sub->receive();
+  ASSERT_TRUE(got && *got);
+  ASSERT_EQ(header->payload_size, 16u);
+  header->payload_size = std::uint64_t{1} << 40;
+  header->sequence = 77;
+  EXPECT_EQ((*got)->payload().size(), 4u);
+  EXPECT_EQ((*got)->payload()[3], 4u);
+  EXPECT_EQ((*got)->sequence(), 0u);
+}
+
 TEST_F(PubSub, HostileOffsetInTheSubmissionQueueIsRejected) {
   auto service = builder().create();
   auto sub = service->subscriber_builder().create();
@@ -240,7 +276,7 @@ TEST_F(PubSub, HostileOffsetInTheSubmissionQueueIsRejected) {
   ASSERT_TRUE(queue);
   for (const std::uint64_t bad : {std::uint64_t{0}, std::uint64_t{1}, ~std::uint64_t{0},
                                   std::uint64_t{1} << 40, std::uint64_t{4097}}) {
-    ASSERT_TRUE(queue->try_push(bad));
+    ASSERT_TRUE(queue->push_overwrite(bad));
     auto got = sub->receive();
     ASSERT_FALSE(got) << "offset " << bad << " must be rejected";
     EXPECT_EQ(got.error(), SubscriberReceiveError::Corrupted);

@@ -109,6 +109,10 @@ class PublisherCore {
     core::SpscIndexQueue completion;  ///< we consume
     std::vector<std::uint32_t> in_flight;  ///< per chunk: delivered and not yet given back
     std::uint64_t outstanding = 0;         ///< sum of in_flight
+    /// OverwriteOldest: the chunk pushed at each queue position (ring of the queue's capacity),
+    /// so that an eviction is resolved from our own memory.
+    std::vector<std::uint32_t> pushed;
+    std::size_t pushed_at = 0;  ///< next position % capacity
   };
   PublisherCore(std::shared_ptr<ServiceCore> service, std::uint32_t slot, std::uint64_t id,
                 platform::SharedMemory segment, core::ChunkPool pool, std::uint64_t max_elements,
@@ -136,7 +140,7 @@ class PublisherCore {
   std::uint64_t m_max_elements;
   std::uint64_t m_element_size;
   std::uint64_t m_payload_offset;
-  std::uint64_t m_completion_capacity;
+  std::uint64_t m_subscriber_share;  ///< most chunks one subscriber may hold (queue + borrows)
   std::chrono::nanoseconds m_block_timeout;
   core::PubSubSettings m_settings;
   std::vector<std::uint32_t> m_refs;  ///< per chunk: loan + history + every connection holding it
@@ -162,13 +166,15 @@ class SubscriberCore : public std::enable_shared_from_this<SubscriberCore> {
   SubscriberCore& operator=(const SubscriberCore&) = delete;
   ~SubscriberCore();
 
-  /// A received chunk; keeps the publisher's segment mapped while it lives.
+  /// A received chunk; keeps the publisher's segment mapped while it lives. The header fields
+  /// are copies taken once and validated at receive: the chunk's own header may change after.
   struct Received {
     std::shared_ptr<const platform::SharedMemory> segment;
     std::uint32_t publisher_slot = 0;
     std::uint64_t publisher_id = 0;
     std::uint64_t offset = 0;
-    const ChunkHeader* header = nullptr;
+    std::uint64_t sequence = 0;
+    std::uint64_t payload_size = 0;  ///< bytes, within the chunk and a whole number of elements
     const std::byte* payload = nullptr;
   };
   tl::expected<std::optional<Received>, SubscriberReceiveError> receive();
@@ -194,6 +200,8 @@ class SubscriberCore : public std::enable_shared_from_this<SubscriberCore> {
   bool connected(const Source& s) const;
   /// Attaches the queues of a source seen connected for the first time; false when corrupted.
   bool attach_queues(Source& s, std::uint32_t publisher_slot);
+  /// Whether a payload size read from a chunk is one a publisher of this service can write.
+  bool payload_size_fits(std::uint64_t size, std::uint64_t chunk_capacity) const;
 
   std::shared_ptr<ServiceCore> m_service;
   std::uint32_t m_slot;
