@@ -38,8 +38,22 @@ using Clock = std::chrono::steady_clock;
 /// watchdog, never a verdict on speed: a healthy peer answers within microseconds.
 constexpr auto kStallTimeout = std::chrono::seconds(20);
 
+/// What this side has done so far, quoted by every error line ("after N samples, last 17").
+struct Progress {
+  const char* unit = nullptr;  ///< null: nothing counted yet
+  std::uint64_t count = 0;
+  std::uint64_t last = 0;
+};
+Progress g_progress;
+
 [[noreturn]] void fail(const std::string& what) {
-  std::printf("error %s\n", what.c_str());
+  if (g_progress.unit != nullptr) {
+    std::printf("error %s (after %llu %s, last %llu)\n", what.c_str(),
+                static_cast<unsigned long long>(g_progress.count), g_progress.unit,
+                static_cast<unsigned long long>(g_progress.last));
+  } else {
+    std::printf("error %s\n", what.c_str());
+  }
   std::fflush(stdout);
   std::exit(1);
 }
@@ -260,6 +274,7 @@ int run_publisher(const Options& o) {
 
   const auto start = Clock::now();
   const auto end = start + std::chrono::duration<double>(o.seconds);
+  g_progress.unit = "samples sent";
   std::uint64_t seq = 0, delivered = 0, refused = 0;
   bool final_delivered = false;
   while (!final_delivered) {
@@ -270,6 +285,8 @@ int run_publisher(const Options& o) {
     fill(words_of(*sample), seq, publisher.id(), final);
     auto sent = publisher.send(std::move(*sample));
     if (!sent) fail("send", sent.error());
+    g_progress.count = seq + 1;
+    g_progress.last = seq;
     if (*sent == 1) {
       ++delivered;
       final_delivered = final;
@@ -324,6 +341,7 @@ int run_subscriber(const Options& o) {
   }
   std::printf("ready\n");
   std::fflush(stdout);
+  g_progress.unit = "samples received";
 
   std::uint64_t received = 0, gaps = 0, gap_runs = 0, max_gap = 0, wakeups = 0;
   std::optional<std::uint64_t> last_seq, publisher_id;
@@ -368,6 +386,8 @@ int run_subscriber(const Options& o) {
       held.emplace(std::move(s));
       last_seq = seq;
       ++received;
+      g_progress.count = received;
+      g_progress.last = seq;
       final_seen = (flags & kFinalFlag) != 0;
     }
     if (got) last_progress = Clock::now();
@@ -435,8 +455,10 @@ int run_notifier(const Options& o) {
     if (!r) fail("notify", r.error());
     if (*r != 1) fail("notify reached " + std::to_string(*r) + " listeners, expected 1");
   };
+  g_progress.unit = "notifications";
   while ((n & 1023) != 0 || Clock::now() < end) {
-    const auto id = id_of(n++);
+    const auto id = id_of(n);
+    g_progress.count = n++;
     notify(id);
     ++sent[id];
   }
@@ -471,10 +493,12 @@ int run_listener(const Options& o) {
   std::printf("ready\n");
   std::fflush(stdout);
 
+  g_progress.unit = "notifications received";
   std::vector<std::uint64_t> got(kIds, 0);
   std::uint64_t done = 0, drains = 0, late = 0, empty_wakeups = 0;
   auto on_event = [&](EventId id, std::uint64_t count) {
     if (count == 0) fail("listener reported id " + std::to_string(id.value) + " with count 0");
+    g_progress.count += count;
     if (id.value < kIds) {
       got[id.value] += count;
       if (done > 0) late += count;

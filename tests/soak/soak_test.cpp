@@ -20,6 +20,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <ostream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -107,7 +108,8 @@ PairResult run_pair(const std::vector<std::string>& receiver_args,
   const auto tx_out = sender.read_all(std::chrono::seconds(1));
   const bool ok = rx && tx && rx->success() && tx->success();
   if (!ok) {
-    ADD_FAILURE() << (rx && tx ? "a side failed" : "a side hung (watchdog)") << "\n-- receiver "
+    const bool failed = (rx && !rx->success()) || (tx && !tx->success());
+    ADD_FAILURE() << (failed ? "a side failed" : "a side hung (watchdog)") << "\n-- receiver "
                   << receiver_args[0] << " (exit " << (rx ? rx->code : -1) << "):\n"
                   << rx_out << "-- sender " << sender_args[0] << " (exit " << (tx ? tx->code : -1)
                   << "):\n"
@@ -140,6 +142,10 @@ struct PubSubCase {
   const char* mode;     // busy | waitset
   const char* payload;  // fixed | slice
 };
+
+void PrintTo(const PubSubCase& c, std::ostream* os) {
+  *os << c.policy << " " << c.mode << " " << c.payload;
+}
 
 class SoakPubSub : public ::testing::TestWithParam<PubSubCase> {};
 
@@ -213,6 +219,8 @@ struct EventCase {
   const char* backend;  // eventfd | fifo
   const char* mode;     // busy | waitset
 };
+
+void PrintTo(const EventCase& c, std::ostream* os) { *os << c.backend << " " << c.mode; }
 
 class SoakEvent : public ::testing::TestWithParam<EventCase> {};
 
