@@ -14,6 +14,10 @@
 // B: eventfd | fifo. The waiter sleeps in SystemEvent::wait_for (wait) or on its fd in a WaitSet.
 // Any error of any call ends the process with exit 1 and a line "error <call>: <error name>"; a
 // check that fails prints "error <what>" the same way.
+#include <signal.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
 #include <charconv>
 #include <chrono>
 #include <cstdint>
@@ -687,6 +691,8 @@ int run_waiter(const Options& o) {
 
 int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  // A driver killed by ctest's timeout must not leave both sides running for minutes.
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) return 3;
   const auto o = parse(argc, argv);
   const bool slice = o.payload == "slice";
   if (o.payload != "slice" && o.payload != "fixed") fail("unknown payload " + o.payload);
