@@ -18,12 +18,10 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
-#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
-#include <cstring>
-#include <map>
+#include <cstdlib>
 #include <optional>
 #include <span>
 #include <string>
@@ -565,8 +563,10 @@ int run_listener(const Options& o) {
 
 // ---------------------------------------------------------------- SystemEvent
 //
-// Three events: EVENT (toggled), EVENT/ack (the waiter's answer) and EVENT/free (the setter's
-// switch to phase 2), EVENT/done (end of phase 2).
+// Four events: EVENT (toggled), EVENT/ack (the waiter's answer), EVENT/free (the setter's
+// switch to phase 2) and EVENT/done (end of phase 2). From design.md §9: the state word counts
+// changes, a waiter that slept through a set+clear still returns true, and only the two sides
+// below change these events.
 // Phase 1, lock-step rounds, precise: the setter finds EVENT clear, sets it; the waiter's wait
 // returns true and finds it set (nobody else clears it), clears it, finds it clear, sets ack;
 // the setter's wait on ack returns true, it clears ack. Both count rounds; the counts are equal.
