@@ -5,6 +5,7 @@
 #   ./dev.sh demo             build, then run the multi-process demo
 #   ./dev.sh bench [--peers]  build, then run the benchmarks (--peers: with iceoryx too)
 #   ./dev.sh fuzz [seconds]   build the fuzz preset (clang), run each libFuzzer target that long
+#   ./dev.sh soak [minutes] [regex]  build, run each soak case (ctest label soak) that long (10)
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -146,6 +147,33 @@ fuzz() {
   fi
 }
 
+# soak [minutes] [regex]: the soak cases (ctest label `soak`, tests/soak) one after the other,
+# each for `minutes` (default 10) instead of the 1 s of `./dev.sh test`: two real processes at
+# full speed per case (18 cases; a regex such as SoakPubSub or overwrite picks some). Prints the
+# counts of every case ("[soak] ..." lines: samples, gaps, rates); the whole log is build/soak.log.
+soak() {
+  local minutes="${1:-10}" filter=()
+  if ! [[ "$minutes" =~ ^[1-9][0-9]*$ ]] || [ $# -gt 2 ]; then
+    echo "usage: ./dev.sh soak [minutes] [regex]" >&2
+    exit 2
+  fi
+  [ -n "${2:-}" ] && filter=(-R "$2")
+  build default
+  local log=build/soak.log status=0
+  # Each case gets its minutes plus the sides' own watchdogs before ctest gives up on it. The
+  # counts of each case appear as it ends; everything else goes to the log.
+  set +e
+  AXON_SOAK_SECONDS=$((minutes * 60)) ctest --preset default -L soak -j1 -V \
+    --timeout $((minutes * 60 + 300)) "${filter[@]}" 2>&1 | tee "$log" |
+    grep --line-buffered -oE '\[soak\].*|[0-9]+% tests passed.*|Test +#.*(Failed|Timeout|Exception).*'
+  status=${PIPESTATUS[0]}
+  set -e
+  if [ "$status" -ne 0 ]; then
+    echo "dev.sh: soak failed (ctest exit $status); the whole log is $log" >&2
+    exit 1
+  fi
+}
+
 cmd="${1:-}"
 shift || true
 case "$cmd" in
@@ -154,8 +182,9 @@ case "$cmd" in
   demo) demo ;;
   bench) bench "$@" ;;
   fuzz) fuzz "$@" ;;
+  soak) soak "$@" ;;
   *)
-    sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac
