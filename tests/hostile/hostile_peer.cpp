@@ -15,10 +15,12 @@
 //   typed     publish-subscribe of TransmissionData, notifying SERVICE/new_sample after each send:
 //             publish_subscribe_subscriber (--poll and WaitSet)
 //   event     event service, a notifier: event_listener, event_multiplexing_wait, axon listen
-//   sysevent  SystemEvent SERVICE, set and cleared in turn: evt_wait
+//   sysevent  SystemEvent SERVICE, cleared and now and then set: evt_wait
 //
-// It ends on SIGTERM/SIGINT or after --duration-ms (default 60000) with exit 0; its own failed
-// operations are expected (it corrupts what it uses) and ignored.
+// --only N attacks only entry N-1 of the rotation (to replay one kind of attack). It prints
+// what its honest side managed on stderr. It ends on SIGTERM/SIGINT or after --duration-ms
+// (default 60000) with exit 0; its own failed operations are expected (it corrupts what it
+// uses) and ignored.
 #include <dirent.h>
 #include <unistd.h>
 
@@ -134,6 +136,7 @@ class Hostile {
   /// Fields of `target` as they are now; empty when the target does not apply.
   std::vector<Field> collect(Target target) {
     m_fields.clear();
+    m_scribble = false;
     switch (target) {
       case Target::ChunkHeaders:
         collect_chunk_headers();
@@ -179,6 +182,50 @@ class Hostile {
       if (m_scribble && pass % 2 == 0) scribble_payloads();
     }
     for (const auto& f : fields) store(f.at, f.width, f.honest);
+  }
+
+  /// Publish-subscribe, in a thread of its own until `stop`: the length and sequence of the
+  /// chunks sent last (the ones a reader is about to take or holds) flip without pause between
+  /// their honest value and 2^40, max, the chunk's capacity + 1, 0 and 16, so that any second
+  /// read of them after a check sees another value (the `axon echo` SIGSEGV of issue 14).
+  void flip_latest_headers(const std::atomic<bool>& stop) {
+    const auto l = pool_layout();
+    if (!l) return;
+    const std::uint64_t capacity = l->chunk_size - sizeof(detail::ChunkHeader);
+    const std::uint64_t lengths[] = {std::uint64_t{1} << 40, ~std::uint64_t{0}, capacity + 1, 0,
+                                     16};
+    std::vector<detail::ChunkHeader*> latest;
+    while (!stop.load(std::memory_order_relaxed)) {
+      // The four chunks with the highest sequence numbers: the ones sent last.
+      latest.clear();
+      for (std::uint64_t i = 0; i < l->count; ++i) {
+        latest.push_back(
+            reinterpret_cast<detail::ChunkHeader*>(segment.base() + l->data + i * l->stride));
+      }
+      const auto by_sequence = [](const detail::ChunkHeader* a, const detail::ChunkHeader* b) {
+        return __atomic_load_n(&a->sequence, __ATOMIC_RELAXED) >
+               __atomic_load_n(&b->sequence, __ATOMIC_RELAXED);
+      };
+      const auto n = std::min<std::size_t>(4, latest.size());
+      std::partial_sort(latest.begin(), latest.begin() + static_cast<std::ptrdiff_t>(n),
+                        latest.end(), by_sequence);
+      std::uint64_t honest[4];
+      for (std::size_t k = 0; k < n; ++k) {
+        honest[k] = __atomic_load_n(&latest[k]->payload_size, __ATOMIC_RELAXED);
+      }
+      const auto end = Clock::now() + std::chrono::microseconds(200);
+      for (std::uint64_t pass = 0; Clock::now() < end; ++pass) {
+        for (int burst = 0; burst < 64; ++burst) {
+          for (std::size_t k = 0; k < n; ++k) {
+            const auto value = burst % 2 == 0 ? lengths[(pass + k) % std::size(lengths)] : honest[k];
+            __atomic_store_n(&latest[k]->payload_size, value, __ATOMIC_RELAXED);
+          }
+        }
+      }
+      for (std::size_t k = 0; k < n; ++k) {
+        __atomic_store_n(&latest[k]->payload_size, honest[k], __ATOMIC_RELAXED);
+      }
+    }
   }
 
   std::string service_hash;
@@ -498,11 +545,17 @@ Mapping map_segment(const Config& config, const std::string& hash) {
   return found.empty() ? Mapping{} : map(found);
 }
 
+/// What the honest side managed, printed at the end: a peer that could not send tests little.
+struct Stats {
+  std::uint64_t sent = 0, sends_failed = 0, loans_failed = 0;
+} g_stats;
+
 struct Options {
   std::string pattern;
   std::string service;
   std::chrono::milliseconds duration{60000};
   std::uint64_t seed = 0x5eed;
+  std::uint64_t only = 0;  ///< --only N: attack only kPubSub/kEvent entry N-1 (debugging)
 };
 
 std::optional<Options> parse(int argc, char** argv) {
@@ -515,6 +568,8 @@ std::optional<Options> parse(int argc, char** argv) {
       o.duration = std::chrono::milliseconds(value);
     } else if (flag == "--seed") {
       o.seed = value;
+    } else if (flag == "--only") {
+      o.only = value;
     } else {
       return std::nullopt;
     }
@@ -526,16 +581,28 @@ std::optional<Options> parse(int argc, char** argv) {
 /// The loop shared by every pattern: `honest` once per round, then one burst.
 template <typename Honest>
 int run(const Options& o, Hostile& h, Honest&& honest) {
+  std::atomic<bool> stop{false};
+  std::thread flipper;
+  if (h.segment.ok()) {
+    h.collect(Target::ChunkHeaders);  // lays out the pool from its honest header, once
+    flipper = std::thread([&] { h.flip_latest_headers(stop); });
+  }
   std::printf("ready\n");
   std::fflush(stdout);
   const auto end = Clock::now() + o.duration;
   for (std::uint64_t round = 0;
        !platform::TerminationSignals::termination_requested() && Clock::now() < end; ++round) {
     honest(round);
-    const auto fields = h.collect(target_of(round, o.pattern));
+    const auto fields = h.collect(target_of(o.only != 0 ? o.only - 1 : round, o.pattern));
     h.burst(fields, std::chrono::microseconds(1500), round);
     std::this_thread::sleep_for(std::chrono::microseconds(500));
   }
+  stop.store(true, std::memory_order_relaxed);
+  if (flipper.joinable()) flipper.join();
+  std::fprintf(stderr, "hostile: sent %llu, sends failed %llu, loans failed %llu\n",
+               static_cast<unsigned long long>(g_stats.sent),
+               static_cast<unsigned long long>(g_stats.sends_failed),
+               static_cast<unsigned long long>(g_stats.loans_failed));
   return 0;
 }
 
@@ -550,10 +617,14 @@ int run_pubsub_bytes(const Options& o, Node& node, const ServiceName& name, Host
   return run(o, h, [&](std::uint64_t round) {
     const std::uint64_t len = round % 2 == 0 ? 16 : (round * 97) % 4096 + 1;
     auto sample = publisher->loan_uninit(len);
-    if (!sample) return;
+    if (!sample) {
+      ++g_stats.loans_failed;
+      return;
+    }
     auto bytes = sample->payload();
     for (std::uint64_t i = 0; i < len; ++i) bytes[i] = static_cast<std::uint8_t>(round + i);
-    (void)publisher->send(std::move(*sample));
+    const auto sent = publisher->send(std::move(*sample));
+    ++(sent ? g_stats.sent : g_stats.sends_failed);
   });
 }
 
@@ -574,9 +645,13 @@ int run_pubsub_typed(const Options& o, Node& node, const ServiceName& name, Host
   h.segment = map_segment(config, h.service_hash);
   return run(o, h, [&](std::uint64_t round) {
     auto sample = publisher->loan_uninit();
-    if (!sample) return;
+    if (!sample) {
+      ++g_stats.loans_failed;
+      return;
+    }
     sample->payload() = TransmissionData{round, 1, 2, 3.0};
-    (void)publisher->send(std::move(*sample));
+    const auto sent = publisher->send(std::move(*sample));
+    ++(sent ? g_stats.sent : g_stats.sends_failed);
   });
 }
 
@@ -600,7 +675,8 @@ int run_system_event(const Options& o, Hostile& h) {
   h.system_event = map(detail::SystemEventPaths::shared_memory(
       config, detail::SystemEventPaths::hash(o.service)));
   return run(o, h, [&](std::uint64_t round) {
-    if (round % 2 == 0) {
+    // Mostly clear, so that waiters sleep on the futex word while it flips under them.
+    if (round % 8 == 7) {
       event->set();
     } else {
       event->clear();

@@ -13,8 +13,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "axon_test.hpp"
@@ -30,6 +33,8 @@ using axon::test::ExitStatus;
 
 /// How long a reader runs against the peer before SIGTERM; a lower bound, not a verdict.
 constexpr auto kExposure = 2500ms;
+/// The least a reader runs before SIGTERM, when it was restarted near the end of kExposure.
+constexpr auto kMinRun = 1000ms;
 /// How long a reader may take to end after SIGTERM (its loops sleep at most tens of ms).
 constexpr auto kTermGrace = 3s;
 /// Bound of any wait for the peer: a watchdog.
@@ -86,6 +91,34 @@ struct Reader {
   std::set<int> exit_codes;  ///< codes of the reader's contract: success and its errors
 };
 
+/// True once `process` catches or blocks SIGTERM (/proc/PID/status: SigCgt, SigBlk) or has
+/// ended; false when neither happened within the watchdog.
+bool catches_sigterm(const ChildProcess& process) {
+  const auto end = std::chrono::steady_clock::now() + kWatchdog;
+  const std::uint64_t bit = std::uint64_t{1} << (SIGTERM - 1);
+  while (std::chrono::steady_clock::now() < end) {
+    std::ifstream status("/proc/" + std::to_string(process.pid()) + "/status");
+    std::string line;
+    while (std::getline(status, line)) {
+      // Ended already (a zombie, or reaped): how it ended is checked next.
+      if (line.starts_with("State:") && line.find('Z') != std::string::npos) return true;
+      if (!line.starts_with("SigCgt:") && !line.starts_with("SigBlk:")) continue;
+      if ((std::strtoull(line.c_str() + 7, nullptr, 16) & bit) != 0) return true;
+    }
+    std::this_thread::sleep_for(10ms);
+  }
+  return false;
+}
+
+/// Where `process` is: its state and kernel wait channel, for a report on a hang.
+std::string where(const ChildProcess& process) {
+  const auto proc = "/proc/" + std::to_string(process.pid());
+  std::string stat, wchan;
+  std::getline(std::ifstream(proc + "/stat"), stat);
+  std::getline(std::ifstream(proc + "/wchan"), wchan);
+  return "stat: " + stat + ", wchan: " + wchan;
+}
+
 /// Checks how one run of `reader` ended, after SIGTERM when `terminated`.
 void check_end(const Reader& reader, ChildProcess& process, bool terminated) {
   const auto since = std::chrono::steady_clock::now();
@@ -104,8 +137,9 @@ void check_end(const Reader& reader, ChildProcess& process, bool terminated) {
 }
 
 /// Runs `reader` against `peer` for kExposure, then sends it SIGTERM and checks how it ended.
-/// A reader that gives up by itself with an error of its contract (some examples end on a
-/// Corrupted receive) is checked and started again, so that the exposure stays kExposure.
+/// A reader that ends by itself with a code of its contract (some examples end on a Corrupted
+/// receive, evt_wait on a set event) is checked and started again, so that the exposure stays
+/// kExposure.
 void expose(Peer& peer, const Reader& reader) {
   ASSERT_TRUE(peer.ready());
   const auto end = std::chrono::steady_clock::now() + kExposure;
@@ -115,18 +149,23 @@ void expose(Peer& peer, const Reader& reader) {
     const auto now = std::chrono::steady_clock::now();
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - now);
     // Returns early only when the reader closed its output, i.e. ended by itself.
-    (void)process.read_until(kNever, std::max(left, 100ms));
-    if (std::chrono::steady_clock::now() + 50ms < end) {
+    (void)process.read_until(kNever, std::max(left, kMinRun));
+    if (std::chrono::steady_clock::now() + 50ms < std::max(end, now + kMinRun)) {
       ++gave_up;
       check_end(reader, process, false);
       if (::testing::Test::HasFailure()) return;
       continue;
     }
+    // A reader restarted late may still be starting (slowly, under ASan): SIGTERM before it
+    // catches it would end it by the default action, which says nothing about the reader.
+    ASSERT_TRUE(catches_sigterm(process))
+        << reader.program << " never caught SIGTERM; " << where(process)
+        << "; its output: " << process.read_until(kNever, 10ms);
     process.kill(SIGTERM);
     check_end(reader, process, true);
     break;
   }
-  std::printf("%s: %d run(s) ended with an error before SIGTERM\n", reader.program.c_str(),
+  std::printf("%s: %d run(s) ended by themselves before SIGTERM\n", reader.program.c_str(),
               gave_up);
   peer.stop_and_check();
 }
