@@ -65,7 +65,8 @@ struct Field {
 
 std::uint64_t load(const std::byte* at, unsigned width) {
   // SAFETY: `at` lies inside a live mapping and is aligned to `width` (fields of shm structs).
-  if (width == 8) return __atomic_load_n(reinterpret_cast<const std::uint64_t*>(at), __ATOMIC_RELAXED);
+  if (width == 8)
+    return __atomic_load_n(reinterpret_cast<const std::uint64_t*>(at), __ATOMIC_RELAXED);
   return __atomic_load_n(reinterpret_cast<const std::uint32_t*>(at), __ATOMIC_RELAXED);
 }
 
@@ -217,7 +218,8 @@ class Hostile {
       for (std::uint64_t pass = 0; Clock::now() < end; ++pass) {
         for (int burst = 0; burst < 64; ++burst) {
           for (std::size_t k = 0; k < n; ++k) {
-            const auto value = burst % 2 == 0 ? lengths[(pass + k) % std::size(lengths)] : honest[k];
+            const auto value =
+                burst % 2 == 0 ? lengths[(pass + k) % std::size(lengths)] : honest[k];
             __atomic_store_n(&latest[k]->payload_size, value, __ATOMIC_RELAXED);
           }
         }
@@ -503,17 +505,15 @@ class Hostile {
 Target target_of(std::uint64_t round, const std::string& pattern) {
   if (pattern == "sysevent") return Target::SystemEvent;
   if (pattern == "event") {
-    static constexpr Target kEvent[] = {Target::Bitsets, Target::Ports,         Target::Bitsets,
-                                        Target::Nodes,   Target::DynamicHeader, Target::Bitsets,
+    static constexpr Target kEvent[] = {Target::Bitsets,     Target::Ports,         Target::Bitsets,
+                                        Target::Nodes,       Target::DynamicHeader, Target::Bitsets,
                                         Target::StaticConfig};
     return kEvent[round % std::size(kEvent)];
   }
-  static constexpr Target kPubSub[] = {Target::ChunkHeaders, Target::Queues,
-                                       Target::ChunkHeaders, Target::Ports,
-                                       Target::ChunkHeaders, Target::Nodes,
-                                       Target::ChunkHeaders, Target::ChunkPool,
-                                       Target::ChunkHeaders, Target::DynamicHeader,
-                                       Target::ChunkHeaders, Target::StaticConfig};
+  static constexpr Target kPubSub[] = {
+      Target::ChunkHeaders, Target::Queues,        Target::ChunkHeaders, Target::Ports,
+      Target::ChunkHeaders, Target::Nodes,         Target::ChunkHeaders, Target::ChunkPool,
+      Target::ChunkHeaders, Target::DynamicHeader, Target::ChunkHeaders, Target::StaticConfig};
   return kPubSub[round % std::size(kPubSub)];
 }
 
@@ -607,7 +607,8 @@ int run(const Options& o, Hostile& h, Honest&& honest) {
 }
 
 int run_pubsub_bytes(const Options& o, Node& node, const ServiceName& name, Hostile& h) {
-  auto service = node.service_builder(name).publish_subscribe<Slice<std::uint8_t>>().open_or_create();
+  auto service =
+      node.service_builder(name).publish_subscribe<Slice<std::uint8_t>>().open_or_create();
   if (!service) return 3;
   auto publisher = service->publisher_builder().max_slice_len(4096).create();
   if (!publisher) return 3;
@@ -672,8 +673,8 @@ int run_system_event(const Options& o, Hostile& h) {
   auto event = SystemEvent::open(o.service);
   if (!event) return 3;
   const auto config = Config::from_environment();
-  h.system_event = map(detail::SystemEventPaths::shared_memory(
-      config, detail::SystemEventPaths::hash(o.service)));
+  h.system_event = map(
+      detail::SystemEventPaths::shared_memory(config, detail::SystemEventPaths::hash(o.service)));
   return run(o, h, [&](std::uint64_t round) {
     // Mostly clear, so that waiters sleep on the futex word while it flips under them.
     if (round % 8 == 7) {

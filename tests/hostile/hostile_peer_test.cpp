@@ -48,8 +48,8 @@ std::string describe(const ExitStatus& s) {
 
 /// The first sanitizer report in `output`, or "".
 std::string sanitizer_report(const std::string& output) {
-  for (const char* needle : {"AddressSanitizer", "runtime error:", "LeakSanitizer",
-                             "UndefinedBehaviorSanitizer"}) {
+  for (const char* needle :
+       {"AddressSanitizer", "runtime error:", "LeakSanitizer", "UndefinedBehaviorSanitizer"}) {
     const auto at = output.find(needle);
     if (at != std::string::npos) return output.substr(at > 200 ? at - 200 : 0, 2000);
   }
@@ -76,8 +76,8 @@ class Peer {
     const auto out = m_process.read_all(kWatchdog);
     const auto status = m_process.wait_for(kWatchdog);
     ASSERT_TRUE(status) << "the hostile peer ignored SIGTERM";
-    EXPECT_TRUE(status->success()) << "the hostile peer ended with " << describe(*status) << ": "
-                                   << out;
+    EXPECT_TRUE(status->success())
+        << "the hostile peer ended with " << describe(*status) << ": " << out;
     EXPECT_EQ(sanitizer_report(out), "");
   }
 
@@ -131,8 +131,8 @@ void check_end(const Reader& reader, ChildProcess& process, bool terminated) {
                       << " ms" << (terminated ? " of SIGTERM" : "")
                       << "; its output ends with: " << tail;
   EXPECT_TRUE(status->exited && reader.exit_codes.contains(status->code))
-      << reader.program << " ended with " << describe(*status) << "; its output ends with: "
-      << tail;
+      << reader.program << " ended with " << describe(*status)
+      << "; its output ends with: " << tail;
   EXPECT_EQ(sanitizer_report(out), "") << reader.program;
 }
 
