@@ -52,6 +52,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "invalid service name \"%s\"\n", service_arg->c_str());
     return 1;
   }
+  // Before anything else, for both modes: a WaitSet would install the handlers only for its own
+  // lifetime, and SIGTERM before it exists or after it is gone would end us by its default.
+  if (!platform::TerminationSignals::install()) return 1;
   auto node = NodeBuilder().name("subscriber").create();
   if (!node) {
     std::fprintf(stderr, "cannot create node: %s\n", to_string(node.error()));
@@ -69,7 +72,6 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (poll) {
-    if (!platform::TerminationSignals::install()) return 1;
     while (!platform::TerminationSignals::termination_requested()) {
       if (!print_available(*subscriber)) return 1;
       std::this_thread::yield();
