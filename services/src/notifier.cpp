@@ -165,29 +165,30 @@ tl::expected<std::size_t, NotifierNotifyError> Notifier::notify(EventId id) {
   std::size_t reached = 0;
   bool corrupted = false;
   std::optional<NotifierNotifyError> unwoken;
-  // Connecting is bounded for the whole notify, and a node that did not answer is not asked
-  // again for its other listeners in the same notify: one stopped process with a thousand
-  // listeners costs one timeout, not a thousand.
-  std::optional<std::chrono::steady_clock::time_point> connect_deadline;
+  // Failed connecting is bounded for the whole notify (connecting to listeners that answer
+  // costs what it costs), and a node that did not answer is not asked again for its other
+  // listeners in the same notify: one stopped process with a thousand listeners costs one
+  // timeout, not a thousand.
+  std::chrono::steady_clock::duration failing{0};
   std::array<std::uint64_t, 4> silent_nodes{};
   std::size_t silent_count = 0;
   for (auto& connection : m_connections) {
     if (connection.listener_id == 0) continue;
     if (!connection.channel) {
       const auto now = std::chrono::steady_clock::now();
-      if (!connect_deadline) connect_deadline = now + kConnectBudget;
-      const bool silent =
-          std::find(silent_nodes.begin(), silent_nodes.begin() + silent_count,
-                    connection.owner_node) != silent_nodes.begin() + silent_count;
-      if (now >= connection.retry_at && now < *connect_deadline && !silent) {
-        const auto left =
-            std::chrono::ceil<std::chrono::milliseconds>(*connect_deadline - now);
+      const auto silent_end = silent_nodes.begin() + static_cast<std::ptrdiff_t>(silent_count);
+      const bool silent = std::find(silent_nodes.begin(), silent_end, connection.owner_node) !=
+                          silent_end;
+      if (now >= connection.retry_at && failing < kConnectBudget && !silent) {
+        const auto left = std::chrono::ceil<std::chrono::milliseconds>(kConnectBudget - failing);
         const auto result = connect(connection, std::min(left, detail::FdServer::kRequestTimeout));
         if (result == Connect::Gone) continue;
-        if (result == Connect::Deferred &&
-            connection.failure == NotifierNotifyError::ListenerUnresponsive &&
-            silent_count < silent_nodes.size()) {
-          silent_nodes[silent_count++] = connection.owner_node;
+        if (result == Connect::Deferred) {
+          failing += std::chrono::steady_clock::now() - now;
+          if (connection.failure == NotifierNotifyError::ListenerUnresponsive &&
+              silent_count < silent_nodes.size()) {
+            silent_nodes[silent_count++] = connection.owner_node;
+          }
         }
       }
     }

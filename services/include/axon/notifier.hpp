@@ -8,8 +8,8 @@
 // A listener the notifier cannot connect to for a passing reason (its node does not answer, or a
 // process is out of file descriptors) still gets its count; the wake-up is owed and retried on
 // later notifies (backing off per listener, 10 ms doubling to 1 s), and notify() says so with
-// ListenerUnresponsive or InsufficientResources. Connecting never holds one notify() longer than
-// kConnectBudget, however many listeners wait.
+// ListenerUnresponsive or InsufficientResources. Failing connections never hold one notify()
+// longer than kConnectBudget, however many listeners wait.
 #pragma once
 
 #include <chrono>
@@ -66,8 +66,8 @@ class Notifier {
   EventId default_event_id() const { return m_default_id; }
   std::uint64_t id() const { return m_id; }
 
-  /// The most time one notify() spends connecting to listeners; listeners not reached within it
-  /// are tried again by the next notify.
+  /// The most time one notify() spends on connections that fail (time out); listeners not
+  /// tried within it are tried by the next notify.
   static constexpr std::chrono::milliseconds kConnectBudget{200};
 
  private:
