@@ -178,9 +178,14 @@ tl::expected<platform::SharedMemory, OpenFailure::Kind> open_dynamic(const Confi
   auto shm = platform::SharedMemory::open(Paths::service_dynamic(config, hash),
                                           platform::AccessMode::ReadWrite);
   if (!shm) {
-    return tl::unexpected(shm.error().code == platform::ErrorCode::PermissionDenied
-                              ? OpenFailure::Kind::PermissionDenied
-                              : OpenFailure::Kind::Corrupted);
+    switch (shm.error().code) {
+      case platform::ErrorCode::PermissionDenied:
+        return tl::unexpected(OpenFailure::Kind::PermissionDenied);
+      case platform::ErrorCode::LimitReached:
+      case platform::ErrorCode::InsufficientMemory:
+        return tl::unexpected(OpenFailure::Kind::InsufficientResources);
+      default: return tl::unexpected(OpenFailure::Kind::Corrupted);
+    }
   }
   if (shm->size() < sizeof(DynamicHeader)) return tl::unexpected(OpenFailure::Kind::Corrupted);
   // SAFETY: page-aligned mapping of at least the header's size; validated before use.
@@ -229,10 +234,14 @@ RootAccess current_root(const Config& config) {
 }
 
 OpenFailure to_open_failure(const platform::Error& e) {
-  return open_failure(e.code == platform::ErrorCode::PermissionDenied ||
-                              e.code == platform::ErrorCode::WrongType
-                          ? OpenFailure::Kind::PermissionDenied
-                          : OpenFailure::Kind::InternalFailure);
+  switch (e.code) {
+    case platform::ErrorCode::PermissionDenied:
+    case platform::ErrorCode::WrongType: return open_failure(OpenFailure::Kind::PermissionDenied);
+    case platform::ErrorCode::LimitReached:
+    case platform::ErrorCode::InsufficientMemory:
+      return open_failure(OpenFailure::Kind::InsufficientResources);
+    default: return open_failure(OpenFailure::Kind::InternalFailure);
+  }
 }
 
 /// Takes (or joins) this node's slot. Lock held.
@@ -569,6 +578,9 @@ tl::expected<std::shared_ptr<ServiceCore>, OpenFailure> ServiceCore::open(
         return tl::unexpected(open_failure(OpenFailure::Kind::DoesNotExist));
       case platform::ErrorCode::PermissionDenied:
         return tl::unexpected(open_failure(OpenFailure::Kind::PermissionDenied));
+      case platform::ErrorCode::LimitReached:
+      case platform::ErrorCode::InsufficientMemory:
+        return tl::unexpected(open_failure(OpenFailure::Kind::InsufficientResources));
       default: break;  // truncated or half-made: judged under the lock below
     }
   }
