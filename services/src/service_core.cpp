@@ -499,7 +499,12 @@ tl::expected<std::shared_ptr<ServiceCore>, CreateFailure> ServiceCore::create(
   if (!lock) return tl::unexpected(to_create_failure(lock.error()));
 
   auto existing = probe_static(config, hash);
-  if (existing.error) return tl::unexpected(to_create_failure(*existing.error));
+  if (existing.error) {
+    // Out of fds the probe cannot tell; with no static object there is no service to guard,
+    // and a lock file alone is a leftover no cleaner looks for unless a node died.
+    if (!platform::SharedMemory::exists(Paths::service_static(config, hash))) lock->remove_file();
+    return tl::unexpected(to_create_failure(*existing.error));
+  }
   if (existing.probe == StaticProbe::Ready) return tl::unexpected(CreateFailure::AlreadyExists);
   // Stale (a creator died half-way: it would still hold the lock if it lived) or missing:
   // whatever is left under the name is ours to clear.
@@ -513,9 +518,14 @@ tl::expected<std::shared_ptr<ServiceCore>, CreateFailure> ServiceCore::create(
   auto static_shm =
       platform::SharedMemory::create(Paths::service_static(config, hash), sizeof(StaticConfig),
                                      static_mode.mode, static_mode.group);
-  if (!static_shm) return tl::unexpected(to_create_failure(static_shm.error()));
+  // A failed create leaves nothing under the name, its lock file included (we hold it, and
+  // the name is empty again, as when the last node leaves).
+  if (!static_shm) {
+    lock->remove_file();
+    return tl::unexpected(to_create_failure(static_shm.error()));
+  }
   auto fail = [&](CreateFailure e) {
-    remove_service_objects(config, hash);
+    if (remove_service_objects(config, hash)) lock->remove_file();
     return tl::unexpected(e);
   };
   auto dynamic_shm =
