@@ -22,6 +22,11 @@ tl::expected<FileDescriptor, Error> FileDescriptor::duplicate() const {
       .map([](int fd) { return FileDescriptor(fd); });
 }
 
+tl::expected<FileDescriptor, Error> reserve_descriptor() {
+  return posix_call("open(/dev/null)", [] { return ::open("/dev/null", O_RDONLY | O_CLOEXEC); })
+      .map([](int fd) { return FileDescriptor(fd); });
+}
+
 tl::expected<bool, Error> wait_readable(int fd, std::optional<std::chrono::nanoseconds> timeout) {
   timespec ts{};
   timespec* tsp = nullptr;

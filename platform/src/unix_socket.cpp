@@ -115,7 +115,8 @@ tl::expected<UnixSocket, Error> UnixSocket::listen(const std::string& path, mode
   return listener;
 }
 
-tl::expected<UnixSocket, Error> UnixSocket::connect(const std::string& path) {
+tl::expected<UnixSocket, Error> UnixSocket::connect(
+    const std::string& path, std::optional<std::chrono::milliseconds> timeout) {
   auto address = address_of(path);
   if (!address) return tl::unexpected(address.error());
   // connect() follows a symlink; refuse one (and anything else that is not a socket) first.
@@ -127,17 +128,25 @@ tl::expected<UnixSocket, Error> UnixSocket::connect(const std::string& path) {
   }
   auto fd = new_socket(0);
   if (!fd) return tl::unexpected(fd.error());
+  UnixSocket socket(std::move(*fd));
+  if (timeout) {
+    // SO_SNDTIMEO also bounds connect(): it waits while the listener's backlog is full (a
+    // listener that stopped accepting), and gives EAGAIN when the time is up.
+    if (auto r = socket.set_timeout(SO_SNDTIMEO, *timeout); !r) return tl::unexpected(r.error());
+    if (auto r = socket.set_receive_timeout(*timeout); !r) return tl::unexpected(r.error());
+  }
   // A Unix-domain connect interrupted by a signal leaves the socket unconnected, so a retry is
   // a fresh attempt (unlike TCP's EINPROGRESS/EALREADY dance).
   auto connected = posix_call("connect", [&] {
-    return ::connect(fd->native(), as_sockaddr(*address), sizeof(sockaddr_un));
+    return ::connect(socket.fd(), as_sockaddr(*address), sizeof(sockaddr_un));
   });
   if (!connected) {
     auto error = connected.error();
     if (error.sys_errno == EPROTOTYPE) error.code = ErrorCode::WrongType;
+    if (error.sys_errno == EAGAIN) error.code = ErrorCode::TimedOut;
     return tl::unexpected(error);
   }
-  return UnixSocket(std::move(*fd));
+  return socket;
 }
 
 tl::expected<std::pair<UnixSocket, UnixSocket>, Error> UnixSocket::pair() {
@@ -261,22 +270,30 @@ tl::expected<std::size_t, Error> UnixSocket::receive_with(std::span<std::byte> p
   if ((message.msg_flags & MSG_TRUNC) != 0) {
     return tl::unexpected(make_error("recvmsg", ErrorCode::Truncated));
   }
+  // MSG_CTRUNC without any descriptor: one was sent, but this process had no free slot (the
+  // kernel drops it then; a sender of too many still leaves us the first).
+  if (received_fd != nullptr && !passed && (message.msg_flags & MSG_CTRUNC) != 0) {
+    return tl::unexpected(make_error("recvmsg", EMFILE));
+  }
   if (received_fd != nullptr) *received_fd = std::move(passed);
   return static_cast<std::size_t>(*got);
 }
 
 tl::expected<void, Error> UnixSocket::set_receive_timeout(std::chrono::milliseconds timeout) {
-  if (timeout.count() < 0) {
-    return tl::unexpected(make_error("setsockopt(SO_RCVTIMEO)", ErrorCode::InvalidArgument));
-  }
+  auto set = set_timeout(SO_RCVTIMEO, timeout);
+  if (!set) return set;
+  m_has_receive_timeout = timeout.count() > 0;
+  return {};
+}
+
+tl::expected<void, Error> UnixSocket::set_timeout(int option, std::chrono::milliseconds timeout) {
+  const char* name = option == SO_RCVTIMEO ? "setsockopt(SO_RCVTIMEO)" : "setsockopt(SO_SNDTIMEO)";
+  if (timeout.count() < 0) return tl::unexpected(make_error(name, ErrorCode::InvalidArgument));
   timeval tv{};
   tv.tv_sec = static_cast<time_t>(timeout.count() / 1000);
   tv.tv_usec = static_cast<suseconds_t>((timeout.count() % 1000) * 1000);
-  auto set = posix_call("setsockopt(SO_RCVTIMEO)", [&] {
-    return ::setsockopt(fd(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  });
+  auto set = posix_call(name, [&] { return ::setsockopt(fd(), SOL_SOCKET, option, &tv, sizeof tv); });
   if (!set) return tl::unexpected(set.error());
-  m_has_receive_timeout = timeout.count() > 0;
   return {};
 }
 

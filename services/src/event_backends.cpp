@@ -33,7 +33,12 @@ tl::expected<EventFdBackend::ListenerEnd, platform::Error> EventFdBackend::creat
 
 tl::expected<EventFdBackend::NotifierEnd, platform::Error> EventFdBackend::connect_notifier(
     const WakeAddress& address) {
-  auto fd = FdServer::request(address.owner_socket_path, address.server_key);
+  return connect_notifier(address, FdServer::kRequestTimeout);
+}
+
+tl::expected<EventFdBackend::NotifierEnd, platform::Error> EventFdBackend::connect_notifier(
+    const WakeAddress& address, std::chrono::milliseconds timeout) {
+  auto fd = FdServer::request(address.owner_socket_path, address.server_key, timeout);
   if (!fd) return tl::unexpected(fd.error());
   auto eventfd = platform::EventFd::adopt_received(std::move(*fd));
   if (!eventfd) return tl::unexpected(eventfd.error());

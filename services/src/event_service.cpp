@@ -34,6 +34,7 @@ const char* to_string(EventOpenError error) {
     case EventOpenError::VersionMismatch: return "VersionMismatch";
     case EventOpenError::Corrupted: return "Corrupted";
     case EventOpenError::InternalFailure: return "InternalFailure";
+    case EventOpenError::InsufficientResources: return "InsufficientResources";
   }
   return "Unknown";
 }
@@ -175,6 +176,8 @@ tl::expected<EventService, EventOpenError> EventServiceBuilder::open() && {
       case Kind::VersionMismatch: return tl::unexpected(EventOpenError::VersionMismatch);
       case Kind::Corrupted: return tl::unexpected(EventOpenError::Corrupted);
       case Kind::InternalFailure: return tl::unexpected(EventOpenError::InternalFailure);
+      case Kind::InsufficientResources:
+        return tl::unexpected(EventOpenError::InsufficientResources);
     }
   }
   return EventService(std::move(*opened));

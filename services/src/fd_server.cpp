@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <sys/epoll.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstring>
@@ -19,15 +20,17 @@ constexpr std::uint64_t kStopToken = 1;
 constexpr std::uint64_t kListenToken = 2;
 constexpr std::byte kFound{1};
 constexpr std::byte kNotFound{0};
-constexpr auto kRequestTimeout = std::chrono::milliseconds(1000);
+constexpr auto kFirstBackoff = std::chrono::milliseconds(10);
+constexpr auto kMaxBackoff = std::chrono::milliseconds(500);
 }  // namespace
 
 FdServer::FdServer(platform::UnixSocket socket, platform::EventFd stop, platform::Epoll epoll,
-                   std::string path)
+                   std::string path, platform::FileDescriptor spare)
     : m_socket(std::move(socket)),
       m_stop(std::move(stop)),
       m_epoll(std::move(epoll)),
-      m_path(std::move(path)) {}
+      m_path(std::move(path)),
+      m_spare(std::move(spare)) {}
 
 tl::expected<std::unique_ptr<FdServer>, platform::Error> FdServer::start(const std::string& path,
                                                                          mode_t mode) {
@@ -44,8 +47,10 @@ tl::expected<std::unique_ptr<FdServer>, platform::Error> FdServer::start(const s
   if (auto r = epoll->add(socket->fd(), EPOLLIN, kListenToken); !r) {
     return tl::unexpected(r.error());
   }
-  std::unique_ptr<FdServer> server(
-      new FdServer(std::move(*socket), std::move(*stop), std::move(*epoll), path));
+  auto spare = platform::reserve_descriptor();
+  if (!spare) return tl::unexpected(spare.error());
+  std::unique_ptr<FdServer> server(new FdServer(std::move(*socket), std::move(*stop),
+                                                std::move(*epoll), path, std::move(*spare)));
   server->m_thread = std::thread([s = server.get()] { s->run(); });
   return server;
 }
@@ -79,6 +84,12 @@ void FdServer::run() {
   pthread_sigmask(SIG_BLOCK, &blocked, nullptr);
   std::array<epoll_event, 2> events{};
   for (;;) {
+    if (m_backoff.count() > 0) {
+      // Only the stop event is waited for: the listening socket stays readable while the
+      // connection we could not accept waits, and polling it would spin.
+      auto stopped = platform::wait_readable(m_stop.fd(), m_backoff);
+      if (stopped && *stopped) return;
+    }
     auto n = m_epoll.wait(events, std::nullopt);
     if (!n) {
       if (n.error().code == platform::ErrorCode::Interrupted) continue;
@@ -87,9 +98,30 @@ void FdServer::run() {
     for (std::size_t i = 0; i < *n; ++i) {
       if (events[i].data.u64 == kStopToken) return;
       auto client = m_socket.try_accept();
-      if (client) serve_one(*client);
+      if (client) {
+        m_backoff = std::chrono::milliseconds(0);
+        serve_one(*client);
+      } else if (client.error().code == platform::ErrorCode::LimitReached) {
+        m_backoff = accept_out_of_fds();
+      }
     }
   }
+}
+
+std::chrono::milliseconds FdServer::accept_out_of_fds() {
+  if (m_spare) {
+    m_spare.reset();
+    if (auto client = m_socket.try_accept()) serve_one(*client);
+    // The client is closed by now: its slot is free again, unless another thread took it.
+    if (auto spare = platform::reserve_descriptor()) {
+      m_spare = std::move(*spare);
+      return std::chrono::milliseconds(0);
+    }
+  } else if (auto spare = platform::reserve_descriptor()) {
+    m_spare = std::move(*spare);  // the process freed a slot: serve from the next round on
+    return std::chrono::milliseconds(0);
+  }
+  return m_backoff.count() == 0 ? kFirstBackoff : std::min(m_backoff * 2, kMaxBackoff);
 }
 
 void FdServer::serve_one(platform::UnixSocket& client) {
@@ -109,13 +141,12 @@ void FdServer::serve_one(platform::UnixSocket& client) {
 }
 
 tl::expected<platform::FileDescriptor, platform::Error> FdServer::request(
-    const std::string& path, const std::string& key) {
+    const std::string& path, const std::string& key, std::chrono::milliseconds timeout) {
   if (key.empty() || key.size() > kMaxKeyLength) {
     return tl::unexpected(platform::make_error("fd_server.request", platform::ErrorCode::InvalidArgument));
   }
-  auto socket = platform::UnixSocket::connect(path);
+  auto socket = platform::UnixSocket::connect(path, timeout);
   if (!socket) return tl::unexpected(socket.error());
-  if (auto r = socket->set_receive_timeout(kRequestTimeout); !r) return tl::unexpected(r.error());
   const std::span<const std::byte> request(reinterpret_cast<const std::byte*>(key.data()),
                                            key.size());
   if (auto r = socket->send(request); !r) return tl::unexpected(r.error());

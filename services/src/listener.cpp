@@ -12,6 +12,7 @@ const char* to_string(ListenerCreateError error) {
     case ListenerCreateError::ExceedsMaxListeners: return "ExceedsMaxListeners";
     case ListenerCreateError::ResourceCreationFailed: return "ResourceCreationFailed";
     case ListenerCreateError::Corrupted: return "Corrupted";
+    case ListenerCreateError::InsufficientResources: return "InsufficientResources";
   }
   return "Unknown";
 }
@@ -66,7 +67,13 @@ tl::expected<Listener, ListenerCreateError> ListenerBuilder::create() && {
     return release_slot(ListenerCreateError::Corrupted);
   }
   auto channel = make_channel(service, service.wake_address(id, service.node().id().value));
-  if (!channel) return release_slot(ListenerCreateError::ResourceCreationFailed);
+  if (!channel) {
+    const auto code = channel.error().code;
+    return release_slot(code == platform::ErrorCode::LimitReached ||
+                                code == platform::ErrorCode::InsufficientMemory
+                            ? ListenerCreateError::InsufficientResources
+                            : ListenerCreateError::ResourceCreationFailed);
+  }
   slot.pending.store(0, std::memory_order_relaxed);
   service.publish_port(detail::kListenerTable, slot_index, id);
   return Listener(m_service, slot_index, id, bitset, std::move(*channel));

@@ -1,5 +1,10 @@
 #include "axon/notifier.hpp"
 
+#include <algorithm>
+#include <array>
+#include <chrono>
+
+#include "axon/detail/fd_server.hpp"
 #include "axon/detail/service_core.hpp"
 #include "axon/event_service.hpp"
 
@@ -18,6 +23,8 @@ const char* to_string(NotifierNotifyError error) {
   switch (error) {
     case NotifierNotifyError::EventIdOutOfBounds: return "EventIdOutOfBounds";
     case NotifierNotifyError::Corrupted: return "Corrupted";
+    case NotifierNotifyError::InsufficientResources: return "InsufficientResources";
+    case NotifierNotifyError::ListenerUnresponsive: return "ListenerUnresponsive";
   }
   return "Unknown";
 }
@@ -61,9 +68,31 @@ Notifier::~Notifier() {
   if (m_service) m_service->release_port(detail::kNotifierTable, m_slot);
 }
 
+namespace {
+
+constexpr auto kFirstRetry = std::chrono::milliseconds(10);
+constexpr auto kMaxRetry = std::chrono::milliseconds(1000);
+
+/// Whether a failure to reach a listener passes (retry later) or means it is gone (its process
+/// died; a cleaner removes it and the next change of the listener set is looked at again).
+std::optional<NotifierNotifyError> passing_failure(const platform::Error& error) {
+  switch (error.code) {
+    case platform::ErrorCode::LimitReached:
+    case platform::ErrorCode::InsufficientMemory:
+      return NotifierNotifyError::InsufficientResources;
+    case platform::ErrorCode::TimedOut:
+    case platform::ErrorCode::WouldBlock:
+    case platform::ErrorCode::Interrupted:
+    case platform::ErrorCode::Unknown:
+      return NotifierNotifyError::ListenerUnresponsive;
+    default: return std::nullopt;
+  }
+}
+
+}  // namespace
+
 void Notifier::refresh_connections() {
   auto& service = *m_service;
-  const bool fifo = service.static_config().event.backend == core::EventBackendKind::Fifo;
   for (std::uint32_t i = 0; i < m_connections.size(); ++i) {
     auto& slot = service.port_slot<core::ListenerSlot>(detail::kListenerTable, i);
     auto& connection = m_connections[i];
@@ -72,29 +101,52 @@ void Notifier::refresh_connections() {
     if (listener_id == connection.listener_id) continue;
     connection = Connection{};
     if (listener_id == 0) continue;
-    const auto owner = slot.port.owner_node.load(std::memory_order_acquire);
-    const auto address = service.wake_address(listener_id, owner);
-    // Both channels are found by path: only through directories that are what they claim to be.
-    const auto nodes = service.config().nodes_dir();
-    if (fifo ? !service.check_service_directory()
-             : !detail::check_directory(service.config(), &nodes)) {
-      continue;
-    }
-    tl::expected<detail::AnyNotifierEnd, platform::Error> channel =
-        fifo ? detail::FifoBackend::connect_notifier(address).map([](auto end) {
-                 return detail::AnyNotifierEnd(std::in_place_index<1>, std::move(end));
-               })
-             : detail::EventFdBackend::connect_notifier(address).map([](auto end) {
-                 return detail::AnyNotifierEnd(std::in_place_index<0>, std::move(end));
-               });
-    // An unreachable listener (its process died, a cleaner will remove it) is skipped until
-    // the listener set changes again.
-    if (!channel) continue;
     connection.listener_id = listener_id;
+    connection.owner_node = slot.port.owner_node.load(std::memory_order_acquire);
     connection.slot = &slot;
     connection.bitset = service.bitset(i);
-    connection.channel.emplace(std::move(*channel));
   }
+}
+
+Notifier::Connect Notifier::connect(Connection& connection, std::chrono::milliseconds timeout) {
+  auto& service = *m_service;
+  const bool fifo = service.static_config().event.backend == core::EventBackendKind::Fifo;
+  const auto address = service.wake_address(connection.listener_id, connection.owner_node);
+  // Both channels are found by path: only through directories that are what they claim to be.
+  const auto nodes = service.config().nodes_dir();
+  tl::expected<detail::AnyNotifierEnd, platform::Error> channel =
+      tl::unexpected(platform::make_error("notifier.connect", platform::ErrorCode::Unknown));
+  if (auto checked = fifo ? service.check_service_directory()
+                          : detail::check_directory(service.config(), &nodes).map([](auto&&) {});
+      !checked) {
+    channel = tl::unexpected(checked.error());
+  } else if (fifo) {
+    channel = detail::FifoBackend::connect_notifier(address).map([](auto end) {
+      return detail::AnyNotifierEnd(std::in_place_index<1>, std::move(end));
+    });
+  } else {
+    channel = detail::EventFdBackend::connect_notifier(address, timeout).map([](auto end) {
+      return detail::AnyNotifierEnd(std::in_place_index<0>, std::move(end));
+    });
+  }
+  if (channel) {
+    connection.channel.emplace(std::move(*channel));
+    connection.backoff = std::chrono::milliseconds(0);
+    return Connect::Connected;
+  }
+  const auto failure = passing_failure(channel.error());
+  if (!failure) {
+    // An unreachable listener (its process died, a cleaner will remove it) is skipped until
+    // the listener set changes again.
+    connection = Connection{};
+    return Connect::Gone;
+  }
+  connection.failure = *failure;
+  connection.backoff = connection.backoff.count() == 0
+                           ? kFirstRetry
+                           : std::min(connection.backoff * 2, kMaxRetry);
+  connection.retry_at = std::chrono::steady_clock::now() + connection.backoff;
+  return Connect::Deferred;
 }
 
 tl::expected<std::size_t, NotifierNotifyError> Notifier::notify() { return notify(m_default_id); }
@@ -112,21 +164,65 @@ tl::expected<std::size_t, NotifierNotifyError> Notifier::notify(EventId id) {
   }
   std::size_t reached = 0;
   bool corrupted = false;
+  std::optional<NotifierNotifyError> unwoken;
+  // Failed connecting is bounded for the whole notify (connecting to listeners that answer
+  // costs what it costs), and a node that did not answer is not asked again for its other
+  // listeners in the same notify: one stopped process with a thousand listeners costs one
+  // timeout, not a thousand.
+  std::chrono::steady_clock::duration failing{0};
+  std::array<std::uint64_t, 4> silent_nodes{};
+  std::size_t silent_count = 0;
   for (auto& connection : m_connections) {
     if (connection.listener_id == 0) continue;
+    if (!connection.channel) {
+      const auto now = std::chrono::steady_clock::now();
+      const auto silent_end = silent_nodes.begin() + static_cast<std::ptrdiff_t>(silent_count);
+      const bool silent = std::find(silent_nodes.begin(), silent_end, connection.owner_node) !=
+                          silent_end;
+      if (now >= connection.retry_at && failing < kConnectBudget && !silent) {
+        const auto left = std::chrono::ceil<std::chrono::milliseconds>(kConnectBudget - failing);
+        const auto result = connect(connection, std::min(left, detail::FdServer::kRequestTimeout));
+        if (result == Connect::Gone) continue;
+        if (result == Connect::Deferred) {
+          failing += std::chrono::steady_clock::now() - now;
+          if (connection.failure == NotifierNotifyError::ListenerUnresponsive &&
+              silent_count < silent_nodes.size()) {
+            silent_nodes[silent_count++] = connection.owner_node;
+          }
+        }
+      }
+    }
     if (!connection.bitset->add(id.value)) {
       corrupted = true;
+      continue;
+    }
+    if (!connection.channel) {
+      // The count is recorded; the wake-up is owed unless one is pending already.
+      // ORDERING: seq_cst after the counter increment pairs with the listener's seq_cst store of
+      // 0 before it drains: a 1 seen here means that drain is still to come and sees our count.
+      if (connection.slot->pending.load(std::memory_order_seq_cst) == 0) {
+        unwoken = unwoken.value_or(connection.failure);
+      } else {
+        ++reached;
+      }
       continue;
     }
     // ORDERING: seq_cst after the counter increment pairs with the listener's seq_cst store of
     // 0 before it drains: a wake-up is written whenever the listener might have missed the count.
     if (connection.slot->pending.exchange(1, std::memory_order_seq_cst) == 0) {
-      // A failed wake (the listener's channel is gone) does not undo the recorded count.
-      (void)std::visit([](auto& end) { return end.wake(); }, *connection.channel);
+      if (!std::visit([](auto& end) { return end.wake(); }, *connection.channel)) {
+        // The count stays; clearing `pending` lets the next notify (ours or another's) write
+        // the wake-up this one could not.
+        // ORDERING: seq_cst, as the exchange above.
+        connection.slot->pending.store(0, std::memory_order_seq_cst);
+        unwoken = unwoken.value_or(NotifierNotifyError::ListenerUnresponsive);
+        continue;
+      }
     }
     ++reached;
   }
   if (corrupted) return tl::unexpected(NotifierNotifyError::Corrupted);
+  if (unwoken) return tl::unexpected(*unwoken);
   return reached;
 }
 

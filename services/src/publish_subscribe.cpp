@@ -27,6 +27,7 @@ const char* to_string(PubSubOpenError error) {
     case PubSubOpenError::VersionMismatch: return "VersionMismatch";
     case PubSubOpenError::Corrupted: return "Corrupted";
     case PubSubOpenError::InternalFailure: return "InternalFailure";
+    case PubSubOpenError::InsufficientResources: return "InsufficientResources";
   }
   return "Unknown";
 }
@@ -168,6 +169,8 @@ tl::expected<std::shared_ptr<ServiceCore>, PubSubOpenError> open_pubsub(
       case Kind::VersionMismatch: return tl::unexpected(PubSubOpenError::VersionMismatch);
       case Kind::Corrupted: return tl::unexpected(PubSubOpenError::Corrupted);
       case Kind::InternalFailure: return tl::unexpected(PubSubOpenError::InternalFailure);
+      case Kind::InsufficientResources:
+        return tl::unexpected(PubSubOpenError::InsufficientResources);
     }
   }
   return std::move(*opened);

@@ -178,9 +178,14 @@ tl::expected<platform::SharedMemory, OpenFailure::Kind> open_dynamic(const Confi
   auto shm = platform::SharedMemory::open(Paths::service_dynamic(config, hash),
                                           platform::AccessMode::ReadWrite);
   if (!shm) {
-    return tl::unexpected(shm.error().code == platform::ErrorCode::PermissionDenied
-                              ? OpenFailure::Kind::PermissionDenied
-                              : OpenFailure::Kind::Corrupted);
+    switch (shm.error().code) {
+      case platform::ErrorCode::PermissionDenied:
+        return tl::unexpected(OpenFailure::Kind::PermissionDenied);
+      case platform::ErrorCode::LimitReached:
+      case platform::ErrorCode::InsufficientMemory:
+        return tl::unexpected(OpenFailure::Kind::InsufficientResources);
+      default: return tl::unexpected(OpenFailure::Kind::Corrupted);
+    }
   }
   if (shm->size() < sizeof(DynamicHeader)) return tl::unexpected(OpenFailure::Kind::Corrupted);
   // SAFETY: page-aligned mapping of at least the header's size; validated before use.
@@ -229,10 +234,14 @@ RootAccess current_root(const Config& config) {
 }
 
 OpenFailure to_open_failure(const platform::Error& e) {
-  return open_failure(e.code == platform::ErrorCode::PermissionDenied ||
-                              e.code == platform::ErrorCode::WrongType
-                          ? OpenFailure::Kind::PermissionDenied
-                          : OpenFailure::Kind::InternalFailure);
+  switch (e.code) {
+    case platform::ErrorCode::PermissionDenied:
+    case platform::ErrorCode::WrongType: return open_failure(OpenFailure::Kind::PermissionDenied);
+    case platform::ErrorCode::LimitReached:
+    case platform::ErrorCode::InsufficientMemory:
+      return open_failure(OpenFailure::Kind::InsufficientResources);
+    default: return open_failure(OpenFailure::Kind::InternalFailure);
+  }
 }
 
 /// Takes (or joins) this node's slot. Lock held.
@@ -490,7 +499,12 @@ tl::expected<std::shared_ptr<ServiceCore>, CreateFailure> ServiceCore::create(
   if (!lock) return tl::unexpected(to_create_failure(lock.error()));
 
   auto existing = probe_static(config, hash);
-  if (existing.error) return tl::unexpected(to_create_failure(*existing.error));
+  if (existing.error) {
+    // Out of fds the probe cannot tell; with no static object there is no service to guard,
+    // and a lock file alone is a leftover no cleaner looks for unless a node died.
+    if (!platform::SharedMemory::exists(Paths::service_static(config, hash))) lock->remove_file();
+    return tl::unexpected(to_create_failure(*existing.error));
+  }
   if (existing.probe == StaticProbe::Ready) return tl::unexpected(CreateFailure::AlreadyExists);
   // Stale (a creator died half-way: it would still hold the lock if it lived) or missing:
   // whatever is left under the name is ours to clear.
@@ -504,9 +518,14 @@ tl::expected<std::shared_ptr<ServiceCore>, CreateFailure> ServiceCore::create(
   auto static_shm =
       platform::SharedMemory::create(Paths::service_static(config, hash), sizeof(StaticConfig),
                                      static_mode.mode, static_mode.group);
-  if (!static_shm) return tl::unexpected(to_create_failure(static_shm.error()));
+  // A failed create leaves nothing under the name, its lock file included (we hold it, and
+  // the name is empty again, as when the last node leaves).
+  if (!static_shm) {
+    lock->remove_file();
+    return tl::unexpected(to_create_failure(static_shm.error()));
+  }
   auto fail = [&](CreateFailure e) {
-    remove_service_objects(config, hash);
+    if (remove_service_objects(config, hash)) lock->remove_file();
     return tl::unexpected(e);
   };
   auto dynamic_shm =
@@ -569,6 +588,9 @@ tl::expected<std::shared_ptr<ServiceCore>, OpenFailure> ServiceCore::open(
         return tl::unexpected(open_failure(OpenFailure::Kind::DoesNotExist));
       case platform::ErrorCode::PermissionDenied:
         return tl::unexpected(open_failure(OpenFailure::Kind::PermissionDenied));
+      case platform::ErrorCode::LimitReached:
+      case platform::ErrorCode::InsufficientMemory:
+        return tl::unexpected(open_failure(OpenFailure::Kind::InsufficientResources));
       default: break;  // truncated or half-made: judged under the lock below
     }
   }

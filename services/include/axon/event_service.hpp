@@ -77,6 +77,7 @@ enum class EventOpenError {
   VersionMismatch,                           ///< created by an incompatible axon version
   Corrupted,                                 ///< its shared memory fails validation
   InternalFailure,                           ///< a system call failed unexpectedly
+  InsufficientResources,                     ///< out of file descriptors (EMFILE/ENFILE) or memory
 };
 const char* to_string(EventOpenError error);
 

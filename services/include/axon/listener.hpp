@@ -28,6 +28,7 @@ enum class ListenerCreateError {
   ExceedsMaxListeners,     ///< every listener slot of the service is taken
   ResourceCreationFailed,  ///< the eventfd, FIFO or fd server could not be made
   Corrupted,               ///< the service's shared memory fails validation
+  InsufficientResources,   ///< out of file descriptors (EMFILE/ENFILE) or memory
 };
 const char* to_string(ListenerCreateError error);
 

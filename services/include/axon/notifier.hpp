@@ -4,8 +4,15 @@
 // system call per listener that was idle, none for one already woken. When the set of listeners
 // changed since the last notify, it first connects to the new ones (this part makes system
 // calls). Not thread-safe: one thread notifies through a notifier at a time.
+//
+// A listener the notifier cannot connect to for a passing reason (its node does not answer, or a
+// process is out of file descriptors) still gets its count; the wake-up is owed and retried on
+// later notifies (backing off per listener, 10 ms doubling to 1 s), and notify() says so with
+// ListenerUnresponsive or InsufficientResources. Failing connections never hold one notify()
+// longer than kConnectBudget, however many listeners wait.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -34,6 +41,12 @@ const char* to_string(NotifierCreateError error);
 enum class NotifierNotifyError {
   EventIdOutOfBounds,  ///< the id is above the service's max event id; nothing was delivered
   Corrupted,           ///< a listener's bitset fails validation; other listeners were notified
+  /// a listener could not be woken because this process or the listener's is out of file
+  /// descriptors; its count is recorded, the wake-up is retried by later notifies
+  InsufficientResources,
+  /// a listener's node did not hand out its wake channel in time (stopped, or stuck), or the
+  /// wake-up write failed; its count is recorded, the wake-up is retried by later notifies
+  ListenerUnresponsive,
 };
 const char* to_string(NotifierNotifyError error);
 
@@ -53,17 +66,27 @@ class Notifier {
   EventId default_event_id() const { return m_default_id; }
   std::uint64_t id() const { return m_id; }
 
+  /// The most time one notify() spends on connections that fail (time out); listeners not
+  /// tried within it are tried by the next notify.
+  static constexpr std::chrono::milliseconds kConnectBudget{200};
+
  private:
   friend class NotifierBuilder;
   struct Connection {
-    std::uint64_t listener_id = 0;  ///< 0: no listener in this slot
+    std::uint64_t listener_id = 0;  ///< 0: no listener in this slot, or one that is gone
+    std::uint64_t owner_node = 0;
     core::ListenerSlot* slot = nullptr;
     const core::CountingBitset* bitset = nullptr;
-    std::optional<detail::AnyNotifierEnd> channel;
+    std::optional<detail::AnyNotifierEnd> channel;  ///< empty: not connected yet, wake-up owed
+    std::chrono::steady_clock::time_point retry_at{};
+    std::chrono::milliseconds backoff{0};
+    NotifierNotifyError failure = NotifierNotifyError::ListenerUnresponsive;
   };
+  enum class Connect { Connected, Gone, Deferred };
   Notifier(std::shared_ptr<detail::ServiceCore> service, std::uint32_t slot, std::uint64_t id,
            EventId default_id);
   void refresh_connections();
+  Connect connect(Connection& connection, std::chrono::milliseconds timeout);
 
   std::shared_ptr<detail::ServiceCore> m_service;
   std::uint32_t m_slot;

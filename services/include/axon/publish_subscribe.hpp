@@ -108,6 +108,7 @@ enum class PubSubOpenError {
   VersionMismatch,                             ///< created by an incompatible axon version
   Corrupted,                                   ///< its shared memory fails validation
   InternalFailure,                             ///< a system call failed unexpectedly
+  InsufficientResources,  ///< out of file descriptors (EMFILE/ENFILE) or memory
 };
 const char* to_string(PubSubOpenError error);
 

@@ -38,6 +38,11 @@ class FileDescriptor {
   int m_fd = -1;
 };
 
+/// Opens /dev/null read-only (CLOEXEC): a placeholder that keeps one descriptor slot free for
+/// the moment the process runs out (close it, use the slot, open it again).
+/// Errors: LimitReached (the process or system is out of descriptors already).
+tl::expected<FileDescriptor, Error> reserve_descriptor();
+
 /// Blocks until `fd` is readable, for at most `timeout` (nullopt: for ever).
 /// Returns true when readable, false on timeout; a signal gives ErrorCode::Interrupted.
 tl::expected<bool, Error> wait_readable(int fd, std::optional<std::chrono::nanoseconds> timeout);

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <optional>
 #include <span>
 #include <string>
 #include <tl/expected.hpp>
@@ -35,10 +36,13 @@ class UnixSocket {
   /// by a dead socket: remove it first), DoesNotExist (a parent directory is missing),
   /// PermissionDenied.
   static tl::expected<UnixSocket, Error> listen(const std::string& path, mode_t mode = 0600);
-  /// Connects to a listening socket.
+  /// Connects to a listening socket. With a `timeout`, neither the connect (which waits while
+  /// the listener's backlog is full) nor any later send or receive blocks longer than it.
   /// Errors: DoesNotExist (no such path), NoPeer (the path is a socket nobody listens on),
-  /// NameTooLong, PermissionDenied, WrongType (the path is not a socket).
-  static tl::expected<UnixSocket, Error> connect(const std::string& path);
+  /// NameTooLong, PermissionDenied, WrongType (the path is not a socket), TimedOut (the
+  /// listener did not take the connection in time), LimitReached (out of descriptors).
+  static tl::expected<UnixSocket, Error> connect(
+      const std::string& path, std::optional<std::chrono::milliseconds> timeout = std::nullopt);
   /// Two connected sockets, e.g. to share with a child process across fork().
   static tl::expected<std::pair<UnixSocket, UnixSocket>, Error> pair();
 
@@ -56,7 +60,8 @@ class UnixSocket {
   /// stored into `*received_fd` (close-on-exec), or closed when `received_fd` is null.
   /// Errors: NoPeer (the peer closed), Truncated (the message was longer than `payload`; the rest
   /// is lost), TimedOut (the receive timeout passed), Interrupted (a signal arrived),
-  /// InvalidArgument (empty `payload`).
+  /// InvalidArgument (empty `payload`), LimitReached (a descriptor came but this process had no
+  /// slot for it: the kernel dropped it).
   tl::expected<std::size_t, Error> receive(std::span<std::byte> payload,
                                            FileDescriptor* received_fd = nullptr);
   /// As receive(), but returns WouldBlock at once when no message is queued.
@@ -80,6 +85,7 @@ class UnixSocket {
   tl::expected<std::size_t, Error> receive_with(std::span<std::byte> payload,
                                                 FileDescriptor* received_fd, int flags);
   void unlink_own_path();
+  tl::expected<void, Error> set_timeout(int option, std::chrono::milliseconds timeout);
 
   FileDescriptor m_fd;
   bool m_has_receive_timeout = false;

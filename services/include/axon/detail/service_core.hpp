@@ -53,6 +53,7 @@ struct OpenFailure {
     PermissionDenied,
     VersionMismatch,
     Corrupted,
+    InsufficientResources,  ///< out of file descriptors or memory
     InternalFailure,
   };
   Kind kind = Kind::InternalFailure;

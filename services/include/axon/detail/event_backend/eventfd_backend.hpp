@@ -2,6 +2,7 @@
 // processes (FdServer, SCM_RIGHTS); a notifier asks once and keeps its duplicate.
 #pragma once
 
+#include <chrono>
 #include <string>
 
 #include "axon/detail/event_backend/wake_channel.hpp"
@@ -43,6 +44,9 @@ struct EventFdBackend {
   static tl::expected<ListenerEnd, platform::Error> create_listener(NodeCore& node,
                                                                    const WakeAddress& address);
   static tl::expected<NotifierEnd, platform::Error> connect_notifier(const WakeAddress& address);
+  /// As above, waiting at most `timeout` for the listener's node to hand out the fd.
+  static tl::expected<NotifierEnd, platform::Error> connect_notifier(
+      const WakeAddress& address, std::chrono::milliseconds timeout);
 };
 static_assert(WakeBackend<EventFdBackend>);
 
