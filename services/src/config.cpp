@@ -32,10 +32,12 @@ bool valid_root(std::string_view root) {
   if (root.empty() || root.front() != '/' || root.find('\0') != std::string_view::npos) {
     return false;
   }
+  // Normalised before it is judged: a trailing '/' is harmless ("/tmp/x/"), so it goes first;
+  // what is left must not be the filesystem's root ("/", and "//", which Linux resolves to "/").
+  if (root.size() > 1 && root.back() == '/') root.remove_suffix(1);
   if (root == "/") return false;  // never keep files in the filesystem's root
   std::string_view rest = root.substr(1);
-  // A trailing '/' is harmless ("/tmp/x/"), an empty component in the middle is not meant.
-  if (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
+  // An empty component ("//x", "/tmp//x", "///") is not meant.
   while (!rest.empty()) {
     const auto slash = rest.find('/');
     const auto component = rest.substr(0, slash);
