@@ -33,10 +33,14 @@ std::vector<std::string> service_hashes(const Config& config) {
     if (std::find(out.begin(), out.end(), hash) == out.end()) out.emplace_back(hash);
   };
   const std::string stem = config.prefix + "svc_";
+  const auto root = detail::check_directory(config).value_or(detail::RootAccess{});
   if (auto objects = platform::SharedMemory::list(stem)) {
-    // "<prefix>svc_<16 hex>_s", "_d" or "_p<id>".
+    // "<prefix>svc_<16 hex>_s", "_d" or "_p<id>". Another user's objects under the shared prefix
+    // are not ours to judge: looking at them would even leave a lock file of theirs in our root.
     for (const auto& o : *objects) {
-      if (o.size() >= stem.size() + 18 && o[stem.size() + 16] == '_') {
+      if (o.size() < stem.size() + 18 || o[stem.size() + 16] != '_') continue;
+      auto status = platform::SharedMemory::status_of(o);
+      if (status && detail::maybe_our_object(*status, root)) {
         add(std::string_view(o).substr(stem.size(), 16));
       }
     }
@@ -92,8 +96,12 @@ CleanupReport Node::cleanup_dead_nodes(const Config& config) {
         report.removed_services.push_back(purged.service_name.empty() ? hash : purged.service_name);
       }
     }
-    const bool had_details =
-        platform::SharedMemory::remove(detail::Paths::node_details(config, info.id)).has_value();
+    // Only our own details: in a shared root a dead node of another member is listed and its
+    // ports purged, but its object stays for its user (/dev/shm is sticky; root neither).
+    const auto details = detail::Paths::node_details(config, info.id);
+    const auto details_status = platform::SharedMemory::status_of(details);
+    const bool had_details = details_status && detail::own_object(*details_status) &&
+                             platform::SharedMemory::remove(details).has_value();
     // unlink never follows a symlink: a link planted here is removed, its target untouched.
     (void)platform::remove_file(detail::Paths::node_socket(config, info.id));
     // Without a lock file, another cleaner may have finished this node a moment ago: report it

@@ -156,5 +156,13 @@ bool trusted_object(const platform::ObjectStatus& object, Access access, const R
          (object.mode & S_IWOTH) == 0;
 }
 
+bool maybe_our_object(const platform::ObjectStatus& object, const RootAccess& root) {
+  return trusted_object(object, Access::Group, root);
+}
+
+bool own_object(const platform::ObjectStatus& object) {
+  return object.owner == platform::current_uid();
+}
+
 }  // namespace detail
 }  // namespace axon

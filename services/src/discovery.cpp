@@ -188,6 +188,12 @@ tl::expected<ServiceScan, DiscoveryError> scan_services(const Config& config) {
   for (const auto& o : *objects) {
     if (o.size() != stem.size() + 18 || !o.ends_with("_s")) continue;
     const auto hash = o.substr(stem.size(), 16);
+    // Another user's object under the shared prefix is neither listed nor reported, whatever
+    // it holds (root included).
+    if (auto status = platform::SharedMemory::status_of(o);
+        !status || !detail::maybe_our_object(*status, root)) {
+      continue;
+    }
     auto info = read_service(config, root, hash);
     if (info) {
       scan.services.push_back(std::move(*info));

@@ -36,12 +36,19 @@ core::PortSlot& port_at(const core::DynamicLayout& l, void* base, std::size_t ta
 /// when its static or dynamic config is still there afterwards (another user's objects in a
 /// shared deployment: /dev/shm is sticky, only an object's owner may remove it).
 bool remove_service_objects(const Config& config, const std::string& hash) {
+  // Only objects we own: root could unlink another user's, but another user's objects under the
+  // shared prefix are never ours to judge, so never ours to remove.
+  auto remove_own = [](const std::string& name) {
+    if (auto status = platform::SharedMemory::status_of(name); status && own_object(*status)) {
+      (void)platform::SharedMemory::remove(name);
+    }
+  };
   // The static config first: a remover killed after it leaves leftovers under a free name
   // (the next creator or cleaner removes them), never a service that looks whole but is not.
-  (void)platform::SharedMemory::remove(Paths::service_static(config, hash));
-  (void)platform::SharedMemory::remove(Paths::service_dynamic(config, hash));
+  remove_own(Paths::service_static(config, hash));
+  remove_own(Paths::service_dynamic(config, hash));
   if (auto segments = platform::SharedMemory::list(Paths::publisher_segment_stem(config, hash))) {
-    for (const auto& s : *segments) (void)platform::SharedMemory::remove(s);
+    for (const auto& s : *segments) remove_own(s);
   }
   // Files are removed relative to the directory opened without following a symlink, and only
   // below a services directory that is what it claims to be.
@@ -107,6 +114,22 @@ StaticView probe_static(const Config& config, const std::string& hash) {
   view.config = sc;
   view.shm = std::move(*shm);
   return view;
+}
+
+/// The root as it is now, for processes without a node (cleaners); private when unreadable.
+RootAccess current_root(const Config& config) {
+  return check_directory(config).value_or(RootAccess{});
+}
+
+/// Whether a static config found under our name may be ours (see maybe_our_object): asked before
+/// taking the service's lock, so another user's object never leaves a lock file in our root.
+/// DoesNotExist when there is none.
+tl::expected<bool, platform::Error> static_maybe_ours(const Config& config,
+                                                      const std::string& hash,
+                                                      const RootAccess& root) {
+  auto status = platform::SharedMemory::status_of(Paths::service_static(config, hash));
+  if (!status) return tl::unexpected(status.error());
+  return maybe_our_object(*status, root);
 }
 
 /// Checks of a Ready static config that do not depend on the opener.
@@ -221,11 +244,6 @@ Access peek_access(const Config& config, const std::string& hash) {
 /// Mode of the lock file of a service of `access`, for a node in `root`.
 ObjectMode lock_mode(Access access, const RootAccess& root) {
   return shared_file_mode(access, root);
-}
-
-/// The root as it is now, for processes without a node (cleaners); private when unreadable.
-RootAccess current_root(const Config& config) {
-  return check_directory(config).value_or(RootAccess{});
 }
 
 OpenFailure to_open_failure(const platform::Error& e) {
@@ -486,6 +504,9 @@ tl::expected<std::shared_ptr<ServiceCore>, CreateFailure> ServiceCore::create(
   auto root = prepare_directory(config, &services);
   if (!root) return tl::unexpected(to_create_failure(root.error()));
   const Access access = to_access(settings.access);
+  if (auto ours = static_maybe_ours(config, hash, *root); ours && !*ours) {
+    return tl::unexpected(CreateFailure::PermissionDenied);
+  }
   auto lock = ServiceLock::acquire(config, hash, lock_mode(access, *root));
   if (!lock) return tl::unexpected(to_create_failure(lock.error()));
 
@@ -561,6 +582,13 @@ tl::expected<std::shared_ptr<ServiceCore>, OpenFailure> ServiceCore::open(
   const auto hash = Paths::service_hash(name.as_string());
   // Look before taking the lock: a failed open must not leave a lock file behind, and an
   // object we may not read is PermissionDenied, not "does not exist".
+  if (auto ours = static_maybe_ours(config, hash, root); !ours) {
+    if (ours.error().code == platform::ErrorCode::DoesNotExist) {
+      return tl::unexpected(open_failure(OpenFailure::Kind::DoesNotExist));
+    }
+  } else if (!*ours) {
+    return tl::unexpected(open_failure(OpenFailure::Kind::PermissionDenied));
+  }
   if (auto probe = platform::SharedMemory::open(Paths::service_static(config, hash),
                                                 platform::AccessMode::ReadOnly);
       !probe) {
@@ -698,6 +726,9 @@ std::optional<std::vector<std::uint64_t>> service_holders(const Config& config,
 PurgeResult purge_service(const Config& config, const std::string& hash,
                           const std::function<bool(std::uint64_t)>& is_dead) {
   PurgeResult result;
+  if (auto ours = static_maybe_ours(config, hash, current_root(config)); ours && !*ours) {
+    return result;
+  }
   auto lock = ServiceLock::acquire(config, hash,
                                    lock_mode(peek_access(config, hash), current_root(config)));
   if (!lock) return result;

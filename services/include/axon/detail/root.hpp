@@ -62,5 +62,11 @@ mode_t node_socket_mode(const RootAccess& root);
 /// else was made by another user under our names (names are predictable and /dev/shm is
 /// writable by everyone) and is never joined, cleaned or listed.
 bool trusted_object(const platform::ObjectStatus& object, Access access, const RootAccess& root);
+/// Whether an object found under one of our names may be ours when its access cannot be read
+/// (a node's details, a half-made or damaged static config): trusted_object() for either access.
+bool maybe_our_object(const platform::ObjectStatus& object, const RootAccess& root);
+/// Whether we own the object: the only objects axon ever removes on its own. Root is treated
+/// like any user: it neither judges nor removes another user's objects (its tools neither).
+bool own_object(const platform::ObjectStatus& object);
 
 }  // namespace axon::detail
