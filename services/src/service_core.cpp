@@ -513,6 +513,11 @@ tl::expected<std::shared_ptr<ServiceCore>, CreateFailure> ServiceCore::create(
   auto existing = probe_static(config, hash);
   if (existing.error) return tl::unexpected(to_create_failure(*existing.error));
   if (existing.probe == StaticProbe::Ready) return tl::unexpected(CreateFailure::AlreadyExists);
+  // A damaged static config of a service live nodes still hold: taken, not garbage.
+  if (existing.probe == StaticProbe::Stale &&
+      held_by_live_nodes(config, hash, node->id().value)) {
+    return tl::unexpected(CreateFailure::AlreadyExists);
+  }
   // Stale (a creator died half-way: it would still hold the lock if it lived) or missing:
   // whatever is left under the name is ours to clear.
   if (!remove_service_objects(config, hash)) return tl::unexpected(CreateFailure::PermissionDenied);
@@ -606,6 +611,12 @@ tl::expected<std::shared_ptr<ServiceCore>, OpenFailure> ServiceCore::open(
   auto view = probe_static(config, hash);
   if (view.error) return tl::unexpected(to_open_failure(*view.error));
   if (view.probe != StaticProbe::Ready) {
+    // A static config truncated or overwritten while live nodes hold the service (its dynamic
+    // config still names them): a damaged live service, kept for them and for `axon clean
+    // --force`, never removed and recreated under them.
+    if (view.probe == StaticProbe::Stale && held_by_live_nodes(config, hash, node->id().value)) {
+      return tl::unexpected(open_failure(OpenFailure::Kind::Corrupted));
+    }
     // Stale (a creator died half-way) or missing (a remover did): clear what is left.
     remove_service_objects(config, hash);
     lock->remove_file();
@@ -690,6 +701,27 @@ void ServiceCore::leave_node_slot() {
   }
 }
 
+bool held_by_live_nodes(const Config& config, const std::string& hash, std::uint64_t self) {
+  auto shm = platform::SharedMemory::open(Paths::service_dynamic(config, hash),
+                                          platform::AccessMode::ReadOnly);
+  if (!shm || shm->size() < sizeof(DynamicHeader)) return false;
+  if (auto status = shm->status(); !status || !maybe_our_object(*status, current_root(config))) {
+    return false;  // not ours to judge (nor to remove)
+  }
+  // SAFETY: page-aligned mapping of at least the header's size; node_table_of checks the
+  // table's bounds against the mapping's size, reading each header field once.
+  const auto table =
+      core::node_table_of(*static_cast<const DynamicHeader*>(shm->data()), shm->size());
+  if (!table) return false;
+  const auto* nodes = reinterpret_cast<const core::NodeSlot*>(
+      static_cast<const std::byte*>(shm->data()) + table->offset);
+  for (std::uint32_t i = 0; i < table->count; ++i) {
+    const auto id = nodes[i].node_id.load(std::memory_order_acquire);
+    if (id != 0 && id != self && node_is_alive(config, id)) return true;
+  }
+  return false;
+}
+
 ObjectMode service_lock_mode(const Config& config, const std::string& hash) {
   return lock_mode(peek_access(config, hash), current_root(config));
 }
@@ -734,6 +766,7 @@ PurgeResult purge_service(const Config& config, const std::string& hash,
   if (!lock) return result;
   auto view = probe_static(config, hash);
   if (view.error) return result;
+  if (view.probe == StaticProbe::Stale && held_by_live_nodes(config, hash, 0)) return result;
   if (view.probe != StaticProbe::Ready) {
     // Stale: its creator died half-way. Missing: its remover died half-way (the static config
     // goes first); what is left under the name is garbage either way.
