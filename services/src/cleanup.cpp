@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <chrono>
+#include <set>
 #include <string_view>
 
 #include "axon/detail/root.hpp"
 #include "axon/detail/service_core.hpp"
 #include "axon/node.hpp"
+#include "axon/system_event.hpp"
 #include "axon/platform/filesystem.hpp"
 
 namespace axon {
@@ -56,6 +58,62 @@ std::vector<std::string> service_hashes(const Config& config) {
     }
   }
   return out;
+}
+
+/// True when no object of service `hash` is left under our prefix and no FIFO directory: then
+/// its lock file guards nothing.
+bool service_has_nothing(const Config& config, const std::string& hash) {
+  auto objects = platform::SharedMemory::list(config.prefix + "svc_" + hash + "_");
+  return objects && objects->empty() && !platform::path_exists(detail::Paths::service_dir(config, hash));
+}
+
+/// Lock files left by processes that died holding them, in a checked directory: a service's
+/// `<H>.lock` with nothing else of the service left (e.g. its creator failed on a full
+/// /dev/shm, or was killed), an event's creation lock `<H>.lock` (held only while creating).
+void remove_stale_locks(const Config& config, CleanupReport& report) {
+  const auto services = config.services_dir();
+  // One listing of /dev/shm for every lock file (a live service keeps its lock file, so there
+  // are as many as services); the rare candidate is checked again, precisely, under its lock.
+  std::set<std::string, std::less<>> with_objects;
+  const std::string stem = config.prefix + "svc_";
+  if (auto objects = platform::SharedMemory::list(stem)) {
+    for (const auto& o : *objects) {
+      if (o.size() >= stem.size() + 16) with_objects.insert(o.substr(stem.size(), 16));
+    }
+  } else {
+    return;
+  }
+  if (detail::check_directory(config, &services)) {
+    if (auto files = platform::list_directory(services)) {
+      for (const auto& f : *files) {
+        if (f.size() != 21 || !f.ends_with(".lock") || !is_hash(std::string_view(f).substr(0, 16))) {
+          continue;
+        }
+        const auto hash = f.substr(0, 16);
+        const auto path = services + "/" + f;
+        if (with_objects.contains(hash) ||
+            platform::path_exists(detail::Paths::service_dir(config, hash))) {
+          continue;
+        }
+        if (detail::remove_stale_lock_file(path, [&] { return service_has_nothing(config, hash); })) {
+          report.removed_files.push_back(path);
+        }
+      }
+    }
+  }
+  const auto events = detail::SystemEventPaths::directory(config);
+  if (!detail::check_directory(config, &events)) return;
+  if (auto files = platform::list_directory(events)) {
+    for (const auto& f : *files) {
+      if (f.size() != 21 || !f.ends_with(".lock") || !is_hash(std::string_view(f).substr(0, 16))) {
+        continue;
+      }
+      const auto path = events + "/" + f;
+      if (detail::remove_stale_lock_file(path, [] { return true; })) {
+        report.removed_files.push_back(path);
+      }
+    }
+  }
 }
 
 }  // namespace
@@ -125,11 +183,12 @@ CleanupReport Node::cleanup_dead_nodes(const Config& config) {
         continue;
       }
       const auto path = nodes_dir + "/" + f;
-      if (auto lock = platform::FileLock::try_lock(path); lock && lock->is_still_linked()) {
-        (void)lock->unlink();
+      if (detail::remove_stale_lock_file(path, [] { return true; })) {
+        report.removed_files.push_back(path);
       }
     }
   }
+  remove_stale_locks(config, report);
   return report;
 }
 

@@ -7,6 +7,7 @@
 
 #include "axon/access.hpp"
 #include "axon/detail/root.hpp"
+#include "axon/platform/file_lock.hpp"
 #include "axon/platform/filesystem.hpp"
 #include "axon/platform/process.hpp"
 
@@ -162,6 +163,15 @@ bool maybe_our_object(const platform::ObjectStatus& object, const RootAccess& ro
 
 bool own_object(const platform::ObjectStatus& object) {
   return object.owner == platform::current_uid();
+}
+
+bool remove_stale_lock_file(const std::string& path, FunctionRef<bool()> still_stale) {
+  auto lock = platform::FileLock::try_lock(path);
+  if (!lock || !lock->is_still_linked()) return false;
+  auto owner = lock->owner();
+  if (!owner || *owner != platform::current_uid()) return false;
+  if (!still_stale()) return false;
+  return lock->unlink().has_value();
 }
 
 }  // namespace detail

@@ -530,9 +530,13 @@ tl::expected<std::shared_ptr<ServiceCore>, CreateFailure> ServiceCore::create(
   auto static_shm =
       platform::SharedMemory::create(Paths::service_static(config, hash), sizeof(StaticConfig),
                                      static_mode.mode, static_mode.group);
-  if (!static_shm) return tl::unexpected(to_create_failure(static_shm.error()));
+  // A failed creation leaves nothing, its lock file included (e.g. on a full /dev/shm).
+  if (!static_shm) {
+    lock->remove_file();
+    return tl::unexpected(to_create_failure(static_shm.error()));
+  }
   auto fail = [&](CreateFailure e) {
-    remove_service_objects(config, hash);
+    if (remove_service_objects(config, hash)) lock->remove_file();
     return tl::unexpected(e);
   };
   auto dynamic_shm =
