@@ -174,7 +174,10 @@ CleanupReport Node::cleanup_dead_nodes(const Config& config) {
   // A node killed between making its lock file under its private name and publishing it left
   // "<id>.lock.new": unlocked means its maker is dead (a live maker locks it right after making
   // it; should our brief lock fall in between, that maker starts again under another id).
-  if (!detail::check_directory(config, &nodes_dir)) return report;
+  if (!detail::check_directory(config, &nodes_dir)) {
+    remove_stale_locks(config, report);
+    return report;
+  }
   if (auto files = platform::list_directory(nodes_dir)) {
     constexpr std::string_view kUnpublished = ".lock.new";
     for (const auto& f : *files) {

@@ -147,8 +147,10 @@ class TwoUsers : public ::testing::Test {
     // Short names: useradd allows 32 bytes; the pid keeps parallel test processes apart.
     const auto stem = "axt" + std::to_string(::getpid() % 1000000);
     std::string why;
-    a = TestUser::create(stem + "a", &why);
-    if (a) b = TestUser::create(stem + "b", &why);
+    if (auto made = TestUser::create(stem + "a", &why)) a.emplace(std::move(*made));
+    if (a) {
+      if (auto made = TestUser::create(stem + "b", &why)) b.emplace(std::move(*made));
+    }
     if (!a || !b) GTEST_SKIP() << why;
     service_a = test::unique_name("two_users_a");
     hash_a = detail::Paths::service_hash(service_a);
