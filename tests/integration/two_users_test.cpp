@@ -251,6 +251,11 @@ TEST_F(TwoUsers, AnotherUsersDeadNodeIsLeftToItsOwner) {
   ASSERT_TRUE(listener_a->wait_for(kWatchdog));
 
   EXPECT_EQ(b->axon({"clean"}).output, "nothing to clean\n");
+  // Root with a nodes directory of its own (a cleaner without one stops before any node).
+  {
+    auto node = NodeBuilder().create();  // cleans dead nodes first
+    ASSERT_TRUE(node);
+  }
   EXPECT_EQ(run_program(test::bin("axon"), {"clean"}).output, "nothing to clean\n");
   expect_no_lock_of_a_in(b->root());
   expect_no_lock_of_a_in(test::root());
