@@ -113,7 +113,8 @@ int clean() {
     return fail(kExitFailure, std::string("cannot list nodes: ") + to_string(nodes.error()));
   }
   const auto report = Node::cleanup_dead_nodes();
-  if (report.dead_nodes.empty() && report.removed_services.empty() && report.removed_ports == 0) {
+  if (report.dead_nodes.empty() && report.removed_services.empty() && report.removed_ports == 0 &&
+      report.removed_files.empty()) {
     std::printf("nothing to clean\n");
     return kExitOk;
   }
@@ -121,6 +122,7 @@ int clean() {
   for (const auto& service : report.removed_services) {
     std::printf("removed service %s\n", printable(service).c_str());
   }
+  for (const auto& file : report.removed_files) std::printf("removed %s\n", printable(file).c_str());
   std::printf("removed %zu port(s)\n", report.removed_ports);
   return kExitOk;
 }
@@ -426,7 +428,8 @@ int run(int argc, char** argv) {
   clean_cmd->footer(
       "Removes the ports of dead nodes in every service, services no live node uses, and the\n"
       "nodes' files. Safe while other processes work and when several cleaners run at once.\n"
-      "Output: 'removed node <id>', 'removed service <name>', 'removed <n> port(s)', or\n"
+      "Output: 'removed node <id>', 'removed service <name>', 'removed <path>' (a stale lock\n"
+      "file), 'removed <n> port(s)', or\n"
       "'nothing to clean'.\n"
       "--force NAME: one 'removed <object>' line per object removed (a 'warning:' line on stderr\n"
       "per live node that still held it); exit 0 when something was removed, 1 when nothing of\n"

@@ -87,6 +87,13 @@ tl::expected<bool, Error> FileLock::is_held(const std::string& path) {
   return tl::unexpected(lock.error());
 }
 
+tl::expected<uid_t, Error> FileLock::owner() const {
+  struct stat held {};
+  auto stated = posix_call("fstat(lock)", [&] { return ::fstat(m_fd.native(), &held); });
+  if (!stated) return tl::unexpected(stated.error());
+  return held.st_uid;
+}
+
 bool FileLock::is_still_linked() const {
   struct stat held {};
   if (!posix_call("fstat", [&] { return ::fstat(m_fd.native(), &held); }) || held.st_nlink == 0) {

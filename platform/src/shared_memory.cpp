@@ -180,6 +180,15 @@ tl::expected<std::int64_t, Error> SharedMemory::modification_time_ns(std::string
   return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
 }
 
+tl::expected<ObjectStatus, Error> SharedMemory::status_of(std::string_view name) {
+  if (auto valid = validate_name(name, "lstat"); !valid) return tl::unexpected(valid.error());
+  const std::string path = path_of(name);
+  struct stat st {};
+  auto stated = posix_call("lstat(shm)", [&] { return ::lstat(path.c_str(), &st); });
+  if (!stated) return tl::unexpected(stated.error());
+  return ObjectStatus{st.st_uid, st.st_gid, static_cast<mode_t>(st.st_mode & 07777)};
+}
+
 tl::expected<void, Error> SharedMemory::set_permissions(mode_t mode) {
   return posix_call("fchmod(shm)", [&] { return ::fchmod(native_handle(), mode); }).map([](int) {});
 }

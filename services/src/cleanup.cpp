@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <chrono>
+#include <set>
 #include <string_view>
 
 #include "axon/detail/root.hpp"
 #include "axon/detail/service_core.hpp"
 #include "axon/node.hpp"
+#include "axon/system_event.hpp"
 #include "axon/platform/filesystem.hpp"
 
 namespace axon {
@@ -33,10 +35,14 @@ std::vector<std::string> service_hashes(const Config& config) {
     if (std::find(out.begin(), out.end(), hash) == out.end()) out.emplace_back(hash);
   };
   const std::string stem = config.prefix + "svc_";
+  const auto root = detail::check_directory(config).value_or(detail::RootAccess{});
   if (auto objects = platform::SharedMemory::list(stem)) {
-    // "<prefix>svc_<16 hex>_s", "_d" or "_p<id>".
+    // "<prefix>svc_<16 hex>_s", "_d" or "_p<id>". Another user's objects under the shared prefix
+    // are not ours to judge: looking at them would even leave a lock file of theirs in our root.
     for (const auto& o : *objects) {
-      if (o.size() >= stem.size() + 18 && o[stem.size() + 16] == '_') {
+      if (o.size() < stem.size() + 18 || o[stem.size() + 16] != '_') continue;
+      auto status = platform::SharedMemory::status_of(o);
+      if (status && detail::maybe_our_object(*status, root)) {
         add(std::string_view(o).substr(stem.size(), 16));
       }
     }
@@ -52,6 +58,62 @@ std::vector<std::string> service_hashes(const Config& config) {
     }
   }
   return out;
+}
+
+/// True when no object of service `hash` is left under our prefix and no FIFO directory: then
+/// its lock file guards nothing.
+bool service_has_nothing(const Config& config, const std::string& hash) {
+  auto objects = platform::SharedMemory::list(config.prefix + "svc_" + hash + "_");
+  return objects && objects->empty() && !platform::path_exists(detail::Paths::service_dir(config, hash));
+}
+
+/// Lock files left by processes that died holding them, in a checked directory: a service's
+/// `<H>.lock` with nothing else of the service left (e.g. its creator failed on a full
+/// /dev/shm, or was killed), an event's creation lock `<H>.lock` (held only while creating).
+void remove_stale_locks(const Config& config, CleanupReport& report) {
+  const auto services = config.services_dir();
+  // One listing of /dev/shm for every lock file (a live service keeps its lock file, so there
+  // are as many as services); the rare candidate is checked again, precisely, under its lock.
+  std::set<std::string, std::less<>> with_objects;
+  const std::string stem = config.prefix + "svc_";
+  if (auto objects = platform::SharedMemory::list(stem)) {
+    for (const auto& o : *objects) {
+      if (o.size() >= stem.size() + 16) with_objects.insert(o.substr(stem.size(), 16));
+    }
+  } else {
+    return;
+  }
+  if (detail::check_directory(config, &services)) {
+    if (auto files = platform::list_directory(services)) {
+      for (const auto& f : *files) {
+        if (f.size() != 21 || !f.ends_with(".lock") || !is_hash(std::string_view(f).substr(0, 16))) {
+          continue;
+        }
+        const auto hash = f.substr(0, 16);
+        const auto path = services + "/" + f;
+        if (with_objects.contains(hash) ||
+            platform::path_exists(detail::Paths::service_dir(config, hash))) {
+          continue;
+        }
+        if (detail::remove_stale_lock_file(path, [&] { return service_has_nothing(config, hash); })) {
+          report.removed_files.push_back(path);
+        }
+      }
+    }
+  }
+  const auto events = detail::SystemEventPaths::directory(config);
+  if (!detail::check_directory(config, &events)) return;
+  if (auto files = platform::list_directory(events)) {
+    for (const auto& f : *files) {
+      if (f.size() != 21 || !f.ends_with(".lock") || !is_hash(std::string_view(f).substr(0, 16))) {
+        continue;
+      }
+      const auto path = events + "/" + f;
+      if (detail::remove_stale_lock_file(path, [] { return true; })) {
+        report.removed_files.push_back(path);
+      }
+    }
+  }
 }
 
 }  // namespace
@@ -92,8 +154,12 @@ CleanupReport Node::cleanup_dead_nodes(const Config& config) {
         report.removed_services.push_back(purged.service_name.empty() ? hash : purged.service_name);
       }
     }
-    const bool had_details =
-        platform::SharedMemory::remove(detail::Paths::node_details(config, info.id)).has_value();
+    // Only our own details: in a shared root a dead node of another member is listed and its
+    // ports purged, but its object stays for its user (/dev/shm is sticky; root neither).
+    const auto details = detail::Paths::node_details(config, info.id);
+    const auto details_status = platform::SharedMemory::status_of(details);
+    const bool had_details = details_status && detail::own_object(*details_status) &&
+                             platform::SharedMemory::remove(details).has_value();
     // unlink never follows a symlink: a link planted here is removed, its target untouched.
     (void)platform::remove_file(detail::Paths::node_socket(config, info.id));
     // Without a lock file, another cleaner may have finished this node a moment ago: report it
@@ -108,7 +174,10 @@ CleanupReport Node::cleanup_dead_nodes(const Config& config) {
   // A node killed between making its lock file under its private name and publishing it left
   // "<id>.lock.new": unlocked means its maker is dead (a live maker locks it right after making
   // it; should our brief lock fall in between, that maker starts again under another id).
-  if (!detail::check_directory(config, &nodes_dir)) return report;
+  if (!detail::check_directory(config, &nodes_dir)) {
+    remove_stale_locks(config, report);
+    return report;
+  }
   if (auto files = platform::list_directory(nodes_dir)) {
     constexpr std::string_view kUnpublished = ".lock.new";
     for (const auto& f : *files) {
@@ -117,11 +186,12 @@ CleanupReport Node::cleanup_dead_nodes(const Config& config) {
         continue;
       }
       const auto path = nodes_dir + "/" + f;
-      if (auto lock = platform::FileLock::try_lock(path); lock && lock->is_still_linked()) {
-        (void)lock->unlink();
+      if (detail::remove_stale_lock_file(path, [] { return true; })) {
+        report.removed_files.push_back(path);
       }
     }
   }
+  remove_stale_locks(config, report);
   return report;
 }
 

@@ -7,6 +7,7 @@
 
 #include "axon/access.hpp"
 #include "axon/detail/root.hpp"
+#include "axon/platform/file_lock.hpp"
 #include "axon/platform/filesystem.hpp"
 #include "axon/platform/process.hpp"
 
@@ -32,10 +33,12 @@ bool valid_root(std::string_view root) {
   if (root.empty() || root.front() != '/' || root.find('\0') != std::string_view::npos) {
     return false;
   }
+  // Normalised before it is judged: a trailing '/' is harmless ("/tmp/x/"), so it goes first;
+  // what is left must not be the filesystem's root ("/", and "//", which Linux resolves to "/").
+  if (root.size() > 1 && root.back() == '/') root.remove_suffix(1);
   if (root == "/") return false;  // never keep files in the filesystem's root
   std::string_view rest = root.substr(1);
-  // A trailing '/' is harmless ("/tmp/x/"), an empty component in the middle is not meant.
-  if (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
+  // An empty component ("//x", "/tmp//x", "///") is not meant.
   while (!rest.empty()) {
     const auto slash = rest.find('/');
     const auto component = rest.substr(0, slash);
@@ -152,6 +155,23 @@ bool trusted_object(const platform::ObjectStatus& object, Access access, const R
   if (object.owner == platform::current_uid()) return true;
   return access == Access::Group && root.shared && object.group == root.group &&
          (object.mode & S_IWOTH) == 0;
+}
+
+bool maybe_our_object(const platform::ObjectStatus& object, const RootAccess& root) {
+  return trusted_object(object, Access::Group, root);
+}
+
+bool own_object(const platform::ObjectStatus& object) {
+  return object.owner == platform::current_uid();
+}
+
+bool remove_stale_lock_file(const std::string& path, FunctionRef<bool()> still_stale) {
+  auto lock = platform::FileLock::try_lock(path);
+  if (!lock || !lock->is_still_linked()) return false;
+  auto owner = lock->owner();
+  if (!owner || *owner != platform::current_uid()) return false;
+  if (!still_stale()) return false;
+  return lock->unlink().has_value();
 }
 
 }  // namespace detail

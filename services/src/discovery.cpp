@@ -28,6 +28,8 @@ const char* to_string(DiscoveryError error) {
 
 namespace {
 
+bool being_changed(const Config& config, const std::string& hash);
+
 template <typename T>
 const T* slots_at(const void* base, std::uint64_t offset) {
   // SAFETY: offsets come from a header validated against the mapping's size.
@@ -52,7 +54,15 @@ tl::expected<ServiceInfo, DiscoveryError> read_service(const Config& config,
   const auto& shared = *static_cast<const core::StaticConfig*>(st->data());
   // ORDERING: acquire pairs with the creator's release of Ready: the fields copied below are
   // the creator's.
-  if (shared.state.load(std::memory_order_acquire) != core::CreationState::Ready) {
+  if (const auto state = shared.state.load(std::memory_order_acquire);
+      state != core::CreationState::Ready) {
+    // No creator ever writes another value: the object was overwritten.
+    if (state != core::CreationState::Creating) return tl::unexpected(DiscoveryError::Corrupted);
+    // Not Ready while live nodes other than a creator at work hold it: its static config was
+    // damaged under them (it is kept for them and `axon clean --force`), so it is shown.
+    if (detail::held_by_live_nodes(config, hash, 0) && !being_changed(config, hash)) {
+      return tl::unexpected(DiscoveryError::Corrupted);
+    }
     return tl::unexpected(DiscoveryError::DoesNotExist);  // still being created, or abandoned
   }
   // A private copy: another process may rewrite the shared one after we validated it.
@@ -188,6 +198,12 @@ tl::expected<ServiceScan, DiscoveryError> scan_services(const Config& config) {
   for (const auto& o : *objects) {
     if (o.size() != stem.size() + 18 || !o.ends_with("_s")) continue;
     const auto hash = o.substr(stem.size(), 16);
+    // Another user's object under the shared prefix is neither listed nor reported, whatever
+    // it holds (root included).
+    if (auto status = platform::SharedMemory::status_of(o);
+        !status || !detail::maybe_our_object(*status, root)) {
+      continue;
+    }
     auto info = read_service(config, root, hash);
     if (info) {
       scan.services.push_back(std::move(*info));

@@ -10,6 +10,7 @@
 #include "axon/core/node_layout.hpp"
 #include "axon/core/node_name.hpp"
 #include "axon/detail/node_core.hpp"
+#include "axon/detail/root.hpp"
 #include "axon/platform/filesystem.hpp"
 #include "axon/platform/process.hpp"
 #include "axon/service_builder.hpp"
@@ -207,7 +208,14 @@ tl::expected<std::vector<NodeInfo>, NodeListError> Node::list(const Config& conf
                               ? NodeListError::PermissionDenied
                               : NodeListError::InternalFailure);
   }
+  // The prefix is shared by every user of the machine (the default one always is), but each
+  // user has a root of their own: a node object of another user is not ours to list, and its
+  // lock file is not in our nodes directory, so it would read as dead and be cleaned. Only
+  // nodes of ours (or of our shared root's group) are listed; root is no exception.
+  const auto root = detail::check_directory(config).value_or(detail::RootAccess{});
   for (const auto& o : *objects) {
+    auto status = platform::SharedMemory::status_of(o);
+    if (!status || !detail::maybe_our_object(*status, root)) continue;
     if (auto id = NodeId::from_string(std::string_view(o).substr(shm_stem.size()))) {
       ids.insert(id->value);
     }

@@ -36,12 +36,19 @@ core::PortSlot& port_at(const core::DynamicLayout& l, void* base, std::size_t ta
 /// when its static or dynamic config is still there afterwards (another user's objects in a
 /// shared deployment: /dev/shm is sticky, only an object's owner may remove it).
 bool remove_service_objects(const Config& config, const std::string& hash) {
+  // Only objects we own: root could unlink another user's, but another user's objects under the
+  // shared prefix are never ours to judge, so never ours to remove.
+  auto remove_own = [](const std::string& name) {
+    if (auto status = platform::SharedMemory::status_of(name); status && own_object(*status)) {
+      (void)platform::SharedMemory::remove(name);
+    }
+  };
   // The static config first: a remover killed after it leaves leftovers under a free name
   // (the next creator or cleaner removes them), never a service that looks whole but is not.
-  (void)platform::SharedMemory::remove(Paths::service_static(config, hash));
-  (void)platform::SharedMemory::remove(Paths::service_dynamic(config, hash));
+  remove_own(Paths::service_static(config, hash));
+  remove_own(Paths::service_dynamic(config, hash));
   if (auto segments = platform::SharedMemory::list(Paths::publisher_segment_stem(config, hash))) {
-    for (const auto& s : *segments) (void)platform::SharedMemory::remove(s);
+    for (const auto& s : *segments) remove_own(s);
   }
   // Files are removed relative to the directory opened without following a symlink, and only
   // below a services directory that is what it claims to be.
@@ -107,6 +114,22 @@ StaticView probe_static(const Config& config, const std::string& hash) {
   view.config = sc;
   view.shm = std::move(*shm);
   return view;
+}
+
+/// The root as it is now, for processes without a node (cleaners); private when unreadable.
+RootAccess current_root(const Config& config) {
+  return check_directory(config).value_or(RootAccess{});
+}
+
+/// Whether a static config found under our name may be ours (see maybe_our_object): asked before
+/// taking the service's lock, so another user's object never leaves a lock file in our root.
+/// DoesNotExist when there is none.
+tl::expected<bool, platform::Error> static_maybe_ours(const Config& config,
+                                                      const std::string& hash,
+                                                      const RootAccess& root) {
+  auto status = platform::SharedMemory::status_of(Paths::service_static(config, hash));
+  if (!status) return tl::unexpected(status.error());
+  return maybe_our_object(*status, root);
 }
 
 /// Checks of a Ready static config that do not depend on the opener.
@@ -226,11 +249,6 @@ Access peek_access(const Config& config, const std::string& hash) {
 /// Mode of the lock file of a service of `access`, for a node in `root`.
 ObjectMode lock_mode(Access access, const RootAccess& root) {
   return shared_file_mode(access, root);
-}
-
-/// The root as it is now, for processes without a node (cleaners); private when unreadable.
-RootAccess current_root(const Config& config) {
-  return check_directory(config).value_or(RootAccess{});
 }
 
 OpenFailure to_open_failure(const platform::Error& e) {
@@ -495,6 +513,9 @@ tl::expected<std::shared_ptr<ServiceCore>, CreateFailure> ServiceCore::create(
   auto root = prepare_directory(config, &services);
   if (!root) return tl::unexpected(to_create_failure(root.error()));
   const Access access = to_access(settings.access);
+  if (auto ours = static_maybe_ours(config, hash, *root); ours && !*ours) {
+    return tl::unexpected(CreateFailure::PermissionDenied);
+  }
   auto lock = ServiceLock::acquire(config, hash, lock_mode(access, *root));
   if (!lock) return tl::unexpected(to_create_failure(lock.error()));
 
@@ -506,6 +527,11 @@ tl::expected<std::shared_ptr<ServiceCore>, CreateFailure> ServiceCore::create(
     return tl::unexpected(to_create_failure(*existing.error));
   }
   if (existing.probe == StaticProbe::Ready) return tl::unexpected(CreateFailure::AlreadyExists);
+  // A damaged static config of a service live nodes still hold: taken, not garbage.
+  if (existing.probe == StaticProbe::Stale &&
+      held_by_live_nodes(config, hash, node->id().value)) {
+    return tl::unexpected(CreateFailure::AlreadyExists);
+  }
   // Stale (a creator died half-way: it would still hold the lock if it lived) or missing:
   // whatever is left under the name is ours to clear.
   if (!remove_service_objects(config, hash)) return tl::unexpected(CreateFailure::PermissionDenied);
@@ -519,7 +545,7 @@ tl::expected<std::shared_ptr<ServiceCore>, CreateFailure> ServiceCore::create(
       platform::SharedMemory::create(Paths::service_static(config, hash), sizeof(StaticConfig),
                                      static_mode.mode, static_mode.group);
   // A failed create leaves nothing under the name, its lock file included (we hold it, and
-  // the name is empty again, as when the last node leaves).
+  // the name is empty again, as when the last node leaves; e.g. on a full /dev/shm).
   if (!static_shm) {
     lock->remove_file();
     return tl::unexpected(to_create_failure(static_shm.error()));
@@ -580,6 +606,13 @@ tl::expected<std::shared_ptr<ServiceCore>, OpenFailure> ServiceCore::open(
   const auto hash = Paths::service_hash(name.as_string());
   // Look before taking the lock: a failed open must not leave a lock file behind, and an
   // object we may not read is PermissionDenied, not "does not exist".
+  if (auto ours = static_maybe_ours(config, hash, root); !ours) {
+    if (ours.error().code == platform::ErrorCode::DoesNotExist) {
+      return tl::unexpected(open_failure(OpenFailure::Kind::DoesNotExist));
+    }
+  } else if (!*ours) {
+    return tl::unexpected(open_failure(OpenFailure::Kind::PermissionDenied));
+  }
   if (auto probe = platform::SharedMemory::open(Paths::service_static(config, hash),
                                                 platform::AccessMode::ReadOnly);
       !probe) {
@@ -600,6 +633,12 @@ tl::expected<std::shared_ptr<ServiceCore>, OpenFailure> ServiceCore::open(
   auto view = probe_static(config, hash);
   if (view.error) return tl::unexpected(to_open_failure(*view.error));
   if (view.probe != StaticProbe::Ready) {
+    // A static config truncated or overwritten while live nodes hold the service (its dynamic
+    // config still names them): a damaged live service, kept for them and for `axon clean
+    // --force`, never removed and recreated under them.
+    if (view.probe == StaticProbe::Stale && held_by_live_nodes(config, hash, node->id().value)) {
+      return tl::unexpected(open_failure(OpenFailure::Kind::Corrupted));
+    }
     // Stale (a creator died half-way) or missing (a remover did): clear what is left.
     remove_service_objects(config, hash);
     lock->remove_file();
@@ -684,6 +723,27 @@ void ServiceCore::leave_node_slot() {
   }
 }
 
+bool held_by_live_nodes(const Config& config, const std::string& hash, std::uint64_t self) {
+  auto shm = platform::SharedMemory::open(Paths::service_dynamic(config, hash),
+                                          platform::AccessMode::ReadOnly);
+  if (!shm || shm->size() < sizeof(DynamicHeader)) return false;
+  if (auto status = shm->status(); !status || !maybe_our_object(*status, current_root(config))) {
+    return false;  // not ours to judge (nor to remove)
+  }
+  // SAFETY: page-aligned mapping of at least the header's size; node_table_of checks the
+  // table's bounds against the mapping's size, reading each header field once.
+  const auto table =
+      core::node_table_of(*static_cast<const DynamicHeader*>(shm->data()), shm->size());
+  if (!table) return false;
+  const auto* nodes = reinterpret_cast<const core::NodeSlot*>(
+      static_cast<const std::byte*>(shm->data()) + table->offset);
+  for (std::uint32_t i = 0; i < table->count; ++i) {
+    const auto id = nodes[i].node_id.load(std::memory_order_acquire);
+    if (id != 0 && id != self && node_is_alive(config, id)) return true;
+  }
+  return false;
+}
+
 ObjectMode service_lock_mode(const Config& config, const std::string& hash) {
   return lock_mode(peek_access(config, hash), current_root(config));
 }
@@ -720,11 +780,15 @@ std::optional<std::vector<std::uint64_t>> service_holders(const Config& config,
 PurgeResult purge_service(const Config& config, const std::string& hash,
                           const std::function<bool(std::uint64_t)>& is_dead) {
   PurgeResult result;
+  if (auto ours = static_maybe_ours(config, hash, current_root(config)); ours && !*ours) {
+    return result;
+  }
   auto lock = ServiceLock::acquire(config, hash,
                                    lock_mode(peek_access(config, hash), current_root(config)));
   if (!lock) return result;
   auto view = probe_static(config, hash);
   if (view.error) return result;
+  if (view.probe == StaticProbe::Stale && held_by_live_nodes(config, hash, 0)) return result;
   if (view.probe != StaticProbe::Ready) {
     // Stale: its creator died half-way. Missing: its remover died half-way (the static config
     // goes first); what is left under the name is garbage either way.

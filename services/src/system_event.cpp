@@ -181,6 +181,17 @@ tl::expected<std::optional<platform::SharedMemory>, SystemEventError> create_or_
   return Result{std::move(*memory)};
 }
 
+// A creator killed while holding its creation lock (e.g. `evt_set` by SIGKILL) left the lock
+// file; once the event is whole nobody takes that lock again, so the next opener removes it.
+// Costs one lstat when there is none.
+void remove_stale_creation_lock(const Config& config, const std::string& hash) {
+  const std::string lock_path = detail::SystemEventPaths::creation_lock(config, hash);
+  if (!platform::path_exists(lock_path)) return;
+  const auto directory = detail::SystemEventPaths::directory(config);
+  if (!detail::check_directory(config, &directory)) return;
+  (void)detail::remove_stale_lock_file(lock_path, [] { return true; });
+}
+
 // Makes the FIFO's content match the state: at least one byte while set, none while clear.
 // Every process that changes the state runs this afterwards. Each round acts on the state it
 // read and then checks that the state did not move; so the last FIFO operation of all, made after
@@ -278,7 +289,10 @@ tl::expected<SystemEvent, SystemEventError> SystemEvent::open(std::string_view n
     for (;;) {
       // The common case, an existing event, needs no lock and no file in the root directory.
       auto found = probe(object, name);
-      if (found.found == Found::Valid) return make(std::move(*found.memory));
+      if (found.found == Found::Valid) {
+        remove_stale_creation_lock(config, hash);
+        return make(std::move(*found.memory));
+      }
       if (found.found == Found::Unusable) return tl::unexpected(found.error);
 
       auto created = create_or_repair(config, hash, object, name);
@@ -322,9 +336,7 @@ tl::expected<void, SystemEventError> SystemEvent::remove(std::string_view name,
     // A creator that died holding the creation lock left its file; a live one keeps it.
     const std::string lock_path = detail::SystemEventPaths::creation_lock(config, hash);
     if (platform::path_exists(lock_path)) {
-      if (auto lock = platform::FileLock::try_lock(lock_path); lock && lock->is_still_linked()) {
-        (void)lock->unlink();
-      }
+      (void)detail::remove_stale_lock_file(lock_path, [] { return true; });
     }
     if (!removed) return tl::unexpected(SystemEventError::DoesNotExist);
     return {};

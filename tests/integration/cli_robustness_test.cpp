@@ -16,6 +16,7 @@
 #include <cstring>
 #include <filesystem>
 #include <optional>
+#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -267,6 +268,55 @@ TEST_F(CliRobustness, ServiceInUseIsRemovedWithAWarningNamingTheLiveNode) {
   EXPECT_TRUE(again.objects().empty());
   auto node = test::make_node("cli-robustness");
   EXPECT_TRUE(node.service_builder(*ServiceName::create(again.name())).event().create());
+}
+
+/// A live service whose static config was damaged (issue 14, defect 5): `notify` (documented
+/// as never creating) used to remove its static and dynamic config, so the next notifier made a
+/// fresh service the live listener never heard. Its dynamic config still names a live node: it
+/// is kept, opening it is `Corrupted`, `list` shows it `unreadable`, `clean` leaves it.
+void expect_damaged_live_service_is_kept(const CrashedService& sut, const std::string& healthy) {
+  const auto before = sut.objects();
+  const auto notified = run_axon({"notify", sut.name()});
+  EXPECT_EQ(notified.status.code, 1) << notified.output;
+  EXPECT_EQ(lines_of(notified.output).size(), 1u) << notified.output;
+  EXPECT_NE(notified.output.find("Corrupted"), std::string::npos) << notified.output;
+  EXPECT_EQ(sut.objects(), before);
+
+  expect_show_fails_with_one_line(sut.name(), "Corrupted");
+  expect_list_marks(healthy, "unreadable " + sut.hash() + " error=Corrupted");
+  (void)run_axon({"clean"});
+  EXPECT_EQ(sut.objects(), before);
+
+  // Nor does a second notifier (open_or_create) replace it with a fresh service.
+  auto node = test::make_node("cli-robustness");
+  auto opened = node.service_builder(*ServiceName::create(sut.name())).event().open_or_create();
+  EXPECT_FALSE(opened);
+  EXPECT_EQ(sut.objects(), before);
+}
+
+TEST_F(CliRobustness, StaticConfigTruncatedUnderALiveListenerIsKeptAndReported) {
+  CrashedService sut("cli_rb_live_trunc", /*kill=*/false);
+  // The listener keeps a private copy of the static config, never a mapping: no SIGBUS.
+  sut.truncate(sut.static_object(), 0);
+  expect_damaged_live_service_is_kept(sut, healthy);
+  expect_forced_clean_frees_the_name(sut);
+}
+
+TEST_F(CliRobustness, StaticConfigOfRandomBytesUnderALiveListenerIsKeptAndReported) {
+  CrashedService sut("cli_rb_live_random", /*kill=*/false);
+  {
+    auto shm = platform::SharedMemory::open(sut.static_object(), platform::AccessMode::ReadWrite);
+    ASSERT_TRUE(shm);
+    std::mt19937_64 random(14);
+    auto* bytes = static_cast<unsigned char*>(shm->data());
+    for (std::size_t i = 0; i < shm->size(); ++i) bytes[i] = static_cast<unsigned char>(random());
+    // A state of neither Creating nor Ready: what random bytes give but for 2 values in 2^32.
+    std::uint32_t state = 0;
+    std::memcpy(&state, bytes + offsetof(core::StaticConfig, state), sizeof state);
+    ASSERT_GT(state, 1u);
+  }
+  expect_damaged_live_service_is_kept(sut, healthy);
+  expect_forced_clean_frees_the_name(sut);
 }
 
 TEST(CliRobustnessUsage, ForceNeedsAValidName) {

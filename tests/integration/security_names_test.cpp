@@ -180,8 +180,16 @@ TEST(SecurityNames, RootsThatAreRelativeOrClimbAreRefused) {
   const auto before = Snapshot::take();
   for (const std::string& root :
        std::vector<std::string>{"relative", "./x", "/tmp/../etc", "/tmp/./x", "/tmp//x", "/", "",
+                                // issue 14, defect 6: "//" is "/" (it passed, and root then made
+                                // /nodes and /services); "///" and "//tmp" were refused already.
+                                "//", "///", "//tmp",
                                 test::root() + "/..", std::string("/tmp/a\0b", 8)}) {
     Config config{test::prefix(), root, true};
+    // Before any node: a root that passed by mistake would be created.
+    if (config.validate()) {
+      ADD_FAILURE() << "accepted root \"" << root << "\"";
+      continue;
+    }
     EXPECT_EQ(config.validate(), tl::unexpected(ConfigError::InvalidRoot)) << root;
     auto node = NodeBuilder().config(config).create();
     ASSERT_FALSE(node) << root;
@@ -216,7 +224,8 @@ TEST(SecurityNames, ToolsRefuseAHostilePrefixOrRootAndCreateNothing) {
                                                         {"AXON_PREFIX", "a/b"},
                                                         {"AXON_PREFIX", ".."},
                                                         {"AXON_ROOT", "relative/dir"},
-                                                        {"AXON_ROOT", "/tmp/../tmp/axon-x"}}) {
+                                                        {"AXON_ROOT", "/tmp/../tmp/axon-x"},
+                                                        {"AXON_ROOT", "//"}}) {
     for (const auto& args :
          std::vector<std::vector<std::string>>{{"service", "list"},
                                                {"node", "list"},

@@ -65,6 +65,9 @@ struct CleanupReport {
   std::vector<NodeId> dead_nodes;          ///< nodes found dead and removed
   std::vector<std::string> removed_services;  ///< services removed because no live node used them
   std::size_t removed_ports = 0;           ///< listener and notifier ports of dead nodes
+  /// Lock files whose holders died (full paths): a node's unpublished `<id>.lock.new`, a
+  /// service's `<H>.lock` with nothing else of the service left, an event's creation lock.
+  std::vector<std::string> removed_files;
 };
 
 class Node {
@@ -82,7 +85,9 @@ class Node {
 
   /// Removes what dead nodes left: their ports in every service, services no live node uses,
   /// their files. Safe while other processes work and when several cleaners run at once
-  /// (each dead node is cleaned by whoever holds its lock).
+  /// (each dead node is cleaned by whoever holds its lock). Also removes lock files whose
+  /// holders died (CleanupReport::removed_files). Only nodes and objects of ours (or, in a shared
+  /// root, of its group) are judged; only our own objects are removed, whoever we are.
   static CleanupReport cleanup_dead_nodes(const Config& config = Config::from_environment());
 
  private:

@@ -308,4 +308,27 @@ inline bool validate_dynamic(const DynamicHeader& h, std::size_t bytes, const St
   return true;
 }
 
+/// Where a dynamic config's node table lies by its own header, for when the static config that
+/// should say so is damaged: only to learn whether live nodes still hold the service, so that it
+/// is never removed under them. Each header field is read once; nullopt unless the magic, the
+/// version and the table's bounds inside `bytes` hold.
+struct NodeTable {
+  std::uint64_t offset = 0;
+  std::uint32_t count = 0;
+};
+inline std::optional<NodeTable> node_table_of(const DynamicHeader& h, std::size_t bytes) {
+  const std::uint64_t magic = h.magic;
+  const std::uint32_t version = h.version;
+  const std::uint32_t count = h.max_nodes;
+  const std::uint64_t offset = h.nodes_offset;
+  if (magic != kDynamicConfigMagic || version != kLayoutVersion) return std::nullopt;
+  // The creator always puts the table right after the header; count is 32 bits, so the product
+  // below cannot wrap.
+  if (offset != align_to_line(sizeof(DynamicHeader)) || bytes < offset ||
+      std::uint64_t{count} * sizeof(NodeSlot) > bytes - offset) {
+    return std::nullopt;
+  }
+  return NodeTable{offset, count};
+}
+
 }  // namespace axon::core

@@ -45,6 +45,8 @@ class FileLock {
   /// starting at that very moment sees WouldBlock once. Errors: as try_lock() except WouldBlock.
   static tl::expected<bool, Error> is_held(const std::string& path);
 
+  /// The user owning the locked file (fstat of the descriptor we hold, not of the path).
+  tl::expected<uid_t, Error> owner() const;
   /// True when the path still names the locked inode and the inode has a link.
   bool is_still_linked() const;
   /// Removes the path, while still holding the lock, so no one else can lock that inode anew.

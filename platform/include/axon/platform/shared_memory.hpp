@@ -62,6 +62,9 @@ class SharedMemory {
   /// (CLOCK_REALTIME, compare with std::chrono::system_clock): how old a half-created object is.
   /// Errors: DoesNotExist, InvalidArgument.
   static tl::expected<std::int64_t, Error> modification_time_ns(std::string_view name);
+  /// Owner, group and mode of the object `name` (lstat; maps nothing, so it works on objects of
+  /// size zero and of other users). Errors: DoesNotExist, InvalidArgument.
+  static tl::expected<ObjectStatus, Error> status_of(std::string_view name);
 
   void* data() { return m_region.get_address(); }
   const void* data() const { return m_region.get_address(); }

@@ -16,6 +16,7 @@
 
 #include "axon/access.hpp"
 #include "axon/config.hpp"
+#include "axon/detail/function_ref.hpp"
 #include "axon/platform/error.hpp"
 #include "axon/platform/shared_memory.hpp"
 
@@ -62,5 +63,17 @@ mode_t node_socket_mode(const RootAccess& root);
 /// else was made by another user under our names (names are predictable and /dev/shm is
 /// writable by everyone) and is never joined, cleaned or listed.
 bool trusted_object(const platform::ObjectStatus& object, Access access, const RootAccess& root);
+/// Whether an object found under one of our names may be ours when its access cannot be read
+/// (a node's details, a half-made or damaged static config): trusted_object() for either access.
+bool maybe_our_object(const platform::ObjectStatus& object, const RootAccess& root);
+/// Whether we own the object: the only objects axon ever removes on its own. Root is treated
+/// like any user: it neither judges nor removes another user's objects (its tools neither).
+bool own_object(const platform::ObjectStatus& object);
+
+/// Removes the lock file at `path` when no process holds it, it is ours, and `still_stale` (asked
+/// while we hold it) agrees: a lock file whose holder died. Its unlink happens under the lock,
+/// and every taker of such a lock checks that its file is still linked, so a lock file in use is
+/// never lost. The caller checked the directory. True when it removed the file.
+bool remove_stale_lock_file(const std::string& path, FunctionRef<bool()> still_stale);
 
 }  // namespace axon::detail

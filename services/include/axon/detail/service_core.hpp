@@ -164,6 +164,11 @@ PurgeResult purge_service(const Config& config, const std::string& hash,
 /// True while the node's lock file is held by a live process (or when that cannot be told).
 bool node_is_alive(const Config& config, std::uint64_t node_id);
 
+/// True when the dynamic config of service `hash` (read by its own header, whatever its static
+/// config says) names a live node other than `self`: then the service is in use even when its
+/// static config is damaged, and nothing removes it on its own. False when it cannot be read.
+bool held_by_live_nodes(const Config& config, const std::string& hash, std::uint64_t self);
+
 /// Mode of the lock file of service `hash` for a process without a node: from its static config
 /// when readable (Access::Group: group read/write), else owner-only.
 ObjectMode service_lock_mode(const Config& config, const std::string& hash);
