@@ -1,25 +1,64 @@
 // Small helpers shared by the example programs: argument parsing and signal-aware sleeping.
+// Arguments are read with the tools' helpers (tools/shared/axon_tools/messages.hpp), so that a
+// refused argument is repeated escaped, never raw, and numbers are refused rather than wrapped.
 #pragma once
 
-#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <limits>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <thread>
 
+#include "axon/config.hpp"
 #include "axon/platform/signals.hpp"
+#include "axon/service_name.hpp"
+#include "axon_tools/messages.hpp"
 
 namespace axon::examples {
 
-/// A whole decimal number, nothing else; nullopt for "", "12x", "-1", overflow.
-inline std::optional<std::uint64_t> parse_u64(std::string_view text) {
-  std::uint64_t value = 0;
-  const auto* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, value);
-  if (text.empty() || ec != std::errc{} || ptr != end) return std::nullopt;
-  return value;
+/// `text` as a ServiceName; otherwise one line on stderr, `invalid service name "<text>": <why>`
+/// with the text escaped, and nullopt.
+inline std::optional<ServiceName> service_name_or_complain(std::string_view text) {
+  auto name = ServiceName::create(text);
+  if (!name) {
+    std::fprintf(stderr, "invalid service name %s: %s\n", tools::quoted(text).c_str(),
+                 tools::explain(name.error()).c_str());
+    return std::nullopt;
+  }
+  return *name;
+}
+
+/// A whole decimal number in [0, max]; otherwise one line on stderr naming `what` and why
+/// (`event id "-1" is negative`), and nullopt.
+inline std::optional<std::uint64_t> number_or_complain(
+    const char* what, std::string_view text,
+    std::uint64_t max = std::numeric_limits<std::uint64_t>::max()) {
+  auto value = tools::parse_unsigned(text, max);
+  if (!value) {
+    std::fprintf(stderr, "%s\n", tools::refusal(what, text, value.error(), max).c_str());
+    return std::nullopt;
+  }
+  return *value;
+}
+
+/// When a listener cannot be created: " (<why>)" if AXON_ROOT is too long for the node sockets of
+/// the eventfd backend (the usual cause of ResourceCreationFailed), else "".
+inline std::string root_hint() {
+  const auto hint = tools::root_too_long_for_sockets(Config::from_environment());
+  return hint ? " (" + *hint + ")" : std::string();
+}
+
+/// The publishers' `--interval-ms`: an hour at most. A longer pause demonstrates nothing, and the
+/// bound keeps the deadline `now + interval` far from overflow (an unbounded value used to wrap
+/// into a negative duration: no pause at all).
+inline constexpr std::uint64_t kMaxIntervalMs = 3'600'000;
+inline std::optional<std::chrono::milliseconds> interval_or_complain(std::string_view text) {
+  const auto value = number_or_complain("--interval-ms", text, kMaxIntervalMs);
+  if (!value) return std::nullopt;
+  return std::chrono::milliseconds(static_cast<std::chrono::milliseconds::rep>(*value));
 }
 
 /// Sleeps `duration` unless SIGINT or SIGTERM arrives first; returns false when one did.

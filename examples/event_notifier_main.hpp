@@ -17,16 +17,10 @@ inline int run_event_notifier(int argc, char** argv, const char* program) {
     std::fprintf(stderr, "usage: %s SERVICE EVENT_ID\n", program);
     return 2;
   }
-  auto name = ServiceName::create(argv[1]);
-  if (!name) {
-    std::fprintf(stderr, "invalid service name \"%s\": %s\n", argv[1], to_string(name.error()));
-    return 1;
-  }
-  const auto id = parse_u64(argv[2]);
-  if (!id) {
-    std::fprintf(stderr, "invalid event id \"%s\": expected a non-negative integer\n", argv[2]);
-    return 1;
-  }
+  const auto name = service_name_or_complain(argv[1]);
+  if (!name) return 1;
+  const auto id = number_or_complain("event id", argv[2]);
+  if (!id) return 1;
   if (!platform::TerminationSignals::install()) {
     std::fprintf(stderr, "cannot install signal handlers\n");
     return 1;

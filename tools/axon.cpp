@@ -247,8 +247,12 @@ int listen(const ListenOptions& options) {
   }
   auto listener = service->listener_builder().create();
   if (!listener) {
-    return fail(kExitFailure, "cannot create a listener on \"" + options.service +
-                                  "\": " + to_string(listener.error()));
+    std::string message = "cannot create a listener on \"" + options.service +
+                          "\": " + to_string(listener.error());
+    if (const auto hint = tools::root_too_long_for_sockets(Config::from_environment())) {
+      message += " (" + *hint + ")";
+    }
+    return fail(kExitFailure, message);
   }
   // One epoll over the listener and the signal eventfd: the loop sleeps until either is ready,
   // so it never spins and a signal that lands between two waits is still seen.
@@ -292,10 +296,13 @@ int listen(const ListenOptions& options) {
 
 /// `axon echo`: prints every sample of a publish-subscribe service, whatever its payload type:
 /// the tool cannot know the type, so it shows the size and the first bytes in hex.
-int echo(const std::string& text, std::uint64_t max_bytes) {
+int echo(const std::string& text, const std::string& bytes) {
   int code = kExitOk;
   const auto name = parse_service_name(text, code);
   if (!name) return code;
+  const auto parsed_bytes = parse_u64("--bytes", bytes, code);
+  if (!parsed_bytes) return code;
+  const std::uint64_t max_bytes = *parsed_bytes;
   auto info = describe_service(*name);
   if (!info) {
     if (info.error() == DiscoveryError::DoesNotExist) {
@@ -379,12 +386,12 @@ int run(int argc, char** argv) {
              "\nEnvironment: AXON_PREFIX and AXON_ROOT select the axon instance (as for every "
              "axon process).\nOutput formats: docs/cli.md.");
   app.failure_message([](const CLI::App* failed, const CLI::Error& e) {
-    std::string line =
-        "error: " + std::string(e.what()) + " (run '" + command_path(failed) + " --help')";
-    for (char& c : line) {
+    // CLI11 repeats the arguments it refused: escaped, so that none reaches the terminal raw.
+    std::string what = e.what();
+    for (char& c : what) {
       if (c == '\n') c = ' ';
     }
-    return line + "\n";
+    return "error: " + tools::escaped(what) + " (run '" + command_path(failed) + " --help')\n";
   });
 
   bool json = false;
@@ -471,12 +478,13 @@ int run(int argc, char** argv) {
       "error.");
 
   std::string echo_service;
-  std::uint64_t echo_bytes = 64;
+  std::string echo_bytes = "64";
   auto* echo_cmd =
       app.add_subcommand("echo", "Print the samples of a publish-subscribe service as they arrive");
   echo_cmd->add_option("SERVICE", echo_service, "Publish-subscribe service name (must exist)")
       ->required();
   echo_cmd->add_option("--bytes", echo_bytes, "Show at most this many payload bytes in hex")
+      ->type_name("N")
       ->capture_default_str();
   echo_cmd->footer(
       "Output: 'sample <sequence> from <publisher id>: <size> bytes: <hex> [...]' per sample.\n"

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "axon/axon.hpp"
+#include "axon_tools/messages.hpp"
 
 namespace axon::evt_tool {
 
@@ -20,7 +21,8 @@ struct Tool {
   const char* help;
 };
 
-/// One line naming the problem, then the usage line; the usage-error exit status.
+/// One line naming the problem, then the usage line; the usage-error exit status. Whatever the
+/// problem repeats of the arguments must be tools::quoted() already.
 inline int usage_error(const Tool& tool, const std::string& problem) {
   std::fprintf(stderr, "%s: %s\n%s\n", tool.name, problem.c_str(), tool.usage);
   return kUsageError;
@@ -46,12 +48,18 @@ inline std::variant<std::vector<std::string_view>, int> positional_arguments(
       return 0;
     } else if (!options_done && arg.size() > 1 && arg[0] == '-' &&
                !(keep_negative_numbers && looks_numeric(arg))) {
-      return usage_error(tool, "unknown option " + std::string(arg));
+      return usage_error(tool, "unknown option " + tools::quoted(arg));
     } else {
       positional.push_back(arg);
     }
   }
   return positional;
+}
+
+/// The problem of a refused NAME: the name escaped (it may hold newlines or terminal escapes),
+/// then why.
+inline std::string invalid_name(std::string_view name, ServiceNameError error) {
+  return "invalid name " + tools::quoted(name) + ": " + tools::explain(error);
 }
 
 /// evt_set / evt_clear: exactly one valid NAME; opens the event and applies `action` to it.
@@ -65,7 +73,7 @@ int run_on_event(const Tool& tool, int argc, char** argv, Action&& action) {
   }
   const std::string name(args[0]);
   if (auto valid = ServiceName::create(name); !valid) {
-    return usage_error(tool, "invalid name \"" + name + "\": " + to_string(valid.error()));
+    return usage_error(tool, invalid_name(name, valid.error()));
   }
   auto event = SystemEvent::open(name);
   if (!event) {

@@ -1,6 +1,6 @@
 // evt_wait NAME [timeout_s]: blocks until the latched event NAME is set (at once if it is set
 // already), creating it (clear) if needed. timeout_s is in seconds, fractions allowed (0.2); 0
-// only looks; without it evt_wait waits for ever.
+// only looks; without it, or with "inf", evt_wait waits for ever.
 // Exit status: 0 set; 1 timed out; 2 usage error (a usage line on stderr); 3 any other failure;
 // 130 on SIGINT and 143 on SIGTERM, after one line on stderr.
 //
@@ -10,14 +10,11 @@
 // sleeps on the signal eventfd closes that window.
 #include <array>
 #include <atomic>
-#include <charconv>
 #include <chrono>
-#include <cmath>
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,10 +23,11 @@
 #include <vector>
 
 #include "axon/axon.hpp"
-#include "evt_tool.hpp"
 #include "axon/platform/clock.hpp"
 #include "axon/platform/epoll.hpp"
 #include "axon/platform/signals.hpp"
+#include "axon_tools/messages.hpp"
+#include "evt_tool.hpp"
 
 namespace {
 
@@ -37,40 +35,13 @@ constexpr const char* kTool = "evt_wait";
 constexpr axon::evt_tool::Tool kThisTool{
     kTool, "usage: evt_wait NAME [timeout_s]",
     "Blocks until the latched event NAME is set (creating it, clear, if needed).\n"
-    "timeout_s: seconds to wait at most, fractions allowed (0.2); default: for ever.\n"
+    "timeout_s: seconds to wait at most, fractions allowed (0.2); default or inf: for ever.\n"
     "Exit status: 0 set, 1 timed out, 2 usage error, 3 other failure, 130 SIGINT, 143 SIGTERM.\n"};
 constexpr int kTimedOut = 1;
 constexpr int kFailure = axon::evt_tool::kFailure;
-// Beyond this many seconds (about 285 years) a timeout no longer fits in nanoseconds: for ever.
-constexpr double kForeverSeconds = 9.0e9;
 
 int usage_error(const std::string& problem) {
   return axon::evt_tool::usage_error(kThisTool, problem);
-}
-
-// Seconds, a finite number >= 0, nothing else; nullopt (for ever) when beyond kForeverSeconds.
-std::variant<std::optional<std::chrono::nanoseconds>, std::string> parse_timeout(
-    std::string_view text) {
-  double seconds = 0;
-  const char* end = text.data() + text.size();
-  const auto [stop, error] = std::from_chars(text.data(), end, seconds);
-  if (text.empty() || error == std::errc::invalid_argument || stop != end || std::isnan(seconds) ||
-      std::isinf(seconds)) {
-    return "timeout \"" + std::string(text) + "\" is not a number of seconds";
-  }
-  if (text.front() == '-') return "timeout \"" + std::string(text) + "\" is negative";
-  if (error == std::errc::result_out_of_range) {
-    // Beyond double: from_chars leaves `seconds` alone. A negative exponent means a positive
-    // amount too small to represent, which rounds up to the shortest wait.
-    const auto exponent = text.find_first_of("eE");
-    const bool tiny = exponent != std::string_view::npos && exponent + 1 < text.size() &&
-                      text[exponent + 1] == '-';
-    if (tiny) return std::chrono::nanoseconds(1);
-    return std::optional<std::chrono::nanoseconds>{};
-  }
-  if (seconds >= kForeverSeconds) return std::optional<std::chrono::nanoseconds>{};
-  // Rounded up: the wait is never shorter than asked.
-  return std::chrono::nanoseconds(static_cast<std::int64_t>(std::ceil(seconds * 1e9)));
 }
 
 std::atomic<bool> g_exiting{false};
@@ -112,15 +83,19 @@ int main(int argc, char** argv) {
   if (args.size() > 2) return usage_error("too many arguments");
   const std::string name(args[0]);
   if (auto valid = axon::ServiceName::create(name); !valid) {
-    return usage_error("invalid name \"" + name + "\": " + axon::to_string(valid.error()));
+    return usage_error(axon::evt_tool::invalid_name(name, valid.error()));
   }
   std::optional<std::chrono::nanoseconds> timeout;  // nullopt: for ever
   if (args.size() == 2) {
-    auto parsed_timeout = parse_timeout(args[1]);
-    if (const auto* problem = std::get_if<std::string>(&parsed_timeout)) {
-      return usage_error(*problem);
+    // The rules of `axon listen --timeout`: one parser for both.
+    auto parsed_timeout = axon::tools::parse_seconds(args[1]);
+    if (!parsed_timeout) {
+      return usage_error("timeout " + axon::tools::quoted(args[1]) +
+                         (parsed_timeout.error() == axon::tools::NumberError::Negative
+                              ? " is negative"
+                              : " is not a number of seconds"));
     }
-    timeout = std::get<std::optional<std::chrono::nanoseconds>>(parsed_timeout);
+    timeout = *parsed_timeout;
   }
   // The deadline starts now, before opening, so the total never exceeds what was asked by more
   // than the open itself.

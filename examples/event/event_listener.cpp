@@ -12,11 +12,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: event_listener SERVICE\n");
     return 2;
   }
-  auto name = ServiceName::create(argv[1]);
-  if (!name) {
-    std::fprintf(stderr, "invalid service name \"%s\": %s\n", argv[1], to_string(name.error()));
-    return 1;
-  }
+  const auto name = examples::service_name_or_complain(argv[1]);
+  if (!name) return 1;
   if (!platform::TerminationSignals::install()) {
     std::fprintf(stderr, "cannot install signal handlers\n");
     return 1;
@@ -34,7 +31,8 @@ int main(int argc, char** argv) {
   }
   auto listener = service->listener_builder().create();
   if (!listener) {
-    std::fprintf(stderr, "cannot create listener: %s\n", to_string(listener.error()));
+    std::fprintf(stderr, "cannot create listener: %s%s\n", to_string(listener.error()),
+                 examples::root_hint().c_str());
     return 1;
   }
   while (!platform::TerminationSignals::termination_requested()) {

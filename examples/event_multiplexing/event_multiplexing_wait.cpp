@@ -18,11 +18,8 @@ int main(int argc, char** argv) {
   }
   std::vector<ServiceName> names;
   for (int i = 1; i < argc; ++i) {
-    auto name = ServiceName::create(argv[i]);
-    if (!name) {
-      std::fprintf(stderr, "invalid service name \"%s\": %s\n", argv[i], to_string(name.error()));
-      return 1;
-    }
+    auto name = examples::service_name_or_complain(argv[i]);
+    if (!name) return 1;
     names.push_back(std::move(*name));
   }
 
@@ -56,8 +53,8 @@ int main(int argc, char** argv) {
     }
     auto listener = service->listener_builder().create();
     if (!listener) {
-      std::fprintf(stderr, "cannot create listener on \"%s\": %s\n", text,
-                   to_string(listener.error()));
+      std::fprintf(stderr, "cannot create listener on \"%s\": %s%s\n", text,
+                   to_string(listener.error()), examples::root_hint().c_str());
       return 1;
     }
     services.push_back(std::move(*service));

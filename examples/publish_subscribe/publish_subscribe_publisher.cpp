@@ -12,15 +12,12 @@ int main(int argc, char** argv) {
   using namespace axon;
   examples::line_buffered_stdout();
   std::optional<std::string> service_arg;
-  std::uint64_t interval_ms = 1000;
+  std::chrono::milliseconds interval(1000);
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--interval-ms") == 0 && i + 1 < argc) {
-      const auto v = examples::parse_u64(argv[++i]);
-      if (!v) {
-        std::fprintf(stderr, "invalid interval \"%s\": expected milliseconds\n", argv[i]);
-        return 1;
-      }
-      interval_ms = *v;
+      const auto v = examples::interval_or_complain(argv[++i]);
+      if (!v) return 1;
+      interval = *v;
     } else if (!service_arg && argv[i][0] != '-') {
       service_arg = argv[i];
     } else {
@@ -32,19 +29,16 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: publish_subscribe_publisher SERVICE [--interval-ms N]\n");
     return 2;
   }
-  auto name = ServiceName::create(*service_arg);
-  auto event_name = ServiceName::create(notification_service_of(*service_arg));
-  if (!name || !event_name) {
-    std::fprintf(stderr, "invalid service name \"%s\"\n", service_arg->c_str());
-    return 1;
-  }
+  const auto names = example_names(*service_arg);
+  if (!names) return 1;
   if (!platform::TerminationSignals::install()) return 1;
   auto node = NodeBuilder().name("publisher").create();
   if (!node) {
     std::fprintf(stderr, "cannot create node: %s\n", to_string(node.error()));
     return 1;
   }
-  auto service = node->service_builder(*name).publish_subscribe<TransmissionData>().open_or_create();
+  auto service =
+      node->service_builder(names->service).publish_subscribe<TransmissionData>().open_or_create();
   if (!service) {
     std::fprintf(stderr, "cannot open service \"%s\": %s\n", service_arg->c_str(),
                  to_string(service.error()).c_str());
@@ -56,7 +50,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   // Wake subscribers that sleep in a WaitSet.
-  auto events = node->service_builder(*event_name).event().open_or_create();
+  auto events = node->service_builder(names->notifications).event().open_or_create();
   if (events) {
     if (auto notifier = events->notifier_builder().create()) {
       publisher->notify_on_send(std::move(*notifier));
@@ -78,7 +72,7 @@ int main(int argc, char** argv) {
     }
     std::printf("Send sample %llu\n", static_cast<unsigned long long>(counter));
     ++counter;
-  } while (examples::sleep_unless_terminated(std::chrono::milliseconds(interval_ms)));
+  } while (examples::sleep_unless_terminated(interval));
   std::printf("exit\n");
   return 0;
 }

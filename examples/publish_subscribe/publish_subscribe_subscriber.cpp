@@ -20,8 +20,7 @@ bool print_available(axon::Subscriber<TransmissionData>& subscriber) {
       return sample.error() != axon::SubscriberReceiveError::Corrupted;
     }
     if (!*sample) return true;
-    std::printf("Received sample %llu\n",
-                static_cast<unsigned long long>((**sample)->counter));
+    std::printf("Received sample %llu\n", static_cast<unsigned long long>((**sample)->counter));
   }
 }
 
@@ -46,12 +45,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: publish_subscribe_subscriber SERVICE [--poll]\n");
     return 2;
   }
-  auto name = ServiceName::create(*service_arg);
-  auto event_name = ServiceName::create(notification_service_of(*service_arg));
-  if (!name || !event_name) {
-    std::fprintf(stderr, "invalid service name \"%s\"\n", service_arg->c_str());
-    return 1;
-  }
+  const auto names = example_names(*service_arg);
+  if (!names) return 1;
   // Before anything else, for both modes: a WaitSet would install the handlers only for its own
   // lifetime, and SIGTERM before it exists or after it is gone would end us by its default.
   if (!platform::TerminationSignals::install()) return 1;
@@ -60,7 +55,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "cannot create node: %s\n", to_string(node.error()));
     return 1;
   }
-  auto service = node->service_builder(*name).publish_subscribe<TransmissionData>().open_or_create();
+  auto service =
+      node->service_builder(names->service).publish_subscribe<TransmissionData>().open_or_create();
   if (!service) {
     std::fprintf(stderr, "cannot open service \"%s\": %s\n", service_arg->c_str(),
                  to_string(service.error()).c_str());
@@ -80,16 +76,21 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  auto events = node->service_builder(*event_name).event().open_or_create();
+  auto events = node->service_builder(names->notifications).event().open_or_create();
   if (!events) {
     std::fprintf(stderr, "cannot open the notification service: %s\n",
                  to_string(events.error()).c_str());
     return 1;
   }
   auto listener = events->listener_builder().create();
+  if (!listener) {
+    std::fprintf(stderr, "cannot create the listener: %s%s\n", to_string(listener.error()),
+                 examples::root_hint().c_str());
+    return 1;
+  }
   auto waitset = WaitSetBuilder().create();
-  if (!listener || !waitset) {
-    std::fprintf(stderr, "cannot create the listener or the WaitSet\n");
+  if (!waitset) {
+    std::fprintf(stderr, "cannot create the WaitSet: %s\n", to_string(waitset.error()));
     return 1;
   }
   auto guard = waitset->attach_notification(*listener);
@@ -100,15 +101,16 @@ int main(int argc, char** argv) {
   bool failed = false;
   // Samples sent before the listener existed are there already: take them first.
   failed = !print_available(*subscriber);
-  auto result = failed ? tl::expected<WaitSetRunResult, WaitSetRunError>(WaitSetRunResult::StopRequest)
-                       : waitset->wait_and_process([&](AttachmentId) {
-                           (void)listener->try_wait([](EventId, std::uint64_t) {});
-                           if (!print_available(*subscriber)) {
-                             failed = true;
-                             return CallbackProgression::Stop;
-                           }
-                           return CallbackProgression::Continue;
-                         });
+  auto result = failed
+                    ? tl::expected<WaitSetRunResult, WaitSetRunError>(WaitSetRunResult::StopRequest)
+                    : waitset->wait_and_process([&](AttachmentId) {
+                        (void)listener->try_wait([](EventId, std::uint64_t) {});
+                        if (!print_available(*subscriber)) {
+                          failed = true;
+                          return CallbackProgression::Stop;
+                        }
+                        return CallbackProgression::Continue;
+                      });
   if (failed || !result) return 1;
   std::printf("exit\n");
   return 0;

@@ -11,23 +11,17 @@ int main(int argc, char** argv) {
   using namespace axon;
   examples::line_buffered_stdout();
   constexpr std::uint64_t kMaxLen = 4096;
-  std::uint64_t interval_ms = 1000;
+  std::chrono::milliseconds interval(1000);
   if (argc == 4 && std::strcmp(argv[2], "--interval-ms") == 0) {
-    const auto v = examples::parse_u64(argv[3]);
-    if (!v) {
-      std::fprintf(stderr, "invalid interval \"%s\"\n", argv[3]);
-      return 1;
-    }
-    interval_ms = *v;
+    const auto v = examples::interval_or_complain(argv[3]);
+    if (!v) return 1;
+    interval = *v;
   } else if (argc != 2) {
     std::fprintf(stderr, "usage: dynamic_data_publisher SERVICE [--interval-ms N]\n");
     return 2;
   }
-  auto name = ServiceName::create(argv[1]);
-  if (!name) {
-    std::fprintf(stderr, "invalid service name \"%s\": %s\n", argv[1], to_string(name.error()));
-    return 1;
-  }
+  const auto name = examples::service_name_or_complain(argv[1]);
+  if (!name) return 1;
   if (!platform::TerminationSignals::install()) return 1;
   auto node = NodeBuilder().create();
   if (!node) return 1;
@@ -56,7 +50,7 @@ int main(int argc, char** argv) {
     std::printf("Send sample %llu with %llu bytes\n", static_cast<unsigned long long>(counter),
                 static_cast<unsigned long long>(len));
     ++counter;
-  } while (examples::sleep_unless_terminated(std::chrono::milliseconds(interval_ms)));
+  } while (examples::sleep_unless_terminated(interval));
   std::printf("exit\n");
   return 0;
 }

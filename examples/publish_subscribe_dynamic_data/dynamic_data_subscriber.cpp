@@ -13,11 +13,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: dynamic_data_subscriber SERVICE\n");
     return 2;
   }
-  auto name = ServiceName::create(argv[1]);
-  if (!name) {
-    std::fprintf(stderr, "invalid service name \"%s\": %s\n", argv[1], to_string(name.error()));
-    return 1;
-  }
+  const auto name = examples::service_name_or_complain(argv[1]);
+  if (!name) return 1;
   if (!platform::TerminationSignals::install()) return 1;
   auto node = NodeBuilder().create();
   if (!node) return 1;
