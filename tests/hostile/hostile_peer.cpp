@@ -634,7 +634,7 @@ int run_pubsub_typed(const Options& o, Node& node, const ServiceName& name, Host
   if (!service) return 3;
   auto publisher = service->publisher_builder().create();
   if (!publisher) return 3;
-  auto event_name = ServiceName::create(notification_service_of(o.service));
+  auto event_name = ServiceName::create(o.service + std::string(kNotificationSuffix));
   if (!event_name) return 3;
   auto events = node.service_builder(*event_name).event().open_or_create();
   if (!events) return 3;
