@@ -38,16 +38,8 @@ using test::ChildProcess;
 
 constexpr auto kWatchdog = 20s;
 
-struct Run {
-  test::ExitStatus status;
-  std::string output;
-};
-
-Run run_axon(const std::vector<std::string>& args) {
-  auto child = ChildProcess::spawn(test::bin("axon"), args, /*merge_stderr=*/true);
-  auto status = child.wait_for(kWatchdog);
-  EXPECT_TRUE(status) << "axon did not finish";
-  return Run{status.value_or(test::ExitStatus{}), child.read_all(5s)};
+test::Finished run_axon(const std::vector<std::string>& args) {
+  return test::run_to_end(test::bin("axon"), args, /*merge_stderr=*/true, kWatchdog);
 }
 
 bool contains(const std::string& text, const std::string& part) {

@@ -33,20 +33,11 @@ using axon::test::ChildProcess;
 
 constexpr auto kWatchdog = 20s;
 
-struct Run {
-  axon::test::ExitStatus status;
-  std::string output;  ///< stdout and stderr
-};
+using Run = axon::test::Finished;
 
 /// Runs `program args...` to its end, stderr merged into stdout.
 Run run(const std::string& program, const std::vector<std::string>& args) {
-  auto child = ChildProcess::spawn(bin(program), args, /*merge_stderr=*/true);
-  auto status = child.wait_for(kWatchdog);
-  if (!status) {
-    ADD_FAILURE() << program << " did not finish within the watchdog";
-    return {};
-  }
-  return {*status, child.read_all(5s)};
+  return axon::test::run_to_end(bin(program), args, /*merge_stderr=*/true, kWatchdog);
 }
 
 /// As run(), with `variable=value` in the child's environment only.
@@ -56,12 +47,7 @@ Run run_with_env(const std::string& program, const std::vector<std::string>& arg
   ::setenv(variable.c_str(), value.c_str(), 1);
   auto child = ChildProcess::spawn(bin(program), args, /*merge_stderr=*/true);
   ::setenv(variable.c_str(), saved.c_str(), 1);
-  auto status = child.wait_for(kWatchdog);
-  if (!status) {
-    ADD_FAILURE() << program << " did not finish within the watchdog";
-    return {};
-  }
-  return {*status, child.read_all(5s)};
+  return axon::test::finish(std::move(child), kWatchdog);
 }
 
 std::size_t line_count(const std::string& text) {

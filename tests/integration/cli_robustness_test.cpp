@@ -37,16 +37,10 @@ using test::ChildProcess;
 
 constexpr auto kWatchdog = 20s;
 
-struct Result {
-  test::ExitStatus status;
-  std::string output;
-};
+using Result = test::Finished;
 
 Result run_axon(const std::vector<std::string>& args, bool merge_stderr = true) {
-  auto child = ChildProcess::spawn(test::bin("axon"), args, merge_stderr);
-  auto status = child.wait_for(kWatchdog);
-  EXPECT_TRUE(status) << "axon did not finish";
-  return Result{status.value_or(test::ExitStatus{}), child.read_all(5s)};
+  return test::run_to_end(test::bin("axon"), args, merge_stderr, kWatchdog);
 }
 
 std::vector<std::string> lines_of(const std::string& text) {

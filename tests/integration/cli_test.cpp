@@ -29,20 +29,11 @@ using axon::test::ChildProcess;
 
 constexpr auto kWatchdog = 20s;
 
-struct Result {
-  axon::test::ExitStatus status;
-  std::string output;
-};
+using Result = axon::test::Finished;
 
 /// Runs `axon args...` to its end; stderr joins stdout when `merge_stderr`.
 Result run_axon(const std::vector<std::string>& args, bool merge_stderr = true) {
-  auto process = ChildProcess::spawn(bin("axon"), args, merge_stderr);
-  auto status = process.wait_for(kWatchdog);
-  if (!status) {
-    ADD_FAILURE() << "axon did not finish within the watchdog";
-    return {};
-  }
-  return {*status, process.read_all(5s)};
+  return axon::test::run_to_end(bin("axon"), args, merge_stderr, kWatchdog);
 }
 
 std::size_t line_count(const std::string& text) {

@@ -36,16 +36,10 @@ class EventGuard {
   std::string m_name;
 };
 
-struct Run {
-  test::ExitStatus status;
-  std::string output;  ///< stdout and stderr
-};
+using Run = test::Finished;
 
 Run run_tool(const std::string& tool, const std::vector<std::string>& args) {
-  auto child = ChildProcess::spawn(test::bin(tool), args, /*merge_stderr=*/true);
-  auto status = child.wait_for(kWatchdog);
-  EXPECT_TRUE(status) << tool << " did not finish";
-  return Run{status.value_or(test::ExitStatus{}), child.read_all(1000ms)};
+  return test::run_to_end(test::bin(tool), args, /*merge_stderr=*/true, kWatchdog);
 }
 
 // True once process `pid` (its main thread) sleeps in the futex system call with a SIGINT

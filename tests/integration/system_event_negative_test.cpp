@@ -29,16 +29,10 @@ class EventGuard {
   std::string m_name;
 };
 
-struct Run {
-  test::ExitStatus status;
-  std::string output;  ///< stdout and stderr
-};
+using Run = test::Finished;
 
 Run run_tool(const std::string& tool, const std::vector<std::string>& args) {
-  auto child = ChildProcess::spawn(test::bin(tool), args, /*merge_stderr=*/true);
-  auto status = child.wait_for(20000ms);
-  EXPECT_TRUE(status) << tool << " did not finish";
-  return Run{status.value_or(test::ExitStatus{}), child.read_all(1000ms)};
+  return test::run_to_end(test::bin(tool), args, /*merge_stderr=*/true, 20000ms);
 }
 
 void expect_usage_error(const std::string& tool, const std::vector<std::string>& args) {

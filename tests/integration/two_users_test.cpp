@@ -36,19 +36,10 @@ using test::ChildProcess;
 
 constexpr auto kWatchdog = 20s;
 
-struct Run {
-  test::ExitStatus status;
-  std::string output;
-};
-
-Run finish(ChildProcess child) {
-  auto status = child.wait_for(kWatchdog);
-  EXPECT_TRUE(status) << "did not finish";
-  return Run{status.value_or(test::ExitStatus{}), child.read_all(5s)};
-}
+using Run = test::Finished;
 
 Run run_program(const std::string& path, const std::vector<std::string>& args) {
-  return finish(ChildProcess::spawn(path, args, /*merge_stderr=*/true));
+  return test::run_to_end(path, args, /*merge_stderr=*/true, kWatchdog);
 }
 
 bool contains(const std::string& text, const std::string& part) {
@@ -113,7 +104,7 @@ class TestUser {
     all.insert(all.end(), args.begin(), args.end());
     return ChildProcess::spawn(test::bin("axon_test_as_user"), all, /*merge_stderr=*/true);
   }
-  Run axon(const std::vector<std::string>& args) const { return finish(spawn("axon", args)); }
+  Run axon(const std::vector<std::string>& args) const { return test::finish(spawn("axon", args)); }
 
   /// Files below the user's root (relative paths), sorted.
   std::vector<std::string> root_files() const {

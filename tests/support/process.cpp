@@ -10,6 +10,8 @@
 #include <cstdlib>
 #include <utility>
 
+#include <gtest/gtest.h>
+
 namespace axon::test {
 
 std::string bin(const std::string& name) { return std::string(AXON_BIN_DIR) + "/" + name; }
@@ -130,6 +132,20 @@ std::string ChildProcess::read_all(std::chrono::milliseconds timeout) {
     read_some(std::chrono::milliseconds(50));
   }
   return m_output;
+}
+
+Finished finish(ChildProcess child, std::chrono::milliseconds timeout) {
+  auto status = child.wait_for(timeout);
+  if (!status) {
+    ADD_FAILURE() << "pid " << child.pid() << " did not end within " << timeout.count() << " ms";
+    return Finished{ExitStatus{}, child.output()};
+  }
+  return Finished{*status, child.read_all(std::chrono::seconds(5))};
+}
+
+Finished run_to_end(const std::string& path, const std::vector<std::string>& args,
+                    bool merge_stderr, std::chrono::milliseconds timeout) {
+  return finish(ChildProcess::spawn(path, args, merge_stderr), timeout);
 }
 
 }  // namespace axon::test

@@ -56,4 +56,19 @@ class ChildProcess {
 /// Path of a built executable in build/bin.
 std::string bin(const std::string& name);
 
+/// A program run to its end: how it ended and what it printed.
+struct Finished {
+  ExitStatus status;  ///< not `exited` (and a test failure) when it did not end in time
+  std::string output;
+};
+
+/// Waits for `child` to end (a test failure after `timeout`) and reads the rest of its output.
+Finished finish(ChildProcess child,
+                std::chrono::milliseconds timeout = std::chrono::seconds(20));
+
+/// Runs `path args...` to its end; stderr joins the output when `merge_stderr`.
+Finished run_to_end(const std::string& path, const std::vector<std::string>& args,
+                    bool merge_stderr = true,
+                    std::chrono::milliseconds timeout = std::chrono::seconds(20));
+
 }  // namespace axon::test
