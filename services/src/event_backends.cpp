@@ -33,7 +33,7 @@ tl::expected<EventFdBackend::ListenerEnd, platform::Error> EventFdBackend::creat
 
 tl::expected<EventFdBackend::NotifierEnd, platform::Error> EventFdBackend::connect_notifier(
     const WakeAddress& address) {
-  return connect_notifier(address, FdServer::kRequestTimeout);
+  return connect_notifier(address, FdServer::kAnswerTimeout);
 }
 
 tl::expected<EventFdBackend::NotifierEnd, platform::Error> EventFdBackend::connect_notifier(

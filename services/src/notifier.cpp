@@ -1,7 +1,6 @@
 #include "axon/notifier.hpp"
 
 #include <algorithm>
-#include <array>
 #include <chrono>
 
 #include "axon/detail/fd_server.hpp"
@@ -70,8 +69,12 @@ Notifier::~Notifier() {
 
 namespace {
 
+// Out of fds passes quickly: retried after 10 ms. A node that did not answer in
+// kAnswerTimeout is asked again after 1 s: while it stays stopped, it costs a notify that time
+// at most once a second, doubling to once per kMaxRetry.
 constexpr auto kFirstRetry = std::chrono::milliseconds(10);
-constexpr auto kMaxRetry = std::chrono::milliseconds(1000);
+constexpr auto kFirstRetryAfterTimeout = std::chrono::milliseconds(1000);
+constexpr auto kMaxRetry = std::chrono::milliseconds(5000);
 
 /// Whether a failure to reach a listener passes (retry later) or means it is gone (its process
 /// died; a cleaner removes it and the next change of the listener set is looked at again).
@@ -142,11 +145,26 @@ Notifier::Connect Notifier::connect(Connection& connection, std::chrono::millise
     return Connect::Gone;
   }
   connection.failure = *failure;
+  const auto first = *failure == NotifierNotifyError::ListenerUnresponsive
+                         ? std::chrono::milliseconds(kFirstRetryAfterTimeout)
+                         : std::chrono::milliseconds(kFirstRetry);
   connection.backoff = connection.backoff.count() == 0
-                           ? kFirstRetry
-                           : std::min(connection.backoff * 2, kMaxRetry);
+                           ? first
+                           : std::min(std::max(connection.backoff * 2, first), kMaxRetry);
   connection.retry_at = std::chrono::steady_clock::now() + connection.backoff;
   return Connect::Deferred;
+}
+
+void Notifier::defer_node(const Connection& failed) {
+  for (auto& other : m_connections) {
+    if (&other == &failed || other.listener_id == 0 || other.channel ||
+        other.owner_node != failed.owner_node || other.retry_at >= failed.retry_at) {
+      continue;
+    }
+    other.retry_at = failed.retry_at;
+    other.backoff = failed.backoff;
+    other.failure = failed.failure;
+  }
 }
 
 tl::expected<std::size_t, NotifierNotifyError> Notifier::notify() { return notify(m_default_id); }
@@ -166,28 +184,23 @@ tl::expected<std::size_t, NotifierNotifyError> Notifier::notify(EventId id) {
   bool corrupted = false;
   std::optional<NotifierNotifyError> unwoken;
   // Failed connecting is bounded for the whole notify (connecting to listeners that answer
-  // costs what it costs), and a node that did not answer is not asked again for its other
-  // listeners in the same notify: one stopped process with a thousand listeners costs one
-  // timeout, not a thousand.
+  // costs what it costs).
   std::chrono::steady_clock::duration failing{0};
-  std::array<std::uint64_t, 4> silent_nodes{};
-  std::size_t silent_count = 0;
   for (auto& connection : m_connections) {
     if (connection.listener_id == 0) continue;
     if (!connection.channel) {
       const auto now = std::chrono::steady_clock::now();
-      const auto silent_end = silent_nodes.begin() + static_cast<std::ptrdiff_t>(silent_count);
-      const bool silent = std::find(silent_nodes.begin(), silent_end, connection.owner_node) !=
-                          silent_end;
-      if (now >= connection.retry_at && failing < kConnectBudget && !silent) {
+      if (now >= connection.retry_at && failing < kConnectBudget) {
         const auto left = std::chrono::ceil<std::chrono::milliseconds>(kConnectBudget - failing);
-        const auto result = connect(connection, std::min(left, detail::FdServer::kRequestTimeout));
+        const auto result = connect(connection, std::min(left, detail::FdServer::kAnswerTimeout));
         if (result == Connect::Gone) continue;
         if (result == Connect::Deferred) {
           failing += std::chrono::steady_clock::now() - now;
-          if (connection.failure == NotifierNotifyError::ListenerUnresponsive &&
-              silent_count < silent_nodes.size()) {
-            silent_nodes[silent_count++] = connection.owner_node;
+          // A node that did not answer is not asked for its other listeners before its
+          // back-off is over either: one stopped process costs one time-out, not one per
+          // listener, in this notify and the next ones.
+          if (connection.failure == NotifierNotifyError::ListenerUnresponsive) {
+            defer_node(connection);
           }
         }
       }

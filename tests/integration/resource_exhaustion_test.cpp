@@ -280,11 +280,17 @@ TEST(ResourceExhaustion, ThousandsOfServicesAndPortsFailClearlyAndLeaveNothing) 
     }
     // 256 fds, two per eventfd listener (its own and the fd server's): the limit must be hit.
     if (listeners.size() >= 4096 || listeners.size() < 10) return 15;
-    // The notifier needs one fd per listener it wakes: out of them, it says so, quickly.
+    // The notifier needs one fd per listener it wakes: out of them, it says so, quickly. The
+    // node's fd server is in this process, out of fds as well: whether the notifier's socket or
+    // the server's accept fails first is timing (a slow server is ListenerUnresponsive), and
+    // either is this contract's answer.
     const auto start = std::chrono::steady_clock::now();
     auto reached = notifier->notify(EventId{1});
     if (std::chrono::steady_clock::now() - start > 2s) return 16;
-    if (!reached && reached.error() != NotifierNotifyError::InsufficientResources) return 17;
+    if (!reached && reached.error() != NotifierNotifyError::InsufficientResources &&
+        reached.error() != NotifierNotifyError::ListenerUnresponsive) {
+      return 17;
+    }
     std::printf("listeners %zu notify %s\n", listeners.size(),
                 reached ? "reached all" : to_string(reached.error()));
     listeners.clear();

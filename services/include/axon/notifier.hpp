@@ -7,9 +7,9 @@
 //
 // A listener the notifier cannot connect to for a passing reason (its node does not answer, or a
 // process is out of file descriptors) still gets its count; the wake-up is owed and retried on
-// later notifies (backing off per listener, 10 ms doubling to 1 s), and notify() says so with
-// ListenerUnresponsive or InsufficientResources. Failing connections never hold one notify()
-// longer than kConnectBudget, however many listeners wait.
+// later notifies (backing off per listener: 10 ms, or 1 s after a time-out, doubling to 5 s),
+// and notify() says so with ListenerUnresponsive or InsufficientResources. Failing connections
+// never hold one notify() longer than kConnectBudget, however many listeners wait.
 #pragma once
 
 #include <chrono>
@@ -68,7 +68,7 @@ class Notifier {
 
   /// The most time one notify() spends on connections that fail (time out); listeners not
   /// tried within it are tried by the next notify.
-  static constexpr std::chrono::milliseconds kConnectBudget{200};
+  static constexpr std::chrono::milliseconds kConnectBudget{500};
 
  private:
   friend class NotifierBuilder;
@@ -87,6 +87,8 @@ class Notifier {
            EventId default_id);
   void refresh_connections();
   Connect connect(Connection& connection, std::chrono::milliseconds timeout);
+  /// Gives every other unconnected listener of `failed`'s node its back-off.
+  void defer_node(const Connection& failed);
 
   std::shared_ptr<detail::ServiceCore> m_service;
   std::uint32_t m_slot;

@@ -6,7 +6,7 @@
 // with EMFILE/ENFILE it gives the spare's slot to the waiting connection, serves it (sending an
 // fd needs no new slot here) and takes the spare back; with no spare to give it backs off
 // (10 ms doubling to 500 ms) instead of retrying a failing accept() in a loop, and the waiting
-// notifiers give up after kRequestTimeout.
+// notifiers give up after kAnswerTimeout.
 //
 // Who may ask: the socket file's mode lets in the node's user (and, in a shared root, its group);
 // the server then checks each peer's credentials (SO_PEERCRED) and hands a process of another
@@ -53,11 +53,16 @@ class FdServer {
   /// descriptors), PermissionDenied, WrongType.
   static tl::expected<platform::FileDescriptor, platform::Error> request(
       const std::string& path, const std::string& key,
-      std::chrono::milliseconds timeout = kRequestTimeout);
+      std::chrono::milliseconds timeout = kAnswerTimeout);
   static constexpr std::size_t kMaxKeyLength = 64;
-  /// How long a notifier waits for a node's fd server, and the server for a request: a healthy
-  /// server answers in microseconds; an unresponsive one must not hold a notify for long.
+  /// How long the server waits for a client's request: a client sends it right after connecting.
   static constexpr std::chrono::milliseconds kRequestTimeout{100};
+  /// How long a notifier waits for a node's fd server to answer. A healthy server answers in
+  /// microseconds, but a loaded machine (or a sanitizer) can keep its thread off a core for tens
+  /// of milliseconds, and a notifier that gives up owes the listener its wake-up until its next
+  /// notify: long enough for a slow node, short enough that a stopped one costs a notify little
+  /// (once per node and notify, Notifier::kConnectBudget in all).
+  static constexpr std::chrono::milliseconds kAnswerTimeout{500};
 
  private:
   FdServer(platform::UnixSocket socket, platform::EventFd stop, platform::Epoll epoll,
