@@ -72,13 +72,9 @@ tl::expected<ServiceInfo, DiscoveryError> read_service(const Config& config,
     return tl::unexpected(DiscoveryError::Corrupted);
   }
   if (sc.version != core::kLayoutVersion) return tl::unexpected(DiscoveryError::VersionMismatch);
-  if ((sc.pattern != core::MessagingPattern::Event &&
-       sc.pattern != core::MessagingPattern::PublishSubscribe) ||
-      (sc.access != core::AccessKind::Owner && sc.access != core::AccessKind::Group)) {
-    return tl::unexpected(DiscoveryError::Corrupted);
-  }
+  if (core::check_static_config(sc)) return tl::unexpected(DiscoveryError::Corrupted);
   ServiceInfo info;
-  info.access = sc.access == core::AccessKind::Group ? Access::Group : Access::Owner;
+  info.access = detail::to_access(sc.access);
   if (auto owner = st->status(); !owner || !detail::trusted_object(*owner, info.access, root)) {
     return tl::unexpected(DiscoveryError::PermissionDenied);
   }
@@ -89,29 +85,6 @@ tl::expected<ServiceInfo, DiscoveryError> read_service(const Config& config,
     return tl::unexpected(DiscoveryError::Corrupted);
   }
   info.creator = NodeId{sc.creator_node_id};
-  if (sc.pattern == core::MessagingPattern::Event) {
-    info.pattern = MessagingPattern::Event;
-    info.event.max_listeners = sc.event.max_listeners;
-    info.event.max_notifiers = sc.event.max_notifiers;
-    info.event.max_nodes = sc.event.max_nodes;
-    info.event.event_id_max_value = sc.event.event_id_max;
-    info.event.backend = sc.event.backend == core::EventBackendKind::Fifo ? EventBackend::Fifo
-                                                                           : EventBackend::EventFd;
-  } else {
-    info.pattern = MessagingPattern::PublishSubscribe;
-    const auto& p = sc.pubsub;
-    info.pubsub.type_name = std::string(p.type_name.view());
-    info.pubsub.type_size = p.type_size;
-    info.pubsub.type_alignment = p.type_alignment;
-    info.pubsub.is_slice = p.is_slice != 0;
-    info.pubsub.max_publishers = p.max_publishers;
-    info.pubsub.max_subscribers = p.max_subscribers;
-    info.pubsub.max_nodes = p.max_nodes;
-    info.pubsub.history_size = p.history_size;
-    info.pubsub.subscriber_buffer_size = p.subscriber_buffer_size;
-    info.pubsub.max_loans = p.max_loans;
-  }
-
   auto dy = platform::SharedMemory::open(detail::Paths::service_dynamic(config, hash),
                                          platform::AccessMode::ReadOnly);
   if (!dy && dy.error().code == platform::ErrorCode::PermissionDenied) {
@@ -135,21 +108,16 @@ tl::expected<ServiceInfo, DiscoveryError> read_service(const Config& config,
     }
   }
   info.nodes = info.node_ids.size();
-  std::size_t ports[core::kPortTables]{};
+  detail::PortCounts ports;
   for (std::size_t t = 0; t < core::kPortTables; ++t) {
     for (std::uint32_t i = 0; i < l.ports[t].count; ++i) {
       const auto* slot = slots_at<core::PortSlot>(
           dy->data(), l.ports[t].offset + std::uint64_t{i} * l.ports[t].stride);
-      ports[t] += slot->port_id.load(std::memory_order_acquire) != 0 ? 1 : 0;
+      ports.tables[t] += slot->port_id.load(std::memory_order_acquire) != 0 ? 1 : 0;
     }
   }
-  if (info.pattern == MessagingPattern::Event) {
-    info.listeners = ports[0];
-    info.notifiers = ports[1];
-  } else {
-    info.publishers = ports[0];
-    info.subscribers = ports[1];
-  }
+  // The pattern's settings and port counts, by the pattern's own conversion.
+  detail::with_pattern(sc.pattern, [&](auto policy) { policy.describe(sc, ports, info); });
   return info;
 }
 

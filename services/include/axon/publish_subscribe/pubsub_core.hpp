@@ -19,7 +19,7 @@
 #include "axon/core/chunk_pool.hpp"
 #include "axon/core/service_layout.hpp"
 #include "axon/core/spsc_queue.hpp"
-#include "axon/notifier.hpp"
+#include "axon/event/notifier.hpp"
 #include "axon/platform/shared_memory.hpp"
 
 namespace axon {
