@@ -68,6 +68,46 @@ std::string Paths::service_hash(std::string_view service_name) {
   return core::hex16(core::fnv1a_64(service_name));
 }
 
+bool Paths::is_hash(std::string_view text) {
+  return text.size() == 16 && std::all_of(text.begin(), text.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+std::optional<ParsedName> Paths::parse_object(const Config& c, std::string_view name) {
+  if (!name.starts_with(c.prefix)) return std::nullopt;
+  name.remove_prefix(c.prefix.size());
+  constexpr std::string_view kService = "svc_";
+  constexpr std::string_view kNode = "node_";
+  if (name.starts_with(kNode)) {
+    name.remove_prefix(kNode.size());
+    if (!is_hash(name)) return std::nullopt;
+    return ParsedName{ParsedName::Kind::NodeDetails, std::string(name)};
+  }
+  if (!name.starts_with(kService)) return std::nullopt;
+  name.remove_prefix(kService.size());
+  // <H>_s, <H>_d, <H>_p<id>
+  if (name.size() < 18 || name[16] != '_' || !is_hash(name.substr(0, 16))) return std::nullopt;
+  const auto hash = std::string(name.substr(0, 16));
+  const auto rest = name.substr(17);
+  if (rest == "s") return ParsedName{ParsedName::Kind::ServiceStatic, hash};
+  if (rest == "d") return ParsedName{ParsedName::Kind::ServiceDynamic, hash};
+  if (rest.size() == 17 && rest[0] == 'p' && is_hash(rest.substr(1))) {
+    return ParsedName{ParsedName::Kind::PublisherSegment, hash};
+  }
+  return std::nullopt;
+}
+
+std::optional<ParsedName> Paths::parse_file(std::string_view name) {
+  if (name.size() < 16 || !is_hash(name.substr(0, 16))) return std::nullopt;
+  const auto hash = std::string(name.substr(0, 16));
+  const auto rest = name.substr(16);
+  if (rest.empty()) return ParsedName{ParsedName::Kind::ServiceDirectory, hash};
+  if (rest == ".lock") return ParsedName{ParsedName::Kind::Lock, hash};
+  if (rest == ".lock.new") return ParsedName{ParsedName::Kind::UnpublishedLock, hash};
+  return std::nullopt;
+}
+
 std::string Paths::publisher_segment(const Config& c, const std::string& hash,
                                      std::uint64_t id) {
   return publisher_segment_stem(c, hash) + NodeId{id}.to_string();
@@ -216,9 +256,9 @@ tl::expected<std::vector<NodeInfo>, NodeListError> Node::list(const Config& conf
   for (const auto& o : *objects) {
     auto status = platform::SharedMemory::status_of(o);
     if (!status || !detail::maybe_our_object(*status, root)) continue;
-    if (auto id = NodeId::from_string(std::string_view(o).substr(shm_stem.size()))) {
-      ids.insert(id->value);
-    }
+    const auto parsed = detail::Paths::parse_object(config, o);
+    if (!parsed || parsed->kind != detail::ParsedName::Kind::NodeDetails) continue;
+    if (auto id = NodeId::from_string(parsed->hash)) ids.insert(id->value);
   }
   // Liveness is read through the lock files: only in a nodes directory that is what it claims to
   // be (a planted symlink would have us lock files elsewhere). No root yet: no node ever lived.
@@ -229,10 +269,9 @@ tl::expected<std::vector<NodeInfo>, NodeListError> Node::list(const Config& conf
     }
   } else if (auto files = platform::list_directory(nodes_dir)) {
     for (const auto& f : *files) {
-      constexpr std::string_view kSuffix = ".lock";
-      if (f.size() == 16 + kSuffix.size() && f.ends_with(kSuffix)) {
-        if (auto id = NodeId::from_string(std::string_view(f).substr(0, 16))) ids.insert(id->value);
-      }
+      const auto parsed = detail::Paths::parse_file(f);
+      if (!parsed || parsed->kind != detail::ParsedName::Kind::Lock) continue;
+      if (auto id = NodeId::from_string(parsed->hash)) ids.insert(id->value);
     }
   }
   std::vector<NodeInfo> out;

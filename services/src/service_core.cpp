@@ -126,14 +126,6 @@ tl::expected<bool, platform::Error> static_maybe_ours(const Config& config,
   return maybe_our_object(*status, root);
 }
 
-/// Checks of a Ready static config that do not depend on the opener.
-std::optional<OpenFailure> check_static(const StaticConfig& sc) {
-  const auto error = core::check_static_config(sc);
-  if (!error) return std::nullopt;
-  return *error == core::CoreError::VersionMismatch ? OpenFailure::VersionMismatch
-                                                    : OpenFailure::Corrupted;
-}
-
 /// Removes the ports and slot of every node for which `is_dead` holds. Lock held.
 std::size_t purge_dead_locked(const Config& config, const std::string& hash,
                               core::MessagingPattern pattern, DynamicHeader& h,
@@ -186,31 +178,6 @@ bool no_nodes_left(const core::DynamicLayout& l, void* base) {
     if (nodes[i].node_id.load(std::memory_order_acquire) != 0) return false;
   }
   return true;
-}
-
-/// Maps and validates the dynamic config of a Ready service.
-tl::expected<platform::SharedMemory, OpenFailure> open_dynamic(const Config& config,
-                                                                     const std::string& hash,
-                                                                     const StaticConfig& sc) {
-  auto shm = platform::SharedMemory::open(Paths::service_dynamic(config, hash),
-                                          platform::AccessMode::ReadWrite);
-  if (!shm) {
-    switch (shm.error().code) {
-      case platform::ErrorCode::PermissionDenied:
-        return tl::unexpected(OpenFailure::PermissionDenied);
-      case platform::ErrorCode::LimitReached:
-      case platform::ErrorCode::InsufficientMemory:
-        return tl::unexpected(OpenFailure::InsufficientResources);
-      default: return tl::unexpected(OpenFailure::Corrupted);
-    }
-  }
-  if (shm->size() < sizeof(DynamicHeader)) return tl::unexpected(OpenFailure::Corrupted);
-  // SAFETY: page-aligned mapping of at least the header's size; validated before use.
-  const auto& h = *static_cast<const DynamicHeader*>(shm->data());
-  if (!core::validate_dynamic(h, shm->size(), sc)) {
-    return tl::unexpected(OpenFailure::Corrupted);
-  }
-  return std::move(*shm);
 }
 
 CreateFailure to_create_failure(const platform::Error& e) {
@@ -281,6 +248,72 @@ bool initialize_dynamic(void* base, const core::DynamicLayout& l, const StaticCo
 }
 
 }  // namespace
+
+tl::expected<ServiceConfigs, ReadFailure> read_service_configs(const Config& config,
+                                                               const std::string& hash,
+                                                               const RootAccess& root,
+                                                               platform::AccessMode dynamic_mode) {
+  // What an object that cannot be mapped is; `otherwise` for any other reason.
+  auto from_platform = [](const platform::Error& e, ReadFailure otherwise) {
+    switch (e.code) {
+      case platform::ErrorCode::PermissionDenied:
+      case platform::ErrorCode::WrongType: return ReadFailure::PermissionDenied;
+      case platform::ErrorCode::LimitReached:
+      case platform::ErrorCode::InsufficientMemory: return ReadFailure::InsufficientResources;
+      default: return otherwise;
+    }
+  };
+  auto static_shm = platform::SharedMemory::open(Paths::service_static(config, hash),
+                                                 platform::AccessMode::ReadOnly);
+  if (!static_shm) {
+    switch (static_shm.error().code) {
+      case platform::ErrorCode::DoesNotExist: return tl::unexpected(ReadFailure::Missing);
+      case platform::ErrorCode::Truncated: return tl::unexpected(ReadFailure::Truncated);
+      default:
+        return tl::unexpected(from_platform(static_shm.error(), ReadFailure::InternalFailure));
+    }
+  }
+  if (static_shm->size() < sizeof(StaticConfig)) return tl::unexpected(ReadFailure::Truncated);
+  // SAFETY: page-aligned mapping of at least sizeof(StaticConfig); copied, then validated.
+  const auto& shared = *static_cast<const StaticConfig*>(static_shm->data());
+  // ORDERING: acquire pairs with the creator's release store of Ready: every field is visible.
+  switch (shared.state.load(std::memory_order_acquire)) {
+    case CreationState::Ready: break;
+    case CreationState::Creating: return tl::unexpected(ReadFailure::NotReady);
+    default: return tl::unexpected(ReadFailure::Overwritten);
+  }
+  // A private copy: the mapping may change under us after the checks, the copy cannot.
+  auto sc = std::make_unique<StaticConfig>();
+  core::copy_static_config(*sc, shared);
+  if (const auto bad = core::check_static_config(*sc)) {
+    return tl::unexpected(*bad == core::CoreError::VersionMismatch ? ReadFailure::VersionMismatch
+                                                                   : ReadFailure::Corrupted);
+  }
+  const Access access = to_access(sc->access);
+  if (auto owner = static_shm->status(); !owner || !trusted_object(*owner, access, root)) {
+    return tl::unexpected(ReadFailure::PermissionDenied);
+  }
+  // The name is what the objects' names hash: one that does not hash to them is corrupted (or
+  // a collision, which an opener of another name refuses as well).
+  if (Paths::service_hash(sc->name.view()) != hash) return tl::unexpected(ReadFailure::Corrupted);
+  auto dynamic_shm = platform::SharedMemory::open(Paths::service_dynamic(config, hash), dynamic_mode);
+  if (!dynamic_shm) {
+    // A Ready static config without a whole dynamic config (missing, cut): damage. Nobody can
+    // tell who holds such a service, so it is never removed on its own.
+    return tl::unexpected(from_platform(dynamic_shm.error(), ReadFailure::Corrupted));
+  }
+  if (dynamic_shm->size() < sizeof(DynamicHeader)) return tl::unexpected(ReadFailure::Corrupted);
+  // SAFETY: page-aligned mapping of at least the header's size; validated before use.
+  if (!core::validate_dynamic(*static_cast<const DynamicHeader*>(dynamic_shm->data()),
+                              dynamic_shm->size(), *sc)) {
+    return tl::unexpected(ReadFailure::Corrupted);
+  }
+  if (auto owner = dynamic_shm->status(); !owner || !trusted_object(*owner, access, root)) {
+    return tl::unexpected(ReadFailure::PermissionDenied);
+  }
+  const auto layout = core::compute_dynamic_layout(*sc);
+  return ServiceConfigs{std::move(sc), std::move(*static_shm), std::move(*dynamic_shm), layout};
+}
 
 tl::expected<ServiceLock, platform::Error> ServiceLock::acquire(const Config& config,
                                                                 const std::string& hash,
@@ -559,58 +592,55 @@ tl::expected<std::shared_ptr<ServiceCore>, OpenFailure> ServiceCore::open(
   auto lock = ServiceLock::acquire(config, hash, lock_mode(peek_access(config, hash), root));
   if (!lock) return tl::unexpected(to_open_failure(lock.error()));
 
-  auto view = probe_static(config, hash);
-  if (view.error) return tl::unexpected(to_open_failure(*view.error));
-  if (view.probe != StaticProbe::Ready) {
-    // A static config truncated or overwritten while live nodes hold the service (its dynamic
-    // config still names them): a damaged live service, kept for them and for `axon clean
-    // --force`, never removed and recreated under them.
-    if (view.probe == StaticProbe::Stale && held_by_live_nodes(config, hash, node->id().value)) {
-      return tl::unexpected(OpenFailure::Corrupted);
+  auto read = read_service_configs(config, hash, root, platform::AccessMode::ReadWrite);
+  if (!read) {
+    switch (read.error()) {
+      case ReadFailure::NotReady:
+      case ReadFailure::Truncated:
+      case ReadFailure::Overwritten:
+        // A static config truncated or overwritten while live nodes hold the service (its
+        // dynamic config still names them): a damaged live service, kept for them and for
+        // `axon clean --force`, never removed and recreated under them.
+        if (held_by_live_nodes(config, hash, node->id().value)) {
+          return tl::unexpected(OpenFailure::Corrupted);
+        }
+        [[fallthrough]];
+      case ReadFailure::Missing:
+        // Stale (a creator died half-way) or missing (a remover did): clear what is left.
+        remove_service_objects(config, hash);
+        lock->remove_file();
+        return tl::unexpected(OpenFailure::DoesNotExist);
+      case ReadFailure::PermissionDenied: return tl::unexpected(OpenFailure::PermissionDenied);
+      case ReadFailure::Corrupted: return tl::unexpected(OpenFailure::Corrupted);
+      case ReadFailure::VersionMismatch: return tl::unexpected(OpenFailure::VersionMismatch);
+      case ReadFailure::InsufficientResources:
+        return tl::unexpected(OpenFailure::InsufficientResources);
+      case ReadFailure::InternalFailure: return tl::unexpected(OpenFailure::InternalFailure);
     }
-    // Stale (a creator died half-way) or missing (a remover did): clear what is left.
-    remove_service_objects(config, hash);
-    lock->remove_file();
-    return tl::unexpected(OpenFailure::DoesNotExist);
   }
-  // Validate a private copy: the mapping may change under us, the copy cannot.
-  StaticConfig sc{};
-  core::copy_static_config(sc, *view.config);
-  if (auto bad = check_static(sc)) return tl::unexpected(*bad);
-  if (auto owner = view.shm->status();
-      !owner || !trusted_object(*owner, to_access(sc.access), root)) {
-    return tl::unexpected(OpenFailure::PermissionDenied);
-  }
-  if (sc.name.view() != name.as_string()) {
-    return tl::unexpected(OpenFailure::Corrupted);
-  }
-  if (sc.pattern != pattern) {
-    return tl::unexpected(OpenFailure::IncompatibleMessagingPattern);
-  }
+  const StaticConfig& sc = *read->config;
+  // Another name hashing to ours (a collision): not ours to open.
+  if (sc.name.view() != name.as_string()) return tl::unexpected(OpenFailure::Corrupted);
+  if (sc.pattern != pattern) return tl::unexpected(OpenFailure::IncompatibleMessagingPattern);
   if (!check(sc)) return tl::unexpected(OpenFailure::Requirement);
-  auto dynamic_shm = open_dynamic(config, hash, sc);
-  if (!dynamic_shm) return tl::unexpected(dynamic_shm.error());
-  if (auto owner = dynamic_shm->status();
-      !owner || !trusted_object(*owner, to_access(sc.access), root)) {
-    return tl::unexpected(OpenFailure::PermissionDenied);
-  }
-  auto& h = *static_cast<DynamicHeader*>(dynamic_shm->data());
+  auto& dynamic_shm = read->dynamic_shm;
+  auto& h = *static_cast<DynamicHeader*>(dynamic_shm.data());
 
   const auto self = node->id().value;
-  const auto layout = core::compute_dynamic_layout(sc);
-  purge_dead_locked(config, hash, sc.pattern, h, layout, dynamic_shm->data(),
+  const auto& layout = read->layout;
+  purge_dead_locked(config, hash, sc.pattern, h, layout, dynamic_shm.data(),
                     [&](std::uint64_t id) { return id != self && !node_is_alive(config, id); });
   // Every user of it died: it is garbage, not a service. Unless we may not remove it (another
   // user's group service: /dev/shm is sticky): then it is still whole and valid, and we join it.
-  if (no_nodes_left(layout, dynamic_shm->data()) && remove_service_objects(config, hash)) {
+  if (no_nodes_left(layout, dynamic_shm.data()) && remove_service_objects(config, hash)) {
     lock->remove_file();
     return tl::unexpected(OpenFailure::DoesNotExist);
   }
-  if (!register_node(layout, dynamic_shm->data(), self)) {
+  if (!register_node(layout, dynamic_shm.data(), self)) {
     return tl::unexpected(OpenFailure::ExceedsMaxNodes);
   }
   std::shared_ptr<ServiceCore> core(
-      new ServiceCore(std::move(node), name, hash, sc, std::move(*dynamic_shm)));
+      new ServiceCore(std::move(node), name, hash, sc, std::move(dynamic_shm)));
   if (!core->attach_region()) {
     // Still under the lock: leave the node slot here, not in the destructor, which would wait
     // for the lock we hold. The corrupted objects stay for `axon clean --force`.
@@ -677,25 +707,12 @@ ObjectMode service_lock_mode(const Config& config, const std::string& hash) {
 
 std::optional<std::vector<std::uint64_t>> service_holders(const Config& config,
                                                           const std::string& hash) {
-  auto view = probe_static(config, hash);
-  if (view.probe != StaticProbe::Ready) return std::nullopt;
-  StaticConfig sc{};
-  core::copy_static_config(sc, *view.config);
-  const auto root = current_root(config);
-  if (check_static(sc)) return std::nullopt;
-  if (auto owner = view.shm->status();
-      !owner || !trusted_object(*owner, to_access(sc.access), root)) {
-    return std::nullopt;
-  }
-  auto dynamic_shm = platform::SharedMemory::open(Paths::service_dynamic(config, hash),
-                                                  platform::AccessMode::ReadOnly);
-  if (!dynamic_shm || dynamic_shm->size() < sizeof(DynamicHeader)) return std::nullopt;
-  // SAFETY: page-aligned mapping of at least the header's size; validated before use.
-  const auto& h = *static_cast<const DynamicHeader*>(dynamic_shm->data());
-  if (!core::validate_dynamic(h, dynamic_shm->size(), sc)) return std::nullopt;
+  auto read = read_service_configs(config, hash, current_root(config),
+                                   platform::AccessMode::ReadOnly);
+  if (!read) return std::nullopt;
   std::vector<std::uint64_t> ids;
-  const auto l = core::compute_dynamic_layout(sc);
-  const auto* nodes = at_offset<const core::NodeSlot>(dynamic_shm->data(), l.nodes_offset);
+  const auto& l = read->layout;
+  const auto* nodes = at_offset<const core::NodeSlot>(read->dynamic_shm.data(), l.nodes_offset);
   for (std::uint32_t i = 0; i < l.max_nodes; ++i) {
     if (const auto id = nodes[i].node_id.load(std::memory_order_acquire); id != 0) {
       ids.push_back(id);
@@ -713,32 +730,35 @@ PurgeResult purge_service(const Config& config, const std::string& hash,
   auto lock = ServiceLock::acquire(config, hash,
                                    lock_mode(peek_access(config, hash), current_root(config)));
   if (!lock) return result;
-  auto view = probe_static(config, hash);
-  if (view.error) return result;
-  if (view.probe == StaticProbe::Stale && held_by_live_nodes(config, hash, 0)) return result;
-  if (view.probe != StaticProbe::Ready) {
-    // Stale: its creator died half-way. Missing: its remover died half-way (the static config
-    // goes first); what is left under the name is garbage either way.
-    result.service_removed = remove_service_objects(config, hash);
-    lock->remove_file();
-    return result;
+  auto read = read_service_configs(config, hash, current_root(config),
+                                   platform::AccessMode::ReadWrite);
+  if (!read) {
+    switch (read.error()) {
+      case ReadFailure::NotReady:
+      case ReadFailure::Truncated:
+      case ReadFailure::Overwritten:
+        if (held_by_live_nodes(config, hash, 0)) return result;
+        [[fallthrough]];
+      case ReadFailure::Missing:
+        // Stale: its creator died half-way. Missing: its remover died half-way (the static
+        // config goes first); what is left under the name is garbage either way.
+        result.service_removed = remove_service_objects(config, hash);
+        lock->remove_file();
+        return result;
+      case ReadFailure::PermissionDenied:  // another user's objects are not ours to change
+      case ReadFailure::Corrupted:         // nobody can tell who holds it: `clean --force`
+      case ReadFailure::VersionMismatch:
+      case ReadFailure::InsufficientResources:
+      case ReadFailure::InternalFailure: return result;
+    }
   }
-  StaticConfig sc{};
-  core::copy_static_config(sc, *view.config);
-  if (check_static(sc)) return result;
-  // Another user's objects under our name are not ours to change (see ServiceCore::open).
-  if (auto owner = view.shm->status();
-      !owner || !trusted_object(*owner, to_access(sc.access), current_root(config))) {
-    return result;
-  }
+  const StaticConfig& sc = *read->config;
   result.service_name = std::string(sc.name.view());
-  auto dynamic_shm = open_dynamic(config, hash, sc);
-  if (!dynamic_shm) return result;
-  auto& h = *static_cast<DynamicHeader*>(dynamic_shm->data());
-  const auto layout = core::compute_dynamic_layout(sc);
+  auto& h = *static_cast<DynamicHeader*>(read->dynamic_shm.data());
+  const auto& layout = read->layout;
   result.removed_ports =
-      purge_dead_locked(config, hash, sc.pattern, h, layout, dynamic_shm->data(), is_dead);
-  if (no_nodes_left(layout, dynamic_shm->data()) && remove_service_objects(config, hash)) {
+      purge_dead_locked(config, hash, sc.pattern, h, layout, read->dynamic_shm.data(), is_dead);
+  if (no_nodes_left(layout, read->dynamic_shm.data()) && remove_service_objects(config, hash)) {
     lock->remove_file();
     result.service_removed = true;
   }

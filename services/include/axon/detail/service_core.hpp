@@ -218,6 +218,35 @@ tl::expected<std::shared_ptr<ServiceCore>, CreateError> create_service(
   return tl::unexpected(to_create_error<CreateError>(created.error()));
 }
 
+/// Why a service's configs could not be read whole.
+enum class ReadFailure {
+  Missing,                ///< no static config
+  NotReady,               ///< being created, or its creator died half-way
+  Truncated,              ///< shorter than a static config (a creator killed early, or damage)
+  Overwritten,            ///< a creation state no creator writes: damaged, not half-made
+  PermissionDenied,       ///< not ours (nor our shared root group's), or not readable
+  Corrupted,              ///< fails validation (or its name does not hash to its objects' names)
+  VersionMismatch,        ///< made by an incompatible axon version
+  InsufficientResources,  ///< out of fds or memory
+  InternalFailure,
+};
+
+/// A service's two configs as found under `hash`, read the one way every reader reads them
+/// (open, cleanup, discovery): a private copy of the static config, checked (core::
+/// check_static_config: magic, version, pattern and its settings, access), its name hashing to
+/// `hash`, both objects of a trusted owner, and the dynamic config validated against the copy's
+/// layout. Offsets come from `layout`, never from the header, which any user may rewrite later.
+struct ServiceConfigs {
+  std::unique_ptr<core::StaticConfig> config;
+  platform::SharedMemory static_shm;
+  platform::SharedMemory dynamic_shm;
+  core::DynamicLayout layout;
+};
+tl::expected<ServiceConfigs, ReadFailure> read_service_configs(const Config& config,
+                                                               const std::string& hash,
+                                                               const RootAccess& root,
+                                                               platform::AccessMode dynamic_mode);
+
 /// Cleanup of one service under its lock: ports and node slots of nodes for which `is_dead`
 /// holds are removed; a service left with no node is removed entirely.
 struct PurgeResult {
