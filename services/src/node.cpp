@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cstring>
 #include <optional>
 #include <set>
@@ -12,12 +13,46 @@
 #include "axon/detail/node_core.hpp"
 #include "axon/detail/root.hpp"
 #include "axon/platform/filesystem.hpp"
+#include "axon/platform/file_descriptor.hpp"
 #include "axon/platform/process.hpp"
+#include "axon/platform/signals.hpp"
 #include "axon/service_builder.hpp"
 
 namespace axon {
 
 std::string NodeId::to_string() const { return core::hex16(value); }
+
+const char* to_string(NodeWaitError error) {
+  switch (error) {
+    case NodeWaitError::InterruptSignal: return "InterruptSignal";
+    case NodeWaitError::TerminationRequest: return "TerminationRequest";
+    case NodeWaitError::InternalFailure: return "InternalFailure";
+  }
+  return "Unknown";
+}
+
+tl::expected<void, NodeWaitError> Node::wait(std::chrono::nanoseconds cycle) const {
+  using platform::TerminationSignals;
+  if (!TerminationSignals::installed() && !TerminationSignals::install()) {
+    return tl::unexpected(NodeWaitError::InternalFailure);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + cycle;
+  for (;;) {
+    // The last signal stays until someone resets it: every wait of this process reports it.
+    switch (TerminationSignals::last_signal()) {
+      case SIGINT: return tl::unexpected(NodeWaitError::InterruptSignal);
+      case SIGTERM: return tl::unexpected(NodeWaitError::TerminationRequest);
+      default: break;
+    }
+    const auto left = deadline - std::chrono::steady_clock::now();
+    if (left <= std::chrono::nanoseconds::zero()) return {};
+    auto woken = platform::wait_readable(TerminationSignals::fd(), left);
+    if (woken && *woken) TerminationSignals::drain_fd();
+    if (!woken && woken.error().code != platform::ErrorCode::Interrupted) {
+      return tl::unexpected(NodeWaitError::InternalFailure);
+    }
+  }
+}
 
 std::optional<NodeId> NodeId::from_string(std::string_view hex) {
   if (hex.size() != 16) return std::nullopt;
