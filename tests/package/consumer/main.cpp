@@ -2,7 +2,6 @@
 // one node, an event service and a publish-subscribe service; one sample and one event, sent and
 // received in this process. Prints "ok" and exits 0, or says which step failed and exits 1.
 #include <axon/axon.hpp>
-
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -18,7 +17,8 @@ struct Reading {
 // to_string of an error returns `const char*` or `std::string`: either becomes a string.
 template <class Error>
 int fail(const char* step, const Error& error) {
-  std::fprintf(stderr, "consumer: %s failed: %s\n", step, std::string(axon::to_string(error)).c_str());
+  std::fprintf(stderr, "consumer: %s failed: %s\n", step,
+               std::string(axon::to_string(error)).c_str());
   return 1;
 }
 
@@ -56,7 +56,16 @@ int main() {
   loan->payload() = Reading{42};
   if (auto sent = publisher->send(std::move(*loan)); !sent) return fail("sending", sent.error());
   if (auto notified = notifier->notify(axon::EventId(7)); !notified) {
-    return fail("notifying", notified.error());
+    // On a loaded machine the listener's node may not hand out its wake channel within the
+    // notifier's budget: the count is recorded all the same (notifier.hpp), and the wait below
+    // takes it first.
+    const auto error = notified.error();
+    if (error != axon::NotifierNotifyError::ListenerUnresponsive &&
+        error != axon::NotifierNotifyError::InsufficientResources) {
+      return fail("notifying", error);
+    }
+    std::fprintf(stderr, "consumer: notify: %s (the count is recorded)\n",
+                 std::string(axon::to_string(error)).c_str());
   }
 
   std::uint64_t count_of_7 = 0;
