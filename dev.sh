@@ -42,9 +42,9 @@ install_missing() {
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
-  local how="apt-get install ${missing[*]}"
+  local how="with: apt-get install ${missing[*]}"
   if [ "$(id -u)" -ne 0 ]; then
-    if command -v sudo >/dev/null; then how="sudo $how"; else how="as root: $how"; fi
+    if command -v sudo >/dev/null; then how="with: sudo ${how#with: }"; else how="as root $how"; fi
   fi
   if [ "$(id -u)" -eq 0 ] || command -v sudo >/dev/null; then
     say "installing packages: ${missing[*]}"
@@ -60,7 +60,7 @@ install_missing() {
     rm -f "$log"
   fi
   echo "dev.sh: missing Debian packages: ${missing[*]}" >&2
-  echo "  install them with: $how" >&2
+  echo "  install them $how" >&2
   exit 1
 }
 
