@@ -143,13 +143,14 @@ duration() {
   if [ "$s" -ge 60 ]; then echo "$((s / 60)) min $((s % 60)) s"; else echo "$s s"; fi
 }
 
-# fit NAME: NAME cut in its middle to fit an 80-column line after a 4-column indent.
+# fit NAME: NAME cut in its middle to fit a 79-column line after a 4-column indent.
 fit() {
   local name="$1"
-  if [ ${#name} -le 76 ]; then echo "$name"; else echo "${name:0:30}...${name: -43}"; fi
+  if [ ${#name} -le 75 ]; then echo "$name"; else echo "${name:0:30}...${name: -42}"; fi
 }
 
-# summarize LOG SECONDS: the counts, the failed and skipped tests, the time; from ctest's log.
+# summarize LOG SECONDS: the counts, the failed tests and those not run (skipped or disabled),
+# the time; from ctest's log.
 summarize() {
   local log="$1" seconds="$2" total failed skipped
   local failures=() skips=()
@@ -167,7 +168,7 @@ summarize() {
   say "$((total - failed - skipped)) passed, $failed failed, $skipped skipped" \
       "of $total tests in $(duration "$seconds")"
   local list
-  for list in failed skipped; do
+  for list in failed "not run"; do
     local names=()
     if [ "$list" = failed ]; then names=("${failures[@]}"); else names=("${skips[@]}"); fi
     [ ${#names[@]} -eq 0 ] && continue
