@@ -268,12 +268,13 @@ class Publisher {
     auto* core = std::exchange(sample.m_publisher, nullptr);
     return core->send(sample.m_index, sample.m_len);
   }
-  /// Loans, copies `value` in, sends.
+  /// Loans, copies `value` in, sends. A failed loan is returned as the same error (ExceedsMaxLoans,
+  /// ...), not as Corrupted: nothing is wrong with shared memory then.
   tl::expected<std::size_t, PublisherSendError> send_copy(const T& value)
     requires(!detail::IsSlice<T>::value)
   {
     auto sample = loan_uninit();
-    if (!sample) return tl::unexpected(PublisherSendError::Corrupted);
+    if (!sample) return tl::unexpected(detail::send_error_of(sample.error()));
     std::memcpy(static_cast<void*>(&sample->payload()), &value, sizeof(T));
     return send(std::move(*sample));
   }
