@@ -3,10 +3,17 @@
 // payload where the publisher wrote it. No copy, whatever the size.
 //
 //   auto service = node.service_builder(name).publish_subscribe<Pose>().open_or_create();
-//   auto publisher = service->publisher_builder().create();
-//   auto sample = publisher->loan_uninit();  sample->payload() = pose;  publisher->send(std::move(*sample));
 //   auto subscriber = service->subscriber_builder().create();
-//   while (auto s = subscriber->receive(); s && *s) use((*s)->payload());
+//   auto publisher = service->publisher_builder().create();
+//   auto sample = publisher->loan_uninit();
+//   sample->payload() = pose;
+//   publisher->send(std::move(*sample));
+//   while (auto received = subscriber->receive()) {
+//     if (!*received) break;  // nothing more
+//     use((*received)->payload());
+//   }
+//
+// (tests/unit/services/pubsub_usage_test.cpp compiles and runs exactly these lines.)
 //
 // The payload type must be trivially copyable (it lives in shared memory, read by other
 // processes). Its name, size and alignment are checked on open (IncompatibleTypes). The name is
