@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 readonly APT_PACKAGES=(cmake g++ make libboost-dev libgtest-dev libgmock-dev libbenchmark-dev
-                       libcli11-dev libexpected-dev)
+                       libcli11-dev libexpected-dev nlohmann-json3-dev)
 # Only for `./dev.sh bench`: the plot. And for `./dev.sh bench --peers`: iceoryx (classic, 2.0),
 # whose latency is measured next to axon's when Debian has it.
 readonly BENCH_APT_PACKAGES=(gnuplot-nox)

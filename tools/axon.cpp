@@ -34,7 +34,6 @@
 #include "axon_cli/args.hpp"
 #include "axon_cli/errors.hpp"
 #include "axon_cli/format.hpp"
-#include "axon_cli/json.hpp"
 
 namespace {
 
@@ -52,7 +51,7 @@ int service_list(bool json) {
   // One list sorted by name: complete services and, marked, those whose objects are unreadable.
   std::vector<std::pair<std::string, std::string>> entries;  // (name, line or JSON object)
   for (const auto& info : scan->services) {
-    entries.emplace_back(info.name, json ? service_json(info).str() : service_line(info));
+    entries.emplace_back(info.name, json ? json_line(service_json(info)) : service_line(info));
   }
   for (const auto& broken : scan->unreadable) {
     entries.emplace_back(broken.name, json ? unreadable_json(broken) : unreadable_line(broken));
