@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <exception>
 #include <limits>
 #include <optional>
 #include <string>
@@ -21,6 +22,14 @@
 #include "axon_tools/messages.hpp"
 
 namespace axon::examples {
+
+/// What an example does when an exception ends it (CLI11 reports a mis-declared option by
+/// throwing; memory may run out): one line on stderr, exit 1. Every main() ends with
+/// `catch (const std::exception& e) { return died_of(...); }`, so none escapes.
+inline int died_of(const std::string& program, const std::exception& e) {
+  std::fprintf(stderr, "%s: %s\n", program.c_str(), tools::escaped(e.what()).c_str());
+  return 1;
+}
 
 /// Reads the command line into the options of `app` (the example adds them), then checks the
 /// environment. nullopt: go on. Otherwise the exit status: 0 after -h/--help or --version (printed

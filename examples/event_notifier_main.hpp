@@ -12,7 +12,7 @@
 namespace axon::examples {
 
 /// The whole notifier program; `program` names it in the usage line.
-inline int run_event_notifier(int argc, char** argv, const char* program) {
+inline int run_event_notifier(int argc, char** argv, const char* program) try {
   line_buffered_stdout();
   CLI::App app{
       "Notifies EVENT_ID on the event service SERVICE (created when absent) once a "
@@ -64,6 +64,8 @@ inline int run_event_notifier(int argc, char** argv, const char* program) {
   } while (sleep_unless_terminated(std::chrono::seconds(1)));
   std::printf("exit\n");
   return 0;
+} catch (const std::exception& e) {
+  return died_of(program, e);
 }
 
 }  // namespace axon::examples

@@ -59,6 +59,7 @@ int service_list(bool json) {
                    [](const auto& a, const auto& b) { return a.first < b.first; });
   if (json) {
     std::vector<std::string> objects;
+    objects.reserve(entries.size());
     for (auto& entry : entries) objects.push_back(std::move(entry.second));
     std::printf("%s\n", json_array_lines(objects).c_str());
   } else {
@@ -96,6 +97,7 @@ int node_list(bool json) {
   }
   if (json) {
     std::vector<std::string> objects;
+    objects.reserve(nodes->size());
     for (const auto& node : *nodes) objects.push_back(node_json(node));
     std::printf("%s\n", json_array_lines(objects).c_str());
   } else {

@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <exception>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -50,9 +51,16 @@ inline std::string invalid_name(std::string_view name, ServiceNameError error) {
   return "invalid name " + tools::quoted(name) + ": " + tools::explain(error);
 }
 
+/// What a tool does when an exception ends it (CLI11 reports a mis-declared option by throwing;
+/// memory may run out): one line on stderr, the failure status.
+inline int died_of(const Tool& tool, const std::exception& e) {
+  std::fprintf(stderr, "%s: %s\n", tool.name, tools::escaped(e.what()).c_str());
+  return kFailure;
+}
+
 /// evt_set / evt_clear: exactly one valid NAME; opens the event and applies `action` to it.
 template <typename Action>
-int run_on_event(const Tool& tool, int argc, char** argv, Action&& action) {
+int run_on_event(const Tool& tool, int argc, char** argv, Action&& action) try {
   CLI::App app{tool.help, tool.name};
   std::string name;
   app.add_option("NAME", name, "The event's name")->required();
@@ -68,6 +76,8 @@ int run_on_event(const Tool& tool, int argc, char** argv, Action&& action) {
   }
   action(*event);
   return 0;
+} catch (const std::exception& e) {
+  return died_of(tool, e);
 }
 
 }  // namespace axon::evt_tool

@@ -74,7 +74,7 @@ void watch_termination_signals() {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
   CLI::App app{kThisTool.help, kTool};
   std::string name;
   std::optional<std::string> timeout_text;
@@ -130,4 +130,6 @@ int main(int argc, char** argv) {
     }
     // Interrupted by a signal that is not ours (or not yet recorded): the loop looks again.
   }
+} catch (const std::exception& e) {
+  return axon::evt_tool::died_of(kThisTool, e);
 }

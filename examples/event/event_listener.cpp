@@ -6,7 +6,7 @@
 #include "../common.hpp"
 #include "axon/axon.hpp"
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
   using namespace axon;
   examples::line_buffered_stdout();
   CLI::App app{"Prints every notification of the event service SERVICE (created when absent).",
@@ -56,4 +56,6 @@ int main(int argc, char** argv) {
   }
   std::printf("exit\n");
   return 0;
+} catch (const std::exception& e) {
+  return axon::examples::died_of("event_listener", e);
 }

@@ -9,7 +9,7 @@
 #include "../common.hpp"
 #include "axon/axon.hpp"
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
   using namespace axon;
   examples::line_buffered_stdout();
   CLI::App app{
@@ -102,4 +102,6 @@ int main(int argc, char** argv) {
   if (failed) return 1;
   std::printf("exit\n");
   return 0;
+} catch (const std::exception& e) {
+  return axon::examples::died_of("event_multiplexing_wait", e);
 }

@@ -7,7 +7,7 @@
 #include "axon/axon.hpp"
 #include "transmission_data.hpp"
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
   using namespace axon;
   examples::line_buffered_stdout();
   CLI::App app{"Sends a TransmissionData on the publish-subscribe service SERVICE every N ms.",
@@ -70,4 +70,6 @@ int main(int argc, char** argv) {
   } while (examples::sleep_unless_terminated(*interval));
   std::printf("exit\n");
   return 0;
+} catch (const std::exception& e) {
+  return axon::examples::died_of("publish_subscribe_publisher", e);
 }

@@ -25,7 +25,7 @@ bool print_available(axon::Subscriber<TransmissionData>& subscriber) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
   using namespace axon;
   examples::line_buffered_stdout();
   CLI::App app{
@@ -109,4 +109,6 @@ int main(int argc, char** argv) {
   if (failed || !result) return 1;
   std::printf("exit\n");
   return 0;
+} catch (const std::exception& e) {
+  return axon::examples::died_of("publish_subscribe_subscriber", e);
 }

@@ -6,7 +6,7 @@
 #include "../common.hpp"
 #include "axon/axon.hpp"
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
   using namespace axon;
   examples::line_buffered_stdout();
   constexpr std::uint64_t kMaxLen = 4096;
@@ -59,4 +59,6 @@ int main(int argc, char** argv) {
   } while (examples::sleep_unless_terminated(*interval));
   std::printf("exit\n");
   return 0;
+} catch (const std::exception& e) {
+  return axon::examples::died_of("dynamic_data_publisher", e);
 }
