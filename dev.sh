@@ -6,17 +6,20 @@
 #   ./dev.sh bench [--peers]  build, then run the benchmarks (--peers: with iceoryx too)
 #   ./dev.sh fuzz [seconds]   build the fuzz preset (clang), run each libFuzzer target that long
 #   ./dev.sh soak [minutes] [regex]  build, run each soak case (ctest label soak) that long (10)
+#   ./dev.sh lint [regex]     clang-tidy (.clang-tidy) over the library, tools and examples
 set -euo pipefail
 cd "$(dirname "$0")"
 
 readonly APT_PACKAGES=(cmake g++ make pkgconf libboost-dev libgtest-dev libgmock-dev
-                       libbenchmark-dev libcli11-dev libexpected-dev)
+                       libbenchmark-dev libcli11-dev libexpected-dev nlohmann-json3-dev)
 # Only for `./dev.sh bench`: the plot. And for `./dev.sh bench --peers`: iceoryx (classic, 2.0),
 # whose latency is measured next to axon's when Debian has it.
 readonly BENCH_APT_PACKAGES=(gnuplot-nox)
 readonly PEER_APT_PACKAGES=(libiceoryx-posh-dev iceoryx)
 # Only for `./dev.sh fuzz`: clang and its runtimes (libclang_rt.fuzzer, asan, ubsan).
 readonly FUZZ_APT_PACKAGES=(clang libclang-rt-14-dev)
+# Only for `./dev.sh lint` (and `./dev.sh test` in CI): clang-tidy and run-clang-tidy.
+readonly LINT_APT_PACKAGES=(clang-tidy)
 
 say() { echo "dev.sh: $*"; }  # one line per step
 
@@ -202,7 +205,37 @@ run_tests() {
   # CI keeps only what is printed: the whole log there, the summary last.
   if [ "$status" -ne 0 ] && [ "${CI:-}" = "true" ]; then cat "$log"; fi
   summarize "$log" $((SECONDS - start))
+  # CI (.ci/run) gates on clang-tidy too, once the suite passed.
+  if [ "$status" -eq 0 ] && [ "${CI:-}" = "true" ]; then lint || status=$?; fi
   return "$status"
+}
+
+# lint [regex]: clang-tidy with the checks of .clang-tidy over every source of platform/, core/,
+# services/, tools/ and examples/ (and the headers of those folders they include), compiled as
+# the default preset compiles them (its compile_commands.json: configuring is enough); a regex
+# (e.g. tools/ or services/src/wait) lints only the sources whose path below the checkout begins
+# with a match. Fails on any finding (.clang-tidy makes every warning an error).
+# AXON_LINT_JOBS: how many clang-tidys run at once (default: one per CPU).
+lint() {
+  local folders="(platform|core|services|tools|examples)/"
+  install_missing
+  install_missing "${LINT_APT_PACKAGES[@]}"
+  cmake --preset default >/dev/null
+  local here status=0
+  here="$(pwd)"
+  echo "== clang-tidy $(clang-tidy --version | sed -n 's/.*version \([0-9.]*\).*/\1/p' | head -1)," \
+       "checks of .clang-tidy, over ${1:-$folders}"
+  # run-clang-tidy prints each command, a count of the warnings it suppressed in other headers and
+  # colours: only the findings are kept.
+  run-clang-tidy -quiet -p build -j "${AXON_LINT_JOBS:-$(nproc)}" \
+      -header-filter="^$here/$folders" "^$here/${1:-$folders}.*\.cpp\$" 2>&1 |
+    sed -u 's/\x1b\[[0-9;]*m//g' |
+    { grep -vE '^(clang-tidy(-[0-9]+)? |[0-9]+ warnings? generated\.$)' || true; } || status=$?
+  if [ "$status" -ne 0 ]; then
+    echo "dev.sh: clang-tidy found problems (above); its checks and why: .clang-tidy" >&2
+    exit 1
+  fi
+  echo "clang-tidy: no findings"
 }
 
 # demo: builds the examples and the axon tool (nothing else) in build/, then runs the demo.
@@ -332,8 +365,9 @@ case "$cmd" in
   bench) bench "$@" ;;
   fuzz) fuzz "$@" ;;
   soak) soak "$@" ;;
+  lint) lint "$@" ;;
   *)
-    sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

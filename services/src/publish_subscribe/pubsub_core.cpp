@@ -30,6 +30,9 @@ const char* to_string(PublisherLoanError error) {
 const char* to_string(PublisherSendError error) {
   switch (error) {
     case PublisherSendError::Corrupted: return "Corrupted";
+    case PublisherSendError::ExceedsMaxLoans: return "ExceedsMaxLoans";
+    case PublisherSendError::OutOfChunks: return "OutOfChunks";
+    case PublisherSendError::ExceedsMaxSliceLength: return "ExceedsMaxSliceLength";
   }
   return "Unknown";
 }

@@ -3,10 +3,17 @@
 // payload where the publisher wrote it. No copy, whatever the size.
 //
 //   auto service = node.service_builder(name).publish_subscribe<Pose>().open_or_create();
-//   auto publisher = service->publisher_builder().create();
-//   auto sample = publisher->loan_uninit();  sample->payload() = pose;  publisher->send(std::move(*sample));
 //   auto subscriber = service->subscriber_builder().create();
-//   while (auto s = subscriber->receive(); s && *s) use((*s)->payload());
+//   auto publisher = service->publisher_builder().create();
+//   auto sample = publisher->loan_uninit();
+//   sample->payload() = pose;
+//   publisher->send(std::move(*sample));
+//   while (auto received = subscriber->receive()) {
+//     if (!*received) break;  // nothing more
+//     use((*received)->payload());
+//   }
+//
+// (tests/unit/services/pubsub_usage_test.cpp compiles and runs exactly these lines.)
 //
 // The payload type must be trivially copyable (it lives in shared memory, read by other
 // processes). Its name, size and alignment are checked on open (IncompatibleTypes). The name is
@@ -233,12 +240,13 @@ class Publisher {
     auto* core = std::exchange(sample.m_publisher, nullptr);
     return core->send(sample.m_index, sample.m_len);
   }
-  /// Loans, copies `value` in, sends.
+  /// Loans, copies `value` in, sends. A failed loan is returned as the same error (ExceedsMaxLoans,
+  /// ...), not as Corrupted: nothing is wrong with shared memory then.
   tl::expected<std::size_t, PublisherSendError> send_copy(const T& value)
     requires(!detail::IsSlice<T>::value)
   {
     auto sample = loan_uninit();
-    if (!sample) return tl::unexpected(PublisherSendError::Corrupted);
+    if (!sample) return tl::unexpected(detail::send_error_of(sample.error()));
     std::memcpy(static_cast<void*>(&sample->payload()), &value, sizeof(T));
     return send(std::move(*sample));
   }
