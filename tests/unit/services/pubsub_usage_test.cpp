@@ -1,4 +1,4 @@
-// The usage comment at the top of services/include/axon/publish_subscribe.hpp is this test's code:
+// The usage comment at the top of services/include/axon/publish_subscribe/service.hpp is this test's code:
 // it compiles and runs here, and the second test checks that the comment still reads exactly so.
 // (Issue 15: the comment had a `while (init; cond)`, which is not C++.)
 #include <gtest/gtest.h>
@@ -79,7 +79,7 @@ TEST(PubSubUsage, TheHeadersUsageCommentIsTheCodeAbove) {
   const auto tested =
       lines_between(source_dir + "/tests/unit/services/pubsub_usage_test.cpp", begin, end, 2);
   ASSERT_FALSE(tested.empty());
-  EXPECT_EQ(usage_in_header(source_dir + "/services/include/axon/publish_subscribe.hpp"), tested);
+  EXPECT_EQ(usage_in_header(source_dir + "/services/include/axon/publish_subscribe/service.hpp"), tested);
 }
 
 }  // namespace
