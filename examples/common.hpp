@@ -16,7 +16,6 @@
 #include <thread>
 
 #include "axon/config.hpp"
-#include "axon/platform/signals.hpp"
 #include "axon/service_name.hpp"
 #include "axon_tools/command_line.hpp"
 #include "axon_tools/messages.hpp"
@@ -94,16 +93,19 @@ inline std::optional<std::chrono::milliseconds> interval_or_complain(std::string
   return std::chrono::milliseconds(static_cast<std::chrono::milliseconds::rep>(*value));
 }
 
-/// Sleeps `duration` unless SIGINT or SIGTERM arrives first; returns false when one did.
-inline bool sleep_unless_terminated(std::chrono::milliseconds duration) {
-  const auto deadline = std::chrono::steady_clock::now() + duration;
-  while (!platform::TerminationSignals::termination_requested()) {
-    const auto now = std::chrono::steady_clock::now();
-    if (now >= deadline) return true;
-    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
-        deadline - now, std::chrono::milliseconds(20)));
-  }
+/// Installs the SIGINT/SIGTERM handlers of Node::wait() now (its first call does), so that a
+/// signal during setup ends the program through its loop, not by the default action. False (and
+/// a line on stderr) when they cannot be installed.
+inline bool handle_termination_signals(const Node& node) {
+  auto waited = node.wait(std::chrono::nanoseconds::zero());
+  if (waited || waited.error() != NodeWaitError::InternalFailure) return true;
+  std::fprintf(stderr, "cannot install signal handlers\n");
   return false;
+}
+
+/// True until SIGINT or SIGTERM arrived: the condition of a loop that does not sleep itself.
+inline bool keep_running(const Node& node) {
+  return node.wait(std::chrono::nanoseconds::zero()).has_value();
 }
 
 /// Output goes to pipes and terminals alike: flush each line so readers see it at once.

@@ -30,15 +30,12 @@ inline int run_event_notifier(int argc, char** argv, const char* program) try {
   if (!name) return 1;
   const auto id = number_or_complain("event id", id_arg);
   if (!id) return 1;
-  if (!platform::TerminationSignals::install()) {
-    std::fprintf(stderr, "cannot install signal handlers\n");
-    return 1;
-  }
   auto node = NodeBuilder().create();
   if (!node) {
     std::fprintf(stderr, "cannot create node: %s\n", to_string(node.error()));
     return 1;
   }
+  if (!handle_termination_signals(*node)) return 1;
   auto service = node->service_builder(*name).event().open_or_create();
   if (!service) {
     std::fprintf(stderr, "cannot open service \"%s\": %s\n", service_arg.c_str(),
@@ -61,7 +58,7 @@ inline int run_event_notifier(int argc, char** argv, const char* program) try {
     }
     std::printf("[service: \"%s\"] Trigger event with id %llu ...\n", service_arg.c_str(),
                 static_cast<unsigned long long>(*id));
-  } while (sleep_unless_terminated(std::chrono::seconds(1)));
+  } while (node->wait(std::chrono::seconds(1)));
   std::printf("exit\n");
   return 0;
 } catch (const std::exception& e) {

@@ -19,15 +19,12 @@ int main(int argc, char** argv) try {
   }
   const auto name = examples::service_name_or_complain(service_arg);
   if (!name) return 1;
-  if (!platform::TerminationSignals::install()) {
-    std::fprintf(stderr, "cannot install signal handlers\n");
-    return 1;
-  }
   auto node = NodeBuilder().create();
   if (!node) {
     std::fprintf(stderr, "cannot create node: %s\n", to_string(node.error()));
     return 1;
   }
+  if (!examples::handle_termination_signals(*node)) return 1;
   auto service = node->service_builder(*name).event().open_or_create();
   if (!service) {
     std::fprintf(stderr, "cannot open service \"%s\": %s\n", service_arg.c_str(),
@@ -40,7 +37,7 @@ int main(int argc, char** argv) try {
                  examples::root_hint().c_str());
     return 1;
   }
-  while (!platform::TerminationSignals::termination_requested()) {
+  while (examples::keep_running(*node)) {
     // A bounded wait so a signal that lands between two waits is seen within 100 ms.
     auto r = listener->timed_wait(
         [](EventId id, std::uint64_t count) {

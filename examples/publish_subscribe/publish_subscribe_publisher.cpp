@@ -26,12 +26,12 @@ int main(int argc, char** argv) try {
   if (!interval) return 1;
   const auto names = example_names(service_arg);
   if (!names) return 1;
-  if (!platform::TerminationSignals::install()) return 1;
   auto node = NodeBuilder().name("publisher").create();
   if (!node) {
     std::fprintf(stderr, "cannot create node: %s\n", to_string(node.error()));
     return 1;
   }
+  if (!examples::handle_termination_signals(*node)) return 1;
   auto service =
       node->service_builder(names->service).publish_subscribe<TransmissionData>().open_or_create();
   if (!service) {
@@ -67,7 +67,7 @@ int main(int argc, char** argv) try {
     }
     std::printf("Send sample %llu\n", static_cast<unsigned long long>(counter));
     ++counter;
-  } while (examples::sleep_unless_terminated(*interval));
+  } while (node->wait(*interval));
   std::printf("exit\n");
   return 0;
 } catch (const std::exception& e) {

@@ -42,14 +42,14 @@ int main(int argc, char** argv) try {
   }
   const auto names = example_names(service_arg);
   if (!names) return 1;
-  // Before anything else, for both modes: a WaitSet would install the handlers only for its own
-  // lifetime, and SIGTERM before it exists or after it is gone would end us by its default.
-  if (!platform::TerminationSignals::install()) return 1;
   auto node = NodeBuilder().name("subscriber").create();
   if (!node) {
     std::fprintf(stderr, "cannot create node: %s\n", to_string(node.error()));
     return 1;
   }
+  // Before anything else, for both modes: a WaitSet would install the handlers only for its own
+  // lifetime, and SIGTERM before it exists or after it is gone would end us by its default.
+  if (!examples::handle_termination_signals(*node)) return 1;
   auto service =
       node->service_builder(names->service).publish_subscribe<TransmissionData>().open_or_create();
   if (!service) {
@@ -63,7 +63,7 @@ int main(int argc, char** argv) try {
     return 1;
   }
   if (poll) {
-    while (!platform::TerminationSignals::termination_requested()) {
+    while (examples::keep_running(*node)) {
       if (!print_available(*subscriber)) return 1;
       std::this_thread::yield();
     }

@@ -28,9 +28,9 @@ int main(int argc, char** argv) try {
   if (!interval) return 1;
   const auto name = examples::service_name_or_complain(service_arg);
   if (!name) return 1;
-  if (!platform::TerminationSignals::install()) return 1;
   auto node = NodeBuilder().create();
   if (!node) return 1;
+  if (!examples::handle_termination_signals(*node)) return 1;
   auto service =
       node->service_builder(*name).publish_subscribe<Slice<std::uint8_t>>().open_or_create();
   if (!service) {
@@ -56,7 +56,7 @@ int main(int argc, char** argv) try {
     std::printf("Send sample %llu with %llu bytes\n", static_cast<unsigned long long>(counter),
                 static_cast<unsigned long long>(len));
     ++counter;
-  } while (examples::sleep_unless_terminated(*interval));
+  } while (node->wait(*interval));
   std::printf("exit\n");
   return 0;
 } catch (const std::exception& e) {

@@ -22,9 +22,9 @@ int main(int argc, char** argv) try {
   }
   const auto name = examples::service_name_or_complain(service_arg);
   if (!name) return 1;
-  if (!platform::TerminationSignals::install()) return 1;
   auto node = NodeBuilder().create();
   if (!node) return 1;
+  if (!examples::handle_termination_signals(*node)) return 1;
   auto service =
       node->service_builder(*name).publish_subscribe<Slice<std::uint8_t>>().open_or_create();
   if (!service) {
@@ -33,7 +33,7 @@ int main(int argc, char** argv) try {
   }
   auto subscriber = service->subscriber_builder().create();
   if (!subscriber) return 1;
-  while (examples::sleep_unless_terminated(std::chrono::milliseconds(10))) {
+  while (node->wait(std::chrono::milliseconds(10))) {
     for (;;) {
       auto sample = subscriber->receive();
       if (!sample) {
