@@ -1,37 +1,70 @@
 #!/usr/bin/env bash
 # axon developer entry point: installs what is missing, builds, tests, demos, benchmarks.
-#   ./dev.sh build [preset]   configure + build (preset: default, debug, asan, tsan)
-#   ./dev.sh test  [preset]   build, then run the whole suite with ctest
-#   ./dev.sh demo             build, then run the multi-process demo
+#   ./dev.sh build [preset]   configure + build (preset: default, debug, asan, tsan, shared)
+#   ./dev.sh test  [preset]   build, run the whole suite; a summary, the log in <build>/test.log
+#   ./dev.sh demo             build the examples and the axon tool, run the multi-process demo
 #   ./dev.sh bench [--peers]  build, then run the benchmarks (--peers: with iceoryx too)
 #   ./dev.sh fuzz [seconds]   build the fuzz preset (clang), run each libFuzzer target that long
 #   ./dev.sh soak [minutes] [regex]  build, run each soak case (ctest label soak) that long (10)
+#   ./dev.sh lint [regex]     clang-tidy (.clang-tidy) over the library, tools and examples
 set -euo pipefail
 cd "$(dirname "$0")"
 
-readonly APT_PACKAGES=(cmake g++ make libboost-dev libgtest-dev libgmock-dev libbenchmark-dev
-                       libcli11-dev libexpected-dev)
+readonly APT_PACKAGES=(cmake g++ make pkgconf libboost-dev libgtest-dev libgmock-dev
+                       libbenchmark-dev libcli11-dev libexpected-dev nlohmann-json3-dev)
 # Only for `./dev.sh bench`: the plot. And for `./dev.sh bench --peers`: iceoryx (classic, 2.0),
 # whose latency is measured next to axon's when Debian has it.
 readonly BENCH_APT_PACKAGES=(gnuplot-nox)
 readonly PEER_APT_PACKAGES=(libiceoryx-posh-dev iceoryx)
 # Only for `./dev.sh fuzz`: clang and its runtimes (libclang_rt.fuzzer, asan, ubsan).
 readonly FUZZ_APT_PACKAGES=(clang libclang-rt-14-dev)
+# Only for `./dev.sh lint` (and `./dev.sh test` in CI): clang-tidy and run-clang-tidy.
+readonly LINT_APT_PACKAGES=(clang-tidy)
 
-# install_missing [PACKAGE...]: installs those of the packages (default: APT_PACKAGES) not there.
+say() { echo "dev.sh: $*"; }  # one line per step
+
+# as_root CMD...: runs CMD as root (directly, or through sudo); fails when neither can.
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then
+    "$@"
+  elif command -v sudo >/dev/null; then
+    sudo "$@"
+  else
+    return 127
+  fi
+}
+
+# install_missing [PACKAGE...]: installs those of the packages (default: APT_PACKAGES) not there,
+# as root or through sudo. When it cannot (no root, no sudo, or apt-get failed) it names the
+# missing packages and the one command that installs them, and exits 1.
 install_missing() {
-  local missing=()
+  local missing=() p
   local wanted=("$@")
   [ ${#wanted[@]} -eq 0 ] && wanted=("${APT_PACKAGES[@]}")
   for p in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
-  echo "dev.sh: installing ${missing[*]}" >&2
-  local sudo=""
-  [ "$(id -u)" -ne 0 ] && sudo="sudo"
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  local how="with: apt-get install ${missing[*]}"
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null; then how="with: sudo ${how#with: }"; else how="as root $how"; fi
+  fi
+  if [ "$(id -u)" -eq 0 ] || command -v sudo >/dev/null; then
+    say "installing packages: ${missing[*]}"
+    local log
+    log="$(mktemp "${TMPDIR:-/tmp}/dev.sh-apt.XXXXXX")"
+    if as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >"$log" 2>&1 &&
+       as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+         --no-install-recommends "${missing[@]}" >>"$log" 2>&1; then
+      rm -f "$log"
+      return 0
+    fi
+    tail -n 20 "$log" >&2
+    rm -f "$log"
+  fi
+  echo "dev.sh: missing Debian packages: ${missing[*]}" >&2
+  echo "  install them $how" >&2
+  exit 1
 }
 
 build_dir() {
@@ -41,27 +74,178 @@ build_dir() {
   esac
 }
 
+# run_logged LOG PATTERN CMD...: runs CMD with all its output in LOG. On a terminal the latest
+# line matching PATTERN is shown in place while it runs. Returns CMD's exit status.
+run_logged() {
+  local log="$1" pattern="$2" status line
+  shift 2
+  mkdir -p "$(dirname "$log")"
+  if [ -t 1 ]; then
+    set +e
+    "$@" 2>&1 | tee "$log" | while IFS= read -r line; do
+      [[ "$line" =~ $pattern ]] && printf '\r\033[K  %s' "${line:0:76}"
+    done
+    status=${PIPESTATUS[0]}
+    set -e
+    printf '\r\033[K'
+  else
+    status=0
+    "$@" >"$log" 2>&1 || status=$?
+  fi
+  return "$status"
+}
+
+# failed_step LOG WHAT: the end of LOG and where the rest is, then exit 1.
+failed_step() {
+  tail -n 40 "$1" >&2
+  say "$2 failed; the whole output: $1" >&2
+  exit 1
+}
+
+# configure [preset]: installs what is missing and configures the preset's build directory.
+configure() {
+  local preset="${1:-default}" dir
+  dir="$(build_dir "$preset")"
+  install_missing
+  # Warnings are errors in CI; locally they are counted after the build (the log has them).
+  if [ "${CI:-}" = "true" ]; then export AXON_WERROR=ON; fi
+  say "configuring $dir/ (preset $preset)"
+  run_logged "$dir/configure.log" '^--' cmake --preset "$preset" ||
+    failed_step "$dir/configure.log" "configuring"
+}
+
+# compile PRESET WHAT [TARGET...]: builds TARGETs (default: everything) of a configured preset.
+compile() {
+  local preset="$1" what="$2" dir start warnings
+  shift 2
+  dir="$(build_dir "$preset")"
+  local targets=()
+  [ $# -gt 0 ] && targets=(--target "$@")
+  say "building $what, $(nproc) jobs"
+  start=$SECONDS
+  run_logged "$dir/build.log" '^\[ *[0-9]+%\]' \
+    cmake --build --preset "$preset" -j "$(nproc)" "${targets[@]}" ||
+    failed_step "$dir/build.log" "building"
+  warnings="$(grep -c 'warning:' "$dir/build.log" || true)"
+  if [ "$warnings" -gt 0 ]; then
+    say "built in $((SECONDS - start)) s, with $warnings warnings: $dir/build.log"
+  else
+    say "built in $((SECONDS - start)) s"
+  fi
+}
+
 build() {
   local preset="${1:-default}"
-  install_missing
-  # Warnings are errors in CI; locally they are shown but do not stop the build.
-  if [ "${CI:-}" = "true" ]; then export AXON_WERROR=ON; fi
-  cmake --preset "$preset" >/dev/null
-  cmake --build --preset "$preset" -j "$(nproc)"
+  configure "$preset"
+  compile "$preset" "everything in $(build_dir "$preset")/"
+}
+
+# duration SECONDS: "42 s" or "3 min 5 s".
+duration() {
+  local s="$1"
+  if [ "$s" -ge 60 ]; then echo "$((s / 60)) min $((s % 60)) s"; else echo "$s s"; fi
+}
+
+# fit NAME: NAME cut in its middle to fit a 79-column line after a 4-column indent.
+fit() {
+  local name="$1"
+  if [ ${#name} -le 75 ]; then echo "$name"; else echo "${name:0:30}...${name: -42}"; fi
+}
+
+# summarize LOG SECONDS: the counts, the failed tests and those not run (skipped or disabled),
+# the time; from ctest's log.
+summarize() {
+  local log="$1" seconds="$2" total failed skipped
+  local failures=() skips=()
+  mapfile -t failures < <(awk '/^The following tests FAILED:/ {on = 1; next} /^[^\t]/ {on = 0}
+                              on && /^\t/ {sub(/^\t *[0-9]+ - /, ""); print}' "$log")
+  mapfile -t skips < <(awk '/^The following tests did not run:/ {on = 1; next} /^[^\t]/ {on = 0}
+                           on && /^\t/ {sub(/^\t *[0-9]+ - /, ""); print}' "$log")
+  total="$(sed -n 's/.* tests failed out of \([0-9]*\)$/\1/p' "$log" | tail -n 1)"
+  if [ -z "$total" ]; then
+    say "ctest gave no summary ($(duration "$seconds")); the whole log: $log" >&2
+    return
+  fi
+  failed=${#failures[@]}
+  skipped="$(printf '%s\n' "${skips[@]}" | grep -c '(Skipped)$' || true)"
+  say "$((total - failed - skipped)) passed, $failed failed, $skipped skipped" \
+      "of $total tests in $(duration "$seconds")"
+  local list
+  for list in failed "not run"; do
+    local names=()
+    if [ "$list" = failed ]; then names=("${failures[@]}"); else names=("${skips[@]}"); fi
+    [ ${#names[@]} -eq 0 ] && continue
+    say "$list:"
+    local i
+    for i in "${!names[@]}"; do
+      if [ "$i" -ge 20 ]; then
+        echo "    ... and $((${#names[@]} - 20)) more"
+        break
+      fi
+      echo "    $(fit "${names[$i]}")"
+    done
+  done
+  say "the whole log: $log"
 }
 
 run_tests() {
-  local preset="${1:-default}"
+  local preset="${1:-default}" dir log start status
   build "$preset"
+  dir="$(build_dir "$preset")"
+  log="$dir/test.log"
   # Sanitizer runs: fail loudly on the first report.
   export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
   export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
   export TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}"
-  ctest --preset "$preset" -j "$(nproc)" --timeout 180
+  say "running the test suite, $(nproc) jobs; the whole log: $log"
+  start=$SECONDS
+  status=0
+  run_logged "$log" '^ *[0-9]+/[0-9]+ Test ' \
+    ctest --preset "$preset" -j "$(nproc)" --timeout 180 || status=$?
+  # CI keeps only what is printed: the whole log there, the summary last.
+  if [ "$status" -ne 0 ] && [ "${CI:-}" = "true" ]; then cat "$log"; fi
+  summarize "$log" $((SECONDS - start))
+  # CI (.ci/run) gates on clang-tidy too, once the suite passed.
+  if [ "$status" -eq 0 ] && [ "${CI:-}" = "true" ]; then lint || status=$?; fi
+  return "$status"
 }
 
+# lint [regex]: clang-tidy with the checks of .clang-tidy over every source of platform/, core/,
+# services/, tools/ and examples/ (and the headers of those folders they include), compiled as
+# the default preset compiles them (its compile_commands.json: configuring is enough); a regex
+# (e.g. tools/ or services/src/wait) lints only the sources whose path below the checkout begins
+# with a match. Fails on any finding (.clang-tidy makes every warning an error).
+# AXON_LINT_JOBS: how many clang-tidys run at once (default: one per CPU).
+lint() {
+  local folders="(platform|core|services|tools|examples)/"
+  install_missing
+  install_missing "${LINT_APT_PACKAGES[@]}"
+  cmake --preset default >/dev/null
+  local here status=0
+  here="$(pwd)"
+  echo "== clang-tidy $(clang-tidy --version | sed -n 's/.*version \([0-9.]*\).*/\1/p' | head -1)," \
+       "checks of .clang-tidy, over ${1:-$folders}"
+  # run-clang-tidy prints each command, a count of the warnings it suppressed in other headers and
+  # colours: only the findings are kept.
+  run-clang-tidy -quiet -p build -j "${AXON_LINT_JOBS:-$(nproc)}" \
+      -header-filter="^$here/$folders" "^$here/${1:-$folders}.*\.cpp\$" 2>&1 |
+    sed -u 's/\x1b\[[0-9;]*m//g' |
+    { grep -vE '^(clang-tidy(-[0-9]+)? |[0-9]+ warnings? generated\.$)' || true; } || status=$?
+  if [ "$status" -ne 0 ]; then
+    echo "dev.sh: clang-tidy found problems (above); its checks and why: .clang-tidy" >&2
+    exit 1
+  fi
+  echo "clang-tidy: no findings"
+}
+
+# demo: builds the examples and the axon tool (nothing else) in build/, then runs the demo.
+# `./dev.sh test` afterwards builds the rest in the same directory.
 demo() {
-  build default
+  configure default
+  local targets=()
+  mapfile -t targets < build/demo_targets.txt
+  compile default "${#targets[@]} targets: the examples and the axon tool" "${targets[@]}"
+  say "running the demo (examples/demo.sh)"
   exec ./examples/demo.sh build/bin
 }
 
@@ -75,10 +259,8 @@ bench() {
   install_missing "${BENCH_APT_PACKAGES[@]}"
   if [ ${#peers[@]} -gt 0 ]; then
     # The peers are optional: measured when Debian packages them, reported unavailable if not.
-    local sudo=""
-    [ "$(id -u)" -ne 0 ] && sudo="sudo"
     if apt-cache show "${PEER_APT_PACKAGES[0]}" >/dev/null 2>&1 ||
-       { $sudo apt-get update -qq >/dev/null 2>&1 &&
+       { as_root apt-get update -qq >/dev/null 2>&1 &&
          apt-cache show "${PEER_APT_PACKAGES[0]}" >/dev/null 2>&1; }; then
       install_missing "${PEER_APT_PACKAGES[@]}"
     else
@@ -183,8 +365,9 @@ case "$cmd" in
   bench) bench "$@" ;;
   fuzz) fuzz "$@" ;;
   soak) soak "$@" ;;
+  lint) lint "$@" ;;
   *)
-    sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

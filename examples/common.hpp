@@ -1,11 +1,14 @@
 // Small helpers shared by the example programs: argument parsing and signal-aware sleeping.
-// Arguments are read with the tools' helpers (tools/shared/axon_tools/messages.hpp), so that a
-// refused argument is repeated escaped, never raw, and numbers are refused rather than wrapped.
+// Arguments are read with CLI11 and the tools' helpers (tools/shared/axon_tools/), so that every
+// example takes -h/--help and --version and refuses an unknown option, a refused argument is
+// repeated escaped, never raw, and numbers are refused rather than wrapped.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <exception>
 #include <limits>
 #include <optional>
 #include <string>
@@ -13,11 +16,40 @@
 #include <thread>
 
 #include "axon/config.hpp"
-#include "axon/platform/signals.hpp"
 #include "axon/service_name.hpp"
+#include "axon_tools/command_line.hpp"
 #include "axon_tools/messages.hpp"
 
 namespace axon::examples {
+
+/// What an example does when an exception ends it (CLI11 reports a mis-declared option by
+/// throwing; memory may run out): one line on stderr, exit 1. Every main() ends with
+/// `catch (const std::exception& e) { return died_of(...); }`, so none escapes.
+inline int died_of(const std::string& program, const std::exception& e) {
+  std::fprintf(stderr, "%s: %s\n", program.c_str(), tools::escaped(e.what()).c_str());
+  return 1;
+}
+
+/// Reads the command line into the options of `app` (the example adds them), then checks the
+/// environment. nullopt: go on. Otherwise the exit status: 0 after -h/--help or --version (printed
+/// on stdout); 2 after a usage error, one line on stderr
+/// (`event_listener: SERVICE is required (usage: event_listener SERVICE)`), or after an invalid
+/// AXON_PREFIX or AXON_ROOT, one line naming it (`event_listener: invalid AXON_PREFIX "a/b": ...`).
+inline std::optional<int> parse_arguments(CLI::App& app, const std::string& usage, int argc,
+                                          char** argv) {
+  if (auto stop = tools::parse_command_line(app, usage, argc, argv)) {
+    if (stop->status != 0) {
+      std::fprintf(stderr, "%s: %s (%s)\n", app.get_name().c_str(), stop->problem.c_str(),
+                   usage.c_str());
+    }
+    return stop->status;
+  }
+  if (const auto problem = tools::config_problem(Config::from_environment())) {
+    std::fprintf(stderr, "%s: %s\n", app.get_name().c_str(), problem->c_str());
+    return tools::kUsageStatus;
+  }
+  return std::nullopt;
+}
 
 /// `text` as a ServiceName; otherwise one line on stderr, `invalid service name "<text>": <why>`
 /// with the text escaped, and nullopt.
@@ -61,16 +93,19 @@ inline std::optional<std::chrono::milliseconds> interval_or_complain(std::string
   return std::chrono::milliseconds(static_cast<std::chrono::milliseconds::rep>(*value));
 }
 
-/// Sleeps `duration` unless SIGINT or SIGTERM arrives first; returns false when one did.
-inline bool sleep_unless_terminated(std::chrono::milliseconds duration) {
-  const auto deadline = std::chrono::steady_clock::now() + duration;
-  while (!platform::TerminationSignals::termination_requested()) {
-    const auto now = std::chrono::steady_clock::now();
-    if (now >= deadline) return true;
-    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
-        deadline - now, std::chrono::milliseconds(20)));
-  }
+/// Installs the SIGINT/SIGTERM handlers of Node::wait() now (its first call does), so that a
+/// signal during setup ends the program through its loop, not by the default action. False (and
+/// a line on stderr) when they cannot be installed.
+inline bool handle_termination_signals(const Node& node) {
+  auto waited = node.wait(std::chrono::nanoseconds::zero());
+  if (waited || waited.error() != NodeWaitError::InternalFailure) return true;
+  std::fprintf(stderr, "cannot install signal handlers\n");
   return false;
+}
+
+/// True until SIGINT or SIGTERM arrived: the condition of a loop that does not sleep itself.
+inline bool keep_running(const Node& node) {
+  return node.wait(std::chrono::nanoseconds::zero()).has_value();
 }
 
 /// Output goes to pipes and terminals alike: flush each line so readers see it at once.

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdio>
+#include <string>
 
 #include "axon/axon.hpp"
 #include "common.hpp"
@@ -11,28 +12,33 @@
 namespace axon::examples {
 
 /// The whole notifier program; `program` names it in the usage line.
-inline int run_event_notifier(int argc, char** argv, const char* program) {
+inline int run_event_notifier(int argc, char** argv, const char* program) try {
   line_buffered_stdout();
-  if (argc != 3) {
-    std::fprintf(stderr, "usage: %s SERVICE EVENT_ID\n", program);
-    return 2;
+  CLI::App app{
+      "Notifies EVENT_ID on the event service SERVICE (created when absent) once a "
+      "second.",
+      program};
+  std::string service_arg;
+  std::string id_arg;
+  app.add_option("SERVICE", service_arg, "Event service name")->required();
+  app.add_option("EVENT_ID", id_arg, "Event id to notify")->required();
+  if (const auto status = parse_arguments(
+          app, "usage: " + std::string(program) + " SERVICE EVENT_ID", argc, argv)) {
+    return *status;
   }
-  const auto name = service_name_or_complain(argv[1]);
+  const auto name = service_name_or_complain(service_arg);
   if (!name) return 1;
-  const auto id = number_or_complain("event id", argv[2]);
+  const auto id = number_or_complain("event id", id_arg);
   if (!id) return 1;
-  if (!platform::TerminationSignals::install()) {
-    std::fprintf(stderr, "cannot install signal handlers\n");
-    return 1;
-  }
   auto node = NodeBuilder().create();
   if (!node) {
     std::fprintf(stderr, "cannot create node: %s\n", to_string(node.error()));
     return 1;
   }
+  if (!handle_termination_signals(*node)) return 1;
   auto service = node->service_builder(*name).event().open_or_create();
   if (!service) {
-    std::fprintf(stderr, "cannot open service \"%s\": %s\n", argv[1],
+    std::fprintf(stderr, "cannot open service \"%s\": %s\n", service_arg.c_str(),
                  to_string(service.error()).c_str());
     return 1;
   }
@@ -50,11 +56,13 @@ inline int run_event_notifier(int argc, char** argv, const char* program) {
       std::fprintf(stderr, "notify failed: %s\n", to_string(r.error()));
       return 1;
     }
-    std::printf("[service: \"%s\"] Trigger event with id %llu ...\n", argv[1],
+    std::printf("[service: \"%s\"] Trigger event with id %llu ...\n", service_arg.c_str(),
                 static_cast<unsigned long long>(*id));
-  } while (sleep_unless_terminated(std::chrono::seconds(1)));
+  } while (node->wait(std::chrono::seconds(1)));
   std::printf("exit\n");
   return 0;
+} catch (const std::exception& e) {
+  return died_of(program, e);
 }
 
 }  // namespace axon::examples

@@ -34,15 +34,13 @@
 #include "axon_cli/args.hpp"
 #include "axon_cli/errors.hpp"
 #include "axon_cli/format.hpp"
-#include "axon_cli/json.hpp"
+#include "axon_tools/messages.hpp"
+#include "axon_tools/version.hpp"
 
 namespace {
 
 using namespace axon;
 using namespace axon::cli;
-
-/// The CMake project version; keep the two in step.
-constexpr const char* kVersion = "0.1.0";
 
 int service_list(bool json) {
   auto scan = scan_services();
@@ -52,7 +50,7 @@ int service_list(bool json) {
   // One list sorted by name: complete services and, marked, those whose objects are unreadable.
   std::vector<std::pair<std::string, std::string>> entries;  // (name, line or JSON object)
   for (const auto& info : scan->services) {
-    entries.emplace_back(info.name, json ? service_json(info).str() : service_line(info));
+    entries.emplace_back(info.name, json ? json_line(service_json(info)) : service_line(info));
   }
   for (const auto& broken : scan->unreadable) {
     entries.emplace_back(broken.name, json ? unreadable_json(broken) : unreadable_line(broken));
@@ -61,6 +59,7 @@ int service_list(bool json) {
                    [](const auto& a, const auto& b) { return a.first < b.first; });
   if (json) {
     std::vector<std::string> objects;
+    objects.reserve(entries.size());
     for (auto& entry : entries) objects.push_back(std::move(entry.second));
     std::printf("%s\n", json_array_lines(objects).c_str());
   } else {
@@ -98,6 +97,7 @@ int node_list(bool json) {
   }
   if (json) {
     std::vector<std::string> objects;
+    objects.reserve(nodes->size());
     for (const auto& node : *nodes) objects.push_back(node_json(node));
     std::printf("%s\n", json_array_lines(objects).c_str());
   } else {
@@ -381,7 +381,7 @@ constexpr const char* kExitCodes = "Exit status: 0 success, 1 the command failed
 
 int run(int argc, char** argv) {
   CLI::App app{"Inspect and drive the axon services of this machine.", "axon"};
-  app.set_version_flag("--version", std::string("axon ") + kVersion, "Print the version and exit");
+  app.set_version_flag("--version", tools::version_line("axon"), "Print the version and exit");
   app.footer(std::string(kExitCodes) +
              "\nEnvironment: AXON_PREFIX and AXON_ROOT select the axon instance (as for every "
              "axon process).\nOutput formats: docs/cli.md.");
@@ -500,12 +500,8 @@ int run(int argc, char** argv) {
 
   // Every command works on the instance the environment selects; a malformed one is refused
   // before anything is read or created.
-  if (auto valid = Config::from_environment().validate(); !valid) {
-    return fail(kExitUsage, std::string(valid.error() == ConfigError::InvalidPrefix
-                                            ? "invalid AXON_PREFIX: 1..64 characters of "
-                                              "[A-Za-z0-9_.-], no \"..\", not starting with '.'"
-                                            : "invalid AXON_ROOT: an absolute path without empty, "
-                                              "\".\" or \"..\" components"));
+  if (const auto problem = tools::config_problem(Config::from_environment())) {
+    return fail(kExitUsage, *problem);
   }
   if (service_list_cmd->parsed()) return service_list(json);
   if (service_show_cmd->parsed()) return service_show(show_name, json);

@@ -1,8 +1,9 @@
 // evt_wait NAME [timeout_s]: blocks until the latched event NAME is set (at once if it is set
 // already), creating it (clear) if needed. timeout_s is in seconds, fractions allowed (0.2); 0
 // only looks; without it, or with "inf", evt_wait waits for ever.
-// Exit status: 0 set; 1 timed out; 2 usage error (a usage line on stderr); 3 any other failure;
-// 130 on SIGINT and 143 on SIGTERM, after one line on stderr.
+// Exit status: 0 set; 1 timed out; 2 usage error (a usage line on stderr) or an invalid
+// AXON_PREFIX or AXON_ROOT; 3 any other failure; 130 on SIGINT and 143 on SIGTERM, after one
+// line on stderr.
 //
 // The wait sleeps in the kernel on the event's futex. SIGINT and SIGTERM handlers are installed
 // without SA_RESTART, so a signal makes that wait return EINTR. A signal that lands after the
@@ -17,10 +18,7 @@
 #include <cstdlib>
 #include <optional>
 #include <string>
-#include <string_view>
 #include <thread>
-#include <variant>
-#include <vector>
 
 #include "axon/axon.hpp"
 #include "axon/platform/clock.hpp"
@@ -36,7 +34,8 @@ constexpr axon::evt_tool::Tool kThisTool{
     kTool, "usage: evt_wait NAME [timeout_s]",
     "Blocks until the latched event NAME is set (creating it, clear, if needed).\n"
     "timeout_s: seconds to wait at most, fractions allowed (0.2); default or inf: for ever.\n"
-    "Exit status: 0 set, 1 timed out, 2 usage error, 3 other failure, 130 SIGINT, 143 SIGTERM.\n"};
+    "Exit status: 0 set, 1 timed out, 2 usage error or invalid AXON_PREFIX/AXON_ROOT, 3 other\n"
+    "failure, 130 SIGINT, 143 SIGTERM.\n"};
 constexpr int kTimedOut = 1;
 constexpr int kFailure = axon::evt_tool::kFailure;
 
@@ -75,25 +74,23 @@ void watch_termination_signals() {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  auto parsed = axon::evt_tool::positional_arguments(kThisTool, argc, argv, true);
-  if (const int* status = std::get_if<int>(&parsed)) return *status;
-  const auto& args = std::get<std::vector<std::string_view>>(parsed);
-  if (args.empty()) return usage_error("missing NAME");
-  if (args.size() > 2) return usage_error("too many arguments");
-  const std::string name(args[0]);
+int main(int argc, char** argv) try {
+  CLI::App app{kThisTool.help, kTool};
+  std::string name;
+  std::optional<std::string> timeout_text;
+  app.add_option("NAME", name, "The event's name")->required();
+  app.add_option("timeout_s", timeout_text, "Seconds to wait at most (default: for ever)");
+  if (const auto status = axon::evt_tool::parse(kThisTool, app, argc, argv)) return *status;
   if (auto valid = axon::ServiceName::create(name); !valid) {
     return usage_error(axon::evt_tool::invalid_name(name, valid.error()));
   }
   std::optional<std::chrono::nanoseconds> timeout;  // nullopt: for ever
-  if (args.size() == 2) {
+  if (timeout_text) {
     // The rules of `axon listen --timeout`: one parser for both.
-    auto parsed_timeout = axon::tools::parse_seconds(args[1]);
+    auto parsed_timeout = axon::tools::parse_seconds(*timeout_text);
     if (!parsed_timeout) {
-      return usage_error("timeout " + axon::tools::quoted(args[1]) +
-                         (parsed_timeout.error() == axon::tools::NumberError::Negative
-                              ? " is negative"
-                              : " is not a number of seconds"));
+      return usage_error(
+          axon::tools::seconds_refusal("timeout", *timeout_text, parsed_timeout.error()));
     }
     timeout = *parsed_timeout;
   }
@@ -111,7 +108,7 @@ int main(int argc, char** argv) {
 
   auto event = axon::SystemEvent::open(name);
   if (!event) {
-    std::fprintf(stderr, "%s: cannot open event \"%s\": %s\n", kTool, name.c_str(),
+    std::fprintf(stderr, "%s: cannot open event %s: %s\n", kTool, axon::tools::quoted(name).c_str(),
                  axon::to_string(event.error()));
     return kFailure;
   }
@@ -122,15 +119,17 @@ int main(int argc, char** argv) {
     auto woken = remaining ? event->wait_for(*remaining) : event->wait();
     if (woken) {
       if (*woken) return 0;
-      std::fprintf(stderr, "%s: \"%s\" was not set within %.*s s\n", kTool, name.c_str(),
-                   static_cast<int>(args[1].size()), args[1].data());
+      std::fprintf(stderr, "%s: %s was not set within %s s\n", kTool,
+                   axon::tools::quoted(name).c_str(), timeout_text->c_str());
       return kTimedOut;
     }
     if (woken.error() != axon::SystemEventWaitError::Interrupted) {
-      std::fprintf(stderr, "%s: waiting on \"%s\" failed: %s\n", kTool, name.c_str(),
-                   axon::to_string(woken.error()));
+      std::fprintf(stderr, "%s: waiting on %s failed: %s\n", kTool,
+                   axon::tools::quoted(name).c_str(), axon::to_string(woken.error()));
       return kFailure;
     }
     // Interrupted by a signal that is not ours (or not yet recorded): the loop looks again.
   }
+} catch (const std::exception& e) {
+  return axon::evt_tool::died_of(kThisTool, e);
 }

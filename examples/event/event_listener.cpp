@@ -1,31 +1,33 @@
 // event_listener SERVICE: prints every notification of an event service.
 //   Received EventId(123), 1 times
 #include <cstdio>
+#include <string>
 
 #include "../common.hpp"
 #include "axon/axon.hpp"
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
   using namespace axon;
   examples::line_buffered_stdout();
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: event_listener SERVICE\n");
-    return 2;
+  CLI::App app{"Prints every notification of the event service SERVICE (created when absent).",
+               "event_listener"};
+  std::string service_arg;
+  app.add_option("SERVICE", service_arg, "Event service name")->required();
+  if (const auto status =
+          examples::parse_arguments(app, "usage: event_listener SERVICE", argc, argv)) {
+    return *status;
   }
-  const auto name = examples::service_name_or_complain(argv[1]);
+  const auto name = examples::service_name_or_complain(service_arg);
   if (!name) return 1;
-  if (!platform::TerminationSignals::install()) {
-    std::fprintf(stderr, "cannot install signal handlers\n");
-    return 1;
-  }
   auto node = NodeBuilder().create();
   if (!node) {
     std::fprintf(stderr, "cannot create node: %s\n", to_string(node.error()));
     return 1;
   }
+  if (!examples::handle_termination_signals(*node)) return 1;
   auto service = node->service_builder(*name).event().open_or_create();
   if (!service) {
-    std::fprintf(stderr, "cannot open service \"%s\": %s\n", argv[1],
+    std::fprintf(stderr, "cannot open service \"%s\": %s\n", service_arg.c_str(),
                  to_string(service.error()).c_str());
     return 1;
   }
@@ -35,7 +37,7 @@ int main(int argc, char** argv) {
                  examples::root_hint().c_str());
     return 1;
   }
-  while (!platform::TerminationSignals::termination_requested()) {
+  while (examples::keep_running(*node)) {
     // A bounded wait so a signal that lands between two waits is seen within 100 ms.
     auto r = listener->timed_wait(
         [](EventId id, std::uint64_t count) {
@@ -51,4 +53,6 @@ int main(int argc, char** argv) {
   }
   std::printf("exit\n");
   return 0;
+} catch (const std::exception& e) {
+  return axon::examples::died_of("event_listener", e);
 }

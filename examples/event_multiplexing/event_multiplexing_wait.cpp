@@ -9,16 +9,22 @@
 #include "../common.hpp"
 #include "axon/axon.hpp"
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
   using namespace axon;
   examples::line_buffered_stdout();
-  if (argc < 2) {
-    std::fprintf(stderr, "usage: event_multiplexing_wait SERVICE [SERVICE...]\n");
-    return 2;
+  CLI::App app{
+      "Waits in one WaitSet on a listener of each event service SERVICE (created when "
+      "absent) and prints every notification.",
+      "event_multiplexing_wait"};
+  std::vector<std::string> texts;
+  app.add_option("SERVICE", texts, "Event service names")->required();
+  if (const auto status = examples::parse_arguments(
+          app, "usage: event_multiplexing_wait SERVICE [SERVICE...]", argc, argv)) {
+    return *status;
   }
   std::vector<ServiceName> names;
-  for (int i = 1; i < argc; ++i) {
-    auto name = examples::service_name_or_complain(argv[i]);
+  for (const auto& text : texts) {
+    auto name = examples::service_name_or_complain(text);
     if (!name) return 1;
     names.push_back(std::move(*name));
   }
@@ -44,7 +50,7 @@ int main(int argc, char** argv) {
   guards.reserve(count);
   std::string joined;
   for (std::size_t i = 0; i < count; ++i) {
-    const char* text = argv[i + 1];
+    const char* text = texts[i].c_str();
     auto service = node->service_builder(names[i]).event().open_or_create();
     if (!service) {
       std::fprintf(stderr, "cannot open service \"%s\": %s\n", text,
@@ -76,12 +82,12 @@ int main(int argc, char** argv) {
       if (!id.has_event_from(guards[i])) continue;
       // Draining consumes the wake-up; a listener left undrained would fire again at once.
       auto drained = listeners[i].try_wait([&](EventId event, std::uint64_t times) {
-        std::printf("Received trigger from \"%s\" :: EventId(%llu), %llu times\n", argv[i + 1],
+        std::printf("Received trigger from \"%s\" :: EventId(%llu), %llu times\n", texts[i].c_str(),
                     static_cast<unsigned long long>(event.value),
                     static_cast<unsigned long long>(times));
       });
       if (!drained) {
-        std::fprintf(stderr, "wait on \"%s\" failed: %s\n", argv[i + 1],
+        std::fprintf(stderr, "wait on \"%s\" failed: %s\n", texts[i].c_str(),
                      to_string(drained.error()));
         failed = true;
         return CallbackProgression::Stop;
@@ -96,4 +102,6 @@ int main(int argc, char** argv) {
   if (failed) return 1;
   std::printf("exit\n");
   return 0;
+} catch (const std::exception& e) {
+  return axon::examples::died_of("event_multiplexing_wait", e);
 }

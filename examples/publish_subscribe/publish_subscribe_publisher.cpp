@@ -1,46 +1,41 @@
 // publish_subscribe_publisher SERVICE [--interval-ms N]: sends a TransmissionData whose counter
 // starts at 0, every N ms (default 1000), printing `Send sample <n>`.
 #include <cstdio>
-#include <cstring>
 #include <string>
 
 #include "../common.hpp"
 #include "axon/axon.hpp"
 #include "transmission_data.hpp"
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
   using namespace axon;
   examples::line_buffered_stdout();
-  std::optional<std::string> service_arg;
-  std::chrono::milliseconds interval(1000);
-  for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--interval-ms") == 0 && i + 1 < argc) {
-      const auto v = examples::interval_or_complain(argv[++i]);
-      if (!v) return 1;
-      interval = *v;
-    } else if (!service_arg && argv[i][0] != '-') {
-      service_arg = argv[i];
-    } else {
-      service_arg.reset();
-      break;
-    }
+  CLI::App app{"Sends a TransmissionData on the publish-subscribe service SERVICE every N ms.",
+               "publish_subscribe_publisher"};
+  std::string service_arg;
+  std::string interval_arg = "1000";
+  app.add_option("SERVICE", service_arg, "Publish-subscribe service name")->required();
+  app.add_option("--interval-ms", interval_arg, "Pause between two samples (at most an hour)")
+      ->type_name("N")
+      ->capture_default_str();
+  if (const auto status = examples::parse_arguments(
+          app, "usage: publish_subscribe_publisher SERVICE [--interval-ms N]", argc, argv)) {
+    return *status;
   }
-  if (!service_arg) {
-    std::fprintf(stderr, "usage: publish_subscribe_publisher SERVICE [--interval-ms N]\n");
-    return 2;
-  }
-  const auto names = example_names(*service_arg);
+  const auto interval = examples::interval_or_complain(interval_arg);
+  if (!interval) return 1;
+  const auto names = example_names(service_arg);
   if (!names) return 1;
-  if (!platform::TerminationSignals::install()) return 1;
   auto node = NodeBuilder().name("publisher").create();
   if (!node) {
     std::fprintf(stderr, "cannot create node: %s\n", to_string(node.error()));
     return 1;
   }
+  if (!examples::handle_termination_signals(*node)) return 1;
   auto service =
       node->service_builder(names->service).publish_subscribe<TransmissionData>().open_or_create();
   if (!service) {
-    std::fprintf(stderr, "cannot open service \"%s\": %s\n", service_arg->c_str(),
+    std::fprintf(stderr, "cannot open service \"%s\": %s\n", service_arg.c_str(),
                  to_string(service.error()).c_str());
     return 1;
   }
@@ -72,7 +67,9 @@ int main(int argc, char** argv) {
     }
     std::printf("Send sample %llu\n", static_cast<unsigned long long>(counter));
     ++counter;
-  } while (examples::sleep_unless_terminated(interval));
+  } while (node->wait(*interval));
   std::printf("exit\n");
   return 0;
+} catch (const std::exception& e) {
+  return axon::examples::died_of("publish_subscribe_publisher", e);
 }

@@ -1,7 +1,6 @@
 // publish_subscribe_subscriber SERVICE [--poll]: prints `Received sample <n>` per sample.
 // By default it sleeps in a WaitSet until the publisher's notification; --poll busy-polls.
 #include <cstdio>
-#include <cstring>
 #include <string>
 #include <thread>
 
@@ -26,39 +25,35 @@ bool print_available(axon::Subscriber<TransmissionData>& subscriber) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
   using namespace axon;
   examples::line_buffered_stdout();
-  std::optional<std::string> service_arg;
+  CLI::App app{
+      "Prints every TransmissionData of the publish-subscribe service SERVICE; sleeps in "
+      "a WaitSet until the publisher notifies, or busy-polls with --poll.",
+      "publish_subscribe_subscriber"};
+  std::string service_arg;
   bool poll = false;
-  bool usage_error = false;
-  for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--poll") == 0) {
-      poll = true;
-    } else if (!service_arg && argv[i][0] != '-') {
-      service_arg = argv[i];
-    } else {
-      usage_error = true;
-    }
+  app.add_option("SERVICE", service_arg, "Publish-subscribe service name")->required();
+  app.add_flag("--poll", poll, "Busy-poll instead of sleeping in a WaitSet");
+  if (const auto status = examples::parse_arguments(
+          app, "usage: publish_subscribe_subscriber SERVICE [--poll]", argc, argv)) {
+    return *status;
   }
-  if (!service_arg || usage_error) {
-    std::fprintf(stderr, "usage: publish_subscribe_subscriber SERVICE [--poll]\n");
-    return 2;
-  }
-  const auto names = example_names(*service_arg);
+  const auto names = example_names(service_arg);
   if (!names) return 1;
-  // Before anything else, for both modes: a WaitSet would install the handlers only for its own
-  // lifetime, and SIGTERM before it exists or after it is gone would end us by its default.
-  if (!platform::TerminationSignals::install()) return 1;
   auto node = NodeBuilder().name("subscriber").create();
   if (!node) {
     std::fprintf(stderr, "cannot create node: %s\n", to_string(node.error()));
     return 1;
   }
+  // Before anything else, for both modes: a WaitSet would install the handlers only for its own
+  // lifetime, and SIGTERM before it exists or after it is gone would end us by its default.
+  if (!examples::handle_termination_signals(*node)) return 1;
   auto service =
       node->service_builder(names->service).publish_subscribe<TransmissionData>().open_or_create();
   if (!service) {
-    std::fprintf(stderr, "cannot open service \"%s\": %s\n", service_arg->c_str(),
+    std::fprintf(stderr, "cannot open service \"%s\": %s\n", service_arg.c_str(),
                  to_string(service.error()).c_str());
     return 1;
   }
@@ -68,7 +63,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (poll) {
-    while (!platform::TerminationSignals::termination_requested()) {
+    while (examples::keep_running(*node)) {
       if (!print_available(*subscriber)) return 1;
       std::this_thread::yield();
     }
@@ -114,4 +109,6 @@ int main(int argc, char** argv) {
   if (failed || !result) return 1;
   std::printf("exit\n");
   return 0;
+} catch (const std::exception& e) {
+  return axon::examples::died_of("publish_subscribe_subscriber", e);
 }

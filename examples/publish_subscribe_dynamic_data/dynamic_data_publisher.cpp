@@ -1,30 +1,36 @@
 // dynamic_data_publisher SERVICE [--interval-ms N]: sends byte slices of varying length (up to
 // 4 KiB, fixed when the publisher is created), printing `Send sample <n> with <len> bytes`.
 #include <cstdio>
-#include <cstring>
 #include <string>
 
 #include "../common.hpp"
 #include "axon/axon.hpp"
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
   using namespace axon;
   examples::line_buffered_stdout();
   constexpr std::uint64_t kMaxLen = 4096;
-  std::chrono::milliseconds interval(1000);
-  if (argc == 4 && std::strcmp(argv[2], "--interval-ms") == 0) {
-    const auto v = examples::interval_or_complain(argv[3]);
-    if (!v) return 1;
-    interval = *v;
-  } else if (argc != 2) {
-    std::fprintf(stderr, "usage: dynamic_data_publisher SERVICE [--interval-ms N]\n");
-    return 2;
+  CLI::App app{
+      "Sends byte slices of varying length (up to 4 KiB) on the publish-subscribe service "
+      "SERVICE every N ms.",
+      "dynamic_data_publisher"};
+  std::string service_arg;
+  std::string interval_arg = "1000";
+  app.add_option("SERVICE", service_arg, "Publish-subscribe service name")->required();
+  app.add_option("--interval-ms", interval_arg, "Pause between two samples (at most an hour)")
+      ->type_name("N")
+      ->capture_default_str();
+  if (const auto status = examples::parse_arguments(
+          app, "usage: dynamic_data_publisher SERVICE [--interval-ms N]", argc, argv)) {
+    return *status;
   }
-  const auto name = examples::service_name_or_complain(argv[1]);
+  const auto interval = examples::interval_or_complain(interval_arg);
+  if (!interval) return 1;
+  const auto name = examples::service_name_or_complain(service_arg);
   if (!name) return 1;
-  if (!platform::TerminationSignals::install()) return 1;
   auto node = NodeBuilder().create();
   if (!node) return 1;
+  if (!examples::handle_termination_signals(*node)) return 1;
   auto service =
       node->service_builder(*name).publish_subscribe<Slice<std::uint8_t>>().open_or_create();
   if (!service) {
@@ -50,7 +56,9 @@ int main(int argc, char** argv) {
     std::printf("Send sample %llu with %llu bytes\n", static_cast<unsigned long long>(counter),
                 static_cast<unsigned long long>(len));
     ++counter;
-  } while (examples::sleep_unless_terminated(interval));
+  } while (node->wait(*interval));
   std::printf("exit\n");
   return 0;
+} catch (const std::exception& e) {
+  return axon::examples::died_of("dynamic_data_publisher", e);
 }

@@ -1,23 +1,30 @@
 // dynamic_data_subscriber SERVICE: prints `Received <len> bytes, first <b0>, checksum ok|BAD`
 // per slice (the publisher fills byte i of sample n with n + i).
 #include <cstdio>
+#include <string>
 #include <thread>
 
 #include "../common.hpp"
 #include "axon/axon.hpp"
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
   using namespace axon;
   examples::line_buffered_stdout();
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: dynamic_data_subscriber SERVICE\n");
-    return 2;
+  CLI::App app{
+      "Prints the length and first byte of every slice of the publish-subscribe service "
+      "SERVICE, and whether its bytes follow the publisher's pattern.",
+      "dynamic_data_subscriber"};
+  std::string service_arg;
+  app.add_option("SERVICE", service_arg, "Publish-subscribe service name")->required();
+  if (const auto status =
+          examples::parse_arguments(app, "usage: dynamic_data_subscriber SERVICE", argc, argv)) {
+    return *status;
   }
-  const auto name = examples::service_name_or_complain(argv[1]);
+  const auto name = examples::service_name_or_complain(service_arg);
   if (!name) return 1;
-  if (!platform::TerminationSignals::install()) return 1;
   auto node = NodeBuilder().create();
   if (!node) return 1;
+  if (!examples::handle_termination_signals(*node)) return 1;
   auto service =
       node->service_builder(*name).publish_subscribe<Slice<std::uint8_t>>().open_or_create();
   if (!service) {
@@ -26,7 +33,7 @@ int main(int argc, char** argv) {
   }
   auto subscriber = service->subscriber_builder().create();
   if (!subscriber) return 1;
-  while (examples::sleep_unless_terminated(std::chrono::milliseconds(10))) {
+  while (node->wait(std::chrono::milliseconds(10))) {
     for (;;) {
       auto sample = subscriber->receive();
       if (!sample) {
@@ -45,4 +52,6 @@ int main(int argc, char** argv) {
   }
   std::printf("exit\n");
   return 0;
+} catch (const std::exception& e) {
+  return axon::examples::died_of("dynamic_data_subscriber", e);
 }

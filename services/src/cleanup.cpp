@@ -19,20 +19,13 @@ constexpr const char* kShmDirectory = "/dev/shm/";
 // process holding the lock does not hang the operator.
 constexpr auto kForcedLockTimeout = std::chrono::seconds(1);
 
-bool is_hash(std::string_view s) {
-  return s.size() == 16 && std::all_of(s.begin(), s.end(), [](char c) {
-           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-         });
-}
-
 /// Hashes of every service that left anything: an object under the prefix (its static or
 /// dynamic config, a publisher's segment), or a lock file or FIFO directory of its own. A
 /// creator or remover killed half-way may have left any one of them alone.
 std::vector<std::string> service_hashes(const Config& config) {
   std::vector<std::string> out;
-  auto add = [&](std::string_view hash) {
-    if (!is_hash(hash)) return;
-    if (std::find(out.begin(), out.end(), hash) == out.end()) out.emplace_back(hash);
+  auto add = [&](const std::string& hash) {
+    if (std::find(out.begin(), out.end(), hash) == out.end()) out.push_back(hash);
   };
   const std::string stem = config.prefix + "svc_";
   const auto root = detail::check_directory(config).value_or(detail::RootAccess{});
@@ -40,11 +33,10 @@ std::vector<std::string> service_hashes(const Config& config) {
     // "<prefix>svc_<16 hex>_s", "_d" or "_p<id>". Another user's objects under the shared prefix
     // are not ours to judge: looking at them would even leave a lock file of theirs in our root.
     for (const auto& o : *objects) {
-      if (o.size() < stem.size() + 18 || o[stem.size() + 16] != '_') continue;
+      const auto parsed = detail::Paths::parse_object(config, o);
+      if (!parsed) continue;
       auto status = platform::SharedMemory::status_of(o);
-      if (status && detail::maybe_our_object(*status, root)) {
-        add(std::string_view(o).substr(stem.size(), 16));
-      }
+      if (status && detail::maybe_our_object(*status, root)) add(parsed->hash);
     }
   }
   const auto services = config.services_dir();
@@ -52,8 +44,10 @@ std::vector<std::string> service_hashes(const Config& config) {
   if (auto files = platform::list_directory(services)) {
     // "<16 hex>.lock" and "<16 hex>" (a FIFO directory).
     for (const auto& f : *files) {
-      if (f.size() == 16 || (f.size() == 21 && f.ends_with(".lock"))) {
-        add(std::string_view(f).substr(0, 16));
+      const auto parsed = detail::Paths::parse_file(f);
+      if (parsed && (parsed->kind == detail::ParsedName::Kind::Lock ||
+                     parsed->kind == detail::ParsedName::Kind::ServiceDirectory)) {
+        add(parsed->hash);
       }
     }
   }
@@ -78,7 +72,9 @@ void remove_stale_locks(const Config& config, CleanupReport& report) {
   const std::string stem = config.prefix + "svc_";
   if (auto objects = platform::SharedMemory::list(stem)) {
     for (const auto& o : *objects) {
-      if (o.size() >= stem.size() + 16) with_objects.insert(o.substr(stem.size(), 16));
+      if (const auto parsed = detail::Paths::parse_object(config, o)) {
+        with_objects.insert(parsed->hash);
+      }
     }
   } else {
     return;
@@ -86,10 +82,9 @@ void remove_stale_locks(const Config& config, CleanupReport& report) {
   if (detail::check_directory(config, &services)) {
     if (auto files = platform::list_directory(services)) {
       for (const auto& f : *files) {
-        if (f.size() != 21 || !f.ends_with(".lock") || !is_hash(std::string_view(f).substr(0, 16))) {
-          continue;
-        }
-        const auto hash = f.substr(0, 16);
+        const auto parsed = detail::Paths::parse_file(f);
+        if (!parsed || parsed->kind != detail::ParsedName::Kind::Lock) continue;
+        const auto& hash = parsed->hash;
         const auto path = services + "/" + f;
         if (with_objects.contains(hash) ||
             platform::path_exists(detail::Paths::service_dir(config, hash))) {
@@ -105,9 +100,8 @@ void remove_stale_locks(const Config& config, CleanupReport& report) {
   if (!detail::check_directory(config, &events)) return;
   if (auto files = platform::list_directory(events)) {
     for (const auto& f : *files) {
-      if (f.size() != 21 || !f.ends_with(".lock") || !is_hash(std::string_view(f).substr(0, 16))) {
-        continue;
-      }
+      const auto parsed = detail::Paths::parse_file(f);
+      if (!parsed || parsed->kind != detail::ParsedName::Kind::Lock) continue;
       const auto path = events + "/" + f;
       if (detail::remove_stale_lock_file(path, [] { return true; })) {
         report.removed_files.push_back(path);
@@ -179,12 +173,9 @@ CleanupReport Node::cleanup_dead_nodes(const Config& config) {
     return report;
   }
   if (auto files = platform::list_directory(nodes_dir)) {
-    constexpr std::string_view kUnpublished = ".lock.new";
     for (const auto& f : *files) {
-      if (f.size() != 16 + kUnpublished.size() || !f.ends_with(kUnpublished) ||
-          !NodeId::from_string(std::string_view(f).substr(0, 16))) {
-        continue;
-      }
+      const auto parsed = detail::Paths::parse_file(f);
+      if (!parsed || parsed->kind != detail::ParsedName::Kind::UnpublishedLock) continue;
       const auto path = nodes_dir + "/" + f;
       if (detail::remove_stale_lock_file(path, [] { return true; })) {
         report.removed_files.push_back(path);

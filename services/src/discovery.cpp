@@ -39,117 +39,55 @@ const T* slots_at(const void* base, std::uint64_t offset) {
 tl::expected<ServiceInfo, DiscoveryError> read_service(const Config& config,
                                                        const detail::RootAccess& root,
                                                        const std::string& hash) {
-  auto st = platform::SharedMemory::open(detail::Paths::service_static(config, hash),
-                                         platform::AccessMode::ReadOnly);
-  if (!st) {
-    switch (st.error().code) {
-      case platform::ErrorCode::DoesNotExist: return tl::unexpected(DiscoveryError::DoesNotExist);
-      case platform::ErrorCode::PermissionDenied:
+  auto read =
+      detail::read_service_configs(config, hash, root, platform::AccessMode::ReadOnly);
+  if (!read) {
+    switch (read.error()) {
+      case detail::ReadFailure::NotReady:
+        // Not Ready while live nodes other than a creator at work hold it: its static config was
+        // damaged under them (it is kept for them and `axon clean --force`), so it is shown.
+        if (detail::held_by_live_nodes(config, hash, 0) && !being_changed(config, hash)) {
+          return tl::unexpected(DiscoveryError::Corrupted);
+        }
+        [[fallthrough]];
+      case detail::ReadFailure::Missing:
+        return tl::unexpected(DiscoveryError::DoesNotExist);  // being created, or abandoned
+      case detail::ReadFailure::Truncated:
+      case detail::ReadFailure::Overwritten:  // no creator ever writes that state
+      case detail::ReadFailure::Corrupted: return tl::unexpected(DiscoveryError::Corrupted);
+      case detail::ReadFailure::VersionMismatch:
+        return tl::unexpected(DiscoveryError::VersionMismatch);
+      case detail::ReadFailure::PermissionDenied:
         return tl::unexpected(DiscoveryError::PermissionDenied);
-      default: return tl::unexpected(DiscoveryError::Corrupted);
+      case detail::ReadFailure::InsufficientResources:
+      case detail::ReadFailure::InternalFailure:
+        return tl::unexpected(DiscoveryError::InternalFailure);
     }
   }
-  if (st->size() < sizeof(core::StaticConfig)) return tl::unexpected(DiscoveryError::Corrupted);
-  // SAFETY: size checked; every field is validated before use.
-  const auto& shared = *static_cast<const core::StaticConfig*>(st->data());
-  // ORDERING: acquire pairs with the creator's release of Ready: the fields copied below are
-  // the creator's.
-  if (const auto state = shared.state.load(std::memory_order_acquire);
-      state != core::CreationState::Ready) {
-    // No creator ever writes another value: the object was overwritten.
-    if (state != core::CreationState::Creating) return tl::unexpected(DiscoveryError::Corrupted);
-    // Not Ready while live nodes other than a creator at work hold it: its static config was
-    // damaged under them (it is kept for them and `axon clean --force`), so it is shown.
-    if (detail::held_by_live_nodes(config, hash, 0) && !being_changed(config, hash)) {
-      return tl::unexpected(DiscoveryError::Corrupted);
-    }
-    return tl::unexpected(DiscoveryError::DoesNotExist);  // still being created, or abandoned
-  }
-  // A private copy: another process may rewrite the shared one after we validated it.
-  core::StaticConfig sc{};
-  core::copy_static_config(sc, shared);
-  if (sc.magic != core::kStaticConfigMagic || sc.size_of_self != sizeof(core::StaticConfig)) {
-    return tl::unexpected(DiscoveryError::Corrupted);
-  }
-  if (sc.version != core::kLayoutVersion) return tl::unexpected(DiscoveryError::VersionMismatch);
-  if ((sc.pattern != core::MessagingPattern::Event &&
-       sc.pattern != core::MessagingPattern::PublishSubscribe) ||
-      (sc.access != core::AccessKind::Owner && sc.access != core::AccessKind::Group)) {
-    return tl::unexpected(DiscoveryError::Corrupted);
-  }
+  const auto& sc = *read->config;
+  const auto& l = read->layout;
+  const void* base = read->dynamic_shm.data();
   ServiceInfo info;
-  info.access = sc.access == core::AccessKind::Group ? Access::Group : Access::Owner;
-  if (auto owner = st->status(); !owner || !detail::trusted_object(*owner, info.access, root)) {
-    return tl::unexpected(DiscoveryError::PermissionDenied);
-  }
   info.name = std::string(sc.name.view());
-  // The name is part of what the objects' names hash: a name that does not hash to them is a
-  // corrupted one (or a collision, which opening refuses as well).
-  if (detail::Paths::service_hash(info.name) != hash) {
-    return tl::unexpected(DiscoveryError::Corrupted);
-  }
+  info.access = detail::to_access(sc.access);
   info.creator = NodeId{sc.creator_node_id};
-  if (sc.pattern == core::MessagingPattern::Event) {
-    info.pattern = MessagingPattern::Event;
-    info.event.max_listeners = sc.event.max_listeners;
-    info.event.max_notifiers = sc.event.max_notifiers;
-    info.event.max_nodes = sc.event.max_nodes;
-    info.event.event_id_max_value = sc.event.event_id_max;
-    info.event.backend = sc.event.backend == core::EventBackendKind::Fifo ? EventBackend::Fifo
-                                                                           : EventBackend::EventFd;
-  } else {
-    info.pattern = MessagingPattern::PublishSubscribe;
-    const auto& p = sc.pubsub;
-    info.pubsub.type_name = std::string(p.type_name.view());
-    info.pubsub.type_size = p.type_size;
-    info.pubsub.type_alignment = p.type_alignment;
-    info.pubsub.is_slice = p.is_slice != 0;
-    info.pubsub.max_publishers = p.max_publishers;
-    info.pubsub.max_subscribers = p.max_subscribers;
-    info.pubsub.max_nodes = p.max_nodes;
-    info.pubsub.history_size = p.history_size;
-    info.pubsub.subscriber_buffer_size = p.subscriber_buffer_size;
-    info.pubsub.max_loans = p.max_loans;
-  }
-
-  auto dy = platform::SharedMemory::open(detail::Paths::service_dynamic(config, hash),
-                                         platform::AccessMode::ReadOnly);
-  if (!dy && dy.error().code == platform::ErrorCode::PermissionDenied) {
-    return tl::unexpected(DiscoveryError::PermissionDenied);
-  }
-  if (!dy || dy->size() < sizeof(core::DynamicHeader)) {
-    return tl::unexpected(DiscoveryError::Corrupted);
-  }
-  if (auto owner = dy->status(); !owner || !detail::trusted_object(*owner, info.access, root)) {
-    return tl::unexpected(DiscoveryError::PermissionDenied);
-  }
-  const auto& h = *static_cast<const core::DynamicHeader*>(dy->data());
-  if (!core::validate_dynamic(h, dy->size(), sc)) return tl::unexpected(DiscoveryError::Corrupted);
-  // Offsets from the layout the static config implies: another process may rewrite the header
-  // right after we validated it.
-  const auto l = core::compute_dynamic_layout(sc);
-  const auto* nodes = slots_at<core::NodeSlot>(dy->data(), l.nodes_offset);
+  const auto* nodes = slots_at<core::NodeSlot>(base, l.nodes_offset);
   for (std::uint32_t i = 0; i < l.max_nodes; ++i) {
     if (const auto id = nodes[i].node_id.load(std::memory_order_acquire); id != 0) {
       info.node_ids.push_back(NodeId{id});
     }
   }
   info.nodes = info.node_ids.size();
-  std::size_t ports[core::kPortTables]{};
+  detail::PortCounts ports;
   for (std::size_t t = 0; t < core::kPortTables; ++t) {
     for (std::uint32_t i = 0; i < l.ports[t].count; ++i) {
-      const auto* slot = slots_at<core::PortSlot>(
-          dy->data(), l.ports[t].offset + std::uint64_t{i} * l.ports[t].stride);
-      ports[t] += slot->port_id.load(std::memory_order_acquire) != 0 ? 1 : 0;
+      const auto* slot =
+          slots_at<core::PortSlot>(base, l.ports[t].offset + std::uint64_t{i} * l.ports[t].stride);
+      ports.tables[t] += slot->port_id.load(std::memory_order_acquire) != 0 ? 1 : 0;
     }
   }
-  if (info.pattern == MessagingPattern::Event) {
-    info.listeners = ports[0];
-    info.notifiers = ports[1];
-  } else {
-    info.publishers = ports[0];
-    info.subscribers = ports[1];
-  }
+  // The pattern's settings and port counts, by the pattern's own conversion.
+  detail::with_pattern(sc.pattern, [&](auto policy) { policy.describe(sc, ports, info); });
   return info;
 }
 
@@ -196,8 +134,9 @@ tl::expected<ServiceScan, DiscoveryError> scan_services(const Config& config) {
   const auto root = current_root(config);
   ServiceScan scan;
   for (const auto& o : *objects) {
-    if (o.size() != stem.size() + 18 || !o.ends_with("_s")) continue;
-    const auto hash = o.substr(stem.size(), 16);
+    const auto parsed = detail::Paths::parse_object(config, o);
+    if (!parsed || parsed->kind != detail::ParsedName::Kind::ServiceStatic) continue;
+    const auto& hash = parsed->hash;
     // Another user's object under the shared prefix is neither listed nor reported, whatever
     // it holds (root included).
     if (auto status = platform::SharedMemory::status_of(o);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cstring>
 #include <optional>
 #include <set>
@@ -12,12 +13,46 @@
 #include "axon/detail/node_core.hpp"
 #include "axon/detail/root.hpp"
 #include "axon/platform/filesystem.hpp"
+#include "axon/platform/file_descriptor.hpp"
 #include "axon/platform/process.hpp"
+#include "axon/platform/signals.hpp"
 #include "axon/service_builder.hpp"
 
 namespace axon {
 
 std::string NodeId::to_string() const { return core::hex16(value); }
+
+const char* to_string(NodeWaitError error) {
+  switch (error) {
+    case NodeWaitError::InterruptSignal: return "InterruptSignal";
+    case NodeWaitError::TerminationRequest: return "TerminationRequest";
+    case NodeWaitError::InternalFailure: return "InternalFailure";
+  }
+  return "Unknown";
+}
+
+tl::expected<void, NodeWaitError> Node::wait(std::chrono::nanoseconds cycle) const {
+  using platform::TerminationSignals;
+  if (!TerminationSignals::installed() && !TerminationSignals::install()) {
+    return tl::unexpected(NodeWaitError::InternalFailure);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + cycle;
+  for (;;) {
+    // The last signal stays until someone resets it: every wait of this process reports it.
+    switch (TerminationSignals::last_signal()) {
+      case SIGINT: return tl::unexpected(NodeWaitError::InterruptSignal);
+      case SIGTERM: return tl::unexpected(NodeWaitError::TerminationRequest);
+      default: break;
+    }
+    const auto left = deadline - std::chrono::steady_clock::now();
+    if (left <= std::chrono::nanoseconds::zero()) return {};
+    auto woken = platform::wait_readable(TerminationSignals::fd(), left);
+    if (woken && *woken) TerminationSignals::drain_fd();
+    if (!woken && woken.error().code != platform::ErrorCode::Interrupted) {
+      return tl::unexpected(NodeWaitError::InternalFailure);
+    }
+  }
+}
 
 std::optional<NodeId> NodeId::from_string(std::string_view hex) {
   if (hex.size() != 16) return std::nullopt;
@@ -66,6 +101,46 @@ std::shared_ptr<NodeCore> core_of(const Node& node) { return node.m_core; }
 
 std::string Paths::service_hash(std::string_view service_name) {
   return core::hex16(core::fnv1a_64(service_name));
+}
+
+bool Paths::is_hash(std::string_view text) {
+  return text.size() == 16 && std::all_of(text.begin(), text.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+std::optional<ParsedName> Paths::parse_object(const Config& c, std::string_view name) {
+  if (!name.starts_with(c.prefix)) return std::nullopt;
+  name.remove_prefix(c.prefix.size());
+  constexpr std::string_view kService = "svc_";
+  constexpr std::string_view kNode = "node_";
+  if (name.starts_with(kNode)) {
+    name.remove_prefix(kNode.size());
+    if (!is_hash(name)) return std::nullopt;
+    return ParsedName{ParsedName::Kind::NodeDetails, std::string(name)};
+  }
+  if (!name.starts_with(kService)) return std::nullopt;
+  name.remove_prefix(kService.size());
+  // <H>_s, <H>_d, <H>_p<id>
+  if (name.size() < 18 || name[16] != '_' || !is_hash(name.substr(0, 16))) return std::nullopt;
+  const auto hash = std::string(name.substr(0, 16));
+  const auto rest = name.substr(17);
+  if (rest == "s") return ParsedName{ParsedName::Kind::ServiceStatic, hash};
+  if (rest == "d") return ParsedName{ParsedName::Kind::ServiceDynamic, hash};
+  if (rest.size() == 17 && rest[0] == 'p' && is_hash(rest.substr(1))) {
+    return ParsedName{ParsedName::Kind::PublisherSegment, hash};
+  }
+  return std::nullopt;
+}
+
+std::optional<ParsedName> Paths::parse_file(std::string_view name) {
+  if (name.size() < 16 || !is_hash(name.substr(0, 16))) return std::nullopt;
+  const auto hash = std::string(name.substr(0, 16));
+  const auto rest = name.substr(16);
+  if (rest.empty()) return ParsedName{ParsedName::Kind::ServiceDirectory, hash};
+  if (rest == ".lock") return ParsedName{ParsedName::Kind::Lock, hash};
+  if (rest == ".lock.new") return ParsedName{ParsedName::Kind::UnpublishedLock, hash};
+  return std::nullopt;
 }
 
 std::string Paths::publisher_segment(const Config& c, const std::string& hash,
@@ -216,9 +291,9 @@ tl::expected<std::vector<NodeInfo>, NodeListError> Node::list(const Config& conf
   for (const auto& o : *objects) {
     auto status = platform::SharedMemory::status_of(o);
     if (!status || !detail::maybe_our_object(*status, root)) continue;
-    if (auto id = NodeId::from_string(std::string_view(o).substr(shm_stem.size()))) {
-      ids.insert(id->value);
-    }
+    const auto parsed = detail::Paths::parse_object(config, o);
+    if (!parsed || parsed->kind != detail::ParsedName::Kind::NodeDetails) continue;
+    if (auto id = NodeId::from_string(parsed->hash)) ids.insert(id->value);
   }
   // Liveness is read through the lock files: only in a nodes directory that is what it claims to
   // be (a planted symlink would have us lock files elsewhere). No root yet: no node ever lived.
@@ -229,10 +304,9 @@ tl::expected<std::vector<NodeInfo>, NodeListError> Node::list(const Config& conf
     }
   } else if (auto files = platform::list_directory(nodes_dir)) {
     for (const auto& f : *files) {
-      constexpr std::string_view kSuffix = ".lock";
-      if (f.size() == 16 + kSuffix.size() && f.ends_with(kSuffix)) {
-        if (auto id = NodeId::from_string(std::string_view(f).substr(0, 16))) ids.insert(id->value);
-      }
+      const auto parsed = detail::Paths::parse_file(f);
+      if (!parsed || parsed->kind != detail::ParsedName::Kind::Lock) continue;
+      if (auto id = NodeId::from_string(parsed->hash)) ids.insert(id->value);
     }
   }
   std::vector<NodeInfo> out;

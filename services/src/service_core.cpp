@@ -60,19 +60,13 @@ bool remove_service_objects(const Config& config, const std::string& hash) {
          !platform::SharedMemory::exists(Paths::service_dynamic(config, hash));
 }
 
-/// What a port leaves besides its slot, removed when the port is purged.
+/// What a port leaves besides its slot (its pattern knows), removed when the port is purged.
 void remove_port_resources(const Config& config, const std::string& hash,
                            core::MessagingPattern pattern, std::size_t table, std::uint64_t id) {
   if (id == 0) return;
-  if (pattern == core::MessagingPattern::Event && table == kListenerTable) {
-    // Relative to the FIFO directory, below a services directory that is what it claims to be:
-    // never through a symlink planted in the place of either.
-    const auto services = config.services_dir();
-    if (!check_directory(config, &services)) return;
-    (void)platform::remove_file_below(Paths::listener_fifo(config, hash, id));
-  } else if (pattern == core::MessagingPattern::PublishSubscribe && table == kPublisherTable) {
-    (void)platform::SharedMemory::remove(Paths::publisher_segment(config, hash, id));
-  }
+  with_pattern(pattern, [&](auto policy) {
+    policy.remove_port_resources(config, hash, table, id);
+  });
 }
 
 enum class StaticProbe { Missing, Stale, Ready };
@@ -132,14 +126,6 @@ tl::expected<bool, platform::Error> static_maybe_ours(const Config& config,
   return maybe_our_object(*status, root);
 }
 
-/// Checks of a Ready static config that do not depend on the opener.
-std::optional<OpenFailure::Kind> check_static(const StaticConfig& sc) {
-  const auto error = core::check_static_config(sc);
-  if (!error) return std::nullopt;
-  return *error == core::CoreError::VersionMismatch ? OpenFailure::Kind::VersionMismatch
-                                                    : OpenFailure::Kind::Corrupted;
-}
-
 /// Removes the ports and slot of every node for which `is_dead` holds. Lock held.
 std::size_t purge_dead_locked(const Config& config, const std::string& hash,
                               core::MessagingPattern pattern, DynamicHeader& h,
@@ -194,31 +180,6 @@ bool no_nodes_left(const core::DynamicLayout& l, void* base) {
   return true;
 }
 
-/// Maps and validates the dynamic config of a Ready service.
-tl::expected<platform::SharedMemory, OpenFailure::Kind> open_dynamic(const Config& config,
-                                                                     const std::string& hash,
-                                                                     const StaticConfig& sc) {
-  auto shm = platform::SharedMemory::open(Paths::service_dynamic(config, hash),
-                                          platform::AccessMode::ReadWrite);
-  if (!shm) {
-    switch (shm.error().code) {
-      case platform::ErrorCode::PermissionDenied:
-        return tl::unexpected(OpenFailure::Kind::PermissionDenied);
-      case platform::ErrorCode::LimitReached:
-      case platform::ErrorCode::InsufficientMemory:
-        return tl::unexpected(OpenFailure::Kind::InsufficientResources);
-      default: return tl::unexpected(OpenFailure::Kind::Corrupted);
-    }
-  }
-  if (shm->size() < sizeof(DynamicHeader)) return tl::unexpected(OpenFailure::Kind::Corrupted);
-  // SAFETY: page-aligned mapping of at least the header's size; validated before use.
-  const auto& h = *static_cast<const DynamicHeader*>(shm->data());
-  if (!core::validate_dynamic(h, shm->size(), sc)) {
-    return tl::unexpected(OpenFailure::Kind::Corrupted);
-  }
-  return std::move(*shm);
-}
-
 CreateFailure to_create_failure(const platform::Error& e) {
   switch (e.code) {
     case platform::ErrorCode::AlreadyExists: return CreateFailure::AlreadyExists;
@@ -228,12 +189,6 @@ CreateFailure to_create_failure(const platform::Error& e) {
     case platform::ErrorCode::LimitReached: return CreateFailure::InsufficientResources;
     default: return CreateFailure::InternalFailure;
   }
-}
-
-OpenFailure open_failure(OpenFailure::Kind kind) { return OpenFailure{kind, 0}; }
-
-Access to_access(core::AccessKind kind) {
-  return kind == core::AccessKind::Group ? Access::Group : Access::Owner;
 }
 
 /// The access of a service as its static config says, read without the lock (to create its
@@ -254,11 +209,11 @@ ObjectMode lock_mode(Access access, const RootAccess& root) {
 OpenFailure to_open_failure(const platform::Error& e) {
   switch (e.code) {
     case platform::ErrorCode::PermissionDenied:
-    case platform::ErrorCode::WrongType: return open_failure(OpenFailure::Kind::PermissionDenied);
+    case platform::ErrorCode::WrongType: return OpenFailure::PermissionDenied;
     case platform::ErrorCode::LimitReached:
     case platform::ErrorCode::InsufficientMemory:
-      return open_failure(OpenFailure::Kind::InsufficientResources);
-    default: return open_failure(OpenFailure::Kind::InternalFailure);
+      return OpenFailure::InsufficientResources;
+    default: return OpenFailure::InternalFailure;
   }
 }
 
@@ -282,70 +237,83 @@ bool register_node(const core::DynamicLayout& l, void* base, std::uint64_t node_
   return false;
 }
 
-/// Placement-constructs every object of a fresh dynamic config. The mapping is zero-filled.
+/// Lays out a fresh (zero-filled) dynamic config; its pattern constructs its slots and region.
 bool initialize_dynamic(void* base, const core::DynamicLayout& l, const StaticConfig& sc) {
-  // SAFETY: fresh zero-filled page-aligned mapping of l.total_size bytes; every object is
-  // constructed at an offset of the layout, inside that size.
-  auto* h = new (base) DynamicHeader{};
-  h->magic = core::kDynamicConfigMagic;
-  h->version = core::kLayoutVersion;
-  h->pattern = sc.pattern;
-  h->total_size = l.total_size;
-  h->max_nodes = l.max_nodes;
-  h->nodes_offset = l.nodes_offset;
-  for (std::size_t t = 0; t < core::kPortTables; ++t) h->ports[t] = l.ports[t];
-  h->region_offset = l.region_offset;
-  h->region_stride = l.region_stride;
-  h->region_count = l.region_count;
   // Port ids name files and objects (`_p<id>`, `<id>.fifo`): starting each service life at a
   // random point keeps a port of a force-removed earlier life from ever naming a new one's.
   // Bit 63 clear: 2^63 ids before a wrap to 0 could be reached.
   const auto start = platform::random_u64();
   if (!start) return false;
-  h->next_port_id.store((*start >> 1) | 1, std::memory_order_relaxed);
-  for (std::uint32_t i = 0; i < l.max_nodes; ++i) {
-    new (at_offset<core::NodeSlot>(base, l.nodes_offset) + i) core::NodeSlot{};
-  }
-  for (std::size_t t = 0; t < core::kPortTables; ++t) {
-    for (std::uint32_t i = 0; i < l.ports[t].count; ++i) {
-      auto* slot = at_offset<std::byte>(base, l.ports[t].offset + std::uint64_t{i} * l.ports[t].stride);
-      if (sc.pattern == core::MessagingPattern::Event) {
-        if (t == kListenerTable) {
-          new (slot) core::ListenerSlot{};
-        } else {
-          new (slot) core::NotifierSlot{};
-        }
-      } else if (t == kPublisherTable) {
-        new (slot) core::PublisherSlot{};
-      } else {
-        new (slot) core::SubscriberSlot{};
-      }
-    }
-  }
-  for (std::uint64_t i = 0; i < l.region_count; ++i) {
-    auto* element = at_offset<std::byte>(base, l.region_offset + i * l.region_stride);
-    if (sc.pattern == core::MessagingPattern::Event) {
-      if (!core::CountingBitset::initialize(element, l.region_stride, sc.event.event_id_max)) {
-        return false;
-      }
-    } else {
-      auto* c = new (element) core::ConnectionHeader{};
-      c->submission_offset = l.submission_offset;
-      c->completion_offset = l.completion_offset;
-      if (!core::SpscIndexQueue::initialize(element + l.submission_offset,
-                                            l.completion_offset - l.submission_offset,
-                                            l.submission_capacity) ||
-          !core::SpscIndexQueue::initialize(element + l.completion_offset,
-                                            l.region_stride - l.completion_offset,
-                                            l.completion_capacity)) {
-        return false;
-      }
-    }
-  }
-  return true;
+  return core::initialize_dynamic(base, l, sc, (*start >> 1) | 1);
 }
 
 }  // namespace
+
+tl::expected<ServiceConfigs, ReadFailure> read_service_configs(const Config& config,
+                                                               const std::string& hash,
+                                                               const RootAccess& root,
+                                                               platform::AccessMode dynamic_mode) {
+  // What an object that cannot be mapped is; `otherwise` for any other reason.
+  auto from_platform = [](const platform::Error& e, ReadFailure otherwise) {
+    switch (e.code) {
+      case platform::ErrorCode::PermissionDenied:
+      case platform::ErrorCode::WrongType: return ReadFailure::PermissionDenied;
+      case platform::ErrorCode::LimitReached:
+      case platform::ErrorCode::InsufficientMemory: return ReadFailure::InsufficientResources;
+      default: return otherwise;
+    }
+  };
+  auto static_shm = platform::SharedMemory::open(Paths::service_static(config, hash),
+                                                 platform::AccessMode::ReadOnly);
+  if (!static_shm) {
+    switch (static_shm.error().code) {
+      case platform::ErrorCode::DoesNotExist: return tl::unexpected(ReadFailure::Missing);
+      case platform::ErrorCode::Truncated: return tl::unexpected(ReadFailure::Truncated);
+      default:
+        return tl::unexpected(from_platform(static_shm.error(), ReadFailure::InternalFailure));
+    }
+  }
+  if (static_shm->size() < sizeof(StaticConfig)) return tl::unexpected(ReadFailure::Truncated);
+  // SAFETY: page-aligned mapping of at least sizeof(StaticConfig); copied, then validated.
+  const auto& shared = *static_cast<const StaticConfig*>(static_shm->data());
+  // ORDERING: acquire pairs with the creator's release store of Ready: every field is visible.
+  switch (shared.state.load(std::memory_order_acquire)) {
+    case CreationState::Ready: break;
+    case CreationState::Creating: return tl::unexpected(ReadFailure::NotReady);
+    default: return tl::unexpected(ReadFailure::Overwritten);
+  }
+  // A private copy: the mapping may change under us after the checks, the copy cannot.
+  auto sc = std::make_unique<StaticConfig>();
+  core::copy_static_config(*sc, shared);
+  if (const auto bad = core::check_static_config(*sc)) {
+    return tl::unexpected(*bad == core::CoreError::VersionMismatch ? ReadFailure::VersionMismatch
+                                                                   : ReadFailure::Corrupted);
+  }
+  const Access access = to_access(sc->access);
+  if (auto owner = static_shm->status(); !owner || !trusted_object(*owner, access, root)) {
+    return tl::unexpected(ReadFailure::PermissionDenied);
+  }
+  // The name is what the objects' names hash: one that does not hash to them is corrupted (or
+  // a collision, which an opener of another name refuses as well).
+  if (Paths::service_hash(sc->name.view()) != hash) return tl::unexpected(ReadFailure::Corrupted);
+  auto dynamic_shm = platform::SharedMemory::open(Paths::service_dynamic(config, hash), dynamic_mode);
+  if (!dynamic_shm) {
+    // A Ready static config without a whole dynamic config (missing, cut): damage. Nobody can
+    // tell who holds such a service, so it is never removed on its own.
+    return tl::unexpected(from_platform(dynamic_shm.error(), ReadFailure::Corrupted));
+  }
+  if (dynamic_shm->size() < sizeof(DynamicHeader)) return tl::unexpected(ReadFailure::Corrupted);
+  // SAFETY: page-aligned mapping of at least the header's size; validated before use.
+  if (!core::validate_dynamic(*static_cast<const DynamicHeader*>(dynamic_shm->data()),
+                              dynamic_shm->size(), *sc)) {
+    return tl::unexpected(ReadFailure::Corrupted);
+  }
+  if (auto owner = dynamic_shm->status(); !owner || !trusted_object(*owner, access, root)) {
+    return tl::unexpected(ReadFailure::PermissionDenied);
+  }
+  const auto layout = core::compute_dynamic_layout(*sc);
+  return ServiceConfigs{std::move(sc), std::move(*static_shm), std::move(*dynamic_shm), layout};
+}
 
 tl::expected<ServiceLock, platform::Error> ServiceLock::acquire(const Config& config,
                                                                 const std::string& hash,
@@ -400,16 +368,15 @@ ServiceCore::ServiceCore(std::shared_ptr<NodeCore> node, ServiceName name, std::
 }
 
 tl::expected<void, core::CoreError> ServiceCore::attach_region() {
-  if (m_static->pattern != core::MessagingPattern::Event) return {};
-  m_bitsets.reserve(m_layout.region_count);
-  for (std::uint64_t i = 0; i < m_layout.region_count; ++i) {
-    auto bitset = core::CountingBitset::attach(region(i), m_layout.region_stride);
-    if (!bitset) return tl::unexpected(bitset.error());
-    if (bitset->max_id() != m_static->event.event_id_max) {
-      return tl::unexpected(core::CoreError::Corrupted);
-    }
-    m_bitsets.push_back(*bitset);
-  }
+  auto* base = static_cast<std::byte*>(m_base);
+  auto attached = with_pattern(m_static->pattern, [&](auto policy) {
+    return policy.attach_region(*m_static, m_layout, base).map([](auto region) {
+      return AnyRegion(std::move(region));
+    });
+  });
+  if (!attached) return tl::unexpected(core::CoreError::Corrupted);
+  if (!*attached) return tl::unexpected(attached->error());
+  m_region = std::move(**attached);
   return {};
 }
 
@@ -558,17 +525,12 @@ tl::expected<std::shared_ptr<ServiceCore>, CreateFailure> ServiceCore::create(
       platform::SharedMemory::create(Paths::service_dynamic(config, hash), layout.total_size,
                                      dynamic_mode.mode, dynamic_mode.group);
   if (!dynamic_shm) return fail(to_create_failure(dynamic_shm.error()));
-  if (settings.pattern == core::MessagingPattern::Event &&
-      settings.event.backend == core::EventBackendKind::Fifo) {
-    const auto dir_mode = directory_mode(access, *root);
-    const auto owners =
-        root->shared ? platform::DirectoryOwners::UsOrGroup : platform::DirectoryOwners::Us;
-    if (auto r = platform::ensure_directory(Paths::service_dir(config, hash), dir_mode.mode, owners,
-                                            dir_mode.group);
-        !r) {
-      return fail(to_create_failure(r.error()));
-    }
-  }
+  const ServicePlace place{config, hash, access, *root};
+  const auto prepared = with_pattern(settings.pattern, [&](auto policy) {
+    return policy.prepare(place, settings);
+  });
+  if (!prepared) return fail(CreateFailure::InvalidSettings);
+  if (!*prepared) return fail(to_create_failure(prepared->error()));
   if (!initialize_dynamic(dynamic_shm->data(), layout, settings)) {
     return fail(CreateFailure::InternalFailure);
   }
@@ -608,88 +570,83 @@ tl::expected<std::shared_ptr<ServiceCore>, OpenFailure> ServiceCore::open(
   // object we may not read is PermissionDenied, not "does not exist".
   if (auto ours = static_maybe_ours(config, hash, root); !ours) {
     if (ours.error().code == platform::ErrorCode::DoesNotExist) {
-      return tl::unexpected(open_failure(OpenFailure::Kind::DoesNotExist));
+      return tl::unexpected(OpenFailure::DoesNotExist);
     }
   } else if (!*ours) {
-    return tl::unexpected(open_failure(OpenFailure::Kind::PermissionDenied));
+    return tl::unexpected(OpenFailure::PermissionDenied);
   }
   if (auto probe = platform::SharedMemory::open(Paths::service_static(config, hash),
                                                 platform::AccessMode::ReadOnly);
       !probe) {
     switch (probe.error().code) {
       case platform::ErrorCode::DoesNotExist:
-        return tl::unexpected(open_failure(OpenFailure::Kind::DoesNotExist));
+        return tl::unexpected(OpenFailure::DoesNotExist);
       case platform::ErrorCode::PermissionDenied:
-        return tl::unexpected(open_failure(OpenFailure::Kind::PermissionDenied));
+        return tl::unexpected(OpenFailure::PermissionDenied);
       case platform::ErrorCode::LimitReached:
       case platform::ErrorCode::InsufficientMemory:
-        return tl::unexpected(open_failure(OpenFailure::Kind::InsufficientResources));
+        return tl::unexpected(OpenFailure::InsufficientResources);
       default: break;  // truncated or half-made: judged under the lock below
     }
   }
   auto lock = ServiceLock::acquire(config, hash, lock_mode(peek_access(config, hash), root));
   if (!lock) return tl::unexpected(to_open_failure(lock.error()));
 
-  auto view = probe_static(config, hash);
-  if (view.error) return tl::unexpected(to_open_failure(*view.error));
-  if (view.probe != StaticProbe::Ready) {
-    // A static config truncated or overwritten while live nodes hold the service (its dynamic
-    // config still names them): a damaged live service, kept for them and for `axon clean
-    // --force`, never removed and recreated under them.
-    if (view.probe == StaticProbe::Stale && held_by_live_nodes(config, hash, node->id().value)) {
-      return tl::unexpected(open_failure(OpenFailure::Kind::Corrupted));
+  auto read = read_service_configs(config, hash, root, platform::AccessMode::ReadWrite);
+  if (!read) {
+    switch (read.error()) {
+      case ReadFailure::NotReady:
+      case ReadFailure::Truncated:
+      case ReadFailure::Overwritten:
+        // A static config truncated or overwritten while live nodes hold the service (its
+        // dynamic config still names them): a damaged live service, kept for them and for
+        // `axon clean --force`, never removed and recreated under them.
+        if (held_by_live_nodes(config, hash, node->id().value)) {
+          return tl::unexpected(OpenFailure::Corrupted);
+        }
+        [[fallthrough]];
+      case ReadFailure::Missing:
+        // Stale (a creator died half-way) or missing (a remover did): clear what is left.
+        remove_service_objects(config, hash);
+        lock->remove_file();
+        return tl::unexpected(OpenFailure::DoesNotExist);
+      case ReadFailure::PermissionDenied: return tl::unexpected(OpenFailure::PermissionDenied);
+      case ReadFailure::Corrupted: return tl::unexpected(OpenFailure::Corrupted);
+      case ReadFailure::VersionMismatch: return tl::unexpected(OpenFailure::VersionMismatch);
+      case ReadFailure::InsufficientResources:
+        return tl::unexpected(OpenFailure::InsufficientResources);
+      case ReadFailure::InternalFailure: return tl::unexpected(OpenFailure::InternalFailure);
     }
-    // Stale (a creator died half-way) or missing (a remover did): clear what is left.
-    remove_service_objects(config, hash);
-    lock->remove_file();
-    return tl::unexpected(open_failure(OpenFailure::Kind::DoesNotExist));
   }
-  // Validate a private copy: the mapping may change under us, the copy cannot.
-  StaticConfig sc{};
-  core::copy_static_config(sc, *view.config);
-  if (auto bad = check_static(sc)) return tl::unexpected(open_failure(*bad));
-  if (auto owner = view.shm->status();
-      !owner || !trusted_object(*owner, to_access(sc.access), root)) {
-    return tl::unexpected(open_failure(OpenFailure::Kind::PermissionDenied));
-  }
-  if (sc.name.view() != name.as_string()) {
-    return tl::unexpected(open_failure(OpenFailure::Kind::Corrupted));
-  }
-  if (sc.pattern != pattern) {
-    return tl::unexpected(open_failure(OpenFailure::Kind::IncompatibleMessagingPattern));
-  }
-  if (const int code = check(sc); code != 0) {
-    return tl::unexpected(OpenFailure{OpenFailure::Kind::Requirement, code});
-  }
-  auto dynamic_shm = open_dynamic(config, hash, sc);
-  if (!dynamic_shm) return tl::unexpected(open_failure(dynamic_shm.error()));
-  if (auto owner = dynamic_shm->status();
-      !owner || !trusted_object(*owner, to_access(sc.access), root)) {
-    return tl::unexpected(open_failure(OpenFailure::Kind::PermissionDenied));
-  }
-  auto& h = *static_cast<DynamicHeader*>(dynamic_shm->data());
+  const StaticConfig& sc = *read->config;
+  // Another name hashing to ours (a collision): not ours to open.
+  if (sc.name.view() != name.as_string()) return tl::unexpected(OpenFailure::Corrupted);
+  if (sc.pattern != pattern) return tl::unexpected(OpenFailure::IncompatibleMessagingPattern);
+  if (!check(sc)) return tl::unexpected(OpenFailure::Requirement);
+  auto& dynamic_shm = read->dynamic_shm;
+  auto& h = *static_cast<DynamicHeader*>(dynamic_shm.data());
 
   const auto self = node->id().value;
-  const auto layout = core::compute_dynamic_layout(sc);
-  purge_dead_locked(config, hash, sc.pattern, h, layout, dynamic_shm->data(),
+  const auto& layout = read->layout;
+  purge_dead_locked(config, hash, sc.pattern, h, layout, dynamic_shm.data(),
                     [&](std::uint64_t id) { return id != self && !node_is_alive(config, id); });
   // Every user of it died: it is garbage, not a service. Unless we may not remove it (another
   // user's group service: /dev/shm is sticky): then it is still whole and valid, and we join it.
-  if (no_nodes_left(layout, dynamic_shm->data()) && remove_service_objects(config, hash)) {
+  if (no_nodes_left(layout, dynamic_shm.data()) && remove_service_objects(config, hash)) {
     lock->remove_file();
-    return tl::unexpected(open_failure(OpenFailure::Kind::DoesNotExist));
+    return tl::unexpected(OpenFailure::DoesNotExist);
   }
-  if (!register_node(layout, dynamic_shm->data(), self)) {
-    return tl::unexpected(open_failure(OpenFailure::Kind::ExceedsMaxNodes));
+  if (!register_node(layout, dynamic_shm.data(), self)) {
+    return tl::unexpected(OpenFailure::ExceedsMaxNodes);
   }
   std::shared_ptr<ServiceCore> core(
-      new ServiceCore(std::move(node), name, hash, sc, std::move(*dynamic_shm)));
+      new ServiceCore(std::move(node), name, hash, sc, std::move(dynamic_shm)));
   if (!core->attach_region()) {
     // Still under the lock: leave the node slot here, not in the destructor, which would wait
     // for the lock we hold. The corrupted objects stay for `axon clean --force`.
     core->leave_node_slot();
     core->m_node.reset();
-    return tl::unexpected(open_failure(OpenFailure::Kind::Corrupted));
+    return tl::unexpected(OpenFailure::Corrupted);
   }
   return core;
 }
@@ -750,25 +707,12 @@ ObjectMode service_lock_mode(const Config& config, const std::string& hash) {
 
 std::optional<std::vector<std::uint64_t>> service_holders(const Config& config,
                                                           const std::string& hash) {
-  auto view = probe_static(config, hash);
-  if (view.probe != StaticProbe::Ready) return std::nullopt;
-  StaticConfig sc{};
-  core::copy_static_config(sc, *view.config);
-  const auto root = current_root(config);
-  if (check_static(sc)) return std::nullopt;
-  if (auto owner = view.shm->status();
-      !owner || !trusted_object(*owner, to_access(sc.access), root)) {
-    return std::nullopt;
-  }
-  auto dynamic_shm = platform::SharedMemory::open(Paths::service_dynamic(config, hash),
-                                                  platform::AccessMode::ReadOnly);
-  if (!dynamic_shm || dynamic_shm->size() < sizeof(DynamicHeader)) return std::nullopt;
-  // SAFETY: page-aligned mapping of at least the header's size; validated before use.
-  const auto& h = *static_cast<const DynamicHeader*>(dynamic_shm->data());
-  if (!core::validate_dynamic(h, dynamic_shm->size(), sc)) return std::nullopt;
+  auto read = read_service_configs(config, hash, current_root(config),
+                                   platform::AccessMode::ReadOnly);
+  if (!read) return std::nullopt;
   std::vector<std::uint64_t> ids;
-  const auto l = core::compute_dynamic_layout(sc);
-  const auto* nodes = at_offset<const core::NodeSlot>(dynamic_shm->data(), l.nodes_offset);
+  const auto& l = read->layout;
+  const auto* nodes = at_offset<const core::NodeSlot>(read->dynamic_shm.data(), l.nodes_offset);
   for (std::uint32_t i = 0; i < l.max_nodes; ++i) {
     if (const auto id = nodes[i].node_id.load(std::memory_order_acquire); id != 0) {
       ids.push_back(id);
@@ -786,32 +730,35 @@ PurgeResult purge_service(const Config& config, const std::string& hash,
   auto lock = ServiceLock::acquire(config, hash,
                                    lock_mode(peek_access(config, hash), current_root(config)));
   if (!lock) return result;
-  auto view = probe_static(config, hash);
-  if (view.error) return result;
-  if (view.probe == StaticProbe::Stale && held_by_live_nodes(config, hash, 0)) return result;
-  if (view.probe != StaticProbe::Ready) {
-    // Stale: its creator died half-way. Missing: its remover died half-way (the static config
-    // goes first); what is left under the name is garbage either way.
-    result.service_removed = remove_service_objects(config, hash);
-    lock->remove_file();
-    return result;
+  auto read = read_service_configs(config, hash, current_root(config),
+                                   platform::AccessMode::ReadWrite);
+  if (!read) {
+    switch (read.error()) {
+      case ReadFailure::NotReady:
+      case ReadFailure::Truncated:
+      case ReadFailure::Overwritten:
+        if (held_by_live_nodes(config, hash, 0)) return result;
+        [[fallthrough]];
+      case ReadFailure::Missing:
+        // Stale: its creator died half-way. Missing: its remover died half-way (the static
+        // config goes first); what is left under the name is garbage either way.
+        result.service_removed = remove_service_objects(config, hash);
+        lock->remove_file();
+        return result;
+      case ReadFailure::PermissionDenied:  // another user's objects are not ours to change
+      case ReadFailure::Corrupted:         // nobody can tell who holds it: `clean --force`
+      case ReadFailure::VersionMismatch:
+      case ReadFailure::InsufficientResources:
+      case ReadFailure::InternalFailure: return result;
+    }
   }
-  StaticConfig sc{};
-  core::copy_static_config(sc, *view.config);
-  if (check_static(sc)) return result;
-  // Another user's objects under our name are not ours to change (see ServiceCore::open).
-  if (auto owner = view.shm->status();
-      !owner || !trusted_object(*owner, to_access(sc.access), current_root(config))) {
-    return result;
-  }
+  const StaticConfig& sc = *read->config;
   result.service_name = std::string(sc.name.view());
-  auto dynamic_shm = open_dynamic(config, hash, sc);
-  if (!dynamic_shm) return result;
-  auto& h = *static_cast<DynamicHeader*>(dynamic_shm->data());
-  const auto layout = core::compute_dynamic_layout(sc);
+  auto& h = *static_cast<DynamicHeader*>(read->dynamic_shm.data());
+  const auto& layout = read->layout;
   result.removed_ports =
-      purge_dead_locked(config, hash, sc.pattern, h, layout, dynamic_shm->data(), is_dead);
-  if (no_nodes_left(layout, dynamic_shm->data()) && remove_service_objects(config, hash)) {
+      purge_dead_locked(config, hash, sc.pattern, h, layout, read->dynamic_shm.data(), is_dead);
+  if (no_nodes_left(layout, read->dynamic_shm.data()) && remove_service_objects(config, hash)) {
     lock->remove_file();
     result.service_removed = true;
   }

@@ -18,6 +18,35 @@ inline std::uint32_t take_count(Input& in, bool wide, std::uint32_t small_max) {
   return static_cast<std::uint32_t>(wide ? in.take<std::uint32_t>() : in.take_in(0, small_max));
 }
 
+/// The settings of an event service, from the input.
+inline void fill_settings(core::EventLayout, core::StaticConfig& sc, Input& in, bool wide) {
+  auto& e = sc.event;
+  e.max_listeners = take_count(in, wide, 8);
+  e.max_notifiers = take_count(in, wide, 8);
+  e.max_nodes = take_count(in, wide, 8);
+  e.backend = in.take_bool() ? core::EventBackendKind::Fifo : core::EventBackendKind::EventFd;
+  e.event_id_max = wide ? in.take<std::uint64_t>() : in.take_in(0, 600);
+}
+
+/// The settings of a publish-subscribe service, from the input.
+inline void fill_settings(core::PubSubLayout, core::StaticConfig& sc, Input& in, bool wide) {
+  auto& p = sc.pubsub;
+  char type_name[16]{};
+  const std::size_t type_length = in.take_bytes(type_name, in.take_in(0, sizeof(type_name)));
+  p.type_name = *core::FixedString<core::kMaxTypeNameLength>::from({type_name, type_length});
+  p.type_size = wide ? in.take<std::uint64_t>() : in.take_in(0, 256);
+  p.type_alignment = std::uint64_t{1} << in.take_in(0, 12);
+  p.is_slice = in.take_bool() ? 1 : 0;
+  p.max_publishers = take_count(in, wide, 4);
+  p.max_subscribers = take_count(in, wide, 4);
+  p.max_nodes = take_count(in, wide, 8);
+  p.history_size = take_count(in, wide, 4);
+  p.subscriber_buffer_size = take_count(in, wide, 8);
+  p.max_loans = take_count(in, wide, 4);
+  p.max_borrowed_samples = take_count(in, wide, 4);
+  p.overflow = static_cast<core::OverflowKind>(in.take_in(1, 3));
+}
+
 /// Writes a Ready static config into `memory` (at least sizeof(StaticConfig), aligned) the way
 /// ServiceCore::create does, with settings from the input. Not validated: zeros and, when `wide`,
 /// values far above the builders' limits are what a hostile creator could write too.
@@ -32,32 +61,12 @@ inline core::StaticConfig* make_static_config(void* memory, Input& in, bool wide
   char name[32]{};
   const std::size_t name_length = in.take_bytes(name, in.take_in(0, sizeof(name)));
   sc->name = *core::FixedString<core::kMaxServiceNameLength>::from({name, name_length});
-  if (!in.take_bool()) {
-    sc->pattern = core::MessagingPattern::Event;
-    auto& e = sc->event;
-    e.max_listeners = take_count(in, wide, 8);
-    e.max_notifiers = take_count(in, wide, 8);
-    e.max_nodes = take_count(in, wide, 8);
-    e.backend = in.take_bool() ? core::EventBackendKind::Fifo : core::EventBackendKind::EventFd;
-    e.event_id_max = wide ? in.take<std::uint64_t>() : in.take_in(0, 600);
-  } else {
-    sc->pattern = core::MessagingPattern::PublishSubscribe;
-    auto& p = sc->pubsub;
-    char type_name[16]{};
-    const std::size_t type_length = in.take_bytes(type_name, in.take_in(0, sizeof(type_name)));
-    p.type_name = *core::FixedString<core::kMaxTypeNameLength>::from({type_name, type_length});
-    p.type_size = wide ? in.take<std::uint64_t>() : in.take_in(0, 256);
-    p.type_alignment = std::uint64_t{1} << in.take_in(0, 12);
-    p.is_slice = in.take_bool() ? 1 : 0;
-    p.max_publishers = take_count(in, wide, 4);
-    p.max_subscribers = take_count(in, wide, 4);
-    p.max_nodes = take_count(in, wide, 8);
-    p.history_size = take_count(in, wide, 4);
-    p.subscriber_buffer_size = take_count(in, wide, 8);
-    p.max_loans = take_count(in, wide, 4);
-    p.max_borrowed_samples = take_count(in, wide, 4);
-    p.overflow = static_cast<core::OverflowKind>(in.take_in(1, 3));
-  }
+  // One byte picks the pattern among all of them; its layout fills its settings.
+  sc->pattern = core::kMessagingPatterns[in.take<std::uint8_t>() % core::kMessagingPatterns.size()];
+  (void)core::with_layout(sc->pattern, [&](auto layout) {
+    fill_settings(layout, *sc, in, wide);
+    return true;
+  });
   sc->dynamic_config_size = core::compute_dynamic_layout(*sc).total_size;
   // ORDERING: release publishes the fields above, as the creator does.
   sc->state.store(core::CreationState::Ready, std::memory_order_release);

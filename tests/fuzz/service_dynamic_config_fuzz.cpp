@@ -35,8 +35,6 @@ using axon::fuzz::Input;
 
 constexpr std::size_t kMaxRawBlock = 4096;
 constexpr std::uint64_t kMaxMadeBlock = std::uint64_t{1} << 16;
-constexpr std::size_t kListenerTable = 0;
-constexpr std::size_t kPublisherTable = 0;
 
 template <typename T>
 T* at_offset(void* base, std::uint64_t offset) {
@@ -45,66 +43,29 @@ T* at_offset(void* base, std::uint64_t offset) {
   return reinterpret_cast<T*>(static_cast<std::byte*>(base) + offset);
 }
 
-/// A copy of services' initialize_dynamic (service_core.cpp): what a creator lays out; the
-/// queues in the mode a publisher's connect rebuilds them with (Overwriting for OverwriteOldest).
-bool initialize_dynamic(void* base, const DynamicLayout& l, const StaticConfig& sc) {
-  // SAFETY: a zero-filled block of l.total_size bytes; every object at an offset of the layout.
-  auto* h = new (base) DynamicHeader{};
-  h->magic = kDynamicConfigMagic;
-  h->version = kLayoutVersion;
-  h->pattern = sc.pattern;
-  h->total_size = l.total_size;
-  h->max_nodes = l.max_nodes;
-  h->nodes_offset = l.nodes_offset;
-  for (std::size_t t = 0; t < kPortTables; ++t) h->ports[t] = l.ports[t];
-  h->region_offset = l.region_offset;
-  h->region_stride = l.region_stride;
-  h->region_count = l.region_count;
-  h->next_port_id.store(1, std::memory_order_relaxed);
-  for (std::uint32_t i = 0; i < l.max_nodes; ++i) {
-    new (at_offset<NodeSlot>(base, l.nodes_offset) + i) NodeSlot{};
-  }
-  for (std::size_t t = 0; t < kPortTables; ++t) {
-    for (std::uint32_t i = 0; i < l.ports[t].count; ++i) {
-      auto* slot =
-          at_offset<std::byte>(base, l.ports[t].offset + std::uint64_t{i} * l.ports[t].stride);
-      if (sc.pattern == MessagingPattern::Event) {
-        if (t == kListenerTable) {
-          new (slot) ListenerSlot{};
-        } else {
-          new (slot) NotifierSlot{};
-        }
-      } else if (t == kPublisherTable) {
-        new (slot) PublisherSlot{};
-      } else {
-        new (slot) SubscriberSlot{};
-      }
-    }
-  }
+bool rebuild(EventLayout, void*, const DynamicLayout&, const StaticConfig&) { return true; }
+
+bool rebuild(PubSubLayout, void* base, const DynamicLayout& l, const StaticConfig& sc) {
+  if (sc.pubsub.overflow != OverflowKind::OverwriteOldest) return true;
+  const auto c = PubSubLayout::connection(sc.pubsub);
   for (std::uint64_t i = 0; i < l.region_count; ++i) {
     auto* element = at_offset<std::byte>(base, l.region_offset + i * l.region_stride);
-    if (sc.pattern == MessagingPattern::Event) {
-      if (!CountingBitset::initialize(element, l.region_stride, sc.event.event_id_max)) {
-        return false;
-      }
-    } else {
-      auto* c = new (element) ConnectionHeader{};
-      c->submission_offset = l.submission_offset;
-      c->completion_offset = l.completion_offset;
-      const auto mode = sc.pubsub.overflow == OverflowKind::OverwriteOldest
-                            ? SpscIndexQueue::Mode::Overwriting
-                            : SpscIndexQueue::Mode::Bounded;
-      if (!SpscIndexQueue::initialize(element + l.submission_offset,
-                                      l.completion_offset - l.submission_offset,
-                                      l.submission_capacity, mode) ||
-          !SpscIndexQueue::initialize(element + l.completion_offset,
-                                      l.region_stride - l.completion_offset,
-                                      l.completion_capacity)) {
-        return false;
-      }
+    if (!SpscIndexQueue::initialize(element + c.submission_offset,
+                                    c.completion_offset - c.submission_offset,
+                                    c.submission_capacity, SpscIndexQueue::Mode::Overwriting)) {
+      return false;
     }
   }
   return true;
+}
+
+/// What a creator lays out (core::initialize_dynamic, as ServiceCore::create calls it), with the
+/// submission queues rebuilt in the mode a publisher's connect gives them (Overwriting for
+/// OverwriteOldest) so that both modes are walked.
+bool initialize_dynamic(void* base, const DynamicLayout& l, const StaticConfig& sc) {
+  if (!axon::core::initialize_dynamic(base, l, sc, 1)) return false;
+  return with_layout(sc.pattern, [&](auto layout) { return rebuild(layout, base, l, sc); })
+      .value_or(false);
 }
 
 struct Connection {
@@ -120,7 +81,6 @@ class Walker {
         m_base{block.data()},
         m_h{*at_offset<DynamicHeader>(block.data(), 0)},
         m_sc{sc},
-        m_layout{compute_dynamic_layout(sc)},
         m_in{in} {}
 
   void run() {
@@ -220,22 +180,29 @@ class Walker {
   /// As ServiceCore::attach_region for events; for publish-subscribe, each connection's queues
   /// attached inside the room the layout gives them.
   bool attach_region() {
+    return with_layout(m_sc.pattern, [&](auto layout) { return attach(layout); }).value_or(false);
+  }
+
+  bool attach(EventLayout) {
+    for (std::uint64_t i = 0; i < m_h.region_count; ++i) {
+      auto bitset = CountingBitset::attach(region(i), m_h.region_stride);
+      if (!bitset || bitset->max_id() != m_sc.event.event_id_max) return false;
+      m_bitsets.push_back(*bitset);
+    }
+    return true;
+  }
+
+  bool attach(PubSubLayout) {
+    const auto shape = PubSubLayout::connection(m_sc.pubsub);
     for (std::uint64_t i = 0; i < m_h.region_count; ++i) {
       std::byte* element = region(i);
-      if (m_sc.pattern == MessagingPattern::Event) {
-        auto bitset = CountingBitset::attach(element, m_h.region_stride);
-        if (!bitset || bitset->max_id() != m_sc.event.event_id_max) return false;
-        m_bitsets.push_back(*bitset);
-        continue;
-      }
       auto* header = at_offset<ConnectionHeader>(element, 0);
       (void)header->publisher_id.load(std::memory_order_acquire);
       (void)header->subscriber_id.load(std::memory_order_relaxed);
-      auto submission =
-          SpscIndexQueue::attach(element + m_layout.submission_offset,
-                                 m_layout.completion_offset - m_layout.submission_offset);
-      auto completion = SpscIndexQueue::attach(element + m_layout.completion_offset,
-                                               m_h.region_stride - m_layout.completion_offset);
+      auto submission = SpscIndexQueue::attach(element + shape.submission_offset,
+                                               shape.completion_offset - shape.submission_offset);
+      auto completion = SpscIndexQueue::attach(element + shape.completion_offset,
+                                               m_h.region_stride - shape.completion_offset);
       Connection& c = m_connections.emplace_back();
       c.header = header;
       if (submission) c.submission = std::move(*submission);
@@ -254,23 +221,31 @@ class Walker {
       (void)m_h.generation[t].load(std::memory_order_acquire);
       for (std::uint32_t i = 0; i < m_h.ports[t].count; ++i) {
         live += port(t, i).port_id.load(std::memory_order_acquire) != 0 ? 1 : 0;
-        if (t != 0) continue;
-        if (m_sc.pattern == MessagingPattern::Event) {
-          auto& listener = reinterpret_cast<ListenerSlot&>(port(t, i));
-          (void)listener.pending.load(std::memory_order_acquire);
-        } else {
-          const auto& publisher = reinterpret_cast<const PublisherSlot&>(port(t, i));
-          (void)axon::fuzz::touch(&publisher, sizeof(publisher));
-        }
+        (void)with_layout(m_sc.pattern, [&](auto layout) { return read_slot(layout, t, i); });
       }
     }
     (void)live;
     (void)m_h.next_port_id.load(std::memory_order_relaxed);
   }
 
-  /// A notifier: count the id in every listener's bitset, then its pending flag.
+  /// What a notifier reads of a listener slot; what a subscriber reads of a publisher slot.
+  bool read_slot(EventLayout, std::size_t t, std::uint32_t i) {
+    if (t != EventLayout::kListenerTable) return true;
+    auto& listener = reinterpret_cast<ListenerSlot&>(port(t, i));
+    (void)listener.pending.load(std::memory_order_acquire);
+    return true;
+  }
+  bool read_slot(PubSubLayout, std::size_t t, std::uint32_t i) {
+    if (t != PubSubLayout::kPublisherTable) return true;
+    const auto& publisher = reinterpret_cast<const PublisherSlot&>(port(t, i));
+    (void)axon::fuzz::touch(&publisher, sizeof(publisher));
+    return true;
+  }
+
+  /// A notifier: count the id in every listener's bitset, then its pending flag (m_bitsets is
+  /// empty unless the pattern is Event).
   void notify(std::uint64_t id) {
-    if (m_sc.pattern != MessagingPattern::Event) return;
+    constexpr auto kListenerTable = EventLayout::kListenerTable;
     for (std::uint32_t i = 0; i < m_bitsets.size() && i < m_h.ports[kListenerTable].count; ++i) {
       if (!m_bitsets[i].add(id, 1)) continue;
       auto& listener = reinterpret_cast<ListenerSlot&>(port(kListenerTable, i));
@@ -332,7 +307,6 @@ class Walker {
   void* m_base;
   DynamicHeader& m_h;
   const StaticConfig& m_sc;
-  DynamicLayout m_layout;
   Input& m_in;
   std::vector<CountingBitset> m_bitsets;
   std::vector<Connection> m_connections;

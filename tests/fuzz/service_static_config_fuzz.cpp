@@ -56,27 +56,37 @@ void check_chunk_count(const PubSubSettings& p) {
   AXON_FUZZ_CHECK(count >= least.value_or(kMax));
 }
 
+/// What each pattern's shape promises of the generic layout.
+void check_pattern(EventLayout, const StaticConfig& sc, const DynamicLayout& l) {
+  AXON_FUZZ_CHECK(l.max_nodes == sc.event.max_nodes);
+  AXON_FUZZ_CHECK(l.region_count == sc.event.max_listeners);
+  AXON_FUZZ_CHECK(l.region_stride >= CountingBitset::required_size(sc.event.event_id_max));
+}
+
+void check_pattern(PubSubLayout, const StaticConfig& sc, const DynamicLayout& l) {
+  const auto& p = sc.pubsub;
+  AXON_FUZZ_CHECK(l.max_nodes == p.max_nodes);
+  AXON_FUZZ_CHECK(l.region_count == std::uint64_t{p.max_publishers} * p.max_subscribers);
+  const ConnectionShape c = PubSubLayout::connection(p);
+  AXON_FUZZ_CHECK(l.region_stride == c.stride);
+  // Room for the subscriber's whole buffer (a policy may add more).
+  AXON_FUZZ_CHECK(c.submission_capacity >= p.subscriber_buffer_size);
+  // Room for everything a subscriber can hand back: its buffer and its borrows.
+  AXON_FUZZ_CHECK(c.completion_capacity >=
+                  std::uint64_t{p.subscriber_buffer_size} + p.max_borrowed_samples);
+  AXON_FUZZ_CHECK(c.submission_offset >= sizeof(ConnectionHeader));
+  AXON_FUZZ_CHECK(c.completion_offset >=
+                  c.submission_offset + SpscIndexQueue::required_size(c.submission_capacity));
+  AXON_FUZZ_CHECK(c.stride >=
+                  c.completion_offset + SpscIndexQueue::required_size(c.completion_capacity));
+}
+
 void check_layout(const StaticConfig& sc) {
   const DynamicLayout l = compute_dynamic_layout(sc);
-  const bool event = sc.pattern == MessagingPattern::Event;
-  AXON_FUZZ_CHECK(l.max_nodes == (event ? sc.event.max_nodes : sc.pubsub.max_nodes));
-  if (event) {
-    AXON_FUZZ_CHECK(l.region_count == sc.event.max_listeners);
-    AXON_FUZZ_CHECK(l.region_stride >= CountingBitset::required_size(sc.event.event_id_max));
-  } else {
-    const auto& p = sc.pubsub;
-    AXON_FUZZ_CHECK(l.region_count == std::uint64_t{p.max_publishers} * p.max_subscribers);
-    // Room for the subscriber's whole buffer (a policy may add more).
-    AXON_FUZZ_CHECK(l.submission_capacity >= p.subscriber_buffer_size);
-    // Room for everything a subscriber can hand back: its buffer and its borrows.
-    AXON_FUZZ_CHECK(l.completion_capacity >=
-                    std::uint64_t{p.subscriber_buffer_size} + p.max_borrowed_samples);
-    AXON_FUZZ_CHECK(l.submission_offset >= sizeof(ConnectionHeader));
-    AXON_FUZZ_CHECK(l.completion_offset >=
-                    l.submission_offset + SpscIndexQueue::required_size(l.submission_capacity));
-    AXON_FUZZ_CHECK(l.region_stride >=
-                    l.completion_offset + SpscIndexQueue::required_size(l.completion_capacity));
-  }
+  AXON_FUZZ_CHECK(with_layout(sc.pattern, [&](auto layout) {
+                    check_pattern(layout, sc, l);
+                    return true;
+                  }).has_value());
   if (l.total_size > kLargestMapping) return;
 
   // Everything below holds in exact arithmetic for any layout a mapping could hold.
@@ -130,13 +140,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view name = sc.name.view();
   AXON_FUZZ_CHECK(name.size() <= kMaxServiceNameLength);
   if (const auto parsed = ServiceName::create(name)) AXON_FUZZ_CHECK(parsed->as_string() == name);
-  if (sc.pattern == MessagingPattern::PublishSubscribe) {
-    AXON_FUZZ_CHECK(sc.pubsub.type_name.view().size() <= kMaxTypeNameLength);
-    check_chunk_count(sc.pubsub);
-    const std::uint64_t alignment = sc.pubsub.type_alignment < 8 ? 8 : sc.pubsub.type_alignment;
-    (void)ChunkPool::required_size(publisher_chunk_count(sc.pubsub), sc.pubsub.type_size,
-                                   alignment);
-  }
+  // The publish-subscribe settings are a publisher's pool too (whatever the pattern: a pattern's
+  // settings must never make these overflow).
+  AXON_FUZZ_CHECK(sc.pubsub.type_name.view().size() <= kMaxTypeNameLength);
+  check_chunk_count(sc.pubsub);
+  const std::uint64_t alignment = sc.pubsub.type_alignment < 8 ? 8 : sc.pubsub.type_alignment;
+  (void)ChunkPool::required_size(publisher_chunk_count(sc.pubsub), sc.pubsub.type_size, alignment);
   check_layout(sc);
   return 0;
 }

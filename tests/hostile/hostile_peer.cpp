@@ -45,7 +45,7 @@
 #include "axon/core/service_layout.hpp"
 #include "axon/core/system_event_layout.hpp"
 #include "axon/detail/node_core.hpp"
-#include "axon/detail/pubsub_core.hpp"
+#include "axon/publish_subscribe/pubsub_core.hpp"
 #include "axon/platform/shared_memory.hpp"
 #include "axon/platform/signals.hpp"
 
@@ -335,6 +335,7 @@ class Hostile {
   void collect_queues() {
     if (honest_static.pattern != core::MessagingPattern::PublishSubscribe) return;
     const auto segment_size = segment.ok() ? segment.size() : 0;
+    const auto shape = core::PubSubLayout::connection(honest_static.pubsub);
     for (std::uint64_t c = 0; c < layout.region_count; ++c) {
       auto* base = dynamic_config.base() + layout.region_offset + c * layout.region_stride;
       auto* h = reinterpret_cast<core::ConnectionHeader*>(base);
@@ -342,8 +343,8 @@ class Hostile {
       add_member(h->subscriber_id, 0);
       add_member(h->submission_offset, layout.region_stride);
       add_member(h->completion_offset, layout.region_stride);
-      collect_queue(base + layout.submission_offset, layout.submission_capacity, segment_size);
-      collect_queue(base + layout.completion_offset, layout.completion_capacity, segment_size);
+      collect_queue(base + shape.submission_offset, shape.submission_capacity, segment_size);
+      collect_queue(base + shape.completion_offset, shape.completion_capacity, segment_size);
     }
   }
 

@@ -54,10 +54,7 @@ inline std::optional<Timeout> parse_timeout(std::string_view option, const std::
                                             int& exit_code) {
   auto seconds = tools::parse_seconds(text);
   if (!seconds) {
-    exit_code = fail(kExitUsage, std::string(option) + " " + tools::quoted(text) +
-                                     (seconds.error() == tools::NumberError::Negative
-                                          ? " is negative"
-                                          : " is not a number of seconds"));
+    exit_code = fail(kExitUsage, tools::seconds_refusal(option, text, seconds.error()));
     return std::nullopt;
   }
   if (!*seconds) return Timeout{.duration = {}, .forever = true};

@@ -3,9 +3,12 @@
 //
 // Everything that depends on the messaging pattern is in pattern_fields(): a new pattern adds
 // one case there and every command (list, show, text, JSON) prints it.
+//
+// JSON is built and written by nlohmann-json, compact (no spaces), keys in the documented order.
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,9 +16,48 @@
 #include <vector>
 
 #include "axon/axon.hpp"
-#include "json.hpp"
 
 namespace axon::cli {
+
+/// A JSON value whose objects keep their keys in insertion order (the documented order).
+using Json = nlohmann::ordered_json;
+
+/// `text` as a JSON string that is pure ASCII whatever its bytes: each byte above 0x7F is taken
+/// for the character of that value (U+0080..U+00FF), so that the writer, which escapes every
+/// character that is not printable ASCII, writes it as `\u00XX`. Text read from shared memory is
+/// trusted only as far as it was validated and need not be UTF-8; it never breaks the document.
+inline Json json_text(std::string_view text) {
+  std::string utf8;
+  utf8.reserve(text.size());
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x80) {
+      utf8 += c;
+    } else {
+      utf8 += static_cast<char>(0xC0 | (byte >> 6));
+      utf8 += static_cast<char>(0x80 | (byte & 0x3F));
+    }
+  }
+  return Json(std::move(utf8));
+}
+
+/// One compact line: `{"a":1,"b":"x"}`, escaped to pure ASCII (see json_text()).
+inline std::string json_line(const Json& value) {
+  return value.dump(/*indent=*/-1, ' ', /*ensure_ascii=*/true);
+}
+
+/// Elements (already JSON text) as an array with one element a line, so that line tools still
+/// work: "[\n  {...},\n  {...}\n]", or "[]" when empty.
+inline std::string json_array_lines(const std::vector<std::string>& elements) {
+  if (elements.empty()) return "[]";
+  std::string out = "[\n";
+  for (std::size_t i = 0; i < elements.size(); ++i) {
+    out += "  ";
+    out += elements[i];
+    out += i + 1 < elements.size() ? ",\n" : "\n";
+  }
+  return out + "]";
+}
 
 /// A named value of a service: a count or a setting.
 struct Field {
@@ -89,9 +131,10 @@ inline std::string field_text(const Field& field) {
 }
 
 /// Numbers and booleans as JSON numbers and booleans, text as a JSON string.
-inline std::string field_json(const Field& field) {
-  if (const auto* text = std::get_if<std::string>(&field.value)) return json_string(*text);
-  return field_text(field);
+inline Json field_json(const Field& field) {
+  if (const auto* number = std::get_if<std::uint64_t>(&field.value)) return *number;
+  if (const auto* flag = std::get_if<bool>(&field.value)) return *flag;
+  return json_text(std::get<std::string>(field.value));
 }
 
 /// `<pattern> <name> nodes=<n> <port>=<n>...`, e.g. `event fuu nodes=2 listeners=1 notifiers=1`.
@@ -105,14 +148,16 @@ inline std::string service_line(const ServiceInfo& info) {
 }
 
 /// The JSON object of a service as listed: name, pattern, nodes, the port counts, settings.
-inline JsonObject service_json(const ServiceInfo& info) {
+inline Json service_json(const ServiceInfo& info) {
   const auto fields = pattern_fields(info);
-  JsonObject object;
-  object.add("name", info.name).add("pattern", to_string(info.pattern)).add("nodes", info.nodes);
-  for (const auto& port : fields.ports) object.add_raw(port.key, field_json(port));
-  JsonObject settings;
-  for (const auto& setting : fields.settings) settings.add_raw(setting.key, field_json(setting));
-  object.add_raw("settings", settings.str());
+  Json object = Json::object();
+  object["name"] = json_text(info.name);
+  object["pattern"] = to_string(info.pattern);
+  object["nodes"] = std::uint64_t{info.nodes};
+  for (const auto& port : fields.ports) object[port.key] = field_json(port);
+  Json settings = Json::object();
+  for (const auto& setting : fields.settings) settings[setting.key] = field_json(setting);
+  object["settings"] = std::move(settings);
   return object;
 }
 
@@ -123,7 +168,10 @@ inline std::string unreadable_line(const UnreadableService& service) {
 }
 
 inline std::string unreadable_json(const UnreadableService& service) {
-  return JsonObject().add("name", service.name).add("error", to_string(service.error)).str();
+  Json object = Json::object();
+  object["name"] = json_text(service.name);
+  object["error"] = to_string(service.error);
+  return json_line(object);
 }
 
 /// `<id> <pid> <alive|dead> <name>`; no trailing space when the node has no name.
@@ -135,12 +183,12 @@ inline std::string node_line(const NodeInfo& node) {
 }
 
 inline std::string node_json(const NodeInfo& node) {
-  return JsonObject()
-      .add("id", node.id.to_string())
-      .add("pid", static_cast<std::uint64_t>(node.pid < 0 ? 0 : node.pid))
-      .add("state", to_string(node.state))
-      .add("name", node.name)
-      .str();
+  Json object = Json::object();
+  object["id"] = node.id.to_string();
+  object["pid"] = static_cast<std::uint64_t>(node.pid < 0 ? 0 : node.pid);
+  object["state"] = to_string(node.state);
+  object["name"] = json_text(node.name);
+  return json_line(object);
 }
 
 /// `axon service show`: one `key: value` line each, then one `node:` line per node holding the
@@ -170,12 +218,12 @@ inline std::string service_details_text(const ServiceInfo& info,
 
 /// `axon service show --json`: the listed object plus `creator` and `node_ids`.
 inline std::string service_details_json(const ServiceInfo& info) {
-  std::vector<std::string> ids;
-  for (const auto& id : info.node_ids) ids.push_back(json_string(id.to_string()));
-  return service_json(info)
-      .add("creator", info.creator.to_string())
-      .add_raw("node_ids", json_array_inline(ids))
-      .str();
+  Json object = service_json(info);
+  object["creator"] = info.creator.to_string();
+  Json ids = Json::array();
+  for (const auto& id : info.node_ids) ids.push_back(id.to_string());
+  object["node_ids"] = std::move(ids);
+  return json_line(object);
 }
 
 }  // namespace axon::cli

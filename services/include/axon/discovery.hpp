@@ -10,32 +10,20 @@
 
 #include "axon/access.hpp"
 #include "axon/config.hpp"
-#include "axon/event_service.hpp"
+#include "axon/event/static_config.hpp"
+#include "axon/messaging_pattern.hpp"
 #include "axon/node.hpp"
+#include "axon/publish_subscribe/static_config.hpp"
 
 namespace axon {
-
-/// Settings of a publish-subscribe service, as discovery sees them (no payload type needed).
-struct PubSubInfo {
-  std::string type_name;
-  std::uint64_t type_size = 0;
-  std::uint64_t type_alignment = 0;
-  bool is_slice = false;
-  std::uint32_t max_publishers = 0;
-  std::uint32_t max_subscribers = 0;
-  std::uint32_t max_nodes = 0;
-  std::uint32_t history_size = 0;
-  std::uint32_t subscriber_buffer_size = 0;
-  std::uint32_t max_loans = 0;
-};
 
 struct ServiceInfo {
   std::string name;
   MessagingPattern pattern = MessagingPattern::Event;
   Access access = kDefaultAccess;
   NodeId creator;
-  EventStaticConfig event;           ///< settings, for event services
-  PubSubInfo pubsub;                 ///< settings, for publish-subscribe services
+  EventStaticConfig event;           ///< its settings, for event services
+  PubSubStaticConfig pubsub;         ///< its settings, for publish-subscribe services
   std::size_t listeners = 0;
   std::size_t notifiers = 0;
   std::size_t publishers = 0;

@@ -3,6 +3,7 @@
 // the node is dead (PIDs are reused; locks are not). A node must not be used across fork().
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -60,6 +61,14 @@ enum class NodeListError {
 };
 const char* to_string(NodeListError error);
 
+/// Why Node::wait() returned before its cycle was over.
+enum class NodeWaitError {
+  InterruptSignal,     ///< SIGINT (Ctrl-C) arrived, during this wait or before it
+  TerminationRequest,  ///< SIGTERM arrived, during this wait or before it
+  InternalFailure,     ///< the signal handlers could not be installed, or the sleep failed
+};
+const char* to_string(NodeWaitError error);
+
 /// What one cleanup pass removed.
 struct CleanupReport {
   std::vector<NodeId> dead_nodes;          ///< nodes found dead and removed
@@ -78,6 +87,13 @@ class Node {
 
   /// Starts building a service named `name`; see ServiceBuilder.
   ServiceBuilder service_builder(const ServiceName& name) const;
+
+  /// Sleeps for `cycle`, or less when SIGINT or SIGTERM arrives: the loop of a process that works
+  /// in cycles, `while (node.wait(100ms)) { ... }`. The first call installs handlers for both
+  /// signals (from then on they no longer end the process: its loop does, as a WaitSet's does;
+  /// the handlers are the WaitSet's). A signal is remembered: every later wait returns it at
+  /// once, so nested loops all end. No lock, no allocation.
+  tl::expected<void, NodeWaitError> wait(std::chrono::nanoseconds cycle) const;
 
   /// Every node under the configuration, alive or dead, sorted by id.
   static tl::expected<std::vector<NodeInfo>, NodeListError> list(

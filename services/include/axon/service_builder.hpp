@@ -3,8 +3,8 @@
 
 #include <memory>
 
-#include "axon/event_service.hpp"
-#include "axon/publish_subscribe.hpp"
+#include "axon/event/service.hpp"
+#include "axon/publish_subscribe/service.hpp"
 #include "axon/service_name.hpp"
 
 namespace axon {

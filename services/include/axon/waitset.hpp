@@ -46,7 +46,7 @@
 #include <tl/expected.hpp>
 
 #include "axon/detail/function_ref.hpp"
-#include "axon/listener.hpp"
+#include "axon/event/listener.hpp"
 
 namespace axon {
 

@@ -137,6 +137,25 @@ TEST_F(PubSub, MaxLoansIsEnforcedAndADroppedLoanReturnsItsChunk) {
   EXPECT_EQ(sut->chunks_in_use(), 1u) << "only b is still loaned";
 }
 
+// Regression (issue 15): send_copy reported every failed loan as Corrupted, which says that shared
+// memory failed validation; a full loan table is the caller's ExceedsMaxLoans, as loan() says.
+TEST_F(PubSub, SendCopyReturnsTheErrorOfTheLoanItCouldNotMake) {
+  auto service = builder().publisher_max_loans(1).create();
+  ASSERT_TRUE(service);
+  auto sut = service->publisher_builder().create();
+  ASSERT_TRUE(sut);
+  auto held = sut->loan();
+  ASSERT_TRUE(held);
+  const auto refused = sut->loan();
+  ASSERT_FALSE(refused);
+
+  const auto sent = sut->send_copy(Pose{1.0, 2.0, 3.0, 7});
+
+  ASSERT_FALSE(sent);
+  EXPECT_EQ(sent.error(), PublisherSendError::ExceedsMaxLoans);
+  EXPECT_STREQ(to_string(sent.error()), to_string(refused.error()));
+}
+
 TEST_F(PubSub, LateSubscriberGetsHistory) {
   auto service = builder().history_size(3).subscriber_max_buffer_size(4).create();
   auto sut = service->publisher_builder().create();

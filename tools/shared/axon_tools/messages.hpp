@@ -1,7 +1,8 @@
 // What the command-line programs (the `axon` CLI, the evt_* tools, the examples) share when they
 // read arguments and report problems with them: untrusted text quoted so that it cannot reach
-// the terminal as a control sequence, strict number parsing with the reason of a refusal, and a
-// hint for an AXON_ROOT too long for the node sockets of the eventfd backend.
+// the terminal as a control sequence, strict number parsing with the reason of a refusal, what is
+// wrong with AXON_PREFIX or AXON_ROOT, and a hint for an AXON_ROOT too long for the node sockets
+// of the eventfd backend.
 //
 // Header-only and free of I/O: each program prints in its own format and keeps its own exit codes.
 #pragma once
@@ -95,6 +96,26 @@ inline std::string explain(ServiceNameError error) {
   return why;
 }
 
+/// When `config` (the process's, Config::from_environment()) is refused by Config::validate():
+/// the variable that holds the bad value, the value escaped, and the rule, e.g.
+/// `invalid AXON_PREFIX "bad/x": 1..64 bytes of [A-Za-z0-9_.-], without "..", not starting
+/// with '.'`. nullopt when the configuration is valid. Every program says this before it reads
+/// or creates anything, rather than letting a later call fail with a bare InvalidConfig (or, for
+/// a SystemEvent, InvalidName, which blamed a valid event name).
+inline std::optional<std::string> config_problem(const Config& config) {
+  const auto valid = config.validate();
+  if (valid) return std::nullopt;
+  switch (valid.error()) {
+    case ConfigError::InvalidPrefix:
+      return "invalid AXON_PREFIX " + tools::quoted(config.prefix) +
+             ": 1..64 bytes of [A-Za-z0-9_.-], without \"..\", not starting with '.'";
+    case ConfigError::InvalidRoot:
+      return "invalid AXON_ROOT " + tools::quoted(config.root) +
+             ": an absolute path without empty, \".\" or \"..\" components, not \"/\"";
+  }
+  return std::string("invalid configuration: ") + to_string(valid.error());
+}
+
 /// Why a number was refused.
 enum class NumberError {
   NotANumber,  ///< empty, not decimal digits only ("12x", "+1", " 1", "0x10"), or NaN
@@ -172,6 +193,14 @@ inline tl::expected<std::optional<std::chrono::nanoseconds>, NumberError> parse_
   if (std::isnan(seconds)) return tl::unexpected(NumberError::NotANumber);
   if (seconds >= kForeverSeconds) return std::optional<std::chrono::nanoseconds>{};
   return std::chrono::nanoseconds(static_cast<std::int64_t>(std::ceil(seconds * 1e9)));
+}
+
+/// `<what> "<text>" <reason>` for a timeout parse_seconds() refused, e.g. `timeout "-1" is
+/// negative` or `--timeout "soon" is not a number of seconds`.
+inline std::string seconds_refusal(std::string_view what, std::string_view text,
+                                   NumberError error) {
+  return std::string(what) + " " + quoted(text) +
+         (error == NumberError::Negative ? " is negative" : " is not a number of seconds");
 }
 
 /// The longest AXON_ROOT (in bytes) with which a node's socket path, `<root>/nodes/<id>.sock`,

@@ -1,26 +1,30 @@
 // The shared-memory layout of a service: its static config (written once by the creator, then
-// read-only) and its dynamic config: a header, node slots, up to two port tables (event:
-// listeners and notifiers; publish-subscribe: publishers and subscribers) and one pattern region
-// (event: a counting bitset per listener slot; publish-subscribe: one connection per publisher x
-// subscriber pair). Plain data and atomics only; every process that maps these validates them
-// against the layout its static config implies before trusting any offset in them.
+// read-only) and its dynamic config: a header, node slots, up to two port tables and one pattern
+// region. What goes into the tables and the region is each pattern's (core/<pattern>/layout.hpp:
+// event: listeners, notifiers and a counting bitset per listener slot; publish-subscribe:
+// publishers, subscribers and one connection per publisher x subscriber pair); this file places
+// them. Plain data and atomics only; every process that maps these validates them against the
+// layout its static config implies before trusting any offset in them.
 #pragma once
 
+#include <array>
 #include <atomic>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <new>
 #include <optional>
 #include <type_traits>
 
-#include "axon/core/counting_bitset.hpp"
 #include "axon/core/error.hpp"
+#include "axon/core/event/layout.hpp"
 #include "axon/core/fixed_string.hpp"
-#include "axon/core/spsc_queue.hpp"
+#include "axon/core/pattern_shape.hpp"
+#include "axon/core/publish_subscribe/layout.hpp"
 
 namespace axon::core {
 
-inline constexpr std::size_t kCacheLineSize = 64;
 // 4: overwriting queues decide each element by its slot's sequence (SpscIndexQueue version 3),
 // and a publisher's pool holds one more chunk per subscriber. 3: StaticConfig gained `access`.
 // Objects of older versions are VersionMismatch.
@@ -28,38 +32,14 @@ inline constexpr std::uint32_t kLayoutVersion = 4;
 inline constexpr std::uint64_t kStaticConfigMagic = 0x61786f6e53544154ULL;   // "axonSTAT"
 inline constexpr std::uint64_t kDynamicConfigMagic = 0x61786f6e44594e41ULL;  // "axonDYNA"
 inline constexpr std::size_t kMaxServiceNameLength = 255;
-inline constexpr std::size_t kMaxTypeNameLength = 255;
 
 enum class MessagingPattern : std::uint32_t { Event = 1, PublishSubscribe = 2 };
-enum class EventBackendKind : std::uint32_t { EventFd = 1, Fifo = 2 };
-enum class OverflowKind : std::uint32_t { OverwriteOldest = 1, Refuse = 2, Block = 3 };
+/// Every pattern, for what enumerates them (fuzz inputs, tests).
+inline constexpr std::array kMessagingPatterns{MessagingPattern::Event,
+                                               MessagingPattern::PublishSubscribe};
 enum class CreationState : std::uint32_t { Creating = 0, Ready = 1 };
 /// Who may use the service's objects (axon::Access); any other value is Corrupted.
 enum class AccessKind : std::uint32_t { Owner = 1, Group = 2 };
-
-struct EventSettings {
-  std::uint32_t max_listeners;
-  std::uint32_t max_notifiers;
-  std::uint32_t max_nodes;
-  EventBackendKind backend;
-  std::uint64_t event_id_max;
-};
-
-struct PubSubSettings {
-  FixedString<kMaxTypeNameLength> type_name;
-  std::uint64_t type_size;       ///< bytes of one element (of T, or of a slice's element)
-  std::uint64_t type_alignment;
-  std::uint32_t is_slice;        ///< 1: payloads are arrays of the element type
-  std::uint32_t max_publishers;
-  std::uint32_t max_subscribers;
-  std::uint32_t max_nodes;
-  std::uint32_t history_size;
-  std::uint32_t subscriber_buffer_size;
-  std::uint32_t max_loans;             ///< per publisher
-  std::uint32_t max_borrowed_samples;  ///< per subscriber and publisher
-  OverflowKind overflow;
-  std::uint32_t reserved;
-};
 
 /// Written once by the creator while it holds the service lock; `state` turns Ready last.
 struct StaticConfig {
@@ -86,55 +66,11 @@ struct NodeSlot {
   std::uint32_t reserved;
 };
 
-/// The common start of every port slot. Free while `owner_node` is 0; visible to peers while
-/// `port_id` != 0 (published last, with release ordering). `reserved_id` holds the port's id
-/// from its claim, before the port makes anything named after it (a FIFO, a segment), until
-/// those are removed: whoever purges a dead owner's slot removes them by it.
-struct PortSlot {
-  std::atomic<std::uint64_t> owner_node;
-  std::atomic<std::uint64_t> port_id;
-  std::atomic<std::uint64_t> reserved_id;
-};
-
-struct alignas(kCacheLineSize) ListenerSlot {
-  PortSlot port;
-  /// 1 while a wake-up is in the listener's channel and not yet drained.
-  alignas(kCacheLineSize) std::atomic<std::uint32_t> pending;
-};
-
-struct NotifierSlot {
-  PortSlot port;
-};
-
-struct alignas(kCacheLineSize) PublisherSlot {
-  PortSlot port;
-  /// Written before `port.port_id` is published; read-only afterwards.
-  std::uint64_t segment_size;
-  std::uint64_t chunk_count;
-  std::uint64_t chunk_size;     ///< bytes of one chunk (header + payload)
-  std::uint64_t max_elements;   ///< 1 for a single T; the max slice length otherwise
-};
-
-struct SubscriberSlot {
-  PortSlot port;
-};
-
-/// One publisher -> subscriber pair. The publisher (re)initialises both queues and then publishes
-/// the pair of ids; the subscriber uses the queues only while both ids are its own pair.
-struct alignas(kCacheLineSize) ConnectionHeader {
-  std::atomic<std::uint64_t> publisher_id;
-  std::atomic<std::uint64_t> subscriber_id;
-  std::uint64_t submission_offset;  ///< from the connection's start
-  std::uint64_t completion_offset;
-};
-
 struct PortTable {
   std::uint64_t offset;
   std::uint32_t count;
   std::uint32_t stride;
 };
-
-inline constexpr std::size_t kPortTables = 2;
 
 struct alignas(kCacheLineSize) DynamicHeader {
   std::uint64_t magic;
@@ -156,10 +92,6 @@ static_assert(std::is_standard_layout_v<DynamicHeader>);
 static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
 static_assert(std::atomic<std::uint32_t>::is_always_lock_free);
 
-constexpr std::size_t align_to_line(std::size_t n) {
-  return (n + kCacheLineSize - 1) / kCacheLineSize * kCacheLineSize;
-}
-
 /// Where everything of a dynamic config lies, derived from the static config alone.
 struct DynamicLayout {
   std::uint64_t nodes_offset = 0;
@@ -169,80 +101,61 @@ struct DynamicLayout {
   std::uint64_t region_stride = 0;
   std::uint64_t region_count = 0;
   std::uint64_t total_size = 0;
-  /// Publish-subscribe: queue capacities of each connection.
-  std::uint64_t submission_capacity = 0;
-  std::uint64_t completion_capacity = 0;
-  std::uint64_t submission_offset = 0;  ///< inside a connection
-  std::uint64_t completion_offset = 0;
 };
 
-/// Slots of a connection's submission queue. Refuse and Block need exactly the subscriber's
-/// buffer: the publisher must see it full. OverwriteOldest gets `kOverwriteSlack` slots more:
-/// a subscriber that fell behind takes the oldest of the newest `subscriber_buffer_size` and
-/// skips the rest, so what it claims lies `kOverwriteSlack` positions ahead of the one the
-/// publisher evicts next, and a claim races an eviction only when the subscriber stalls for that
-/// many sends between two loads (docs/design.md §6a).
-inline constexpr std::uint64_t kOverwriteSlack = 8;
-constexpr std::uint64_t submission_capacity(const PubSubSettings& s) {
-  return std::uint64_t{s.subscriber_buffer_size} +
-         (s.overflow == OverflowKind::OverwriteOldest ? kOverwriteSlack : 0);
+/// The pattern's settings inside a static config, by the pattern's layout.
+constexpr const EventSettings& settings_of(EventLayout, const StaticConfig& sc) { return sc.event; }
+constexpr const PubSubSettings& settings_of(PubSubLayout, const StaticConfig& sc) {
+  return sc.pubsub;
 }
 
-/// Most chunks of one publisher a subscriber may hold at once: its submission queue full and
-/// its borrows out (history is delivered into the queue).
-constexpr std::uint64_t subscriber_share(const PubSubSettings& s) {
-  return submission_capacity(s) + s.max_borrowed_samples;
+/// What the generic layout needs of a pattern's shared-memory layout (core/<pattern>/layout.hpp).
+template <typename L>
+concept PatternLayout = requires(const typename L::Settings& s, const StaticConfig& sc,
+                                 std::size_t table, std::uint64_t stride, std::byte* memory) {
+  /// Settings a creator can have written (enumerations in range); Corrupted otherwise.
+  { L::valid(s) } -> std::same_as<bool>;
+  /// How many nodes, ports and region elements, and their sizes.
+  { L::shape(s) } -> std::same_as<PatternShape>;
+  { settings_of(L{}, sc) } -> std::same_as<const typename L::Settings&>;
+  /// Construct a port slot, and one region element, in a fresh zero-filled mapping.
+  { L::initialize_slot(table, memory) } -> std::same_as<void>;
+  { L::initialize_region_element(s, stride, memory) } -> std::same_as<bool>;
+};
+static_assert(PatternLayout<EventLayout>);
+static_assert(PatternLayout<PubSubLayout>);
+
+/// Calls `f` with the layout of `pattern` (an EventLayout or a PubSubLayout) and returns its
+/// result; nullopt for a value no creator writes. The switch is exhaustive: a pattern added to
+/// MessagingPattern and not here fails to compile (-Wswitch, an error in CI).
+template <typename F>
+constexpr auto with_layout(MessagingPattern pattern, F&& f)
+    -> std::optional<decltype(f(EventLayout{}))> {
+  switch (pattern) {
+    case MessagingPattern::Event: return f(EventLayout{});
+    case MessagingPattern::PublishSubscribe: return f(PubSubLayout{});
+  }
+  return std::nullopt;
 }
 
-/// Chunks a publisher needs so that it can always loan: every subscriber's share plus one (a
-/// subscriber that stops giving chunks back is cut off at one above its share), its history
-/// kept, its own loans out, plus one to send while all else is taken. Settings read from shared
-/// memory can make that exceed 64 bits: the count then saturates at UINT64_MAX, which no pool
-/// accepts, instead of wrapping to a small pool.
-constexpr std::uint64_t publisher_chunk_count(const PubSubSettings& s) {
-  constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();
-  const std::uint64_t per_subscriber = subscriber_share(s) + 1;
-  const std::uint64_t rest = std::uint64_t{s.history_size} + s.max_loans + 1;
-  if (s.max_subscribers != 0 && per_subscriber > (kMax - rest) / s.max_subscribers) return kMax;
-  return s.max_subscribers * per_subscriber + rest;
+/// The counts and sizes of `sc`'s pattern; all zero for an unknown pattern.
+constexpr PatternShape pattern_shape(const StaticConfig& sc) {
+  return with_layout(sc.pattern, [&](auto layout) { return layout.shape(settings_of(layout, sc)); })
+      .value_or(PatternShape{});
 }
 
 constexpr DynamicLayout compute_dynamic_layout(const StaticConfig& sc) {
   DynamicLayout l{};
-  std::uint32_t counts[kPortTables]{};
-  std::uint32_t strides[kPortTables]{};
-  if (sc.pattern == MessagingPattern::Event) {
-    l.max_nodes = sc.event.max_nodes;
-    counts[0] = sc.event.max_listeners;
-    strides[0] = sizeof(ListenerSlot);
-    counts[1] = sc.event.max_notifiers;
-    strides[1] = sizeof(NotifierSlot);
-    l.region_count = sc.event.max_listeners;
-    l.region_stride = align_to_line(CountingBitset::required_size(sc.event.event_id_max));
-  } else {
-    l.max_nodes = sc.pubsub.max_nodes;
-    counts[0] = sc.pubsub.max_publishers;
-    strides[0] = sizeof(PublisherSlot);
-    counts[1] = sc.pubsub.max_subscribers;
-    strides[1] = sizeof(SubscriberSlot);
-    l.region_count = std::uint64_t{sc.pubsub.max_publishers} * sc.pubsub.max_subscribers;
-    // A subscriber never holds more of one publisher's chunks than its share (queue + borrows).
-    // The publisher takes released chunks back lazily, once a connection holds a whole share,
-    // so at most a share plus one is ever outstanding there: a completion queue of twice the
-    // share never overflows.
-    l.submission_capacity = submission_capacity(sc.pubsub);
-    l.completion_capacity = 2 * subscriber_share(sc.pubsub);
-    l.submission_offset = align_to_line(sizeof(ConnectionHeader));
-    l.completion_offset =
-        l.submission_offset + align_to_line(SpscIndexQueue::required_size(l.submission_capacity));
-    l.region_stride =
-        l.completion_offset + align_to_line(SpscIndexQueue::required_size(l.completion_capacity));
-  }
+  const PatternShape shape = pattern_shape(sc);
+  l.max_nodes = shape.max_nodes;
+  l.region_count = shape.region_count;
+  l.region_stride = shape.region_stride;
   l.nodes_offset = align_to_line(sizeof(DynamicHeader));
   std::uint64_t at = align_to_line(l.nodes_offset + sizeof(NodeSlot) * l.max_nodes);
   for (std::size_t t = 0; t < kPortTables; ++t) {
-    l.ports[t] = PortTable{at, counts[t], strides[t]};
-    at = align_to_line(at + std::uint64_t{strides[t]} * counts[t]);
+    const auto& table = shape.tables[t];
+    l.ports[t] = PortTable{at, table.count, table.stride};
+    at = align_to_line(at + std::uint64_t{table.stride} * table.count);
   }
   l.region_offset = at;
   // Every sum above stays below 2^42, but publishers x subscribers x stride can pass 2^64: a
@@ -272,14 +185,17 @@ inline void copy_static_config(StaticConfig& to, const StaticConfig& from) {
 }
 
 /// Checks of a (copied) static config that do not depend on who opens it: magic, size_of_self,
-/// pattern and access (`Corrupted`), version (`VersionMismatch`). Not `state`: the caller
+/// pattern, the pattern's own settings (PatternLayout::valid) and access (`Corrupted`), version
+/// (`VersionMismatch`). Not `state`: the caller
 /// decides what a config that is not Ready means.
 inline std::optional<CoreError> check_static_config(const StaticConfig& sc) {
   if (sc.magic != kStaticConfigMagic || sc.size_of_self != sizeof(StaticConfig)) {
     return CoreError::Corrupted;
   }
   if (sc.version != kLayoutVersion) return CoreError::VersionMismatch;
-  if (sc.pattern != MessagingPattern::Event && sc.pattern != MessagingPattern::PublishSubscribe) {
+  // An unknown pattern, or settings of a known one that no creator writes.
+  if (!with_layout(sc.pattern, [&](auto layout) { return layout.valid(settings_of(layout, sc)); })
+           .value_or(false)) {
     return CoreError::Corrupted;
   }
   if (sc.access != AccessKind::Owner && sc.access != AccessKind::Group) {
@@ -306,6 +222,47 @@ inline bool validate_dynamic(const DynamicHeader& h, std::size_t bytes, const St
     }
   }
   return true;
+}
+
+/// Lays out a fresh dynamic config: its header (port ids start at `first_port_id`), node slots,
+/// the pattern's port slots and region elements. `base` is a zero-filled mapping of at least
+/// `l.total_size` bytes, `l` the layout of `sc`, whose pattern is known (checked). False when an
+/// element cannot be initialised.
+inline bool initialize_dynamic(void* base, const DynamicLayout& l, const StaticConfig& sc,
+                               std::uint64_t first_port_id) {
+  auto* bytes = static_cast<std::byte*>(base);
+  // SAFETY: every object is constructed at an offset of the layout, inside l.total_size bytes.
+  auto* h = new (base) DynamicHeader{};
+  h->magic = kDynamicConfigMagic;
+  h->version = kLayoutVersion;
+  h->pattern = sc.pattern;
+  h->total_size = l.total_size;
+  h->max_nodes = l.max_nodes;
+  h->nodes_offset = l.nodes_offset;
+  for (std::size_t t = 0; t < kPortTables; ++t) h->ports[t] = l.ports[t];
+  h->region_offset = l.region_offset;
+  h->region_stride = l.region_stride;
+  h->region_count = l.region_count;
+  h->next_port_id.store(first_port_id, std::memory_order_relaxed);
+  for (std::uint32_t i = 0; i < l.max_nodes; ++i) {
+    new (bytes + l.nodes_offset + i * sizeof(NodeSlot)) NodeSlot{};
+  }
+  return with_layout(sc.pattern, [&](auto layout) {
+           for (std::size_t t = 0; t < kPortTables; ++t) {
+             for (std::uint32_t i = 0; i < l.ports[t].count; ++i) {
+               layout.initialize_slot(t, bytes + l.ports[t].offset +
+                                             std::uint64_t{i} * l.ports[t].stride);
+             }
+           }
+           for (std::uint64_t i = 0; i < l.region_count; ++i) {
+             if (!layout.initialize_region_element(settings_of(layout, sc), l.region_stride,
+                                                   bytes + l.region_offset + i * l.region_stride)) {
+               return false;
+             }
+           }
+           return true;
+         })
+      .value_or(false);
 }
 
 /// Where a dynamic config's node table lies by its own header, for when the static config that

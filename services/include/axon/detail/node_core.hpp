@@ -4,7 +4,9 @@
 
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "axon/config.hpp"
 #include "axon/detail/fd_server.hpp"
@@ -15,8 +17,31 @@
 
 namespace axon::detail {
 
+/// What a name found in /dev/shm or in a directory of the root is: the one parser of axon's
+/// object and file names (Paths makes them), so that discovery, cleanup and node listing agree.
+struct ParsedName {
+  enum class Kind {
+    ServiceStatic,     ///< <prefix>svc_<H>_s
+    ServiceDynamic,    ///< <prefix>svc_<H>_d
+    PublisherSegment,  ///< <prefix>svc_<H>_p<id>
+    NodeDetails,       ///< <prefix>node_<id>
+    Lock,              ///< <H or id>.lock (services/, nodes/, events/)
+    UnpublishedLock,   ///< <id>.lock.new (nodes/)
+    ServiceDirectory,  ///< <H> (services/: a service's FIFO directory)
+  };
+  Kind kind;
+  std::string hash;  ///< 16 lowercase hex digits: a service's hash, or a node's id
+};
+
 /// File and object names of axon; one place so that creation, cleanup and the CLI agree.
 struct Paths {
+  /// Parses a shared-memory object name under `c.prefix`; nullopt for anything else.
+  static std::optional<ParsedName> parse_object(const Config& c, std::string_view name);
+  /// Parses a file name inside nodes/, services/ or events/; nullopt for anything else.
+  static std::optional<ParsedName> parse_file(std::string_view name);
+  /// True for 16 lowercase hex digits.
+  static bool is_hash(std::string_view text);
+
   static std::string node_details(const Config& c, NodeId id) {
     return c.prefix + "node_" + id.to_string();
   }

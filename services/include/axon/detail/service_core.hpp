@@ -2,7 +2,8 @@
 // this node's membership in it, and the rules of its life. Control-plane operations (create,
 // open, leave, purge dead nodes, remove) run under the service's lock file, so they never race
 // each other across processes; the data plane (notify, wait, send, receive) takes no lock.
-// Pattern-neutral: the event and publish-subscribe ports build on the same core.
+// Pattern-neutral: whatever depends on the pattern is asked of its policy (patterns.hpp), chosen
+// by the pattern in the static config; the ports of every pattern build on this core.
 #pragma once
 
 #include <chrono>
@@ -12,12 +13,12 @@
 #include <tl/expected.hpp>
 #include <vector>
 
-#include "axon/core/counting_bitset.hpp"
 #include "axon/core/service_layout.hpp"
-#include "axon/detail/event_backend/wake_channel.hpp"
 #include "axon/detail/function_ref.hpp"
 #include "axon/detail/node_core.hpp"
+#include "axon/detail/patterns.hpp"
 #include "axon/detail/root.hpp"
+#include "axon/event/backend/wake_channel.hpp"
 #include "axon/platform/file_lock.hpp"
 #include "axon/platform/shared_memory.hpp"
 #include "axon/service_name.hpp"
@@ -41,33 +42,33 @@ class ServiceLock {
   platform::FileLock m_lock;
 };
 
+/// The public access of a (validated) static config's access kind.
+inline Access to_access(core::AccessKind kind) {
+  switch (kind) {
+    case core::AccessKind::Group: return Access::Group;
+    case core::AccessKind::Owner: break;
+  }
+  return Access::Owner;
+}
+
 enum class CreateFailure { AlreadyExists, InvalidSettings, PermissionDenied, InsufficientResources,
                            InternalFailure };
 
-struct OpenFailure {
-  enum class Kind {
-    DoesNotExist,
-    IncompatibleMessagingPattern,
-    Requirement,  ///< the pattern's check refused; see `requirement`
-    ExceedsMaxNodes,
-    PermissionDenied,
-    VersionMismatch,
-    Corrupted,
-    InsufficientResources,  ///< out of file descriptors or memory
-    InternalFailure,
-  };
-  Kind kind = Kind::InternalFailure;
-  int requirement = 0;
+enum class OpenFailure {
+  DoesNotExist,
+  IncompatibleMessagingPattern,
+  Requirement,  ///< the pattern's requirement check refused (it holds its own typed error)
+  ExceedsMaxNodes,
+  PermissionDenied,
+  VersionMismatch,
+  Corrupted,
+  InsufficientResources,  ///< out of file descriptors or memory
+  InternalFailure,
 };
 
-/// Returns 0 when the existing service meets the opener's requirements, else a pattern code.
-using RequirementCheck = FunctionRef<int(const core::StaticConfig&)>;
-
-/// Port tables of the dynamic config.
-inline constexpr std::size_t kListenerTable = 0;
-inline constexpr std::size_t kNotifierTable = 1;
-inline constexpr std::size_t kPublisherTable = 0;
-inline constexpr std::size_t kSubscriberTable = 1;
+/// True when the existing service meets the opener's requirements. A pattern's check keeps the
+/// reason (its own typed error) itself; see open_service().
+using RequirementCheck = FunctionRef<bool(const core::StaticConfig&)>;
 
 class ServiceCore {
  public:
@@ -105,7 +106,7 @@ class ServiceCore {
   }
   std::uint32_t port_capacity(std::size_t table) const { return m_layout.ports[table].count; }
   /// The i-th element of the pattern region (a bitset or a connection).
-  std::byte* region(std::uint64_t i) const {
+  std::byte* region_element(std::uint64_t i) const {
     return static_cast<std::byte*>(m_base) + m_layout.region_offset + i * m_layout.region_stride;
   }
   std::uint64_t region_stride() const { return m_layout.region_stride; }
@@ -127,9 +128,14 @@ class ServiceCore {
   /// Removes what the port made (its FIFO, its segment), then withdraws and frees its slot.
   void release_port(std::size_t table, std::uint32_t i) const;
 
+  /// What pattern P keeps of the region (validated at open; lives as long as this core). P
+  /// must be this service's pattern, as every port of P knows.
+  template <typename P>
+  const typename P::Region& region() const {
+    return std::get<typename P::Region>(m_region);
+  }
+
   // Event pattern.
-  /// Our handle on listener slot i's bitset (validated at open; lives as long as this core).
-  const core::CountingBitset* bitset(std::uint32_t i) const { return &m_bitsets[i]; }
   /// Where a listener's wake channel is found by notifiers.
   WakeAddress wake_address(std::uint64_t listener_id, std::uint64_t owner_node) const;
 
@@ -148,8 +154,98 @@ class ServiceCore {
   void* m_base = nullptr;
   core::DynamicHeader* m_header = nullptr;  ///< for its atomics only: offsets come from m_layout
   core::DynamicLayout m_layout{};
-  std::vector<core::CountingBitset> m_bitsets;
+  AnyRegion m_region;
 };
+
+/// A pattern's open error for a failure of the core: every pattern's open error has these
+/// values (a pattern whose error lacks one does not compile). Requirement is the pattern's own
+/// and never reaches here (open_service).
+template <typename OpenError>
+OpenError to_open_error(OpenFailure failure) {
+  switch (failure) {
+    case OpenFailure::DoesNotExist: return OpenError::DoesNotExist;
+    case OpenFailure::IncompatibleMessagingPattern: return OpenError::IncompatibleMessagingPattern;
+    case OpenFailure::ExceedsMaxNodes: return OpenError::ExceedsMaxNodes;
+    case OpenFailure::PermissionDenied: return OpenError::PermissionDenied;
+    case OpenFailure::VersionMismatch: return OpenError::VersionMismatch;
+    case OpenFailure::Corrupted: return OpenError::Corrupted;
+    case OpenFailure::InsufficientResources: return OpenError::InsufficientResources;
+    case OpenFailure::Requirement:
+    case OpenFailure::InternalFailure: return OpenError::InternalFailure;
+  }
+  return OpenError::InternalFailure;
+}
+
+/// A pattern's create error for a failure of the core (every pattern's has these values).
+template <typename CreateError>
+CreateError to_create_error(CreateFailure failure) {
+  switch (failure) {
+    case CreateFailure::AlreadyExists: return CreateError::AlreadyExists;
+    case CreateFailure::InvalidSettings: return CreateError::InvalidSettings;
+    case CreateFailure::PermissionDenied: return CreateError::PermissionDenied;
+    case CreateFailure::InsufficientResources: return CreateError::InsufficientResources;
+    case CreateFailure::InternalFailure: return CreateError::InternalFailure;
+  }
+  return CreateError::InternalFailure;
+}
+
+/// Opens `name` as a service of pattern P. `requirements(static_config)` says whether the
+/// existing service meets the opener's settings: nullopt when it does, else the pattern's typed
+/// error, which is what the open then fails with.
+template <MessagingPatternPolicy P, typename OpenError, typename Requirements>
+tl::expected<std::shared_ptr<ServiceCore>, OpenError> open_service(std::shared_ptr<NodeCore> node,
+                                                                   const ServiceName& name,
+                                                                   Requirements&& requirements) {
+  std::optional<OpenError> refused;
+  auto opened = ServiceCore::open(std::move(node), name, P::kPattern,
+                                  [&](const core::StaticConfig& sc) {
+                                    refused = requirements(sc);
+                                    return !refused.has_value();
+                                  });
+  if (opened) return std::move(*opened);
+  if (opened.error() == OpenFailure::Requirement && refused) return tl::unexpected(*refused);
+  return tl::unexpected(to_open_error<OpenError>(opened.error()));
+}
+
+/// Creates `name` as a service of pattern P with `settings` (the pattern and its settings
+/// filled in; the rest of the static config is the core's).
+template <MessagingPatternPolicy P, typename CreateError>
+tl::expected<std::shared_ptr<ServiceCore>, CreateError> create_service(
+    std::shared_ptr<NodeCore> node, const ServiceName& name, core::StaticConfig& settings) {
+  settings.pattern = P::kPattern;
+  auto created = ServiceCore::create(std::move(node), name, settings);
+  if (created) return std::move(*created);
+  return tl::unexpected(to_create_error<CreateError>(created.error()));
+}
+
+/// Why a service's configs could not be read whole.
+enum class ReadFailure {
+  Missing,                ///< no static config
+  NotReady,               ///< being created, or its creator died half-way
+  Truncated,              ///< shorter than a static config (a creator killed early, or damage)
+  Overwritten,            ///< a creation state no creator writes: damaged, not half-made
+  PermissionDenied,       ///< not ours (nor our shared root group's), or not readable
+  Corrupted,              ///< fails validation (or its name does not hash to its objects' names)
+  VersionMismatch,        ///< made by an incompatible axon version
+  InsufficientResources,  ///< out of fds or memory
+  InternalFailure,
+};
+
+/// A service's two configs as found under `hash`, read the one way every reader reads them
+/// (open, cleanup, discovery): a private copy of the static config, checked (core::
+/// check_static_config: magic, version, pattern and its settings, access), its name hashing to
+/// `hash`, both objects of a trusted owner, and the dynamic config validated against the copy's
+/// layout. Offsets come from `layout`, never from the header, which any user may rewrite later.
+struct ServiceConfigs {
+  std::unique_ptr<core::StaticConfig> config;
+  platform::SharedMemory static_shm;
+  platform::SharedMemory dynamic_shm;
+  core::DynamicLayout layout;
+};
+tl::expected<ServiceConfigs, ReadFailure> read_service_configs(const Config& config,
+                                                               const std::string& hash,
+                                                               const RootAccess& root,
+                                                               platform::AccessMode dynamic_mode);
 
 /// Cleanup of one service under its lock: ports and node slots of nodes for which `is_dead`
 /// holds are removed; a service left with no node is removed entirely.

@@ -1,11 +1,11 @@
 // The listener backends axon knows, and the one a service uses unless told otherwise
-// (EventBackend::EventFd, see kDefaultEventBackend in event_service.hpp).
+// (EventBackend::EventFd, see kDefaultEventBackend in event/service.hpp).
 #pragma once
 
 #include <variant>
 
-#include "axon/detail/event_backend/eventfd_backend.hpp"
-#include "axon/detail/event_backend/fifo_backend.hpp"
+#include "axon/event/backend/eventfd_backend.hpp"
+#include "axon/event/backend/fifo_backend.hpp"
 
 namespace axon::detail {
 

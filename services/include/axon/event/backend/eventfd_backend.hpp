@@ -5,7 +5,7 @@
 #include <chrono>
 #include <string>
 
-#include "axon/detail/event_backend/wake_channel.hpp"
+#include "axon/event/backend/wake_channel.hpp"
 #include "axon/platform/event_fd.hpp"
 
 namespace axon::detail {

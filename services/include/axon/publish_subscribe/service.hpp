@@ -3,10 +3,17 @@
 // payload where the publisher wrote it. No copy, whatever the size.
 //
 //   auto service = node.service_builder(name).publish_subscribe<Pose>().open_or_create();
-//   auto publisher = service->publisher_builder().create();
-//   auto sample = publisher->loan_uninit();  sample->payload() = pose;  publisher->send(std::move(*sample));
 //   auto subscriber = service->subscriber_builder().create();
-//   while (auto s = subscriber->receive(); s && *s) use((*s)->payload());
+//   auto publisher = service->publisher_builder().create();
+//   auto sample = publisher->loan_uninit();
+//   sample->payload() = pose;
+//   publisher->send(std::move(*sample));
+//   while (auto received = subscriber->receive()) {
+//     if (!*received) break;  // nothing more
+//     use((*received)->payload());
+//   }
+//
+// (tests/unit/services/pubsub_usage_test.cpp compiles and runs exactly these lines.)
 //
 // The payload type must be trivially copyable (it lives in shared memory, read by other
 // processes). Its name, size and alignment are checked on open (IncompatibleTypes). The name is
@@ -30,8 +37,10 @@
 
 #include <tl/expected.hpp>
 
-#include "axon/detail/pubsub_core.hpp"
-#include "axon/event_service.hpp"
+#include "axon/detail/open_or_create.hpp"
+#include "axon/publish_subscribe/pubsub_core.hpp"
+#include "axon/publish_subscribe/static_config.hpp"
+#include "axon/event/service.hpp"
 #include "axon/service_name.hpp"
 
 namespace axon {
@@ -71,26 +80,6 @@ constexpr std::string_view type_name() {
 }
 }  // namespace detail
 
-/// What a publisher does when a subscriber's buffer is full.
-enum class OverflowPolicy {
-  OverwriteOldest,  ///< drop the subscriber's oldest unread sample (the default)
-  Refuse,           ///< that subscriber does not get the new sample; send() counts it out
-  Block,            ///< wait (sleeping, bounded by the publisher's block timeout) for room
-};
-
-struct PubSubDefaults {
-  static constexpr std::uint32_t kMaxPublishers = 2;
-  static constexpr std::uint32_t kMaxSubscribers = 8;
-  static constexpr std::uint32_t kMaxNodes = 20;
-  static constexpr std::uint32_t kHistorySize = 0;
-  static constexpr std::uint32_t kSubscriberBufferSize = 2;
-  static constexpr std::uint32_t kMaxLoans = 2;
-  static constexpr std::uint32_t kMaxBorrowedSamples = 2;
-  static constexpr std::uint32_t kMaxPorts = 256;
-  static constexpr std::uint32_t kMaxQueue = 1u << 16;
-  static constexpr auto kBlockTimeout = std::chrono::seconds(1);
-};
-
 enum class PubSubOpenError {
   DoesNotExist,                                ///< no service of that name
   IncompatibleMessagingPattern,                ///< the name belongs to another pattern
@@ -123,23 +112,6 @@ const char* to_string(PubSubCreateError error);
 
 using PubSubOpenOrCreateError = std::variant<PubSubOpenError, PubSubCreateError>;
 std::string to_string(const PubSubOpenOrCreateError& error);
-
-/// The settings a publish-subscribe service was created with.
-struct PubSubStaticConfig {
-  std::string type_name;
-  std::uint64_t type_size = 0;
-  std::uint64_t type_alignment = 0;
-  bool is_slice = false;
-  std::uint32_t max_publishers = 0;
-  std::uint32_t max_subscribers = 0;
-  std::uint32_t max_nodes = 0;
-  std::uint32_t history_size = 0;
-  std::uint32_t subscriber_buffer_size = 0;
-  std::uint32_t max_loans = 0;
-  std::uint32_t max_borrowed_samples = 0;
-  OverflowPolicy overflow = OverflowPolicy::OverwriteOldest;
-  Access access = kDefaultAccess;
-};
 
 namespace detail {
 struct PubSubRequest {
@@ -268,12 +240,13 @@ class Publisher {
     auto* core = std::exchange(sample.m_publisher, nullptr);
     return core->send(sample.m_index, sample.m_len);
   }
-  /// Loans, copies `value` in, sends.
+  /// Loans, copies `value` in, sends. A failed loan is returned as the same error (ExceedsMaxLoans,
+  /// ...), not as Corrupted: nothing is wrong with shared memory then.
   tl::expected<std::size_t, PublisherSendError> send_copy(const T& value)
     requires(!detail::IsSlice<T>::value)
   {
     auto sample = loan_uninit();
-    if (!sample) return tl::unexpected(PublisherSendError::Corrupted);
+    if (!sample) return tl::unexpected(detail::send_error_of(sample.error()));
     std::memcpy(static_cast<void*>(&sample->payload()), &value, sizeof(T));
     return send(std::move(*sample));
   }
@@ -419,17 +392,17 @@ class PubSubServiceBuilder {
   }
   /// Opens, or creates when absent; safe when many processes race for the same name.
   tl::expected<PubSubService<T>, PubSubOpenOrCreateError> open_or_create() && {
-    for (int attempt = 0; attempt < 100; ++attempt) {
-      auto opened = detail::open_pubsub(m_node, m_name, m_request);
-      if (opened) return PubSubService<T>(std::move(*opened));
-      if (opened.error() != PubSubOpenError::DoesNotExist) return tl::unexpected(opened.error());
-      auto created = detail::create_pubsub(m_node, m_name, m_request);
-      if (created) return PubSubService<T>(std::move(*created));
-      if (created.error() != PubSubCreateError::AlreadyExists) {
-        return tl::unexpected(created.error());
-      }
-    }
-    return tl::unexpected(PubSubOpenError::InternalFailure);
+    return detail::open_or_create(
+        [&] {
+          return detail::open_pubsub(m_node, m_name, m_request).map([](auto core) {
+            return PubSubService<T>(std::move(core));
+          });
+        },
+        [&] {
+          return detail::create_pubsub(m_node, m_name, m_request).map([](auto core) {
+            return PubSubService<T>(std::move(core));
+          });
+        });
   }
 
  private:

@@ -19,7 +19,7 @@
 #include "axon/core/chunk_pool.hpp"
 #include "axon/core/service_layout.hpp"
 #include "axon/core/spsc_queue.hpp"
-#include "axon/notifier.hpp"
+#include "axon/event/notifier.hpp"
 #include "axon/platform/shared_memory.hpp"
 
 namespace axon {
@@ -41,8 +41,27 @@ const char* to_string(PublisherLoanError error);
 
 enum class PublisherSendError {
   Corrupted,  ///< a queue of a connection fails validation; other subscribers were served
+  // Only from send_copy(): the loan it needed failed, as PublisherLoanError says; nothing was sent.
+  ExceedsMaxLoans,        ///< this publisher already has max_loans samples out
+  OutOfChunks,            ///< no free chunk
+  ExceedsMaxSliceLength,  ///< a slice longer than the publisher's max was asked for
 };
 const char* to_string(PublisherSendError error);
+
+namespace detail {
+/// The send error that stands for a failed loan (send_copy loans first).
+constexpr PublisherSendError send_error_of(PublisherLoanError error) {
+  switch (error) {
+    case PublisherLoanError::ExceedsMaxLoans:
+      return PublisherSendError::ExceedsMaxLoans;
+    case PublisherLoanError::OutOfChunks:
+      return PublisherSendError::OutOfChunks;
+    case PublisherLoanError::ExceedsMaxSliceLength:
+      return PublisherSendError::ExceedsMaxSliceLength;
+  }
+  return PublisherSendError::Corrupted;  // not a PublisherLoanError value: unreachable
+}
+}  // namespace detail
 
 enum class SubscriberCreateError {
   ExceedsMaxSubscribers,  ///< every subscriber slot of the service is taken

@@ -18,9 +18,11 @@
 #include <variant>
 
 #include "axon/access.hpp"
-#include "axon/event_id.hpp"
-#include "axon/listener.hpp"
-#include "axon/notifier.hpp"
+#include "axon/event/event_id.hpp"
+#include "axon/event/listener.hpp"
+#include "axon/event/static_config.hpp"
+#include "axon/messaging_pattern.hpp"
+#include "axon/event/notifier.hpp"
 #include "axon/service_name.hpp"
 
 namespace axon {
@@ -29,38 +31,6 @@ namespace detail {
 class NodeCore;
 class ServiceCore;
 }  // namespace detail
-
-/// How a listener is woken. Both work between unrelated processes.
-enum class EventBackend {
-  EventFd,  ///< an eventfd, handed to notifiers over the node's unix socket (SCM_RIGHTS)
-  Fifo,     ///< a named pipe in the root directory, opened by notifiers by its path
-};
-inline constexpr EventBackend kDefaultEventBackend = EventBackend::EventFd;
-const char* to_string(EventBackend backend);
-
-enum class MessagingPattern { Event, PublishSubscribe };
-const char* to_string(MessagingPattern pattern);
-
-/// Defaults used by create() for every setting not given.
-struct EventDefaults {
-  static constexpr std::uint32_t kMaxListeners = 16;
-  static constexpr std::uint32_t kMaxNotifiers = 16;
-  static constexpr std::uint32_t kMaxNodes = 32;
-  static constexpr std::uint64_t kEventIdMaxValue = 4095;
-  /// Upper bounds accepted by create(); larger requests are InvalidSettings.
-  static constexpr std::uint32_t kMaxPorts = 4096;
-  static constexpr std::uint64_t kEventIdMaxLimit = (1ULL << 20) - 1;
-};
-
-/// The settings an event service was created with.
-struct EventStaticConfig {
-  std::uint32_t max_listeners = 0;
-  std::uint32_t max_notifiers = 0;
-  std::uint32_t max_nodes = 0;
-  std::uint64_t event_id_max_value = 0;
-  EventBackend backend = kDefaultEventBackend;
-  Access access = kDefaultAccess;
-};
 
 enum class EventOpenError {
   DoesNotExist,                              ///< no service of that name

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "axon/detail/event_backend/wake_channel.hpp"
+#include "axon/event/backend/wake_channel.hpp"
 #include "axon/platform/fifo.hpp"
 
 namespace axon::detail {

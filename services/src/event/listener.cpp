@@ -1,7 +1,7 @@
-#include "axon/listener.hpp"
+#include "axon/event/listener.hpp"
 
 #include "axon/detail/service_core.hpp"
-#include "axon/event_service.hpp"
+#include "axon/event/service.hpp"
 #include "axon/platform/clock.hpp"
 #include "axon/platform/file_descriptor.hpp"
 
@@ -51,17 +51,17 @@ tl::expected<detail::AnyListenerEnd, platform::Error> make_channel(detail::Servi
 
 tl::expected<Listener, ListenerCreateError> ListenerBuilder::create() && {
   auto& service = *m_service;
-  const auto claimed = service.claim_port(detail::kListenerTable);
+  const auto claimed = service.claim_port(detail::EventPattern::kListenerTable);
   if (!claimed) return tl::unexpected(ListenerCreateError::ExceedsMaxListeners);
   const auto slot_index = claimed->slot;
   const auto id = claimed->id;
-  auto& slot = service.port_slot<core::ListenerSlot>(detail::kListenerTable, slot_index);
+  auto& slot = service.port_slot<core::ListenerSlot>(detail::EventPattern::kListenerTable, slot_index);
   // release_port removes the FIFO too: the slot names it from its claim on.
   auto release_slot = [&](ListenerCreateError e) {
-    service.release_port(detail::kListenerTable, slot_index);
+    service.release_port(detail::EventPattern::kListenerTable, slot_index);
     return tl::unexpected(e);
   };
-  auto* bitset = service.bitset(slot_index);
+  const auto* bitset = &service.region<detail::EventPattern>().bitsets[slot_index];
   // Counts left by the slot's previous listener are not ours.
   if (!bitset->drain([](std::uint64_t, std::uint64_t) {})) {
     return release_slot(ListenerCreateError::Corrupted);
@@ -75,7 +75,7 @@ tl::expected<Listener, ListenerCreateError> ListenerBuilder::create() && {
                             : ListenerCreateError::ResourceCreationFailed);
   }
   slot.pending.store(0, std::memory_order_relaxed);
-  service.publish_port(detail::kListenerTable, slot_index, id);
+  service.publish_port(detail::EventPattern::kListenerTable, slot_index, id);
   return Listener(m_service, slot_index, id, bitset, std::move(*channel));
 }
 
@@ -96,7 +96,7 @@ Listener::Listener(Listener&& other) noexcept
       m_channel(std::move(other.m_channel)) {}
 
 Listener::~Listener() {
-  if (m_service) m_service->release_port(detail::kListenerTable, m_slot);
+  if (m_service) m_service->release_port(detail::EventPattern::kListenerTable, m_slot);
 }
 
 int Listener::fd() const {
@@ -107,7 +107,7 @@ tl::expected<std::size_t, ListenerWaitError> Listener::try_wait(Callback callbac
   std::visit([](auto& end) { end.drain(); }, m_channel);
   // ORDERING: seq_cst pairs with the notifier's seq_cst exchange of `pending` after its counter
   // increment: either the notifier sees 0 and writes a new wake-up, or we see its count below.
-  m_service->port_slot<core::ListenerSlot>(detail::kListenerTable, m_slot)
+  m_service->port_slot<core::ListenerSlot>(detail::EventPattern::kListenerTable, m_slot)
       .pending.store(0, std::memory_order_seq_cst);
   std::size_t seen = 0;
   auto drained = m_bitset->drain([&](std::uint64_t id, std::uint64_t count) {

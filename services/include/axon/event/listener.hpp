@@ -14,9 +14,9 @@
 #include <tl/expected.hpp>
 
 #include "axon/core/counting_bitset.hpp"
-#include "axon/detail/event_backend/recommended.hpp"
+#include "axon/event/backend/recommended.hpp"
 #include "axon/detail/function_ref.hpp"
-#include "axon/event_id.hpp"
+#include "axon/event/event_id.hpp"
 
 namespace axon {
 

@@ -22,8 +22,8 @@
 
 #include "axon/core/counting_bitset.hpp"
 #include "axon/core/service_layout.hpp"
-#include "axon/detail/event_backend/recommended.hpp"
-#include "axon/event_id.hpp"
+#include "axon/event/backend/recommended.hpp"
+#include "axon/event/event_id.hpp"
 
 namespace axon {
 

@@ -1,11 +1,11 @@
-#include "axon/notifier.hpp"
+#include "axon/event/notifier.hpp"
 
 #include <algorithm>
 #include <chrono>
 
 #include "axon/detail/fd_server.hpp"
 #include "axon/detail/service_core.hpp"
-#include "axon/event_service.hpp"
+#include "axon/event/service.hpp"
 
 namespace axon {
 
@@ -38,9 +38,9 @@ tl::expected<Notifier, NotifierCreateError> NotifierBuilder::create() && {
   if (m_default_id.value > service.static_config().event.event_id_max) {
     return tl::unexpected(NotifierCreateError::EventIdOutOfBounds);
   }
-  const auto claimed = service.claim_port(detail::kNotifierTable);
+  const auto claimed = service.claim_port(detail::EventPattern::kNotifierTable);
   if (!claimed) return tl::unexpected(NotifierCreateError::ExceedsMaxNotifiers);
-  service.publish_port(detail::kNotifierTable, claimed->slot, claimed->id);
+  service.publish_port(detail::EventPattern::kNotifierTable, claimed->slot, claimed->id);
   return Notifier(m_service, claimed->slot, claimed->id, m_default_id);
 }
 
@@ -51,7 +51,7 @@ Notifier::Notifier(std::shared_ptr<detail::ServiceCore> service, std::uint32_t s
       m_id(id),
       m_default_id(default_id),
       m_event_id_max(m_service->static_config().event.event_id_max) {
-  m_connections.resize(m_service->port_capacity(detail::kListenerTable));
+  m_connections.resize(m_service->port_capacity(detail::EventPattern::kListenerTable));
 }
 
 Notifier::Notifier(Notifier&& other) noexcept
@@ -64,7 +64,7 @@ Notifier::Notifier(Notifier&& other) noexcept
       m_connections(std::move(other.m_connections)) {}
 
 Notifier::~Notifier() {
-  if (m_service) m_service->release_port(detail::kNotifierTable, m_slot);
+  if (m_service) m_service->release_port(detail::EventPattern::kNotifierTable, m_slot);
 }
 
 namespace {
@@ -97,7 +97,7 @@ std::optional<NotifierNotifyError> passing_failure(const platform::Error& error)
 void Notifier::refresh_connections() {
   auto& service = *m_service;
   for (std::uint32_t i = 0; i < m_connections.size(); ++i) {
-    auto& slot = service.port_slot<core::ListenerSlot>(detail::kListenerTable, i);
+    auto& slot = service.port_slot<core::ListenerSlot>(detail::EventPattern::kListenerTable, i);
     auto& connection = m_connections[i];
     // ORDERING: acquire pairs with the listener's release of its id: its channel exists.
     const auto listener_id = slot.port.port_id.load(std::memory_order_acquire);
@@ -107,7 +107,7 @@ void Notifier::refresh_connections() {
     connection.listener_id = listener_id;
     connection.owner_node = slot.port.owner_node.load(std::memory_order_acquire);
     connection.slot = &slot;
-    connection.bitset = service.bitset(i);
+    connection.bitset = &service.region<detail::EventPattern>().bitsets[i];
   }
 }
 
@@ -175,7 +175,7 @@ tl::expected<std::size_t, NotifierNotifyError> Notifier::notify(EventId id) {
   }
   // ORDERING: acquire pairs with the release bump by listeners that came or went.
   const auto generation =
-      m_service->dynamic().generation[detail::kListenerTable].load(std::memory_order_acquire);
+      m_service->dynamic().generation[detail::EventPattern::kListenerTable].load(std::memory_order_acquire);
   if (generation != m_seen_generation) {
     m_seen_generation = generation;
     refresh_connections();

@@ -1,8 +1,8 @@
 #include <array>
 #include <cstddef>
 
-#include "axon/detail/event_backend/eventfd_backend.hpp"
-#include "axon/detail/event_backend/fifo_backend.hpp"
+#include "axon/event/backend/eventfd_backend.hpp"
+#include "axon/event/backend/fifo_backend.hpp"
 #include "axon/detail/node_core.hpp"
 #include "axon/platform/filesystem.hpp"
 

@@ -1,4 +1,4 @@
-#include "axon/detail/pubsub_core.hpp"
+#include "axon/publish_subscribe/pubsub_core.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -30,6 +30,9 @@ const char* to_string(PublisherLoanError error) {
 const char* to_string(PublisherSendError error) {
   switch (error) {
     case PublisherSendError::Corrupted: return "Corrupted";
+    case PublisherSendError::ExceedsMaxLoans: return "ExceedsMaxLoans";
+    case PublisherSendError::OutOfChunks: return "OutOfChunks";
+    case PublisherSendError::ExceedsMaxSliceLength: return "ExceedsMaxSliceLength";
   }
   return "Unknown";
 }
@@ -67,15 +70,13 @@ struct ConnectionBlocks {
 
 ConnectionBlocks connection_at(const ServiceCore& service, std::uint32_t p, std::uint32_t s) {
   const auto& settings = service.static_config().pubsub;
-  const auto layout = core::compute_dynamic_layout(service.static_config());
-  std::byte* base = service.region(std::uint64_t{p} * settings.max_subscribers + s);
+  const auto c = core::PubSubLayout::connection(settings);
+  std::byte* base = service.region_element(std::uint64_t{p} * settings.max_subscribers + s);
   // SAFETY: the region and its layout were validated against the mapping when the service was
   // opened; the connection header was constructed there at creation.
   return ConnectionBlocks{reinterpret_cast<core::ConnectionHeader*>(base),
-                          base + layout.submission_offset,
-                          layout.completion_offset - layout.submission_offset,
-                          base + layout.completion_offset,
-                          layout.region_stride - layout.completion_offset};
+                          base + c.submission_offset, c.completion_offset - c.submission_offset,
+                          base + c.completion_offset, c.stride - c.completion_offset};
 }
 
 }  // namespace
@@ -96,13 +97,13 @@ tl::expected<std::unique_ptr<PublisherCore>, PublisherCreateError> PublisherCore
   if (bytes == 0 || bytes > kMaxSegmentBytes) {
     return tl::unexpected(PublisherCreateError::InvalidSliceLength);
   }
-  const auto claimed = service->claim_port(kPublisherTable);
+  const auto claimed = service->claim_port(PubSubPattern::kPublisherTable);
   if (!claimed) return tl::unexpected(PublisherCreateError::ExceedsMaxPublishers);
   const auto slot = claimed->slot;
   const auto id = claimed->id;
   // release_port removes the segment too: the slot names it from its claim on.
   auto fail = [&](PublisherCreateError e) {
-    service->release_port(kPublisherTable, slot);
+    service->release_port(PubSubPattern::kPublisherTable, slot);
     return tl::unexpected(e);
   };
   // Readable by the service's group when it asked for group access; only we write our chunks.
@@ -114,7 +115,7 @@ tl::expected<std::unique_ptr<PublisherCore>, PublisherCreateError> PublisherCore
   auto pool = core::ChunkPool::initialize(segment->data(), segment->size(), chunk_count,
                                           chunk_size, alignment);
   if (!pool) return fail(PublisherCreateError::InsufficientResources);
-  auto& slot_data = service->port_slot<core::PublisherSlot>(kPublisherTable, slot);
+  auto& slot_data = service->port_slot<core::PublisherSlot>(PubSubPattern::kPublisherTable, slot);
   slot_data.segment_size = bytes;
   slot_data.chunk_count = chunk_count;
   slot_data.chunk_size = chunk_size;
@@ -123,7 +124,7 @@ tl::expected<std::unique_ptr<PublisherCore>, PublisherCreateError> PublisherCore
                                                         *pool, max_elements, block_timeout));
   // Existing subscribers are connected before anyone can see us, so none misses a sample.
   core->update_connections();
-  service->publish_port(kPublisherTable, slot, id);
+  service->publish_port(PubSubPattern::kPublisherTable, slot, id);
   return core;
 }
 
@@ -160,7 +161,7 @@ PublisherCore::~PublisherCore() {
   // The connections stay as they are: subscribers drain what is queued for them (their mapping
   // of the segment outlives its name), and a publisher that takes this slot rebuilds them.
   // Removes the segment's name too; subscribers holding samples keep their own mapping.
-  m_service->release_port(kPublisherTable, m_slot);
+  m_service->release_port(PubSubPattern::kPublisherTable, m_slot);
 }
 
 std::size_t PublisherCore::chunks_in_use() {
@@ -173,13 +174,13 @@ std::size_t PublisherCore::chunks_in_use() {
 void PublisherCore::update_connections() {
   // ORDERING: acquire pairs with the release bump by subscribers that came or went.
   const auto generation =
-      m_service->dynamic().generation[kSubscriberTable].load(std::memory_order_acquire);
+      m_service->dynamic().generation[PubSubPattern::kSubscriberTable].load(std::memory_order_acquire);
   if (generation == m_seen_generation) return;
   m_seen_generation = generation;
   for (std::uint32_t s = 0; s < m_connections.size(); ++s) {
     auto& c = m_connections[s];
     const auto subscriber_id =
-        m_service->port_slot<core::SubscriberSlot>(kSubscriberTable, s).port.port_id.load(
+        m_service->port_slot<core::SubscriberSlot>(PubSubPattern::kSubscriberTable, s).port.port_id.load(
             std::memory_order_acquire);
     if (subscriber_id == c.subscriber_id) continue;
     if (c.subscriber_id != 0) disconnect(c);
@@ -203,7 +204,7 @@ void PublisherCore::disconnect(Connection& c) {
 
 void PublisherCore::connect(std::uint32_t subscriber_slot, std::uint64_t subscriber_id) {
   auto& c = m_connections[subscriber_slot];
-  const auto layout = core::compute_dynamic_layout(m_service->static_config());
+  const auto shape = core::PubSubLayout::connection(m_settings);
   const auto blocks = connection_at(*m_service, m_slot, subscriber_slot);
   // ORDERING: the pair is void (0) while the queues are rebuilt; published with release below.
   c.header->publisher_id.store(0, std::memory_order_release);
@@ -213,9 +214,9 @@ void PublisherCore::connect(std::uint32_t subscriber_slot, std::uint64_t subscri
                         ? core::SpscIndexQueue::Mode::Overwriting
                         : core::SpscIndexQueue::Mode::Bounded;
   auto submission = core::SpscIndexQueue::initialize(blocks.submission, blocks.submission_bytes,
-                                                     layout.submission_capacity, mode);
+                                                     shape.submission_capacity, mode);
   auto completion = core::SpscIndexQueue::initialize(blocks.completion, blocks.completion_bytes,
-                                                     layout.completion_capacity);
+                                                     shape.completion_capacity);
   if (!submission || !completion) return;  // cannot happen: the layout was validated
   c.submission = std::move(*submission);
   c.completion = std::move(*completion);
@@ -305,7 +306,7 @@ PublisherCore::Delivery PublisherCore::deliver(Connection& c, std::uint32_t inde
         if (pushed) break;
         if (pushed.error() != core::CoreError::Full || !reclaim(c)) return Delivery::Corrupted;
         const auto& slot = m_service->port_slot<core::SubscriberSlot>(
-            kSubscriberTable,
+            PubSubPattern::kSubscriberTable,
             static_cast<std::uint32_t>(&c - m_connections.data()));
         if (slot.port.port_id.load(std::memory_order_acquire) != c.subscriber_id) {
           return Delivery::Refused;
@@ -383,10 +384,10 @@ tl::expected<std::size_t, PublisherSendError> PublisherCore::send(std::uint32_t 
 
 tl::expected<std::shared_ptr<SubscriberCore>, SubscriberCreateError> SubscriberCore::create(
     std::shared_ptr<ServiceCore> service) {
-  const auto claimed = service->claim_port(kSubscriberTable);
+  const auto claimed = service->claim_port(PubSubPattern::kSubscriberTable);
   if (!claimed) return tl::unexpected(SubscriberCreateError::ExceedsMaxSubscribers);
   auto core = std::make_shared<SubscriberCore>(service, claimed->slot, claimed->id);
-  service->publish_port(kSubscriberTable, claimed->slot, claimed->id);
+  service->publish_port(PubSubPattern::kSubscriberTable, claimed->slot, claimed->id);
   return core;
 }
 
@@ -398,18 +399,18 @@ SubscriberCore::SubscriberCore(std::shared_ptr<ServiceCore> service, std::uint32
       m_settings(m_service->static_config().pubsub),
       m_sources(m_settings.max_publishers) {}
 
-SubscriberCore::~SubscriberCore() { m_service->release_port(kSubscriberTable, m_slot); }
+SubscriberCore::~SubscriberCore() { m_service->release_port(PubSubPattern::kSubscriberTable, m_slot); }
 
 void SubscriberCore::update_sources() {
   // ORDERING: acquire pairs with the release bump by publishers that came or went.
   const auto generation =
-      m_service->dynamic().generation[kPublisherTable].load(std::memory_order_acquire);
+      m_service->dynamic().generation[PubSubPattern::kPublisherTable].load(std::memory_order_acquire);
   if (generation == m_seen_generation) return;
   m_seen_generation = generation;
   const auto alignment =
       std::max<std::uint64_t>(m_settings.type_alignment, alignof(ChunkHeader));
   for (std::uint32_t p = 0; p < m_sources.size(); ++p) {
-    auto& slot = m_service->port_slot<core::PublisherSlot>(kPublisherTable, p);
+    auto& slot = m_service->port_slot<core::PublisherSlot>(PubSubPattern::kPublisherTable, p);
     // ORDERING: acquire: the slot's fields and the segment exist before the id is published.
     const auto publisher_id = slot.port.port_id.load(std::memory_order_acquire);
     auto& source = m_sources[p];

@@ -1,6 +1,7 @@
-#include "axon/publish_subscribe.hpp"
+#include "axon/publish_subscribe/service.hpp"
 
 #include "axon/detail/service_core.hpp"
+#include "axon/publish_subscribe/pattern.hpp"
 
 namespace axon {
 
@@ -77,7 +78,6 @@ const ServiceName& service_name_of(const ServiceCore& service) { return service.
 tl::expected<std::shared_ptr<ServiceCore>, PubSubCreateError> create_pubsub(
     std::shared_ptr<NodeCore> node, const ServiceName& name, const PubSubRequest& r) {
   core::StaticConfig settings{};
-  settings.pattern = core::MessagingPattern::PublishSubscribe;
   settings.access = r.access.value_or(kDefaultAccess) == Access::Group ? core::AccessKind::Group
                                                                        : core::AccessKind::Owner;
   auto& p = settings.pubsub;
@@ -107,77 +107,43 @@ tl::expected<std::shared_ptr<ServiceCore>, PubSubCreateError> create_pubsub(
       p.history_size > PubSubDefaults::kMaxQueue) {
     return tl::unexpected(PubSubCreateError::InvalidSettings);
   }
-  auto created = ServiceCore::create(std::move(node), name, settings);
-  if (!created) {
-    switch (created.error()) {
-      case CreateFailure::AlreadyExists: return tl::unexpected(PubSubCreateError::AlreadyExists);
-      case CreateFailure::InvalidSettings:
-        return tl::unexpected(PubSubCreateError::InvalidSettings);
-      case CreateFailure::PermissionDenied:
-        return tl::unexpected(PubSubCreateError::PermissionDenied);
-      case CreateFailure::InsufficientResources:
-        return tl::unexpected(PubSubCreateError::InsufficientResources);
-      case CreateFailure::InternalFailure:
-        return tl::unexpected(PubSubCreateError::InternalFailure);
-    }
-  }
-  return std::move(*created);
+  return create_service<PubSubPattern, PubSubCreateError>(std::move(node), name, settings);
 }
 
 tl::expected<std::shared_ptr<ServiceCore>, PubSubOpenError> open_pubsub(
     std::shared_ptr<NodeCore> node, const ServiceName& name, const PubSubRequest& r) {
-  auto check = [&](const core::StaticConfig& sc) -> int {
+  auto requirements = [&](const core::StaticConfig& sc) -> std::optional<PubSubOpenError> {
     const auto& p = sc.pubsub;
-    PubSubOpenError e{};
     if (p.type_name.view() != r.type_name || p.type_size != r.type_size ||
         p.type_alignment != r.type_alignment || (p.is_slice != 0) != r.is_slice) {
-      e = PubSubOpenError::IncompatibleTypes;
-    } else if (r.max_publishers && p.max_publishers < *r.max_publishers) {
-      e = PubSubOpenError::DoesNotSupportRequestedAmountOfPublishers;
-    } else if (r.max_subscribers && p.max_subscribers < *r.max_subscribers) {
-      e = PubSubOpenError::DoesNotSupportRequestedAmountOfSubscribers;
-    } else if (r.max_nodes && p.max_nodes < *r.max_nodes) {
-      e = PubSubOpenError::DoesNotSupportRequestedAmountOfNodes;
-    } else if (r.history_size && p.history_size < *r.history_size) {
-      e = PubSubOpenError::DoesNotSupportRequestedHistorySize;
-    } else if (r.buffer_size && p.subscriber_buffer_size < *r.buffer_size) {
-      e = PubSubOpenError::DoesNotSupportRequestedBufferSize;
-    } else if (!from_kind(p.overflow)) {
-      e = PubSubOpenError::Corrupted;
-    } else if (r.overflow && *from_kind(p.overflow) != *r.overflow) {
-      e = PubSubOpenError::IncompatibleOverflowPolicy;
-    } else if (r.access && *r.access != (sc.access == core::AccessKind::Group ? Access::Group
-                                                                              : Access::Owner)) {
-      e = PubSubOpenError::IncompatibleAccess;
-    } else {
-      return 0;
+      return PubSubOpenError::IncompatibleTypes;
     }
-    return static_cast<int>(e) + 1;
+    if (r.max_publishers && p.max_publishers < *r.max_publishers) {
+      return PubSubOpenError::DoesNotSupportRequestedAmountOfPublishers;
+    }
+    if (r.max_subscribers && p.max_subscribers < *r.max_subscribers) {
+      return PubSubOpenError::DoesNotSupportRequestedAmountOfSubscribers;
+    }
+    if (r.max_nodes && p.max_nodes < *r.max_nodes) {
+      return PubSubOpenError::DoesNotSupportRequestedAmountOfNodes;
+    }
+    if (r.history_size && p.history_size < *r.history_size) {
+      return PubSubOpenError::DoesNotSupportRequestedHistorySize;
+    }
+    if (r.buffer_size && p.subscriber_buffer_size < *r.buffer_size) {
+      return PubSubOpenError::DoesNotSupportRequestedBufferSize;
+    }
+    const auto existing = pubsub_static_config(p, to_access(sc.access));
+    if (r.overflow && existing.overflow != *r.overflow) {
+      return PubSubOpenError::IncompatibleOverflowPolicy;
+    }
+    if (r.access && *r.access != existing.access) return PubSubOpenError::IncompatibleAccess;
+    return std::nullopt;
   };
-  auto opened =
-      ServiceCore::open(std::move(node), name, core::MessagingPattern::PublishSubscribe, check);
-  if (!opened) {
-    using Kind = OpenFailure::Kind;
-    switch (opened.error().kind) {
-      case Kind::DoesNotExist: return tl::unexpected(PubSubOpenError::DoesNotExist);
-      case Kind::IncompatibleMessagingPattern:
-        return tl::unexpected(PubSubOpenError::IncompatibleMessagingPattern);
-      case Kind::Requirement:
-        return tl::unexpected(static_cast<PubSubOpenError>(opened.error().requirement - 1));
-      case Kind::ExceedsMaxNodes: return tl::unexpected(PubSubOpenError::ExceedsMaxNodes);
-      case Kind::PermissionDenied: return tl::unexpected(PubSubOpenError::PermissionDenied);
-      case Kind::VersionMismatch: return tl::unexpected(PubSubOpenError::VersionMismatch);
-      case Kind::Corrupted: return tl::unexpected(PubSubOpenError::Corrupted);
-      case Kind::InternalFailure: return tl::unexpected(PubSubOpenError::InternalFailure);
-      case Kind::InsufficientResources:
-        return tl::unexpected(PubSubOpenError::InsufficientResources);
-    }
-  }
-  return std::move(*opened);
+  return open_service<PubSubPattern, PubSubOpenError>(std::move(node), name, requirements);
 }
 
-PubSubStaticConfig pubsub_config(const ServiceCore& service) {
-  const auto& p = service.static_config().pubsub;
+PubSubStaticConfig pubsub_static_config(const core::PubSubSettings& p, Access access) {
   PubSubStaticConfig c;
   c.type_name = std::string(p.type_name.view());
   c.type_size = p.type_size;
@@ -190,13 +156,18 @@ PubSubStaticConfig pubsub_config(const ServiceCore& service) {
   c.subscriber_buffer_size = p.subscriber_buffer_size;
   c.max_loans = p.max_loans;
   c.max_borrowed_samples = p.max_borrowed_samples;
+  // Checked at open (PubSubLayout::valid): only these three reach here.
   c.overflow = from_kind(p.overflow).value_or(OverflowPolicy::OverwriteOldest);
-  c.access = service.access();
+  c.access = access;
   return c;
 }
 
+PubSubStaticConfig pubsub_config(const ServiceCore& service) {
+  return pubsub_static_config(service.static_config().pubsub, service.access());
+}
+
 std::size_t count_pubsub_ports(const ServiceCore& service, bool publishers) {
-  return service.count_ports(publishers ? kPublisherTable : kSubscriberTable);
+  return service.count_ports(publishers ? PubSubPattern::kPublisherTable : PubSubPattern::kSubscriberTable);
 }
 
 }  // namespace detail
