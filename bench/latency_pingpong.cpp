@@ -755,7 +755,7 @@ std::optional<axon::EventService> open_events(axon::Node& node, const std::strin
   auto service = node.service_builder(*name).event().backend(backend).open_or_create();
   if (!service) {
     std::fprintf(stderr, "latency_pingpong: event service \"%s\": %s\n", text.c_str(),
-                 axon::to_string(service.error()).c_str());
+                 axon::to_string(service.error()));
     return std::nullopt;
   }
   return std::move(*service);
@@ -938,7 +938,7 @@ class AxonPubSub {
                        .open_or_create();
     if (!service) {
       std::fprintf(stderr, "latency_pingpong: service \"%s\": %s\n", text.c_str(),
-                   axon::to_string(service.error()).c_str());
+                   axon::to_string(service.error()));
       return std::nullopt;
     }
     return std::move(*service);

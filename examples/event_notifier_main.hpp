@@ -39,7 +39,7 @@ inline int run_event_notifier(int argc, char** argv, const char* program) try {
   auto service = node->service_builder(*name).event().open_or_create();
   if (!service) {
     std::fprintf(stderr, "cannot open service \"%s\": %s\n", service_arg.c_str(),
-                 to_string(service.error()).c_str());
+                 to_string(service.error()));
     return 1;
   }
   auto notifier = service->notifier_builder().default_event_id(EventId{*id}).create();

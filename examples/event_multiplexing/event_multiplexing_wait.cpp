@@ -54,7 +54,7 @@ int main(int argc, char** argv) try {
     auto service = node->service_builder(names[i]).event().open_or_create();
     if (!service) {
       std::fprintf(stderr, "cannot open service \"%s\": %s\n", text,
-                   to_string(service.error()).c_str());
+                   to_string(service.error()));
       return 1;
     }
     auto listener = service->listener_builder().create();

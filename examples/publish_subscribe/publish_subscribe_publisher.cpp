@@ -36,7 +36,7 @@ int main(int argc, char** argv) try {
       node->service_builder(names->service).publish_subscribe<TransmissionData>().open_or_create();
   if (!service) {
     std::fprintf(stderr, "cannot open service \"%s\": %s\n", service_arg.c_str(),
-                 to_string(service.error()).c_str());
+                 to_string(service.error()));
     return 1;
   }
   auto publisher = service->publisher_builder().create();

@@ -54,7 +54,7 @@ int main(int argc, char** argv) try {
       node->service_builder(names->service).publish_subscribe<TransmissionData>().open_or_create();
   if (!service) {
     std::fprintf(stderr, "cannot open service \"%s\": %s\n", service_arg.c_str(),
-                 to_string(service.error()).c_str());
+                 to_string(service.error()));
     return 1;
   }
   auto subscriber = service->subscriber_builder().create();
@@ -74,7 +74,7 @@ int main(int argc, char** argv) try {
   auto events = node->service_builder(names->notifications).event().open_or_create();
   if (!events) {
     std::fprintf(stderr, "cannot open the notification service: %s\n",
-                 to_string(events.error()).c_str());
+                 to_string(events.error()));
     return 1;
   }
   auto listener = events->listener_builder().create();

@@ -34,7 +34,7 @@ int main(int argc, char** argv) try {
   auto service =
       node->service_builder(*name).publish_subscribe<Slice<std::uint8_t>>().open_or_create();
   if (!service) {
-    std::fprintf(stderr, "cannot open service: %s\n", to_string(service.error()).c_str());
+    std::fprintf(stderr, "cannot open service: %s\n", to_string(service.error()));
     return 1;
   }
   auto publisher = service->publisher_builder().max_slice_len(kMaxLen).create();

@@ -784,13 +784,13 @@ TEST_P(RobustnessTruncation, ObjectCutToZeroOneByteOrHalfFailsCleanlyWhenOpened)
           auto e = robust::event_service(*node, *ServiceName::create(base), EventBackend::EventFd)
                        .open_or_create();
           if (!e) {
-            std::fprintf(stderr, "event service after cleanup: %s\n", to_string(e.error()).c_str());
+            std::fprintf(stderr, "event service after cleanup: %s\n", to_string(e.error()));
             return 11;
           }
           auto p = robust::pubsub_service(*node, *ServiceName::create(pubsub)).open_or_create();
           if (!p) {
             std::fprintf(stderr, "pub-sub service after cleanup: %s\n",
-                         to_string(p.error()).c_str());
+                         to_string(p.error()));
             return 12;
           }
           return SystemEvent::open(latch) ? 0 : 13;

@@ -356,7 +356,7 @@ struct PortHolder {
           robust::event_service(*node, *ServiceName::create(service), backend).open_or_create();
       if (!event) {
         std::fprintf(stderr, "port holder: event open_or_create: %s\n",
-                     to_string(event.error()).c_str());
+                     to_string(event.error()));
         return 31;
       }
       auto listener = event->listener_builder().create();
@@ -366,7 +366,7 @@ struct PortHolder {
           robust::pubsub_service(*node, *ServiceName::create(service + "/ps")).open_or_create();
       if (!pubsub) {
         std::fprintf(stderr, "port holder: pub-sub open_or_create: %s\n",
-                     to_string(pubsub.error()).c_str());
+                     to_string(pubsub.error()));
         return 33;
       }
       auto publisher = pubsub->publisher_builder().create();

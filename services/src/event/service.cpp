@@ -46,8 +46,8 @@ const char* to_string(EventCreateError error) {
   return "Unknown";
 }
 
-std::string to_string(const EventOpenOrCreateError& error) {
-  return std::visit([](auto e) { return std::string(to_string(e)); }, error);
+const char* to_string(const EventOpenOrCreateError& error) {
+  return std::visit([](auto e) { return to_string(e); }, error);
 }
 
 const ServiceName& EventService::name() const { return m_core->name(); }

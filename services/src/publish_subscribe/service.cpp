@@ -44,8 +44,8 @@ const char* to_string(PubSubCreateError error) {
   return "Unknown";
 }
 
-std::string to_string(const PubSubOpenOrCreateError& error) {
-  return std::visit([](auto e) { return std::string(to_string(e)); }, error);
+const char* to_string(const PubSubOpenOrCreateError& error) {
+  return std::visit([](auto e) { return to_string(e); }, error);
 }
 
 namespace detail {

@@ -33,7 +33,7 @@ int main(int argc, char** argv) {
                      .backend(EventBackend::EventFd)
                      .open_or_create();
   if (!service) {
-    std::printf("service: %s\n", to_string(service.error()).c_str());
+    std::printf("service: %s\n", to_string(service.error()));
     return 3;
   }
   std::vector<Listener> ports;

@@ -62,7 +62,8 @@ const char* to_string(EventCreateError error);
 
 /// open_or_create fails with the error of the step that failed.
 using EventOpenOrCreateError = std::variant<EventOpenError, EventCreateError>;
-std::string to_string(const EventOpenOrCreateError& error);
+/// The name of whichever error it holds (every to_string of axon returns a static string).
+const char* to_string(const EventOpenOrCreateError& error);
 
 class EventService;
 

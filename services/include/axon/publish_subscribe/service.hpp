@@ -111,7 +111,8 @@ enum class PubSubCreateError {
 const char* to_string(PubSubCreateError error);
 
 using PubSubOpenOrCreateError = std::variant<PubSubOpenError, PubSubCreateError>;
-std::string to_string(const PubSubOpenOrCreateError& error);
+/// The name of whichever error it holds (every to_string of axon returns a static string).
+const char* to_string(const PubSubOpenOrCreateError& error);
 
 namespace detail {
 struct PubSubRequest {
