@@ -1,5 +1,7 @@
 #include "axon/event/listener.hpp"
 
+#include <new>
+
 #include "axon/detail/service_core.hpp"
 #include "axon/event/service.hpp"
 #include "axon/platform/clock.hpp"
@@ -94,6 +96,16 @@ Listener::Listener(Listener&& other) noexcept
       m_id(other.m_id),
       m_bitset(other.m_bitset),
       m_channel(std::move(other.m_channel)) {}
+
+Listener& Listener::operator=(Listener&& other) noexcept {
+  // Our port goes (as when we are destroyed), then we become `other`: the move constructor
+  // cannot throw, so the object is never left half-made.
+  if (this != &other) {
+    this->~Listener();
+    new (this) Listener(std::move(other));
+  }
+  return *this;
+}
 
 Listener::~Listener() {
   if (m_service) m_service->release_port(detail::EventPattern::kListenerTable, m_slot);

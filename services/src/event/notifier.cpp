@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <new>
 
 #include "axon/detail/fd_server.hpp"
 #include "axon/detail/service_core.hpp"
@@ -62,6 +63,16 @@ Notifier::Notifier(Notifier&& other) noexcept
       m_event_id_max(other.m_event_id_max),
       m_seen_generation(other.m_seen_generation),
       m_connections(std::move(other.m_connections)) {}
+
+Notifier& Notifier::operator=(Notifier&& other) noexcept {
+  // Our port goes (as when we are destroyed), then we become `other`: the move constructor
+  // cannot throw, so the object is never left half-made.
+  if (this != &other) {
+    this->~Notifier();
+    new (this) Notifier(std::move(other));
+  }
+  return *this;
+}
 
 Notifier::~Notifier() {
   if (m_service) m_service->release_port(detail::EventPattern::kNotifierTable, m_slot);

@@ -44,7 +44,8 @@ class Listener {
   using Callback = detail::FunctionRef<void(EventId, std::uint64_t)>;
 
   Listener(Listener&&) noexcept;
-  Listener& operator=(Listener&&) = delete;
+  /// Releases this listener's port first, then takes `other`'s.
+  Listener& operator=(Listener&& other) noexcept;
   Listener(const Listener&) = delete;
   Listener& operator=(const Listener&) = delete;
   ~Listener();

@@ -53,7 +53,8 @@ const char* to_string(NotifierNotifyError error);
 class Notifier {
  public:
   Notifier(Notifier&&) noexcept;
-  Notifier& operator=(Notifier&&) = delete;
+  /// Releases this notifier's port first, then takes `other`'s.
+  Notifier& operator=(Notifier&& other) noexcept;
   Notifier(const Notifier&) = delete;
   Notifier& operator=(const Notifier&) = delete;
   ~Notifier();

@@ -1,0 +1,57 @@
+// What the public API promises of its types, checked by the compiler, and move-assignment of
+// ports checked at run time: the port that is overwritten leaves the service.
+#include <type_traits>
+
+#include "axon/axon.hpp"
+#include "axon_test.hpp"
+
+namespace {
+
+using namespace axon;
+
+template <typename T>
+constexpr bool kMovable = std::is_nothrow_move_constructible_v<T> && std::is_move_assignable_v<T>;
+
+static_assert(kMovable<Node>);
+static_assert(kMovable<EventService>);
+static_assert(kMovable<Listener>);
+static_assert(kMovable<Notifier>);
+static_assert(kMovable<PubSubService<int>>);
+static_assert(kMovable<Publisher<int>>);
+static_assert(kMovable<Subscriber<int>>);
+static_assert(kMovable<WaitSet>);
+static_assert(kMovable<SystemEvent>);
+
+// Every to_string of an error is a static string.
+static_assert(std::is_same_v<decltype(to_string(EventOpenOrCreateError{})), const char*>);
+static_assert(std::is_same_v<decltype(to_string(PubSubOpenOrCreateError{})), const char*>);
+static_assert(std::is_same_v<decltype(to_string(EventOpenError{})), const char*>);
+static_assert(std::is_same_v<decltype(to_string(NodeWaitError{})), const char*>);
+
+TEST(PublicApi, MoveAssigningAPortReleasesTheOneItReplaces) {
+  auto node = test::make_node();
+  auto service = node.service_builder(test::service_name("api_move")).event().create();
+  ASSERT_TRUE(service);
+  auto first = service->listener_builder().create();
+  auto second = service->listener_builder().create();
+  auto notifier = service->notifier_builder().create();
+  auto other_notifier = service->notifier_builder().create();
+  ASSERT_TRUE(first && second && notifier && other_notifier);
+  EXPECT_EQ(service->number_of_listeners(), 2u);
+  *first = std::move(*second);
+  EXPECT_EQ(service->number_of_listeners(), 1u);
+  *notifier = std::move(*other_notifier);
+  EXPECT_EQ(service->number_of_notifiers(), 1u);
+  // The survivors work: a notify reaches the listener that was moved.
+  auto reached = notifier->notify(EventId{3});
+  ASSERT_TRUE(reached);
+  EXPECT_EQ(*reached, 1u);
+  std::uint64_t seen = 0;
+  ASSERT_TRUE(first->try_wait([&](EventId id, std::uint64_t count) {
+    EXPECT_EQ(id.value, 3u);
+    seen += count;
+  }));
+  EXPECT_EQ(seen, 1u);
+}
+
+}  // namespace
