@@ -310,8 +310,10 @@ int echo(const std::string& text, const std::string& bytes) {
     }
     return fail(kExitFailure, "cannot read service \"" + text + "\": " + to_string(info.error()));
   }
-  if (info->pattern != MessagingPattern::PublishSubscribe) {
-    return fail(kExitFailure, "service \"" + text + "\" is not a publish-subscribe service");
+  switch (info->pattern) {
+    case MessagingPattern::PublishSubscribe: break;
+    case MessagingPattern::Event:
+      return fail(kExitFailure, "service \"" + text + "\" is not a publish-subscribe service");
   }
   if (auto installed = platform::TerminationSignals::install(); !installed) {
     return fail(kExitFailure, "cannot install signal handlers: " + installed.error().describe());
