@@ -196,17 +196,17 @@ ServiceBuilder Node::service_builder(const ServiceName& name) const {
   return ServiceBuilder(m_core, name);
 }
 
-NodeBuilder&& NodeBuilder::name(std::string name) && {
+NodeBuilder& NodeBuilder::name(std::string name) {
   m_name = std::move(name);
-  return std::move(*this);
+  return *this;
 }
 
-NodeBuilder&& NodeBuilder::config(Config config) && {
+NodeBuilder& NodeBuilder::config(Config config) {
   m_config = std::move(config);
-  return std::move(*this);
+  return *this;
 }
 
-tl::expected<Node, NodeCreateError> NodeBuilder::create() && {
+tl::expected<Node, NodeCreateError> NodeBuilder::create() {
   const auto name = core::NodeName::create(m_name);
   if (!name) return tl::unexpected(NodeCreateError::InvalidName);
   Config config = m_config ? *m_config : Config::from_environment();

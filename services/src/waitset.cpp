@@ -510,17 +510,17 @@ AttachmentId AttachmentId::from_guard(const WaitSetGuard& guard) {
   return AttachmentId(guard.m_waitset_id, guard.m_number, 0);
 }
 
-WaitSetBuilder&& WaitSetBuilder::capacity(std::size_t n) && {
+WaitSetBuilder& WaitSetBuilder::capacity(std::size_t n) {
   m_capacity = n;
-  return std::move(*this);
+  return *this;
 }
 
-WaitSetBuilder&& WaitSetBuilder::signal_handling(bool on) && {
+WaitSetBuilder& WaitSetBuilder::signal_handling(bool on) {
   m_signal_handling = on;
-  return std::move(*this);
+  return *this;
 }
 
-tl::expected<WaitSet, WaitSetCreateError> WaitSetBuilder::create() && {
+tl::expected<WaitSet, WaitSetCreateError> WaitSetBuilder::create() {
   return detail::WaitSetState::create(m_capacity, m_signal_handling).map([](auto state) {
     return WaitSet(std::move(state));
   });

@@ -117,11 +117,11 @@ class Node {
 class NodeBuilder {
  public:
   /// A human-readable name shown by `axon node list`; need not be unique.
-  NodeBuilder&& name(std::string name) &&;
+  NodeBuilder& name(std::string name);
   /// Use another prefix and root than the environment's.
-  NodeBuilder&& config(Config config) &&;
+  NodeBuilder& config(Config config);
   /// Registers the node: creates its lock file and details, and cleans dead nodes first.
-  tl::expected<Node, NodeCreateError> create() &&;
+  tl::expected<Node, NodeCreateError> create();
 
  private:
   std::string m_name;

@@ -16,11 +16,11 @@ class NodeCore;
 class ServiceBuilder {
  public:
   /// An event service: notifiers wake listeners with event ids.
-  EventServiceBuilder event() && { return EventServiceBuilder(std::move(m_node), std::move(m_name)); }
+  EventServiceBuilder event() const { return EventServiceBuilder(m_node, m_name); }
   /// A zero-copy publish-subscribe service of payload T (or Slice<T>).
   template <typename T>
-  PubSubServiceBuilder<T> publish_subscribe() && {
-    return PubSubServiceBuilder<T>(std::move(m_node), std::move(m_name));
+  PubSubServiceBuilder<T> publish_subscribe() const {
+    return PubSubServiceBuilder<T>(m_node, m_name);
   }
 
  private:

@@ -281,11 +281,11 @@ class WaitSetBuilder {
  public:
   /// The most attachments the WaitSet holds (default WaitSet::kDefaultCapacity). Its tables are
   /// allocated once, at create().
-  WaitSetBuilder&& capacity(std::size_t n) &&;
+  WaitSetBuilder& capacity(std::size_t n);
   /// true (default): install the SIGINT/SIGTERM handlers and end waits on them. false: install
   /// nothing; a signal that interrupts a wait is retried like any other.
-  WaitSetBuilder&& signal_handling(bool on) &&;
-  tl::expected<WaitSet, WaitSetCreateError> create() &&;
+  WaitSetBuilder& signal_handling(bool on);
+  tl::expected<WaitSet, WaitSetCreateError> create();
 
  private:
   std::size_t m_capacity = WaitSet::kDefaultCapacity;

@@ -51,7 +51,7 @@ tl::expected<detail::AnyListenerEnd, platform::Error> make_channel(detail::Servi
 
 }  // namespace
 
-tl::expected<Listener, ListenerCreateError> ListenerBuilder::create() && {
+tl::expected<Listener, ListenerCreateError> ListenerBuilder::create() {
   auto& service = *m_service;
   const auto claimed = service.claim_port(detail::EventPattern::kListenerTable);
   if (!claimed) return tl::unexpected(ListenerCreateError::ExceedsMaxListeners);

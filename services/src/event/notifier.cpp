@@ -29,12 +29,12 @@ const char* to_string(NotifierNotifyError error) {
   return "Unknown";
 }
 
-NotifierBuilder&& NotifierBuilder::default_event_id(EventId id) && {
+NotifierBuilder& NotifierBuilder::default_event_id(EventId id) {
   m_default_id = id;
-  return std::move(*this);
+  return *this;
 }
 
-tl::expected<Notifier, NotifierCreateError> NotifierBuilder::create() && {
+tl::expected<Notifier, NotifierCreateError> NotifierBuilder::create() {
   auto& service = *m_service;
   if (m_default_id.value > service.static_config().event.event_id_max) {
     return tl::unexpected(NotifierCreateError::EventIdOutOfBounds);

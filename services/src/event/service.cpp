@@ -64,32 +64,32 @@ EventService::EventService(std::shared_ptr<detail::ServiceCore> core)
     : m_core(std::move(core)),
       m_config(detail::event_static_config(m_core->static_config().event, m_core->access())) {}
 
-EventServiceBuilder&& EventServiceBuilder::max_listeners(std::uint32_t n) && {
+EventServiceBuilder& EventServiceBuilder::max_listeners(std::uint32_t n) {
   m_max_listeners = n;
-  return std::move(*this);
+  return *this;
 }
-EventServiceBuilder&& EventServiceBuilder::max_notifiers(std::uint32_t n) && {
+EventServiceBuilder& EventServiceBuilder::max_notifiers(std::uint32_t n) {
   m_max_notifiers = n;
-  return std::move(*this);
+  return *this;
 }
-EventServiceBuilder&& EventServiceBuilder::max_nodes(std::uint32_t n) && {
+EventServiceBuilder& EventServiceBuilder::max_nodes(std::uint32_t n) {
   m_max_nodes = n;
-  return std::move(*this);
+  return *this;
 }
-EventServiceBuilder&& EventServiceBuilder::event_id_max_value(std::uint64_t n) && {
+EventServiceBuilder& EventServiceBuilder::event_id_max_value(std::uint64_t n) {
   m_event_id_max = n;
-  return std::move(*this);
+  return *this;
 }
-EventServiceBuilder&& EventServiceBuilder::backend(EventBackend backend) && {
+EventServiceBuilder& EventServiceBuilder::backend(EventBackend backend) {
   m_backend = backend;
-  return std::move(*this);
+  return *this;
 }
-EventServiceBuilder&& EventServiceBuilder::access(Access access) && {
+EventServiceBuilder& EventServiceBuilder::access(Access access) {
   m_access = access;
-  return std::move(*this);
+  return *this;
 }
 
-tl::expected<EventService, EventCreateError> EventServiceBuilder::create() && {
+tl::expected<EventService, EventCreateError> EventServiceBuilder::create() {
   core::StaticConfig settings{};
   settings.access = m_access.value_or(kDefaultAccess) == Access::Group ? core::AccessKind::Group
                                                                        : core::AccessKind::Owner;
@@ -112,7 +112,7 @@ tl::expected<EventService, EventCreateError> EventServiceBuilder::create() && {
   return EventService(std::move(*created));
 }
 
-tl::expected<EventService, EventOpenError> EventServiceBuilder::open() && {
+tl::expected<EventService, EventOpenError> EventServiceBuilder::open() {
   auto requirements = [&](const core::StaticConfig& sc) -> std::optional<EventOpenError> {
     const auto& e = sc.event;
     if (m_max_listeners && e.max_listeners < *m_max_listeners) {
@@ -138,7 +138,7 @@ tl::expected<EventService, EventOpenError> EventServiceBuilder::open() && {
   return EventService(std::move(*opened));
 }
 
-tl::expected<EventService, EventOpenOrCreateError> EventServiceBuilder::open_or_create() && {
+tl::expected<EventService, EventOpenOrCreateError> EventServiceBuilder::open_or_create() {
   return detail::open_or_create([&] { return EventServiceBuilder(*this).open(); },
                                 [&] { return EventServiceBuilder(*this).create(); });
 }

@@ -54,4 +54,38 @@ TEST(PublicApi, MoveAssigningAPortReleasesTheOneItReplaces) {
   EXPECT_EQ(seen, 1u);
 }
 
+TEST(PublicApi, BuildersWorkStepwiseAsWellAsChained) {
+  auto node = test::make_node();
+  auto builder = node.service_builder(test::service_name("api_stepwise")).event();
+  builder.max_listeners(4);
+  builder.max_notifiers(2).event_id_max_value(9);
+  auto service = builder.create();
+  ASSERT_TRUE(service);
+  EXPECT_EQ(service->static_config().max_listeners, 4u);
+  EXPECT_EQ(service->static_config().max_notifiers, 2u);
+  EXPECT_EQ(service->static_config().event_id_max_value, 9u);
+  // The same builder opens what it created (its settings are now requirements).
+  EXPECT_TRUE(builder.open());
+
+  auto notifier_builder = service->notifier_builder();
+  notifier_builder.default_event_id(EventId{7});
+  auto notifier = notifier_builder.create();
+  ASSERT_TRUE(notifier);
+  EXPECT_EQ(notifier->default_event_id().value, 7u);
+
+  auto pubsub = node.service_builder(test::service_name("api_stepwise_ps")).publish_subscribe<int>();
+  pubsub.max_subscribers(3);
+  pubsub.subscriber_max_buffer_size(5);
+  auto samples = pubsub.create();
+  ASSERT_TRUE(samples);
+  EXPECT_EQ(samples->static_config().max_subscribers, 3u);
+  EXPECT_EQ(samples->static_config().subscriber_buffer_size, 5u);
+
+  auto waitset_builder = WaitSetBuilder();
+  waitset_builder.capacity(8);
+  EXPECT_TRUE(waitset_builder.create());
+  // And chained, on temporaries, as before.
+  EXPECT_TRUE(node.service_builder(test::service_name("api_chained")).event().max_nodes(3).create());
+}
+
 }  // namespace

@@ -70,8 +70,8 @@ class EventService;
 class NotifierBuilder {
  public:
   /// The id sent by notify() without an argument (default 0).
-  NotifierBuilder&& default_event_id(EventId id) &&;
-  tl::expected<Notifier, NotifierCreateError> create() &&;
+  NotifierBuilder& default_event_id(EventId id);
+  tl::expected<Notifier, NotifierCreateError> create();
 
  private:
   friend class EventService;
@@ -83,7 +83,7 @@ class NotifierBuilder {
 
 class ListenerBuilder {
  public:
-  tl::expected<Listener, ListenerCreateError> create() &&;
+  tl::expected<Listener, ListenerCreateError> create();
 
  private:
   friend class EventService;
@@ -113,18 +113,18 @@ class EventService {
 
 class EventServiceBuilder {
  public:
-  EventServiceBuilder&& max_listeners(std::uint32_t n) &&;
-  EventServiceBuilder&& max_notifiers(std::uint32_t n) &&;
-  EventServiceBuilder&& max_nodes(std::uint32_t n) &&;
-  EventServiceBuilder&& event_id_max_value(std::uint64_t n) &&;
-  EventServiceBuilder&& backend(EventBackend backend) &&;
+  EventServiceBuilder& max_listeners(std::uint32_t n);
+  EventServiceBuilder& max_notifiers(std::uint32_t n);
+  EventServiceBuilder& max_nodes(std::uint32_t n);
+  EventServiceBuilder& event_id_max_value(std::uint64_t n);
+  EventServiceBuilder& backend(EventBackend backend);
   /// Who may use the service besides our user (default Access::Owner); see access.hpp.
-  EventServiceBuilder&& access(Access access) &&;
+  EventServiceBuilder& access(Access access);
 
-  tl::expected<EventService, EventCreateError> create() &&;
-  tl::expected<EventService, EventOpenError> open() &&;
+  tl::expected<EventService, EventCreateError> create();
+  tl::expected<EventService, EventOpenError> open();
   /// Opens, or creates when absent; safe when many processes race for the same name.
-  tl::expected<EventService, EventOpenOrCreateError> open_or_create() &&;
+  tl::expected<EventService, EventOpenOrCreateError> open_or_create();
 
  private:
   friend class ServiceBuilder;

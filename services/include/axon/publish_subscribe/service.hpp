@@ -291,16 +291,16 @@ template <typename T>
 class PublisherBuilder {
  public:
   /// Slices: the most elements one sample may carry (default 1). Fixed for the publisher's life.
-  PublisherBuilder&& max_slice_len(std::uint64_t n) && {
+  PublisherBuilder& max_slice_len(std::uint64_t n) {
     m_max_len = n;
-    return std::move(*this);
+    return *this;
   }
   /// Block policy: how long send() waits for room in a subscriber's buffer.
-  PublisherBuilder&& block_timeout(std::chrono::nanoseconds t) && {
+  PublisherBuilder& block_timeout(std::chrono::nanoseconds t) {
     m_block_timeout = t;
-    return std::move(*this);
+    return *this;
   }
-  tl::expected<Publisher<T>, PublisherCreateError> create() && {
+  tl::expected<Publisher<T>, PublisherCreateError> create() {
     auto core = detail::PublisherCore::create(m_service, m_max_len, m_block_timeout);
     if (!core) return tl::unexpected(core.error());
     return Publisher<T>(std::move(*core));
@@ -318,7 +318,7 @@ class PublisherBuilder {
 template <typename T>
 class SubscriberBuilder {
  public:
-  tl::expected<Subscriber<T>, SubscriberCreateError> create() && {
+  tl::expected<Subscriber<T>, SubscriberCreateError> create() {
     auto core = detail::SubscriberCore::create(m_service);
     if (!core) return tl::unexpected(core.error());
     return Subscriber<T>(std::move(*core));
@@ -358,41 +358,41 @@ class PubSubServiceBuilder {
                 "virtual functions, no owning members)");
 
  public:
-  PubSubServiceBuilder&& history_size(std::uint32_t n) && { return set(m_request.history_size, n); }
-  PubSubServiceBuilder&& subscriber_max_buffer_size(std::uint32_t n) && {
+  PubSubServiceBuilder& history_size(std::uint32_t n) { return set(m_request.history_size, n); }
+  PubSubServiceBuilder& subscriber_max_buffer_size(std::uint32_t n) {
     return set(m_request.buffer_size, n);
   }
-  PubSubServiceBuilder&& max_publishers(std::uint32_t n) && { return set(m_request.max_publishers, n); }
-  PubSubServiceBuilder&& max_subscribers(std::uint32_t n) && {
+  PubSubServiceBuilder& max_publishers(std::uint32_t n) { return set(m_request.max_publishers, n); }
+  PubSubServiceBuilder& max_subscribers(std::uint32_t n) {
     return set(m_request.max_subscribers, n);
   }
-  PubSubServiceBuilder&& max_nodes(std::uint32_t n) && { return set(m_request.max_nodes, n); }
-  PubSubServiceBuilder&& publisher_max_loans(std::uint32_t n) && { return set(m_request.max_loans, n); }
-  PubSubServiceBuilder&& subscriber_max_borrowed_samples(std::uint32_t n) && {
+  PubSubServiceBuilder& max_nodes(std::uint32_t n) { return set(m_request.max_nodes, n); }
+  PubSubServiceBuilder& publisher_max_loans(std::uint32_t n) { return set(m_request.max_loans, n); }
+  PubSubServiceBuilder& subscriber_max_borrowed_samples(std::uint32_t n) {
     return set(m_request.max_borrowed, n);
   }
-  PubSubServiceBuilder&& overflow_policy(OverflowPolicy p) && {
+  PubSubServiceBuilder& overflow_policy(OverflowPolicy p) {
     m_request.overflow = p;
-    return std::move(*this);
+    return *this;
   }
   /// Who may use the service besides our user (default Access::Owner); see access.hpp.
-  PubSubServiceBuilder&& access(Access a) && {
+  PubSubServiceBuilder& access(Access a) {
     m_request.access = a;
-    return std::move(*this);
+    return *this;
   }
 
-  tl::expected<PubSubService<T>, PubSubCreateError> create() && {
+  tl::expected<PubSubService<T>, PubSubCreateError> create() {
     auto core = detail::create_pubsub(m_node, m_name, m_request);
     if (!core) return tl::unexpected(core.error());
     return PubSubService<T>(std::move(*core));
   }
-  tl::expected<PubSubService<T>, PubSubOpenError> open() && {
+  tl::expected<PubSubService<T>, PubSubOpenError> open() {
     auto core = detail::open_pubsub(m_node, m_name, m_request);
     if (!core) return tl::unexpected(core.error());
     return PubSubService<T>(std::move(*core));
   }
   /// Opens, or creates when absent; safe when many processes race for the same name.
-  tl::expected<PubSubService<T>, PubSubOpenOrCreateError> open_or_create() && {
+  tl::expected<PubSubService<T>, PubSubOpenOrCreateError> open_or_create() {
     return detail::open_or_create(
         [&] {
           return detail::open_pubsub(m_node, m_name, m_request).map([](auto core) {
@@ -415,9 +415,9 @@ class PubSubServiceBuilder {
     m_request.type_alignment = alignof(Element);
     m_request.is_slice = detail::IsSlice<T>::value;
   }
-  PubSubServiceBuilder&& set(std::optional<std::uint32_t>& field, std::uint32_t n) {
+  PubSubServiceBuilder& set(std::optional<std::uint32_t>& field, std::uint32_t n) {
     field = n;
-    return std::move(*this);
+    return *this;
   }
   std::shared_ptr<detail::NodeCore> m_node;
   ServiceName m_name;
