@@ -8,6 +8,7 @@
 #include "axon/detail/root.hpp"
 #include "axon/detail/service_core.hpp"
 #include "axon/node.hpp"
+#include "axon/detail/system_event_paths.hpp"
 #include "axon/system_event.hpp"
 #include "axon/platform/filesystem.hpp"
 

@@ -1,3 +1,4 @@
+#include "axon/detail/system_event_paths.hpp"
 #include "axon/system_event.hpp"
 
 #include <algorithm>
@@ -249,20 +250,24 @@ std::string detail::SystemEventPaths::hash(std::string_view name) {
   return core::hex16(core::fnv1a_64(name));
 }
 
+struct SystemEvent::Mapping {
+  platform::SharedMemory memory;
+};
+
 struct SystemEvent::FifoCache {
   std::mutex mutex;
   /// Once set, never reset: its descriptor stays valid for the handle's life.
   std::optional<platform::Fifo> fifo;
 };
 
-SystemEvent::SystemEvent(std::string name, platform::SharedMemory memory, Config config,
+SystemEvent::SystemEvent(std::string name, std::unique_ptr<Mapping> memory, Config config,
                          std::string fifo_path)
     : m_name(std::move(name)),
       m_memory(std::move(memory)),
       // SAFETY: the mapping was validated by check_system_event (or built by
       // construct_system_event): at least sizeof(SystemEventLayout) bytes, page-aligned, holding
       // a complete event; it stays mapped, at this address, for the handle's life.
-      m_layout(static_cast<core::SystemEventLayout*>(m_memory.data())),
+      m_layout(static_cast<core::SystemEventLayout*>(m_memory->memory.data())),
       m_config(std::move(config)),
       m_fifo_path(std::move(fifo_path)),
       m_fifo(std::make_unique<FifoCache>()) {}
@@ -280,7 +285,8 @@ tl::expected<SystemEvent, SystemEventError> SystemEvent::open(std::string_view n
     const std::string hash = detail::SystemEventPaths::hash(name);
     const std::string object = detail::SystemEventPaths::shared_memory(config, hash);
     auto make = [&](platform::SharedMemory memory) {
-      return SystemEvent(std::string(name), std::move(memory), config,
+      return SystemEvent(std::string(name), std::make_unique<Mapping>(Mapping{std::move(memory)}),
+                         config,
                          detail::SystemEventPaths::fifo(config, hash));
     };
 

@@ -39,6 +39,7 @@
 #include <vector>
 
 #include "../../examples/publish_subscribe/transmission_data.hpp"
+#include "axon/detail/system_event_paths.hpp"
 #include "axon/axon.hpp"
 #include "axon/core/counting_bitset.hpp"
 #include "axon/core/node_layout.hpp"

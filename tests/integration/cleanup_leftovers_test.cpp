@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "axon/detail/system_event_paths.hpp"
 #include "axon/axon.hpp"
 #include "axon/detail/node_core.hpp"
 #include "axon/platform/shared_memory.hpp"

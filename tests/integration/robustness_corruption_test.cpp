@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "axon/detail/system_event_paths.hpp"
 #include "axon/core/counting_bitset.hpp"
 #include "axon/core/service_layout.hpp"
 #include "axon/platform/shared_memory.hpp"

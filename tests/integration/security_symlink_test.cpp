@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "axon/detail/system_event_paths.hpp"
 #include "axon/axon.hpp"
 #include "axon/detail/node_core.hpp"
 #include "axon/platform/file_lock.hpp"

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "axon/detail/system_event_paths.hpp"
 #include "axon/platform/filesystem.hpp"
 #include "axon/platform/shared_memory.hpp"
 #include "axon/system_event.hpp"

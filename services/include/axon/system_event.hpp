@@ -23,7 +23,6 @@
 #include <tl/expected.hpp>
 
 #include "axon/config.hpp"
-#include "axon/platform/shared_memory.hpp"
 
 namespace axon {
 
@@ -59,25 +58,6 @@ enum class SystemEventWaitError {
   InternalFailure,
 };
 const char* to_string(SystemEventWaitError error);
-
-namespace detail {
-/// Object and file names of system events; one place so that the library, tools and tests agree.
-struct SystemEventPaths {
-  /// 16 lowercase hex digits of fnv1a_64(name).
-  static std::string hash(std::string_view name);
-  static std::string shared_memory(const Config& c, const std::string& hash) {
-    return c.prefix + "evt_" + hash;
-  }
-  static std::string directory(const Config& c) { return c.root + "/events"; }
-  static std::string fifo(const Config& c, const std::string& hash) {
-    return directory(c) + "/" + hash + ".fifo";
-  }
-  /// Held only while an object is being created or a half-made one repaired; unlinked after.
-  static std::string creation_lock(const Config& c, const std::string& hash) {
-    return directory(c) + "/" + hash + ".lock";
-  }
-};
-}  // namespace detail
 
 /// A handle to one named event. Move-only; a moved-from handle may only be destroyed or assigned.
 /// Closing a handle (destruction) leaves the event as it is.
@@ -120,7 +100,7 @@ class SystemEvent {
 
   /// Blocks until the event is set; returns true then. Returns true at once if it is set.
   /// Errors: Interrupted (a signal handler ran; handlers installed without SA_RESTART, such as
-  /// platform::TerminationSignals', cause this), InternalFailure.
+  /// those of a WaitSet or Node::wait, cause this), InternalFailure.
   tl::expected<bool, SystemEventWaitError> wait() const;
   /// As wait(), but gives up after `timeout` (measured on the monotonic clock against an absolute
   /// deadline, so it never returns false early). True when the event was set at entry or a set()
@@ -145,9 +125,10 @@ class SystemEvent {
   tl::expected<int, SystemEventError> fd();
 
  private:
+  struct Mapping;
   struct FifoCache;
 
-  SystemEvent(std::string name, platform::SharedMemory memory, Config config,
+  SystemEvent(std::string name, std::unique_ptr<Mapping> memory, Config config,
               std::string fifo_path);
   tl::expected<bool, SystemEventWaitError> wait_until(
       std::optional<std::chrono::steady_clock::time_point> deadline) const;
@@ -155,8 +136,10 @@ class SystemEvent {
   void sync_fifo();
 
   std::string m_name;
-  platform::SharedMemory m_memory;
-  core::SystemEventLayout* m_layout;  ///< inside m_memory, which keeps its address when moved
+  /// The event's shared memory, on the heap: m_layout points into it and stays valid when the
+  /// handle moves.
+  std::unique_ptr<Mapping> m_memory;
+  core::SystemEventLayout* m_layout;
   Config m_config;  ///< where the FIFO lives: its directory is checked before every use by path
   std::string m_fifo_path;
   std::unique_ptr<FifoCache> m_fifo;  ///< on the heap: it holds a mutex, the handle moves

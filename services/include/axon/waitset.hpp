@@ -19,11 +19,11 @@
 // detaching inside a callback is allowed. The WaitSet identifies attachments by a unique 64-bit
 // number, never by the fd, so an fd number reused after a detach gets no stale event.
 //
-// Signals: by default the WaitSet installs handlers for SIGINT and SIGTERM only
-// (platform::TerminationSignals) and watches their wake-up fd, so a signal ends a wait with
-// Interrupt (SIGINT) or TerminationRequest (SIGTERM) even when it was delivered to another
-// thread. A termination request is sticky: every later wait returns it at once until
-// platform::TerminationSignals::reset() is called. Any other signal that interrupts a wait is
+// Signals: by default the WaitSet installs handlers for SIGINT and SIGTERM only (the same ones
+// Node::wait uses) and watches their wake-up fd, so a signal ends a wait with Interrupt (SIGINT)
+// or TerminationRequest (SIGTERM) even when it was delivered to another thread. A termination
+// request is sticky: every later wait of the process, a WaitSet's or a Node's, returns it at
+// once, so nested loops all end. Any other signal that interrupts a wait is
 // retried with the time that remains, never reported. The handlers stay installed while any
 // WaitSet that asked for them lives (unless someone installed them before: then they stay).
 //
@@ -45,7 +45,7 @@
 #include <span>
 #include <tl/expected.hpp>
 
-#include "axon/detail/function_ref.hpp"
+#include "axon/function_ref.hpp"
 #include "axon/event/listener.hpp"
 
 namespace axon {
@@ -211,7 +211,7 @@ struct WaitBatch {
 
 class WaitSet {
  public:
-  using Callback = detail::FunctionRef<CallbackProgression(AttachmentId)>;
+  using Callback = FunctionRef<CallbackProgression(AttachmentId)>;
 
   static constexpr std::size_t kDefaultCapacity = 4096;
   static constexpr std::size_t kMaxCapacity = std::size_t{1} << 20;

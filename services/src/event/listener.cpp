@@ -2,7 +2,9 @@
 
 #include <new>
 
+#include "axon/core/counting_bitset.hpp"
 #include "axon/detail/service_core.hpp"
+#include "axon/event/backend/recommended.hpp"
 #include "axon/event/service.hpp"
 #include "axon/platform/clock.hpp"
 #include "axon/platform/file_descriptor.hpp"
@@ -27,6 +29,32 @@ const char* to_string(ListenerWaitError error) {
   }
   return "Unknown";
 }
+
+namespace detail {
+
+/// A listener's port: what Listener points to.
+class ListenerPort {
+ public:
+  ListenerPort(std::shared_ptr<ServiceCore> owner, std::uint32_t slot_index,
+               std::uint64_t port_id, const core::CountingBitset* counters, AnyListenerEnd wake)
+      : service(std::move(owner)),
+        slot(slot_index),
+        id(port_id),
+        bitset(counters),
+        channel(std::move(wake)) {}
+  ListenerPort(const ListenerPort&) = delete;
+  ListenerPort& operator=(const ListenerPort&) = delete;
+  /// The slot is released before the channel closes, as the slot names the channel.
+  ~ListenerPort() { service->release_port(EventPattern::kListenerTable, slot); }
+
+  std::shared_ptr<ServiceCore> service;
+  std::uint32_t slot;
+  std::uint64_t id;
+  const core::CountingBitset* bitset;
+  AnyListenerEnd channel;
+};
+
+}  // namespace detail
 
 namespace {
 
@@ -76,53 +104,47 @@ tl::expected<Listener, ListenerCreateError> ListenerBuilder::create() {
                             ? ListenerCreateError::InsufficientResources
                             : ListenerCreateError::ResourceCreationFailed);
   }
+  std::unique_ptr<detail::ListenerPort> port;
+  try {
+    port = std::make_unique<detail::ListenerPort>(m_service, slot_index, id, bitset,
+                                                  std::move(*channel));
+  } catch (const std::bad_alloc&) {
+    return release_slot(ListenerCreateError::InsufficientResources);
+  }
+  // From here the port releases the slot when it goes.
   slot.pending.store(0, std::memory_order_relaxed);
   service.publish_port(detail::EventPattern::kListenerTable, slot_index, id);
-  return Listener(m_service, slot_index, id, bitset, std::move(*channel));
+  return Listener(std::move(port));
 }
 
-Listener::Listener(std::shared_ptr<detail::ServiceCore> service, std::uint32_t slot,
-                   std::uint64_t id, const core::CountingBitset* bitset,
-                   detail::AnyListenerEnd channel)
-    : m_service(std::move(service)),
-      m_slot(slot),
-      m_id(id),
-      m_bitset(bitset),
-      m_channel(std::move(channel)) {}
-
-Listener::Listener(Listener&& other) noexcept
-    : m_service(std::move(other.m_service)),
-      m_slot(other.m_slot),
-      m_id(other.m_id),
-      m_bitset(other.m_bitset),
-      m_channel(std::move(other.m_channel)) {}
+Listener::Listener(std::unique_ptr<detail::ListenerPort> port) : m_port(std::move(port)) {}
+Listener::Listener(Listener&& other) noexcept = default;
 
 Listener& Listener::operator=(Listener&& other) noexcept {
-  // Our port goes (as when we are destroyed), then we become `other`: the move constructor
-  // cannot throw, so the object is never left half-made.
   if (this != &other) {
-    this->~Listener();
-    new (this) Listener(std::move(other));
+    m_port.reset();  // our port goes first, as when we are destroyed
+    m_port = std::move(other.m_port);
   }
   return *this;
 }
 
-Listener::~Listener() {
-  if (m_service) m_service->release_port(detail::EventPattern::kListenerTable, m_slot);
-}
+Listener::~Listener() = default;
+
+std::uint64_t Listener::id() const { return m_port->id; }
 
 int Listener::fd() const {
-  return std::visit([](const auto& end) { return end.fd(); }, m_channel);
+  return std::visit([](const auto& end) { return end.fd(); }, m_port->channel);
 }
 
 tl::expected<std::size_t, ListenerWaitError> Listener::try_wait(Callback callback) {
-  std::visit([](auto& end) { end.drain(); }, m_channel);
+  auto& port = *m_port;
+  std::visit([](auto& end) { end.drain(); }, port.channel);
   // ORDERING: seq_cst pairs with the notifier's seq_cst exchange of `pending` after its counter
   // increment: either the notifier sees 0 and writes a new wake-up, or we see its count below.
-  m_service->port_slot<core::ListenerSlot>(detail::EventPattern::kListenerTable, m_slot)
+  port.service->port_slot<core::ListenerSlot>(detail::EventPattern::kListenerTable, port.slot)
       .pending.store(0, std::memory_order_seq_cst);
   std::size_t seen = 0;
-  auto drained = m_bitset->drain([&](std::uint64_t id, std::uint64_t count) {
+  auto drained = port.bitset->drain([&](std::uint64_t id, std::uint64_t count) {
     callback(EventId{id}, count);
     ++seen;
   });

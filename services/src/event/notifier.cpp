@@ -4,17 +4,64 @@
 #include <chrono>
 #include <new>
 
+#include "axon/core/counting_bitset.hpp"
+#include "axon/core/service_layout.hpp"
 #include "axon/detail/fd_server.hpp"
 #include "axon/detail/service_core.hpp"
+#include "axon/event/backend/recommended.hpp"
 #include "axon/event/service.hpp"
 
 namespace axon {
+
+namespace detail {
+
+/// A notifier's port: what Notifier points to.
+class NotifierPort {
+ public:
+  NotifierPort(std::shared_ptr<ServiceCore> service, std::uint32_t slot, std::uint64_t id,
+               EventId default_id);
+  NotifierPort(const NotifierPort&) = delete;
+  NotifierPort& operator=(const NotifierPort&) = delete;
+  ~NotifierPort() { m_service->release_port(EventPattern::kNotifierTable, m_slot); }
+
+  tl::expected<std::size_t, NotifierNotifyError> notify(EventId id);
+  EventId default_id() const { return m_default_id; }
+  std::uint64_t id() const { return m_id; }
+
+ private:
+  struct Connection {
+    std::uint64_t listener_id = 0;  ///< 0: no listener in this slot, or one that is gone
+    std::uint64_t owner_node = 0;
+    core::ListenerSlot* slot = nullptr;
+    const core::CountingBitset* bitset = nullptr;
+    std::optional<AnyNotifierEnd> channel;  ///< empty: not connected yet, wake-up owed
+    std::chrono::steady_clock::time_point retry_at{};
+    std::chrono::milliseconds backoff{0};
+    NotifierNotifyError failure = NotifierNotifyError::ListenerUnresponsive;
+  };
+  enum class Connect { Connected, Gone, Deferred };
+  void refresh_connections();
+  Connect connect(Connection& connection, std::chrono::milliseconds timeout);
+  /// Gives every other unconnected listener of `failed`'s node its back-off.
+  void defer_node(const Connection& failed);
+
+  std::shared_ptr<ServiceCore> m_service;
+  std::uint32_t m_slot;
+  std::uint64_t m_id;
+  EventId m_default_id;
+  std::uint64_t m_event_id_max;
+  std::uint64_t m_seen_generation = ~0ULL;
+  std::vector<Connection> m_connections;  ///< one per listener slot, sized once at creation
+};
+
+}  // namespace detail
 
 const char* to_string(NotifierCreateError error) {
   switch (error) {
     case NotifierCreateError::ExceedsMaxNotifiers: return "ExceedsMaxNotifiers";
     case NotifierCreateError::EventIdOutOfBounds: return "EventIdOutOfBounds";
     case NotifierCreateError::Corrupted: return "Corrupted";
+    case NotifierCreateError::InsufficientResources: return "InsufficientResources";
   }
   return "Unknown";
 }
@@ -41,41 +88,51 @@ tl::expected<Notifier, NotifierCreateError> NotifierBuilder::create() {
   }
   const auto claimed = service.claim_port(detail::EventPattern::kNotifierTable);
   if (!claimed) return tl::unexpected(NotifierCreateError::ExceedsMaxNotifiers);
+  std::unique_ptr<detail::NotifierPort> port;
+  try {
+    port = std::make_unique<detail::NotifierPort>(m_service, claimed->slot, claimed->id,
+                                                  m_default_id);
+  } catch (const std::bad_alloc&) {
+    service.release_port(detail::EventPattern::kNotifierTable, claimed->slot);
+    return tl::unexpected(NotifierCreateError::InsufficientResources);
+  }
+  // From here the port releases the slot when it goes.
   service.publish_port(detail::EventPattern::kNotifierTable, claimed->slot, claimed->id);
-  return Notifier(m_service, claimed->slot, claimed->id, m_default_id);
+  return Notifier(std::move(port));
 }
 
-Notifier::Notifier(std::shared_ptr<detail::ServiceCore> service, std::uint32_t slot,
-                   std::uint64_t id, EventId default_id)
+Notifier::Notifier(std::unique_ptr<detail::NotifierPort> port) : m_port(std::move(port)) {}
+Notifier::Notifier(Notifier&& other) noexcept = default;
+
+Notifier& Notifier::operator=(Notifier&& other) noexcept {
+  if (this != &other) {
+    m_port.reset();  // our port goes first, as when we are destroyed
+    m_port = std::move(other.m_port);
+  }
+  return *this;
+}
+
+Notifier::~Notifier() = default;
+
+EventId Notifier::default_event_id() const { return m_port->default_id(); }
+std::uint64_t Notifier::id() const { return m_port->id(); }
+
+tl::expected<std::size_t, NotifierNotifyError> Notifier::notify() {
+  return m_port->notify(m_port->default_id());
+}
+
+tl::expected<std::size_t, NotifierNotifyError> Notifier::notify(EventId id) {
+  return m_port->notify(id);
+}
+
+detail::NotifierPort::NotifierPort(std::shared_ptr<ServiceCore> service, std::uint32_t slot,
+                                   std::uint64_t id, EventId default_id)
     : m_service(std::move(service)),
       m_slot(slot),
       m_id(id),
       m_default_id(default_id),
       m_event_id_max(m_service->static_config().event.event_id_max) {
-  m_connections.resize(m_service->port_capacity(detail::EventPattern::kListenerTable));
-}
-
-Notifier::Notifier(Notifier&& other) noexcept
-    : m_service(std::move(other.m_service)),
-      m_slot(other.m_slot),
-      m_id(other.m_id),
-      m_default_id(other.m_default_id),
-      m_event_id_max(other.m_event_id_max),
-      m_seen_generation(other.m_seen_generation),
-      m_connections(std::move(other.m_connections)) {}
-
-Notifier& Notifier::operator=(Notifier&& other) noexcept {
-  // Our port goes (as when we are destroyed), then we become `other`: the move constructor
-  // cannot throw, so the object is never left half-made.
-  if (this != &other) {
-    this->~Notifier();
-    new (this) Notifier(std::move(other));
-  }
-  return *this;
-}
-
-Notifier::~Notifier() {
-  if (m_service) m_service->release_port(detail::EventPattern::kNotifierTable, m_slot);
+  m_connections.resize(m_service->port_capacity(EventPattern::kListenerTable));
 }
 
 namespace {
@@ -105,7 +162,7 @@ std::optional<NotifierNotifyError> passing_failure(const platform::Error& error)
 
 }  // namespace
 
-void Notifier::refresh_connections() {
+void detail::NotifierPort::refresh_connections() {
   auto& service = *m_service;
   for (std::uint32_t i = 0; i < m_connections.size(); ++i) {
     auto& slot = service.port_slot<core::ListenerSlot>(detail::EventPattern::kListenerTable, i);
@@ -122,7 +179,7 @@ void Notifier::refresh_connections() {
   }
 }
 
-Notifier::Connect Notifier::connect(Connection& connection, std::chrono::milliseconds timeout) {
+detail::NotifierPort::Connect detail::NotifierPort::connect(Connection& connection, std::chrono::milliseconds timeout) {
   auto& service = *m_service;
   const bool fifo = service.static_config().event.backend == core::EventBackendKind::Fifo;
   const auto address = service.wake_address(connection.listener_id, connection.owner_node);
@@ -166,7 +223,7 @@ Notifier::Connect Notifier::connect(Connection& connection, std::chrono::millise
   return Connect::Deferred;
 }
 
-void Notifier::defer_node(const Connection& failed) {
+void detail::NotifierPort::defer_node(const Connection& failed) {
   for (auto& other : m_connections) {
     if (&other == &failed || other.listener_id == 0 || other.channel ||
         other.owner_node != failed.owner_node || other.retry_at >= failed.retry_at) {
@@ -178,9 +235,7 @@ void Notifier::defer_node(const Connection& failed) {
   }
 }
 
-tl::expected<std::size_t, NotifierNotifyError> Notifier::notify() { return notify(m_default_id); }
-
-tl::expected<std::size_t, NotifierNotifyError> Notifier::notify(EventId id) {
+tl::expected<std::size_t, NotifierNotifyError> detail::NotifierPort::notify(EventId id) {
   if (id.value > m_event_id_max) {
     return tl::unexpected(NotifierNotifyError::EventIdOutOfBounds);
   }
@@ -201,8 +256,8 @@ tl::expected<std::size_t, NotifierNotifyError> Notifier::notify(EventId id) {
     if (connection.listener_id == 0) continue;
     if (!connection.channel) {
       const auto now = std::chrono::steady_clock::now();
-      if (now >= connection.retry_at && failing < kConnectBudget) {
-        const auto left = std::chrono::ceil<std::chrono::milliseconds>(kConnectBudget - failing);
+      if (now >= connection.retry_at && failing < Notifier::kConnectBudget) {
+        const auto left = std::chrono::ceil<std::chrono::milliseconds>(Notifier::kConnectBudget - failing);
         const auto result = connect(connection, std::min(left, detail::FdServer::kAnswerTimeout));
         if (result == Connect::Gone) continue;
         if (result == Connect::Deferred) {

@@ -19,6 +19,7 @@
 #include "axon/platform/file_lock.hpp"
 #include "axon/platform/filesystem.hpp"
 #include "axon/platform/shared_memory.hpp"
+#include "axon/detail/system_event_paths.hpp"
 #include "axon/system_event.hpp"
 
 int main(int argc, char** argv) {

@@ -1,5 +1,6 @@
 // One-process tests of SystemEvent: real shared memory, real futexes and FIFOs, threads for
 // concurrency. Multi-process behaviour is in tests/integration/system_event_*_test.cpp.
+#include "axon/detail/system_event_paths.hpp"
 #include "axon/system_event.hpp"
 
 #include <gtest/gtest.h>

@@ -16,7 +16,7 @@
 
 #include "axon/access.hpp"
 #include "axon/config.hpp"
-#include "axon/detail/function_ref.hpp"
+#include "axon/function_ref.hpp"
 #include "axon/platform/error.hpp"
 #include "axon/platform/shared_memory.hpp"
 

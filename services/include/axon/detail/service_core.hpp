@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "axon/core/service_layout.hpp"
-#include "axon/detail/function_ref.hpp"
+#include "axon/function_ref.hpp"
 #include "axon/detail/node_core.hpp"
 #include "axon/detail/patterns.hpp"
 #include "axon/detail/root.hpp"

@@ -10,18 +10,17 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 
 #include <tl/expected.hpp>
 
-#include "axon/core/counting_bitset.hpp"
-#include "axon/event/backend/recommended.hpp"
-#include "axon/detail/function_ref.hpp"
 #include "axon/event/event_id.hpp"
+#include "axon/function_ref.hpp"
 
 namespace axon {
 
 namespace detail {
-class ServiceCore;
+class ListenerPort;
 }
 
 enum class ListenerCreateError {
@@ -41,7 +40,7 @@ const char* to_string(ListenerWaitError error);
 
 class Listener {
  public:
-  using Callback = detail::FunctionRef<void(EventId, std::uint64_t)>;
+  using Callback = FunctionRef<void(EventId, std::uint64_t)>;
 
   Listener(Listener&&) noexcept;
   /// Releases this listener's port first, then takes `other`'s.
@@ -63,20 +62,17 @@ class Listener {
   /// Readable while a notification is pending (level-triggered); for a WaitSet or epoll.
   int fd() const;
   /// Unique within the service for its life.
-  std::uint64_t id() const { return m_id; }
+  std::uint64_t id() const;
 
  private:
   friend class ListenerBuilder;
-  Listener(std::shared_ptr<detail::ServiceCore> service, std::uint32_t slot, std::uint64_t id,
-           const core::CountingBitset* bitset, detail::AnyListenerEnd channel);
+  explicit Listener(std::unique_ptr<detail::ListenerPort> port);
   tl::expected<std::size_t, ListenerWaitError> wait_until(Callback callback,
                                                           std::optional<std::chrono::nanoseconds>);
 
-  std::shared_ptr<detail::ServiceCore> m_service;
-  std::uint32_t m_slot;
-  std::uint64_t m_id;
-  const core::CountingBitset* m_bitset;
-  detail::AnyListenerEnd m_channel;
+  /// The port's state (its service, slot, bitset and wake channel) lives in the library, so this
+  /// header needs neither the OS wrappers nor the shared-memory layout. Null once moved from.
+  std::unique_ptr<detail::ListenerPort> m_port;
 };
 
 }  // namespace axon

@@ -15,26 +15,22 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
-#include <optional>
-#include <vector>
 
 #include <tl/expected.hpp>
 
-#include "axon/core/counting_bitset.hpp"
-#include "axon/core/service_layout.hpp"
-#include "axon/event/backend/recommended.hpp"
 #include "axon/event/event_id.hpp"
 
 namespace axon {
 
 namespace detail {
-class ServiceCore;
+class NotifierPort;
 }
 
 enum class NotifierCreateError {
   ExceedsMaxNotifiers,  ///< every notifier slot of the service is taken
   EventIdOutOfBounds,   ///< the default event id is above the service's max event id
   Corrupted,            ///< the service's shared memory fails validation
+  InsufficientResources,  ///< not enough memory for the port
 };
 const char* to_string(NotifierCreateError error);
 
@@ -64,8 +60,8 @@ class Notifier {
   /// Notifies with `id`; returns how many listeners it reached (0 is fine).
   tl::expected<std::size_t, NotifierNotifyError> notify(EventId id);
 
-  EventId default_event_id() const { return m_default_id; }
-  std::uint64_t id() const { return m_id; }
+  EventId default_event_id() const;
+  std::uint64_t id() const;
 
   /// The most time one notify() spends on connections that fail (time out); listeners not
   /// tried within it are tried by the next notify.
@@ -73,31 +69,12 @@ class Notifier {
 
  private:
   friend class NotifierBuilder;
-  struct Connection {
-    std::uint64_t listener_id = 0;  ///< 0: no listener in this slot, or one that is gone
-    std::uint64_t owner_node = 0;
-    core::ListenerSlot* slot = nullptr;
-    const core::CountingBitset* bitset = nullptr;
-    std::optional<detail::AnyNotifierEnd> channel;  ///< empty: not connected yet, wake-up owed
-    std::chrono::steady_clock::time_point retry_at{};
-    std::chrono::milliseconds backoff{0};
-    NotifierNotifyError failure = NotifierNotifyError::ListenerUnresponsive;
-  };
-  enum class Connect { Connected, Gone, Deferred };
-  Notifier(std::shared_ptr<detail::ServiceCore> service, std::uint32_t slot, std::uint64_t id,
-           EventId default_id);
-  void refresh_connections();
-  Connect connect(Connection& connection, std::chrono::milliseconds timeout);
-  /// Gives every other unconnected listener of `failed`'s node its back-off.
-  void defer_node(const Connection& failed);
+  explicit Notifier(std::unique_ptr<detail::NotifierPort> port);
 
-  std::shared_ptr<detail::ServiceCore> m_service;
-  std::uint32_t m_slot;
-  std::uint64_t m_id;
-  EventId m_default_id;
-  std::uint64_t m_event_id_max;
-  std::uint64_t m_seen_generation = ~0ULL;
-  std::vector<Connection> m_connections;  ///< one per listener slot, sized once at creation
+  /// The port's state (its service, slot and one connection per listener slot) lives in the
+  /// library, so this header needs neither the OS wrappers nor the shared-memory layout. Null
+  /// once moved from.
+  std::unique_ptr<detail::NotifierPort> m_port;
 };
 
 }  // namespace axon

@@ -1,11 +1,12 @@
-// A non-owning reference to a callable: lets templated callbacks reach compiled code without
-// std::function's allocation on the hot path.
+// A non-owning reference to a callable (like C++26 std::function_ref): lets a callback reach
+// compiled code without std::function's allocation on the hot path. It must not outlive the call
+// it is passed to.
 #pragma once
 
 #include <type_traits>
 #include <utility>
 
-namespace axon::detail {
+namespace axon {
 
 template <typename Signature>
 class FunctionRef;
@@ -30,4 +31,4 @@ class FunctionRef<R(Args...)> {
   R (*m_call)(void*, Args...);
 };
 
-}  // namespace axon::detail
+}  // namespace axon
