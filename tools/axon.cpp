@@ -315,56 +315,58 @@ int echo(const std::string& text, const std::string& bytes) {
     case MessagingPattern::Event:
       return fail(kExitFailure, "service \"" + text + "\" is not a publish-subscribe service");
   }
-  if (auto installed = platform::TerminationSignals::install(); !installed) {
-    return fail(kExitFailure, "cannot install signal handlers: " + installed.error().describe());
-  }
   auto node = create_node("axon-echo", code);
   if (!node) return code;
   // Open with exactly the service's own payload description: the tool adopts its type.
-  detail::PubSubRequest request;
-  request.type_name = info->pubsub.type_name;
-  request.type_size = info->pubsub.type_size;
-  request.type_alignment = info->pubsub.type_alignment;
-  request.is_slice = info->pubsub.is_slice;
-  auto service = detail::open_pubsub(detail::core_of(*node), *name, request);
+  const PayloadType type{info->pubsub.type_name, info->pubsub.type_size,
+                         info->pubsub.type_alignment, info->pubsub.is_slice};
+  auto service = node->service_builder(*name).publish_subscribe(type).open();
   if (!service) {
     return fail(kExitFailure, "cannot open service \"" + text + "\": " + to_string(service.error()));
   }
-  auto subscriber = detail::SubscriberCore::create(*service);
+  auto subscriber = service->subscriber_builder().create();
   if (!subscriber) {
     return fail(kExitFailure, std::string("cannot create a subscriber: ") +
                                   to_string(subscriber.error()));
   }
-  while (!platform::TerminationSignals::termination_requested()) {
-    auto sample = (*subscriber)->receive();
+  // No wake-up channel is tied to a pub-sub service itself: drain, then sleep a cycle. The
+  // node's wait installs the SIGINT/SIGTERM handlers on its first call (before any sample) and
+  // reports a signal at once; with a zero cycle it only looks, so a busy stream still stops.
+  static constexpr auto kCycle = std::chrono::milliseconds(1);
+  bool idle = false;
+  for (;;) {
+    if (auto waited = node->wait(idle ? kCycle : std::chrono::nanoseconds::zero()); !waited) {
+      switch (waited.error()) {
+        case NodeWaitError::InterruptSignal:
+        case NodeWaitError::TerminationRequest: return kExitOk;
+        case NodeWaitError::InternalFailure:
+          return fail(kExitFailure, "cannot wait for signals (NodeWaitError::InternalFailure)");
+      }
+    }
+    auto sample = subscriber->receive();
     if (!sample) {
       std::fprintf(stderr, "error: receive failed: %s\n", to_string(sample.error()));
       if (sample.error() == SubscriberReceiveError::Corrupted) continue;
       return kExitFailure;
     }
-    if (!*sample) {
-      // No wake-up channel is tied to a pub-sub service itself: poll gently.
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-      continue;
-    }
-    const auto& s = **sample;
-    const auto size = s.payload_size;  // validated at receive, unlike the chunk's header
+    idle = !*sample;
+    if (idle) continue;
+    const auto payload = (*sample)->payload();  // its size was validated once, at receive
+    const auto shown = std::min<std::uint64_t>(payload.size(), max_bytes);
     std::string hex;
     static constexpr char kDigits[] = "0123456789abcdef";
-    for (std::uint64_t i = 0; i < std::min(size, max_bytes); ++i) {
-      const auto b = static_cast<unsigned>(s.payload[i]);
+    for (std::uint64_t i = 0; i < shown; ++i) {
+      const auto b = static_cast<unsigned>(payload[i]);
       hex += kDigits[b >> 4];
       hex += kDigits[b & 15];
-      if (i + 1 < std::min(size, max_bytes)) hex += ' ';
+      if (i + 1 < shown) hex += ' ';
     }
     std::printf("sample %llu from %016llx: %llu bytes: %s%s\n",
-                static_cast<unsigned long long>(s.sequence),
-                static_cast<unsigned long long>(s.publisher_id),
-                static_cast<unsigned long long>(size), hex.c_str(),
-                size > max_bytes ? " ..." : "");
-    (*subscriber)->release(s);
+                static_cast<unsigned long long>((*sample)->sequence()),
+                static_cast<unsigned long long>((*sample)->publisher_id()),
+                static_cast<unsigned long long>(payload.size()), hex.c_str(),
+                payload.size() > max_bytes ? " ..." : "");
   }
-  return kExitOk;
 }
 
 /// `axon service show`, from the deepest subcommand the parser reached, for error hints.

@@ -2,6 +2,7 @@
 // examples from build/bin.
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <regex>
 #include <thread>
 
@@ -174,6 +175,125 @@ TEST(PubSubMultiProcess, FourMiBPayloadCrossesProcessesIntact) {
   publisher.kill(SIGKILL);
   ASSERT_TRUE(publisher.wait_for(10s));
   EXPECT_EQ(got->payload()[kBytes - 1], (kBytes - 1) % 251);
+}
+
+// The untyped API (untyped.hpp) against the typed one, across processes, at full speed under the
+// Block policy: every sample arrives, in order, with its length and content.
+TEST(PubSubUntypedMultiProcess, UntypedPublisherFeedsATypedSubscriberEverySliceIntact) {
+  constexpr std::uint64_t kSamples = 20000;
+  constexpr std::uint64_t kMaxLen = 16;
+  const auto name = test::service_name("untyped_out");
+  auto node = test::make_node("typed-subscriber");
+  auto service = node.service_builder(name).publish_subscribe<Slice<std::uint32_t>>()
+                     .max_publishers(1).max_subscribers(1).subscriber_max_buffer_size(8)
+                     .overflow_policy(OverflowPolicy::Block).create();
+  ASSERT_TRUE(service);
+  auto sub = service->subscriber_builder().create();
+  ASSERT_TRUE(sub);
+  auto publisher = test::ChildProcess::fork([&] {
+    // The child knows the service only by name: it adopts the type discovery reports.
+    auto info = describe_service(name);
+    if (!info) return 50;
+    const PayloadType type{info->pubsub.type_name, info->pubsub.type_size,
+                           info->pubsub.type_alignment, info->pubsub.is_slice};
+    auto n = NodeBuilder().create();
+    auto svc = n->service_builder(name).publish_subscribe(type).open();
+    if (!svc) return 51;
+    auto pub = svc->publisher_builder().max_slice_len(kMaxLen).block_timeout(30s).create();
+    if (!pub) return 52;
+    for (std::uint64_t i = 0; i < kSamples; ++i) {
+      const std::uint64_t len = 1 + i % kMaxLen;
+      auto sample = pub->loan_uninit(len);
+      if (!sample) return 53;
+      std::uint32_t sum = 0;
+      for (std::uint64_t k = 0; k + 1 < len; ++k) {
+        const auto v = static_cast<std::uint32_t>(i * 31 + k);
+        std::memcpy(sample->payload().data() + k * 4, &v, 4);
+        sum += v;
+      }
+      const auto last = len == 1 ? static_cast<std::uint32_t>(i) : sum;  // a checksum
+      std::memcpy(sample->payload().data() + (len - 1) * 4, &last, 4);
+      auto sent = pub->send(std::move(*sample));
+      if (!sent || *sent != 1) return 54;
+    }
+    return 0;
+  });
+  std::uint64_t next = 0;
+  std::uint64_t bad = 0;
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (next < kSamples && std::chrono::steady_clock::now() < deadline) {
+    auto got = sub->receive();
+    ASSERT_TRUE(got) << to_string(got.error());
+    if (!*got) {
+      std::this_thread::yield();
+      continue;
+    }
+    const auto& sample = **got;
+    ASSERT_EQ(sample.sequence(), next);
+    const auto values = sample.payload();
+    const std::uint64_t len = 1 + next % kMaxLen;
+    ASSERT_EQ(values.size(), len);
+    std::uint32_t sum = 0;
+    for (std::uint64_t k = 0; k + 1 < len; ++k) {
+      bad += values[k] != static_cast<std::uint32_t>(next * 31 + k);
+      sum += values[k];
+    }
+    bad += values[len - 1] != (len == 1 ? static_cast<std::uint32_t>(next) : sum);
+    ++next;
+  }
+  EXPECT_EQ(next, kSamples);
+  EXPECT_EQ(bad, 0u);
+  auto status = publisher.wait_for(30s);
+  ASSERT_TRUE(status);
+  EXPECT_TRUE(status->success()) << "publisher exit " << status->code;
+}
+
+TEST(PubSubUntypedMultiProcess, TypedPublisherFeedsAnUntypedSubscriberEveryByteIntact) {
+  constexpr std::uint64_t kSamples = 20000;
+  const auto name = test::service_name("untyped_in");
+  auto node = test::make_node("untyped-subscriber");
+  auto service = node.service_builder(name).publish_subscribe(payload_type_of<Stamp>())
+                     .max_publishers(1).max_subscribers(1).subscriber_max_buffer_size(8)
+                     .overflow_policy(OverflowPolicy::Block).create();
+  ASSERT_TRUE(service);
+  auto sub = service->subscriber_builder().create();
+  ASSERT_TRUE(sub);
+  auto publisher = test::ChildProcess::fork([&] {
+    auto n = NodeBuilder().create();
+    auto svc = n->service_builder(name).publish_subscribe<Stamp>().open();
+    if (!svc) return 60;
+    auto pub = svc->publisher_builder().block_timeout(30s).create();
+    if (!pub) return 61;
+    for (std::uint64_t i = 0; i < kSamples; ++i) {
+      auto sent = pub->send_copy(Stamp{7, static_cast<std::uint32_t>(i * 2654435761u), i});
+      if (!sent || *sent != 1) return 62;
+    }
+    return 0;
+  });
+  std::uint64_t next = 0;
+  std::uint64_t bad = 0;
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (next < kSamples && std::chrono::steady_clock::now() < deadline) {
+    auto got = sub->receive();
+    ASSERT_TRUE(got) << to_string(got.error());
+    if (!*got) {
+      std::this_thread::yield();
+      continue;
+    }
+    const auto bytes = (**got).payload();
+    ASSERT_EQ(bytes.size(), sizeof(Stamp));
+    Stamp stamp;
+    std::memcpy(&stamp, bytes.data(), sizeof(stamp));
+    ASSERT_EQ(stamp.sequence, next);
+    ASSERT_EQ((**got).sequence(), next);
+    bad += stamp.publisher != 7 || stamp.reserved != static_cast<std::uint32_t>(next * 2654435761u);
+    ++next;
+  }
+  EXPECT_EQ(next, kSamples);
+  EXPECT_EQ(bad, 0u);
+  auto status = publisher.wait_for(30s);
+  ASSERT_TRUE(status);
+  EXPECT_TRUE(status->success()) << "publisher exit " << status->code;
 }
 
 TEST(PubSubExamples, EverySampleArrivesInOrderWhileASecondSubscriberIsKilled) {

@@ -2,9 +2,11 @@
 #pragma once
 
 #include <memory>
+#include <utility>
 
 #include "axon/event/service.hpp"
 #include "axon/publish_subscribe/service.hpp"
+#include "axon/publish_subscribe/untyped.hpp"
 #include "axon/service_name.hpp"
 
 namespace axon {
@@ -20,7 +22,12 @@ class ServiceBuilder {
   /// A zero-copy publish-subscribe service of payload T (or Slice<T>).
   template <typename T>
   PubSubServiceBuilder<T> publish_subscribe() const {
-    return PubSubServiceBuilder<T>(m_node, m_name);
+    return PubSubServiceBuilder<T>(publish_subscribe(payload_type_of<T>()));
+  }
+  /// A zero-copy publish-subscribe service whose payload is described at run time: its ports
+  /// move bytes (untyped.hpp). `type` must match the service's exactly on open.
+  UntypedPubSubServiceBuilder publish_subscribe(PayloadType type) const {
+    return UntypedPubSubServiceBuilder(m_node, m_name, std::move(type));
   }
 
  private:

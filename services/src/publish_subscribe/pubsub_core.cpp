@@ -33,6 +33,7 @@ const char* to_string(PublisherSendError error) {
     case PublisherSendError::ExceedsMaxLoans: return "ExceedsMaxLoans";
     case PublisherSendError::OutOfChunks: return "OutOfChunks";
     case PublisherSendError::ExceedsMaxSliceLength: return "ExceedsMaxSliceLength";
+    case PublisherSendError::PayloadSizeMismatch: return "PayloadSizeMismatch";
   }
   return "Unknown";
 }
@@ -523,4 +524,91 @@ void SubscriberCore::release(const Received& sample) {
 }
 
 }  // namespace detail
+}  // namespace axon
+
+// The public ports (untyped.hpp): each owns its core, in this translation unit so that the
+// compiler may inline the core's hot path into them.
+namespace axon {
+
+void UntypedSampleMut::discard() { std::exchange(m_publisher, nullptr)->discard(m_index); }
+
+void UntypedSample::release() { std::exchange(m_owner, nullptr)->release(m_chunk); }
+
+UntypedPublisher::UntypedPublisher(std::unique_ptr<detail::PublisherCore> core)
+    : m_core(std::move(core)) {}
+UntypedPublisher::UntypedPublisher(UntypedPublisher&&) noexcept = default;
+
+UntypedPublisher& UntypedPublisher::operator=(UntypedPublisher&& other) noexcept {
+  if (this != &other) {
+    m_core.reset();  // our port goes first, as when we are destroyed
+    m_core = std::move(other.m_core);
+  }
+  return *this;
+}
+
+UntypedPublisher::~UntypedPublisher() = default;
+
+tl::expected<UntypedSampleMut, PublisherLoanError> UntypedPublisher::loan_uninit(
+    std::uint64_t len) {
+  auto loan = m_core->loan(len);
+  if (!loan) return tl::unexpected(loan.error());
+  return UntypedSampleMut(m_core.get(), loan->index, loan->payload, len,
+                          len * m_core->element_size());
+}
+
+tl::expected<UntypedSampleMut, PublisherLoanError> UntypedPublisher::loan(std::uint64_t len) {
+  auto sample = loan_uninit(len);
+  if (sample) std::memset(sample->payload().data(), 0, sample->payload().size());
+  return sample;
+}
+
+tl::expected<std::size_t, PublisherSendError> UntypedPublisher::send(UntypedSampleMut&& sample) {
+  auto* core = std::exchange(sample.m_publisher, nullptr);
+  return core->send(sample.m_index, sample.m_len);
+}
+
+tl::expected<std::size_t, PublisherSendError> UntypedPublisher::send_copy(
+    std::span<const std::byte> bytes) {
+  const auto element = m_core->element_size();
+  const bool slice = m_core->is_slice();
+  if (bytes.size() % element != 0 || (!slice && bytes.size() != element) ||
+      (slice && bytes.empty())) {
+    return tl::unexpected(PublisherSendError::PayloadSizeMismatch);
+  }
+  auto sample = loan_uninit(bytes.size() / element);
+  if (!sample) return tl::unexpected(detail::send_error_of(sample.error()));
+  std::memcpy(sample->payload().data(), bytes.data(), bytes.size());
+  return send(std::move(*sample));
+}
+
+void UntypedPublisher::notify_on_send(Notifier notifier) {
+  m_core->set_notifier(std::move(notifier));
+}
+
+std::uint64_t UntypedPublisher::id() const { return m_core->id(); }
+std::uint64_t UntypedPublisher::max_slice_len() const { return m_core->max_elements(); }
+std::size_t UntypedPublisher::chunks_in_use() const { return m_core->chunks_in_use(); }
+std::size_t UntypedPublisher::chunk_count() const { return m_core->chunk_count(); }
+
+tl::expected<std::optional<UntypedSample>, SubscriberReceiveError> UntypedSubscriber::receive() {
+  auto r = m_core->receive();
+  if (!r) return tl::unexpected(r.error());
+  if (!*r) return std::optional<UntypedSample>{};
+  return std::optional<UntypedSample>(UntypedSample(m_core, std::move(**r)));
+}
+
+std::uint64_t UntypedSubscriber::id() const { return m_core->id(); }
+
+tl::expected<UntypedPublisher, PublisherCreateError> UntypedPublisherBuilder::create() const {
+  return detail::PublisherCore::create(m_service, m_max_len, m_block_timeout).map([](auto core) {
+    return UntypedPublisher(std::move(core));
+  });
+}
+
+tl::expected<UntypedSubscriber, SubscriberCreateError> UntypedSubscriberBuilder::create() const {
+  return detail::SubscriberCore::create(m_service).map([](auto core) {
+    return UntypedSubscriber(std::move(core));
+  });
+}
+
 }  // namespace axon

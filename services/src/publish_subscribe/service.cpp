@@ -1,5 +1,6 @@
 #include "axon/publish_subscribe/service.hpp"
 
+#include "axon/detail/open_or_create.hpp"
 #include "axon/detail/service_core.hpp"
 #include "axon/publish_subscribe/pattern.hpp"
 
@@ -73,23 +74,21 @@ bool in_range(std::uint32_t v, std::uint32_t max) { return v >= 1 && v <= max; }
 
 }  // namespace
 
-const ServiceName& service_name_of(const ServiceCore& service) { return service.name(); }
-
 tl::expected<std::shared_ptr<ServiceCore>, PubSubCreateError> create_pubsub(
     std::shared_ptr<NodeCore> node, const ServiceName& name, const PubSubRequest& r) {
   core::StaticConfig settings{};
   settings.access = r.access.value_or(kDefaultAccess) == Access::Group ? core::AccessKind::Group
                                                                        : core::AccessKind::Owner;
   auto& p = settings.pubsub;
-  const auto type_name = core::FixedString<core::kMaxTypeNameLength>::from(r.type_name);
-  if (!type_name || r.type_size == 0 || r.type_alignment == 0 ||
-      (r.type_alignment & (r.type_alignment - 1)) != 0 || r.type_alignment > 4096) {
+  const auto type_name = core::FixedString<core::kMaxTypeNameLength>::from(r.type.name);
+  if (!type_name || r.type.name.empty() || r.type.size == 0 || r.type.alignment == 0 ||
+      (r.type.alignment & (r.type.alignment - 1)) != 0 || r.type.alignment > 4096) {
     return tl::unexpected(PubSubCreateError::InvalidSettings);
   }
   p.type_name = *type_name;
-  p.type_size = r.type_size;
-  p.type_alignment = r.type_alignment;
-  p.is_slice = r.is_slice ? 1 : 0;
+  p.type_size = r.type.size;
+  p.type_alignment = r.type.alignment;
+  p.is_slice = r.type.is_slice ? 1 : 0;
   p.max_publishers = r.max_publishers.value_or(PubSubDefaults::kMaxPublishers);
   p.max_subscribers = r.max_subscribers.value_or(PubSubDefaults::kMaxSubscribers);
   p.max_nodes = r.max_nodes.value_or(PubSubDefaults::kMaxNodes);
@@ -114,8 +113,8 @@ tl::expected<std::shared_ptr<ServiceCore>, PubSubOpenError> open_pubsub(
     std::shared_ptr<NodeCore> node, const ServiceName& name, const PubSubRequest& r) {
   auto requirements = [&](const core::StaticConfig& sc) -> std::optional<PubSubOpenError> {
     const auto& p = sc.pubsub;
-    if (p.type_name.view() != r.type_name || p.type_size != r.type_size ||
-        p.type_alignment != r.type_alignment || (p.is_slice != 0) != r.is_slice) {
+    if (p.type_name.view() != r.type.name || p.type_size != r.type.size ||
+        p.type_alignment != r.type.alignment || (p.is_slice != 0) != r.type.is_slice) {
       return PubSubOpenError::IncompatibleTypes;
     }
     if (r.max_publishers && p.max_publishers < *r.max_publishers) {
@@ -162,13 +161,48 @@ PubSubStaticConfig pubsub_static_config(const core::PubSubSettings& p, Access ac
   return c;
 }
 
-PubSubStaticConfig pubsub_config(const ServiceCore& service) {
-  return pubsub_static_config(service.static_config().pubsub, service.access());
-}
-
-std::size_t count_pubsub_ports(const ServiceCore& service, bool publishers) {
-  return service.count_ports(publishers ? PubSubPattern::kPublisherTable : PubSubPattern::kSubscriberTable);
-}
-
 }  // namespace detail
+}  // namespace axon
+
+namespace axon {
+
+tl::expected<UntypedPubSubService, PubSubCreateError> UntypedPubSubServiceBuilder::create() const {
+  return detail::create_pubsub(m_node, m_name, m_request).map([](auto core) {
+    return UntypedPubSubService(std::move(core));
+  });
+}
+
+tl::expected<UntypedPubSubService, PubSubOpenError> UntypedPubSubServiceBuilder::open() const {
+  return detail::open_pubsub(m_node, m_name, m_request).map([](auto core) {
+    return UntypedPubSubService(std::move(core));
+  });
+}
+
+tl::expected<UntypedPubSubService, PubSubOpenOrCreateError>
+UntypedPubSubServiceBuilder::open_or_create() const {
+  return detail::open_or_create([&] { return open(); }, [&] { return create(); });
+}
+
+const ServiceName& UntypedPubSubService::name() const { return m_core->name(); }
+
+PubSubStaticConfig UntypedPubSubService::static_config() const {
+  return detail::pubsub_static_config(m_core->static_config().pubsub, m_core->access());
+}
+
+PayloadType UntypedPubSubService::payload_type() const {
+  const auto& p = m_core->static_config().pubsub;
+  return PayloadType{std::string(p.type_name.view()), p.type_size, p.type_alignment,
+                     p.is_slice != 0};
+}
+
+std::size_t UntypedPubSubService::number_of_publishers() const {
+  return m_core->count_ports(detail::PubSubPattern::kPublisherTable);
+}
+
+std::size_t UntypedPubSubService::number_of_subscribers() const {
+  return m_core->count_ports(detail::PubSubPattern::kSubscriberTable);
+}
+
+std::size_t UntypedPubSubService::number_of_nodes() const { return m_core->count_nodes(); }
+
 }  // namespace axon

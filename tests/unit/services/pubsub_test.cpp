@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "axon/detail/node_core.hpp"
+#include "axon/publish_subscribe/pubsub_core.hpp"
 #include "axon_test.hpp"
 
 namespace {

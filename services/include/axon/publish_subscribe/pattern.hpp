@@ -5,6 +5,7 @@
 #include "axon/core/publish_subscribe/layout.hpp"
 #include "axon/detail/pattern_policy.hpp"
 #include "axon/publish_subscribe/static_config.hpp"
+#include "axon/publish_subscribe/untyped.hpp"
 
 namespace axon::detail {
 
@@ -32,5 +33,11 @@ struct PubSubPattern {
 /// The public settings of a publish-subscribe service: one conversion, for its handle and for
 /// discovery.
 PubSubStaticConfig pubsub_static_config(const core::PubSubSettings& settings, Access access);
+
+/// The service `request` describes, made (create) or found and checked against it (open).
+tl::expected<std::shared_ptr<ServiceCore>, PubSubCreateError> create_pubsub(
+    std::shared_ptr<NodeCore> node, const ServiceName& name, const PubSubRequest& request);
+tl::expected<std::shared_ptr<ServiceCore>, PubSubOpenError> open_pubsub(
+    std::shared_ptr<NodeCore> node, const ServiceName& name, const PubSubRequest& request);
 
 }  // namespace axon::detail

@@ -1,5 +1,5 @@
-// The type-erased machinery of publish-subscribe; the typed API in publish_subscribe.hpp wraps
-// it. A publisher owns one data segment (a chunk pool in its own shared-memory object, mapped
+// The machinery of publish-subscribe, inside the library: the public ports of untyped.hpp own
+// these, the typed ones of service.hpp wrap those. A publisher owns one data segment (a chunk pool in its own shared-memory object, mapped
 // read-only by subscribers) and, per subscriber, the connection's two queues: submission (offsets
 // of sent chunks, publisher -> subscriber) and completion (offsets released, subscriber ->
 // publisher). Reference counts live in the publisher's own memory, never in shared memory, so a
@@ -20,35 +20,13 @@
 #include "axon/core/service_layout.hpp"
 #include "axon/core/spsc_queue.hpp"
 #include "axon/event/notifier.hpp"
+#include "axon/publish_subscribe/untyped.hpp"
 #include "axon/platform/shared_memory.hpp"
 
 namespace axon {
 
-enum class PublisherCreateError {
-  ExceedsMaxPublishers,   ///< every publisher slot of the service is taken
-  InvalidSliceLength,     ///< a slice publisher's max length is 0 or too large
-  InsufficientResources,  ///< the data segment could not be created (shared memory full?)
-  Corrupted,              ///< the service's shared memory fails validation
-};
-const char* to_string(PublisherCreateError error);
-
-enum class PublisherLoanError {
-  ExceedsMaxLoans,        ///< this publisher already has max_loans samples out
-  OutOfChunks,            ///< no free chunk (cannot happen with the computed pool size)
-  ExceedsMaxSliceLength,  ///< a slice longer than the publisher's max was asked for
-};
-const char* to_string(PublisherLoanError error);
-
-enum class PublisherSendError {
-  Corrupted,  ///< a queue of a connection fails validation; other subscribers were served
-  // Only from send_copy(): the loan it needed failed, as PublisherLoanError says; nothing was sent.
-  ExceedsMaxLoans,        ///< this publisher already has max_loans samples out
-  OutOfChunks,            ///< no free chunk
-  ExceedsMaxSliceLength,  ///< a slice longer than the publisher's max was asked for
-};
-const char* to_string(PublisherSendError error);
-
 namespace detail {
+
 /// The send error that stands for a failed loan (send_copy loans first).
 constexpr PublisherSendError send_error_of(PublisherLoanError error) {
   switch (error) {
@@ -61,23 +39,6 @@ constexpr PublisherSendError send_error_of(PublisherLoanError error) {
   }
   return PublisherSendError::Corrupted;  // not a PublisherLoanError value: unreachable
 }
-}  // namespace detail
-
-enum class SubscriberCreateError {
-  ExceedsMaxSubscribers,  ///< every subscriber slot of the service is taken
-  Corrupted,              ///< the service's shared memory fails validation
-};
-const char* to_string(SubscriberCreateError error);
-
-enum class SubscriberReceiveError {
-  ExceedsMaxBorrowedSamples,  ///< release samples before receiving more
-  Corrupted,  ///< an offset or header read from shared memory is out of bounds; it was dropped
-};
-const char* to_string(SubscriberReceiveError error);
-
-namespace detail {
-
-class ServiceCore;
 
 /// At the start of every chunk; the payload follows at `payload_offset(alignment)`.
 struct ChunkHeader {
@@ -114,6 +75,8 @@ class PublisherCore {
 
   std::uint64_t id() const { return m_id; }
   std::uint64_t max_elements() const { return m_max_elements; }
+  std::uint64_t element_size() const { return m_element_size; }
+  bool is_slice() const { return m_settings.is_slice != 0; }
   /// Chunks of this publisher in use anywhere (loans, queues, subscribers, history); takes back
   /// what subscribers released first, so the figure is exact once they are quiet.
   std::size_t chunks_in_use();
@@ -185,17 +148,7 @@ class SubscriberCore : public std::enable_shared_from_this<SubscriberCore> {
   SubscriberCore& operator=(const SubscriberCore&) = delete;
   ~SubscriberCore();
 
-  /// A received chunk; keeps the publisher's segment mapped while it lives. The header fields
-  /// are copies taken once and validated at receive: the chunk's own header may change after.
-  struct Received {
-    std::shared_ptr<const platform::SharedMemory> segment;
-    std::uint32_t publisher_slot = 0;
-    std::uint64_t publisher_id = 0;
-    std::uint64_t offset = 0;
-    std::uint64_t sequence = 0;
-    std::uint64_t payload_size = 0;  ///< bytes, within the chunk and a whole number of elements
-    const std::byte* payload = nullptr;
-  };
+  using Received = ReceivedChunk;
   tl::expected<std::optional<Received>, SubscriberReceiveError> receive();
   void release(const Received& sample);
   std::uint64_t id() const { return m_id; }

@@ -20,118 +20,31 @@
 // `T::AXON_TYPE_NAME` when T defines it (recommended across compilers), else the compiler's.
 // `publish_subscribe<Slice<T>>()` carries arrays of T whose max length each publisher fixes.
 //
-// Loan, send, receive and release take no lock, make no system call and allocate nothing (the
-// Block overflow policy sleeps while a subscriber's buffer is full). Ports are not thread-safe:
-// use each from one thread at a time, and release samples on the thread of their port.
+// Loan, send, receive and release take no lock and allocate nothing. They make no system call,
+// except the first receive after a publisher appeared, which maps that publisher's data segment,
+// and send under OverflowPolicy::Block, which sleeps while a subscriber's buffer is full. Ports
+// are not thread-safe: use each from one thread at a time, and release samples on the thread of
+// their port. Every typed class here wraps its untyped counterpart (untyped.hpp), which carries
+// payloads described at run time.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <cstring>
-#include <memory>
+#include <new>
 #include <optional>
 #include <span>
-#include <string_view>
 #include <type_traits>
-#include <variant>
+#include <utility>
 
 #include <tl/expected.hpp>
 
-#include "axon/detail/open_or_create.hpp"
-#include "axon/publish_subscribe/pubsub_core.hpp"
+#include "axon/publish_subscribe/payload_type.hpp"
 #include "axon/publish_subscribe/static_config.hpp"
-#include "axon/event/service.hpp"
+#include "axon/publish_subscribe/untyped.hpp"
 #include "axon/service_name.hpp"
 
 namespace axon {
-
-/// Marker: `publish_subscribe<Slice<T>>()` sends arrays of T.
-template <typename T>
-struct Slice {
-  using ElementType = T;
-};
-
-namespace detail {
-template <typename T>
-struct IsSlice : std::false_type {
-  using Element = T;
-};
-template <typename T>
-struct IsSlice<Slice<T>> : std::true_type {
-  using Element = T;
-};
-
-template <typename T>
-constexpr std::string_view compiler_type_name() {
-  constexpr std::string_view f = __PRETTY_FUNCTION__;
-  constexpr std::string_view key = "T = ";
-  constexpr auto start = f.find(key) + key.size();
-  constexpr auto end = f.find_first_of(";]", start);
-  return f.substr(start, end - start);
-}
-
-template <typename T>
-constexpr std::string_view type_name() {
-  if constexpr (requires { T::AXON_TYPE_NAME; }) {
-    return std::string_view(T::AXON_TYPE_NAME);
-  } else {
-    return compiler_type_name<T>();
-  }
-}
-}  // namespace detail
-
-enum class PubSubOpenError {
-  DoesNotExist,                                ///< no service of that name
-  IncompatibleMessagingPattern,                ///< the name belongs to another pattern
-  IncompatibleTypes,                           ///< payload type name, size, alignment or slice-ness differ
-  DoesNotSupportRequestedAmountOfPublishers,   ///< its max_publishers is below the request
-  DoesNotSupportRequestedAmountOfSubscribers,  ///< its max_subscribers is below the request
-  DoesNotSupportRequestedAmountOfNodes,        ///< its max_nodes is below the request
-  DoesNotSupportRequestedHistorySize,          ///< its history is shorter than requested
-  DoesNotSupportRequestedBufferSize,           ///< its subscriber buffer is smaller than requested
-  IncompatibleOverflowPolicy,                  ///< it uses another overflow policy
-  IncompatibleAccess,                          ///< it was created with another Access
-  ExceedsMaxNodes,                             ///< every node slot is taken by live nodes
-  PermissionDenied,                            ///< its objects belong to someone else (another
-                                               ///< user's, or owner-only), or the root refused us
-  VersionMismatch,                             ///< created by an incompatible axon version
-  Corrupted,                                   ///< its shared memory fails validation
-  InternalFailure,                             ///< a system call failed unexpectedly
-  InsufficientResources,  ///< out of file descriptors (EMFILE/ENFILE) or memory
-};
-const char* to_string(PubSubOpenError error);
-
-enum class PubSubCreateError {
-  AlreadyExists,          ///< a service of that name exists (any pattern)
-  InvalidSettings,        ///< a setting is 0 or above its limit
-  PermissionDenied,       ///< the root directory or /dev/shm refused us
-  InsufficientResources,  ///< not enough shared memory or fds
-  InternalFailure,        ///< a system call failed unexpectedly
-};
-const char* to_string(PubSubCreateError error);
-
-using PubSubOpenOrCreateError = std::variant<PubSubOpenError, PubSubCreateError>;
-/// The name of whichever error it holds (every to_string of axon returns a static string).
-const char* to_string(const PubSubOpenOrCreateError& error);
-
-namespace detail {
-struct PubSubRequest {
-  std::string_view type_name;
-  std::uint64_t type_size = 0;
-  std::uint64_t type_alignment = 0;
-  bool is_slice = false;
-  std::optional<std::uint32_t> max_publishers, max_subscribers, max_nodes, history_size,
-      buffer_size, max_loans, max_borrowed;
-  std::optional<OverflowPolicy> overflow;
-  std::optional<Access> access;
-};
-tl::expected<std::shared_ptr<ServiceCore>, PubSubCreateError> create_pubsub(
-    std::shared_ptr<NodeCore> node, const ServiceName& name, const PubSubRequest& request);
-tl::expected<std::shared_ptr<ServiceCore>, PubSubOpenError> open_pubsub(
-    std::shared_ptr<NodeCore> node, const ServiceName& name, const PubSubRequest& request);
-PubSubStaticConfig pubsub_config(const ServiceCore& service);
-std::size_t count_pubsub_ports(const ServiceCore& service, bool publishers);
-}  // namespace detail
 
 template <typename T>
 class Publisher;
@@ -144,36 +57,24 @@ class SampleMut {
   using Element = typename detail::IsSlice<T>::Element;
 
  public:
-  SampleMut(SampleMut&& other) noexcept
-      : m_publisher(std::exchange(other.m_publisher, nullptr)),
-        m_index(other.m_index),
-        m_payload(other.m_payload),
-        m_len(other.m_len) {}
+  SampleMut(SampleMut&&) noexcept = default;
   SampleMut& operator=(SampleMut&&) = delete;
-  SampleMut(const SampleMut&) = delete;
-  ~SampleMut() {
-    if (m_publisher != nullptr) m_publisher->discard(m_index);
-  }
 
   /// The payload in shared memory (a span of the loaned length for slices).
   decltype(auto) payload() {
     if constexpr (detail::IsSlice<T>::value) {
-      return std::span<Element>(reinterpret_cast<Element*>(m_payload), m_len);
+      return std::span<Element>(reinterpret_cast<Element*>(m_sample.payload().data()),
+                                m_sample.len());
     } else {
-      return *std::launder(reinterpret_cast<T*>(m_payload));
+      return *std::launder(reinterpret_cast<T*>(m_sample.payload().data()));
     }
   }
   Element* operator->() requires(!detail::IsSlice<T>::value) { return &payload(); }
 
  private:
   friend class Publisher<T>;
-  SampleMut(detail::PublisherCore* publisher, std::uint32_t index, std::byte* payload,
-            std::uint64_t len)
-      : m_publisher(publisher), m_index(index), m_payload(payload), m_len(len) {}
-  detail::PublisherCore* m_publisher;
-  std::uint32_t m_index;
-  std::byte* m_payload;
-  std::uint64_t m_len;
+  explicit SampleMut(UntypedSampleMut sample) : m_sample(std::move(sample)) {}
+  UntypedSampleMut m_sample;
 };
 
 /// A received, read-only sample; it points into the publisher's data segment. Dropping it gives
@@ -183,33 +84,27 @@ class Sample {
   using Element = typename detail::IsSlice<T>::Element;
 
  public:
-  Sample(Sample&& other) noexcept
-      : m_owner(std::move(other.m_owner)), m_received(std::move(other.m_received)) {}
+  Sample(Sample&&) noexcept = default;
   Sample& operator=(Sample&&) = delete;
-  Sample(const Sample&) = delete;
-  ~Sample() {
-    if (m_owner) m_owner->release(m_received);
-  }
 
   decltype(auto) payload() const {
+    const auto bytes = m_sample.payload();
     if constexpr (detail::IsSlice<T>::value) {
-      return std::span<const Element>(reinterpret_cast<const Element*>(m_received.payload),
-                                      m_received.payload_size / sizeof(Element));
+      return std::span<const Element>(reinterpret_cast<const Element*>(bytes.data()),
+                                      bytes.size() / sizeof(Element));
     } else {
-      return *std::launder(reinterpret_cast<const T*>(m_received.payload));
+      return *std::launder(reinterpret_cast<const T*>(bytes.data()));
     }
   }
   const Element* operator->() const requires(!detail::IsSlice<T>::value) { return &payload(); }
   /// Per publisher, from 0: a gap means samples were overwritten or refused.
-  std::uint64_t sequence() const { return m_received.sequence; }
-  std::uint64_t publisher_id() const { return m_received.publisher_id; }
+  std::uint64_t sequence() const { return m_sample.sequence(); }
+  std::uint64_t publisher_id() const { return m_sample.publisher_id(); }
 
  private:
   friend class Subscriber<T>;
-  Sample(std::shared_ptr<detail::SubscriberCore> owner, detail::SubscriberCore::Received r)
-      : m_owner(std::move(owner)), m_received(std::move(r)) {}
-  std::shared_ptr<detail::SubscriberCore> m_owner;
-  detail::SubscriberCore::Received m_received;
+  explicit Sample(UntypedSample sample) : m_sample(std::move(sample)) {}
+  UntypedSample m_sample;
 };
 
 template <typename T>
@@ -220,9 +115,7 @@ class Publisher {
   /// A chunk with uninitialised payload (for slices: `len` elements, up to the max length).
   tl::expected<SampleMut<T>, PublisherLoanError> loan_uninit(std::uint64_t len = 1) {
     if constexpr (!detail::IsSlice<T>::value) len = 1;
-    auto loan = m_core->loan(len);
-    if (!loan) return tl::unexpected(loan.error());
-    return SampleMut<T>(m_core.get(), loan->index, loan->payload, len);
+    return m_port.loan_uninit(len).map([](UntypedSampleMut s) { return SampleMut<T>(std::move(s)); });
   }
   /// A chunk whose payload is value-initialised.
   tl::expected<SampleMut<T>, PublisherLoanError> loan(std::uint64_t len = 1) {
@@ -238,34 +131,30 @@ class Publisher {
   }
   /// Publishes without a copy; returns how many subscribers got it.
   tl::expected<std::size_t, PublisherSendError> send(SampleMut<T>&& sample) {
-    auto* core = std::exchange(sample.m_publisher, nullptr);
-    return core->send(sample.m_index, sample.m_len);
+    return m_port.send(std::move(sample.m_sample));
   }
   /// Loans, copies `value` in, sends. A failed loan is returned as the same error (ExceedsMaxLoans,
   /// ...), not as Corrupted: nothing is wrong with shared memory then.
   tl::expected<std::size_t, PublisherSendError> send_copy(const T& value)
     requires(!detail::IsSlice<T>::value)
   {
-    auto sample = loan_uninit();
-    if (!sample) return tl::unexpected(detail::send_error_of(sample.error()));
-    std::memcpy(static_cast<void*>(&sample->payload()), &value, sizeof(T));
-    return send(std::move(*sample));
+    return m_port.send_copy(std::as_bytes(std::span<const T, 1>(&value, 1)));
   }
   /// After each send, `notifier` notifies (its default id), so a subscriber's listener in a
   /// WaitSet wakes on new data.
-  void notify_on_send(Notifier notifier) { m_core->set_notifier(std::move(notifier)); }
+  void notify_on_send(Notifier notifier) { m_port.notify_on_send(std::move(notifier)); }
 
-  std::uint64_t id() const { return m_core->id(); }
-  std::uint64_t max_slice_len() const { return m_core->max_elements(); }
+  std::uint64_t id() const { return m_port.id(); }
+  std::uint64_t max_slice_len() const { return m_port.max_slice_len(); }
   /// Chunks of this publisher in use anywhere (loans, subscribers, queues, history).
-  std::size_t chunks_in_use() const { return m_core->chunks_in_use(); }
-  std::size_t chunk_count() const { return m_core->chunk_count(); }
+  std::size_t chunks_in_use() const { return m_port.chunks_in_use(); }
+  std::size_t chunk_count() const { return m_port.chunk_count(); }
 
  private:
   template <typename>
   friend class PublisherBuilder;
-  explicit Publisher(std::unique_ptr<detail::PublisherCore> core) : m_core(std::move(core)) {}
-  std::unique_ptr<detail::PublisherCore> m_core;
+  explicit Publisher(UntypedPublisher port) : m_port(std::move(port)) {}
+  UntypedPublisher m_port;
 };
 
 template <typename T>
@@ -273,18 +162,18 @@ class Subscriber {
  public:
   /// The next sample (round robin over publishers, in order per publisher), or nullopt.
   tl::expected<std::optional<Sample<T>>, SubscriberReceiveError> receive() {
-    auto r = m_core->receive();
+    auto r = m_port.receive();
     if (!r) return tl::unexpected(r.error());
     if (!*r) return std::optional<Sample<T>>{};
-    return std::optional<Sample<T>>(Sample<T>(m_core, std::move(**r)));
+    return std::optional<Sample<T>>(Sample<T>(std::move(**r)));
   }
-  std::uint64_t id() const { return m_core->id(); }
+  std::uint64_t id() const { return m_port.id(); }
 
  private:
   template <typename>
   friend class SubscriberBuilder;
-  explicit Subscriber(std::shared_ptr<detail::SubscriberCore> core) : m_core(std::move(core)) {}
-  std::shared_ptr<detail::SubscriberCore> m_core;
+  explicit Subscriber(UntypedSubscriber port) : m_port(std::move(port)) {}
+  UntypedSubscriber m_port;
 };
 
 template <typename T>
@@ -292,63 +181,66 @@ class PublisherBuilder {
  public:
   /// Slices: the most elements one sample may carry (default 1). Fixed for the publisher's life.
   PublisherBuilder& max_slice_len(std::uint64_t n) {
-    m_max_len = n;
+    m_builder.max_slice_len(n);
     return *this;
   }
   /// Block policy: how long send() waits for room in a subscriber's buffer.
   PublisherBuilder& block_timeout(std::chrono::nanoseconds t) {
-    m_block_timeout = t;
+    m_builder.block_timeout(t);
     return *this;
   }
-  tl::expected<Publisher<T>, PublisherCreateError> create() {
-    auto core = detail::PublisherCore::create(m_service, m_max_len, m_block_timeout);
-    if (!core) return tl::unexpected(core.error());
-    return Publisher<T>(std::move(*core));
+  tl::expected<Publisher<T>, PublisherCreateError> create() const {
+    return m_builder.create().map([](UntypedPublisher p) { return Publisher<T>(std::move(p)); });
   }
 
  private:
   template <typename>
   friend class PubSubService;
-  explicit PublisherBuilder(std::shared_ptr<detail::ServiceCore> s) : m_service(std::move(s)) {}
-  std::shared_ptr<detail::ServiceCore> m_service;
-  std::uint64_t m_max_len = 1;
-  std::chrono::nanoseconds m_block_timeout = PubSubDefaults::kBlockTimeout;
+  explicit PublisherBuilder(UntypedPublisherBuilder builder) : m_builder(std::move(builder)) {}
+  UntypedPublisherBuilder m_builder;
 };
 
 template <typename T>
 class SubscriberBuilder {
  public:
-  tl::expected<Subscriber<T>, SubscriberCreateError> create() {
-    auto core = detail::SubscriberCore::create(m_service);
-    if (!core) return tl::unexpected(core.error());
-    return Subscriber<T>(std::move(*core));
+  tl::expected<Subscriber<T>, SubscriberCreateError> create() const {
+    return m_builder.create().map([](UntypedSubscriber s) { return Subscriber<T>(std::move(s)); });
   }
 
  private:
   template <typename>
   friend class PubSubService;
-  explicit SubscriberBuilder(std::shared_ptr<detail::ServiceCore> s) : m_service(std::move(s)) {}
-  std::shared_ptr<detail::ServiceCore> m_service;
+  explicit SubscriberBuilder(UntypedSubscriberBuilder builder) : m_builder(std::move(builder)) {}
+  UntypedSubscriberBuilder m_builder;
 };
 
+/// A handle on an open publish-subscribe service of payload T; ports made from it keep the
+/// service alive.
 template <typename T>
 class PubSubService {
  public:
-  const ServiceName& name() const;
-  PubSubStaticConfig static_config() const { return detail::pubsub_config(*m_core); }
-  std::size_t number_of_publishers() const { return detail::count_pubsub_ports(*m_core, true); }
-  std::size_t number_of_subscribers() const { return detail::count_pubsub_ports(*m_core, false); }
+  const ServiceName& name() const { return m_service.name(); }
+  PubSubStaticConfig static_config() const { return m_service.static_config(); }
+  std::size_t number_of_publishers() const { return m_service.number_of_publishers(); }
+  std::size_t number_of_subscribers() const { return m_service.number_of_subscribers(); }
+  std::size_t number_of_nodes() const { return m_service.number_of_nodes(); }
 
-  PublisherBuilder<T> publisher_builder() const { return PublisherBuilder<T>(m_core); }
-  SubscriberBuilder<T> subscriber_builder() const { return SubscriberBuilder<T>(m_core); }
+  PublisherBuilder<T> publisher_builder() const {
+    return PublisherBuilder<T>(m_service.publisher_builder());
+  }
+  SubscriberBuilder<T> subscriber_builder() const {
+    return SubscriberBuilder<T>(m_service.subscriber_builder());
+  }
 
  private:
   template <typename>
   friend class PubSubServiceBuilder;
-  explicit PubSubService(std::shared_ptr<detail::ServiceCore> core) : m_core(std::move(core)) {}
-  std::shared_ptr<detail::ServiceCore> m_core;
+  explicit PubSubService(UntypedPubSubService service) : m_service(std::move(service)) {}
+  UntypedPubSubService m_service;
 };
 
+/// `node.service_builder(name).publish_subscribe<T>()`; see UntypedPubSubServiceBuilder for what
+/// each setting means on create and on open.
 template <typename T>
 class PubSubServiceBuilder {
   using Element = typename detail::IsSlice<T>::Element;
@@ -358,78 +250,52 @@ class PubSubServiceBuilder {
                 "virtual functions, no owning members)");
 
  public:
-  PubSubServiceBuilder& history_size(std::uint32_t n) { return set(m_request.history_size, n); }
+  PubSubServiceBuilder& history_size(std::uint32_t n) { return forward(&B::history_size, n); }
   PubSubServiceBuilder& subscriber_max_buffer_size(std::uint32_t n) {
-    return set(m_request.buffer_size, n);
+    return forward(&B::subscriber_max_buffer_size, n);
   }
-  PubSubServiceBuilder& max_publishers(std::uint32_t n) { return set(m_request.max_publishers, n); }
+  PubSubServiceBuilder& max_publishers(std::uint32_t n) { return forward(&B::max_publishers, n); }
   PubSubServiceBuilder& max_subscribers(std::uint32_t n) {
-    return set(m_request.max_subscribers, n);
+    return forward(&B::max_subscribers, n);
   }
-  PubSubServiceBuilder& max_nodes(std::uint32_t n) { return set(m_request.max_nodes, n); }
-  PubSubServiceBuilder& publisher_max_loans(std::uint32_t n) { return set(m_request.max_loans, n); }
+  PubSubServiceBuilder& max_nodes(std::uint32_t n) { return forward(&B::max_nodes, n); }
+  PubSubServiceBuilder& publisher_max_loans(std::uint32_t n) {
+    return forward(&B::publisher_max_loans, n);
+  }
   PubSubServiceBuilder& subscriber_max_borrowed_samples(std::uint32_t n) {
-    return set(m_request.max_borrowed, n);
+    return forward(&B::subscriber_max_borrowed_samples, n);
   }
   PubSubServiceBuilder& overflow_policy(OverflowPolicy p) {
-    m_request.overflow = p;
-    return *this;
+    return forward(&B::overflow_policy, p);
   }
   /// Who may use the service besides our user (default Access::Owner); see access.hpp.
-  PubSubServiceBuilder& access(Access a) {
-    m_request.access = a;
-    return *this;
-  }
+  PubSubServiceBuilder& access(Access a) { return forward(&B::access, a); }
 
-  tl::expected<PubSubService<T>, PubSubCreateError> create() {
-    auto core = detail::create_pubsub(m_node, m_name, m_request);
-    if (!core) return tl::unexpected(core.error());
-    return PubSubService<T>(std::move(*core));
+  tl::expected<PubSubService<T>, PubSubCreateError> create() const {
+    return m_builder.create().map(typed);
   }
-  tl::expected<PubSubService<T>, PubSubOpenError> open() {
-    auto core = detail::open_pubsub(m_node, m_name, m_request);
-    if (!core) return tl::unexpected(core.error());
-    return PubSubService<T>(std::move(*core));
+  tl::expected<PubSubService<T>, PubSubOpenError> open() const {
+    return m_builder.open().map(typed);
   }
   /// Opens, or creates when absent; safe when many processes race for the same name.
-  tl::expected<PubSubService<T>, PubSubOpenOrCreateError> open_or_create() {
-    return detail::open_or_create(
-        [&] {
-          return detail::open_pubsub(m_node, m_name, m_request).map([](auto core) {
-            return PubSubService<T>(std::move(core));
-          });
-        },
-        [&] {
-          return detail::create_pubsub(m_node, m_name, m_request).map([](auto core) {
-            return PubSubService<T>(std::move(core));
-          });
-        });
+  tl::expected<PubSubService<T>, PubSubOpenOrCreateError> open_or_create() const {
+    return m_builder.open_or_create().map(typed);
   }
 
  private:
+  using B = UntypedPubSubServiceBuilder;
   friend class ServiceBuilder;
-  PubSubServiceBuilder(std::shared_ptr<detail::NodeCore> node, ServiceName name)
-      : m_node(std::move(node)), m_name(std::move(name)) {
-    m_request.type_name = detail::type_name<Element>();
-    m_request.type_size = sizeof(Element);
-    m_request.type_alignment = alignof(Element);
-    m_request.is_slice = detail::IsSlice<T>::value;
-  }
-  PubSubServiceBuilder& set(std::optional<std::uint32_t>& field, std::uint32_t n) {
-    field = n;
+  explicit PubSubServiceBuilder(UntypedPubSubServiceBuilder builder)
+      : m_builder(std::move(builder)) {}
+  template <typename Setter, typename Value>
+  PubSubServiceBuilder& forward(Setter setter, Value value) {
+    (m_builder.*setter)(value);
     return *this;
   }
-  std::shared_ptr<detail::NodeCore> m_node;
-  ServiceName m_name;
-  detail::PubSubRequest m_request;
+  static PubSubService<T> typed(UntypedPubSubService service) {
+    return PubSubService<T>(std::move(service));
+  }
+  UntypedPubSubServiceBuilder m_builder;
 };
-
-namespace detail {
-const ServiceName& service_name_of(const ServiceCore& service);
-}
-template <typename T>
-const ServiceName& PubSubService<T>::name() const {
-  return detail::service_name_of(*m_core);
-}
 
 }  // namespace axon

@@ -1,0 +1,379 @@
+// Publish-subscribe without a compile-time payload type: the same zero-copy ports, moving bytes.
+// The payload is described at run time by a PayloadType (name, element size, alignment, slice or
+// not), checked on open as the typed API checks it; a payload is `len` elements of `size` bytes.
+// Tools that meet services they were not compiled for (`axon echo`), language bindings and
+// gateways use this API; the typed API of service.hpp is a thin layer over it.
+//
+//   auto info = describe_service(name);               // discovery: what the service carries
+//   auto type = PayloadType{info->pubsub.type_name, info->pubsub.type_size,
+//                           info->pubsub.type_alignment, info->pubsub.is_slice};
+//   auto service = node.service_builder(name).publish_subscribe(type).open();
+//   auto subscriber = service->subscriber_builder().create();
+//   while (auto received = subscriber->receive()) {
+//     if (!*received) break;                            // nothing more
+//     std::span<const std::byte> bytes = (*received)->payload();
+//   }
+//
+// Loan, send, receive and release take no lock and allocate nothing. They make no system call,
+// except the first receive after a publisher appeared, which maps that publisher's data segment,
+// and send under OverflowPolicy::Block, which sleeps while a subscriber's buffer is full. Ports
+// are not thread-safe: use each from one thread at a time, and release samples on the thread of
+// their port. A sample may outlive its port: a subscriber's port (and its slot in the service)
+// lives until its last sample is released.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+#include <variant>
+
+#include <tl/expected.hpp>
+
+#include "axon/access.hpp"
+#include "axon/event/notifier.hpp"
+#include "axon/publish_subscribe/payload_type.hpp"
+#include "axon/publish_subscribe/static_config.hpp"
+#include "axon/service_name.hpp"
+
+namespace axon {
+
+enum class PubSubOpenError {
+  DoesNotExist,                                ///< no service of that name
+  IncompatibleMessagingPattern,                ///< the name belongs to another pattern
+  IncompatibleTypes,                           ///< payload type name, size, alignment or slice-ness differ
+  DoesNotSupportRequestedAmountOfPublishers,   ///< its max_publishers is below the request
+  DoesNotSupportRequestedAmountOfSubscribers,  ///< its max_subscribers is below the request
+  DoesNotSupportRequestedAmountOfNodes,        ///< its max_nodes is below the request
+  DoesNotSupportRequestedHistorySize,          ///< its history is shorter than requested
+  DoesNotSupportRequestedBufferSize,           ///< its subscriber buffer is smaller than requested
+  IncompatibleOverflowPolicy,                  ///< it uses another overflow policy
+  IncompatibleAccess,                          ///< it was created with another Access
+  ExceedsMaxNodes,                             ///< every node slot is taken by live nodes
+  PermissionDenied,                            ///< its objects belong to someone else (another
+                                               ///< user's, or owner-only), or the root refused us
+  VersionMismatch,                             ///< created by an incompatible axon version
+  Corrupted,                                   ///< its shared memory fails validation
+  InternalFailure,                             ///< a system call failed unexpectedly
+  InsufficientResources,  ///< out of file descriptors (EMFILE/ENFILE) or memory
+};
+const char* to_string(PubSubOpenError error);
+
+enum class PubSubCreateError {
+  AlreadyExists,          ///< a service of that name exists (any pattern)
+  InvalidSettings,        ///< a setting is 0 or above its limit, or the PayloadType is invalid
+  PermissionDenied,       ///< the root directory or /dev/shm refused us
+  InsufficientResources,  ///< not enough shared memory or fds
+  InternalFailure,        ///< a system call failed unexpectedly
+};
+const char* to_string(PubSubCreateError error);
+
+using PubSubOpenOrCreateError = std::variant<PubSubOpenError, PubSubCreateError>;
+/// The name of whichever error it holds (every to_string of axon returns a static string).
+const char* to_string(const PubSubOpenOrCreateError& error);
+
+enum class PublisherCreateError {
+  ExceedsMaxPublishers,   ///< every publisher slot of the service is taken
+  InvalidSliceLength,     ///< a slice publisher's max length is 0 or too large
+  InsufficientResources,  ///< the data segment could not be created (shared memory full?)
+  Corrupted,              ///< the service's shared memory fails validation
+};
+const char* to_string(PublisherCreateError error);
+
+enum class PublisherLoanError {
+  ExceedsMaxLoans,        ///< this publisher already has max_loans samples out
+  OutOfChunks,            ///< no free chunk (cannot happen with the computed pool size)
+  ExceedsMaxSliceLength,  ///< a slice longer than the publisher's max was asked for
+};
+const char* to_string(PublisherLoanError error);
+
+enum class PublisherSendError {
+  Corrupted,  ///< a queue of a connection fails validation; other subscribers were served
+  // Only from send_copy(): the loan it needed failed, as PublisherLoanError says; nothing was sent.
+  ExceedsMaxLoans,        ///< this publisher already has max_loans samples out
+  OutOfChunks,            ///< no free chunk
+  ExceedsMaxSliceLength,  ///< a slice longer than the publisher's max was asked for
+  /// Only from UntypedPublisher::send_copy(): the bytes are not one element (not a whole number
+  /// of elements, for slices); nothing was sent.
+  PayloadSizeMismatch,
+};
+const char* to_string(PublisherSendError error);
+
+enum class SubscriberCreateError {
+  ExceedsMaxSubscribers,  ///< every subscriber slot of the service is taken
+  Corrupted,              ///< the service's shared memory fails validation
+};
+const char* to_string(SubscriberCreateError error);
+
+enum class SubscriberReceiveError {
+  ExceedsMaxBorrowedSamples,  ///< release samples before receiving more
+  Corrupted,  ///< an offset or header read from shared memory is out of bounds; it was dropped
+};
+const char* to_string(SubscriberReceiveError error);
+
+namespace detail {
+class NodeCore;
+class ServiceCore;
+class PublisherCore;
+class SubscriberCore;
+
+/// A received chunk. The header fields are copies taken once and validated at receive: the
+/// chunk's own header may change after (a publisher may rewrite it).
+struct ReceivedChunk {
+  std::shared_ptr<const void> segment;  ///< keeps the publisher's data segment mapped
+  std::uint32_t publisher_slot = 0;
+  std::uint64_t publisher_id = 0;
+  std::uint64_t offset = 0;
+  std::uint64_t sequence = 0;
+  std::uint64_t payload_size = 0;  ///< bytes, within the chunk and a whole number of elements
+  const std::byte* payload = nullptr;
+};
+
+/// What a publish-subscribe service builder asks for: the service's settings on create, the
+/// requirements the service must meet on open.
+struct PubSubRequest {
+  PayloadType type;
+  std::optional<std::uint32_t> max_publishers, max_subscribers, max_nodes, history_size,
+      buffer_size, max_loans, max_borrowed;
+  std::optional<OverflowPolicy> overflow;
+  std::optional<Access> access;
+};
+}  // namespace detail
+
+class UntypedPublisher;
+class UntypedSubscriber;
+
+/// A loaned, writable chunk: `len()` elements whose bytes are `payload()`. Dropping it unsent
+/// gives the chunk back.
+class UntypedSampleMut {
+ public:
+  UntypedSampleMut(UntypedSampleMut&& other) noexcept
+      : m_publisher(std::exchange(other.m_publisher, nullptr)),
+        m_index(other.m_index),
+        m_payload(other.m_payload),
+        m_len(other.m_len),
+        m_bytes(other.m_bytes) {}
+  UntypedSampleMut& operator=(UntypedSampleMut&&) = delete;
+  UntypedSampleMut(const UntypedSampleMut&) = delete;
+  UntypedSampleMut& operator=(const UntypedSampleMut&) = delete;
+  ~UntypedSampleMut() {
+    if (m_publisher != nullptr) discard();
+  }
+
+  /// The payload's bytes in shared memory, aligned for the payload type; uninitialised after
+  /// loan_uninit().
+  std::span<std::byte> payload() const { return {m_payload, m_bytes}; }
+  /// Elements loaned (1 unless the service carries slices).
+  std::uint64_t len() const { return m_len; }
+
+ private:
+  friend class UntypedPublisher;
+  UntypedSampleMut(detail::PublisherCore* publisher, std::uint32_t index, std::byte* payload,
+                   std::uint64_t len, std::uint64_t bytes)
+      : m_publisher(publisher), m_index(index), m_payload(payload), m_len(len), m_bytes(bytes) {}
+  void discard();
+
+  detail::PublisherCore* m_publisher;  ///< null once sent or moved from
+  std::uint32_t m_index;
+  std::byte* m_payload;
+  std::uint64_t m_len;
+  std::uint64_t m_bytes;
+};
+
+/// A received, read-only chunk in the publisher's data segment. Dropping it gives the chunk back.
+class UntypedSample {
+ public:
+  UntypedSample(UntypedSample&& other) noexcept
+      : m_owner(std::move(other.m_owner)), m_chunk(std::move(other.m_chunk)) {}
+  UntypedSample& operator=(UntypedSample&&) = delete;
+  UntypedSample(const UntypedSample&) = delete;
+  UntypedSample& operator=(const UntypedSample&) = delete;
+  ~UntypedSample() {
+    if (m_owner) release();
+  }
+
+  /// The payload's bytes: a whole number of elements (one, unless the service carries slices),
+  /// the size checked once at receive. The publisher's memory is read-only to us, but a hostile
+  /// publisher may still rewrite these bytes while we read them: copy, then validate.
+  std::span<const std::byte> payload() const { return {m_chunk.payload, m_chunk.payload_size}; }
+  /// Per publisher, from 0: a gap means samples were overwritten or refused.
+  std::uint64_t sequence() const { return m_chunk.sequence; }
+  std::uint64_t publisher_id() const { return m_chunk.publisher_id; }
+
+ private:
+  friend class UntypedSubscriber;
+  UntypedSample(std::shared_ptr<detail::SubscriberCore> owner, detail::ReceivedChunk chunk)
+      : m_owner(std::move(owner)), m_chunk(std::move(chunk)) {}
+  void release();
+
+  std::shared_ptr<detail::SubscriberCore> m_owner;  ///< null once moved from
+  detail::ReceivedChunk m_chunk;
+};
+
+class UntypedPublisher {
+ public:
+  UntypedPublisher(UntypedPublisher&&) noexcept;
+  /// Releases this publisher's port first, then takes `other`'s.
+  UntypedPublisher& operator=(UntypedPublisher&& other) noexcept;
+  UntypedPublisher(const UntypedPublisher&) = delete;
+  UntypedPublisher& operator=(const UntypedPublisher&) = delete;
+  /// Takes back every chunk; subscribers keep what they hold readable until they release it.
+  ~UntypedPublisher();
+
+  /// A chunk of `len` elements (1 unless the service carries slices; at most max_slice_len()),
+  /// uninitialised.
+  tl::expected<UntypedSampleMut, PublisherLoanError> loan_uninit(std::uint64_t len = 1);
+  /// As loan_uninit, with the bytes zeroed.
+  tl::expected<UntypedSampleMut, PublisherLoanError> loan(std::uint64_t len = 1);
+  /// Publishes without a copy; returns how many subscribers got it.
+  tl::expected<std::size_t, PublisherSendError> send(UntypedSampleMut&& sample);
+  /// Loans, copies `bytes` in, sends. The bytes must be one element (for slices: a whole number
+  /// of elements), else PayloadSizeMismatch; a failed loan is returned as the same error.
+  tl::expected<std::size_t, PublisherSendError> send_copy(std::span<const std::byte> bytes);
+  /// After each send, `notifier` notifies (its default id), so a subscriber's listener in a
+  /// WaitSet wakes on new data.
+  void notify_on_send(Notifier notifier);
+
+  std::uint64_t id() const;
+  /// Elements one sample may carry (1 unless the service carries slices).
+  std::uint64_t max_slice_len() const;
+  /// Chunks of this publisher in use anywhere (loans, subscribers, queues, history).
+  std::size_t chunks_in_use() const;
+  std::size_t chunk_count() const;
+
+ private:
+  friend class UntypedPublisherBuilder;
+  explicit UntypedPublisher(std::unique_ptr<detail::PublisherCore> core);
+  std::unique_ptr<detail::PublisherCore> m_core;  ///< null once moved from
+};
+
+class UntypedSubscriber {
+ public:
+  /// The next sample (round robin over publishers, in order per publisher), or nullopt.
+  tl::expected<std::optional<UntypedSample>, SubscriberReceiveError> receive();
+  std::uint64_t id() const;
+
+ private:
+  friend class UntypedSubscriberBuilder;
+  explicit UntypedSubscriber(std::shared_ptr<detail::SubscriberCore> core)
+      : m_core(std::move(core)) {}
+  /// Shared with the samples it handed out, which may outlive it.
+  std::shared_ptr<detail::SubscriberCore> m_core;
+};
+
+class UntypedPublisherBuilder {
+ public:
+  /// Slices: the most elements one sample may carry (default 1). Fixed for the publisher's life.
+  UntypedPublisherBuilder& max_slice_len(std::uint64_t n) {
+    m_max_len = n;
+    return *this;
+  }
+  /// Block policy: how long send() waits for room in a subscriber's buffer.
+  UntypedPublisherBuilder& block_timeout(std::chrono::nanoseconds t) {
+    m_block_timeout = t;
+    return *this;
+  }
+  tl::expected<UntypedPublisher, PublisherCreateError> create() const;
+
+ private:
+  friend class UntypedPubSubService;
+  explicit UntypedPublisherBuilder(std::shared_ptr<detail::ServiceCore> s)
+      : m_service(std::move(s)) {}
+  std::shared_ptr<detail::ServiceCore> m_service;
+  std::uint64_t m_max_len = 1;
+  std::chrono::nanoseconds m_block_timeout = PubSubDefaults::kBlockTimeout;
+};
+
+class UntypedSubscriberBuilder {
+ public:
+  tl::expected<UntypedSubscriber, SubscriberCreateError> create() const;
+
+ private:
+  friend class UntypedPubSubService;
+  explicit UntypedSubscriberBuilder(std::shared_ptr<detail::ServiceCore> s)
+      : m_service(std::move(s)) {}
+  std::shared_ptr<detail::ServiceCore> m_service;
+};
+
+/// A handle on an open publish-subscribe service; ports made from it keep the service alive.
+class UntypedPubSubService {
+ public:
+  const ServiceName& name() const;
+  PubSubStaticConfig static_config() const;
+  /// What the service carries, from its static config.
+  PayloadType payload_type() const;
+  std::size_t number_of_publishers() const;
+  std::size_t number_of_subscribers() const;
+  std::size_t number_of_nodes() const;
+
+  UntypedPublisherBuilder publisher_builder() const { return UntypedPublisherBuilder(m_core); }
+  UntypedSubscriberBuilder subscriber_builder() const { return UntypedSubscriberBuilder(m_core); }
+
+ private:
+  friend class UntypedPubSubServiceBuilder;
+  explicit UntypedPubSubService(std::shared_ptr<detail::ServiceCore> core)
+      : m_core(std::move(core)) {}
+  std::shared_ptr<detail::ServiceCore> m_core;
+};
+
+/// `node.service_builder(name).publish_subscribe(type)`: settings given to create() are the
+/// service's; given to open() they are requirements the existing service must meet (the payload
+/// type exactly, at least that many ports and that much buffer and history, exactly that overflow
+/// policy and access).
+class UntypedPubSubServiceBuilder {
+ public:
+  UntypedPubSubServiceBuilder& history_size(std::uint32_t n) {
+    return set(m_request.history_size, n);
+  }
+  UntypedPubSubServiceBuilder& subscriber_max_buffer_size(std::uint32_t n) {
+    return set(m_request.buffer_size, n);
+  }
+  UntypedPubSubServiceBuilder& max_publishers(std::uint32_t n) {
+    return set(m_request.max_publishers, n);
+  }
+  UntypedPubSubServiceBuilder& max_subscribers(std::uint32_t n) {
+    return set(m_request.max_subscribers, n);
+  }
+  UntypedPubSubServiceBuilder& max_nodes(std::uint32_t n) { return set(m_request.max_nodes, n); }
+  UntypedPubSubServiceBuilder& publisher_max_loans(std::uint32_t n) {
+    return set(m_request.max_loans, n);
+  }
+  UntypedPubSubServiceBuilder& subscriber_max_borrowed_samples(std::uint32_t n) {
+    return set(m_request.max_borrowed, n);
+  }
+  UntypedPubSubServiceBuilder& overflow_policy(OverflowPolicy p) {
+    m_request.overflow = p;
+    return *this;
+  }
+  /// Who may use the service besides our user (default Access::Owner); see access.hpp.
+  UntypedPubSubServiceBuilder& access(Access a) {
+    m_request.access = a;
+    return *this;
+  }
+
+  tl::expected<UntypedPubSubService, PubSubCreateError> create() const;
+  tl::expected<UntypedPubSubService, PubSubOpenError> open() const;
+  /// Opens, or creates when absent; safe when many processes race for the same name.
+  tl::expected<UntypedPubSubService, PubSubOpenOrCreateError> open_or_create() const;
+
+ private:
+  friend class ServiceBuilder;
+  UntypedPubSubServiceBuilder(std::shared_ptr<detail::NodeCore> node, ServiceName name,
+                              PayloadType type)
+      : m_node(std::move(node)), m_name(std::move(name)) {
+    m_request.type = std::move(type);
+  }
+  UntypedPubSubServiceBuilder& set(std::optional<std::uint32_t>& field, std::uint32_t n) {
+    field = n;
+    return *this;
+  }
+  std::shared_ptr<detail::NodeCore> m_node;
+  ServiceName m_name;
+  detail::PubSubRequest m_request;
+};
+
+}  // namespace axon
