@@ -23,7 +23,6 @@
 #include <tl/expected.hpp>
 
 #include "axon/config.hpp"
-#include "axon/detail/node_core.hpp"
 #include "axon/service_name.hpp"
 
 namespace axon::tools {
@@ -203,20 +202,11 @@ inline std::string seconds_refusal(std::string_view what, std::string_view text,
          (error == NumberError::Negative ? " is negative" : " is not a number of seconds");
 }
 
-/// The longest AXON_ROOT (in bytes) with which a node's socket path, `<root>/nodes/<id>.sock`,
-/// still fits in a unix socket address (sockaddr_un::sun_path, NUL included). A longer root works
-/// for everything but listeners of the eventfd backend, whose node cannot start its fd server.
-inline std::size_t max_root_for_sockets() {
-  Config bare;
-  bare.root.clear();
-  const std::size_t below_root = detail::Paths::node_socket(bare, NodeId{}).size();
-  return sizeof(sockaddr_un::sun_path) - 1 - below_root;
-}
-
-/// When `config.root` is too long for node sockets: a sentence saying so, with the limit, to add
-/// to the error of a listener that could not be created. nullopt when the root is short enough.
+/// When `config.root` is too long for node sockets (Config::max_root_length_for_sockets()): a
+/// sentence saying so, with the limit, to add to the error of a listener that could not be created.
+/// nullopt when the root is short enough.
 inline std::optional<std::string> root_too_long_for_sockets(const Config& config) {
-  const std::size_t max = max_root_for_sockets();
+  const std::size_t max = Config::max_root_length_for_sockets();
   if (config.root.size() <= max) return std::nullopt;
   return "AXON_ROOT is " + std::to_string(config.root.size()) +
          " bytes, too long for the unix socket of a node (at most " + std::to_string(max) +
