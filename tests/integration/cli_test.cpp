@@ -423,6 +423,22 @@ TEST(CliListen, ReceivesFromNotifyAndExitsZeroOnSigint) {
   EXPECT_TRUE(status->success());
 }
 
+// A signal ends `listen` with exit 0 even under --timeout with nothing received: the timeout's
+// exit 1 is only for a listener that ran its whole time.
+TEST(CliListen, SigtermExitsZeroEvenWhenNothingArrivedWithinATimeout) {
+  const auto service = axon::test::unique_name("cli_listen_term");
+  auto sut = ChildProcess::spawn(bin("axon"), {"listen", service, "--timeout", "60"},
+                                 /*merge_stderr=*/true);
+  ASSERT_TRUE(wait_for_listeners(service, 1));
+
+  sut.kill(SIGTERM);
+  const auto status = sut.wait_for(kWatchdog);
+
+  ASSERT_TRUE(status);
+  EXPECT_TRUE(status->success()) << "exited " << status->exited << " code " << status->code;
+  EXPECT_EQ(sut.read_all(5s), "");
+}
+
 TEST(CliListen, OnceExitsZeroAfterTheFirstNotifications) {
   const auto service = axon::test::unique_name("cli_once");
   auto sut = ChildProcess::spawn(bin("axon"), {"listen", service, "--once", "--timeout", "60"});

@@ -125,6 +125,22 @@ TEST(ToolsParseSeconds, RefusesNegativesAndWhatIsNotANumber) {
   }
 }
 
+TEST(ToolsDeadline, AMomentTheClockCannotHoldIsNoDeadlineAndAPassedOneLeavesZero) {
+  EXPECT_FALSE(axon::tools::deadline_after(std::chrono::nanoseconds::max()));
+  // The longest finite timeout parse_seconds() gives still has a deadline.
+  const auto longest = parse_seconds("8999999999");
+  ASSERT_TRUE(longest && *longest);
+  EXPECT_TRUE(axon::tools::deadline_after(**longest));
+
+  const auto deadline = axon::tools::deadline_after(1h);
+  ASSERT_TRUE(deadline);
+  const auto left = axon::tools::remaining_until(*deadline);
+  EXPECT_GT(left, 59min);
+  EXPECT_LE(left, 1h);
+  EXPECT_EQ(axon::tools::remaining_until(std::chrono::steady_clock::now() - 1s),
+            std::chrono::nanoseconds::zero());
+}
+
 TEST(ToolsSocketHint, SaysNothingUpToTheLimitAndGivesTheLimitAboveIt) {
   axon::Config config;
   const auto max = axon::Config::max_root_length_for_sockets();

@@ -202,6 +202,24 @@ inline std::string seconds_refusal(std::string_view what, std::string_view text,
          (error == NumberError::Negative ? " is negative" : " is not a number of seconds");
 }
 
+/// The moment `timeout` (as parse_seconds() gives it) from now on the monotonic clock, never
+/// earlier; nullopt when that moment lies beyond what the clock can hold: such a timeout is, in
+/// effect, for ever.
+inline std::optional<std::chrono::steady_clock::time_point> deadline_after(
+    std::chrono::nanoseconds timeout) {
+  const auto now = std::chrono::steady_clock::now();
+  const auto step = std::chrono::ceil<std::chrono::steady_clock::duration>(timeout);
+  if (step > std::chrono::steady_clock::time_point::max() - now) return std::nullopt;
+  return now + step;
+}
+
+/// What remains until `deadline`: zero once it passed, never negative.
+inline std::chrono::nanoseconds remaining_until(std::chrono::steady_clock::time_point deadline) {
+  const auto left = deadline - std::chrono::steady_clock::now();
+  if (left <= left.zero()) return std::chrono::nanoseconds::zero();
+  return std::chrono::ceil<std::chrono::nanoseconds>(left);
+}
+
 /// When `config.root` is too long for node sockets (Config::max_root_length_for_sockets()): a
 /// sentence saying so, with the limit, to add to the error of a listener that could not be created.
 /// nullopt when the root is short enough.
