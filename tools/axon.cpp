@@ -176,11 +176,16 @@ int notify(const NotifyOptions& options) {
   const auto count = parse_u64("--count", options.count, code);
   if (!count) return code;
   if (*count == 0) return fail(kExitUsage, "--count must be at least 1");
-  if (auto installed = platform::TerminationSignals::install(); !installed) {
-    return fail(kExitFailure, "cannot install signal handlers: " + installed.error().describe());
-  }
   auto node = create_node("axon-notify", code);
   if (!node) return code;
+  // The node's first wait installs the SIGINT/SIGTERM handlers (a zero cycle only looks): from
+  // here on a signal is remembered and ends the loop below between two notifications, rather
+  // than killing the process in the middle of one.
+  if (auto looked = node->wait(std::chrono::nanoseconds::zero());
+      !looked && looked.error() == NodeWaitError::InternalFailure) {
+    return fail(kExitFailure,
+                std::string("cannot install signal handlers: ") + to_string(looked.error()));
+  }
   auto service = node->service_builder(*name).event().open();
   if (!service) {
     if (service.error() == EventOpenError::DoesNotExist) {
@@ -203,9 +208,17 @@ int notify(const NotifyOptions& options) {
                                   "\": " + to_string(notifier.error()));
   }
   for (std::uint64_t i = 0; i < *count; ++i) {
-    if (platform::TerminationSignals::termination_requested()) {
-      return fail(128 + platform::TerminationSignals::last_signal(),
-                  "interrupted after " + std::to_string(i) + " notification(s)");
+    if (auto looked = node->wait(std::chrono::nanoseconds::zero()); !looked) {
+      const std::string interrupted = "interrupted after " + std::to_string(i) + " notification(s)";
+      switch (looked.error()) {
+        case NodeWaitError::InterruptSignal:
+          return fail(128 + SIGINT, interrupted);
+        case NodeWaitError::TerminationRequest:
+          return fail(128 + SIGTERM, interrupted);
+        case NodeWaitError::InternalFailure:
+          return fail(kExitFailure,
+                      std::string("cannot install signal handlers: ") + to_string(looked.error()));
+      }
     }
     auto reached = notifier->notify();
     if (!reached) {
