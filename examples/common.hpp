@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "axon/config.hpp"
+#include "axon/node.hpp"
 #include "axon/service_name.hpp"
 #include "axon_tools/command_line.hpp"
 #include "axon_tools/messages.hpp"

@@ -15,7 +15,6 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
-#include <array>
 #include <chrono>
 #include <cmath>
 #include <csignal>
@@ -28,8 +27,8 @@
 #include <utility>
 #include <vector>
 
-#include "axon/platform/clock.hpp"
-#include "axon/platform/epoll.hpp"
+// Only `echo` still uses the platform layer (its signal flag), until it moves to a public
+// untyped subscriber; every other command uses the public API alone.
 #include "axon/platform/signals.hpp"
 #include "axon_cli/args.hpp"
 #include "axon_cli/errors.hpp"
@@ -177,11 +176,16 @@ int notify(const NotifyOptions& options) {
   const auto count = parse_u64("--count", options.count, code);
   if (!count) return code;
   if (*count == 0) return fail(kExitUsage, "--count must be at least 1");
-  if (auto installed = platform::TerminationSignals::install(); !installed) {
-    return fail(kExitFailure, "cannot install signal handlers: " + installed.error().describe());
-  }
   auto node = create_node("axon-notify", code);
   if (!node) return code;
+  // The node's first wait installs the SIGINT/SIGTERM handlers (a zero cycle only looks): from
+  // here on a signal is remembered and ends the loop below between two notifications, rather
+  // than killing the process in the middle of one.
+  if (auto looked = node->wait(std::chrono::nanoseconds::zero());
+      !looked && looked.error() == NodeWaitError::InternalFailure) {
+    return fail(kExitFailure,
+                std::string("cannot install signal handlers: ") + to_string(looked.error()));
+  }
   auto service = node->service_builder(*name).event().open();
   if (!service) {
     if (service.error() == EventOpenError::DoesNotExist) {
@@ -204,9 +208,17 @@ int notify(const NotifyOptions& options) {
                                   "\": " + to_string(notifier.error()));
   }
   for (std::uint64_t i = 0; i < *count; ++i) {
-    if (platform::TerminationSignals::termination_requested()) {
-      return fail(128 + platform::TerminationSignals::last_signal(),
-                  "interrupted after " + std::to_string(i) + " notification(s)");
+    if (auto looked = node->wait(std::chrono::nanoseconds::zero()); !looked) {
+      const std::string interrupted = "interrupted after " + std::to_string(i) + " notification(s)";
+      switch (looked.error()) {
+        case NodeWaitError::InterruptSignal:
+          return fail(128 + SIGINT, interrupted);
+        case NodeWaitError::TerminationRequest:
+          return fail(128 + SIGTERM, interrupted);
+        case NodeWaitError::InternalFailure:
+          return fail(kExitFailure,
+                      std::string("cannot install signal handlers: ") + to_string(looked.error()));
+      }
     }
     auto reached = notifier->notify();
     if (!reached) {
@@ -232,8 +244,13 @@ int listen(const ListenOptions& options) {
     timeout = parse_timeout("--timeout", *options.timeout, code);
     if (!timeout) return code;
   }
-  if (auto installed = platform::TerminationSignals::install(); !installed) {
-    return fail(kExitFailure, "cannot install signal handlers: " + installed.error().describe());
+  // The WaitSet first: it installs the SIGINT/SIGTERM handlers, so a signal from now on is
+  // remembered and ends the first wait below, instead of killing the process half-way through
+  // creating its node or listener.
+  auto waitset = WaitSetBuilder().capacity(1).create();
+  if (!waitset) {
+    return fail(kExitFailure,
+                std::string("cannot create a wait set: ") + to_string(waitset.error()));
   }
   auto node = create_node("axon-listen", code);
   if (!node) return code;
@@ -254,25 +271,19 @@ int listen(const ListenOptions& options) {
     }
     return fail(kExitFailure, message);
   }
-  // One epoll over the listener and the signal eventfd: the loop sleeps until either is ready,
-  // so it never spins and a signal that lands between two waits is still seen.
-  auto epoll = platform::Epoll::create();
-  if (!epoll) {
-    return fail(kExitFailure, "cannot create an epoll instance: " + epoll.error().describe());
-  }
-  if (auto added = epoll->add(listener->fd(), EPOLLIN, 0); !added) {
-    return fail(kExitFailure, "cannot watch the listener: " + added.error().describe());
-  }
-  if (auto added = epoll->add(platform::TerminationSignals::fd(), EPOLLIN, 1); !added) {
-    return fail(kExitFailure, "cannot watch for signals: " + added.error().describe());
+  // The wait sleeps until the listener has something or a signal came (the WaitSet watches both),
+  // so the loop never spins, and a signal that lands between two waits ends the next one.
+  auto attached = waitset->attach_notification(*listener);
+  if (!attached) {
+    return fail(kExitFailure,
+                std::string("cannot watch the listener: ") + to_string(attached.error()));
   }
 
   // The timeout counts from here, when the listener exists and can receive.
-  const auto deadline = timeout && !timeout->forever ? platform::Deadline::after(timeout->duration)
-                                                     : platform::Deadline::never();
+  const auto deadline =
+      timeout && !timeout->forever ? tools::deadline_after(timeout->duration) : std::nullopt;
   std::uint64_t activations = 0;
-  std::array<epoll_event, 2> ready{};
-  while (!platform::TerminationSignals::termination_requested()) {
+  for (;;) {
     auto received = listener->try_wait([&](EventId id, std::uint64_t n) {
       std::printf("EventId(%llu) x%llu\n", static_cast<unsigned long long>(id.value),
                   static_cast<unsigned long long>(n));
@@ -282,14 +293,25 @@ int listen(const ListenOptions& options) {
       return fail(kExitFailure, std::string("wait failed: ") + to_string(received.error()));
     }
     if (options.once && activations > 0) return kExitOk;
-    const auto remaining = deadline.remaining();
-    if (remaining && remaining->count() == 0) break;
-    auto woken = epoll->wait(ready, remaining);
-    if (!woken && woken.error().code != platform::ErrorCode::Interrupted) {
-      return fail(kExitFailure, "waiting failed: " + woken.error().describe());
+    std::optional<std::chrono::nanoseconds> remaining;  // nullopt: no timeout
+    if (deadline) {
+      remaining = tools::remaining_until(*deadline);
+      if (remaining->count() == 0) break;
+    }
+    auto woken = waitset->wait(remaining);
+    if (!woken) {
+      return fail(kExitFailure, std::string("waiting failed: ") + to_string(woken.error()));
+    }
+    switch (woken->result) {
+      case WaitSetRunResult::Interrupt:
+      case WaitSetRunResult::TerminationRequest:
+        return kExitOk;
+      case WaitSetRunResult::AllEventsHandled:
+      case WaitSetRunResult::StopRequest:  // never from wait(); the loop looks again
+        break;
     }
   }
-  if (platform::TerminationSignals::termination_requested() || activations > 0) return kExitOk;
+  if (activations > 0) return kExitOk;
   return fail(kExitFailure,
               "nothing arrived on \"" + options.service + "\" within " + *options.timeout + " s");
 }

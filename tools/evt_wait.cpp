@@ -5,25 +5,35 @@
 // AXON_PREFIX or AXON_ROOT; 3 any other failure; 130 on SIGINT and 143 on SIGTERM, after one
 // line on stderr.
 //
-// The wait sleeps in the kernel on the event's futex. SIGINT and SIGTERM handlers are installed
-// without SA_RESTART, so a signal makes that wait return EINTR. A signal that lands after the
-// last check of the flag and before the futex call would not interrupt it; a second thread that
-// sleeps on the signal eventfd closes that window.
-#include <array>
+// Two threads, so that neither a set() nor a signal can be missed:
+// - The main thread sleeps in SystemEvent::wait / wait_for, on the event's futex: the one wait
+//   that cannot miss a set(), since it returns true for a set() made during the wait even when a
+//   clear() follows at once. The event's fd() (a FIFO kept in line with the latched state) would
+//   let a waiter sleep in a WaitSet together with the signals, but it is not used: a set() and a
+//   clear() in quick succession may pass it unseen, a process killed between changing the state
+//   and updating the FIFO leaves it wrong (readable while clear: a level-triggered wait would
+//   spin) until the next change, and its first use makes a FIFO that every later set() and
+//   clear() of every process then keeps up to date.
+// - A futex wait cannot also wait for a signal: the handlers (installed without SA_RESTART)
+//   interrupt it only in the thread the kernel picked, and only when the signal lands during the
+//   call, not just before it. So a second thread sleeps in a WaitSet whose own SIGINT/SIGTERM
+//   handling ends its wait whichever thread got the signal and whenever it came (a signal is
+//   remembered, so one that came before the wait ends it at once); that thread ends the process.
+//   The WaitSet is made before the event is opened: from then on a signal never takes its
+//   default action.
+// The deadline is a point on std::chrono::steady_clock, so an interrupted wait goes on for what
+// remains of it, never longer.
 #include <atomic>
 #include <chrono>
 #include <csignal>
-#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "axon/axon.hpp"
-#include "axon/platform/clock.hpp"
-#include "axon/platform/epoll.hpp"
-#include "axon/platform/signals.hpp"
 #include "axon_tools/messages.hpp"
 #include "evt_tool.hpp"
 
@@ -45,30 +55,46 @@ int usage_error(const std::string& problem) {
 
 std::atomic<bool> g_exiting{false};
 
-[[noreturn]] void exit_on_signal() {
-  // ORDERING: relaxed: only decides which of the two threads prints; the other stays quiet.
-  if (!g_exiting.exchange(true, std::memory_order_relaxed)) {
-    const int signal_number = axon::platform::TerminationSignals::last_signal();
-    const bool terminated = signal_number == SIGTERM;
-    std::fprintf(stderr, "%s: interrupted by %s\n", kTool, terminated ? "SIGTERM" : "SIGINT");
-    std::_Exit(terminated ? 128 + SIGTERM : 128 + SIGINT);
-  }
-  for (;;) std::this_thread::sleep_for(std::chrono::hours(1));  // the other thread exits
+/// Called by a thread that is about to end the process (print its last line, return or exit):
+/// the first one goes on. A later one sleeps for ever, for the other thread is ending the process
+/// already, with its own line and status.
+void claim_exit_or_sleep() {
+  // ORDERING: relaxed: only decides which of the two threads speaks; nothing else is published.
+  if (!g_exiting.exchange(true, std::memory_order_relaxed)) return;
+  for (;;) std::this_thread::sleep_for(std::chrono::hours(1));
 }
 
-// Sleeps on the eventfd that the signal handler writes. It catches a signal whichever thread
-// the kernel delivers it to and whenever it lands, including the moment just before the main
-// thread enters its futex wait, where EINTR cannot help.
-void watch_termination_signals() {
-  auto epoll = axon::platform::Epoll::create();
-  if (!epoll) return;  // the main thread's EINTR path still works
-  if (!epoll->add(axon::platform::TerminationSignals::fd(), EPOLLIN, 0)) return;
-  std::array<epoll_event, 1> ready{};
+// The signal thread: sleeps until SIGINT or SIGTERM, then ends the process. A WaitSet does not
+// wait with nothing attached (NoAttachments), so an hourly interval is attached as well; it only
+// makes the loop go round.
+void end_on_termination_signal(axon::WaitSet waitset, axon::WaitSetGuard /*interval*/) {
   for (;;) {
-    auto woken = epoll->wait(ready, std::nullopt);
-    if ((woken && *woken > 0) || axon::platform::TerminationSignals::termination_requested()) {
-      exit_on_signal();
+    auto woken = waitset.wait(std::nullopt);
+    if (!woken) {
+      // A signal could no longer end the wait: better to fail now than to hang for ever.
+      claim_exit_or_sleep();
+      std::fprintf(stderr, "%s: waiting for signals failed: %s\n", kTool,
+                   axon::to_string(woken.error()));
+      std::_Exit(kFailure);
     }
+    const char* signal_name = nullptr;
+    int status = 0;
+    switch (woken->result) {
+      case axon::WaitSetRunResult::Interrupt:
+        signal_name = "SIGINT";
+        status = 128 + SIGINT;
+        break;
+      case axon::WaitSetRunResult::TerminationRequest:
+        signal_name = "SIGTERM";
+        status = 128 + SIGTERM;
+        break;
+      case axon::WaitSetRunResult::AllEventsHandled:  // the interval
+      case axon::WaitSetRunResult::StopRequest:       // never from wait()
+        continue;
+    }
+    claim_exit_or_sleep();
+    std::fprintf(stderr, "%s: interrupted by %s\n", kTool, signal_name);
+    std::_Exit(status);
   }
 }
 
@@ -95,40 +121,50 @@ int main(int argc, char** argv) try {
     timeout = *parsed_timeout;
   }
   // The deadline starts now, before opening, so the total never exceeds what was asked by more
-  // than the open itself.
-  const auto deadline =
-      timeout ? axon::platform::Deadline::after(*timeout) : axon::platform::Deadline::never();
+  // than the open itself. nullopt: for ever.
+  std::optional<std::chrono::steady_clock::time_point> deadline;
+  if (timeout) deadline = axon::tools::deadline_after(*timeout);
 
-  if (auto installed = axon::platform::TerminationSignals::install(); !installed) {
+  auto waitset = axon::WaitSetBuilder().capacity(1).create();
+  if (!waitset) {
     std::fprintf(stderr, "%s: cannot install signal handlers: %s\n", kTool,
-                 installed.error().describe().c_str());
+                 axon::to_string(waitset.error()));
     return kFailure;
   }
-  std::thread(watch_termination_signals).detach();
+  auto interval = waitset->attach_interval(std::chrono::hours(1));
+  if (!interval) {
+    std::fprintf(stderr, "%s: cannot watch for signals: %s\n", kTool,
+                 axon::to_string(interval.error()));
+    return kFailure;
+  }
+  std::thread(end_on_termination_signal, std::move(*waitset), std::move(*interval)).detach();
 
   auto event = axon::SystemEvent::open(name);
   if (!event) {
+    claim_exit_or_sleep();
     std::fprintf(stderr, "%s: cannot open event %s: %s\n", kTool, axon::tools::quoted(name).c_str(),
                  axon::to_string(event.error()));
     return kFailure;
   }
 
   for (;;) {
-    if (axon::platform::TerminationSignals::termination_requested()) exit_on_signal();
-    const auto remaining = deadline.remaining();
-    auto woken = remaining ? event->wait_for(*remaining) : event->wait();
+    auto woken =
+        deadline ? event->wait_for(axon::tools::remaining_until(*deadline)) : event->wait();
     if (woken) {
+      claim_exit_or_sleep();
       if (*woken) return 0;
       std::fprintf(stderr, "%s: %s was not set within %s s\n", kTool,
                    axon::tools::quoted(name).c_str(), timeout_text->c_str());
       return kTimedOut;
     }
     if (woken.error() != axon::SystemEventWaitError::Interrupted) {
+      claim_exit_or_sleep();
       std::fprintf(stderr, "%s: waiting on %s failed: %s\n", kTool,
                    axon::tools::quoted(name).c_str(), axon::to_string(woken.error()));
       return kFailure;
     }
-    // Interrupted by a signal that is not ours (or not yet recorded): the loop looks again.
+    // A signal handler ran in this thread. For SIGINT or SIGTERM the signal thread is ending the
+    // process; for any other signal the wait goes on for what remains.
   }
 } catch (const std::exception& e) {
   return axon::evt_tool::died_of(kThisTool, e);

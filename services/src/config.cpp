@@ -1,11 +1,13 @@
 #include "axon/config.hpp"
 
 #include <sys/stat.h>
+#include <sys/un.h>
 
 #include <cstdlib>
 #include <string_view>
 
 #include "axon/access.hpp"
+#include "axon/detail/node_core.hpp"
 #include "axon/detail/root.hpp"
 #include "axon/platform/file_lock.hpp"
 #include "axon/platform/filesystem.hpp"
@@ -77,6 +79,14 @@ tl::expected<void, ConfigError> Config::validate() const {
   if (!valid_prefix(prefix)) return tl::unexpected(ConfigError::InvalidPrefix);
   if (!valid_root(root)) return tl::unexpected(ConfigError::InvalidRoot);
   return {};
+}
+
+std::size_t Config::max_root_length_for_sockets() {
+  // Derived from the one place that names the socket, so the two cannot drift apart.
+  Config bare;
+  bare.root.clear();
+  const std::size_t below_root = detail::Paths::node_socket(bare, NodeId{}).size();
+  return sizeof(sockaddr_un::sun_path) - 1 - below_root;
 }
 
 namespace detail {

@@ -406,6 +406,42 @@ TEST(CliNotify, AnIdAboveTheMaxExitsOneNamingTheMax) {
   EXPECT_NE(sut.output.find("4095"), std::string::npos) << sut.output;
 }
 
+// `notify --count K` checks for SIGINT and SIGTERM between two notifications: it stops with
+// 128 + the signal and says how many it sent. K is 2^64 - 1, so only the signal can end it here.
+void expect_signal_stops_notify(int signal_number) {
+  const auto service = axon::test::unique_name("cli_notify_sig");
+  auto holder = ChildProcess::spawn(bin("axon"), {"listen", service});  // keeps the service
+  ASSERT_TRUE(wait_for_listeners(service, 1));
+  auto sut =
+      ChildProcess::spawn(bin("axon"), {"notify", service, "--count", "18446744073709551615"},
+                          /*merge_stderr=*/true);
+  const auto started = sut.read_until("notified 1 listener(s)\n", kWatchdog);
+  ASSERT_NE(started.find("notified 1 listener(s)\n"), std::string::npos) << started;
+
+  sut.kill(signal_number);
+  const auto output = started + sut.read_all(kWatchdog);
+  const auto status = sut.wait_for(kWatchdog);
+
+  ASSERT_TRUE(status);
+  EXPECT_TRUE(status->exited);
+  EXPECT_EQ(status->code, 128 + signal_number);
+  const std::regex interrupted("error: interrupted after [0-9]+ notification\\(s\\)");
+  const auto lines = lines_of(output);
+  const auto matches = [&](const std::string& line) { return std::regex_match(line, interrupted); };
+  EXPECT_EQ(std::count_if(lines.begin(), lines.end(), matches), 1)
+      << output.substr(output.size() > 300 ? output.size() - 300 : 0);
+  holder.kill(SIGINT);
+  EXPECT_TRUE(holder.wait_for(kWatchdog));
+}
+
+TEST(CliNotify, SigintBetweenNotificationsExits130SayingHowManyWereSent) {
+  expect_signal_stops_notify(SIGINT);
+}
+
+TEST(CliNotify, SigtermBetweenNotificationsExits143SayingHowManyWereSent) {
+  expect_signal_stops_notify(SIGTERM);
+}
+
 TEST(CliListen, ReceivesFromNotifyAndExitsZeroOnSigint) {
   const auto service = axon::test::unique_name("cli_listen");
   auto sut = ChildProcess::spawn(bin("axon"), {"listen", service});
@@ -421,6 +457,22 @@ TEST(CliListen, ReceivesFromNotifyAndExitsZeroOnSigint) {
   const auto status = sut.wait_for(kWatchdog);
   ASSERT_TRUE(status);
   EXPECT_TRUE(status->success());
+}
+
+// A signal ends `listen` with exit 0 even under --timeout with nothing received: the timeout's
+// exit 1 is only for a listener that ran its whole time.
+TEST(CliListen, SigtermExitsZeroEvenWhenNothingArrivedWithinATimeout) {
+  const auto service = axon::test::unique_name("cli_listen_term");
+  auto sut = ChildProcess::spawn(bin("axon"), {"listen", service, "--timeout", "60"},
+                                 /*merge_stderr=*/true);
+  ASSERT_TRUE(wait_for_listeners(service, 1));
+
+  sut.kill(SIGTERM);
+  const auto status = sut.wait_for(kWatchdog);
+
+  ASSERT_TRUE(status);
+  EXPECT_TRUE(status->success()) << "exited " << status->exited << " code " << status->code;
+  EXPECT_EQ(sut.read_all(5s), "");
 }
 
 TEST(CliListen, OnceExitsZeroAfterTheFirstNotifications) {

@@ -70,6 +70,32 @@ bool catches_sigint(pid_t pid) {
   return false;
 }
 
+// True once the main thread of process `pid` sleeps in a futex wait on a word of a mapping whose
+// path holds `object` (a system event's shared memory), per /proc/<pid>/syscall and maps; false
+// if not within 5 s. Stricter than waits_in_futex(): a futex wait of the C library (a lock, a
+// thread start) does not count.
+bool sleeps_on_futex_in(pid_t pid, const std::string& object) {
+  const auto give_up = std::chrono::steady_clock::now() + 5s;
+  const std::string proc = "/proc/" + std::to_string(pid);
+  for (; std::chrono::steady_clock::now() < give_up; std::this_thread::sleep_for(2ms)) {
+    std::ifstream syscall_file(proc + "/syscall");
+    long number = -1;
+    std::string address_text;
+    if (!(syscall_file >> number >> address_text) || number != SYS_futex) continue;  // "running"
+    const auto address = std::stoull(address_text, nullptr, 16);
+    std::ifstream maps(proc + "/maps");
+    for (std::string line; std::getline(maps, line);) {
+      const auto dash = line.find('-');
+      const auto space = line.find(' ');
+      if (dash == std::string::npos || space == std::string::npos) continue;
+      const auto start = std::stoull(line.substr(0, dash), nullptr, 16);
+      const auto end = std::stoull(line.substr(dash + 1, space - dash - 1), nullptr, 16);
+      if (address >= start && address < end && line.find(object) != std::string::npos) return true;
+    }
+  }
+  return false;
+}
+
 TEST(SystemEventTools, FiveWaiterProcessesAreAllReleasedByOneEvtSet) {
   EventGuard guard(test::unique_name("evt"));
   ASSERT_EQ(run_tool("evt_clear", {guard.name()}).status.code, 0);
@@ -153,6 +179,56 @@ TEST(SystemEventTools, SigintEndsEvtWaitWithExit130AndOneLine) {
 
 TEST(SystemEventTools, SigtermEndsEvtWaitWithExit143AndOneLine) {
   expect_signal_ends_wait(SIGTERM, 143, "SIGTERM");
+}
+
+// The signal goes out the moment the handler shows in /proc, so across the runs it lands while
+// evt_wait opens the event, just before its futex wait, or in it: wherever it lands, evt_wait
+// ends with its status and one line (the window before a futex wait is the one EINTR cannot
+// close; the signal thread must). 20 runs, both signals.
+TEST(SystemEventTools, ASignalEndsEvtWaitWhereverItLandsAfterTheHandlerIsInstalled) {
+  for (int run = 0; run < 20; ++run) {
+    const int signal_number = run % 2 == 0 ? SIGTERM : SIGINT;
+    EventGuard guard(test::unique_name("evt_race"));
+    auto waiter = ChildProcess::spawn(test::bin("evt_wait"), {guard.name()}, /*merge_stderr=*/true);
+    const auto give_up = std::chrono::steady_clock::now() + 5s;
+    while (!catches_sigint(waiter.pid()) && std::chrono::steady_clock::now() < give_up) {
+      // no sleep: the signal is to go out as early as the handler allows
+    }
+    ASSERT_TRUE(catches_sigint(waiter.pid())) << "run " << run;
+
+    waiter.kill(signal_number);
+    auto status = waiter.wait_for(kWatchdog);
+
+    ASSERT_TRUE(status) << "run " << run << ": still waiting after the signal";
+    EXPECT_TRUE(status->exited) << "run " << run;
+    EXPECT_EQ(status->code, 128 + signal_number) << "run " << run;
+    const auto output = waiter.read_all(1000ms);
+    EXPECT_EQ(output, std::string("evt_wait: interrupted by ") +
+                          (signal_number == SIGTERM ? "SIGTERM" : "SIGINT") + "\n")
+        << "run " << run;
+  }
+}
+
+// A set() that a clear() follows at once still releases a waiter that was asleep: evt_wait waits
+// on the futex, which sees every set(), not on the event's fd(), which may not.
+TEST(SystemEventTools, EvtWaitIsReleasedByASetThatAClearFollowsAtOnce) {
+  EventGuard guard(test::unique_name("evt_pulse"));
+  auto handle = SystemEvent::open(guard.name());
+  ASSERT_TRUE(handle);
+  auto waiter = ChildProcess::spawn(test::bin("evt_wait"), {guard.name(), "20"},
+                                    /*merge_stderr=*/true);
+  // So that the set() meets a waiter that sleeps on the event, not one still opening it.
+  ASSERT_TRUE(
+      sleeps_on_futex_in(waiter.pid(), "evt_" + detail::SystemEventPaths::hash(guard.name())));
+
+  handle->set();
+  handle->clear();
+  auto status = waiter.wait_for(kWatchdog);
+
+  ASSERT_TRUE(status);
+  EXPECT_TRUE(status->success()) << "exited " << status->exited << " code " << status->code << ": "
+                                 << waiter.read_all(1000ms);
+  EXPECT_FALSE(handle->is_set());
 }
 
 TEST(SystemEventTools, HelpExitsZeroWithUsage) {

@@ -2,6 +2,7 @@
 // sockets and lock files. Read from the environment (AXON_PREFIX, AXON_ROOT) unless given.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <tl/expected.hpp>
 
@@ -30,6 +31,14 @@ struct Config {
   /// Checks the prefix and the shape of the root path (not the directory itself: that is checked
   /// when it is used). Every entry point of axon calls it first; nothing is created when it fails.
   tl::expected<void, ConfigError> validate() const;
+
+  /// The longest `root`, in bytes, with which every node's unix socket,
+  /// `<root>/nodes/<16 hex digits>.sock`, fits in a socket address (sockaddr_un::sun_path: 107
+  /// bytes and a NUL on Linux), so 79. A longer root works for everything but the listeners of the
+  /// eventfd backend: their node cannot start the socket that hands out their eventfds, and
+  /// creating one fails with ListenerCreateError::ResourceCreationFailed. For a program that
+  /// wants to say so.
+  static std::size_t max_root_length_for_sockets();
 
   std::string nodes_dir() const { return root + "/nodes"; }
   std::string services_dir() const { return root + "/services"; }

@@ -3,7 +3,6 @@
 #include "axon_tools/messages.hpp"
 
 #include <gtest/gtest.h>
-#include <sys/un.h>
 
 #include <chrono>
 #include <cstdint>
@@ -12,7 +11,6 @@
 #include <string_view>
 
 #include "axon/config.hpp"
-#include "axon/detail/node_core.hpp"
 
 namespace {
 
@@ -127,22 +125,25 @@ TEST(ToolsParseSeconds, RefusesNegativesAndWhatIsNotANumber) {
   }
 }
 
-// The limit is whatever makes the longest node socket path fit sun_path with its NUL: 107 bytes
-// on Linux, minus "/nodes/" (7), 16 hex digits and ".sock" (5): 79.
-TEST(ToolsSocketHint, TheLimitIsTheRootLengthWhoseNodeSocketPathStillFits) {
-  const auto max = axon::tools::max_root_for_sockets();
-  axon::Config config;
-  config.root = "/" + std::string(max - 1, 'r');
+TEST(ToolsDeadline, AMomentTheClockCannotHoldIsNoDeadlineAndAPassedOneLeavesZero) {
+  EXPECT_FALSE(axon::tools::deadline_after(std::chrono::nanoseconds::max()));
+  // The longest finite timeout parse_seconds() gives still has a deadline.
+  const auto longest = parse_seconds("8999999999");
+  ASSERT_TRUE(longest && *longest);
+  EXPECT_TRUE(axon::tools::deadline_after(**longest));
 
-  const auto path = axon::detail::Paths::node_socket(config, axon::NodeId{~std::uint64_t{0}});
-
-  EXPECT_EQ(path.size(), sizeof(sockaddr_un::sun_path) - 1);
-  EXPECT_EQ(max, 79u);
+  const auto deadline = axon::tools::deadline_after(1h);
+  ASSERT_TRUE(deadline);
+  const auto left = axon::tools::remaining_until(*deadline);
+  EXPECT_GT(left, 59min);
+  EXPECT_LE(left, 1h);
+  EXPECT_EQ(axon::tools::remaining_until(std::chrono::steady_clock::now() - 1s),
+            std::chrono::nanoseconds::zero());
 }
 
 TEST(ToolsSocketHint, SaysNothingUpToTheLimitAndGivesTheLimitAboveIt) {
   axon::Config config;
-  const auto max = axon::tools::max_root_for_sockets();
+  const auto max = axon::Config::max_root_length_for_sockets();
   config.root = "/" + std::string(max - 1, 'r');
   EXPECT_FALSE(axon::tools::root_too_long_for_sockets(config));
 

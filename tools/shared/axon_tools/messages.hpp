@@ -23,7 +23,6 @@
 #include <tl/expected.hpp>
 
 #include "axon/config.hpp"
-#include "axon/detail/node_core.hpp"
 #include "axon/service_name.hpp"
 
 namespace axon::tools {
@@ -203,20 +202,29 @@ inline std::string seconds_refusal(std::string_view what, std::string_view text,
          (error == NumberError::Negative ? " is negative" : " is not a number of seconds");
 }
 
-/// The longest AXON_ROOT (in bytes) with which a node's socket path, `<root>/nodes/<id>.sock`,
-/// still fits in a unix socket address (sockaddr_un::sun_path, NUL included). A longer root works
-/// for everything but listeners of the eventfd backend, whose node cannot start its fd server.
-inline std::size_t max_root_for_sockets() {
-  Config bare;
-  bare.root.clear();
-  const std::size_t below_root = detail::Paths::node_socket(bare, NodeId{}).size();
-  return sizeof(sockaddr_un::sun_path) - 1 - below_root;
+/// The moment `timeout` (as parse_seconds() gives it) from now on the monotonic clock, never
+/// earlier; nullopt when that moment lies beyond what the clock can hold: such a timeout is, in
+/// effect, for ever.
+inline std::optional<std::chrono::steady_clock::time_point> deadline_after(
+    std::chrono::nanoseconds timeout) {
+  const auto now = std::chrono::steady_clock::now();
+  const auto step = std::chrono::ceil<std::chrono::steady_clock::duration>(timeout);
+  if (step > std::chrono::steady_clock::time_point::max() - now) return std::nullopt;
+  return now + step;
 }
 
-/// When `config.root` is too long for node sockets: a sentence saying so, with the limit, to add
-/// to the error of a listener that could not be created. nullopt when the root is short enough.
+/// What remains until `deadline`: zero once it passed, never negative.
+inline std::chrono::nanoseconds remaining_until(std::chrono::steady_clock::time_point deadline) {
+  const auto left = deadline - std::chrono::steady_clock::now();
+  if (left <= left.zero()) return std::chrono::nanoseconds::zero();
+  return std::chrono::ceil<std::chrono::nanoseconds>(left);
+}
+
+/// When `config.root` is too long for node sockets (Config::max_root_length_for_sockets()): a
+/// sentence saying so, with the limit, to add to the error of a listener that could not be created.
+/// nullopt when the root is short enough.
 inline std::optional<std::string> root_too_long_for_sockets(const Config& config) {
-  const std::size_t max = max_root_for_sockets();
+  const std::size_t max = Config::max_root_length_for_sockets();
   if (config.root.size() <= max) return std::nullopt;
   return "AXON_ROOT is " + std::to_string(config.root.size()) +
          " bytes, too long for the unix socket of a node (at most " + std::to_string(max) +
