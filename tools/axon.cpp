@@ -16,7 +16,6 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
-#include <cmath>
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
@@ -27,9 +26,6 @@
 #include <utility>
 #include <vector>
 
-// Only `echo` still uses the platform layer (its signal flag), until it moves to a public
-// untyped subscriber; every other command uses the public API alone.
-#include "axon/platform/signals.hpp"
 #include "axon_cli/args.hpp"
 #include "axon_cli/errors.hpp"
 #include "axon_cli/format.hpp"

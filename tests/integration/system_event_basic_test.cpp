@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "axon/detail/system_event_paths.hpp"
 #include "axon/system_event.hpp"
 #include "process.hpp"
 #include "test_env.hpp"
