@@ -186,6 +186,45 @@ TEST(FdExhaustion, OpeningAndCreatingOutOfFdsIsInsufficientResources) {
   EXPECT_TRUE(status->success()) << "child exit code (bits of failed checks) " << status->code;
 }
 
+// A subscriber out of fds when a publisher appears cannot map its data segment. Old code: it
+// looked again only when the set of publishers changed, so every sample of that publisher waited
+// (for ever, on a quiet service). Now it looks again while the mapping fails, and receives the
+// sample once it has an fd, with no publisher coming or going.
+TEST(FdExhaustion, ASubscriberOutOfFdsReceivesOnceItCanMapThePublishersSegment) {
+  auto node = test::make_node();
+  const auto samples = test::service_name("remap");
+  auto service = node.service_builder(samples).publish_subscribe<std::uint64_t>().create();
+  ASSERT_TRUE(service);
+
+  auto child = ChildProcess::fork([&]() -> int {
+    auto own = NodeBuilder().create();
+    if (!own) return 10;
+    auto opened = own->service_builder(samples).publish_subscribe<std::uint64_t>().open();
+    if (!opened) return 11;
+    auto subscriber = opened->subscriber_builder().create();
+    if (!subscriber) return 12;
+    if (auto none = subscriber->receive(); !none || *none) return 13;  // no publisher seen yet
+    auto publisher = opened->publisher_builder().create();
+    if (!publisher) return 14;
+    auto held = exhaust_fds();
+    if (auto sent = publisher->send_copy(77); !sent || *sent != 1) return 15;
+    // The segment cannot be mapped: nothing, and no error (the sample waits in the queue).
+    if (auto starved = subscriber->receive(); !starved || *starved) return 16;
+    release_fds(held);
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto got = subscriber->receive();
+      if (!got) return 17;
+      if (*got) return (*got)->payload() == 77 ? 0 : 18;
+      std::this_thread::sleep_for(1ms);
+    }
+    return 19;  // never received: the subscriber did not look again
+  });
+  const auto status = child.wait_for(20s);
+  ASSERT_TRUE(status);
+  EXPECT_TRUE(status->success()) << "child exit code " << status->code;
+}
+
 // One notify to many listeners whose node does not answer (a stopped process; a node out of fds
 // with no spare looks the same). Old code: 1 s per listener, here minutes. Now the notify
 // returns within the connect budget, says ListenerUnresponsive, keeps every count, and once the

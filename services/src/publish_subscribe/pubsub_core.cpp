@@ -406,8 +406,12 @@ void SubscriberCore::update_sources() {
   // ORDERING: acquire pairs with the release bump by publishers that came or went.
   const auto generation =
       m_service->dynamic().generation[PubSubPattern::kPublisherTable].load(std::memory_order_acquire);
-  if (generation == m_seen_generation) return;
+  if (generation == m_seen_generation) {
+    // A segment we could not map for a passing reason is looked for again, every kRemapRetry.
+    if (!m_remap_at || std::chrono::steady_clock::now() < *m_remap_at) return;
+  }
   m_seen_generation = generation;
+  m_remap_at.reset();
   const auto alignment =
       std::max<std::uint64_t>(m_settings.type_alignment, alignof(ChunkHeader));
   for (std::uint32_t p = 0; p < m_sources.size(); ++p) {
@@ -426,7 +430,17 @@ void SubscriberCore::update_sources() {
     auto shm = platform::SharedMemory::open(
         Paths::publisher_segment(m_service->config(), m_service->hash(), publisher_id),
         platform::AccessMode::ReadOnly);
-    if (!shm) continue;  // gone again already; a later generation tells
+    if (!shm) {
+      // Out of fds or memory passes: look again soon, or the publisher's samples would wait
+      // for the next change of publishers. Anything else (it left already, or the object is
+      // not one a publisher makes) waits for that change.
+      const auto code = shm.error().code;
+      if (code == platform::ErrorCode::LimitReached ||
+          code == platform::ErrorCode::InsufficientMemory) {
+        m_remap_at = std::chrono::steady_clock::now() + kRemapRetry;
+      }
+      continue;
+    }
     auto segment = std::make_shared<const platform::SharedMemory>(std::move(*shm));
     // SAFETY: attach only reads the block; the mapping is read-only and validated by attach.
     auto pool = core::ChunkPool::attach(const_cast<void*>(segment->data()), segment->size());

@@ -181,6 +181,10 @@ class SubscriberCore : public std::enable_shared_from_this<SubscriberCore> {
   core::PubSubSettings m_settings;
   std::vector<Source> m_sources;  ///< one per publisher slot
   std::uint64_t m_seen_generation = ~0ULL;
+  /// Set while a publisher's segment could not be mapped for a passing reason (out of fds or
+  /// memory): when to try again, though the publishers did not change.
+  std::optional<std::chrono::steady_clock::time_point> m_remap_at;
+  static constexpr std::chrono::milliseconds kRemapRetry{10};
   std::uint32_t m_next = 0;       ///< round-robin start, so no publisher starves the others
 };
 
