@@ -106,7 +106,11 @@ int main(int argc, char** argv) try {
                         }
                         return CallbackProgression::Continue;
                       });
-  if (failed || !result) return 1;
+  if (failed) return 1;  // print_available said why
+  if (!result) {
+    std::fprintf(stderr, "waiting failed: %s\n", to_string(result.error()));
+    return 1;
+  }
   std::printf("exit\n");
   return 0;
 } catch (const std::exception& e) {

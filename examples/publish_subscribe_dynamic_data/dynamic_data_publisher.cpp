@@ -29,7 +29,10 @@ int main(int argc, char** argv) try {
   const auto name = examples::service_name_or_complain(service_arg);
   if (!name) return 1;
   auto node = NodeBuilder().create();
-  if (!node) return 1;
+  if (!node) {
+    std::fprintf(stderr, "cannot create node: %s\n", to_string(node.error()));
+    return 1;
+  }
   if (!examples::handle_termination_signals(*node)) return 1;
   auto service =
       node->service_builder(*name).publish_subscribe<Slice<std::uint8_t>>().open_or_create();
@@ -52,7 +55,10 @@ int main(int argc, char** argv) try {
     }
     auto bytes = sample->payload();
     for (std::uint64_t i = 0; i < len; ++i) bytes[i] = static_cast<std::uint8_t>(counter + i);
-    if (!publisher->send(std::move(*sample))) return 1;
+    if (auto sent = publisher->send(std::move(*sample)); !sent) {
+      std::fprintf(stderr, "send failed: %s\n", to_string(sent.error()));
+      return 1;
+    }
     std::printf("Send sample %llu with %llu bytes\n", static_cast<unsigned long long>(counter),
                 static_cast<unsigned long long>(len));
     ++counter;

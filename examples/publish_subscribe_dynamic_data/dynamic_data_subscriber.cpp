@@ -1,4 +1,4 @@
-// dynamic_data_subscriber SERVICE: prints `Received <len> bytes, first <b0>, checksum ok|BAD`
+// dynamic_data_subscriber SERVICE: prints `Received <len> bytes, first <b0>, pattern ok|BAD`
 // per slice (the publisher fills byte i of sample n with n + i).
 #include <cstdio>
 #include <string>
@@ -23,7 +23,10 @@ int main(int argc, char** argv) try {
   const auto name = examples::service_name_or_complain(service_arg);
   if (!name) return 1;
   auto node = NodeBuilder().create();
-  if (!node) return 1;
+  if (!node) {
+    std::fprintf(stderr, "cannot create node: %s\n", to_string(node.error()));
+    return 1;
+  }
   if (!examples::handle_termination_signals(*node)) return 1;
   auto service =
       node->service_builder(*name).publish_subscribe<Slice<std::uint8_t>>().open_or_create();
@@ -32,7 +35,10 @@ int main(int argc, char** argv) try {
     return 1;
   }
   auto subscriber = service->subscriber_builder().create();
-  if (!subscriber) return 1;
+  if (!subscriber) {
+    std::fprintf(stderr, "cannot create subscriber: %s\n", to_string(subscriber.error()));
+    return 1;
+  }
   while (node->wait(std::chrono::milliseconds(10))) {
     for (;;) {
       auto sample = subscriber->receive();

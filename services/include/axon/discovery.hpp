@@ -38,7 +38,7 @@ enum class DiscoveryError {
   VersionMismatch,   ///< made by an incompatible axon version
   PermissionDenied,  ///< /dev/shm or the object cannot be read, or belongs to another user
   InvalidConfig,     ///< the prefix or root path is malformed (Config::validate)
-  InternalFailure,
+  InternalFailure,  ///< a system call failed unexpectedly
 };
 const char* to_string(DiscoveryError error);
 

@@ -57,7 +57,7 @@ const char* to_string(NodeCreateError error);
 enum class NodeListError {
   PermissionDenied,  ///< /dev/shm or the root directory cannot be read, or is not trustworthy
   InvalidConfig,     ///< the prefix or root path is malformed (Config::validate)
-  InternalFailure,
+  InternalFailure,   ///< a system call failed unexpectedly
 };
 const char* to_string(NodeListError error);
 

@@ -540,13 +540,33 @@ void SubscriberCore::release(const Received& sample) {
 }  // namespace detail
 }  // namespace axon
 
-// The public ports (untyped.hpp): each owns its core, in this translation unit so that the
-// compiler may inline the core's hot path into them.
+// The public ports (untyped.hpp): each owns its core. Their hot path (loan, send, receive,
+// release) is inline in the header and calls the detail:: functions below, one call each.
 namespace axon {
 
-void UntypedSampleMut::discard() { std::exchange(m_publisher, nullptr)->discard(m_index); }
+tl::expected<detail::LoanedChunk, PublisherLoanError> detail::publisher_loan(PublisherCore& core,
+                                                                             std::uint64_t len) {
+  auto loan = core.loan(len);
+  if (!loan) return tl::unexpected(loan.error());
+  return LoanedChunk{loan->index, loan->payload, len * core.element_size()};
+}
 
-void UntypedSample::release() { std::exchange(m_owner, nullptr)->release(m_chunk); }
+void detail::publisher_discard(PublisherCore& core, std::uint32_t index) { core.discard(index); }
+
+tl::expected<std::size_t, PublisherSendError> detail::publisher_send(PublisherCore& core,
+                                                                     std::uint32_t index,
+                                                                     std::uint64_t len) {
+  return core.send(index, len);
+}
+
+tl::expected<std::optional<detail::ReceivedChunk>, SubscriberReceiveError>
+detail::subscriber_receive(SubscriberCore& core) {
+  return core.receive();
+}
+
+void detail::subscriber_release(SubscriberCore& core, const ReceivedChunk& chunk) {
+  core.release(chunk);
+}
 
 UntypedPublisher::UntypedPublisher(std::unique_ptr<detail::PublisherCore> core)
     : m_core(std::move(core)) {}
@@ -562,23 +582,10 @@ UntypedPublisher& UntypedPublisher::operator=(UntypedPublisher&& other) noexcept
 
 UntypedPublisher::~UntypedPublisher() = default;
 
-tl::expected<UntypedSampleMut, PublisherLoanError> UntypedPublisher::loan_uninit(
-    std::uint64_t len) {
-  auto loan = m_core->loan(len);
-  if (!loan) return tl::unexpected(loan.error());
-  return UntypedSampleMut(m_core.get(), loan->index, loan->payload, len,
-                          len * m_core->element_size());
-}
-
 tl::expected<UntypedSampleMut, PublisherLoanError> UntypedPublisher::loan(std::uint64_t len) {
   auto sample = loan_uninit(len);
   if (sample) std::memset(sample->payload().data(), 0, sample->payload().size());
   return sample;
-}
-
-tl::expected<std::size_t, PublisherSendError> UntypedPublisher::send(UntypedSampleMut&& sample) {
-  auto* core = std::exchange(sample.m_publisher, nullptr);
-  return core->send(sample.m_index, sample.m_len);
 }
 
 tl::expected<std::size_t, PublisherSendError> UntypedPublisher::send_copy(
@@ -603,13 +610,6 @@ std::uint64_t UntypedPublisher::id() const { return m_core->id(); }
 std::uint64_t UntypedPublisher::max_slice_len() const { return m_core->max_elements(); }
 std::size_t UntypedPublisher::chunks_in_use() const { return m_core->chunks_in_use(); }
 std::size_t UntypedPublisher::chunk_count() const { return m_core->chunk_count(); }
-
-tl::expected<std::optional<UntypedSample>, SubscriberReceiveError> UntypedSubscriber::receive() {
-  auto r = m_core->receive();
-  if (!r) return tl::unexpected(r.error());
-  if (!*r) return std::optional<UntypedSample>{};
-  return std::optional<UntypedSample>(UntypedSample(m_core, std::move(**r)));
-}
 
 std::uint64_t UntypedSubscriber::id() const { return m_core->id(); }
 

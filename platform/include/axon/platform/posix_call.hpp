@@ -1,5 +1,7 @@
-// Every system call of axon goes through posix_call: it retries EINTR (unless asked not to),
-// keeps errno and the call's name, and lets the caller name errnos that are not failures.
+// The wrapper of axon's system calls: it retries EINTR (unless asked not to), keeps errno and the
+// call's name, and lets the caller name errnos that are not failures. Exceptions: close() (never
+// retried: the fd is gone whatever it returns), posix_fallocate (returns its error instead of
+// setting errno), and Boost.Interprocess's shm_open/mmap, wrapped by boost_call.
 #pragma once
 
 #include <cerrno>

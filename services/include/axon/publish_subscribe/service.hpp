@@ -115,7 +115,11 @@ class Publisher {
   /// A chunk with uninitialised payload (for slices: `len` elements, up to the max length).
   tl::expected<SampleMut<T>, PublisherLoanError> loan_uninit(std::uint64_t len = 1) {
     if constexpr (!detail::IsSlice<T>::value) len = 1;
-    return m_port.loan_uninit(len).map([](UntypedSampleMut s) { return SampleMut<T>(std::move(s)); });
+    // Straight into a SampleMut<T>, not through an UntypedSampleMut result: one move less.
+    auto* core = m_port.m_core.get();
+    auto chunk = detail::publisher_loan(*core, len);
+    if (!chunk) return tl::unexpected(chunk.error());
+    return SampleMut<T>(UntypedSampleMut(core, chunk->index, chunk->payload, len, chunk->bytes));
   }
   /// A chunk whose payload is value-initialised.
   tl::expected<SampleMut<T>, PublisherLoanError> loan(std::uint64_t len = 1) {
@@ -162,10 +166,11 @@ class Subscriber {
  public:
   /// The next sample (round robin over publishers, in order per publisher), or nullopt.
   tl::expected<std::optional<Sample<T>>, SubscriberReceiveError> receive() {
-    auto r = m_port.receive();
-    if (!r) return tl::unexpected(r.error());
-    if (!*r) return std::optional<Sample<T>>{};
-    return std::optional<Sample<T>>(Sample<T>(std::move(**r)));
+    // Straight into a Sample<T>, not through an UntypedSample result: one move less per sample.
+    auto chunk = detail::subscriber_receive(*m_port.m_core);
+    if (!chunk) return tl::unexpected(chunk.error());
+    if (!*chunk) return std::optional<Sample<T>>{};
+    return std::optional<Sample<T>>(Sample<T>(UntypedSample(m_port.m_core, std::move(**chunk))));
   }
   std::uint64_t id() const { return m_port.id(); }
 

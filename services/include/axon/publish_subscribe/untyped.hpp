@@ -133,6 +133,23 @@ struct ReceivedChunk {
   const std::byte* payload = nullptr;
 };
 
+/// The ports' hot path, compiled in the library (pubsub_core.cpp); the public ports below call
+/// them inline, so a typed port costs one call per operation into compiled code, no more.
+struct LoanedChunk {
+  std::uint32_t index;
+  std::byte* payload;
+  std::uint64_t bytes;
+};
+tl::expected<LoanedChunk, PublisherLoanError> publisher_loan(PublisherCore& core,
+                                                             std::uint64_t len);
+void publisher_discard(PublisherCore& core, std::uint32_t index);
+tl::expected<std::size_t, PublisherSendError> publisher_send(PublisherCore& core,
+                                                             std::uint32_t index,
+                                                             std::uint64_t len);
+tl::expected<std::optional<ReceivedChunk>, SubscriberReceiveError> subscriber_receive(
+    SubscriberCore& core);
+void subscriber_release(SubscriberCore& core, const ReceivedChunk& chunk);
+
 /// What a publish-subscribe service builder asks for: the service's settings on create, the
 /// requirements the service must meet on open.
 struct PubSubRequest {
@@ -146,6 +163,10 @@ struct PubSubRequest {
 
 class UntypedPublisher;
 class UntypedSubscriber;
+template <typename T>
+class Publisher;
+template <typename T>
+class Subscriber;
 
 /// A loaned, writable chunk: `len()` elements whose bytes are `payload()`. Dropping it unsent
 /// gives the chunk back.
@@ -161,7 +182,7 @@ class UntypedSampleMut {
   UntypedSampleMut(const UntypedSampleMut&) = delete;
   UntypedSampleMut& operator=(const UntypedSampleMut&) = delete;
   ~UntypedSampleMut() {
-    if (m_publisher != nullptr) discard();
+    if (m_publisher != nullptr) detail::publisher_discard(*m_publisher, m_index);
   }
 
   /// The payload's bytes in shared memory, aligned for the payload type; uninitialised after
@@ -172,10 +193,11 @@ class UntypedSampleMut {
 
  private:
   friend class UntypedPublisher;
+  template <typename>
+  friend class Publisher;
   UntypedSampleMut(detail::PublisherCore* publisher, std::uint32_t index, std::byte* payload,
                    std::uint64_t len, std::uint64_t bytes)
       : m_publisher(publisher), m_index(index), m_payload(payload), m_len(len), m_bytes(bytes) {}
-  void discard();
 
   detail::PublisherCore* m_publisher;  ///< null once sent or moved from
   std::uint32_t m_index;
@@ -193,7 +215,7 @@ class UntypedSample {
   UntypedSample(const UntypedSample&) = delete;
   UntypedSample& operator=(const UntypedSample&) = delete;
   ~UntypedSample() {
-    if (m_owner) release();
+    if (m_owner) detail::subscriber_release(*m_owner, m_chunk);
   }
 
   /// The payload's bytes: a whole number of elements (one, unless the service carries slices),
@@ -206,9 +228,10 @@ class UntypedSample {
 
  private:
   friend class UntypedSubscriber;
+  template <typename>
+  friend class Subscriber;
   UntypedSample(std::shared_ptr<detail::SubscriberCore> owner, detail::ReceivedChunk chunk)
       : m_owner(std::move(owner)), m_chunk(std::move(chunk)) {}
-  void release();
 
   std::shared_ptr<detail::SubscriberCore> m_owner;  ///< null once moved from
   detail::ReceivedChunk m_chunk;
@@ -226,11 +249,18 @@ class UntypedPublisher {
 
   /// A chunk of `len` elements (1 unless the service carries slices; at most max_slice_len()),
   /// uninitialised.
-  tl::expected<UntypedSampleMut, PublisherLoanError> loan_uninit(std::uint64_t len = 1);
+  tl::expected<UntypedSampleMut, PublisherLoanError> loan_uninit(std::uint64_t len = 1) {
+    auto chunk = detail::publisher_loan(*m_core, len);
+    if (!chunk) return tl::unexpected(chunk.error());
+    return UntypedSampleMut(m_core.get(), chunk->index, chunk->payload, len, chunk->bytes);
+  }
   /// As loan_uninit, with the bytes zeroed.
   tl::expected<UntypedSampleMut, PublisherLoanError> loan(std::uint64_t len = 1);
   /// Publishes without a copy; returns how many subscribers got it.
-  tl::expected<std::size_t, PublisherSendError> send(UntypedSampleMut&& sample);
+  tl::expected<std::size_t, PublisherSendError> send(UntypedSampleMut&& sample) {
+    auto* core = std::exchange(sample.m_publisher, nullptr);
+    return detail::publisher_send(*core, sample.m_index, sample.m_len);
+  }
   /// Loans, copies `bytes` in, sends. The bytes must be one element (for slices: a whole number
   /// of elements), else PayloadSizeMismatch; a failed loan is returned as the same error.
   tl::expected<std::size_t, PublisherSendError> send_copy(std::span<const std::byte> bytes);
@@ -247,6 +277,8 @@ class UntypedPublisher {
 
  private:
   friend class UntypedPublisherBuilder;
+  template <typename>
+  friend class Publisher;  // loans straight into its SampleMut<T>
   explicit UntypedPublisher(std::unique_ptr<detail::PublisherCore> core);
   std::unique_ptr<detail::PublisherCore> m_core;  ///< null once moved from
 };
@@ -254,11 +286,18 @@ class UntypedPublisher {
 class UntypedSubscriber {
  public:
   /// The next sample (round robin over publishers, in order per publisher), or nullopt.
-  tl::expected<std::optional<UntypedSample>, SubscriberReceiveError> receive();
+  tl::expected<std::optional<UntypedSample>, SubscriberReceiveError> receive() {
+    auto chunk = detail::subscriber_receive(*m_core);
+    if (!chunk) return tl::unexpected(chunk.error());
+    if (!*chunk) return std::optional<UntypedSample>{};
+    return std::optional<UntypedSample>(UntypedSample(m_core, std::move(**chunk)));
+  }
   std::uint64_t id() const;
 
  private:
   friend class UntypedSubscriberBuilder;
+  template <typename>
+  friend class Subscriber;  // receives straight into its Sample<T>
   explicit UntypedSubscriber(std::shared_ptr<detail::SubscriberCore> core)
       : m_core(std::move(core)) {}
   /// Shared with the samples it handed out, which may outlive it.
