@@ -21,6 +21,19 @@ static_assert(kMovable<Publisher<int>>);
 static_assert(kMovable<Subscriber<int>>);
 static_assert(kMovable<WaitSet>);
 static_assert(kMovable<SystemEvent>);
+static_assert(kMovable<UntypedPubSubService>);
+static_assert(kMovable<UntypedPublisher>);
+static_assert(kMovable<UntypedSubscriber>);
+static_assert(std::is_nothrow_move_constructible_v<UntypedSample>);
+static_assert(std::is_nothrow_move_constructible_v<UntypedSampleMut>);
+static_assert(std::is_nothrow_move_constructible_v<Sample<int>>);
+static_assert(std::is_nothrow_move_constructible_v<SampleMut<int>>);
+// Ports and samples are never copied: a copy would own a port slot or a chunk twice.
+static_assert(!std::is_copy_constructible_v<UntypedPublisher>);
+static_assert(!std::is_copy_constructible_v<Publisher<int>>);
+static_assert(!std::is_copy_constructible_v<Sample<int>>);
+static_assert(!std::is_copy_constructible_v<UntypedSampleMut>);
+static_assert(!std::is_copy_constructible_v<Listener>);
 
 // Every to_string of an error is a static string.
 static_assert(std::is_same_v<decltype(to_string(EventOpenOrCreateError{})), const char*>);
@@ -52,6 +65,28 @@ TEST(PublicApi, MoveAssigningAPortReleasesTheOneItReplaces) {
     seen += count;
   }));
   EXPECT_EQ(seen, 1u);
+}
+
+TEST(PublicApi, MoveAssigningAPublishSubscribePortReleasesTheOneItReplaces) {
+  auto node = test::make_node();
+  auto service = node.service_builder(test::service_name("api_move_pubsub"))
+                     .publish_subscribe<std::uint64_t>()
+                     .create();
+  ASSERT_TRUE(service);
+  auto first = service->publisher_builder().create();
+  auto second = service->publisher_builder().create();
+  auto subscriber = service->subscriber_builder().create();
+  ASSERT_TRUE(first && second && subscriber);
+  const auto survivor = second->id();
+  EXPECT_EQ(service->number_of_publishers(), 2u);
+  *first = std::move(*second);
+  EXPECT_EQ(service->number_of_publishers(), 1u);
+  EXPECT_EQ(first->id(), survivor);
+  ASSERT_EQ(*first->send_copy(99), 1u);
+  auto got = subscriber->receive();
+  ASSERT_TRUE(got && *got);
+  EXPECT_EQ((*got)->payload(), 99u);
+  EXPECT_EQ((*got)->publisher_id(), survivor);
 }
 
 TEST(PublicApi, BuildersWorkStepwiseAsWellAsChained) {
