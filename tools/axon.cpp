@@ -335,6 +335,21 @@ int echo(const std::string& text, const std::string& bytes) {
   }
   auto node = create_node("axon-echo", code);
   if (!node) return code;
+  // Sleeps for `cycle` (a zero cycle only looks); the exit status when the tool must end: 0 on
+  // SIGINT/SIGTERM, as documented, 1 when the wait itself failed.
+  const auto wait_a_cycle = [&](std::chrono::nanoseconds cycle) -> std::optional<int> {
+    auto waited = node->wait(cycle);
+    if (waited) return std::nullopt;
+    switch (waited.error()) {
+      case NodeWaitError::InterruptSignal:
+      case NodeWaitError::TerminationRequest: return kExitOk;
+      case NodeWaitError::InternalFailure: break;
+    }
+    return fail(kExitFailure, "cannot wait for signals (NodeWaitError::InternalFailure)");
+  };
+  // The handlers from here on (the first wait installs them), so a signal during the setup below
+  // ends the tool through its own exit, not the default action.
+  if (const auto stop = wait_a_cycle(std::chrono::nanoseconds::zero())) return *stop;
   // Open with exactly the service's own payload description: the tool adopts its type.
   const PayloadType type{info->pubsub.type_name, info->pubsub.type_size,
                          info->pubsub.type_alignment, info->pubsub.is_slice};
@@ -347,19 +362,13 @@ int echo(const std::string& text, const std::string& bytes) {
     return fail(kExitFailure, std::string("cannot create a subscriber: ") +
                                   to_string(subscriber.error()));
   }
-  // No wake-up channel is tied to a pub-sub service itself: drain, then sleep a cycle. The
-  // node's wait installs the SIGINT/SIGTERM handlers on its first call (before any sample) and
-  // reports a signal at once; with a zero cycle it only looks, so a busy stream still stops.
+  // No wake-up channel is tied to a pub-sub service itself: drain, then sleep a cycle. Between
+  // samples a zero wait only looks for a signal, so a busy stream still stops.
   static constexpr auto kCycle = std::chrono::milliseconds(1);
   bool idle = false;
   for (;;) {
-    if (auto waited = node->wait(idle ? kCycle : std::chrono::nanoseconds::zero()); !waited) {
-      switch (waited.error()) {
-        case NodeWaitError::InterruptSignal:
-        case NodeWaitError::TerminationRequest: return kExitOk;
-        case NodeWaitError::InternalFailure:
-          return fail(kExitFailure, "cannot wait for signals (NodeWaitError::InternalFailure)");
-      }
+    if (const auto stop = wait_a_cycle(idle ? kCycle : std::chrono::nanoseconds::zero())) {
+      return *stop;
     }
     auto sample = subscriber->receive();
     if (!sample) {

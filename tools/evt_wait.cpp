@@ -20,7 +20,10 @@
 //   handling ends its wait whichever thread got the signal and whenever it came (a signal is
 //   remembered, so one that came before the wait ends it at once); that thread ends the process.
 //   The WaitSet is made before the event is opened: from then on a signal never takes its
-//   default action.
+//   default action. Once the signal thread runs, the main thread blocks SIGINT and SIGTERM, so
+//   the kernel hands them to the signal thread alone: a handler deferred by a sanitizer (which
+//   runs it only at the thread's next intercepted call, never inside a raw futex wait) cannot be
+//   stranded in the main thread.
 // The deadline is a point on std::chrono::steady_clock, so an interrupted wait goes on for what
 // remains of it, never longer.
 #include <atomic>
@@ -138,6 +141,11 @@ int main(int argc, char** argv) try {
     return kFailure;
   }
   std::thread(end_on_termination_signal, std::move(*waitset), std::move(*interval)).detach();
+  sigset_t termination{};
+  sigemptyset(&termination);
+  sigaddset(&termination, SIGINT);
+  sigaddset(&termination, SIGTERM);
+  (void)pthread_sigmask(SIG_BLOCK, &termination, nullptr);  // the signal thread keeps them
 
   auto event = axon::SystemEvent::open(name);
   if (!event) {
@@ -163,8 +171,8 @@ int main(int argc, char** argv) try {
                    axon::tools::quoted(name).c_str(), axon::to_string(woken.error()));
       return kFailure;
     }
-    // A signal handler ran in this thread. For SIGINT or SIGTERM the signal thread is ending the
-    // process; for any other signal the wait goes on for what remains.
+    // A handler of another signal ran in this thread (SIGINT and SIGTERM go to the signal
+    // thread): the wait goes on for what remains.
   }
 } catch (const std::exception& e) {
   return axon::evt_tool::died_of(kThisTool, e);

@@ -102,7 +102,7 @@ std::string stored_name(const Config& config, const std::string& hash) {
   // value, view() clamps its length) and checked before it is trusted.
   const auto* sc = static_cast<const core::StaticConfig*>(st->data());
   std::memcpy(&stored, &sc->name, sizeof(stored));
-  const std::string name(stored.view());
+  std::string name(stored.view());
   if (!ServiceName::create(name) || detail::Paths::service_hash(name) != hash) return hash;
   return name;
 }

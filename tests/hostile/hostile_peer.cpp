@@ -333,8 +333,18 @@ class Hostile {
     }
   }
 
+  /// Whether the attacked service is an event service: an exhaustive switch, as every choice on
+  /// a pattern is, so a new pattern makes this a compile error instead of a silent pub-sub path.
+  bool attacks_event() const {
+    switch (honest_static.pattern) {
+      case core::MessagingPattern::Event: return true;
+      case core::MessagingPattern::PublishSubscribe: return false;
+    }
+    return false;
+  }
+
   void collect_queues() {
-    if (honest_static.pattern != core::MessagingPattern::PublishSubscribe) return;
+    if (attacks_event()) return;
     const auto segment_size = segment.ok() ? segment.size() : 0;
     const auto shape = core::PubSubLayout::connection(honest_static.pubsub);
     for (std::uint64_t c = 0; c < layout.region_count; ++c) {
@@ -367,7 +377,7 @@ class Hostile {
     add_member(h->generation[1], 0);
     add_member(h->next_port_id, 0);
     for (std::uint32_t i = 0; i < layout.ports[0].count; ++i) {
-      if (honest_static.pattern == core::MessagingPattern::Event) {
+      if (attacks_event()) {
         auto& s = slot<core::ListenerSlot>(0, i);
         collect_port(s.port);
         add_member(s.pending, 1);
@@ -461,7 +471,7 @@ class Hostile {
   }
 
   void collect_bitsets() {
-    if (honest_static.pattern != core::MessagingPattern::Event) return;
+    if (!attacks_event()) return;
     const auto max_id = honest_static.event.event_id_max;
     const auto ids = max_id + 1;
     const auto l1 = (ids + 63) / 64;

@@ -177,6 +177,32 @@ TEST(PubSubMultiProcess, FourMiBPayloadCrossesProcessesIntact) {
   EXPECT_EQ(got->payload()[kBytes - 1], (kBytes - 1) % 251);
 }
 
+/// Receives samples 0, 1, ... count-1 of one publisher, in order, within a minute; `check(sample,
+/// i)` returns how many of its checks failed on sample i, added to `bad`. Returns how many came.
+template <typename Sub, typename Check>
+std::uint64_t receive_in_order(Sub& sub, std::uint64_t count, std::uint64_t& bad, Check&& check) {
+  std::uint64_t next = 0;
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (next < count && std::chrono::steady_clock::now() < deadline) {
+    auto got = sub.receive();
+    if (!got) {
+      ADD_FAILURE() << "receive: " << to_string(got.error());
+      break;
+    }
+    if (!*got) {
+      std::this_thread::yield();
+      continue;
+    }
+    if ((**got).sequence() != next) {
+      ADD_FAILURE() << "sample " << (**got).sequence() << " where " << next << " was due";
+      break;
+    }
+    bad += check(**got, next);
+    ++next;
+  }
+  return next;
+}
+
 // The untyped API (untyped.hpp) against the typed one, across processes, at full speed under the
 // Block policy: every sample arrives, in order, with its length and content.
 TEST(PubSubUntypedMultiProcess, UntypedPublisherFeedsATypedSubscriberEverySliceIntact) {
@@ -218,30 +244,21 @@ TEST(PubSubUntypedMultiProcess, UntypedPublisherFeedsATypedSubscriberEverySliceI
     }
     return 0;
   });
-  std::uint64_t next = 0;
   std::uint64_t bad = 0;
-  const auto deadline = std::chrono::steady_clock::now() + 60s;
-  while (next < kSamples && std::chrono::steady_clock::now() < deadline) {
-    auto got = sub->receive();
-    ASSERT_TRUE(got) << to_string(got.error());
-    if (!*got) {
-      std::this_thread::yield();
-      continue;
-    }
-    const auto& sample = **got;
-    ASSERT_EQ(sample.sequence(), next);
+  const auto received = receive_in_order(*sub, kSamples, bad, [&](const auto& sample,
+                                                                 std::uint64_t i) {
     const auto values = sample.payload();
-    const std::uint64_t len = 1 + next % kMaxLen;
-    ASSERT_EQ(values.size(), len);
+    const std::uint64_t len = 1 + i % kMaxLen;
+    if (values.size() != len) return std::uint64_t{1};
+    std::uint64_t wrong = 0;
     std::uint32_t sum = 0;
     for (std::uint64_t k = 0; k + 1 < len; ++k) {
-      bad += values[k] != static_cast<std::uint32_t>(next * 31 + k);
+      wrong += values[k] != static_cast<std::uint32_t>(i * 31 + k);
       sum += values[k];
     }
-    bad += values[len - 1] != (len == 1 ? static_cast<std::uint32_t>(next) : sum);
-    ++next;
-  }
-  EXPECT_EQ(next, kSamples);
+    return wrong + (values[len - 1] != (len == 1 ? static_cast<std::uint32_t>(i) : sum));
+  });
+  EXPECT_EQ(received, kSamples);
   EXPECT_EQ(bad, 0u);
   auto status = publisher.wait_for(30s);
   ASSERT_TRUE(status);
@@ -270,26 +287,17 @@ TEST(PubSubUntypedMultiProcess, TypedPublisherFeedsAnUntypedSubscriberEveryByteI
     }
     return 0;
   });
-  std::uint64_t next = 0;
   std::uint64_t bad = 0;
-  const auto deadline = std::chrono::steady_clock::now() + 60s;
-  while (next < kSamples && std::chrono::steady_clock::now() < deadline) {
-    auto got = sub->receive();
-    ASSERT_TRUE(got) << to_string(got.error());
-    if (!*got) {
-      std::this_thread::yield();
-      continue;
-    }
-    const auto bytes = (**got).payload();
-    ASSERT_EQ(bytes.size(), sizeof(Stamp));
+  const auto received = receive_in_order(*sub, kSamples, bad, [&](const auto& sample,
+                                                                 std::uint64_t i) {
+    const auto bytes = sample.payload();
+    if (bytes.size() != sizeof(Stamp)) return std::uint64_t{1};
     Stamp stamp;
     std::memcpy(&stamp, bytes.data(), sizeof(stamp));
-    ASSERT_EQ(stamp.sequence, next);
-    ASSERT_EQ((**got).sequence(), next);
-    bad += stamp.publisher != 7 || stamp.reserved != static_cast<std::uint32_t>(next * 2654435761u);
-    ++next;
-  }
-  EXPECT_EQ(next, kSamples);
+    return std::uint64_t{stamp.sequence != i || stamp.publisher != 7 ||
+                         stamp.reserved != static_cast<std::uint32_t>(i * 2654435761u)};
+  });
+  EXPECT_EQ(received, kSamples);
   EXPECT_EQ(bad, 0u);
   auto status = publisher.wait_for(30s);
   ASSERT_TRUE(status);

@@ -327,7 +327,11 @@ PublisherCore::Delivery PublisherCore::deliver(Connection& c, std::uint32_t inde
 }
 
 tl::expected<PublisherCore::Loan, PublisherLoanError> PublisherCore::loan(std::uint64_t elements) {
-  if (elements > m_max_elements) return tl::unexpected(PublisherLoanError::ExceedsMaxSliceLength);
+  // Without slices a sample is exactly one element: 0 would publish a payload every subscriber
+  // refuses as Corrupted.
+  if (elements > m_max_elements || (m_settings.is_slice == 0 && elements != 1)) {
+    return tl::unexpected(PublisherLoanError::ExceedsMaxSliceLength);
+  }
   if (m_loans >= m_settings.max_loans) return tl::unexpected(PublisherLoanError::ExceedsMaxLoans);
   update_connections();
   if (m_free.empty()) {
@@ -384,7 +388,7 @@ tl::expected<std::size_t, PublisherSendError> PublisherCore::send(std::uint32_t 
 }
 
 tl::expected<std::shared_ptr<SubscriberCore>, SubscriberCreateError> SubscriberCore::create(
-    std::shared_ptr<ServiceCore> service) {
+    const std::shared_ptr<ServiceCore>& service) {
   const auto claimed = service->claim_port(PubSubPattern::kSubscriberTable);
   if (!claimed) return tl::unexpected(SubscriberCreateError::ExceedsMaxSubscribers);
   auto core = std::make_shared<SubscriberCore>(service, claimed->slot, claimed->id);
@@ -592,8 +596,7 @@ tl::expected<std::size_t, PublisherSendError> UntypedPublisher::send_copy(
     std::span<const std::byte> bytes) {
   const auto element = m_core->element_size();
   const bool slice = m_core->is_slice();
-  if (bytes.size() % element != 0 || (!slice && bytes.size() != element) ||
-      (slice && bytes.empty())) {
+  if (bytes.size() % element != 0 || (!slice && bytes.size() != element)) {
     return tl::unexpected(PublisherSendError::PayloadSizeMismatch);
   }
   auto sample = loan_uninit(bytes.size() / element);

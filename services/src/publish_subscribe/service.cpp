@@ -82,6 +82,7 @@ tl::expected<std::shared_ptr<ServiceCore>, PubSubCreateError> create_pubsub(
   auto& p = settings.pubsub;
   const auto type_name = core::FixedString<core::kMaxTypeNameLength>::from(r.type.name);
   if (!type_name || r.type.name.empty() || r.type.size == 0 || r.type.alignment == 0 ||
+      r.type.size % r.type.alignment != 0 ||
       (r.type.alignment & (r.type.alignment - 1)) != 0 || r.type.alignment > 4096) {
     return tl::unexpected(PubSubCreateError::InvalidSettings);
   }
@@ -110,7 +111,7 @@ tl::expected<std::shared_ptr<ServiceCore>, PubSubCreateError> create_pubsub(
 }
 
 tl::expected<std::shared_ptr<ServiceCore>, PubSubOpenError> open_pubsub(
-    std::shared_ptr<NodeCore> node, const ServiceName& name, const PubSubRequest& r) {
+    const std::shared_ptr<NodeCore>& node, const ServiceName& name, const PubSubRequest& r) {
   auto requirements = [&](const core::StaticConfig& sc) -> std::optional<PubSubOpenError> {
     const auto& p = sc.pubsub;
     if (p.type_name.view() != r.type.name || p.type_size != r.type.size ||
@@ -139,7 +140,7 @@ tl::expected<std::shared_ptr<ServiceCore>, PubSubOpenError> open_pubsub(
     if (r.access && *r.access != existing.access) return PubSubOpenError::IncompatibleAccess;
     return std::nullopt;
   };
-  return open_service<PubSubPattern, PubSubOpenError>(std::move(node), name, requirements);
+  return open_service<PubSubPattern, PubSubOpenError>(node, name, requirements);
 }
 
 PubSubStaticConfig pubsub_static_config(const core::PubSubSettings& p, Access access) {

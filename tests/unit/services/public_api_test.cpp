@@ -34,6 +34,8 @@ static_assert(!std::is_copy_constructible_v<Publisher<int>>);
 static_assert(!std::is_copy_constructible_v<Sample<int>>);
 static_assert(!std::is_copy_constructible_v<UntypedSampleMut>);
 static_assert(!std::is_copy_constructible_v<Listener>);
+static_assert(!std::is_copy_constructible_v<UntypedSubscriber>);
+static_assert(!std::is_copy_constructible_v<Subscriber<int>>);
 
 // Every to_string of an error is a static string.
 static_assert(std::is_same_v<decltype(to_string(EventOpenOrCreateError{})), const char*>);

@@ -117,6 +117,7 @@ TEST_F(PubSubUntyped, CreateRefusesAPayloadTypeNoProcessCouldMeet) {
       {"t", 8, 0, false},                    // no alignment
       {"t", 8, 3, false},                    // not a power of two
       {"t", 8192, 8192, false},              // aligned beyond a page
+      {"t", 12, 8, true},                    // a size no type of that alignment has
   };
   for (const auto& type : invalid) {
     auto created = builder(type).create();
@@ -160,11 +161,35 @@ TEST_F(PubSubUntyped, SliceSendCopyRefusesPartialElementsAndTooLongSlices) {
             PublisherSendError::PayloadSizeMismatch);
   const std::array<std::byte, 8> four{};
   EXPECT_EQ(pub->send_copy(four).error(), PublisherSendError::ExceedsMaxSliceLength);
+  EXPECT_EQ(*pub->send_copy({}), 1u);  // an empty slice is a sample like any other
+  auto empty = sub->receive();
+  ASSERT_TRUE(empty && *empty);
+  EXPECT_TRUE((*empty)->payload().empty());
+  empty->reset();
   EXPECT_EQ(*pub->send_copy(three), 1u);
   auto got = sub->receive();
   ASSERT_TRUE(got && *got);
   ASSERT_EQ((*got)->payload().size(), 6u);
   EXPECT_EQ((*got)->payload()[5], std::byte{6});
+}
+
+TEST_F(PubSubUntyped, WithoutSlicesALoanIsExactlyOneElement) {
+  // Old code: loan_uninit(0) published an empty payload that every subscriber refused as
+  // Corrupted.
+  auto service = builder(PayloadType{"test::Eight", 8, 8, false}).create();
+  ASSERT_TRUE(service);
+  auto sub = service->subscriber_builder().create();
+  auto pub = service->publisher_builder().create();
+  ASSERT_TRUE(sub && pub);
+  EXPECT_EQ(pub->loan_uninit(0).error(), PublisherLoanError::ExceedsMaxSliceLength);
+  EXPECT_EQ(pub->loan_uninit(2).error(), PublisherLoanError::ExceedsMaxSliceLength);
+  EXPECT_EQ(pub->chunks_in_use(), 0u);
+  auto one = pub->loan(1);
+  ASSERT_TRUE(one);
+  ASSERT_EQ(*pub->send(std::move(*one)), 1u);
+  auto got = sub->receive();
+  ASSERT_TRUE(got && *got) << (got ? "nothing" : to_string(got.error()));
+  EXPECT_EQ((*got)->payload().size(), 8u);
 }
 
 TEST_F(PubSubUntyped, LoanZeroesAndAnUnsentLoanGoesBack) {

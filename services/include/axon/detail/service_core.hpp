@@ -193,11 +193,10 @@ CreateError to_create_error(CreateFailure failure) {
 /// existing service meets the opener's settings: nullopt when it does, else the pattern's typed
 /// error, which is what the open then fails with.
 template <MessagingPatternPolicy P, typename OpenError, typename Requirements>
-tl::expected<std::shared_ptr<ServiceCore>, OpenError> open_service(std::shared_ptr<NodeCore> node,
-                                                                   const ServiceName& name,
-                                                                   Requirements&& requirements) {
+tl::expected<std::shared_ptr<ServiceCore>, OpenError> open_service(
+    const std::shared_ptr<NodeCore>& node, const ServiceName& name, Requirements&& requirements) {
   std::optional<OpenError> refused;
-  auto opened = ServiceCore::open(std::move(node), name, P::kPattern,
+  auto opened = ServiceCore::open(node, name, P::kPattern,
                                   [&](const core::StaticConfig& sc) {
                                     refused = requirements(sc);
                                     return !refused.has_value();

@@ -4,7 +4,8 @@
 //
 // A wait drains the wake channel, then the counters: the same id notified n times arrives as one
 // (id, n), ids in ascending order. No wait spins; no wake-up is lost between a notify and a
-// drain. Not thread-safe: one thread waits on a listener at a time.
+// drain. Not thread-safe: one thread waits on a listener at a time. A moved-from listener may
+// only be destroyed or assigned to.
 #pragma once
 
 #include <chrono>

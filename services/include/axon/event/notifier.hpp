@@ -3,7 +3,8 @@
 // no wake-up is already pending there. notify() takes no lock and allocates nothing; it makes one
 // system call per listener that was idle, none for one already woken. When the set of listeners
 // changed since the last notify, it first connects to the new ones (this part makes system
-// calls). Not thread-safe: one thread notifies through a notifier at a time.
+// calls). Not thread-safe: one thread notifies through a notifier at a time. A moved-from
+// notifier may only be destroyed or assigned to.
 //
 // A listener the notifier cannot connect to for a passing reason (its node does not answer, or a
 // process is out of file descriptors) still gets its count; the wake-up is owed and retried on

@@ -38,6 +38,6 @@ PubSubStaticConfig pubsub_static_config(const core::PubSubSettings& settings, Ac
 tl::expected<std::shared_ptr<ServiceCore>, PubSubCreateError> create_pubsub(
     std::shared_ptr<NodeCore> node, const ServiceName& name, const PubSubRequest& request);
 tl::expected<std::shared_ptr<ServiceCore>, PubSubOpenError> open_pubsub(
-    std::shared_ptr<NodeCore> node, const ServiceName& name, const PubSubRequest& request);
+    const std::shared_ptr<NodeCore>& node, const ServiceName& name, const PubSubRequest& request);
 
 }  // namespace axon::detail

@@ -143,7 +143,7 @@ class PublisherCore {
 class SubscriberCore : public std::enable_shared_from_this<SubscriberCore> {
  public:
   static tl::expected<std::shared_ptr<SubscriberCore>, SubscriberCreateError> create(
-      std::shared_ptr<ServiceCore> service);
+      const std::shared_ptr<ServiceCore>& service);
   SubscriberCore(const SubscriberCore&) = delete;
   SubscriberCore& operator=(const SubscriberCore&) = delete;
   ~SubscriberCore();

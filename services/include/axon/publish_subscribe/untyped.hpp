@@ -15,11 +15,14 @@
 //   }
 //
 // Loan, send, receive and release take no lock and allocate nothing. They make no system call,
-// except the first receive after a publisher appeared, which maps that publisher's data segment,
-// and send under OverflowPolicy::Block, which sleeps while a subscriber's buffer is full. Ports
-// are not thread-safe: use each from one thread at a time, and release samples on the thread of
-// their port. A sample may outlive its port: a subscriber's port (and its slot in the service)
-// lives until its last sample is released.
+// except the first receive after a publisher appeared, which maps that publisher's data segment
+// (and, while that fails for want of fds or memory, a receive every 10 ms tries again), and send
+// under OverflowPolicy::Block, which sleeps while a subscriber's buffer is full. Ports are not
+// thread-safe: use each from one thread at a time, and release samples on the thread of their
+// port. Lifetimes: a received sample may outlive its subscriber (the port, and its slot in the
+// service, lives until its last sample is released); a loaned sample must be sent or dropped
+// before its publisher is destroyed or assigned to. A moved-from port or sample may only be
+// destroyed or assigned to.
 #pragma once
 
 #include <chrono>
@@ -247,8 +250,9 @@ class UntypedPublisher {
   /// Takes back every chunk; subscribers keep what they hold readable until they release it.
   ~UntypedPublisher();
 
-  /// A chunk of `len` elements (1 unless the service carries slices; at most max_slice_len()),
-  /// uninitialised.
+  /// A chunk of `len` elements, uninitialised: exactly 1 unless the service carries slices, else
+  /// 0 to max_slice_len() (ExceedsMaxSliceLength otherwise). Send or drop it before this
+  /// publisher goes.
   tl::expected<UntypedSampleMut, PublisherLoanError> loan_uninit(std::uint64_t len = 1) {
     auto chunk = detail::publisher_loan(*m_core, len);
     if (!chunk) return tl::unexpected(chunk.error());
@@ -262,7 +266,8 @@ class UntypedPublisher {
     return detail::publisher_send(*core, sample.m_index, sample.m_len);
   }
   /// Loans, copies `bytes` in, sends. The bytes must be one element (for slices: a whole number
-  /// of elements), else PayloadSizeMismatch; a failed loan is returned as the same error.
+  /// of elements, none included), else PayloadSizeMismatch; a failed loan is returned as the same
+  /// error.
   tl::expected<std::size_t, PublisherSendError> send_copy(std::span<const std::byte> bytes);
   /// After each send, `notifier` notifies (its default id), so a subscriber's listener in a
   /// WaitSet wakes on new data.
@@ -285,6 +290,12 @@ class UntypedPublisher {
 
 class UntypedSubscriber {
  public:
+  UntypedSubscriber(UntypedSubscriber&&) noexcept = default;
+  UntypedSubscriber& operator=(UntypedSubscriber&&) noexcept = default;
+  /// Not copyable: two handles on one port would split its queue between them.
+  UntypedSubscriber(const UntypedSubscriber&) = delete;
+  UntypedSubscriber& operator=(const UntypedSubscriber&) = delete;
+
   /// The next sample (round robin over publishers, in order per publisher), or nullopt.
   tl::expected<std::optional<UntypedSample>, SubscriberReceiveError> receive() {
     auto chunk = detail::subscriber_receive(*m_core);
