@@ -601,7 +601,8 @@ tl::expected<std::size_t, PublisherSendError> UntypedPublisher::send_copy(
   }
   auto sample = loan_uninit(bytes.size() / element);
   if (!sample) return tl::unexpected(detail::send_error_of(sample.error()));
-  std::memcpy(sample->payload().data(), bytes.data(), bytes.size());
+  // An empty slice may come as a null span: memcpy must not see it, even for 0 bytes.
+  if (!bytes.empty()) std::memcpy(sample->payload().data(), bytes.data(), bytes.size());
   return send(std::move(*sample));
 }
 
