@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <new>
 #include <thread>
 
 #include "axon/detail/service_core.hpp"
@@ -42,6 +43,7 @@ const char* to_string(SubscriberCreateError error) {
   switch (error) {
     case SubscriberCreateError::ExceedsMaxSubscribers: return "ExceedsMaxSubscribers";
     case SubscriberCreateError::Corrupted: return "Corrupted";
+    case SubscriberCreateError::InsufficientResources: return "InsufficientResources";
   }
   return "Unknown";
 }
@@ -121,8 +123,13 @@ tl::expected<std::unique_ptr<PublisherCore>, PublisherCreateError> PublisherCore
   slot_data.chunk_count = chunk_count;
   slot_data.chunk_size = chunk_size;
   slot_data.max_elements = max_elements;
-  std::unique_ptr<PublisherCore> core(new PublisherCore(service, slot, id, std::move(*segment),
-                                                        *pool, max_elements, block_timeout));
+  std::unique_ptr<PublisherCore> core;
+  try {
+    core.reset(new PublisherCore(service, slot, id, std::move(*segment), *pool, max_elements,
+                                 block_timeout));
+  } catch (const std::bad_alloc&) {
+    return fail(PublisherCreateError::InsufficientResources);  // the slot is still ours to free
+  }
   // Existing subscribers are connected before anyone can see us, so none misses a sample.
   core->update_connections();
   service->publish_port(PubSubPattern::kPublisherTable, slot, id);
@@ -391,7 +398,13 @@ tl::expected<std::shared_ptr<SubscriberCore>, SubscriberCreateError> SubscriberC
     const std::shared_ptr<ServiceCore>& service) {
   const auto claimed = service->claim_port(PubSubPattern::kSubscriberTable);
   if (!claimed) return tl::unexpected(SubscriberCreateError::ExceedsMaxSubscribers);
-  auto core = std::make_shared<SubscriberCore>(service, claimed->slot, claimed->id);
+  std::shared_ptr<SubscriberCore> core;
+  try {
+    core = std::make_shared<SubscriberCore>(service, claimed->slot, claimed->id);
+  } catch (const std::bad_alloc&) {
+    service->release_port(PubSubPattern::kSubscriberTable, claimed->slot);
+    return tl::unexpected(SubscriberCreateError::InsufficientResources);
+  }
   service->publish_port(PubSubPattern::kSubscriberTable, claimed->slot, claimed->id);
   return core;
 }

@@ -109,6 +109,7 @@ const char* to_string(PublisherSendError error);
 enum class SubscriberCreateError {
   ExceedsMaxSubscribers,  ///< every subscriber slot of the service is taken
   Corrupted,              ///< the service's shared memory fails validation
+  InsufficientResources,  ///< not enough memory for the port
 };
 const char* to_string(SubscriberCreateError error);
 
