@@ -48,7 +48,7 @@ namespace axon {
 enum class PubSubOpenError {
   DoesNotExist,                                ///< no service of that name
   IncompatibleMessagingPattern,                ///< the name belongs to another pattern
-  IncompatibleTypes,                           ///< payload type name, size, alignment or slice-ness differ
+  IncompatibleTypes,                           ///< another payload type (name/size/alignment/slice)
   DoesNotSupportRequestedAmountOfPublishers,   ///< its max_publishers is below the request
   DoesNotSupportRequestedAmountOfSubscribers,  ///< its max_subscribers is below the request
   DoesNotSupportRequestedAmountOfNodes,        ///< its max_nodes is below the request
