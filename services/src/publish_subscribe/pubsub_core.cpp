@@ -568,12 +568,26 @@ tl::expected<detail::LoanedChunk, PublisherLoanError> detail::publisher_loan(Pub
   return LoanedChunk{loan->index, loan->payload, len * core.element_size()};
 }
 
-void detail::publisher_discard(PublisherCore& core, std::uint32_t index) { core.discard(index); }
+void detail::publisher_discard(PublisherCore& core, std::uint32_t index) {
+  core.discard(index);
+  if (core.orphaned_and_idle()) delete &core;  // the last loan of a dropped publisher
+}
 
 tl::expected<std::size_t, PublisherSendError> detail::publisher_send(PublisherCore& core,
                                                                      std::uint32_t index,
                                                                      std::uint64_t len) {
-  return core.send(index, len);
+  auto sent = core.send(index, len);
+  if (core.orphaned_and_idle()) delete &core;  // the last loan of a dropped publisher
+  return sent;
+}
+
+void detail::release_publisher(PublisherCore* core) {
+  if (core == nullptr) return;
+  if (core->loans() == 0) {
+    delete core;
+  } else {
+    core->orphan();
+  }
 }
 
 tl::expected<std::optional<detail::ReceivedChunk>, SubscriberReceiveError>
@@ -591,13 +605,13 @@ UntypedPublisher::UntypedPublisher(UntypedPublisher&&) noexcept = default;
 
 UntypedPublisher& UntypedPublisher::operator=(UntypedPublisher&& other) noexcept {
   if (this != &other) {
-    m_core.reset();  // our port goes first, as when we are destroyed
+    detail::release_publisher(m_core.release());  // ours goes first, as when we are destroyed
     m_core = std::move(other.m_core);
   }
   return *this;
 }
 
-UntypedPublisher::~UntypedPublisher() = default;
+UntypedPublisher::~UntypedPublisher() { detail::release_publisher(m_core.release()); }
 
 tl::expected<UntypedSampleMut, PublisherLoanError> UntypedPublisher::loan(std::uint64_t len) {
   auto sample = loan_uninit(len);

@@ -5,6 +5,7 @@
 
 #include <cstring>
 #include <numeric>
+#include <optional>
 #include <vector>
 
 #include "axon_test.hpp"
@@ -226,6 +227,53 @@ TEST_F(PubSubUntyped, APortMovedIntoAnotherReleasesThatOnesSlotFirst) {
   }
   EXPECT_EQ(service->number_of_publishers(), 0u);
   EXPECT_TRUE(service->publisher_builder().create());
+}
+
+// Old code: a loan that outlived its publisher pointed to freed memory (a use after free on its
+// send or drop). The publisher's port now lives until its last loan is resolved.
+TEST_F(PubSubUntyped, ALoanOutlivesItsPublisherAndStillSends) {
+  auto service = node.service_builder(name).publish_subscribe<std::uint64_t>().create();
+  ASSERT_TRUE(service);
+  auto sub = service->subscriber_builder().create();
+  ASSERT_TRUE(sub);
+  std::optional<SampleMut<std::uint64_t>> kept;
+  std::optional<SampleMut<std::uint64_t>> dropped;
+  {
+    auto pub = service->publisher_builder().create();
+    ASSERT_TRUE(pub);
+    kept.emplace(std::move(*pub->loan()));
+    dropped.emplace(std::move(*pub->loan()));
+  }
+  EXPECT_EQ(service->number_of_publishers(), 1u);  // held by its loans
+  kept->payload() = 4711;
+  {
+    // Sent through another publisher object: a sample goes out through its own port.
+    auto other = service->publisher_builder().create();
+    ASSERT_TRUE(other);
+    ASSERT_EQ(*other->send(std::move(*kept)), 1u);
+  }
+  kept.reset();
+  EXPECT_EQ(service->number_of_publishers(), 1u);  // one loan is still out
+  auto got = sub->receive();
+  ASSERT_TRUE(got && *got);
+  EXPECT_EQ((*got)->payload(), 4711u);
+  dropped.reset();
+  EXPECT_EQ(service->number_of_publishers(), 0u);  // the last loan let it go
+  EXPECT_EQ((*got)->payload(), 4711u);             // what was received stays readable
+}
+
+TEST_F(PubSubUntyped, APublisherAssignedOverWithALoanOutLeavesWithItsLastLoan) {
+  auto service = builder(payload_type_of<std::uint32_t>()).create();
+  ASSERT_TRUE(service);
+  auto first = service->publisher_builder().create();
+  auto second = service->publisher_builder().create();
+  ASSERT_TRUE(first && second);
+  auto loan = first->loan();
+  ASSERT_TRUE(loan);
+  *first = std::move(*second);
+  EXPECT_EQ(service->number_of_publishers(), 2u);
+  loan = tl::unexpected(PublisherLoanError::OutOfChunks);  // drops the loan
+  EXPECT_EQ(service->number_of_publishers(), 1u);
 }
 
 TEST_F(PubSubUntyped, ASampleOutlivesItsSubscriberAndItsPublisher) {

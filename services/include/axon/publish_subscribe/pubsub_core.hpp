@@ -83,6 +83,12 @@ class PublisherCore {
   std::size_t chunk_count() const { return m_refs.size(); }
   void set_notifier(Notifier notifier) { m_notifier.emplace(std::move(notifier)); }
 
+  /// Its owner (the public port) let go while loans were out: the last discard or send of those
+  /// deletes this core (see release_publisher).
+  void orphan() { m_orphaned = true; }
+  bool orphaned_and_idle() const { return m_orphaned && m_loans == 0; }
+  std::uint32_t loans() const { return m_loans; }
+
  private:
   struct Connection {
     std::uint64_t subscriber_id = 0;  ///< 0: not connected
@@ -135,6 +141,7 @@ class PublisherCore {
   std::size_t m_history_head = 0;
   std::size_t m_history_len = 0;
   std::uint32_t m_loans = 0;
+  bool m_orphaned = false;
   std::uint64_t m_sequence = 0;
   std::uint64_t m_seen_generation = ~0ULL;
   std::optional<Notifier> m_notifier;

@@ -19,10 +19,10 @@
 // (and, while that fails for want of fds or memory, a receive every 10 ms tries again), and send
 // under OverflowPolicy::Block, which sleeps while a subscriber's buffer is full. Ports are not
 // thread-safe: use each from one thread at a time, and release samples on the thread of their
-// port. Lifetimes: a received sample may outlive its subscriber (the port, and its slot in the
-// service, lives until its last sample is released); a loaned sample must be sent or dropped
-// before its publisher is destroyed or assigned to. A moved-from port or sample may only be
-// destroyed or assigned to.
+// port. Lifetimes: a sample may outlive its port. A subscriber's port (and its slot in the
+// service) lives until its last received sample is released; a publisher's until its last loan
+// is sent or dropped (a send after the publisher was dropped still delivers). A moved-from port
+// or sample may only be destroyed or assigned to.
 #pragma once
 
 #include <chrono>
@@ -147,6 +147,9 @@ struct LoanedChunk {
 tl::expected<LoanedChunk, PublisherLoanError> publisher_loan(PublisherCore& core,
                                                              std::uint64_t len);
 void publisher_discard(PublisherCore& core, std::uint32_t index);
+/// What the owner of a publisher's core calls instead of deleting it: deletes it, or, while loans
+/// are out, leaves it to the last of them (a loan may outlive its publisher).
+void release_publisher(PublisherCore* core);
 tl::expected<std::size_t, PublisherSendError> publisher_send(PublisherCore& core,
                                                              std::uint32_t index,
                                                              std::uint64_t len);
@@ -248,12 +251,12 @@ class UntypedPublisher {
   UntypedPublisher& operator=(UntypedPublisher&& other) noexcept;
   UntypedPublisher(const UntypedPublisher&) = delete;
   UntypedPublisher& operator=(const UntypedPublisher&) = delete;
-  /// Takes back every chunk; subscribers keep what they hold readable until they release it.
+  /// Takes back every chunk; subscribers keep what they hold readable until they release it. With
+  /// loans out, the port stays (in the service too) until the last of them is sent or dropped.
   ~UntypedPublisher();
 
   /// A chunk of `len` elements, uninitialised: exactly 1 unless the service carries slices, else
-  /// 0 to max_slice_len() (ExceedsMaxSliceLength otherwise). Send or drop it before this
-  /// publisher goes.
+  /// 0 to max_slice_len() (ExceedsMaxSliceLength otherwise).
   tl::expected<UntypedSampleMut, PublisherLoanError> loan_uninit(std::uint64_t len = 1) {
     auto chunk = detail::publisher_loan(*m_core, len);
     if (!chunk) return tl::unexpected(chunk.error());
