@@ -331,6 +331,7 @@ int echo(const std::string& text, const std::string& bytes) {
   switch (info->pattern) {
     case MessagingPattern::PublishSubscribe: break;
     case MessagingPattern::Event:
+    case MessagingPattern::RequestResponse:
       return fail(kExitFailure, "service \"" + text + "\" is not a publish-subscribe service");
   }
   auto node = create_node("axon-echo", code);

@@ -79,6 +79,8 @@ tl::expected<ServiceInfo, DiscoveryError> read_service(const Config& config,
   }
   info.nodes = info.node_ids.size();
   detail::PortCounts ports;
+  ports.layout = l;
+  ports.base = static_cast<const std::byte*>(base);
   for (std::size_t t = 0; t < core::kPortTables; ++t) {
     for (std::uint32_t i = 0; i < l.ports[t].count; ++i) {
       const auto* slot =

@@ -6,6 +6,7 @@ const char* to_string(MessagingPattern pattern) {
   switch (pattern) {
     case MessagingPattern::Event: return "event";
     case MessagingPattern::PublishSubscribe: return "publish_subscribe";
+    case MessagingPattern::RequestResponse: return "request_response";
   }
   return "unknown";
 }

@@ -128,7 +128,7 @@ std::optional<ParsedName> Paths::parse_object(const Config& c, std::string_view 
   if (rest == "s") return ParsedName{ParsedName::Kind::ServiceStatic, hash};
   if (rest == "d") return ParsedName{ParsedName::Kind::ServiceDynamic, hash};
   if (rest.size() == 17 && rest[0] == 'p' && is_hash(rest.substr(1))) {
-    return ParsedName{ParsedName::Kind::PublisherSegment, hash};
+    return ParsedName{ParsedName::Kind::PortSegment, hash};
   }
   return std::nullopt;
 }
@@ -143,9 +143,9 @@ std::optional<ParsedName> Paths::parse_file(std::string_view name) {
   return std::nullopt;
 }
 
-std::string Paths::publisher_segment(const Config& c, const std::string& hash,
+std::string Paths::port_segment(const Config& c, const std::string& hash,
                                      std::uint64_t id) {
-  return publisher_segment_stem(c, hash) + NodeId{id}.to_string();
+  return port_segment_stem(c, hash) + NodeId{id}.to_string();
 }
 
 std::string Paths::listener_fifo(const Config& c, const std::string& hash, std::uint64_t id) {

@@ -47,7 +47,7 @@ bool remove_service_objects(const Config& config, const std::string& hash) {
   // (the next creator or cleaner removes them), never a service that looks whole but is not.
   remove_own(Paths::service_static(config, hash));
   remove_own(Paths::service_dynamic(config, hash));
-  if (auto segments = platform::SharedMemory::list(Paths::publisher_segment_stem(config, hash))) {
+  if (auto segments = platform::SharedMemory::list(Paths::port_segment_stem(config, hash))) {
     for (const auto& s : *segments) remove_own(s);
   }
   // Files are removed relative to the directory opened without following a symlink, and only

@@ -47,6 +47,33 @@ inline void fill_settings(core::PubSubLayout, core::StaticConfig& sc, Input& in,
   p.overflow = static_cast<core::OverflowKind>(in.take_in(1, 3));
 }
 
+/// The settings of a request-response service, from the input.
+inline void fill_settings(core::RequestResponseLayout, core::StaticConfig& sc, Input& in,
+                          bool wide) {
+  auto& r = sc.request_response;
+  char type_name[16]{};
+  std::size_t type_length = in.take_bytes(type_name, in.take_in(0, sizeof(type_name)));
+  r.request_type_name = *core::FixedString<core::kMaxTypeNameLength>::from({type_name, type_length});
+  type_length = in.take_bytes(type_name, in.take_in(0, sizeof(type_name)));
+  r.response_type_name = *core::FixedString<core::kMaxTypeNameLength>::from({type_name, type_length});
+  r.request_type_size = wide ? in.take<std::uint64_t>() : in.take_in(0, 256);
+  r.request_type_alignment = std::uint64_t{1} << in.take_in(0, 12);
+  r.response_type_size = wide ? in.take<std::uint64_t>() : in.take_in(0, 256);
+  r.response_type_alignment = std::uint64_t{1} << in.take_in(0, 12);
+  r.request_is_slice = in.take_bool() ? 1 : 0;
+  r.response_is_slice = in.take_bool() ? 1 : 0;
+  r.max_clients = take_count(in, wide, 4);
+  r.max_servers = take_count(in, wide, 3);
+  r.max_nodes = take_count(in, wide, 8);
+  r.max_active_requests = take_count(in, wide, 4);
+  r.response_buffer_size = take_count(in, wide, 4);
+  r.max_loaned_requests = take_count(in, wide, 4);
+  r.max_loaned_responses = take_count(in, wide, 4);
+  r.max_borrowed_responses = take_count(in, wide, 4);
+  r.fire_and_forget = in.take_bool() ? 1 : 0;
+  r.overflow = static_cast<core::OverflowKind>(in.take_in(1, 3));
+}
+
 /// Writes a Ready static config into `memory` (at least sizeof(StaticConfig), aligned) the way
 /// ServiceCore::create does, with settings from the input. Not validated: zeros and, when `wide`,
 /// values far above the builders' limits are what a hostile creator could write too.

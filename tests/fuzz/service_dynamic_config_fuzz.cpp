@@ -59,6 +59,23 @@ bool rebuild(PubSubLayout, void* base, const DynamicLayout& l, const StaticConfi
   return true;
 }
 
+bool rebuild(RequestResponseLayout, void* base, const DynamicLayout& l, const StaticConfig& sc) {
+  const auto& r = sc.request_response;
+  if (r.overflow != OverflowKind::OverwriteOldest) return true;
+  const auto k = RequestResponseLayout::link(r);
+  for (std::uint64_t i = 0; i < l.region_count; ++i) {
+    auto* element = at_offset<std::byte>(base, l.region_offset + i * l.region_stride);
+    for (std::uint64_t c = 0; c < r.max_active_requests; ++c) {
+      if (!SpscIndexQueue::initialize(element + k.response_queues_offset + c * k.response_queue_stride,
+                                      k.response_queue_stride, k.response_capacity,
+                                      SpscIndexQueue::Mode::Overwriting)) {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
 /// What a creator lays out (core::initialize_dynamic, as ServiceCore::create calls it), with the
 /// submission queues rebuilt in the mode a publisher's connect gives them (Overwriting for
 /// OverwriteOldest) so that both modes are walked.
@@ -211,6 +228,41 @@ class Walker {
     return true;
   }
 
+  /// Request-response: each link's request queue with its completion queue (as a connection: a
+  /// client's requests one way, chunks given back the other), and each response queue alone;
+  /// the pair ids and channel words read as clients, servers and discovery read them.
+  bool attach(RequestResponseLayout) {
+    const auto& r = m_sc.request_response;
+    const auto k = RequestResponseLayout::link(r);
+    for (std::uint64_t i = 0; i < m_h.region_count; ++i) {
+      std::byte* element = region(i);
+      for (const auto offset : {std::uint64_t{0}, k.response_header_offset}) {
+        auto* header = at_offset<LinkHeader>(element, offset);
+        (void)header->writer_id.load(std::memory_order_acquire);
+        (void)header->reader_id.load(std::memory_order_relaxed);
+      }
+      for (std::uint64_t c = 0; c < r.max_active_requests; ++c) {
+        (void)at_offset<ChannelWord>(element, k.listening_offset)[c].load(std::memory_order_acquire);
+        (void)at_offset<ChannelWord>(element, k.ended_offset)[c].load(std::memory_order_acquire);
+      }
+      auto requests = SpscIndexQueue::attach(element + k.request_queue_offset,
+                                             k.listening_offset - k.request_queue_offset);
+      auto completion = SpscIndexQueue::attach(element + k.completion_offset,
+                                               k.response_queues_offset - k.completion_offset);
+      Connection& link = m_connections.emplace_back();
+      if (requests) link.submission = std::move(*requests);
+      if (completion) link.completion = std::move(*completion);
+      for (std::uint64_t c = 0; c < r.max_active_requests; ++c) {
+        auto response = SpscIndexQueue::attach(
+            element + k.response_queues_offset + c * k.response_queue_stride,
+            k.response_queue_stride);
+        Connection& queue = m_connections.emplace_back();
+        if (response) queue.submission = std::move(*response);
+      }
+    }
+    return true;
+  }
+
   /// What discovery, notifiers (listener slots) and subscribers (publisher slots) read.
   void read_ports() {
     std::size_t live = 0;
@@ -233,6 +285,10 @@ class Walker {
     if (t != EventLayout::kListenerTable) return true;
     auto& listener = reinterpret_cast<ListenerSlot&>(port(t, i));
     (void)listener.pending.load(std::memory_order_acquire);
+    return true;
+  }
+  bool read_slot(RequestResponseLayout, std::size_t t, std::uint32_t i) {
+    (void)axon::fuzz::touch(&port(t, i), sizeof(PortSlot));
     return true;
   }
   bool read_slot(PubSubLayout, std::size_t t, std::uint32_t i) {
@@ -298,7 +354,7 @@ class Walker {
   void receive(std::size_t i) {
     if (i >= m_connections.size()) return;
     Connection& c = m_connections[i];
-    (void)c.header->publisher_id.load(std::memory_order_acquire);
+    if (c.header != nullptr) (void)c.header->publisher_id.load(std::memory_order_acquire);
     const auto popped = c.submission.pop();
     if (popped && *popped) (void)c.completion.try_push(**popped);
   }

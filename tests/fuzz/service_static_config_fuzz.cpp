@@ -81,6 +81,37 @@ void check_pattern(PubSubLayout, const StaticConfig& sc, const DynamicLayout& l)
                   c.completion_offset + SpscIndexQueue::required_size(c.completion_capacity));
 }
 
+void check_pattern(RequestResponseLayout, const StaticConfig& sc, const DynamicLayout& l) {
+  const auto& r = sc.request_response;
+  if (!RequestResponseLayout::valid(r)) {
+    // No layout at all: no mapping's header can match it, and nothing is read by its offsets.
+    AXON_FUZZ_CHECK(l.max_nodes == 0 && l.region_count == 0 && l.region_stride == 0);
+    return;
+  }
+  AXON_FUZZ_CHECK(l.max_nodes == r.max_nodes);
+  AXON_FUZZ_CHECK(l.region_count == std::uint64_t{r.max_clients} * r.max_servers);
+  const LinkShape k = RequestResponseLayout::link(r);
+  AXON_FUZZ_CHECK(l.region_stride == k.stride);
+  // Every part of a link in order, each with room for what it holds.
+  AXON_FUZZ_CHECK(k.request_capacity == r.max_active_requests);
+  AXON_FUZZ_CHECK(k.response_capacity >= r.response_buffer_size);
+  AXON_FUZZ_CHECK(k.completion_capacity >= client_share(r));
+  AXON_FUZZ_CHECK(k.request_queue_offset >= sizeof(LinkHeader));
+  AXON_FUZZ_CHECK(k.listening_offset >=
+                  k.request_queue_offset + SpscIndexQueue::required_size(k.request_capacity));
+  AXON_FUZZ_CHECK(k.response_header_offset >=
+                  k.listening_offset + std::uint64_t{r.max_active_requests} * sizeof(ChannelWord));
+  AXON_FUZZ_CHECK(k.ended_offset >= k.response_header_offset + sizeof(LinkHeader));
+  AXON_FUZZ_CHECK(k.completion_offset >=
+                  k.ended_offset + std::uint64_t{r.max_active_requests} * sizeof(ChannelWord));
+  AXON_FUZZ_CHECK(k.response_queues_offset >=
+                  k.completion_offset + SpscIndexQueue::required_size(k.completion_capacity));
+  AXON_FUZZ_CHECK(k.response_queue_stride >= SpscIndexQueue::required_size(k.response_capacity));
+  AXON_FUZZ_CHECK(k.stride >= k.response_queues_offset +
+                                  std::uint64_t{r.max_active_requests} * k.response_queue_stride);
+  AXON_FUZZ_CHECK(k.response_header_offset % kCacheLineSize == 0);
+}
+
 void check_layout(const StaticConfig& sc) {
   const DynamicLayout l = compute_dynamic_layout(sc);
   AXON_FUZZ_CHECK(with_layout(sc.pattern, [&](auto layout) {

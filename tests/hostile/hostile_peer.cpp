@@ -338,7 +338,8 @@ class Hostile {
   bool attacks_event() const {
     switch (honest_static.pattern) {
       case core::MessagingPattern::Event: return true;
-      case core::MessagingPattern::PublishSubscribe: return false;
+      case core::MessagingPattern::PublishSubscribe:
+      case core::MessagingPattern::RequestResponse: return false;
     }
     return false;
   }
@@ -545,7 +546,7 @@ bool map_service(Hostile& h, const Config& config, const std::string& name) {
 
 /// Our data segment: the one publisher of the service is ours.
 Mapping map_segment(const Config& config, const std::string& hash) {
-  const auto stem = detail::Paths::publisher_segment_stem(config, hash);
+  const auto stem = detail::Paths::port_segment_stem(config, hash);
   DIR* dir = ::opendir("/dev/shm");
   if (dir == nullptr) return {};
   std::string found;

@@ -101,6 +101,33 @@ inline PatternFields pattern_specific_fields(const ServiceInfo& info) {
                         std::uint64_t{info.pubsub.subscriber_buffer_size}},
                        {"max_loans", std::uint64_t{info.pubsub.max_loans}}},
       };
+    case MessagingPattern::RequestResponse: {
+      const auto& rr = info.request_response;
+      return PatternFields{
+          .ports = {{"clients", std::uint64_t{info.clients}},
+                    {"servers", std::uint64_t{info.servers}},
+                    {"pending_requests", std::uint64_t{info.pending_requests}}},
+          .settings = {{"request_type_name", rr.request_type.name},
+                       {"request_type_size", rr.request_type.size},
+                       {"request_type_alignment", rr.request_type.alignment},
+                       {"request_slice", rr.request_type.is_slice},
+                       {"response_type_name", rr.response_type.name},
+                       {"response_type_size", rr.response_type.size},
+                       {"response_type_alignment", rr.response_type.alignment},
+                       {"response_slice", rr.response_type.is_slice},
+                       {"max_clients", std::uint64_t{rr.max_clients}},
+                       {"max_servers", std::uint64_t{rr.max_servers}},
+                       {"max_nodes", std::uint64_t{rr.max_nodes}},
+                       {"max_active_requests_per_client",
+                        std::uint64_t{rr.max_active_requests_per_client}},
+                       {"max_response_buffer_size", std::uint64_t{rr.max_response_buffer_size}},
+                       {"max_loaned_requests", std::uint64_t{rr.max_loaned_requests}},
+                       {"max_loaned_responses", std::uint64_t{rr.max_loaned_responses}},
+                       {"max_borrowed_responses", std::uint64_t{rr.max_borrowed_responses}},
+                       {"fire_and_forget", rr.fire_and_forget},
+                       {"overflow", std::string(to_string(rr.overflow))}},
+      };
+    }
   }
   return PatternFields{};
 }

@@ -11,6 +11,7 @@
 #include "axon/node.hpp"
 #include "axon/event/notifier.hpp"
 #include "axon/publish_subscribe/service.hpp"
+#include "axon/request_response/service.hpp"
 #include "axon/service_builder.hpp"
 #include "axon/service_name.hpp"
 #include "axon/system_event.hpp"

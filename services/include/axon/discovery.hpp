@@ -14,6 +14,7 @@
 #include "axon/messaging_pattern.hpp"
 #include "axon/node.hpp"
 #include "axon/publish_subscribe/static_config.hpp"
+#include "axon/request_response/static_config.hpp"
 
 namespace axon {
 
@@ -24,10 +25,15 @@ struct ServiceInfo {
   NodeId creator;
   EventStaticConfig event;           ///< its settings, for event services
   PubSubStaticConfig pubsub;         ///< its settings, for publish-subscribe services
+  RequestResponseStaticConfig request_response;  ///< its settings, for request-response services
   std::size_t listeners = 0;
   std::size_t notifiers = 0;
   std::size_t publishers = 0;
   std::size_t subscribers = 0;
+  std::size_t clients = 0;
+  std::size_t servers = 0;
+  /// Requests whose PendingResponse is alive (request-response), as the clients' links say.
+  std::size_t pending_requests = 0;
   std::size_t nodes = 0;
   std::vector<NodeId> node_ids;      ///< nodes holding the service
 };

@@ -5,9 +5,9 @@
 
 namespace axon {
 
-enum class MessagingPattern { Event, PublishSubscribe };
+enum class MessagingPattern { Event, PublishSubscribe, RequestResponse };
 
-/// "event", "publish_subscribe": as the CLI prints it.
+/// "event", "publish_subscribe", "request_response": as the CLI prints it.
 const char* to_string(MessagingPattern pattern);
 
 }  // namespace axon

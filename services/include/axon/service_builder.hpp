@@ -7,6 +7,8 @@
 #include "axon/event/service.hpp"
 #include "axon/publish_subscribe/service.hpp"
 #include "axon/publish_subscribe/untyped.hpp"
+#include "axon/request_response/service.hpp"
+#include "axon/request_response/untyped.hpp"
 #include "axon/service_name.hpp"
 
 namespace axon {
@@ -28,6 +30,20 @@ class ServiceBuilder {
   /// move bytes (untyped.hpp). `type` must match the service's exactly on open.
   UntypedPubSubServiceBuilder publish_subscribe(PayloadType type) const {
     return UntypedPubSubServiceBuilder(m_node, m_name, std::move(type));
+  }
+  /// A zero-copy request-response service: requests of Req, streams of responses of Res
+  /// (either may be a Slice<T>).
+  template <typename Req, typename Res>
+  RequestResponseServiceBuilder<Req, Res> request_response() const {
+    return RequestResponseServiceBuilder<Req, Res>(
+        request_response(payload_type_of<Req>(), payload_type_of<Res>()));
+  }
+  /// Request-response whose payloads are described at run time: its ports move bytes
+  /// (request_response/untyped.hpp).
+  UntypedRequestResponseServiceBuilder request_response(PayloadType request,
+                                                        PayloadType response) const {
+    return UntypedRequestResponseServiceBuilder(m_node, m_name, std::move(request),
+                                                std::move(response));
   }
 
  private:

@@ -23,7 +23,7 @@ tl::expected<PubSubPattern::Region, core::CoreError> PubSubPattern::attach_regio
 void PubSubPattern::remove_port_resources(const Config& config, const std::string& hash,
                                           std::size_t table, std::uint64_t id) {
   if (id == 0 || table != kPublisherTable) return;
-  (void)platform::SharedMemory::remove(Paths::publisher_segment(config, hash, id));
+  (void)platform::SharedMemory::remove(Paths::port_segment(config, hash, id));
 }
 
 void PubSubPattern::describe(const core::StaticConfig& sc, const PortCounts& ports,

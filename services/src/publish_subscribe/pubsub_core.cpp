@@ -5,6 +5,7 @@
 #include <new>
 #include <thread>
 
+#include "axon/detail/port_segment.hpp"
 #include "axon/detail/service_core.hpp"
 
 namespace axon {
@@ -59,8 +60,6 @@ const char* to_string(SubscriberReceiveError error) {
 namespace detail {
 namespace {
 
-constexpr std::uint64_t kMaxSegmentBytes = std::uint64_t{1} << 40;
-
 /// Where the connection of publisher slot `p` and subscriber slot `s` lies, and its queues' blocks
 /// as the layout places them.
 struct ConnectionBlocks {
@@ -109,15 +108,8 @@ tl::expected<std::unique_ptr<PublisherCore>, PublisherCreateError> PublisherCore
     service->release_port(PubSubPattern::kPublisherTable, slot);
     return tl::unexpected(e);
   };
-  // Readable by the service's group when it asked for group access; only we write our chunks.
-  const auto mode = read_only_file_mode(service->access(), service->node().root_access());
-  auto segment = platform::SharedMemory::create(
-      Paths::publisher_segment(service->config(), service->hash(), id), bytes, mode.mode,
-      mode.group);
+  auto segment = create_port_segment(*service, id, chunk_count, chunk_size, alignment);
   if (!segment) return fail(PublisherCreateError::InsufficientResources);
-  auto pool = core::ChunkPool::initialize(segment->data(), segment->size(), chunk_count,
-                                          chunk_size, alignment);
-  if (!pool) return fail(PublisherCreateError::InsufficientResources);
   auto& slot_data = service->port_slot<core::PublisherSlot>(PubSubPattern::kPublisherTable, slot);
   slot_data.segment_size = bytes;
   slot_data.chunk_count = chunk_count;
@@ -125,8 +117,8 @@ tl::expected<std::unique_ptr<PublisherCore>, PublisherCreateError> PublisherCore
   slot_data.max_elements = max_elements;
   std::unique_ptr<PublisherCore> core;
   try {
-    core.reset(new PublisherCore(service, slot, id, std::move(*segment), *pool, max_elements,
-                                 block_timeout));
+    core.reset(new PublisherCore(service, slot, id, std::move(segment->shm), segment->pool,
+                                 max_elements, block_timeout));
   } catch (const std::bad_alloc&) {
     return fail(PublisherCreateError::InsufficientResources);  // the slot is still ours to free
   }
@@ -444,31 +436,21 @@ void SubscriberCore::update_sources() {
     }
     source = Source{};  // samples of a replaced publisher keep their own segment reference
     if (publisher_id == 0) continue;
-    auto shm = platform::SharedMemory::open(
-        Paths::publisher_segment(m_service->config(), m_service->hash(), publisher_id),
-        platform::AccessMode::ReadOnly);
-    if (!shm) {
+    auto segment = map_port_segment(*m_service, publisher_id,
+                                    payload_offset(alignment) + m_settings.type_size, alignment);
+    if (!segment) {
       // Out of fds or memory passes: look again soon, or the publisher's samples would wait
       // for the next change of publishers. Anything else (it left already, or the object is
       // not one a publisher makes) waits for that change.
-      const auto code = shm.error().code;
-      if (code == platform::ErrorCode::LimitReached ||
-          code == platform::ErrorCode::InsufficientMemory) {
+      if (segment.error() == MapFailure::Passing) {
         m_remap_at = std::chrono::steady_clock::now() + kRemapRetry;
       }
       continue;
     }
-    auto segment = std::make_shared<const platform::SharedMemory>(std::move(*shm));
-    // SAFETY: attach only reads the block; the mapping is read-only and validated by attach.
-    auto pool = core::ChunkPool::attach(const_cast<void*>(segment->data()), segment->size());
-    if (!pool || pool->chunk_size() < payload_offset(alignment) + m_settings.type_size ||
-        pool->chunk_alignment() < alignment) {
-      continue;  // a corrupted segment is never read
-    }
     source.publisher_id = publisher_id;
-    source.segment = std::move(segment);
-    source.pool = *pool;
-    source.chunk_capacity = pool->chunk_size() - payload_offset(alignment);
+    source.segment = std::move(segment->shm);
+    source.pool = segment->pool;
+    source.chunk_capacity = source.pool.chunk_size() - payload_offset(alignment);
     source.header = connection_at(*m_service, p, m_slot).header;
   }
 }

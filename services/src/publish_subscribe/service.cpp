@@ -45,6 +45,15 @@ const char* to_string(PubSubCreateError error) {
   return "Unknown";
 }
 
+const char* to_string(OverflowPolicy policy) {
+  switch (policy) {
+    case OverflowPolicy::OverwriteOldest: return "OverwriteOldest";
+    case OverflowPolicy::Refuse: return "Refuse";
+    case OverflowPolicy::Block: return "Block";
+  }
+  return "Unknown";
+}
+
 const char* to_string(const PubSubOpenOrCreateError& error) {
   return std::visit([](auto e) { return to_string(e); }, error);
 }

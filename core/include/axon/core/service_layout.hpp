@@ -22,21 +22,27 @@
 #include "axon/core/fixed_string.hpp"
 #include "axon/core/pattern_shape.hpp"
 #include "axon/core/publish_subscribe/layout.hpp"
+#include "axon/core/request_response/layout.hpp"
 
 namespace axon::core {
 
-// 4: overwriting queues decide each element by its slot's sequence (SpscIndexQueue version 3),
+// 5: the request-response pattern (StaticConfig gained `request_response`). 4: overwriting
+// queues decide each element by its slot's sequence (SpscIndexQueue version 3),
 // and a publisher's pool holds one more chunk per subscriber. 3: StaticConfig gained `access`.
 // Objects of older versions are VersionMismatch.
-inline constexpr std::uint32_t kLayoutVersion = 4;
+inline constexpr std::uint32_t kLayoutVersion = 5;
 inline constexpr std::uint64_t kStaticConfigMagic = 0x61786f6e53544154ULL;   // "axonSTAT"
 inline constexpr std::uint64_t kDynamicConfigMagic = 0x61786f6e44594e41ULL;  // "axonDYNA"
 inline constexpr std::size_t kMaxServiceNameLength = 255;
 
-enum class MessagingPattern : std::uint32_t { Event = 1, PublishSubscribe = 2 };
+enum class MessagingPattern : std::uint32_t {
+  Event = 1,
+  PublishSubscribe = 2,
+  RequestResponse = 3,
+};
 /// Every pattern, for what enumerates them (fuzz inputs, tests).
-inline constexpr std::array kMessagingPatterns{MessagingPattern::Event,
-                                               MessagingPattern::PublishSubscribe};
+inline constexpr std::array kMessagingPatterns{
+    MessagingPattern::Event, MessagingPattern::PublishSubscribe, MessagingPattern::RequestResponse};
 enum class CreationState : std::uint32_t { Creating = 0, Ready = 1 };
 /// Who may use the service's objects (axon::Access); any other value is Corrupted.
 enum class AccessKind : std::uint32_t { Owner = 1, Group = 2 };
@@ -55,6 +61,7 @@ struct StaticConfig {
   FixedString<kMaxServiceNameLength> name;
   EventSettings event;    ///< meaningful when pattern == Event
   PubSubSettings pubsub;  ///< meaningful when pattern == PublishSubscribe
+  RequestResponseSettings request_response;  ///< meaningful when pattern == RequestResponse
 };
 static_assert(std::is_standard_layout_v<StaticConfig>);
 static_assert(std::atomic<CreationState>::is_always_lock_free);
@@ -108,6 +115,10 @@ constexpr const EventSettings& settings_of(EventLayout, const StaticConfig& sc) 
 constexpr const PubSubSettings& settings_of(PubSubLayout, const StaticConfig& sc) {
   return sc.pubsub;
 }
+constexpr const RequestResponseSettings& settings_of(RequestResponseLayout,
+                                                     const StaticConfig& sc) {
+  return sc.request_response;
+}
 
 /// What the generic layout needs of a pattern's shared-memory layout (core/<pattern>/layout.hpp).
 template <typename L>
@@ -124,8 +135,9 @@ concept PatternLayout = requires(const typename L::Settings& s, const StaticConf
 };
 static_assert(PatternLayout<EventLayout>);
 static_assert(PatternLayout<PubSubLayout>);
+static_assert(PatternLayout<RequestResponseLayout>);
 
-/// Calls `f` with the layout of `pattern` (an EventLayout or a PubSubLayout) and returns its
+/// Calls `f` with the layout of `pattern` (an EventLayout, a PubSubLayout, ...) and returns its
 /// result; nullopt for a value no creator writes. The switch is exhaustive: a pattern added to
 /// MessagingPattern and not here fails to compile (-Wswitch, an error in CI).
 template <typename F>
@@ -134,6 +146,7 @@ constexpr auto with_layout(MessagingPattern pattern, F&& f)
   switch (pattern) {
     case MessagingPattern::Event: return f(EventLayout{});
     case MessagingPattern::PublishSubscribe: return f(PubSubLayout{});
+    case MessagingPattern::RequestResponse: return f(RequestResponseLayout{});
   }
   return std::nullopt;
 }
@@ -182,6 +195,7 @@ inline void copy_static_config(StaticConfig& to, const StaticConfig& from) {
   to.name = from.name;
   to.event = from.event;
   to.pubsub = from.pubsub;
+  to.request_response = from.request_response;
 }
 
 /// Checks of a (copied) static config that do not depend on who opens it: magic, size_of_self,

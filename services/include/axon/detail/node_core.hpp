@@ -23,7 +23,7 @@ struct ParsedName {
   enum class Kind {
     ServiceStatic,     ///< <prefix>svc_<H>_s
     ServiceDynamic,    ///< <prefix>svc_<H>_d
-    PublisherSegment,  ///< <prefix>svc_<H>_p<id>
+    PortSegment,  ///< <prefix>svc_<H>_p<id>
     NodeDetails,       ///< <prefix>node_<id>
     Lock,              ///< <H or id>.lock (services/, nodes/, events/)
     UnpublishedLock,   ///< <id>.lock.new (nodes/)
@@ -65,11 +65,11 @@ struct Paths {
     return c.services_dir() + "/" + hash;
   }
   static std::string listener_fifo(const Config& c, const std::string& hash, std::uint64_t id);
-  /// Prefix of the data segments of a service's publishers.
-  static std::string publisher_segment_stem(const Config& c, const std::string& hash) {
+  /// Prefix of the data segments of a service's ports (publishers, clients, servers).
+  static std::string port_segment_stem(const Config& c, const std::string& hash) {
     return c.prefix + "svc_" + hash + "_p";
   }
-  static std::string publisher_segment(const Config& c, const std::string& hash, std::uint64_t id);
+  static std::string port_segment(const Config& c, const std::string& hash, std::uint64_t id);
 };
 
 class NodeCore {

@@ -36,9 +36,13 @@ struct ServicePlace {
   const RootAccess& root;
 };
 
-/// Port counts of a service by table, as discovery read them.
+/// Port counts of a service by table, as discovery read them, and the dynamic config they were
+/// read from (mapped read-only; its layout derived from the validated static config, every value
+/// in it untrusted), for what else a pattern reports of it.
 struct PortCounts {
   std::size_t tables[core::kPortTables]{};
+  core::DynamicLayout layout{};
+  const std::byte* base = nullptr;
 };
 
 template <typename P>

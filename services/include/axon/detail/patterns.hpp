@@ -10,11 +10,13 @@
 #include "axon/detail/pattern_policy.hpp"
 #include "axon/event/pattern.hpp"
 #include "axon/publish_subscribe/pattern.hpp"
+#include "axon/request_response/pattern.hpp"
 
 namespace axon::detail {
 
 /// The process-local state of whichever pattern's region a service core holds.
-using AnyRegion = std::variant<EventPattern::Region, PubSubPattern::Region>;
+using AnyRegion =
+    std::variant<EventPattern::Region, PubSubPattern::Region, RequestResponsePattern::Region>;
 
 /// Calls `f` with the policy of `pattern` (EventPattern{}, PubSubPattern{}) and returns its
 /// result (for an `f` returning void: true); nullopt (false) for a value no creator writes:
@@ -34,6 +36,7 @@ auto with_pattern(core::MessagingPattern pattern, F&& f) {
   switch (pattern) {
     case core::MessagingPattern::Event: return call(EventPattern{});
     case core::MessagingPattern::PublishSubscribe: return call(PubSubPattern{});
+    case core::MessagingPattern::RequestResponse: return call(RequestResponsePattern{});
   }
   return Returned{};
 }

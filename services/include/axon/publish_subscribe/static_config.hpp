@@ -16,6 +16,8 @@ enum class OverflowPolicy {
   Refuse,           ///< that subscriber does not get the new sample; send() counts it out
   Block,            ///< wait (sleeping, bounded by the publisher's block timeout) for room
 };
+/// "OverwriteOldest", "Refuse", "Block".
+const char* to_string(OverflowPolicy policy);
 
 struct PubSubDefaults {
   static constexpr std::uint32_t kMaxPublishers = 2;

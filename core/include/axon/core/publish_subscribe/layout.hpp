@@ -105,15 +105,16 @@ struct PubSubLayout {
   static constexpr std::size_t kPublisherTable = 0;
   static constexpr std::size_t kSubscriberTable = 1;
 
-  /// Settings no creator writes (an unknown overflow policy) are Corrupted.
-  static constexpr bool valid(const PubSubSettings& s) {
-    switch (s.overflow) {
+  static constexpr bool valid_overflow(OverflowKind overflow) {
+    switch (overflow) {
       case OverflowKind::OverwriteOldest:
       case OverflowKind::Refuse:
       case OverflowKind::Block: return true;
     }
     return false;
   }
+  /// Settings no creator writes (an unknown overflow policy) are Corrupted.
+  static constexpr bool valid(const PubSubSettings& s) { return valid_overflow(s.overflow); }
 
   static constexpr ConnectionShape connection(const PubSubSettings& s) {
     ConnectionShape c{};
