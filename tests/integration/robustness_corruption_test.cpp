@@ -98,7 +98,7 @@ enum class Target {
   EventDynamic,
   PubSubStatic,
   PubSubDynamic,
-  PublisherSegment,
+  PortSegment,
   NodeDetails,
   SystemEvent,
 };
@@ -113,8 +113,8 @@ const char* to_string(Target t) {
       return "PubSubStatic";
     case Target::PubSubDynamic:
       return "PubSubDynamic";
-    case Target::PublisherSegment:
-      return "PublisherSegment";
+    case Target::PortSegment:
+      return "PortSegment";
     case Target::NodeDetails:
       return "NodeDetails";
     case Target::SystemEvent:
@@ -158,8 +158,8 @@ struct Arena {
         return {detail::Paths::service_static(config, hash(pubsub))};
       case Target::PubSubDynamic:
         return {detail::Paths::service_dynamic(config, hash(pubsub))};
-      case Target::PublisherSegment:
-        return prefix_of(detail::Paths::publisher_segment_stem(config, hash(pubsub)));
+      case Target::PortSegment:
+        return prefix_of(detail::Paths::port_segment_stem(config, hash(pubsub)));
       case Target::NodeDetails:
         return prefix_of(config.prefix + "node_");
       case Target::SystemEvent:
@@ -504,7 +504,7 @@ class RobustnessCorruption : public ::testing::TestWithParam<Target> {
 INSTANTIATE_TEST_SUITE_P(Objects, RobustnessCorruption,
                          ::testing::Values(Target::EventStatic, Target::EventDynamic,
                                            Target::PubSubStatic, Target::PubSubDynamic,
-                                           Target::PublisherSegment, Target::NodeDetails,
+                                           Target::PortSegment, Target::NodeDetails,
                                            Target::SystemEvent),
                          target_name);
 
@@ -645,7 +645,7 @@ class RobustnessTruncation : public ::testing::TestWithParam<Target> {
 INSTANTIATE_TEST_SUITE_P(Objects, RobustnessTruncation,
                          ::testing::Values(Target::EventStatic, Target::EventDynamic,
                                            Target::PubSubStatic, Target::PubSubDynamic,
-                                           Target::PublisherSegment, Target::NodeDetails,
+                                           Target::PortSegment, Target::NodeDetails,
                                            Target::SystemEvent),
                          target_name);
 
@@ -671,7 +671,7 @@ TEST_P(RobustnessTruncation, ObjectCutToZeroOneByteOrHalfFailsCleanlyWhenOpened)
     const auto holder_node = info->node_ids.front();
     // A segment or a node's details are cut while their owner lives; a service's configs
     // after their only holder died, as a crash would leave them.
-    const bool owner_lives = target == Target::PublisherSegment || target == Target::NodeDetails;
+    const bool owner_lives = target == Target::PortSegment || target == Target::NodeDetails;
     if (!owner_lives) {
       ASSERT_TRUE(kill_and_reap(holder));
     }

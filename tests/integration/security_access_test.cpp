@@ -244,7 +244,7 @@ TEST_F(GroupAccess, PublishSubscribeServiceIsReadableByAGroupMemberWithReadOnlyS
   expect_file_mode(shm(detail::Paths::service_static(c, h)), 0640, kSharedGroup);
   expect_file_mode(shm(detail::Paths::service_dynamic(c, h)), 0660, kSharedGroup);
   expect_file_mode(detail::Paths::service_lock(c, h), 0660, kSharedGroup);
-  auto segments = platform::SharedMemory::list(detail::Paths::publisher_segment_stem(c, h));
+  auto segments = platform::SharedMemory::list(detail::Paths::port_segment_stem(c, h));
   ASSERT_TRUE(segments);
   ASSERT_EQ(segments->size(), 1u);
   expect_file_mode(shm(segments->front()), 0640, kSharedGroup);
@@ -284,7 +284,7 @@ TEST_F(GroupAccess, OwnerOnlyServicesOfEveryKindAreDeniedToAGroupMemberAndStayPr
   expect_file_mode(detail::Paths::service_dir(c, fifo_hash) + "/" + fifos->front(), 0600,
                    std::nullopt);
   auto segments =
-      platform::SharedMemory::list(detail::Paths::publisher_segment_stem(c, hash_of(ps_name)));
+      platform::SharedMemory::list(detail::Paths::port_segment_stem(c, hash_of(ps_name)));
   ASSERT_TRUE(segments);
   ASSERT_EQ(segments->size(), 1u);
   expect_file_mode(shm(segments->front()), 0600, std::nullopt);
