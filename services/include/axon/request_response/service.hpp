@@ -5,19 +5,17 @@
 // returned; dropping that cancels the request.
 //
 //   auto service = node.service_builder(name).request_response<Goal, Feedback>().open_or_create();
+//   auto server = service->server_builder().create();  // usually in another process
 //   auto client = service->client_builder().create();
-//   auto pending = client->send_copy(Goal{...});
+//   auto pending = client->send_copy(goal);
+//   if (auto request = server->receive(); request && *request) {
+//     (*request)->send_copy(Feedback{(*request)->payload().value, 1});  // as many as it likes
+//   }  // dropping the ActiveRequest ends the stream
 //   while (!pending->is_done()) {
 //     auto response = pending->receive();
-//     if (!response) { /* ServerGone, ... */ }
-//     else if (*response) use((**response).payload());
+//     if (!response) break;  // ServerGone, ...
+//     if (*response) use((**response).payload());
 //   }
-//
-//   auto server = service->server_builder().create();     // in another process
-//   while (auto request = server->receive()) {
-//     if (!*request) break;
-//     (*request)->send_copy(Feedback{...});                // as many as it likes
-//   }                                                      // dropping it ends the stream
 //
 // (tests/unit/services/request_response_usage_test.cpp compiles and runs these lines.)
 //
