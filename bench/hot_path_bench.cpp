@@ -4,6 +4,8 @@
 //     first 8 bytes are written and read, so the cost must not grow with the size. Baselines: an
 //     SPSC index queue push + pop, and the data-structure work one sample needs (chunk pool
 //     allocate + submission push/pop + completion push/pop + release).
+//   - request-response: one request and one response (loan, send, receive, drop both ways), at
+//     8 B and 4 MiB, next to the publish-subscribe one-way path above.
 //   - events: notify + try_wait with one listener, for both backends. Baselines: an eventfd
 //     write + read and a pipe write + read.
 // One process means no cache line moves between cores: this is the instruction cost; the
@@ -119,6 +121,83 @@ void pubsub_loan_send_receive_release(benchmark::State& state) {
   state.counters["bytes"] = static_cast<double>(size);
 }
 BENCHMARK(pubsub_loan_send_receive_release)->Arg(8)->Arg(4 << 20);
+
+// One request and one response, as latency_pingpong's axon-rr-spin does across two processes:
+// the client loans and sends a request; the server receives it, loans and sends a response and
+// drops the ActiveRequest (the end of the stream); the client receives the response, drops it,
+// then drops the PendingResponse. Settings as there: 1 client, 1 server, a response buffer of
+// one. Compare with pubsub_loan_send_receive_release, which is one way only.
+void rr_request_response_one_round(benchmark::State& state) {
+  pin_to_current_cpu();
+  const auto size = static_cast<std::uint64_t>(state.range(0));
+  auto node = axon::NodeBuilder().name("hot-path-bench").create();
+  auto name = axon::ServiceName::create(unique_name("rr"));
+  if (!node || !name) {
+    state.SkipWithError("node or name failed");
+    return;
+  }
+  auto service = node->service_builder(*name)
+                     .request_response<Payload, Payload>()
+                     .max_clients(1)
+                     .max_servers(1)
+                     .max_response_buffer_size(1)
+                     .create();
+  if (!service) {
+    state.SkipWithError("service failed");
+    return;
+  }
+  auto client = service->client_builder().max_slice_len(size).create();
+  auto server = service->server_builder().max_slice_len(size).create();
+  if (!client || !server) {
+    state.SkipWithError("ports failed");
+    return;
+  }
+  std::uint64_t counter = 0;
+  std::uint64_t checksum = 0;
+  for (auto _ : state) {
+    auto request = client->loan_uninit(size);
+    if (!request) {
+      state.SkipWithError("request loan failed");
+      break;
+    }
+    ++counter;
+    std::memcpy(request->payload().data(), &counter, sizeof counter);
+    auto pending = client->send(std::move(*request));
+    if (!pending) {
+      state.SkipWithError("request send failed");
+      break;
+    }
+    {
+      auto active = server->receive();
+      if (!active || !*active) {
+        state.SkipWithError("server receive failed");
+        break;
+      }
+      auto response = (*active)->loan_uninit(size);
+      if (!response) {
+        state.SkipWithError("response loan failed");
+        break;
+      }
+      std::memcpy(response->payload().data(), (**active).payload().data(), sizeof counter);
+      if (!(*active)->send(std::move(*response))) {
+        state.SkipWithError("response send failed");
+        break;
+      }
+    }  // the ActiveRequest is dropped here: the stream ends
+    auto received = pending->receive();
+    if (!received || !*received) {
+      state.SkipWithError("client receive failed");
+      break;
+    }
+    std::uint64_t value = 0;
+    std::memcpy(&value, (*received)->payload().data(), sizeof value);
+    checksum += value;
+  }  // the response, then the PendingResponse, are dropped here
+  benchmark::DoNotOptimize(checksum);
+  if (checksum != counter * (counter + 1) / 2) state.SkipWithError("wrong responses");
+  state.counters["bytes"] = static_cast<double>(size);
+}
+BENCHMARK(rr_request_response_one_round)->Arg(8)->Arg(4 << 20);
 
 void raw_spsc_push_pop(benchmark::State& state) {
   pin_to_current_cpu();

@@ -10,7 +10,7 @@
 // fork (its own axon Node), both meet at a barrier in an anonymous shared page, then the parent
 // times every round trip with steady_clock (CLOCK_MONOTONIC). Warm-up rounds are not recorded.
 //
-// Zero-copy modes (axon-pubsub-*, raw-spin, iceoryx-*) write only the first 8 bytes of the
+// Zero-copy modes (axon-pubsub-*, axon-rr-*, raw-spin, iceoryx-*) write only the first 8 bytes of the
 // payload (the counter) and read only those, so their cost must not depend on the size. Copying
 // modes (raw-uds, raw-boost-mq) move the whole payload each way. Event modes carry no payload:
 // the counter travels as the event id (mod 4096), the eventfd value or the pipe byte (mod 256),
@@ -81,6 +81,8 @@ constexpr std::uint64_t kMaxRounds = 100'000'000;  // 800 MB of samples
 enum class Mode {
   AxonPubSubSpin,
   AxonPubSubWaitSet,
+  AxonRequestResponseSpin,
+  AxonRequestResponseWaitSet,
   AxonEventWaitSet,
   AxonEventWaitSetFifo,
   RawSpin,
@@ -105,6 +107,10 @@ constexpr ModeInfo kModes[] = {
      "axon publish-subscribe (Slice<uint8_t>), receiver busy-polls receive()"},
     {Mode::AxonPubSubWaitSet, "axon-pubsub-waitset",
      "axon publish-subscribe, receiver sleeps in a WaitSet (notify_on_send)"},
+    {Mode::AxonRequestResponseSpin, "axon-rr-spin",
+     "axon request-response (Slice<uint8_t>): one request, one response; both busy-poll"},
+    {Mode::AxonRequestResponseWaitSet, "axon-rr-waitset",
+     "axon request-response, both sleep in a WaitSet (notify_on_send)"},
     {Mode::AxonEventWaitSet, "axon-event-waitset",
      "axon events (eventfd backend): notify / WaitSet + try_wait"},
     {Mode::AxonEventWaitSetFifo, "axon-event-waitset-fifo",
@@ -954,6 +960,142 @@ class AxonPubSub {
   ListenerWait m_wait;
 };
 
+/// axon-rr-spin (kWaitSet false) and axon-rr-waitset (kWaitSet true): one request-response
+/// service, Slice<uint8_t> both ways (max length = size), 1 client, 1 server, a response buffer
+/// of one, every other setting the default. The initiator is the client: send() loans a request,
+/// writes the counter, sends it; receive() takes the one response, reads the counter, drops the
+/// response and then the PendingResponse (as a client that wants one answer does; its channel
+/// is free once the server has ended the stream too). The responder is the server: receive()
+/// takes the request and keeps its ActiveRequest; send() loans a response, writes the counter,
+/// sends it and drops the ActiveRequest, which ends the stream. In the WaitSet mode the client
+/// notifies after each request and the server after its response and after the end of the
+/// stream (what notify_on_send does), and each side sleeps in a WaitSet on its listener.
+template <bool kWaitSet>
+class AxonRequestResponse {
+ public:
+  static constexpr std::uint64_t kCounterMask = ~std::uint64_t{0};
+  using Payload = axon::Slice<std::uint8_t>;
+  bool open(const Context& ctx) {
+    m_ctx = &ctx;
+    m_size = ctx.options.size;
+    m_node = make_node(ctx);
+    if (!m_node) return false;
+    const bool initiator = ctx.role == Role::Initiator;
+    auto name = service_name(ctx.names.axon_ping);
+    if (!name) return false;
+    auto service = m_node->service_builder(*name)
+                       .request_response<Payload, Payload>()
+                       .max_clients(1)
+                       .max_servers(1)
+                       .max_response_buffer_size(1)
+                       .open_or_create();
+    if (!service) {
+      std::fprintf(stderr, "latency_pingpong: service \"%s\": %s\n", ctx.names.axon_ping.c_str(),
+                   axon::to_string(service.error()));
+      return false;
+    }
+    std::optional<axon::Notifier> notifier;
+    if constexpr (kWaitSet) {
+      const auto& out_ready = initiator ? ctx.names.axon_ping_ready : ctx.names.axon_pong_ready;
+      const auto& in_ready = initiator ? ctx.names.axon_pong_ready : ctx.names.axon_ping_ready;
+      m_out_events = open_events(*m_node, out_ready, axon::EventBackend::EventFd);
+      m_in_events = open_events(*m_node, in_ready, axon::EventBackend::EventFd);
+      if (!m_out_events || !m_in_events) return false;
+      auto made = m_out_events->notifier_builder().create();
+      if (!made) {
+        std::fprintf(stderr, "latency_pingpong: notifier: %s\n", axon::to_string(made.error()));
+        return false;
+      }
+      notifier.emplace(std::move(*made));
+      if (!m_wait.open(*m_in_events)) return false;
+    }
+    if (initiator) {
+      auto client = service->client_builder().max_slice_len(m_size).create();
+      if (!client) {
+        std::fprintf(stderr, "latency_pingpong: client: %s\n", axon::to_string(client.error()));
+        return false;
+      }
+      m_client.emplace(std::move(*client));
+      if (notifier) m_client->notify_on_send(std::move(*notifier));
+      // The server may come later: the first request must reach it.
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+      while (m_client->number_of_servers() == 0) {
+        if (std::chrono::steady_clock::now() > deadline) {
+          std::fprintf(stderr, "latency_pingpong: no server appeared\n");
+          return false;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+    } else {
+      auto server = service->server_builder().max_slice_len(m_size).create();
+      if (!server) {
+        std::fprintf(stderr, "latency_pingpong: server: %s\n", axon::to_string(server.error()));
+        return false;
+      }
+      m_server.emplace(std::move(*server));
+      if (notifier) m_server->notify_on_send(std::move(*notifier));
+    }
+    return true;
+  }
+  void send(std::uint64_t counter) {
+    if (m_client) {
+      auto request = m_client->loan_uninit(m_size);
+      if (!request) die_with(*m_ctx, axon::to_string(request.error()));
+      std::memcpy(request->payload().data(), &counter, sizeof counter);
+      auto pending = m_client->send(std::move(*request));
+      if (!pending) die_with(*m_ctx, axon::to_string(pending.error()));
+      if (pending->number_of_server_connections() != 1) {
+        die_with(*m_ctx, "the request reached no server");
+      }
+      m_pending.emplace(std::move(*pending));
+      return;
+    }
+    auto response = m_active->loan_uninit(m_size);
+    if (!response) die_with(*m_ctx, axon::to_string(response.error()));
+    std::memcpy(response->payload().data(), &counter, sizeof counter);
+    auto sent = m_active->send(std::move(*response));
+    if (!sent) die_with(*m_ctx, axon::to_string(sent.error()));
+    m_active.reset();  // ends the stream
+  }
+  std::uint64_t receive() {
+    for (;;) {
+      if constexpr (kWaitSet) {
+        std::optional<std::uint64_t> ignored;
+        if (!m_wait.wait_and_drain(ignored)) die_with(*m_ctx, "WaitSet wait failed");
+      }
+      std::uint64_t counter = 0;
+      if (m_client) {
+        auto response = m_pending->receive();
+        if (!response) die_with(*m_ctx, axon::to_string(response.error()));
+        if (!*response) continue;
+        std::memcpy(&counter, (*response)->payload().data(), sizeof counter);
+      } else {
+        auto request = m_server->receive();
+        if (!request) die_with(*m_ctx, axon::to_string(request.error()));
+        if (!*request) continue;
+        std::memcpy(&counter, (*request)->payload().data(), sizeof counter);
+        m_active.emplace(std::move(**request));
+        return counter;
+      }
+      // The response is released above; the request is done with: drop it.
+      m_pending.reset();
+      return counter;
+    }
+  }
+
+ private:
+  const Context* m_ctx = nullptr;
+  std::uint64_t m_size = 0;
+  std::optional<axon::Node> m_node;
+  std::optional<axon::Client<Payload, Payload>> m_client;
+  std::optional<axon::PendingResponse<Payload, Payload>> m_pending;
+  std::optional<axon::Server<Payload, Payload>> m_server;
+  std::optional<axon::ActiveRequest<Payload, Payload>> m_active;
+  std::optional<axon::EventService> m_out_events;
+  std::optional<axon::EventService> m_in_events;
+  ListenerWait m_wait;
+};
+
 #if defined(AXON_BENCH_WITH_ICEORYX)
 /// iceoryx-pubsub-spin / iceoryx-waitset: iceoryx 2.0 (Debian's libiceoryx-posh), the untyped
 /// API (loan / publish / take / release), a subscriber queue of one, no history. Needs a running
@@ -1111,6 +1253,10 @@ int run_role(const Context& ctx, std::vector<std::uint64_t>* samples) {
         return run_side<AxonPubSub<false>>(ctx, samples);
       case Mode::AxonPubSubWaitSet:
         return run_side<AxonPubSub<true>>(ctx, samples);
+      case Mode::AxonRequestResponseSpin:
+        return run_side<AxonRequestResponse<false>>(ctx, samples);
+      case Mode::AxonRequestResponseWaitSet:
+        return run_side<AxonRequestResponse<true>>(ctx, samples);
       case Mode::AxonEventWaitSet:
         return run_side<AxonEvent<axon::EventBackend::EventFd>>(ctx, samples);
       case Mode::AxonEventWaitSetFifo:

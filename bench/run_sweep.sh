@@ -3,15 +3,18 @@
 # target ratios measured interleaved (so that a change of machine state between two runs does
 # not decide a ratio).
 #
-#   bench/run_sweep.sh [--bin DIR] [--out DIR] [--peers] [--quick]
+#   bench/run_sweep.sh [--bin DIR] [--out DIR] [--peers] [--quick] [--modes "MODE ..."]
 #
 #   --bin DIR   where latency_pingpong is (default: build/bin)
 #   --out DIR   results directory (default: bench/results): latest.json, latency.dat, latency.png
 #   --peers     also run the iceoryx-* modes (needs them built in, and iox-roudi: one is started
 #               for the sweep with a config whose mempools hold every size, unless one runs)
 #   --quick     a tenth of the rounds (a smoke test, not numbers to quote)
+#   --modes     only these modes (space-separated), in the sweep and in the target passes;
+#               a target whose modes are left out is "not measured"
 #
-# Prints a table (median and p99 per mode and size) and the ratios against the targets.
+# Prints a table (median and p99 per mode and size), the request-response / publish-subscribe
+# ratio per size, and the ratios against the targets.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,13 +22,15 @@ bin=build/bin
 out=bench/results
 peers=0
 scale=10
+only=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --bin) bin="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
     --peers) peers=1; shift ;;
     --quick) scale=1; shift ;;
-    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --modes) only=" $2 "; shift 2 ;;
+    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run_sweep.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -44,6 +49,7 @@ readonly SIZE_FREE=" core-queue-spin core-pool-queues-spin "
 mapfile -t available < <("$tool" --list)
 modes=()
 for m in "${available[@]}"; do
+  if [ -n "$only" ] && [[ "$only" != *" $m "* ]]; then continue; fi
   case "$m" in
     iceoryx-*) [ "$peers" -eq 1 ] && modes+=("$m") ;;
     *) modes+=("$m") ;;
@@ -127,24 +133,30 @@ done
 # The targets, interleaved: three passes of each pair back to back; the ratio of each pass, then
 # the median of the three.
 ratio_lines=()
-target_pass() {
+target_pass() {  # the median in ns; nothing when the mode is not run
   local mode=$1 size=$2 rounds=$3
+  [[ " ${modes[*]} " == *" $mode "* ]] || return 0
   "$tool" --mode "$mode" --size "$size" --rounds "$rounds" --warmup $((rounds / 10)) 2>/dev/null |
     sed -n 's/.*"median_ns":\([0-9]*\).*/\1/p'
 }
 # a / b with two decimals; "null" when a run failed.
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b + 0 == 0) print "null"; else printf "%.2f", a / b }'; }
-spin_vs_raw=() big_vs_small=() event_vs_raw=()
+spin_vs_raw=() big_vs_small=() event_vs_raw=() rr_vs_ps_small=() rr_vs_ps_big=()
 for pass in 1 2 3; do
   raw=$(target_pass raw-spin 8 $((2000 * scale)))
   small=$(target_pass axon-pubsub-spin 8 $((2000 * scale)))
+  rr_small=$(target_pass axon-rr-spin 8 $((2000 * scale)))
   big=$(target_pass axon-pubsub-spin 4194304 $((2000 * scale)))
+  rr_big=$(target_pass axon-rr-spin 4194304 $((2000 * scale)))
   epoll=$(target_pass raw-epoll-eventfd 8 $((300 * scale)))
   event=$(target_pass axon-event-waitset 8 $((300 * scale)))
   spin_vs_raw+=("$(ratio "$small" "$raw")")
   big_vs_small+=("$(ratio "$big" "$small")")
   event_vs_raw+=("$(ratio "$event" "$epoll")")
+  rr_vs_ps_small+=("$(ratio "$rr_small" "$small")")
+  rr_vs_ps_big+=("$(ratio "$rr_big" "$big")")
   echo "target pass $pass: raw-spin $raw ns, axon-pubsub-spin $small ns (8 B) / $big ns (4 MiB)," \
+       "axon-rr-spin $rr_small ns (8 B) / $rr_big ns (4 MiB)," \
        "raw-epoll-eventfd $epoll ns, axon-event-waitset $event ns"
 done
 median3() {  # the middle of three, or "null" when a pass failed
@@ -153,6 +165,8 @@ median3() {  # the middle of three, or "null" when a pass failed
 r1=$(median3 "${spin_vs_raw[@]}")
 r2=$(median3 "${big_vs_small[@]}")
 r3=$(median3 "${event_vs_raw[@]}")
+r4=$(median3 "${rr_vs_ps_small[@]}")
+r5=$(median3 "${rr_vs_ps_big[@]}")
 verdict() {
   if [ "$1" = null ]; then echo "not measured"; return; fi
   awk -v r="$1" -v t="$2" 'BEGIN { print (r <= t) ? "met" : "NOT met" }'
@@ -160,6 +174,8 @@ verdict() {
 ratio_lines+=("axon-pubsub-spin 8 B / raw-spin 8 B|$r1|1.5|$(verdict "$r1" 1.5)|${spin_vs_raw[*]}")
 ratio_lines+=("axon-pubsub-spin 4 MiB / axon-pubsub-spin 8 B|$r2|1.2|$(verdict "$r2" 1.2)|${big_vs_small[*]}")
 ratio_lines+=("axon-event-waitset / raw-epoll-eventfd|$r3|1.2|$(verdict "$r3" 1.2)|${event_vs_raw[*]}")
+ratio_lines+=("axon-rr-spin 8 B / axon-pubsub-spin 8 B|$r4|1.3|$(verdict "$r4" 1.3)|${rr_vs_ps_small[*]}")
+ratio_lines+=("axon-rr-spin 4 MiB / axon-pubsub-spin 4 MiB|$r5|1.3|$(verdict "$r5" 1.3)|${rr_vs_ps_big[*]}")
 elapsed=$(( $(date +%s) - started ))
 
 # latest.json: the machine, the sweep (one object per run) and the target ratios.
@@ -209,10 +225,31 @@ printf '%s\n' "${results[@]}" | awk -v sizes="${SIZES[*]}" '
     }
   }'
 
+# Request-response against publish-subscribe, size by size, from the sweep above (each pair ran
+# back to back).
+printf '%s\n' "${results[@]}" | awk -v sizes="${SIZES[*]}" '
+  function field(line, key,   m) {
+    if (match(line, "\"" key "\":\"?[^,\"}]*")) {
+      m = substr(line, RSTART, RLENGTH); sub(/^"[^"]*":"?/, "", m); return m
+    }
+    return ""
+  }
+  { median[field($0, "mode"), field($0, "size")] = field($0, "median_ns") }
+  END {
+    k = split(sizes, s, " ")
+    line = ""
+    for (j = 1; j <= k; j++) {
+      rr = median["axon-rr-spin", s[j]]; ps = median["axon-pubsub-spin", s[j]]
+      if (rr != "" && ps + 0 > 0) line = line sprintf("  %s B %.2fx", s[j], rr / ps)
+    }
+    if (line != "") printf "\naxon-rr-spin / axon-pubsub-spin, median round trip, by size:%s\n", line
+  }'
+
 echo
 echo "targets (median of 3 interleaved passes):"
 for line in "${ratio_lines[@]}"; do
   IFS='|' read -r what ratio target met passes <<<"$line"
+  [ "$ratio" = null ] && ratio="    -"
   printf '  %-46s %5sx  (target <= %sx: %s; passes %s)\n' "$what" "$ratio" "$target" "$met" "$passes"
 done
 echo "sweep took ${elapsed}s; wrote $out/latest.json"
