@@ -5,12 +5,15 @@
 //   axon notify SERVICE [--id N] [--count K]
 //   axon listen SERVICE [--timeout S] [--once]
 //   axon echo SERVICE [--bytes N]
+//   axon request SERVICE (--string TEXT | --hex HEX | --file PATH) [--count N] [--timeout S]
+//                [--bytes N] [--json]
 //
 // Output formats and exit codes are a contract, documented in docs/cli.md: 0 success, 1 the
 // command failed, 2 the command line is wrong. Every error is one line on stderr.
 //
 // list, show and clean never create a node, so they change nothing but what `clean` removes.
-// notify and listen create a node, which (like every node) first cleans what dead nodes left.
+// notify, listen, echo and request create a node, which (like every node) first cleans what
+// dead nodes left.
 #include "axon/axon.hpp"
 
 #include <CLI/CLI.hpp>
@@ -19,6 +22,7 @@
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <exception>
 #include <optional>
 #include <string>
@@ -29,6 +33,7 @@
 #include "axon_cli/args.hpp"
 #include "axon_cli/errors.hpp"
 #include "axon_cli/format.hpp"
+#include "axon_cli/payload.hpp"
 #include "axon_tools/messages.hpp"
 #include "axon_tools/version.hpp"
 
@@ -397,6 +402,196 @@ int echo(const std::string& text, const std::string& bytes) {
   }
 }
 
+struct RequestOptions {
+  std::string service;
+  std::optional<std::string> string;  ///< the request's bytes, as they are
+  std::optional<std::string> hex;     ///< the request's bytes in hex
+  std::optional<std::string> file;    ///< a file holding the request's bytes; "-": stdin
+  std::string count = "1";
+  std::optional<std::string> timeout;  ///< seconds per request; nullopt: until its stream ends
+  std::string bytes = "64";
+  bool json = false;
+};
+
+/// All of `path` ("-": stdin) as bytes, or nullopt when it cannot be read.
+std::optional<std::vector<std::byte>> read_file(const std::string& path) {
+  std::FILE* in = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
+  if (in == nullptr) return std::nullopt;
+  std::vector<std::byte> bytes;
+  std::byte buffer[4096];
+  for (std::size_t n; (n = std::fread(buffer, 1, sizeof(buffer), in)) > 0;) {
+    bytes.insert(bytes.end(), buffer, buffer + n);
+  }
+  const bool failed = std::ferror(in) != 0;
+  if (in != stdin) std::fclose(in);
+  if (failed) return std::nullopt;
+  return bytes;
+}
+
+/// `axon request`: a client of a request-response service, whatever its payload types. It adopts
+/// the types discovery reports, sends the bytes given, and prints the responses of every server
+/// until each has ended its stream. Nothing wakes a client without an event service of its own,
+/// so it looks for responses every millisecond, sleeping in Node::wait (which also ends it on a
+/// signal).
+int request(const RequestOptions& options) {
+  int code = kExitOk;
+  const auto name = parse_service_name(options.service, code);
+  if (!name) return code;
+  const auto count = parse_u64("--count", options.count, code);
+  if (!count) return code;
+  if (*count == 0) return fail(kExitUsage, "--count must be at least 1");
+  const auto max_bytes = parse_u64("--bytes", options.bytes, code);
+  if (!max_bytes) return code;
+  std::optional<Timeout> timeout;
+  if (options.timeout) {
+    timeout = parse_timeout("--timeout", *options.timeout, code);
+    if (!timeout) return code;
+  }
+  const int sources = (options.string ? 1 : 0) + (options.hex ? 1 : 0) + (options.file ? 1 : 0);
+  if (sources != 1) {
+    return fail(kExitUsage, "give the request as exactly one of --string, --hex or --file");
+  }
+  std::vector<std::byte> payload;
+  if (options.string) {
+    const auto& text = *options.string;
+    payload.resize(text.size());
+    std::memcpy(payload.data(), text.data(), text.size());
+  } else if (options.hex) {
+    auto parsed = parse_hex("--hex", *options.hex);
+    if (!parsed) return fail(kExitUsage, parsed.error());
+    payload = std::move(*parsed);
+  } else {
+    auto read = read_file(*options.file);
+    if (!read) return fail(kExitFailure, "cannot read " + tools::quoted(*options.file));
+    payload = std::move(*read);
+  }
+
+  const std::string& text = options.service;
+  auto info = describe_service(*name);
+  if (!info) {
+    if (info.error() == DiscoveryError::DoesNotExist) {
+      return fail(kExitFailure, "no service named \"" + text + "\"");
+    }
+    return fail(kExitFailure, "cannot read service \"" + text + "\": " + to_string(info.error()));
+  }
+  switch (info->pattern) {
+    case MessagingPattern::RequestResponse:
+      break;
+    case MessagingPattern::Event:
+    case MessagingPattern::PublishSubscribe:
+      return fail(kExitFailure, "service \"" + text + "\" is not a request-response service");
+  }
+  const auto& types = info->request_response;
+  // The bytes are the user's to fix, like a bad number: a usage error, before any node exists.
+  if (const auto takes = unmet_size_rule(types.request_type, payload.size())) {
+    return fail(kExitUsage, std::to_string(payload.size()) + " bytes cannot be a request of \"" +
+                                text + "\": it takes " + *takes);
+  }
+
+  auto node = create_node("axon-request", code);
+  if (!node) return code;
+  // Sleeps for `cycle` (a zero cycle only looks); the exit status when a signal came, as for
+  // `axon notify`: 128 + the signal, the request(s) not all answered.
+  std::uint64_t answered = 0;
+  const auto wait_a_cycle = [&](std::chrono::nanoseconds cycle) -> std::optional<int> {
+    auto waited = node->wait(cycle);
+    if (waited) return std::nullopt;
+    const std::string interrupted =
+        "interrupted after " + std::to_string(answered) + " complete request(s)";
+    switch (waited.error()) {
+      case NodeWaitError::InterruptSignal:
+        return fail(128 + SIGINT, interrupted);
+      case NodeWaitError::TerminationRequest:
+        return fail(128 + SIGTERM, interrupted);
+      case NodeWaitError::InternalFailure:
+        break;
+    }
+    return fail(kExitFailure, "cannot wait for signals (NodeWaitError::InternalFailure)");
+  };
+  // The handlers from here on (the first wait installs them).
+  if (const auto stop = wait_a_cycle(std::chrono::nanoseconds::zero())) return *stop;
+  auto service =
+      node->service_builder(*name).request_response(types.request_type, types.response_type).open();
+  if (!service) {
+    return fail(kExitFailure,
+                "cannot open service \"" + text + "\": " + to_string(service.error()));
+  }
+  auto builder = service->client_builder();
+  if (types.request_type.is_slice && types.request_type.size != 0) {
+    builder.max_slice_len(std::max<std::uint64_t>(1, payload.size() / types.request_type.size));
+  }
+  auto client = builder.create();
+  if (!client) {
+    return fail(kExitFailure,
+                "cannot create a client on \"" + text + "\": " + to_string(client.error()));
+  }
+
+  static constexpr auto kCycle = std::chrono::milliseconds(1);
+  for (; answered < *count; ++answered) {
+    if (const auto stop = wait_a_cycle(std::chrono::nanoseconds::zero())) return *stop;
+    auto pending = client->send_copy(payload);
+    if (!pending) {
+      return fail(kExitFailure,
+                  std::string("cannot send the request: ") + to_string(pending.error()));
+    }
+    // A request reaches the servers connected when it is sent. Checked before the first
+    // receive, which is where a stream's end is seen: zero means it reached no server.
+    if (pending->number_of_server_connections() == 0) {
+      return fail(kExitFailure, "no server of \"" + text + "\" to send the request to");
+    }
+    // The timeout counts from the send, for each request.
+    const auto deadline =
+        timeout && !timeout->forever ? tools::deadline_after(timeout->duration) : std::nullopt;
+    std::uint64_t received = 0;
+    int status = kExitOk;
+    for (bool idle = false;;) {
+      // Before every receive, so that a stream which keeps sending and never ends times out too.
+      if (deadline && tools::remaining_until(*deadline).count() == 0) {
+        return fail(kExitFailure, "the response stream of \"" + text + "\" did not end within " +
+                                      *options.timeout + " s (" + std::to_string(received) +
+                                      " response(s) received)");
+      }
+      if (const auto stop = wait_a_cycle(idle ? kCycle : std::chrono::nanoseconds::zero())) {
+        return *stop;
+      }
+      auto response = pending->receive();
+      if (!response) {
+        switch (response.error()) {
+          case ResponseReceiveError::ServerGone:
+            status = fail(kExitFailure, "a server of \"" + text +
+                                            "\" went away without ending its response stream");
+            break;
+          case ResponseReceiveError::ExceedsMaxBorrowedResponses:  // each is released at once
+          case ResponseReceiveError::Corrupted:
+            status =
+                fail(kExitFailure, std::string("receive failed: ") + to_string(response.error()));
+            break;
+        }
+        idle = false;  // the other servers' streams are still read to their ends
+        continue;
+      }
+      idle = !*response;
+      if (*response) {
+        // Copied once: the server may rewrite its segment while we read, and the hex and the
+        // text must show the same bytes.
+        const auto shared = (*response)->payload();
+        const std::vector<std::byte> bytes(shared.begin(), shared.end());
+        const auto line = options.json
+                              ? response_json(pending->request_id(), (*response)->sequence(),
+                                              (*response)->server_id(), bytes)
+                              : response_line((*response)->sequence(), (*response)->server_id(),
+                                              bytes, *max_bytes);
+        std::printf("%s\n", line.c_str());
+        ++received;
+        continue;
+      }
+      if (pending->is_done()) break;
+    }
+    if (status != kExitOk) return status;
+  }
+  return kExitOk;
+}
+
 /// `axon service show`, from the deepest subcommand the parser reached, for error hints.
 std::string command_path(const CLI::App* app) {
   std::string path = app->get_name();
@@ -435,6 +630,7 @@ int run(int argc, char** argv) {
       "Output, one line per service, sorted by name:\n"
       "  event <name> nodes=<n> listeners=<n> notifiers=<n>\n"
       "  publish_subscribe <name> nodes=<n> publishers=<n> subscribers=<n>\n"
+      "  request_response <name> nodes=<n> clients=<n> servers=<n> pending_requests=<n>\n"
       "--json: "
       "[{\"name\",\"pattern\",\"nodes\",<port counts>,\"settings\":{...}},...]\n" +
       std::string(kExitCodes));
@@ -523,6 +719,52 @@ int run(int argc, char** argv) {
       "Runs until SIGINT or SIGTERM (exit 0). Exit status: 1 no such service or not\n"
       "publish-subscribe, 2 usage error.");
 
+  RequestOptions request_options;
+  auto* request_cmd = app.add_subcommand(
+      "request", "Send a request to a request-response service and print the responses");
+  request_cmd
+      ->add_option("SERVICE", request_options.service, "Request-response service name (must exist)")
+      ->required();
+  auto* string_opt =
+      request_cmd
+          ->add_option("--string", request_options.string, "The request's bytes: TEXT as it is")
+          ->type_name("TEXT");
+  auto* hex_opt = request_cmd
+                      ->add_option("--hex", request_options.hex,
+                                   "The request's bytes in hex, e.g. '0a ff' or 0aff")
+                      ->type_name("HEX");
+  auto* file_opt = request_cmd
+                       ->add_option("--file", request_options.file,
+                                    "The request's bytes: the content of PATH ('-': stdin)")
+                       ->type_name("PATH");
+  string_opt->excludes(hex_opt)->excludes(file_opt);
+  hex_opt->excludes(file_opt);
+  request_cmd
+      ->add_option("--count", request_options.count,
+                   "Send N requests, each after the previous stream ended (>= 1)")
+      ->type_name("N")
+      ->capture_default_str();
+  request_cmd
+      ->add_option("--timeout", request_options.timeout,
+                   "Fail when a request's streams have not all ended S seconds after its send")
+      ->type_name("S");
+  request_cmd
+      ->add_option("--bytes", request_options.bytes,
+                   "Show at most this many bytes of each response")
+      ->type_name("N")
+      ->capture_default_str();
+  request_cmd->add_flag("--json", request_options.json,
+                        "Print one JSON object a response, one a line, instead");
+  request_cmd->footer(
+      "The request must be one element of the service's request type (a whole number of\n"
+      "elements for a slice type). It goes to every server connected when it is sent.\n"
+      "Output: 'response <sequence> from <server id>: <size> bytes: <hex> [...] [\"<text>\"]' per\n"
+      "response; --json: one {\"request\",\"server\",\"sequence\",\"size\",\"payload\",\"text\"}\n"
+      "object a line.\n"
+      "Exit status: 0 every stream ended; 1 no such service, not request-response, no server, a\n"
+      "server gone before ending its stream, or --timeout; 2 usage error (also a request of the\n"
+      "wrong size, bad hex); 130/143 SIGINT/SIGTERM before the streams ended.");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -546,8 +788,10 @@ int run(int argc, char** argv) {
   if (notify_cmd->parsed()) return notify(notify_options);
   if (listen_cmd->parsed()) return listen(listen_options);
   if (echo_cmd->parsed()) return echo(echo_service, echo_bytes);
+  if (request_cmd->parsed()) return request(request_options);
   return fail(kExitUsage,
-              "missing command: service, node, clean, notify, listen or echo (run 'axon --help')");
+              "missing command: service, node, clean, notify, listen, echo or request (run 'axon "
+              "--help')");
 }
 
 }  // namespace

@@ -97,6 +97,27 @@ TEST(CliArguments, EchoBytesTakesZeroAndTheLargestNumber) {
   }
 }
 
+// `axon request` repeats a refused --hex escaped, and its numbers follow the one parser's rules.
+TEST(CliArguments, RequestRefusesHostileHexAndBadNumbersWithExitTwoOnOneCleanLine) {
+  const auto missing = axon::test::unique_name("request_args");
+  for (const auto& [args, says] : std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{"--hex", "\x1b[2J"},
+            R"(error: --hex "\x1b[2J": "\x1b" at offset 0 is not a hex digit)"},
+           {{"--hex", "0a\n0b"}, R"(error: --hex "0a\n0b": "\n" at offset 2 is not a hex digit)"},
+           {{"--string", "x", "--count", "-1"}, R"(error: --count "-1" is negative)"},
+           {{"--string", "x", "--bytes", "12x"}, R"(error: --bytes "12x" )"},
+           {{"--string", "x", "--timeout", "-1"}, R"(error: --timeout "-1" )"}}) {
+    std::vector<std::string> full = {"request", missing};
+    full.insert(full.end(), args.begin(), args.end());
+    const auto sut = run("axon", full);
+
+    EXPECT_EQ(sut.status.code, 2) << args.back() << ": " << sut.output;
+    EXPECT_FALSE(has_control_bytes(sut.output)) << sut.output;
+    EXPECT_EQ(line_count(sut.output), 1u) << sut.output;
+    EXPECT_EQ(sut.output.rfind(says, 0), 0u) << sut.output;
+  }
+}
+
 // Old code: the name went to stderr raw, newline and escape sequences included.
 TEST(CliArguments, EvtToolsRepeatARefusedNameEscaped) {
   for (const auto& [tool, args] : std::vector<std::pair<std::string, std::vector<std::string>>>{

@@ -7,8 +7,10 @@
 #include <cctype>
 #include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <optional>
 #include <regex>
+#include <span>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -523,7 +525,9 @@ TEST(CliUsage, EveryHelpExitsZero) {
                                                           {"node", "list", "--help"},
                                                           {"clean", "--help"},
                                                           {"notify", "--help"},
-                                                          {"listen", "--help"}};
+                                                          {"listen", "--help"},
+                                                          {"echo", "--help"},
+                                                          {"request", "--help"}};
   for (const auto& args : commands) {
     const auto sut = run_axon(args);
     EXPECT_TRUE(sut.status.success()) << args[0];
@@ -596,6 +600,440 @@ TEST(CliEcho, MissingOrEventServiceExitsOne) {
   const auto wrong = run_axon({"echo", service});
   EXPECT_EQ(wrong.status.code, 1);
   EXPECT_NE(wrong.output.find("not a publish-subscribe service"), std::string::npos);
+}
+
+}  // namespace
+
+// `axon request` against a real server process (tests/integration/helpers/rr_echo_server.cpp:
+// K responses echoing each request, then the end of the stream, or `hold` to keep it open), and
+// the request-response fields of `service list/show` and `clean` while those ports live or died.
+namespace {
+
+std::string rr_server() { return bin("axon_test_rr_echo_server"); }
+
+/// Starts the echo server on `service` and waits until its server port exists.
+ChildProcess start_rr_server(const std::string& service, const std::string& element_size,
+                             const std::string& kind, const std::string& k,
+                             const std::string& mode) {
+  auto server = ChildProcess::spawn(rr_server(), {service, element_size, kind, k, mode});
+  const auto ready = server.read_until("ready\n", kWatchdog);
+  EXPECT_NE(ready.find("ready\n"), std::string::npos) << ready;
+  EXPECT_TRUE(axon::test::wait_for_ports(service, &axon::ServiceInfo::servers, 1));
+  return server;
+}
+
+/// Number of `request ` lines the echo server printed so far (each a request it answered).
+std::size_t requests_answered(ChildProcess& server) {
+  server.read_until("\x01 never printed", 20ms);  // whatever arrived by now
+  return lines_of(server.output()).size() - 1;    // minus "ready"
+}
+
+const std::regex kResponse("response ([0-9]+) from [0-9a-f]{16}: (.*)");
+
+/// The responses `axon request` printed, as "<sequence>: <rest of the line>".
+std::vector<std::string> responses_of(const std::string& output) {
+  std::vector<std::string> out;
+  for (const auto& line : lines_of(output)) {
+    std::smatch m;
+    if (std::regex_match(line, m, kResponse)) out.push_back(m[1].str() + ": " + m[2].str());
+  }
+  return out;
+}
+
+axon::PayloadType bytes_type(std::uint64_t size, bool slice) {
+  return axon::PayloadType{"cli::Bytes", size, 1, slice};
+}
+
+TEST(CliRequest, PrintsEveryResponseOfTheStreamAsHexAndTextThenExitsZero) {
+  const auto service = axon::test::unique_name("rq_echo");
+  auto server = start_rr_server(service, "5", "single", "3", "end");
+
+  const auto sut = run_axon({"request", service, "--string", "hello"});
+
+  EXPECT_TRUE(sut.status.success()) << sut.output;
+  EXPECT_EQ(responses_of(sut.output),
+            (std::vector<std::string>{R"(0: 5 bytes: 68 65 6c 6c 6f "hello")",
+                                      R"(1: 5 bytes: 68 65 6c 6c 6f "hello")",
+                                      R"(2: 5 bytes: 68 65 6c 6c 6f "hello")"}))
+      << sut.output;
+  EXPECT_EQ(line_count(sut.output), 3u) << sut.output;
+}
+
+TEST(CliRequest, CountSendsTheRequestsOneAfterAnother) {
+  const auto service = axon::test::unique_name("rq_count");
+  auto server = start_rr_server(service, "2", "single", "2", "end");
+
+  const auto sut = run_axon({"request", service, "--hex", "0a0b", "--count", "3"});
+
+  EXPECT_TRUE(sut.status.success()) << sut.output;
+  const std::vector<std::string> stream = {"0: 2 bytes: 0a 0b", "1: 2 bytes: 0a 0b"};
+  std::vector<std::string> three;
+  for (int i = 0; i < 3; ++i) three.insert(three.end(), stream.begin(), stream.end());
+  EXPECT_EQ(responses_of(sut.output), three) << sut.output;
+  EXPECT_EQ(requests_answered(server), 3u) << server.output();
+}
+
+TEST(CliRequest, SliceRequestsTakeAWholeNumberOfElementsAndBytesCutsTheShownHex) {
+  const auto service = axon::test::unique_name("rq_slice");
+  auto server = start_rr_server(service, "2", "slice", "1", "end");
+
+  const auto sut = run_axon({"request", service, "--hex", "01 02\t0304 41 42", "--bytes", "4"});
+  const auto text = run_axon({"request", service, "--string", std::string("ok\0\0", 4)});
+
+  EXPECT_TRUE(sut.status.success()) << sut.output;
+  EXPECT_EQ(responses_of(sut.output), std::vector<std::string>{"0: 6 bytes: 01 02 03 04 ..."})
+      << sut.output;
+  EXPECT_TRUE(text.status.success()) << text.output;
+}
+
+TEST(CliRequest, AFileOrStdinHoldsTheRequest) {
+  const auto service = axon::test::unique_name("rq_file");
+  auto server = start_rr_server(service, "1", "slice", "1", "end");
+  const auto path = axon::test::root() + "/request.bin";
+  {
+    std::FILE* file = std::fopen(path.c_str(), "wb");
+    ASSERT_NE(file, nullptr);
+    std::fputs("a\tb\n", file);
+    std::fclose(file);
+  }
+
+  const auto sut = run_axon({"request", service, "--file", path});
+  const auto piped = axon::test::run_to_end(
+      "/bin/sh", {"-c", "printf 'ok' | \"$0\" request \"$1\" --file -", bin("axon"), service});
+  const auto missing = run_axon({"request", service, "--file", path + ".none"});
+
+  EXPECT_TRUE(sut.status.success()) << sut.output;
+  EXPECT_EQ(responses_of(sut.output),
+            std::vector<std::string>{R"(0: 4 bytes: 61 09 62 0a "a\tb\n")"})
+      << sut.output;
+  EXPECT_TRUE(piped.status.success()) << piped.output;
+  EXPECT_EQ(responses_of(piped.output), std::vector<std::string>{R"(0: 2 bytes: 6f 6b "ok")"})
+      << piped.output;
+  EXPECT_EQ(missing.status.code, 1);
+  EXPECT_EQ(missing.output, "error: cannot read \"" + path + ".none\"\n");
+}
+
+TEST(CliRequest, JsonPrintsOneObjectAResponseWithTheWholePayload) {
+  const auto service = axon::test::unique_name("rq_json");
+  auto server = start_rr_server(service, "1", "slice", "2", "end");
+
+  const auto sut = run_axon({"request", service, "--hex", "00ff", "--json", "--bytes", "1"}, false);
+  const auto text = run_axon({"request", service, "--string", "hi", "--json"}, false);
+
+  EXPECT_TRUE(sut.status.success()) << sut.output;
+  const auto lines = lines_of(sut.output);
+  ASSERT_EQ(lines.size(), 2u) << sut.output;
+  const std::regex object(
+      R"(\{"request":1,"server":"[0-9a-f]{16}","sequence":([01]),"size":2,"payload":"00ff",)"
+      R"("text":null\})");
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    std::smatch m;
+    ASSERT_TRUE(std::regex_match(lines[i], m, object)) << lines[i];
+    EXPECT_EQ(m[1].str(), std::to_string(i));
+    EXPECT_TRUE(JsonChecker::valid(lines[i]));
+  }
+  EXPECT_NE(text.output.find(R"("size":2,"payload":"6869","text":"hi"})"), std::string::npos)
+      << text.output;
+}
+
+TEST(CliRequest, ARequestOfTheWrongSizeIsAUsageErrorAndReachesNoServer) {
+  const auto single = axon::test::unique_name("rq_size");
+  auto single_server = start_rr_server(single, "8", "single", "1", "end");
+  const auto slice = axon::test::unique_name("rq_size_slice");
+  auto slice_server = start_rr_server(slice, "2", "slice", "1", "end");
+
+  const auto too_short = run_axon({"request", single, "--string", "hello"});
+  const auto odd = run_axon({"request", slice, "--hex", "010203"});
+
+  EXPECT_TRUE(too_short.status.exited);
+  EXPECT_EQ(too_short.status.code, 2);
+  EXPECT_EQ(too_short.output, "error: 5 bytes cannot be a request of \"" + single +
+                                  "\": it takes one 8-byte \"cli::Bytes\" element\n");
+  EXPECT_EQ(odd.status.code, 2);
+  EXPECT_EQ(odd.output, "error: 3 bytes cannot be a request of \"" + slice +
+                            "\": it takes a whole number of 2-byte \"cli::Bytes\" elements\n");
+  EXPECT_EQ(requests_answered(single_server), 0u);
+  EXPECT_EQ(requests_answered(slice_server), 0u);
+}
+
+TEST(CliRequest, BadCommandLinesExitTwoWithOneLine) {
+  const auto service = axon::test::unique_name("rq_usage");
+  for (const auto& [args, says] : std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{"request", service, "--hex", "zz"},
+            R"(error: --hex "zz": "z" at offset 0 is not a hex digit)"},
+           {{"request", service, "--hex", "abc"},
+            R"(error: --hex "abc": a byte is two hex digits, one is missing)"},
+           {{"request", service, "--hex", "a bc"}, "one is missing"},
+           {{"request", service}, "exactly one of --string, --hex or --file"},
+           {{"request", service, "--string", "x", "--hex", "78"}, "excludes"},
+           {{"request", service, "--string", "x", "--count", "0"}, "--count must be at least 1"},
+           {{"request", service, "--string", "x", "--timeout", "soon"}, "--timeout"},
+           {{"request", "a//b", "--string", "x"}, "EmptySegment"},
+       }) {
+    const auto sut = run_axon(args);
+    EXPECT_TRUE(sut.status.exited);
+    EXPECT_EQ(sut.status.code, 2) << args.back() << ": " << sut.output;
+    EXPECT_EQ(line_count(sut.output), 1u) << sut.output;
+    EXPECT_EQ(sut.output.rfind("error: ", 0), 0u) << sut.output;
+    EXPECT_NE(sut.output.find(says), std::string::npos) << sut.output;
+  }
+}
+
+TEST(CliRequest, MissingServiceOrAnotherPatternExitsOne) {
+  const auto missing = axon::test::unique_name("rq_none");
+  const auto event = axon::test::unique_name("rq_event");
+  auto listener = ChildProcess::spawn(bin("event_listener"), {event});
+  ASSERT_TRUE(wait_for_listeners(event, 1));
+
+  const auto none = run_axon({"request", missing, "--string", "x"});
+  const auto wrong = run_axon({"request", event, "--string", "x"});
+
+  EXPECT_EQ(none.status.code, 1);
+  EXPECT_EQ(none.output, "error: no service named \"" + missing + "\"\n");
+  EXPECT_EQ(wrong.status.code, 1);
+  EXPECT_EQ(wrong.output, "error: service \"" + event + "\" is not a request-response service\n");
+}
+
+TEST(CliRequest, NoServerExitsOneSayingSo) {
+  const auto name = axon::test::service_name("rq_noserver");
+  const std::string service(name.as_string());
+  auto node = axon::test::make_node("cli-test");
+  auto held = node.service_builder(name)
+                  .request_response(bytes_type(1, true), bytes_type(1, true))
+                  .create();
+  ASSERT_TRUE(held);
+
+  const auto sut = run_axon({"request", service, "--string", "x"});
+
+  EXPECT_EQ(sut.status.code, 1);
+  EXPECT_EQ(sut.output, "error: no server of \"" + service + "\" to send the request to\n");
+}
+
+TEST(CliRequest, ATimeoutEndsAStreamThatDoesNotEndWithExitOne) {
+  const auto service = axon::test::unique_name("rq_timeout");
+  auto server = start_rr_server(service, "1", "slice", "1", "hold");
+  const auto start = std::chrono::steady_clock::now();
+
+  const auto sut = run_axon({"request", service, "--string", "x", "--timeout", "0.3"});
+
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 300ms);
+  EXPECT_EQ(sut.status.code, 1) << sut.output;
+  EXPECT_EQ(responses_of(sut.output), std::vector<std::string>{R"(0: 1 bytes: 78 "x")"});
+  EXPECT_TRUE(has_line(sut.output, "error: the response stream of \"" + service +
+                                       "\" did not end within 0.3 s (1 response(s) received)"))
+      << sut.output;
+}
+
+// The timeout bounds the whole stream, not the silence: a server that keeps answering and never
+// ends its stream times out too.
+TEST(CliRequest, ATimeoutEndsAStreamThatKeepsSendingAndNeverEnds) {
+  const auto service = axon::test::unique_name("rq_flood");
+  auto server = start_rr_server(service, "1", "slice", "1", "flood");
+  const auto start = std::chrono::steady_clock::now();
+
+  const auto sut = run_axon({"request", service, "--string", "x", "--timeout", "0.3"});
+
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 300ms);
+  EXPECT_EQ(sut.status.code, 1) << sut.output;
+  EXPECT_GT(responses_of(sut.output).size(), 1u) << sut.output;
+  const auto lines = lines_of(sut.output);
+  ASSERT_FALSE(lines.empty());
+  EXPECT_EQ(lines.back().rfind(
+                "error: the response stream of \"" + service + "\" did not end within 0.3 s (", 0),
+            0u)
+      << lines.back();
+}
+
+TEST(CliRequest, AServerKilledMidStreamEndsItWithExitOneWithinASecond) {
+  const auto service = axon::test::unique_name("rq_killed");
+  auto server = start_rr_server(service, "1", "slice", "2", "hold");
+  auto sut = ChildProcess::spawn(bin("axon"), {"request", service, "--string", "x"},
+                                 /*merge_stderr=*/true);
+  const auto before = sut.read_until("response 1 ", kWatchdog);
+  ASSERT_NE(before.find("response 1 "), std::string::npos) << before;
+
+  server.kill(SIGKILL);
+  const auto killed = std::chrono::steady_clock::now();
+  // The client asks whether a silent server lives every 100 ms: well within a second. The bound
+  // is generous for a loaded machine; the exit status is the verdict.
+  const auto status = sut.wait_for(3s);
+  const auto took = std::chrono::steady_clock::now() - killed;
+
+  ASSERT_TRUE(status) << "still running 3 s after its server was killed";
+  EXPECT_TRUE(status->exited);
+  EXPECT_EQ(status->code, 1);
+  EXPECT_LT(took, 1500ms);
+  const auto output = sut.read_all(5s);  // all it printed, `before` included
+  EXPECT_EQ(responses_of(output).size(), 2u) << output;
+  EXPECT_TRUE(has_line(output, "error: a server of \"" + service +
+                                   "\" went away without ending its response stream"))
+      << output;
+}
+
+TEST(CliRequest, SigintWhileWaitingExits130) {
+  const auto service = axon::test::unique_name("rq_sigint");
+  auto server = start_rr_server(service, "1", "slice", "0", "hold");
+  auto sut = ChildProcess::spawn(bin("axon"), {"request", service, "--string", "x"},
+                                 /*merge_stderr=*/true);
+  ASSERT_TRUE(eventually([&] { return requests_answered(server) == 1; }));
+
+  sut.kill(SIGINT);
+  const auto status = sut.wait_for(kWatchdog);
+
+  ASSERT_TRUE(status);
+  EXPECT_TRUE(status->exited);
+  EXPECT_EQ(status->code, 128 + SIGINT);
+  EXPECT_EQ(sut.read_all(5s), "error: interrupted after 0 complete request(s)\n");
+}
+
+/// The request-response line of `axon service list` for `service`, or "" when absent.
+std::string rr_list_line(const std::string& service) {
+  const auto listed = run_axon({"service", "list"}, false);
+  for (const auto& line : lines_of(listed.output)) {
+    if (line.rfind("request_response " + service + " ", 0) == 0) return line;
+  }
+  return "";
+}
+
+TEST(CliRequestDiscovery, ListAndShowCountClientsServersAndPendingRequests) {
+  const auto service = axon::test::unique_name("rq_list");
+  auto server = start_rr_server(service, "4", "single", "0", "hold");
+  EXPECT_EQ(rr_list_line(service),
+            "request_response " + service + " nodes=1 clients=0 servers=1 pending_requests=0");
+  auto client = ChildProcess::spawn(bin("axon"), {"request", service, "--hex", "01020304"},
+                                    /*merge_stderr=*/true);
+  ASSERT_TRUE(eventually([&] { return requests_answered(server) == 1; }));
+
+  const auto listed = rr_list_line(service);
+  const auto shown = run_axon({"service", "show", service}, false);
+  const auto json = run_axon({"service", "show", service, "--json"}, false);
+  const auto list_json = run_axon({"service", "list", "--json"}, false);
+
+  EXPECT_EQ(listed,
+            "request_response " + service + " nodes=2 clients=1 servers=1 pending_requests=1");
+  EXPECT_TRUE(shown.status.success());
+  for (const auto& line : {"name: " + service,
+                           std::string("pattern: request_response"),
+                           std::string("request_type_name: cli::Bytes"),
+                           std::string("request_type_size: 4"),
+                           std::string("request_type_alignment: 1"),
+                           std::string("request_slice: false"),
+                           std::string("response_type_name: cli::Bytes"),
+                           std::string("response_type_size: 4"),
+                           std::string("response_type_alignment: 1"),
+                           std::string("response_slice: false"),
+                           std::string("max_clients: 8"),
+                           std::string("max_servers: 2"),
+                           std::string("max_nodes: 20"),
+                           std::string("max_active_requests_per_client: 4"),
+                           std::string("max_response_buffer_size: 4"),
+                           std::string("max_loaned_requests: 2"),
+                           std::string("max_loaned_responses: 4"),
+                           std::string("max_borrowed_responses: 2"),
+                           std::string("fire_and_forget: true"),
+                           std::string("overflow: overwrite_oldest"),
+                           std::string("access: owner"),
+                           std::string("nodes: 2"),
+                           std::string("clients: 1"),
+                           std::string("servers: 1"),
+                           std::string("pending_requests: 1")}) {
+    EXPECT_TRUE(has_line(shown.output, line)) << "missing \"" << line << "\" in\n" << shown.output;
+  }
+  EXPECT_TRUE(JsonChecker::valid(json.output)) << json.output;
+  EXPECT_TRUE(JsonChecker::valid(list_json.output)) << list_json.output;
+  EXPECT_NE(json.output.find(R"(","pattern":"request_response","nodes":2,"clients":1,"servers":1,)"
+                             R"("pending_requests":1,"settings":{"request_type_name":"cli::Bytes",)"
+                             R"("request_type_size":4,"request_type_alignment":1,)"
+                             R"("request_slice":false,"response_type_name":"cli::Bytes",)"),
+            std::string::npos)
+      << json.output;
+  EXPECT_NE(json.output.find(R"("fire_and_forget":true,"overflow":"overwrite_oldest",)"
+                             R"("access":"owner"},"creator":")"),
+            std::string::npos)
+      << json.output;
+
+  client.kill(SIGINT);
+  const auto stopped = client.wait_for(kWatchdog);
+  ASSERT_TRUE(stopped);
+  EXPECT_EQ(stopped->code, 128 + SIGINT);
+  EXPECT_TRUE(eventually([&] {
+    return rr_list_line(service) ==
+           "request_response " + service + " nodes=1 clients=0 servers=1 pending_requests=0";
+  })) << rr_list_line(service);
+}
+
+// BUG (services/src/request_response/rr_core.cpp, ClientCore::cancel): dropping a
+// PendingResponse clears the client's listening words only for streams still Waiting, so a
+// request whose every stream had ended before the drop keeps its words set and discovery counts
+// it in pending_requests until the channel is reused by another send. Expected 0: nobody waits.
+// Disabled until the library clears the words of ended streams too.
+TEST(CliRequestDiscovery, DISABLED_AFinishedAndDroppedRequestIsNotPending) {
+  const auto name = axon::test::service_name("rq_done");
+  const std::string service(name.as_string());
+  auto server = start_rr_server(service, "1", "slice", "1", "end");
+  auto node = axon::test::make_node("cli-test");
+  auto opened =
+      node.service_builder(name).request_response(bytes_type(1, true), bytes_type(1, true)).open();
+  ASSERT_TRUE(opened);
+  auto client = opened->client_builder().create();
+  ASSERT_TRUE(client);
+  {
+    const std::byte x{0x78};
+    auto pending = client->send_copy(std::span<const std::byte>(&x, 1));
+    ASSERT_TRUE(pending);
+    ASSERT_TRUE(eventually([&] {
+      (void)pending->receive();  // each response is given back at once
+      return pending->is_done();
+    }));
+  }  // dropped once every stream ended
+
+  EXPECT_EQ(rr_list_line(service),
+            "request_response " + service + " nodes=2 clients=1 servers=1 pending_requests=0");
+}
+
+TEST(CliRequestClean, KilledClientAndServerAreCountedUntilCleanRemovesThemAndTheirSegments) {
+  const auto name = axon::test::service_name("rq_clean");
+  const std::string service(name.as_string());
+  // This process holds the service, so that it outlives the two killed processes.
+  auto node = axon::test::make_node("cli-test");
+  auto held = node.service_builder(name)
+                  .request_response(bytes_type(1, true), bytes_type(1, true))
+                  .create();
+  ASSERT_TRUE(held);
+  auto server = start_rr_server(service, "1", "slice", "1", "hold");
+  auto client = ChildProcess::spawn(bin("axon"), {"request", service, "--string", "x"});
+  ASSERT_TRUE(eventually([&] { return requests_answered(server) == 1; }));
+  const auto config = axon::Config::from_environment();
+  const auto stem =
+      axon::detail::Paths::port_segment_stem(config, axon::detail::Paths::service_hash(service));
+  const auto segments = [&] {
+    auto listed = axon::platform::SharedMemory::list(stem);
+    return listed ? listed->size() : 0;
+  };
+  EXPECT_EQ(segments(), 2u) << "one data segment each for the client and the server";
+  const auto server_node = node_of_pid(server.pid());
+  const auto client_node = node_of_pid(client.pid());
+  ASSERT_FALSE(server_node.empty());
+  ASSERT_FALSE(client_node.empty());
+
+  server.kill(SIGKILL);
+  client.kill(SIGKILL);
+  ASSERT_TRUE(server.wait_for(kWatchdog));
+  ASSERT_TRUE(client.wait_for(kWatchdog));
+  EXPECT_EQ(rr_list_line(service),
+            "request_response " + service + " nodes=3 clients=1 servers=1 pending_requests=1")
+      << "dead ports are counted until cleaned";
+
+  const auto sut = run_axon({"clean"}, false);
+
+  EXPECT_TRUE(sut.status.success());
+  EXPECT_TRUE(has_line(sut.output, "removed node " + server_node[0])) << sut.output;
+  EXPECT_TRUE(has_line(sut.output, "removed node " + client_node[0])) << sut.output;
+  EXPECT_TRUE(has_line(sut.output, "removed 2 port(s)")) << sut.output;
+  EXPECT_EQ(segments(), 0u);
+  EXPECT_EQ(rr_list_line(service),
+            "request_response " + service + " nodes=1 clients=0 servers=0 pending_requests=0");
+  EXPECT_EQ(run_axon({"clean"}, false).output, "nothing to clean\n");
 }
 
 }  // namespace

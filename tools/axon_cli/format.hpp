@@ -71,6 +71,16 @@ struct PatternFields {
   std::vector<Field> settings;  ///< the static config it was created with
 };
 
+/// An overflow policy as the CLI prints it, lowercase like the other settings' words.
+inline const char* overflow_text(OverflowPolicy policy) {
+  switch (policy) {
+    case OverflowPolicy::OverwriteOldest: return "overwrite_oldest";
+    case OverflowPolicy::Refuse: return "refuse";
+    case OverflowPolicy::Block: return "block";
+  }
+  return "unknown";
+}
+
 /// The only place that knows which ports and settings each messaging pattern has (`access`,
 /// common to all, is added by pattern_fields()).
 inline PatternFields pattern_specific_fields(const ServiceInfo& info) {
@@ -125,7 +135,7 @@ inline PatternFields pattern_specific_fields(const ServiceInfo& info) {
                        {"max_loaned_responses", std::uint64_t{rr.max_loaned_responses}},
                        {"max_borrowed_responses", std::uint64_t{rr.max_borrowed_responses}},
                        {"fire_and_forget", rr.fire_and_forget},
-                       {"overflow", std::string(to_string(rr.overflow))}},
+                       {"overflow", std::string(overflow_text(rr.overflow))}},
       };
     }
   }
