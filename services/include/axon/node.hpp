@@ -73,7 +73,7 @@ const char* to_string(NodeWaitError error);
 struct CleanupReport {
   std::vector<NodeId> dead_nodes;          ///< nodes found dead and removed
   std::vector<std::string> removed_services;  ///< services removed because no live node used them
-  std::size_t removed_ports = 0;           ///< listener and notifier ports of dead nodes
+  std::size_t removed_ports = 0;           ///< ports of dead nodes, of every pattern
   /// Lock files whose holders died (full paths): a node's unpublished `<id>.lock.new`, a
   /// service's `<H>.lock` with nothing else of the service left, an event's creation lock.
   std::vector<std::string> removed_files;
