@@ -66,7 +66,8 @@ std::optional<Served> finish_server(ChildProcess& peer) {
     return std::nullopt;
   }
   std::smatch m;
-  static const std::regex line(R"(served (\d+) max_concurrent (\d+) wakes (\d+) chunks_in_use (\d+))");
+  static const std::regex line(
+      R"(served (\d+) max_concurrent (\d+) wakes (\d+) chunks_in_use (\d+))");
   if (!std::regex_search(out, m, line)) {
     ADD_FAILURE() << "the server peer printed: " << out;
     return std::nullopt;
@@ -112,11 +113,13 @@ struct InFlight {
 void check_response(InFlight& f, const Response<Reply>& response, std::uint64_t& bad) {
   const Reply got = response.payload();  // copy once, then check the copy
   const bool ok = got.value == f.value && got.step == f.next_step &&
-                  response.sequence() == f.next_step && got.check == reply_check(got.value, got.step);
+                  response.sequence() == f.next_step &&
+                  got.check == reply_check(got.value, got.step);
   if (!ok && bad++ < 5) {
     ADD_FAILURE() << "request " << f.value << ": got value " << got.value << " step " << got.step
                   << " sequence " << response.sequence() << " where step " << f.next_step
-                  << " was due" << (got.check != reply_check(got.value, got.step) ? ", bad check" : "");
+                  << " was due"
+                  << (got.check != reply_check(got.value, got.step) ? ", bad check" : "");
   }
   ++f.next_step;
 }
@@ -181,8 +184,8 @@ TEST_F(RequestResponseMultiProcess, TwoThousandRequestsEachGetTheirWholeStreamIn
   constexpr std::uint64_t kSteps = 8;
   auto service = rr_test::service(node, name).create();
   ASSERT_TRUE(service);
-  auto server = spawn_peer("server", name,
-                           {"steps=" + std::to_string(kSteps), "requests=" + std::to_string(kRequests)});
+  auto server = spawn_peer(
+      "server", name, {"steps=" + std::to_string(kSteps), "requests=" + std::to_string(kRequests)});
   ASSERT_NE(await_ready(server, "server_id"), 0u);
   {
     auto client = service->client_builder().create();
@@ -211,9 +214,10 @@ TEST_F(RequestResponseMultiProcess, SeveralRequestsInFlightAtOnceAreAnsweredInte
   ASSERT_TRUE(service);
   // The server holds kActiveRequests requests before it answers any, then answers them in turn:
   // the streams interleave, and the client must have had them all in flight.
-  auto server = spawn_peer("server", name,
-                           {"steps=" + std::to_string(kSteps), "requests=" + std::to_string(kRequests),
-                            "gather=" + std::to_string(kActiveRequests)});
+  auto server =
+      spawn_peer("server", name,
+                 {"steps=" + std::to_string(kSteps), "requests=" + std::to_string(kRequests),
+                  "gather=" + std::to_string(kActiveRequests)});
   ASSERT_NE(await_ready(server, "server_id"), 0u);
   {
     auto client = service->client_builder().create();
@@ -391,10 +395,10 @@ TEST_F(RequestResponseMultiProcess, BothSidesSleepInAWaitSetAndWakeOnEachOther) 
   auto requests_event = node.service_builder(to_server).event().create();
   auto responses_event = node.service_builder(to_client).event().create();
   ASSERT_TRUE(requests_event && responses_event);
-  auto server = spawn_peer("server", name,
-                           {"steps=" + std::to_string(kSteps), "requests=" + std::to_string(kRequests),
-                            "wake=" + std::string(to_server.as_string()) + "," +
-                                std::string(to_client.as_string())});
+  auto server = spawn_peer(
+      "server", name,
+      {"steps=" + std::to_string(kSteps), "requests=" + std::to_string(kRequests),
+       "wake=" + std::string(to_server.as_string()) + "," + std::string(to_client.as_string())});
   ASSERT_NE(await_ready(server, "server_id"), 0u);
 
   auto listener = responses_event->listener_builder().create();

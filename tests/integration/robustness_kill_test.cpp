@@ -11,7 +11,6 @@
 
 #include <atomic>
 #include <cstdio>
-#include <list>
 #include <random>
 #include <string>
 #include <thread>
@@ -193,15 +192,17 @@ std::optional<PendingResponse<Stamp, Stamp>> send_request(Client<Stamp, Stamp>& 
                                                           std::uint64_t origin, const char* who) {
   std::optional<PendingResponse<Stamp, Stamp>> pending;
   std::optional<RequestSendError> error;
-  test::eventually([&] {
-    auto sent = client.send_copy(Stamp{origin, 0});
-    if (sent) {
-      pending.emplace(std::move(*sent));
-      return true;
-    }
-    error = sent.error();
-    return sent.error() != RequestSendError::ExceedsMaxActiveRequests;
-  }, 2s);
+  test::eventually(
+      [&] {
+        auto sent = client.send_copy(Stamp{origin, 0});
+        if (sent) {
+          pending.emplace(std::move(*sent));
+          return true;
+        }
+        error = sent.error();
+        return sent.error() != RequestSendError::ExceedsMaxActiveRequests;
+      },
+      2s);
   if (!pending) ADD_FAILURE() << who << " send: " << (error ? to_string(*error) : "none");
   return pending;
 }
@@ -210,11 +211,13 @@ std::optional<PendingResponse<Stamp, Stamp>> send_request(Client<Stamp, Stamp>& 
 ::testing::AssertionResult stream_of(PendingResponse<Stamp, Stamp>& pending, std::uint64_t origin,
                                      std::size_t servers, const char* who) {
   std::size_t got = 0;
-  const bool done = test::eventually([&] {
-    auto response = pending.receive();
-    if (response && *response) got += (**response)->origin == origin ? 1 : 0;
-    return (!response || !*response) && pending.is_done();
-  }, kWatchdog);
+  const bool done = test::eventually(
+      [&] {
+        auto response = pending.receive();
+        if (response && *response) got += (**response)->origin == origin ? 1 : 0;
+        return (!response || !*response) && pending.is_done();
+      },
+      kWatchdog);
   if (!done) return ::testing::AssertionFailure() << who << " never saw the end of its streams";
   if (got != servers) {
     return ::testing::AssertionFailure()
@@ -233,9 +236,13 @@ std::optional<PendingResponse<Stamp, Stamp>> send_request(Client<Stamp, Stamp>& 
     return ::testing::AssertionFailure() << "open_or_create: " << to_string(service.error());
   }
   auto server = service->server_builder().create();
-  if (!server) return ::testing::AssertionFailure() << "fresh server: " << to_string(server.error());
+  if (!server) {
+    return ::testing::AssertionFailure() << "fresh server: " << to_string(server.error());
+  }
   auto client = service->client_builder().create();
-  if (!client) return ::testing::AssertionFailure() << "fresh client: " << to_string(client.error());
+  if (!client) {
+    return ::testing::AssertionFailure() << "fresh client: " << to_string(client.error());
+  }
   const std::size_t servers = standing.server ? 2 : 1;
   if (client->number_of_servers() != servers) {
     return ::testing::AssertionFailure() << "the fresh client sees " << client->number_of_servers()
@@ -243,9 +250,8 @@ std::optional<PendingResponse<Stamp, Stamp>> send_request(Client<Stamp, Stamp>& 
   }
   auto fresh = send_request(*client, mark, "fresh client");
   if (!fresh) return ::testing::AssertionFailure() << "the fresh client could not send";
-  auto standing_pending = standing.client
-                              ? send_request(*standing.client, mark + 1, "standing client")
-                              : std::nullopt;
+  auto standing_pending =
+      standing.client ? send_request(*standing.client, mark + 1, "standing client") : std::nullopt;
   if (standing.client && !standing_pending) {
     return ::testing::AssertionFailure() << "the standing client could not send";
   }
@@ -286,7 +292,8 @@ class Working {
   Working(Standing& standing, bool requesting)
       : m_server([this, &standing](std::stop_token stop) { serve(*standing.server, stop); }) {
     if (requesting) {
-      m_client = std::jthread([this, &standing](std::stop_token stop) { request(*standing.client, stop); });
+      m_client = std::jthread(
+          [this, &standing](std::stop_token stop) { request(*standing.client, stop); });
     }
   }
   ~Working() { stop(); }
@@ -356,9 +363,12 @@ class Working {
     return ::testing::AssertionFailure() << "the service outlived its last user";
   }
   if (!info) return ::testing::AssertionFailure() << "describe: " << to_string(info.error());
-  const std::size_t want[] = {standing.publisher ? 1u : 0u, standing.subscriber ? 1u : 0u,
-                              standing.listener ? 1u : 0u,  standing.notifier ? 1u : 0u,
-                              standing.client ? 1u : 0u,    standing.server ? 1u : 0u,
+  const std::size_t want[] = {standing.publisher ? 1u : 0u,
+                              standing.subscriber ? 1u : 0u,
+                              standing.listener ? 1u : 0u,
+                              standing.notifier ? 1u : 0u,
+                              standing.client ? 1u : 0u,
+                              standing.server ? 1u : 0u,
                               1u};
   const std::size_t got[] = {info->publishers, info->subscribers, info->listeners, info->notifiers,
                              info->clients,    info->servers,     info->nodes};
@@ -444,9 +454,12 @@ void run_kill_loop(const KillCase& c, EventBackend backend = EventBackend::Event
   // server's socket) is in the listing taken before the loop.
   auto exchange = [&](int iteration) {
     switch (c.pattern) {
-      case Pattern::PubSub: return pubsub_exchange(survivor, name, marker(iteration), standing);
-      case Pattern::Event: return event_exchange(survivor, name, backend, standing);
-      case Pattern::RequestResponse: return rr_exchange(survivor, name, marker(iteration), standing);
+      case Pattern::PubSub:
+        return pubsub_exchange(survivor, name, marker(iteration), standing);
+      case Pattern::Event:
+        return event_exchange(survivor, name, backend, standing);
+      case Pattern::RequestResponse:
+        return rr_exchange(survivor, name, marker(iteration), standing);
     }
     return ::testing::AssertionFailure() << "no exchange for the pattern";
   };
@@ -495,8 +508,7 @@ void run_kill_loop(const KillCase& c, EventBackend backend = EventBackend::Event
       // The survivor's ports go on after the kill: the client's requests end (a dead victim
       // server's streams with ServerGone), no hang and no error.
       if (role == "server-stream") {
-        EXPECT_TRUE(
-            test::eventually([&] { return working->completed() >= completed_at_kill + 2; }))
+        EXPECT_TRUE(test::eventually([&] { return working->completed() >= completed_at_kill + 2; }))
             << "the standing client completed no request after the kill";
       }
       working->stop();

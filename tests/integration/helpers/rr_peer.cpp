@@ -87,7 +87,8 @@ int run_server(const Node& node, const ServiceName& name,
   if (const auto it = keys.find("wake"); it != keys.end()) {
     const auto comma = it->second.find(',');
     const auto a = ServiceName::create(it->second.substr(0, comma));
-    const auto b = comma == std::string::npos ? a : ServiceName::create(it->second.substr(comma + 1));
+    const auto b =
+        comma == std::string::npos ? a : ServiceName::create(it->second.substr(comma + 1));
     if (!a || !b) return failed(2, "wake=A,B");
     auto in = node.service_builder(*a).event().open_or_create();
     auto out = node.service_builder(*b).event().open_or_create();
