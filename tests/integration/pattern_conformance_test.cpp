@@ -186,10 +186,109 @@ struct PubSubTraits {
   }
 };
 
+/// What the suite needs of the request-response pattern. (Payload type mismatches need a builder
+/// of other types, which a Mismatch cannot make; tests/unit/services/request_response_test.cpp
+/// checks them.)
+struct RequestResponseTraits {
+  static constexpr MessagingPattern kPattern = MessagingPattern::RequestResponse;
+  using Builder = RequestResponseServiceBuilder<std::uint64_t, std::uint64_t>;
+  using OpenError = RequestResponseOpenError;
+  using CreateError = RequestResponseCreateError;
+  using OpenOrCreateError = RequestResponseOpenOrCreateError;
+
+  static Builder builder(Node& node, const ServiceName& name) {
+    return node.service_builder(name).request_response<std::uint64_t, std::uint64_t>();
+  }
+  static Builder small(Node& node, const ServiceName& name, std::uint32_t nodes) {
+    return builder(node, name).max_clients(1).max_servers(1).max_nodes(nodes);
+  }
+  template <typename Service>
+  static std::function<void()> ports(const Service& service) {
+    auto client = service.client_builder().create();
+    auto server = service.server_builder().create();
+    if (!client || !server) return {};
+    auto held = std::make_shared<
+        std::pair<Client<std::uint64_t, std::uint64_t>, Server<std::uint64_t, std::uint64_t>>>(
+        std::move(*client), std::move(*server));
+    return [held] {};
+  }
+  template <typename Service>
+  static bool next_ports_refused(const Service& service) {
+    auto client = service.client_builder().create();
+    auto server = service.server_builder().create();
+    return !client && client.error() == ClientCreateError::ExceedsMaxClients && !server &&
+           server.error() == ServerCreateError::ExceedsMaxServers;
+  }
+  static std::size_t port_count(const ServiceInfo& info) { return info.clients + info.servers; }
+  static bool settings_match(const ServiceInfo& info, const RequestResponseStaticConfig& config) {
+    const auto& r = info.request_response;
+    return r.request_type == config.request_type && r.response_type == config.response_type &&
+           r.max_clients == config.max_clients && r.max_servers == config.max_servers &&
+           r.max_nodes == config.max_nodes &&
+           r.max_active_requests_per_client == config.max_active_requests_per_client &&
+           r.max_response_buffer_size == config.max_response_buffer_size &&
+           r.max_loaned_requests == config.max_loaned_requests &&
+           r.max_loaned_responses == config.max_loaned_responses &&
+           r.max_borrowed_responses == config.max_borrowed_responses &&
+           r.fire_and_forget == config.fire_and_forget && r.overflow == config.overflow &&
+           r.access == config.access;
+  }
+  static bool create_other(Node& node, const ServiceName& name, std::function<void()>& hold) {
+    auto other = node.service_builder(name).publish_subscribe<std::uint64_t>().create();
+    if (!other) return false;
+    auto held = std::make_shared<PubSubService<std::uint64_t>>(std::move(*other));
+    hold = [held] {};
+    return true;
+  }
+  static std::vector<Mismatch<Builder, OpenError>> mismatches() {
+    using E = RequestResponseOpenError;
+    auto same = [](Builder b) { return b; };
+    return {
+        {"clients", [](Builder b) { return Builder(std::move(b).max_clients(2)); },
+         [](Builder b) { return Builder(std::move(b).max_clients(3)); },
+         E::DoesNotSupportRequestedAmountOfClients},
+        {"servers", [](Builder b) { return Builder(std::move(b).max_servers(2)); },
+         [](Builder b) { return Builder(std::move(b).max_servers(3)); },
+         E::DoesNotSupportRequestedAmountOfServers},
+        {"nodes", [](Builder b) { return Builder(std::move(b).max_nodes(2)); },
+         [](Builder b) { return Builder(std::move(b).max_nodes(3)); },
+         E::DoesNotSupportRequestedAmountOfNodes},
+        {"active requests",
+         [](Builder b) { return Builder(std::move(b).max_active_requests_per_client(2)); },
+         [](Builder b) { return Builder(std::move(b).max_active_requests_per_client(3)); },
+         E::DoesNotSupportRequestedAmountOfActiveRequests},
+        {"response buffer",
+         [](Builder b) { return Builder(std::move(b).max_response_buffer_size(2)); },
+         [](Builder b) { return Builder(std::move(b).max_response_buffer_size(3)); },
+         E::DoesNotSupportRequestedResponseBufferSize},
+        {"loaned requests", [](Builder b) { return Builder(std::move(b).max_loaned_requests(2)); },
+         [](Builder b) { return Builder(std::move(b).max_loaned_requests(3)); },
+         E::DoesNotSupportRequestedAmountOfLoans},
+        {"loaned responses",
+         [](Builder b) { return Builder(std::move(b).max_loaned_responses(2)); },
+         [](Builder b) { return Builder(std::move(b).max_loaned_responses(3)); },
+         E::DoesNotSupportRequestedAmountOfLoans},
+        {"borrowed responses",
+         [](Builder b) { return Builder(std::move(b).max_borrowed_responses(2)); },
+         [](Builder b) { return Builder(std::move(b).max_borrowed_responses(3)); },
+         E::DoesNotSupportRequestedAmountOfBorrowedResponses},
+        {"fire and forget", [](Builder b) { return Builder(std::move(b).fire_and_forget(false)); },
+         [](Builder b) { return Builder(std::move(b).fire_and_forget(true)); },
+         E::IncompatibleFireAndForget},
+        {"overflow",
+         [](Builder b) { return Builder(std::move(b).overflow_policy(OverflowPolicy::Refuse)); },
+         [](Builder b) { return Builder(std::move(b).overflow_policy(OverflowPolicy::Block)); },
+         E::IncompatibleOverflowPolicy},
+        {"access", same, [](Builder b) { return Builder(std::move(b).access(Access::Group)); },
+         E::IncompatibleAccess},
+    };
+  }
+};
+
 template <typename Traits>
 class PatternConformance : public ::testing::Test {};
 
-using Patterns = ::testing::Types<EventTraits, PubSubTraits>;
+using Patterns = ::testing::Types<EventTraits, PubSubTraits, RequestResponseTraits>;
 class PatternNames {
  public:
   template <typename T>

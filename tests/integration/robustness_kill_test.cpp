@@ -1,13 +1,15 @@
 // The kill matrix of RELIABILITY.md: for every port kind, a victim process brought into one state
-// (holding loans, mid-send, holding samples, mid-notify, waiting, creating) is SIGKILLed there,
+// (holding loans, mid-send, holding samples, mid-notify, waiting, creating; for request-response
+// holding responses, mid-request, mid-stream) is SIGKILLed there,
 // again and again, on ONE service name. After every kill the survivor (this process) reopens the
 // same name with the same type and a fresh exchange delivers; after the loop one cleanup leaves
 // exactly what the survivor itself owns (listings of /dev/shm and of the root directory compared),
-// the port counts are the survivor's, and no chunk of the survivor's publisher is lost.
+// the port counts are the survivor's, and no chunk of the survivor's publisher (or server) is lost.
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <random>
 #include <string>
@@ -23,7 +25,7 @@ using namespace axon::test::robustness;
 using robust::Stamp;
 using test::ChildProcess;
 
-enum class Pattern { Event, PubSub };
+enum class Pattern { Event, PubSub, RequestResponse };
 
 /// One row of the kill matrix.
 struct KillCase {
@@ -45,6 +47,9 @@ struct Standing {
   std::optional<EventService> event;
   std::optional<Listener> listener;
   std::optional<Notifier> notifier;
+  std::optional<RequestResponseService<Stamp, Stamp>> rr;
+  std::optional<Client<Stamp, Stamp>> client;
+  std::optional<Server<Stamp, Stamp>> server;
 };
 
 std::uint64_t marker(int iteration) {
@@ -163,6 +168,192 @@ std::uint64_t marker(int iteration) {
   return ::testing::AssertionSuccess();
 }
 
+/// Answers every request `server` has now with one response (origin as the request's, sequence
+/// 1) and ends its stream; the failure names what went wrong.
+::testing::AssertionResult answer_all(Server<Stamp, Stamp>& server, const char* who) {
+  for (int i = 0; i < 256; ++i) {
+    auto request = server.receive();
+    if (!request) {
+      return ::testing::AssertionFailure() << who << " receive: " << to_string(request.error());
+    }
+    if (!*request) return ::testing::AssertionSuccess();
+    const auto origin = (*request)->payload().origin;
+    if (auto sent = (*request)->send_copy(Stamp{origin, 1});
+        !sent && sent.error() != ResponseSendError::NotConnected) {
+      return ::testing::AssertionFailure() << who << " respond: " << to_string(sent.error());
+    }
+  }
+  return ::testing::AssertionFailure() << who << " never ran dry";
+}
+
+/// Sends a request of `origin` (retried while a channel still waits for a server found gone at
+/// the next liveness probe); the pending response, or nullopt with a failure added.
+std::optional<PendingResponse<Stamp, Stamp>> send_request(Client<Stamp, Stamp>& client,
+                                                          std::uint64_t origin, const char* who) {
+  std::optional<PendingResponse<Stamp, Stamp>> pending;
+  std::optional<RequestSendError> error;
+  test::eventually(
+      [&] {
+        auto sent = client.send_copy(Stamp{origin, 0});
+        if (sent) {
+          pending.emplace(std::move(*sent));
+          return true;
+        }
+        error = sent.error();
+        return sent.error() != RequestSendError::ExceedsMaxActiveRequests;
+      },
+      2s);
+  if (!pending) ADD_FAILURE() << who << " send: " << (error ? to_string(*error) : "none");
+  return pending;
+}
+
+/// Reads `pending` to its end: one response of `origin` from each of `servers` servers.
+::testing::AssertionResult stream_of(PendingResponse<Stamp, Stamp>& pending, std::uint64_t origin,
+                                     std::size_t servers, const char* who) {
+  std::size_t got = 0;
+  const bool done = test::eventually(
+      [&] {
+        auto response = pending.receive();
+        if (response && *response) got += (**response)->origin == origin ? 1 : 0;
+        return (!response || !*response) && pending.is_done();
+      },
+      kWatchdog);
+  if (!done) return ::testing::AssertionFailure() << who << " never saw the end of its streams";
+  if (got != servers) {
+    return ::testing::AssertionFailure()
+           << who << " got " << got << " responses of its request, expected " << servers;
+  }
+  return ::testing::AssertionSuccess();
+}
+
+/// As pubsub_exchange for request-response: a fresh client and the standing one each send a
+/// request, which the fresh and the standing server each answer once; both streams arrive whole
+/// and end, and then no chunk of either server is in use (a dead client's came back).
+::testing::AssertionResult rr_exchange(const Node& node, const ServiceName& name,
+                                       std::uint64_t mark, Standing& standing) {
+  auto service = robust::rr_service(node, name).open_or_create();
+  if (!service) {
+    return ::testing::AssertionFailure() << "open_or_create: " << to_string(service.error());
+  }
+  auto server = service->server_builder().create();
+  if (!server) {
+    return ::testing::AssertionFailure() << "fresh server: " << to_string(server.error());
+  }
+  auto client = service->client_builder().create();
+  if (!client) {
+    return ::testing::AssertionFailure() << "fresh client: " << to_string(client.error());
+  }
+  const std::size_t servers = standing.server ? 2 : 1;
+  if (client->number_of_servers() != servers) {
+    return ::testing::AssertionFailure() << "the fresh client sees " << client->number_of_servers()
+                                         << " servers, expected " << servers;
+  }
+  auto fresh = send_request(*client, mark, "fresh client");
+  if (!fresh) return ::testing::AssertionFailure() << "the fresh client could not send";
+  auto standing_pending =
+      standing.client ? send_request(*standing.client, mark + 1, "standing client") : std::nullopt;
+  if (standing.client && !standing_pending) {
+    return ::testing::AssertionFailure() << "the standing client could not send";
+  }
+  if (auto r = answer_all(*server, "fresh server"); !r) return r;
+  if (standing.server) {
+    if (auto r = answer_all(*standing.server, "standing server"); !r) return r;
+  }
+  if (auto r = stream_of(*fresh, mark, servers, "fresh client"); !r) return r;
+  if (standing_pending) {
+    if (auto r = stream_of(*standing_pending, mark + 1, servers, "standing client"); !r) return r;
+  }
+  if (server->chunks_in_use() != 0) {
+    return ::testing::AssertionFailure() << "the fresh server has " << server->chunks_in_use()
+                                         << " chunks in use after its responses were released";
+  }
+  // The standing server answered the standing client on another thread while that cancelled
+  // its requests: a response that lands just after the cancel stays in the cancelled channel's
+  // queue until the client takes that channel again, one chunk per channel at most. A dead
+  // client's chunks not taken back would pile up over the rounds past that bound.
+  if (standing.server &&
+      standing.server->chunks_in_use() > robust::kRequestResponseActiveRequests) {
+    return ::testing::AssertionFailure()
+           << "the standing server has " << standing.server->chunks_in_use()
+           << " chunks in use after every response was received and released";
+  }
+  return ::testing::AssertionSuccess();
+}
+
+/// The survivor's standing ports at work on threads of their own while a victim lives: the
+/// server answers every request (one response, then the end), and, for a victim server, the
+/// client keeps requests in flight, reading each stream to its end or cancelling it after a few
+/// responses. Each thread alone uses its port (ports are not thread-safe). Stopped, the server
+/// answers what is left.
+class Working {
+ public:
+  static constexpr std::uint64_t kRequesterOrigin = 0x52455155;
+
+  Working(Standing& standing, bool requesting)
+      : m_server([this, &standing](std::stop_token stop) { serve(*standing.server, stop); }) {
+    if (requesting) {
+      m_client = std::jthread(
+          [this, &standing](std::stop_token stop) { request(*standing.client, stop); });
+    }
+  }
+  ~Working() { stop(); }
+  void stop() {
+    m_client = std::jthread();  // first: the server then answers all it sent
+    m_server = std::jthread();
+  }
+  std::uint64_t completed() const { return m_completed.load(); }
+  std::uint64_t gone() const { return m_gone.load(); }
+  std::uint64_t errors() const { return m_errors.load(); }
+
+ private:
+  void serve(Server<Stamp, Stamp>& server, const std::stop_token& stop) {
+    for (;;) {
+      auto request = server.receive();
+      if (!request) {
+        ++m_errors;
+        continue;
+      }
+      if (!*request) {
+        if (stop.stop_requested()) return;
+        std::this_thread::yield();
+        continue;
+      }
+      auto sent = (*request)->send_copy(Stamp{(*request)->payload().origin, 1});
+      if (!sent && sent.error() != ResponseSendError::NotConnected) ++m_errors;
+    }
+  }
+  void request(Client<Stamp, Stamp>& client, const std::stop_token& stop) {
+    for (std::uint64_t n = 0; !stop.stop_requested(); ++n) {
+      auto pending = client.send_copy(Stamp{kRequesterOrigin, n});
+      if (!pending) {
+        if (pending.error() != RequestSendError::ExceedsMaxActiveRequests) ++m_errors;
+        std::this_thread::yield();
+        continue;
+      }
+      // A few responses of the victim's endless stream, then cancel; a dead victim's stream
+      // ends with ServerGone.
+      for (int got = 0; !pending->is_done() && got < 5 && !stop.stop_requested();) {
+        auto response = pending->receive();
+        if (!response) {
+          if (response.error() == ResponseReceiveError::ServerGone) {
+            ++m_gone;
+          } else {
+            ++m_errors;
+          }
+        } else if (*response) {
+          ++got;
+        } else {
+          std::this_thread::yield();
+        }
+      }
+      ++m_completed;
+    }
+  }
+  std::atomic<std::uint64_t> m_completed{0}, m_gone{0}, m_errors{0};
+  std::jthread m_server;
+  std::jthread m_client;
+};
+
 /// The service's ports and nodes are exactly the survivor's standing ones (or it is gone).
 ::testing::AssertionResult counts_are_the_survivors(const ServiceName& name,
                                                     const Standing& standing, bool holds) {
@@ -172,16 +363,25 @@ std::uint64_t marker(int iteration) {
     return ::testing::AssertionFailure() << "the service outlived its last user";
   }
   if (!info) return ::testing::AssertionFailure() << "describe: " << to_string(info.error());
-  const std::size_t want[] = {standing.publisher ? 1u : 0u, standing.subscriber ? 1u : 0u,
-                              standing.listener ? 1u : 0u, standing.notifier ? 1u : 0u, 1u};
+  const std::size_t want[] = {standing.publisher ? 1u : 0u,
+                              standing.subscriber ? 1u : 0u,
+                              standing.listener ? 1u : 0u,
+                              standing.notifier ? 1u : 0u,
+                              standing.client ? 1u : 0u,
+                              standing.server ? 1u : 0u,
+                              1u};
   const std::size_t got[] = {info->publishers, info->subscribers, info->listeners, info->notifiers,
-                             info->nodes};
-  for (int i = 0; i < 5; ++i) {
+                             info->clients,    info->servers,     info->nodes};
+  for (std::size_t i = 0; i < std::size(want); ++i) {
     if (want[i] != got[i]) {
+      std::string w, g;
+      for (std::size_t j = 0; j < std::size(want); ++j) {
+        w += (j ? "/" : "") + std::to_string(want[j]);
+        g += (j ? "/" : "") + std::to_string(got[j]);
+      }
       return ::testing::AssertionFailure()
-             << "publishers/subscribers/listeners/notifiers/nodes: " << got[0] << "/" << got[1]
-             << "/" << got[2] << "/" << got[3] << "/" << got[4] << ", expected " << want[0] << "/"
-             << want[1] << "/" << want[2] << "/" << want[3] << "/" << want[4];
+             << "publishers/subscribers/listeners/notifiers/clients/servers/nodes: " << g
+             << ", expected " << w;
     }
   }
   return ::testing::AssertionSuccess();
@@ -231,6 +431,15 @@ void run_kill_loop(const KillCase& c, EventBackend backend = EventBackend::Event
     ASSERT_TRUE(publisher && subscriber);
     standing.publisher.emplace(std::move(*publisher));
     standing.subscriber.emplace(std::move(*subscriber));
+  } else if (c.survivor_holds && c.pattern == Pattern::RequestResponse) {
+    auto service = robust::rr_service(survivor, name).create();
+    ASSERT_TRUE(service);
+    standing.rr.emplace(std::move(*service));
+    auto server = standing.rr->server_builder().create();
+    auto client = standing.rr->client_builder().create();
+    ASSERT_TRUE(server && client);
+    standing.server.emplace(std::move(*server));
+    standing.client.emplace(std::move(*client));
   } else if (c.survivor_holds) {
     auto service = robust::event_service(survivor, name, backend).create();
     ASSERT_TRUE(service);
@@ -243,17 +452,44 @@ void run_kill_loop(const KillCase& c, EventBackend backend = EventBackend::Event
   }
   // One exchange first, so that what the survivor's own node makes on first use (its fd
   // server's socket) is in the listing taken before the loop.
-  if (c.pattern == Pattern::PubSub) {
-    ASSERT_TRUE(pubsub_exchange(survivor, name, marker(-1), standing));
-  } else {
-    ASSERT_TRUE(event_exchange(survivor, name, backend, standing));
-  }
+  auto exchange = [&](int iteration) {
+    switch (c.pattern) {
+      case Pattern::PubSub:
+        return pubsub_exchange(survivor, name, marker(iteration), standing);
+      case Pattern::Event:
+        return event_exchange(survivor, name, backend, standing);
+      case Pattern::RequestResponse:
+        return rr_exchange(survivor, name, marker(iteration), standing);
+    }
+    return ::testing::AssertionFailure() << "no exchange for the pattern";
+  };
+  ASSERT_TRUE(exchange(-1));
   const auto before = listing();
+  const std::string_view role = c.role;
+  std::uint64_t gone = 0;  // ServerGone seen by the standing client
 
   for (int i = 0; i < c.iterations; ++i) {
     SCOPED_TRACE(::testing::Message() << "iteration " << i);
+    // A victim client or server meets standing ports at work (see Working).
+    std::optional<Working> working;
+    if (role == "client-send" || role == "server-stream") {
+      working.emplace(standing, role == "server-stream");
+    }
     auto victim = spawn_victim(c.role, std::string(name.as_string()), backend);
-    if (std::string_view(c.role) == "subscriber") {
+    std::vector<ActiveRequest<Stamp, Stamp>> answering;
+    if (role == "client") {
+      // Its requests, answered with four responses each (two to borrow, two queued); the
+      // survivor's server holds the streams open across the kill.
+      ASSERT_TRUE(test::eventually([&] {
+        auto request = standing.server->receive();
+        if (request && *request) answering.push_back(std::move(**request));
+        return answering.size() == robust::kRequestResponseActiveRequests;
+      })) << victim.read_all(1s);
+      for (auto& request : answering) {
+        for (std::uint64_t s = 0; s < 4; ++s) ASSERT_TRUE(request.send_copy(Stamp{1, s}));
+      }
+    }
+    if (role == "subscriber") {
       // Feed it: two samples to hold, four queued behind them, once its port exists.
       ASSERT_TRUE(test::eventually([&] { return standing.pubsub->number_of_subscribers() == 2; }))
           << victim.read_all(1s);
@@ -266,13 +502,22 @@ void run_kill_loop(const KillCase& c, EventBackend backend = EventBackend::Event
       std::uniform_int_distribution<std::int64_t> delay(0, c.max_delay.count());
       std::this_thread::sleep_for(std::chrono::microseconds(delay(random)));
     }
+    const auto completed_at_kill = working ? working->completed() : 0;
     ASSERT_TRUE(kill_and_reap(victim));
-
-    if (c.pattern == Pattern::PubSub) {
-      ASSERT_TRUE(pubsub_exchange(survivor, name, marker(i), standing)) << on_disk(hash);
-    } else {
-      ASSERT_TRUE(event_exchange(survivor, name, backend, standing)) << on_disk(hash);
+    if (working) {
+      // The survivor's ports go on after the kill: the client's requests end (a dead victim
+      // server's streams with ServerGone), no hang and no error.
+      if (role == "server-stream") {
+        EXPECT_TRUE(test::eventually([&] { return working->completed() >= completed_at_kill + 2; }))
+            << "the standing client completed no request after the kill";
+      }
+      working->stop();
+      EXPECT_EQ(working->errors(), 0u);
+      gone += working->gone();
     }
+    answering.clear();  // the streams of a dead client: ended, nobody listens
+
+    ASSERT_TRUE(exchange(i)) << on_disk(hash);
     ASSERT_TRUE(counts_are_the_survivors(name, standing, c.survivor_holds));
     if (!c.survivor_holds) {
       ASSERT_TRUE(nothing_named(hash));
@@ -283,6 +528,12 @@ void run_kill_loop(const KillCase& c, EventBackend backend = EventBackend::Event
   const auto after = listing();
   EXPECT_TRUE(after == before) << difference(before, after);
   EXPECT_TRUE(counts_are_the_survivors(name, standing, c.survivor_holds));
+  if (role == "server-stream") {
+    // Most kills land mid-stream, where the standing client must see the victim gone.
+    EXPECT_GE(gone, static_cast<std::uint64_t>(c.iterations / 2));
+    std::printf("ServerGone %llu times in %d kills\n", static_cast<unsigned long long>(gone),
+                c.iterations);
+  }
 }
 
 class RobustnessKillEvent : public ::testing::TestWithParam<EventBackend> {};
@@ -308,6 +559,26 @@ TEST(RobustnessKill, PublisherAndSubscriberKilledMidCreationOrDropLeaveNothingBe
 
 TEST(RobustnessKill, PubSubCreatorKilledAtRandomMomentsNeverBlocksTheName) {
   run_kill_loop({"creator-pubsub", Pattern::PubSub, 40, 3000us, false});
+}
+
+TEST(RobustnessKill, ClientKilledWithRequestsInFlightAndResponsesHeldCostsTheServerNoChunk) {
+  run_kill_loop({"client", Pattern::RequestResponse, 30});
+}
+
+TEST(RobustnessKill, ClientKilledMidSendLeavesTheServiceWorking) {
+  run_kill_loop({"client-send", Pattern::RequestResponse, 30, 2000us});
+}
+
+TEST(RobustnessKill, ServerKilledMidStreamEndsTheStreamWithServerGoneAndLeavesTheServiceWorking) {
+  run_kill_loop({"server-stream", Pattern::RequestResponse, 30, 2000us});
+}
+
+TEST(RobustnessKill, ClientAndServerKilledMidCreationOrDropLeaveNothingBehind) {
+  run_kill_loop({"port-churn-rr", Pattern::RequestResponse, 40, 3000us});
+}
+
+TEST(RobustnessKill, RequestResponseCreatorKilledAtRandomMomentsNeverBlocksTheName) {
+  run_kill_loop({"creator-rr", Pattern::RequestResponse, 40, 3000us, false});
 }
 
 TEST(RobustnessKill, NodeHoldingTheServiceWithoutPortsKilledIsPurged) {

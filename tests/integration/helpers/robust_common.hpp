@@ -33,6 +33,23 @@ inline PubSubServiceBuilder<Stamp> pubsub_service(const Node& node, const Servic
       .publisher_max_loans(2);
 }
 
+/// Requests one client of the kill tests' request-response service keeps in flight.
+inline constexpr std::uint32_t kRequestResponseActiveRequests = 2;
+
+/// The request-response service of the kill tests: requests and responses are Stamps (default
+/// overflow: OverwriteOldest, so a killed client never blocks a server).
+inline RequestResponseServiceBuilder<Stamp, Stamp> rr_service(const Node& node,
+                                                              const ServiceName& name) {
+  return node.service_builder(name)
+      .request_response<Stamp, Stamp>()
+      .max_clients(4)
+      .max_servers(4)
+      .max_nodes(8)
+      .max_active_requests_per_client(kRequestResponseActiveRequests)
+      .max_response_buffer_size(4)
+      .max_borrowed_responses(2);
+}
+
 /// The event service of the kill tests.
 inline EventServiceBuilder event_service(const Node& node, const ServiceName& name,
                                          EventBackend backend) {

@@ -14,6 +14,16 @@
 //   creator-pubsub     open_or_create, a publisher and a subscriber, one sample, drop all; in a
 //   loop port-churn-event   holds the event service; creates and drops a listener and a notifier
 //   port-churn-pubsub  holds the pub-sub service; creates and drops a publisher and a subscriber
+//   client             a client with its max requests in flight, holding its max borrowed
+//                      responses of each (the survivor's server feeds it more, queued)
+//   client-send        a client sending requests as fast as it can, reading some streams to
+//                      their end and cancelling others
+//   server-stream      a server answering every request with a stream it never ends (until
+//                      the client cancels)
+//   creator-rr         open_or_create, a client and a server, one request answered, drop all; in
+//                      a loop
+//   port-churn-rr      holds the request-response service; creates and drops a client and a
+//                      server, one request answered
 //   ports              the event service SERVICE with a listener and a notifier, and the pub-sub
 //                      service SERVICE/ps with a publisher holding a loan and a subscriber
 // Event services use the backend given (default eventfd); settings are robust_common.hpp's.
@@ -22,6 +32,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -205,6 +216,121 @@ int main(int argc, char** argv) {
       auto subscriber = service->subscriber_builder().create();
       if (publisher) (void)publisher->send_copy(Stamp{my_pid(), sequence});
       if (subscriber) (void)subscriber->receive();
+    }
+  }
+
+  if (role == "client") {
+    auto service = robust::rr_service(*node, *name).open_or_create();
+    if (!service) return failed("rr open_or_create");
+    auto client = service->client_builder().create();
+    if (!client) return failed("client");
+    while (client->number_of_servers() == 0) ::usleep(100);
+    std::list<PendingResponse<Stamp, Stamp>> pending;
+    for (std::uint64_t i = 0; i < robust::kRequestResponseActiveRequests; ++i) {
+      auto sent = client->send_copy(Stamp{my_pid(), i});
+      if (!sent) return failed("send");
+      pending.push_back(std::move(*sent));
+    }
+    std::vector<Response<Stamp>> held;
+    for (auto& p : pending) {
+      for (std::uint32_t got = 0; got < 2;) {  // max_borrowed_responses of robust_common
+        auto response = p.receive();
+        if (!response) return failed("receive");
+        if (*response) {
+          held.push_back(std::move(**response));
+          ++got;
+        } else {
+          ::usleep(100);
+        }
+      }
+    }
+    ready();
+    hold();
+  }
+
+  if (role == "client-send") {
+    auto service = robust::rr_service(*node, *name).open_or_create();
+    if (!service) return failed("rr open_or_create");
+    auto client = service->client_builder().create();
+    if (!client) return failed("client");
+    std::list<PendingResponse<Stamp, Stamp>> pending;
+    bool said = false;
+    for (std::uint64_t sequence = 0;; ++sequence) {
+      if (auto sent = client->send_copy(Stamp{my_pid(), sequence})) {
+        // Every third request is cancelled at once; the others are read to their end.
+        if (sequence % 3 != 0) pending.push_back(std::move(*sent));
+      } else if (sent.error() != RequestSendError::ExceedsMaxActiveRequests) {
+        return failed("send");
+      }
+      for (auto it = pending.begin(); it != pending.end();) {
+        auto response = it->receive();
+        if (!response && response.error() != ResponseReceiveError::ServerGone) {
+          return failed("receive");
+        }
+        if (!it->is_done()) {
+          ++it;
+          continue;
+        }
+        it = pending.erase(it);
+        if (!said) {
+          ready();  // one stream read whole: the exchange runs
+          said = true;
+        }
+      }
+    }
+  }
+
+  if (role == "server-stream") {
+    auto service = robust::rr_service(*node, *name).open_or_create();
+    if (!service) return failed("rr open_or_create");
+    auto server = service->server_builder().create();
+    if (!server) return failed("server");
+    std::list<ActiveRequest<Stamp, Stamp>> active;
+    bool said = false;
+    for (std::uint64_t sequence = 0;; ++sequence) {
+      auto request = server->receive();
+      if (!request) return failed("receive");
+      if (*request) active.push_back(std::move(**request));
+      for (auto it = active.begin(); it != active.end();) {
+        auto sent = it->send_copy(Stamp{my_pid(), sequence});
+        if (!sent && sent.error() != ResponseSendError::NotConnected) return failed("respond");
+        if (!sent || !it->is_connected()) {
+          it = active.erase(it);  // cancelled: end the stream
+          continue;
+        }
+        if (!said) {
+          ready();  // mid-stream from the first response on
+          said = true;
+        }
+        ++it;
+      }
+    }
+  }
+
+  if (role == "creator-rr" || role == "port-churn-rr") {
+    std::optional<RequestResponseService<Stamp, Stamp>> held;
+    if (role == "port-churn-rr") {
+      auto service = robust::rr_service(*node, *name).open_or_create();
+      if (!service) return failed("rr open_or_create");
+      held.emplace(std::move(*service));
+    }
+    ready();
+    for (std::uint64_t sequence = 0;; ++sequence) {
+      std::optional<RequestResponseService<Stamp, Stamp>> made;
+      if (!held) {
+        auto service = robust::rr_service(*node, *name).open_or_create();
+        if (!service) continue;  // a survivor may hold it with a dead creator's leftovers: retry
+        made.emplace(std::move(*service));
+      }
+      auto& service = held ? *held : *made;
+      auto server = service.server_builder().create();
+      auto client = service.client_builder().create();
+      if (!server || !client) continue;
+      auto pending = client->send_copy(Stamp{my_pid(), sequence});
+      if (auto request = server->receive(); request && *request) {
+        (void)(*request)->send_copy(Stamp{my_pid(), sequence});
+      }
+      if (pending) (void)pending->receive();
     }
   }
 
