@@ -134,4 +134,70 @@ TEST_F(RequestResponseHostile, ARequestHeaderRewrittenAfterReceiveIsNotReadAgain
   EXPECT_EQ((*got)->payload()[0], 5u);
 }
 
+/// A client (slot 0) whose request half a hostile process broke, and an honest one (slot 1):
+/// the server must still serve the honest one.
+class BrokenRequestQueue : public RequestResponseHostile {
+ protected:
+  void run(bool attach_first, void (*breaks)(std::byte* queue)) {
+    auto service = builder().max_clients(2).max_servers(1).create();
+    ASSERT_TRUE(service);
+    auto server = service->server_builder().create();
+    ASSERT_TRUE(server);
+    auto hostile = service->client_builder().create();
+    auto honest = service->client_builder().create();
+    ASSERT_TRUE(hostile && honest);
+    const auto d = dynamic();
+    const auto hostile_slot = d.slot_of(core::RequestResponseLayout::kClientTable, hostile->id());
+    const auto server_slot = d.slot_of(core::RequestResponseLayout::kServerTable, server->id());
+    // The server starts its round robin at slot 0: the broken link is the first it looks at.
+    ASSERT_EQ(hostile_slot, 0u);
+    ASSERT_TRUE(server_slot);
+    if (attach_first) {
+      auto nothing = server->receive();  // attaches both request queues
+      ASSERT_TRUE(nothing && !*nothing);
+    }
+    // The request queue lies at the same place in every link (right after its header).
+    core::RequestResponseSettings settings{};
+    settings.max_active_requests = RequestResponseDefaults::kMaxActiveRequestsPerClient;
+    settings.response_buffer_size = RequestResponseDefaults::kMaxResponseBufferSize;
+    settings.max_borrowed_responses = RequestResponseDefaults::kMaxBorrowedResponses;
+    const auto shape = core::RequestResponseLayout::link(settings);
+    breaks(d.link(*hostile_slot, *server_slot, 1) + shape.request_queue_offset);
+
+    auto pending = honest->send_copy(Goal{42});
+    ASSERT_TRUE(pending);
+    int corrupted = 0;
+    std::optional<ActiveRequest<Goal, Slice<std::uint32_t>>> served;
+    for (int i = 0; i < 8 && !served; ++i) {
+      auto request = server->receive();
+      if (!request) {
+        EXPECT_EQ(request.error(), ServerReceiveError::Corrupted);
+        ++corrupted;
+      } else if (*request) {
+        served.emplace(std::move(**request));
+      }
+    }
+    ASSERT_TRUE(served) << "a client with a broken request queue starved the honest one ("
+                        << corrupted << " Corrupted)";
+    EXPECT_EQ(served->payload().value, 42u);
+    EXPECT_EQ(served->client_id(), honest->id());
+    EXPECT_GE(corrupted, 1) << "the broken queue was never reported";
+  }
+};
+
+TEST_F(BrokenRequestQueue, AQueueThatNeverAttachesDoesNotStarveOtherClients) {
+  run(false, [](std::byte* queue) {
+    reinterpret_cast<std::atomic<std::uint64_t>*>(queue)->store(0xbad);  // its magic
+  });
+}
+
+TEST_F(BrokenRequestQueue, AQueueWithImpossibleCountersDoesNotStarveOtherClients) {
+  run(true, [](std::byte* queue) {
+    // SpscIndexQueue version 3: the write counter on the second line, far past any read.
+    reinterpret_cast<std::atomic<std::uint64_t>*>(queue + 64)->store(std::uint64_t{1} << 40);
+    auto* slot0 = reinterpret_cast<std::atomic<std::uint64_t>*>(queue + 192);
+    slot0->store(std::uint64_t{1} << 40);
+  });
+}
+
 }  // namespace
