@@ -18,6 +18,7 @@
 #include "axon/core/chunk_pool.hpp"
 #include "axon/core/counting_bitset.hpp"
 #include "axon/core/node_layout.hpp"
+#include "axon/core/request_response/layout.hpp"
 #include "axon/core/service_layout.hpp"
 #include "axon/core/spsc_queue.hpp"
 #include "axon/core/system_event_layout.hpp"
@@ -347,6 +348,50 @@ void service_dynamic_config_seeds() {
   }
 }
 
+/// The settings request_response_link_fuzz.cpp's settings_from reads: slices both ways (8-byte
+/// requests, 4-byte responses), 2 clients and servers, 3 channels, a buffer of 2.
+void rr_settings(Output& out, OverflowKind overflow) {
+  out.put_in(1, 64, 8).put_in(0, 6, 3).put_in(1, 64, 4).put_in(0, 6, 2);
+  out.put_in(0, 1, 1).put_in(0, 1, 1);            // request, response slices
+  out.put_in(1, 3, 2).put_in(1, 3, 2);            // clients, servers
+  out.put_in(1, 6, 3).put_in(1, 6, 2);            // channels, buffer
+  out.put_in(1, 3, 2).put_in(1, 3, 2).put_in(1, 3, 1);  // loans, loans, borrows
+  out.put_in(0, 1, 0).put_in(1, 3, static_cast<std::uint64_t>(overflow));  // fire-and-forget
+  out.put_in(1, 4, 4).put_in(1, 4, 4);            // max elements of a request, a response
+}
+
+void request_response_link_seeds() {
+  const std::pair<OverflowKind, const char*> policies[] = {
+      {OverflowKind::OverwriteOldest, "made_overwrite"},
+      {OverflowKind::Refuse, "made_refuse"},
+      {OverflowKind::Block, "made_block"}};
+  for (const auto& [overflow, name] : policies) {
+    Output out;
+    out.put<std::uint8_t>(0x01);
+    rr_settings(out, overflow);
+    out.no_patches();
+    // Three requests on channels 0..2, received; four responses on channel 0 (the last ends the
+    // stream), received; a reclaim; the words; a drain; then the same with headers rewritten.
+    for (std::uint64_t k = 0; k < 3; ++k) out.put<std::uint8_t>(0).put_in(0, 2, k).put_in(0, 4, 3);
+    for (int i = 0; i < 3; ++i) out.put<std::uint8_t>(1);
+    for (int i = 0; i < 4; ++i) {
+      out.put<std::uint8_t>(2).put_in(0, 2, 0).put_in(0, 4, 4).put<std::uint8_t>(i == 3 ? 1 : 0);
+    }
+    for (int i = 0; i < 3; ++i) out.put<std::uint8_t>(3).put_in(0, 2, 0);
+    out.put<std::uint8_t>(4).put<std::uint8_t>(5).put_in(0, 2, 1).put<std::uint8_t>(6).put_in(0, 2, 2);
+    // A request whose length a hostile client sets to 2^40, and a response likewise.
+    out.put<std::uint8_t>(0).put_in(0, 2, 1).put_in(0, 4, 2);
+    out.put<std::uint8_t>(8).put<std::uint8_t>(1).put_in(0, 4, 3);  // the 4th request's chunk...
+    out.put<std::uint64_t>(std::uint64_t{1} << 40).put_in(0, 3, 2);  // ...its payload_size
+    out.put<std::uint8_t>(1);
+    out.put<std::uint8_t>(2).put_in(0, 2, 1).put_in(0, 4, 1).put<std::uint8_t>(0);
+    out.put<std::uint8_t>(8).put<std::uint8_t>(0).put<std::uint8_t>(4);  // the 5th response's
+    out.put<std::uint64_t>(std::uint64_t{1} << 40).put_in(0, 3, 2);
+    out.put<std::uint8_t>(3).put_in(0, 2, 1);
+    write_seed("request_response_link", name, out);
+  }
+}
+
 void node_layout_seeds() {
   const std::uint64_t id = 0x0123'4567'89ab'cdef;
   {
@@ -426,6 +471,7 @@ int main(int argc, char** argv) {
   chunk_pool_seeds();
   service_static_config_seeds();
   service_dynamic_config_seeds();
+  request_response_link_seeds();
   node_layout_seeds();
   system_event_layout_seeds();
   name_seeds();

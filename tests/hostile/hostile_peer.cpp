@@ -16,8 +16,16 @@
 //             publish_subscribe_subscriber (--poll and WaitSet)
 //   event     event service, a notifier: event_listener, event_multiplexing_wait, axon listen
 //   sysevent  SystemEvent SERVICE, cleared and now and then set: evt_wait
+//   rr-server request-response of Slice<uint8_t> both ways (max 256), a server answering every
+//             request with a stream: its response half of every link (pair ids, ended words,
+//             completion queue, response queues) and its response chunks (ResponseHeader)
+//   rr-client the same service, a client sending requests and reading their streams: its
+//             request half (pair ids, listening words, request queue) and its request chunks
+//             (RequestHeader)
+//   (the honest peers of rr-server and rr-client run in hostile_peer_test.cpp itself)
 //
-// --only N attacks only entry N-1 of the rotation (to replay one kind of attack). It prints
+// --only N attacks only entry N-1 of the rotation (to replay one kind of attack). --policy N
+// (request-response only, when it creates the service): 0 OverwriteOldest, 1 Refuse, 2 Block. It prints
 // what its honest side managed on stderr. It ends on SIGTERM/SIGINT or after --duration-ms
 // (default 60000) with exit 0; its own failed operations are expected (it corrupts what it
 // uses) and ignored.
@@ -31,6 +39,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <limits>
 #include <optional>
 #include <random>
@@ -43,6 +52,7 @@
 #include "axon/axon.hpp"
 #include "axon/core/counting_bitset.hpp"
 #include "axon/core/node_layout.hpp"
+#include "axon/core/request_response/layout.hpp"
 #include "axon/core/service_layout.hpp"
 #include "axon/core/system_event_layout.hpp"
 #include "axon/detail/node_core.hpp"
@@ -129,6 +139,8 @@ enum class Target {
   StaticConfig,   ///< the static config (copied once at open)
   Bitsets,        ///< event: each listener's counting bitset
   SystemEvent,    ///< sysevent: the whole object
+  RrHalf,         ///< request-response: our half of every link of our port
+  RrChunkHeaders,  ///< request-response: our request or response chunk headers and payloads
 };
 
 class Hostile {
@@ -167,6 +179,12 @@ class Hostile {
       case Target::SystemEvent:
         collect_system_event();
         break;
+      case Target::RrHalf:
+        collect_rr_half();
+        break;
+      case Target::RrChunkHeaders:
+        collect_rr_chunk_headers();
+        break;
     }
     return m_fields;
   }
@@ -190,6 +208,8 @@ class Hostile {
   /// chunks sent last (the ones a reader is about to take or holds) flip without pause between
   /// their honest value and 2^40, max, the chunk's capacity + 1, 0 and 16, so that any second
   /// read of them after a check sees another value (the `axon echo` SIGSEGV of issue 14).
+  /// Request-response chunks have their length at the same place and a request id where the
+  /// sequence is (static_asserts below): the latest are those of the newest requests.
   void flip_latest_headers(const std::atomic<bool>& stop) {
     const auto l = pool_layout();
     if (!l) return;
@@ -232,6 +252,12 @@ class Hostile {
   }
 
   std::string service_hash;
+  /// Request-response: our port, a server or a client, and its slot in its table.
+  struct RrPort {
+    bool server = false;
+    std::uint32_t slot = 0;
+  };
+  std::optional<RrPort> rr;
   Mapping static_config;
   Mapping dynamic_config;
   Mapping segment;  ///< publish-subscribe: our data segment
@@ -345,7 +371,7 @@ class Hostile {
   }
 
   void collect_queues() {
-    if (attacks_event()) return;
+    if (attacks_event() || rr) return;
     const auto segment_size = segment.ok() ? segment.size() : 0;
     const auto shape = core::PubSubLayout::connection(honest_static.pubsub);
     for (std::uint64_t c = 0; c < layout.region_count; ++c) {
@@ -378,7 +404,9 @@ class Hostile {
     add_member(h->generation[1], 0);
     add_member(h->next_port_id, 0);
     for (std::uint32_t i = 0; i < layout.ports[0].count; ++i) {
-      if (attacks_event()) {
+      if (rr) {
+        collect_port(slot<core::ClientSlot>(0, i).port);
+      } else if (attacks_event()) {
         auto& s = slot<core::ListenerSlot>(0, i);
         collect_port(s.port);
         add_member(s.pending, 1);
@@ -393,7 +421,7 @@ class Hostile {
       }
     }
     for (std::uint32_t i = 0; i < layout.ports[1].count; ++i) {
-      // NotifierSlot and SubscriberSlot are both a bare PortSlot.
+      // NotifierSlot, SubscriberSlot and ServerSlot are all a bare PortSlot.
       collect_port(slot<core::PortSlot>(1, i));
     }
   }
@@ -507,6 +535,69 @@ class Hostile {
     add(&e->state, 4, 2);
   }
 
+  static_assert(offsetof(core::ResponseHeader, payload_size) ==
+                    offsetof(detail::ChunkHeader, payload_size) &&
+                offsetof(core::RequestHeader, payload_size) ==
+                    offsetof(detail::ChunkHeader, payload_size) &&
+                offsetof(core::RequestHeader, request_id) ==
+                    offsetof(detail::ChunkHeader, sequence) &&
+                sizeof(core::RequestHeader) == sizeof(detail::ChunkHeader));
+
+  /// Request-response: every word of our half of each link our port has (one per peer slot).
+  void collect_rr_half() {
+    if (!rr) return;
+    const auto& s = honest_static.request_response;
+    const auto l = core::RequestResponseLayout::link(s);
+    const auto segment_size = segment.ok() ? segment.size() : 0;
+    const auto peers = rr->server ? s.max_clients : s.max_servers;
+    for (std::uint32_t p = 0; p < peers; ++p) {
+      const std::uint64_t c = rr->server ? p : rr->slot;
+      const std::uint64_t server = rr->server ? rr->slot : p;
+      auto* link = dynamic_config.base() + layout.region_offset +
+                   (c * s.max_servers + server) * layout.region_stride;
+      auto* header = link + (rr->server ? l.response_header_offset : 0);
+      add(header, 8, 0);      // writer_id
+      add(header + 8, 8, 0);  // reader_id
+      auto* words = link + (rr->server ? l.ended_offset : l.listening_offset);
+      for (std::uint32_t k = 0; k < s.max_active_requests; ++k) add(words + 8 * k, 8, 0);
+      if (rr->server) {
+        collect_queue(link + l.completion_offset, l.completion_capacity, segment_size);
+        for (std::uint32_t k = 0; k < s.max_active_requests; ++k) {
+          collect_queue(link + l.response_queues_offset + k * l.response_queue_stride,
+                        l.response_capacity, segment_size);
+        }
+      } else {
+        collect_queue(link + l.request_queue_offset, l.request_capacity, segment_size);
+      }
+    }
+  }
+
+  /// Request-response: the header of every chunk of our segment, and payload bytes.
+  void collect_rr_chunk_headers() {
+    const auto l = pool_layout();
+    if (!rr || !l) return;
+    const auto capacity = l->chunk_size - core::rr_payload_offset(8);
+    const auto channels = honest_static.request_response.max_active_requests;
+    for (std::uint64_t i = 0; i < l->count; ++i) {
+      auto* chunk = segment.base() + l->data + i * l->stride;
+      if (rr->server) {
+        auto* h = reinterpret_cast<core::ResponseHeader*>(chunk);
+        add_member(h->server_id, 0);
+        add_member(h->request_id, 0);
+        add_member(h->payload_size, capacity);
+        add_member(h->sequence, 0);
+      } else {
+        auto* h = reinterpret_cast<core::RequestHeader*>(chunk);
+        add_member(h->client_id, 0);
+        add_member(h->request_id, 0);
+        add_member(h->payload_size, capacity);
+        add_member(h->channel, channels);
+        add_member(h->reserved, 0);
+      }
+    }
+    m_scribble = true;
+  }
+
   std::mt19937_64 m_rng;
   std::vector<Field> m_fields;
   std::optional<PoolLayout> m_pool;
@@ -517,6 +608,19 @@ class Hostile {
 /// that keeps the connection intact), the others in turn.
 Target target_of(std::uint64_t round, const std::string& pattern) {
   if (pattern == "sysevent") return Target::SystemEvent;
+  if (pattern == "rr-server" || pattern == "rr-client") {
+    // The chunk headers every other round, as for publish-subscribe. Not the port tables: a
+    // burst that puts back the values it found can leave the honest port with the peer's slot
+    // seen empty at an unchanged generation, so that it ignores the peer for good (which is all
+    // such a peer achieves; the publish-subscribe rotation covers the tables), and the static
+    // config, copied once at open.
+    static constexpr Target kRr[] = {Target::RrChunkHeaders, Target::RrHalf,
+                                     Target::RrChunkHeaders, Target::ChunkPool,
+                                     Target::RrChunkHeaders, Target::RrHalf,
+                                     Target::RrChunkHeaders, Target::Nodes,
+                                     Target::RrChunkHeaders, Target::DynamicHeader};
+    return kRr[round % std::size(kRr)];
+  }
   if (pattern == "event") {
     static constexpr Target kEvent[] = {Target::Bitsets,     Target::Ports,         Target::Bitsets,
                                         Target::Nodes,       Target::DynamicHeader, Target::Bitsets,
@@ -568,7 +672,8 @@ struct Options {
   std::string service;
   std::chrono::milliseconds duration{60000};
   std::uint64_t seed = 0x5eed;
-  std::uint64_t only = 0;  ///< --only N: attack only kPubSub/kEvent entry N-1 (debugging)
+  std::uint64_t only = 0;  ///< --only N: attack only kPubSub/kEvent/kRr entry N-1 (debugging)
+  std::uint64_t policy = 0;  ///< --policy N: request-response overflow policy (see the top)
 };
 
 std::optional<Options> parse(int argc, char** argv) {
@@ -583,6 +688,8 @@ std::optional<Options> parse(int argc, char** argv) {
       o.seed = value;
     } else if (flag == "--only") {
       o.only = value;
+    } else if (flag == "--policy") {
+      o.policy = value;
     } else {
       return std::nullopt;
     }
@@ -591,9 +698,11 @@ std::optional<Options> parse(int argc, char** argv) {
   return o;
 }
 
-/// The loop shared by every pattern: `honest` once per round, then one burst.
-template <typename Honest>
-int run(const Options& o, Hostile& h, Honest&& honest) {
+/// The loop shared by every pattern: `honest` once per round, then one burst. `peer_joined`
+/// (request-response: the honest port of the test) is waited for, up to 10 s, before the first
+/// burst: a burst restores the values it found, and would erase a port created meanwhile.
+template <typename Honest, typename Joined = bool (*)()>
+int run(const Options& o, Hostile& h, Honest&& honest, Joined peer_joined = [] { return true; }) {
   std::atomic<bool> stop{false};
   std::thread flipper;
   if (h.segment.ok()) {
@@ -602,6 +711,10 @@ int run(const Options& o, Hostile& h, Honest&& honest) {
   }
   std::printf("ready\n");
   std::fflush(stdout);
+  const auto joined_by = Clock::now() + std::chrono::seconds(10);
+  while (!peer_joined() && Clock::now() < joined_by) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   const auto end = Clock::now() + o.duration;
   for (std::uint64_t round = 0;
        !platform::TerminationSignals::termination_requested() && Clock::now() < end; ++round) {
@@ -698,14 +811,123 @@ int run_system_event(const Options& o, Hostile& h) {
   });
 }
 
+/// Request-response of byte slices both ways, small so that a burst rewrites all of it often.
+using RrBytes = Slice<std::uint8_t>;
+constexpr std::uint64_t kRrMaxLen = 256;
+
+auto open_rr(const Options& o, Node& node, const ServiceName& name) {
+  const OverflowPolicy policies[] = {OverflowPolicy::OverwriteOldest, OverflowPolicy::Refuse,
+                                     OverflowPolicy::Block};
+  return node.service_builder(name)
+      .request_response<RrBytes, RrBytes>()
+      .max_clients(2)
+      .max_servers(2)
+      .max_active_requests_per_client(4)
+      .max_response_buffer_size(4)
+      .fire_and_forget(false)
+      .overflow_policy(policies[o.policy % 3])
+      .open_or_create();
+}
+
+/// Maps what a request-response port of ours reaches: the service, its segment, its slot.
+bool map_rr(const Options& o, Hostile& h, bool server, std::uint64_t id) {
+  const auto config = Config::from_environment();
+  if (!map_service(h, config, o.service)) return false;
+  h.segment = map(detail::Paths::port_segment(config, h.service_hash, id));
+  const auto table = server ? core::RequestResponseLayout::kServerTable
+                            : core::RequestResponseLayout::kClientTable;
+  const auto& t = h.layout.ports[table];
+  for (std::uint32_t i = 0; i < t.count; ++i) {
+    const auto* p = reinterpret_cast<const core::PortSlot*>(
+        h.dynamic_config.base() + t.offset + std::uint64_t{t.stride} * i);
+    if (p->port_id.load(std::memory_order_relaxed) == id) {
+      h.rr = Hostile::RrPort{server, i};
+      return h.segment.ok();
+    }
+  }
+  return false;
+}
+
+/// Fills a slice with bytes a reader could check (it must not rely on them: we rewrite them).
+void fill_bytes(std::span<std::uint8_t> bytes, std::uint64_t seed) {
+  for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<std::uint8_t>(seed + i);
+}
+
+int run_rr_server(const Options& o, Node& node, const ServiceName& name, Hostile& h) {
+  auto service = open_rr(o, node, name);
+  if (!service) return 3;
+  auto server =
+      service->server_builder().max_slice_len(kRrMaxLen).block_timeout(std::chrono::milliseconds(
+          1)).create();
+  if (!server) return 3;
+  if (!map_rr(o, h, true, server->id())) return 3;
+  // A few streams open at once, so that responses of several channels are queued while we
+  // rewrite; the oldest ends every third round.
+  std::deque<ActiveRequest<RrBytes, RrBytes>> active;
+  return run(o, h, [&](std::uint64_t round) {
+    for (int i = 0; i < 2 && active.size() < 3; ++i) {
+      auto request = server->receive();
+      if (!request || !*request) break;
+      active.push_back(std::move(**request));
+    }
+    for (auto& request : active) {
+      const std::uint64_t len = (round * 37) % kRrMaxLen + 1;
+      auto response = request.loan_uninit(len);
+      if (!response) {
+        ++g_stats.loans_failed;
+        continue;
+      }
+      fill_bytes(response->payload(), round);
+      const auto sent = request.send(std::move(*response));
+      ++(sent ? g_stats.sent : g_stats.sends_failed);
+    }
+    if (!active.empty() && (round % 3 == 0 || !active.front().is_connected())) active.pop_front();
+  }, [&] { return service->number_of_clients() > 0; });
+}
+
+int run_rr_client(const Options& o, Node& node, const ServiceName& name, Hostile& h) {
+  auto service = open_rr(o, node, name);
+  if (!service) return 3;
+  auto client = service->client_builder().max_slice_len(kRrMaxLen).create();
+  if (!client) return 3;
+  if (!map_rr(o, h, false, client->id())) return 3;
+  std::deque<PendingResponse<RrBytes, RrBytes>> pending;
+  return run(o, h, [&](std::uint64_t round) {
+    if (pending.size() < 3) {
+      const std::uint64_t len = round % 2 == 0 ? 16 : (round * 97) % kRrMaxLen + 1;
+      auto request = client->loan_uninit(len);
+      if (!request) {
+        ++g_stats.loans_failed;
+      } else {
+        fill_bytes(request->payload(), round);
+        auto sent = client->send(std::move(*request));
+        if (sent) {
+          ++g_stats.sent;
+          pending.push_back(std::move(*sent));
+        } else {
+          ++g_stats.sends_failed;
+        }
+      }
+    }
+    for (auto& p : pending) {
+      for (int i = 0; i < 4; ++i) {
+        auto response = p.receive();
+        if (!response || !*response) break;
+      }
+    }
+    // Dropping a pending response is the cancellation the server must notice.
+    if (!pending.empty() && (round % 4 == 0 || pending.front().is_done())) pending.pop_front();
+  }, [&] { return service->number_of_servers() > 0; });
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const auto options = parse(argc, argv);
   if (!options) {
     std::fprintf(stderr,
-                 "usage: axon_test_hostile bytes|typed|event|sysevent SERVICE [--duration-ms N] "
-                 "[--seed S]\n");
+                 "usage: axon_test_hostile bytes|typed|event|sysevent|rr-server|rr-client SERVICE "
+                 "[--duration-ms N] [--seed S] [--only N] [--policy N]\n");
     return 2;
   }
   if (!platform::TerminationSignals::install()) return 3;
@@ -719,5 +941,7 @@ int main(int argc, char** argv) {
   if (options->pattern == "bytes") return run_pubsub_bytes(*options, *node, *name, hostile);
   if (options->pattern == "typed") return run_pubsub_typed(*options, *node, *name, hostile);
   if (options->pattern == "event") return run_event(*options, *node, *name, hostile);
+  if (options->pattern == "rr-server") return run_rr_server(*options, *node, *name, hostile);
+  if (options->pattern == "rr-client") return run_rr_client(*options, *node, *name, hostile);
   return 2;
 }

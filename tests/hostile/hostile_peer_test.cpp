@@ -14,12 +14,15 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <deque>
 #include <fstream>
+#include <map>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "axon/axon.hpp"
 #include "axon_test.hpp"
 #include "process.hpp"
 #include "test_env.hpp"
@@ -59,9 +62,10 @@ std::string sanitizer_report(const std::string& output) {
 /// The hostile peer, started and ready; stopped (SIGTERM, then SIGKILL) when it goes.
 class Peer {
  public:
-  Peer(const std::string& pattern, const std::string& service)
+  Peer(const std::string& pattern, const std::string& service,
+       std::vector<std::string> extra = {})
       : m_process(ChildProcess::spawn(bin("axon_test_hostile"),
-                                      {pattern, service, "--duration-ms", "30000"}, true)) {}
+                                      with(pattern, service, std::move(extra)), true)) {}
 
   ::testing::AssertionResult ready() {
     const auto out = m_process.read_until("ready\n", kWatchdog);
@@ -82,6 +86,12 @@ class Peer {
   }
 
  private:
+  static std::vector<std::string> with(const std::string& pattern, const std::string& service,
+                                       std::vector<std::string> extra) {
+    std::vector<std::string> args{pattern, service, "--duration-ms", "30000"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  }
   ChildProcess m_process;
 };
 
@@ -284,5 +294,235 @@ TEST(HostilePeer, EvtWaitWithoutTimeoutHonoursSigterm) {
   Peer peer("sysevent", name);
   expose(peer, {"evt_wait", {name}, {0, 3, 143}});
 }
+
+// ---------------------------------------------------------------- request-response
+//
+// Here the honest peer is this process: against a hostile server (rr-server), a client that keeps
+// sending, receiving, asking is_done / number_of_server_connections and dropping pending
+// responses; against a hostile client (rr-client), a server that keeps receiving, answering,
+// asking is_connected and ending streams. For kExposure, every call bounded in time (none may
+// hang: the longest is a Block send, 1 ms here), every payload read whole (ASan checks the
+// bounds in the asan preset), every error one of the contract's. Then the hostile peer leaves
+// and our port must get everything back: no channel or chunk stays wedged by what it did.
+
+using RrBytes = axon::Slice<std::uint8_t>;
+constexpr std::uint64_t kRrMaxLen = 256;
+/// The longest any single call may take: far above a Block send (1 ms) or a liveness probe.
+constexpr auto kRrCallBound = 500ms;
+
+const char* const kPolicies[] = {"overwrite", "refuse", "block"};
+
+/// Opens the service the peer made (it decides the settings).
+axon::RequestResponseService<RrBytes, RrBytes> open_rr(axon::Node& node, const std::string& name) {
+  auto service_name = axon::ServiceName::create(name);
+  EXPECT_TRUE(service_name);
+  auto service = node.service_builder(*service_name).request_response<RrBytes, RrBytes>().open();
+  EXPECT_TRUE(service) << axon::to_string(service.error());
+  return std::move(*service);
+}
+
+/// What the honest side did and met; printed, so that a run that did nothing shows.
+struct RrTally {
+  std::map<std::string, std::uint64_t> counts;
+  std::chrono::nanoseconds longest{0};
+  std::string longest_call;
+  void operator()(const std::string& what) { ++counts[what]; }
+  /// Runs `call`, counting its time.
+  template <typename F>
+  decltype(auto) timed(const char* name, F&& call) {
+    const auto start = std::chrono::steady_clock::now();
+    struct Timer {
+      RrTally& t;
+      const char* name;
+      std::chrono::steady_clock::time_point start;
+      ~Timer() {
+        const auto took = std::chrono::steady_clock::now() - start;
+        if (took > t.longest) {
+          t.longest = took;
+          t.longest_call = name;
+        }
+      }
+    } timer{*this, name, start};
+    return call();
+  }
+  std::string str() const {
+    std::string out;
+    for (const auto& [what, n] : counts) out += what + "=" + std::to_string(n) + " ";
+    return out + "longest call " +
+           std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(longest).count()) +
+           " us (" + longest_call + ")";
+  }
+};
+
+/// Reads every byte of `bytes` (ASan: each must lie inside a mapping) and checks the length.
+template <typename Span>
+void read_whole(const Span& bytes, RrTally& tally) {
+  EXPECT_LE(bytes.size(), kRrMaxLen);
+  std::uint8_t sum = 0;
+  for (const auto b : bytes) sum = static_cast<std::uint8_t>(sum + b);
+  tally(sum == 0x5a ? "sum_5a" : "payload_read");
+}
+
+class HostileRequestResponse : public ::testing::TestWithParam<int> {};
+
+TEST_P(HostileRequestResponse, ClientSurvivesAHostileServer) {
+  const auto name = axon::test::unique_name("hostile/rr_server");
+  Peer peer("rr-server", name, {"--policy", std::to_string(GetParam())});
+  ASSERT_TRUE(peer.ready());
+  auto node = axon::test::make_node("rr-honest-client");
+  auto service = open_rr(node, name);
+  auto client = service.client_builder().max_slice_len(kRrMaxLen).create();
+  ASSERT_TRUE(client);
+  RrTally tally;
+  {
+    // The peer acts every 2 ms or so: a request lives up to 50 ms (one in ten is cancelled at
+    // once), so that most reach the server and get answers.
+    struct Pending {
+      axon::PendingResponse<RrBytes, RrBytes> p;
+      std::chrono::steady_clock::time_point drop_at;
+    };
+    std::deque<Pending> pending;
+    std::deque<axon::Response<RrBytes>> held;
+    const auto end = std::chrono::steady_clock::now() + kExposure;
+    for (std::uint64_t round = 0; std::chrono::steady_clock::now() < end; ++round) {
+      if (pending.size() < 3) {
+        auto request = tally.timed("loan", [&] { return client->loan(round % kRrMaxLen + 1); });
+        ASSERT_TRUE(request) << axon::to_string(request.error());
+        auto sent = tally.timed("send", [&] { return client->send(std::move(*request)); });
+        if (sent) {
+          tally("sent");
+          const auto life = round % 10 == 0 ? 0ms : 50ms;
+          pending.push_back(Pending{std::move(*sent), std::chrono::steady_clock::now() + life});
+        } else {
+          // Every channel busy: a hostile server may keep its streams open forever.
+          ASSERT_EQ(sent.error(), axon::RequestSendError::ExceedsMaxActiveRequests);
+          tally("send_ExceedsMaxActiveRequests");
+        }
+      }
+      for (auto& [p, drop_at] : pending) {
+        for (int i = 0; i < 4; ++i) {
+          auto response = tally.timed("receive", [&] { return p.receive(); });
+          if (!response) {
+            const auto e = response.error();
+            ASSERT_TRUE(e == axon::ResponseReceiveError::ServerGone ||
+                        e == axon::ResponseReceiveError::Corrupted ||
+                        e == axon::ResponseReceiveError::ExceedsMaxBorrowedResponses)
+                << axon::to_string(e);
+            tally(std::string("receive_") + axon::to_string(e));
+            continue;
+          }
+          if (!*response) break;
+          tally("responses");
+          read_whole((*response)->payload(), tally);
+          held.push_back(std::move(**response));
+          if (held.size() > 2) held.pop_front();
+        }
+        (void)tally.timed("is_done", [&] { return p.is_done(); });
+        EXPECT_LE(tally.timed("connections", [&] { return p.number_of_server_connections(); }),
+                  2u);
+        read_whole(p.request(), tally);
+      }
+      (void)tally.timed("number_of_servers", [&] { return client->number_of_servers(); });
+      // Dropping a pending response cancels it; held responses outlive it.
+      if (!pending.empty() && (pending.front().p.is_done() ||
+                               std::chrono::steady_clock::now() >= pending.front().drop_at)) {
+        tally.timed("drop", [&] {
+          pending.pop_front();
+          return 0;
+        });
+      }
+      if (round % 7 == 0) held.clear();
+    }
+    std::printf("honest client: %s\n", tally.str().c_str());
+    EXPECT_LT(tally.longest, kRrCallBound) << tally.longest_call << " took that long";
+    EXPECT_GT(tally.counts["sent"], 0u);
+    EXPECT_GT(tally.counts["responses"], 0u) << "the attack left nothing to read: a weak test";
+  }
+  peer.stop_and_check();
+  // The server left: every channel comes free again (its streams end as gone), none is wedged.
+  const auto channels = service.static_config().max_active_requests_per_client;
+  EXPECT_TRUE(axon::test::eventually([&] {
+    std::vector<axon::PendingResponse<RrBytes, RrBytes>> all;
+    for (std::uint32_t i = 0; i < channels; ++i) {
+      auto request = client->loan(1);
+      if (!request) return false;
+      auto sent = client->send(std::move(*request));
+      if (!sent) return false;
+      all.push_back(std::move(*sent));
+    }
+    return true;
+  })) << "a channel stayed busy after the hostile server left";
+}
+
+TEST_P(HostileRequestResponse, ServerSurvivesAHostileClient) {
+  const auto name = axon::test::unique_name("hostile/rr_client");
+  Peer peer("rr-client", name, {"--policy", std::to_string(GetParam())});
+  ASSERT_TRUE(peer.ready());
+  auto node = axon::test::make_node("rr-honest-server");
+  auto service = open_rr(node, name);
+  auto server =
+      service.server_builder().max_slice_len(kRrMaxLen).block_timeout(1ms).create();
+  ASSERT_TRUE(server);
+  RrTally tally;
+  {
+    std::deque<axon::ActiveRequest<RrBytes, RrBytes>> active;
+    const auto end = std::chrono::steady_clock::now() + kExposure;
+    for (std::uint64_t round = 0; std::chrono::steady_clock::now() < end; ++round) {
+      for (int i = 0; i < 2 && active.size() < 4; ++i) {
+        auto request = tally.timed("receive", [&] { return server->receive(); });
+        if (!request) {
+          ASSERT_EQ(request.error(), axon::ServerReceiveError::Corrupted);
+          tally("receive_Corrupted");
+          continue;
+        }
+        if (!*request) break;
+        tally("requests");
+        read_whole((*request)->payload(), tally);
+        active.push_back(std::move(**request));
+      }
+      for (auto& request : active) {
+        (void)tally.timed("is_connected", [&] { return request.is_connected(); });
+        auto response = tally.timed("loan", [&] { return request.loan(round % kRrMaxLen + 1); });
+        if (!response) {
+          // Our own limits only: every loan is sent or dropped at once.
+          ADD_FAILURE() << axon::to_string(response.error());
+          continue;
+        }
+        auto sent = tally.timed("send", [&] { return request.send(std::move(*response)); });
+        if (sent) {
+          tally("responses");
+          continue;
+        }
+        const auto e = sent.error();
+        ASSERT_TRUE(e == axon::ResponseSendError::NotConnected ||
+                    e == axon::ResponseSendError::BufferFull ||
+                    e == axon::ResponseSendError::Corrupted)
+            << axon::to_string(e);
+        tally(std::string("send_") + axon::to_string(e));
+      }
+      // Dropping an active request ends its stream.
+      if (!active.empty() && (round % 3 == 0 || !active.front().is_connected())) {
+        tally.timed("end", [&] {
+          active.pop_front();
+          return 0;
+        });
+      }
+      EXPECT_LE(tally.timed("chunks_in_use", [&] { return server->chunks_in_use(); }),
+                server->chunk_count());
+    }
+    std::printf("honest server: %s\n", tally.str().c_str());
+    EXPECT_LT(tally.longest, kRrCallBound) << tally.longest_call << " took that long";
+    EXPECT_GT(tally.counts["requests"], 0u) << "the attack left nothing to serve: a weak test";
+  }
+  peer.stop_and_check();
+  // The client left: every response chunk delivered to it comes back.
+  EXPECT_TRUE(axon::test::eventually([&] { return server->chunks_in_use() == 0; }))
+      << server->chunks_in_use() << " chunks still in use after the hostile client left";
+}
+
+INSTANTIATE_TEST_SUITE_P(Policies, HostileRequestResponse, ::testing::Values(0, 1, 2),
+                         [](const ::testing::TestParamInfo<int>& param_info) {
+                           return std::string(kPolicies[param_info.param]);
+                         });
 
 }  // namespace

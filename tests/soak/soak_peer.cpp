@@ -8,10 +8,14 @@
 //   axon_soak notifier   SERVICE --backend B --seconds S
 //   axon_soak waiter     EVENT   --mode wait|waitset
 //   axon_soak setter     EVENT   --seconds S
+//   axon_soak server     SERVICE --policy P
+//   axon_soak client     SERVICE --policy P --seconds S
 //
 // P: overwrite | refuse | block; M: busy (poll) | waitset (sleep in a WaitSet); K: fixed (a
 // 256-byte struct) | slice (u64 words, the length varying with the sequence, 4..516 words);
-// B: eventfd | fifo. The waiter sleeps in SystemEvent::wait_for (wait) or on its fd in a WaitSet.
+// B: eventfd | fifo. The client keeps three requests in flight, busy-polling; the server answers
+// each with a stream of 1..16 responses (slices of u64, checksummed as samples are) and ends it.
+// The waiter sleeps in SystemEvent::wait_for (wait) or on its fd in a WaitSet.
 // Any error of any call ends the process with exit 1 and a line "error <call>: <error name>"; a
 // check that fails prints "error <what>" the same way.
 #include <signal.h>
@@ -22,6 +26,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <deque>
 #include <optional>
 #include <span>
 #include <string>
@@ -687,6 +692,196 @@ int run_waiter(const Options& o) {
   return 0;
 }
 
+// ---------------------------------------------------------------- request-response
+//
+// A request is a slice of slice_words(seq) words filled as a sample (sequence = the request's
+// number, "publisher" = the client id); the stop request carries kFinalFlag and asks for no
+// response. The server answers request `seq` with stream_length(seq) responses, response `i`
+// a slice of slice_words(i) words filled with sequence i and "publisher" = the request id, the
+// last one flagged final, so that a response of another request or a torn one fails verify().
+// Per stream the client checks strictly increasing sequences equal to the chunk's, and counts
+// what is missing (gaps) once the stream is done: none under Block, exactly the server's refused
+// sends under Refuse.
+
+using RrWords = Slice<std::uint64_t>;
+
+std::uint64_t stream_length(std::uint64_t seq) { return 1 + mix(seq ^ 0x5eed) % 16; }
+
+RequestResponseService<RrWords, RrWords> open_rr(Node& node, const Options& o) {
+  auto service = node.service_builder(service_name(o.name))
+                     .request_response<RrWords, RrWords>()
+                     .overflow_policy(policy_of(o.policy))
+                     .open_or_create();
+  if (!service) fail("request_response open_or_create", service.error());
+  return std::move(*service);
+}
+
+int run_server(const Options& o) {
+  auto node = make_node("soak-server");
+  auto service = open_rr(node, o);
+  // Block: a refusal would be a stall of a live client, so give it far longer than any
+  // scheduling hiccup; the run fails if one happens.
+  auto server = service.server_builder()
+                    .max_slice_len(kMaxSliceWords)
+                    .block_timeout(kStallTimeout)
+                    .create();
+  if (!server) fail("server create", server.error());
+  const bool block = o.policy == "block";
+  std::printf("ready\n");
+  std::fflush(stdout);
+  g_progress.unit = "requests served";
+  std::uint64_t requests = 0, responses = 0, refused = 0, idle = 0;
+  auto last_progress = Clock::now();
+  bool stop = false;
+  while (!stop) {
+    auto received = server->receive();
+    if (!received) fail("server receive", received.error());
+    if (!*received) {
+      poll_pause(idle);
+      if (Clock::now() - last_progress > kStallTimeout) fail("stalled: no request for 20 s");
+      continue;
+    }
+    last_progress = Clock::now();
+    auto request = std::move(**received);
+    const auto words = request.payload();
+    if (words.size() < kHeaderWords) fail("request shorter than its header");
+    const std::uint64_t seq = words[0];
+    const auto flags = verify(words, seq, request.client_id(), true);
+    stop = (flags & kFinalFlag) != 0;
+    const std::uint64_t n = stop ? 0 : stream_length(seq);
+    for (std::uint64_t i = 0; i < n; ++i) {
+      auto response = request.loan_uninit(slice_words(i));
+      if (!response) fail("response loan_uninit", response.error());
+      fill(response->payload(), i, request.request_id(), i + 1 == n);
+      auto sent = request.send(std::move(*response));
+      if (sent) {
+        ++responses;
+      } else if (sent.error() == ResponseSendError::BufferFull && !block) {
+        ++refused;  // Refuse: the client's buffer was full; it sees this as a gap
+      } else {
+        fail("response send", sent.error());
+      }
+    }
+    ++requests;
+    g_progress.count = requests;
+    g_progress.last = seq;
+  }  // the last ActiveRequest drops here: its stream ends
+  // Every response chunk must come back once the client has left.
+  const auto left_by = Clock::now() + kStallTimeout;
+  while (service.number_of_clients() > 0) {
+    if (Clock::now() > left_by) fail("the client did not leave after the stop request");
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  std::printf("result requests=%llu responses=%llu refused=%llu chunks_in_use=%zu\n",
+              static_cast<unsigned long long>(requests),
+              static_cast<unsigned long long>(responses),
+              static_cast<unsigned long long>(refused), server->chunks_in_use());
+  return 0;
+}
+
+int run_client(const Options& o) {
+  auto node = make_node("soak-client");
+  auto service = open_rr(node, o);
+  auto client = service.client_builder().max_slice_len(kMaxSliceWords).create();
+  if (!client) fail("client create", client.error());
+  // Requests reach only servers that exist when they are sent.
+  const auto joined_by = Clock::now() + kStallTimeout;
+  while (client->number_of_servers() < 1) {
+    if (Clock::now() > joined_by) fail("no server joined");
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  std::printf("ready client_id=%llu\n", static_cast<unsigned long long>(client->id()));
+  std::fflush(stdout);
+
+  struct Stream {
+    PendingResponse<RrWords, RrWords> pending;
+    std::uint64_t seq;
+    std::uint64_t received = 0;
+    std::optional<std::uint64_t> last;
+  };
+  std::deque<Stream> streams;
+  std::uint64_t seq = 0, responses = 0, gaps = 0, gap_streams = 0, busy = 0, idle = 0;
+  auto send = [&](bool final) {
+    auto request = client->loan_uninit(slice_words(seq));
+    if (!request) fail("request loan_uninit", request.error());
+    fill(request->payload(), seq, client->id(), final);
+    auto sent = client->send(std::move(*request));
+    if (!sent) {
+      // The server has not ended a stream we dropped yet: its channel is still taken.
+      if (sent.error() != RequestSendError::ExceedsMaxActiveRequests) fail("send", sent.error());
+      ++busy;
+      return false;
+    }
+    if (sent->number_of_server_connections() != 1) fail("request reached no server");
+    streams.push_back(Stream{std::move(*sent), seq++, 0, std::nullopt});
+    return true;
+  };
+  // Takes every response there is of `s`; true when one arrived.
+  auto drain = [&](Stream& s) {
+    bool got = false;
+    for (;;) {
+      auto r = s.pending.receive();
+      if (!r) fail("receive", r.error());
+      if (!*r) return got;
+      got = true;
+      const auto& response = **r;
+      const std::uint64_t i = response.sequence();
+      (void)verify(response.payload(), i, s.pending.request_id(), true);
+      if (s.last && i <= *s.last) fail("response sequence " + std::to_string(i) + " after " +
+                                       std::to_string(*s.last));
+      if (i >= stream_length(s.seq)) fail("response beyond the stream's length");
+      s.last = i;
+      ++s.received;
+      ++responses;
+    }
+  };
+
+  const auto start = Clock::now();
+  const auto end = start + std::chrono::duration<double>(o.seconds);
+  g_progress.unit = "responses received";
+  auto last_progress = Clock::now();
+  while (Clock::now() < end || !streams.empty()) {
+    if (Clock::now() < end && streams.size() < 3) (void)send(false);
+    bool got = false;
+    for (auto& s : streams) got = drain(s) || got;
+    while (!streams.empty() && streams.front().pending.is_done()) {
+      auto& s = streams.front();
+      (void)drain(s);  // is_done says everything was received; nothing may come now
+      const auto missing = stream_length(s.seq) - s.received;
+      gaps += missing;
+      gap_streams += missing > 0 ? 1 : 0;
+      streams.pop_front();
+      got = true;
+    }
+    g_progress.count = responses;
+    g_progress.last = seq;
+    if (got) {
+      last_progress = Clock::now();
+    } else {
+      poll_pause(idle);
+      if (Clock::now() - last_progress > kStallTimeout) fail("stalled: no response for 20 s");
+    }
+  }
+  const double elapsed = seconds_since(start);
+  // The stop request: the server ends its stream and leaves.
+  const auto stop_by = Clock::now() + kStallTimeout;
+  while (!send(true)) {
+    if (Clock::now() > stop_by) fail("no channel came free for the stop request");
+    std::this_thread::sleep_for(std::chrono::microseconds(100));
+  }
+  while (!streams.front().pending.is_done()) {
+    (void)drain(streams.front());
+    if (Clock::now() > stop_by) fail("the stop request was never ended");
+  }
+  std::printf(
+      "result requests=%llu responses=%llu gaps=%llu gap_streams=%llu busy=%llu seconds=%.3f "
+      "rate=%.0f\n",
+      static_cast<unsigned long long>(seq - 1), static_cast<unsigned long long>(responses),
+      static_cast<unsigned long long>(gaps), static_cast<unsigned long long>(gap_streams),
+      static_cast<unsigned long long>(busy), elapsed, static_cast<double>(responses) / elapsed);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -706,6 +901,8 @@ int main(int argc, char** argv) {
   if (o.role == "listener") return run_listener(o);
   if (o.role == "setter") return run_setter(o);
   if (o.role == "waiter") return run_waiter(o);
+  if (o.role == "server") return run_server(o);
+  if (o.role == "client") return run_client(o);
   std::fprintf(stderr, "axon_soak: unknown role %s\n", o.role.c_str());
   return 2;
 }

@@ -7,6 +7,9 @@
 //     sends for Refuse, counted for OverwriteOldest; the final sample arrives; no chunk is left
 //     in use after the subscriber leaves.
 //   events: per id, the listener's total equals the notifier's count exactly.
+//   request-response: every response's checksum, strictly increasing sequences per stream, every
+//     stream ended, gaps only where the policy allows them: none for Block, exactly the server's
+//     refused sends for Refuse; no response chunk left in use after the client leaves.
 //   SystemEvent: lock-step rounds seen on both sides, then a free-running toggle in which no
 //     wait times out (the invariant is stated in soak_peer.cpp).
 // Any error of any call fails the case with its name. A floor on the counts (100 a second, at
@@ -255,6 +258,54 @@ INSTANTIATE_TEST_SUITE_P(Backends, SoakEvent,
                          [](const ::testing::TestParamInfo<EventCase>& param_info) {
                            return std::string(param_info.param.backend) + "_" +
                                   param_info.param.mode;
+                         });
+
+// ---------------------------------------------------------------- request-response
+
+class SoakRequestResponse : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(SoakRequestResponse, EveryResponseIntactInOrderAndOnlyAllowedGaps) {
+  const std::string policy = GetParam();
+  const double seconds = soak_seconds();
+  const auto name = unique_name("soak/rr");
+  const auto run = run_pair({"server", name, "--policy", policy},
+                            {"client", name, "--policy", policy, "--seconds",
+                             std::to_string(seconds)},
+                            seconds);
+  ASSERT_TRUE(run.ok);
+  const auto& server = run.receiver;
+  const auto& client = run.sender;
+  const auto responses = u64(client, "responses"), gaps = u64(client, "gaps");
+  const auto refused = u64(server, "refused");
+  // The stop request is served too, and answered with nothing.
+  EXPECT_EQ(u64(server, "requests"), u64(client, "requests") + 1);
+  // Each response of each stream was sent or refused, and received or missing.
+  EXPECT_EQ(u64(server, "responses") + refused, responses + gaps);
+  EXPECT_GE(responses, floor_for(seconds)) << "too few responses: a stalled run";
+  EXPECT_EQ(u64(server, "chunks_in_use"), 0u) << "chunks not given back after the client left";
+  if (policy != "overwrite") {
+    EXPECT_EQ(u64(server, "responses"), responses) << "a response sent was never received";
+  }
+  if (policy == "block") {
+    EXPECT_EQ(refused, 0u) << "Block refused a live client";
+    EXPECT_EQ(gaps, 0u) << "Block lost responses";
+  } else if (policy == "refuse") {
+    EXPECT_EQ(gaps, refused) << "Refuse: every gap is a refused send, and only those";
+  } else {
+    EXPECT_EQ(refused, 0u) << "OverwriteOldest never refuses";
+  }
+  report("rr     " + policy + ": requests=" + str(client, "requests") + " responses=" +
+         str(client, "responses") + " gaps=" + str(client, "gaps") + " in " +
+         str(client, "gap_streams") + " streams refused=" + str(server, "refused") +
+         " busy=" + str(client, "busy") + " client " + str(client, "rate") +
+         " responses/s over " + str(client, "seconds") + " s");
+  expect_nothing_left(name);
+}
+
+INSTANTIATE_TEST_SUITE_P(Policies, SoakRequestResponse,
+                         ::testing::Values("overwrite", "refuse", "block"),
+                         [](const ::testing::TestParamInfo<const char*>& param_info) {
+                           return std::string(param_info.param);
                          });
 
 // ---------------------------------------------------------------- SystemEvent

@@ -704,12 +704,18 @@ tl::expected<std::optional<ReceivedRequest>, ServerReceiveError> ServerCore::rec
              link.request_header->reader_id.load(std::memory_order_relaxed) == m_id;
     };
     if (!requests_built()) continue;
+    // A link found broken is reported, and the next call starts after it: a client that keeps
+    // its own half broken must not make us report it on every call and never serve the others.
     if (!link.requests.attached() && !attach_requests(link)) {
+      m_next = (c + 1) % n;
       return tl::unexpected(ServerReceiveError::Corrupted);
     }
     auto popped = link.requests.pop();
     if (!requests_built()) continue;  // rebuilt under us: not corruption
-    if (!popped) return tl::unexpected(ServerReceiveError::Corrupted);
+    if (!popped) {
+      m_next = (c + 1) % n;
+      return tl::unexpected(ServerReceiveError::Corrupted);
+    }
     if (!*popped) continue;
     m_next = (c + 1) % n;
     const auto index = link.pool.index_of_offset(**popped);
