@@ -302,7 +302,7 @@ tl::expected<ClientCore::Sent, RequestSendError> ClientCore::send(std::uint32_t 
   channel.payload_size = header->payload_size;
   channel.listening = true;
   channel.next = 0;
-  channel.next_probe = Clock::now() + kLivenessProbe;
+  channel.next_probe = Clock::time_point{};  // started by the first silence
   const auto offset = m_pool.offset_of(index);
   for (std::uint32_t s = 0; s < m_servers.size(); ++s) {
     channel.streams[s] = Stream::None;
@@ -329,8 +329,24 @@ void ClientCore::give_back(ResponseSide& side, std::uint64_t offset) {
   if (side.attached && connected(side)) (void)side.completion.try_push(offset);
 }
 
+bool ClientCore::probe_due(Channel& channel, std::optional<bool>& due) {
+  if (due) return *due;
+  // The clock is read only here: when a stream has nothing to give. The first silence starts
+  // the period.
+  const auto now = Clock::now();
+  if (channel.next_probe == Clock::time_point{}) {
+    channel.next_probe = now + kLivenessProbe;
+  } else if (now >= channel.next_probe) {
+    channel.next_probe = now + kLivenessProbe;
+    due = true;
+    return true;
+  }
+  due = false;
+  return false;
+}
+
 tl::expected<std::optional<ReceivedResponse>, ResponseReceiveError> ClientCore::pop(
-    Channel& channel, std::uint32_t k, std::uint32_t s, bool probe) {
+    Channel& channel, std::uint32_t k, std::uint32_t s, std::optional<bool>& probe) {
   auto& side = *channel.sides[s];
   const auto gone = [&]() -> tl::expected<std::optional<ReceivedResponse>, ResponseReceiveError> {
     channel.streams[s] = Stream::Gone;
@@ -339,7 +355,7 @@ tl::expected<std::optional<ReceivedResponse>, ResponseReceiveError> ClientCore::
   if (!side.attached) {
     if (!connected(side)) {
       // The server has not built its half for us yet: wait for it while it lives.
-      if (probe && !server_alive(side)) return gone();
+      if (probe_due(channel, probe) && !server_alive(side)) return gone();
       return std::optional<ReceivedResponse>{};
     }
     if (!attach(side)) {
@@ -357,10 +373,14 @@ tl::expected<std::optional<ReceivedResponse>, ResponseReceiveError> ClientCore::
   // Bounded: stale responses (another request's, only from a hostile server) are given back.
   for (std::uint64_t attempt = 0; attempt <= m_shape.response_capacity + 1; ++attempt) {
     auto popped = side.responses[k].pop_newest(m_settings.response_buffer_size);
-    // A server that took the slot rebuilt the half: what was queued for us is gone with it.
-    if (!connected(side)) return gone();
-    if (!popped) return tl::unexpected(ResponseReceiveError::Corrupted);
+    if (!popped) {
+      // A server that took the slot is rebuilding the half: what was queued for us is gone.
+      if (!connected(side)) return gone();
+      return tl::unexpected(ResponseReceiveError::Corrupted);
+    }
     if (*popped) {
+      // Taken from a half that another server rebuilt meanwhile: not ours to read.
+      if (!connected(side)) return gone();
       const auto offset = **popped;
       const auto index = side.pool.index_of_offset(offset);
       if (!index) return tl::unexpected(ResponseReceiveError::Corrupted);
@@ -392,7 +412,9 @@ tl::expected<std::optional<ReceivedResponse>, ResponseReceiveError> ClientCore::
       ended_seen = true;
       continue;
     }
-    if (probe && !server_alive(side)) return gone();
+    // Silent: gone when its half was rebuilt by another server, or (at most every
+    // kLivenessProbe) when its port or its node is no more.
+    if (!connected(side) || (probe_due(channel, probe) && !server_alive(side))) return gone();
     return std::optional<ReceivedResponse>{};
   }
   return std::optional<ReceivedResponse>{};
@@ -402,21 +424,24 @@ tl::expected<std::optional<ReceivedResponse>, ResponseReceiveError> ClientCore::
     std::uint32_t k) {
   auto& channel = m_channels[k];
   const auto n = static_cast<std::uint32_t>(channel.streams.size());
-  // A silent server is asked whether it still lives at most every kLivenessProbe.
-  bool probe = false;
+  // A silent server is asked whether it still lives at most every kLivenessProbe: decided once
+  // per call, for every server.
+  std::optional<bool> probe;
+  bool at_borrow_limit = false;
   for (std::uint32_t i = 0; i < n; ++i) {
     const auto s = (channel.next + i) % n;
     if (channel.streams[s] != Stream::Waiting) continue;
-    if (!probe && Clock::now() >= channel.next_probe) {
-      probe = true;
-      channel.next_probe = Clock::now() + kLivenessProbe;
-    }
     auto popped = pop(channel, k, s, probe);
+    if (!popped && popped.error() == ResponseReceiveError::ExceedsMaxBorrowedResponses) {
+      at_borrow_limit = true;  // the other servers' responses may still be taken
+      continue;
+    }
     if (!popped || *popped) {
       channel.next = (s + 1) % n;
       return popped;
     }
   }
+  if (at_borrow_limit) return tl::unexpected(ResponseReceiveError::ExceedsMaxBorrowedResponses);
   return std::optional<ReceivedResponse>{};
 }
 
@@ -465,15 +490,21 @@ void ClientCore::cancel(std::uint32_t k) {
   auto& channel = m_channels[k];
   channel.listening = false;
   for (std::uint32_t s = 0; s < channel.streams.size(); ++s) {
-    if (channel.streams[s] != Stream::Waiting) continue;
+    // Every server that got it, its stream over or not: discovery counts a non-zero word as a
+    // pending request.
+    if (channel.streams[s] == Stream::None) continue;
     auto& server = m_servers[s];
     if (server.server_id != 0 && server.server_id == channel.sides[s]->server_id) {
       // ORDERING: release, so a server that sees 0 sees everything we did before.
       server.listening[k].store(0, std::memory_order_release);
     }
   }
+  // What is queued goes back now. The channel itself is freed later, by a send that finds no
+  // free one (or the release of its last borrowed response): reading the servers' ended words
+  // here would put another cache line on every request's path. A response a server pushes
+  // after this drain (it saw us listening just before) waits in the queue until then: at most
+  // a buffer per channel, inside the client's share.
   drain(channel, k);
-  try_free(k);
 }
 
 void ClientCore::try_free(std::uint32_t k) {
@@ -483,9 +514,7 @@ void ClientCore::try_free(std::uint32_t k) {
   for (std::uint32_t s = 0; s < n; ++s) {
     if (channel.borrowed[s] > 0) return;
   }
-  const auto now = Clock::now();
-  const bool probe = now >= channel.next_probe;
-  if (probe) channel.next_probe = now + kLivenessProbe;
+  std::optional<bool> probe;
   for (std::uint32_t s = 0; s < n; ++s) {
     if (channel.streams[s] != Stream::Waiting) continue;
     auto& side = *channel.sides[s];
@@ -495,7 +524,7 @@ void ClientCore::try_free(std::uint32_t k) {
       channel.streams[s] = Stream::Ended;
     } else if (!connected(side) && side.attached) {
       channel.streams[s] = Stream::Gone;  // its half was rebuilt: the server left
-    } else if (probe && !server_alive(side)) {
+    } else if (probe_due(channel, probe) && !server_alive(side)) {
       channel.streams[s] = Stream::Gone;
     } else {
       return;  // it may still read the request

@@ -110,17 +110,18 @@ class ClientCore {
     std::vector<std::shared_ptr<ResponseSide>> sides;  ///< per server slot, while not None
     std::vector<std::uint32_t> borrowed;               ///< per server slot
     std::uint32_t next = 0;                            ///< round robin start
-    Clock::time_point next_probe{};
+    Clock::time_point next_probe{};  ///< {}: not started (no silence yet)
   };
   void update_servers();
   bool attach(ResponseSide& side);
   bool connected(const ResponseSide& side) const;
   /// Pops the next response of stream `s` of `channel`; nullopt when there is none now (the
   /// stream's state may have moved on). Stale responses (another request's) are given back.
-  tl::expected<std::optional<ReceivedResponse>, ResponseReceiveError> pop(Channel& channel,
-                                                                          std::uint32_t k,
-                                                                          std::uint32_t s,
-                                                                          bool probe);
+  tl::expected<std::optional<ReceivedResponse>, ResponseReceiveError> pop(
+      Channel& channel, std::uint32_t k, std::uint32_t s, std::optional<bool>& probe);
+  /// Whether this call asks silent servers if they live (at most every kLivenessProbe per
+  /// channel); `due` keeps the answer for the rest of the call.
+  static bool probe_due(Channel& channel, std::optional<bool>& due);
   void give_back(ResponseSide& side, std::uint64_t offset);
   /// Gives back everything queued on `k` for every stream of `channel`.
   void drain(Channel& channel, std::uint32_t k);
