@@ -85,6 +85,9 @@ WaitSetRunResult dispatch(PyWaitSet& self, const py::function& callback, Run&& r
     try {
       const py::object progression = callback(id);
       if (progression.is_none()) return CallbackProgression::Continue;
+      if (!py::isinstance<CallbackProgression>(progression)) {
+        throw py::type_error("a WaitSet callback returns a CallbackProgression or None");
+      }
       return progression.cast<CallbackProgression>();
     } catch (...) {
       failure = std::current_exception();
