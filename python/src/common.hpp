@@ -10,6 +10,7 @@
 #include <axon/axon.hpp>
 #include <chrono>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <utility>
 #include <variant>
@@ -136,6 +137,18 @@ struct PyListener {
   explicit PyListener(Listener l) : listener(std::move(l)) {}
   Listener listener;
   Exclusive busy{"listener"};
+};
+
+/// A notifier as Python holds it; empty once given to a publisher (notify_on_send).
+struct PyNotifier {
+  explicit PyNotifier(Notifier n) : notifier(std::move(n)) {}
+  /// The notifier, or RuntimeError when it was given away.
+  Notifier& get() {
+    if (!notifier) throw std::runtime_error("this notifier was given to notify_on_send");
+    return *notifier;
+  }
+  std::optional<Notifier> notifier;
+  Exclusive busy{"notifier"};
 };
 
 /// Module parts, each in its own file.

@@ -8,12 +8,6 @@
 namespace axon::python {
 namespace {
 
-struct PyNotifier {
-  explicit PyNotifier(Notifier n) : notifier(std::move(n)) {}
-  Notifier notifier;
-  Exclusive busy{"notifier"};
-};
-
 using Events = std::vector<std::pair<EventId, std::uint64_t>>;
 
 /// One listener wait without the GIL: (id, count) pairs collected, then handed to Python.
@@ -70,11 +64,12 @@ void bind_event(py::module_& m) {
           "notify",
           [](PyNotifier& self, std::optional<EventId> id) {
             Exclusive::Hold hold(self.busy);
+            Notifier& notifier = self.get();
             tl::expected<std::size_t, NotifierNotifyError> notified;
             {
               // Connecting to new listeners may take up to Notifier.CONNECT_BUDGET.
               py::gil_scoped_release release;
-              notified = id ? self.notifier.notify(*id) : self.notifier.notify();
+              notified = id ? notifier.notify(*id) : notifier.notify();
             }
             return take(std::move(notified));
           },
@@ -82,10 +77,10 @@ void bind_event(py::module_& m) {
           "Notifies `id` (default: the notifier's default id); returns how many listeners it "
           "reached. Raises NotifierNotifyError. Releases the GIL.")
       .def_property_readonly(
-          "default_event_id", [](const PyNotifier& self) { return self.notifier.default_event_id(); },
+          "default_event_id", [](PyNotifier& self) { return self.get().default_event_id(); },
           "The id notify() sends without an argument.")
       .def_property_readonly(
-          "id", [](const PyNotifier& self) { return self.notifier.id(); },
+          "id", [](PyNotifier& self) { return self.get().id(); },
           "Unique within the service for its life.");
   m.attr("Notifier").attr("CONNECT_BUDGET") =
       std::chrono::duration<double>(Notifier::kConnectBudget).count();
