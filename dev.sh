@@ -11,7 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 readonly APT_PACKAGES=(cmake g++ make pkgconf libboost-dev libgtest-dev libgmock-dev
-                       libbenchmark-dev libcli11-dev libexpected-dev nlohmann-json3-dev)
+                       libbenchmark-dev libcli11-dev libexpected-dev nlohmann-json3-dev
+                       pybind11-dev python3-dev python3-numpy python3-pytest)
 # Only for `./dev.sh bench`: the plot. And for `./dev.sh bench --peers`: iceoryx (classic, 2.0),
 # whose latency is measured next to axon's when Debian has it.
 readonly BENCH_APT_PACKAGES=(gnuplot-nox)

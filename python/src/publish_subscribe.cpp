@@ -1,0 +1,471 @@
+// Publish-subscribe over the untyped ports, zero-copy: a loaned sample is a writable buffer in
+// shared memory, a received one a read-only buffer (numpy.frombuffer(sample) copies nothing).
+// A view holds its sample (memoryview.obj), so a received chunk is released only when the last
+// view of it is gone; a loan cannot be sent while a view of it lives (BufferError), so nobody
+// writes into a chunk that subscribers read. Typed payloads are ctypes types: their name
+// (AXON_TYPE_NAME or the class name), size and alignment make the PayloadType.
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "common.hpp"
+
+namespace axon::python {
+namespace {
+
+struct PyPublisher {
+  explicit PyPublisher(UntypedPublisher p, py::object t) : publisher(std::move(p)), type(std::move(t)) {}
+  UntypedPublisher publisher;
+  py::object type;  ///< the ctypes type of the service, or None
+};
+
+struct PySampleMut {
+  PySampleMut(UntypedSampleMut s, py::object p, py::object t)
+      : sample(std::move(s)), publisher(std::move(p)), type(std::move(t)) {}
+  std::optional<UntypedSampleMut> sample;  ///< empty once sent or dropped
+  py::object publisher;                    ///< the PyPublisher: sends it
+  py::object type;
+  Py_ssize_t exports = 0;  ///< buffer views alive
+
+  UntypedSampleMut& get() {
+    if (!sample) throw py::value_error("the sample was sent or dropped");
+    return *sample;
+  }
+};
+
+struct PySample {
+  PySample(UntypedSample s, py::object t, std::uint64_t size)
+      : sample(std::move(s)), type(std::move(t)), element_size(size) {}
+  std::optional<UntypedSample> sample;  ///< empty once released
+  py::object type;
+  std::uint64_t element_size;
+  Py_ssize_t exports = 0;
+
+  UntypedSample& get() {
+    if (!sample) throw py::value_error("the sample was released");
+    return *sample;
+  }
+};
+
+/// A service with the ctypes type (or None) its ports hand out.
+struct PyPubSubService {
+  UntypedPubSubService service;
+  py::object type;
+};
+struct PyPubSubServiceBuilder {
+  UntypedPubSubServiceBuilder builder;
+  py::object type;
+};
+struct PyPublisherBuilder {
+  UntypedPublisherBuilder builder;
+  py::object type;
+};
+struct PySubscriberBuilder {
+  UntypedSubscriberBuilder builder;
+  py::object type;
+  std::uint64_t element_size;
+};
+struct PySubscriber {
+  UntypedSubscriber subscriber;
+  py::object type;
+  std::uint64_t element_size;
+};
+
+/// The PayloadType of a ctypes type: AXON_TYPE_NAME (or __name__), sizeof, alignment.
+PayloadType payload_type_of_ctypes(const py::handle& cls, bool is_slice) {
+  const auto ctypes = py::module_::import("ctypes");
+  const std::string name = py::hasattr(cls, "AXON_TYPE_NAME")
+                               ? py::str(cls.attr("AXON_TYPE_NAME")).cast<std::string>()
+                               : py::str(cls.attr("__name__")).cast<std::string>();
+  return PayloadType{name, ctypes.attr("sizeof")(cls).cast<std::uint64_t>(),
+                     ctypes.attr("alignment")(cls).cast<std::uint64_t>(), is_slice};
+}
+
+template <typename T>
+T* self_of(PyObject* obj) {
+  return py::handle(obj).cast<T*>();
+}
+
+int sample_mut_getbuffer(PyObject* obj, Py_buffer* view, int flags) {
+  try {
+    auto* self = self_of<PySampleMut>(obj);
+    if (!self->sample) {
+      PyErr_SetString(PyExc_BufferError, "the sample was sent or dropped");
+      view->obj = nullptr;
+      return -1;
+    }
+    const auto bytes = self->sample->payload();
+    if (PyBuffer_FillInfo(view, obj, bytes.data(), static_cast<Py_ssize_t>(bytes.size()), 0,
+                          flags) != 0) {
+      return -1;
+    }
+    ++self->exports;
+    return 0;
+  } catch (...) {
+    PyErr_SetString(PyExc_BufferError, "not a sample");
+    view->obj = nullptr;
+    return -1;
+  }
+}
+
+void sample_mut_releasebuffer(PyObject* obj, Py_buffer*) {
+  try {
+    --self_of<PySampleMut>(obj)->exports;
+  } catch (...) {
+  }
+}
+
+int sample_getbuffer(PyObject* obj, Py_buffer* view, int flags) {
+  try {
+    auto* self = self_of<PySample>(obj);
+    if (!self->sample) {
+      PyErr_SetString(PyExc_BufferError, "the sample was released");
+      view->obj = nullptr;
+      return -1;
+    }
+    const auto bytes = self->sample->payload();
+    // Read-only: the publisher's segment is mapped read-only here.
+    if (PyBuffer_FillInfo(view, obj, const_cast<std::byte*>(bytes.data()),
+                          static_cast<Py_ssize_t>(bytes.size()), 1, flags) != 0) {
+      return -1;
+    }
+    ++self->exports;
+    return 0;
+  } catch (...) {
+    PyErr_SetString(PyExc_BufferError, "not a sample");
+    view->obj = nullptr;
+    return -1;
+  }
+}
+
+void sample_releasebuffer(PyObject* obj, Py_buffer*) {
+  try {
+    --self_of<PySample>(obj)->exports;
+  } catch (...) {
+  }
+}
+
+/// Points the buffer slots of a class made with py::buffer_protocol() at ours: pybind11's own
+/// would not count the views.
+void set_buffer_slots(const py::handle& cls, getbufferproc get, releasebufferproc release) {
+  auto* heap = reinterpret_cast<PyHeapTypeObject*>(cls.ptr());
+  heap->as_buffer.bf_getbuffer = get;
+  heap->as_buffer.bf_releasebuffer = release;
+}
+
+std::size_t send(PySampleMut& self) {
+  auto& sample = self.get();
+  if (self.exports != 0) {
+    throw py::buffer_error(
+        "a view of the sample is still alive (memoryview, numpy array or ctypes object): "
+        "release it before sending, or it would write into a sample subscribers read");
+  }
+  auto& publisher = self.publisher.cast<PyPublisher&>();
+  auto taken = std::move(sample);
+  self.sample.reset();
+  return take(publisher.publisher.send(std::move(taken)));
+}
+
+py::object sample_mut_value(py::object self_obj) {
+  auto& self = self_obj.cast<PySampleMut&>();
+  self.get();
+  if (self.type.is_none()) throw py::type_error("the service's payload has no ctypes type");
+  const auto& sample = *self.sample;
+  if (sample.len() == 1 && !py::hasattr(self.type, "_length_")) {
+    return self.type.attr("from_buffer")(self_obj);
+  }
+  return (self.type * py::int_(sample.len())).attr("from_buffer")(self_obj);
+}
+
+}  // namespace
+
+void bind_publish_subscribe(py::module_& m) {
+  py::enum_<OverflowPolicy>(m, "OverflowPolicy", "What a publisher does when a buffer is full.")
+      .value("OverwriteOldest", OverflowPolicy::OverwriteOldest)
+      .value("Refuse", OverflowPolicy::Refuse)
+      .value("Block", OverflowPolicy::Block);
+
+  py::class_<PayloadType>(m, "PayloadType",
+                          "What a publish-subscribe service carries: type name, element size, "
+                          "alignment, slice or not; checked on open.")
+      .def(py::init([](std::string name, std::uint64_t size, std::uint64_t alignment,
+                       bool is_slice) {
+             return PayloadType{std::move(name), size, alignment, is_slice};
+           }),
+           py::arg("name"), py::arg("size"), py::arg("alignment"), py::arg("is_slice") = false)
+      .def_static(
+          "of", [](const py::handle& cls, bool is_slice) {
+            return payload_type_of_ctypes(cls, is_slice);
+          },
+          py::arg("ctypes_type"), py::arg("is_slice") = false,
+          "The PayloadType of a ctypes type: AXON_TYPE_NAME (or the class name), "
+          "ctypes.sizeof, ctypes.alignment; as C++ payload_type_of<T>() names the matching "
+          "struct.")
+      .def_readwrite("name", &PayloadType::name)
+      .def_readwrite("size", &PayloadType::size)
+      .def_readwrite("alignment", &PayloadType::alignment)
+      .def_readwrite("is_slice", &PayloadType::is_slice)
+      .def("__eq__", [](const PayloadType& a, const PayloadType& b) { return a == b; })
+      .def("__repr__", [](const PayloadType& t) {
+        return "PayloadType(" + py::repr(py::str(t.name)).cast<std::string>() + ", " +
+               std::to_string(t.size) + ", " + std::to_string(t.alignment) +
+               (t.is_slice ? ", is_slice=True)" : ")");
+      });
+
+  py::class_<PubSubStaticConfig>(m, "PubSubStaticConfig",
+                                 "The settings a publish-subscribe service was created with.")
+      .def_readonly("type_name", &PubSubStaticConfig::type_name)
+      .def_readonly("type_size", &PubSubStaticConfig::type_size)
+      .def_readonly("type_alignment", &PubSubStaticConfig::type_alignment)
+      .def_readonly("is_slice", &PubSubStaticConfig::is_slice)
+      .def_readonly("max_publishers", &PubSubStaticConfig::max_publishers)
+      .def_readonly("max_subscribers", &PubSubStaticConfig::max_subscribers)
+      .def_readonly("max_nodes", &PubSubStaticConfig::max_nodes)
+      .def_readonly("history_size", &PubSubStaticConfig::history_size)
+      .def_readonly("subscriber_buffer_size", &PubSubStaticConfig::subscriber_buffer_size)
+      .def_readonly("max_loans", &PubSubStaticConfig::max_loans)
+      .def_readonly("max_borrowed_samples", &PubSubStaticConfig::max_borrowed_samples)
+      .def_readonly("overflow", &PubSubStaticConfig::overflow)
+      .def_readonly("access", &PubSubStaticConfig::access);
+
+  auto sample_mut_class =
+      py::class_<PySampleMut>(m, "SampleMut", py::buffer_protocol(),
+                              "A loaned chunk in shared memory, a writable buffer: "
+                              "memoryview(sample), numpy.frombuffer(sample, ...), or .value "
+                              "(the ctypes object over it). send() publishes it without a copy; "
+                              "every view of it must be released first (BufferError). Dropping "
+                              "it unsent gives the chunk back.")
+          .def_property_readonly(
+              "payload", [](py::object self) { return py::memoryview(self); },
+              "A writable memoryview of the payload's bytes.")
+          .def_property_readonly(
+              "value", &sample_mut_value,
+              "The payload as the service's ctypes type (an array of it for slices), over the "
+              "shared memory: no copy. Release it (del) before send().")
+          .def("__len__", [](PySampleMut& self) { return self.get().len(); })
+          .def_property_readonly(
+              "len", [](PySampleMut& self) { return self.get().len(); },
+              "Elements loaned (1 unless the service carries slices).")
+          .def("send", &send,
+               "Publishes the sample without a copy; returns how many subscribers got it. "
+               "Raises PublisherSendError, or BufferError while a view of it lives.");
+  set_buffer_slots(sample_mut_class, sample_mut_getbuffer, sample_mut_releasebuffer);
+
+  auto sample_class =
+      py::class_<PySample>(m, "Sample", py::buffer_protocol(),
+                           "A received chunk in the publisher's shared memory, a read-only "
+                           "buffer: numpy.frombuffer(sample, dtype) reads it without a copy. "
+                           "The chunk stays valid while the sample or any view of it lives. "
+                           "A hostile publisher may still rewrite it: copy, then validate.")
+          .def_property_readonly(
+              "payload", [](py::object self) { return py::memoryview(self); },
+              "A read-only memoryview of the payload's bytes.")
+          .def_property_readonly(
+              "value",
+              [](PySample& self) -> py::object {
+                auto& s = self.get();
+                if (self.type.is_none()) {
+                  throw py::type_error("the service's payload has no ctypes type");
+                }
+                const auto bytes = s.payload();
+                const py::bytes copy(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+                const std::uint64_t len = self.element_size ? bytes.size() / self.element_size : 0;
+                if (len == 1 && !py::hasattr(self.type, "_length_")) {
+                  return self.type.attr("from_buffer_copy")(copy);
+                }
+                return (self.type * py::int_(len)).attr("from_buffer_copy")(copy);
+              },
+              "A copy of the payload as the service's ctypes type (ctypes cannot map read-only "
+              "memory; use numpy.frombuffer for zero-copy reads).")
+          .def("__len__",
+               [](PySample& self) {
+                 const auto size = self.get().payload().size();
+                 return self.element_size ? size / self.element_size : 0;
+               })
+          .def_property_readonly("sequence", [](PySample& self) { return self.get().sequence(); },
+                                 "Per publisher, from 0: a gap means samples were lost.")
+          .def_property_readonly(
+              "publisher_id", [](PySample& self) { return self.get().publisher_id(); })
+          .def(
+              "release",
+              [](PySample& self) {
+                if (self.exports != 0) {
+                  throw py::buffer_error("a view of the sample is still alive");
+                }
+                self.sample.reset();
+              },
+              "Gives the chunk back now (else when the sample is collected). BufferError "
+              "while a view of it lives.");
+  set_buffer_slots(sample_class, sample_getbuffer, sample_releasebuffer);
+
+  py::class_<PyPublisher>(m, "Publisher", "Publishes zero-copy samples. One thread at a time.")
+      .def(
+          "loan_uninit",
+          [](py::object self_obj, std::uint64_t len) {
+            auto& self = self_obj.cast<PyPublisher&>();
+            return std::make_unique<PySampleMut>(take(self.publisher.loan_uninit(len)), self_obj,
+                                                 self.type);
+          },
+          py::arg("len") = 1, "A chunk of `len` elements (1 unless slices), uninitialised.")
+      .def(
+          "loan",
+          [](py::object self_obj, std::uint64_t len) {
+            auto& self = self_obj.cast<PyPublisher&>();
+            return std::make_unique<PySampleMut>(take(self.publisher.loan(len)), self_obj,
+                                                 self.type);
+          },
+          py::arg("len") = 1, "As loan_uninit, zeroed. Raises PublisherLoanError.")
+      .def("send", [](PyPublisher&, PySampleMut& sample) { return send(sample); },
+           py::arg("sample"), "sample.send().")
+      .def(
+          "send_copy",
+          [](PyPublisher& self, const py::buffer& data) {
+            const auto info = data.request();
+            const auto* bytes = static_cast<const std::byte*>(info.ptr);
+            return take(self.publisher.send_copy(std::span<const std::byte>(
+                bytes, static_cast<std::size_t>(info.size * info.itemsize))));
+          },
+          py::arg("data"),
+          "Loans, copies `data` (any contiguous buffer: bytes, a ctypes object, a numpy array) "
+          "in, sends. Raises PublisherSendError (PayloadSizeMismatch: not whole elements).")
+      .def(
+          "notify_on_send",
+          [](PyPublisher& self, PyNotifier& notifier) {
+            auto& n = notifier.get();
+            self.publisher.notify_on_send(std::move(n));
+            notifier.notifier.reset();
+          },
+          py::arg("notifier"),
+          "After each send `notifier` notifies (its default id). The notifier is given away.")
+      .def_property_readonly("id", [](PyPublisher& self) { return self.publisher.id(); })
+      .def_property_readonly("max_slice_len",
+                             [](PyPublisher& self) { return self.publisher.max_slice_len(); })
+      .def("chunks_in_use", [](PyPublisher& self) { return self.publisher.chunks_in_use(); })
+      .def("chunk_count", [](PyPublisher& self) { return self.publisher.chunk_count(); });
+
+  py::class_<PySubscriber>(m, "Subscriber", "Receives zero-copy samples. Never blocks.")
+      .def(
+          "receive",
+          [](PySubscriber& self) -> std::unique_ptr<PySample> {
+            auto received = take(self.subscriber.receive());
+            if (!received) return nullptr;
+            return std::make_unique<PySample>(std::move(*received), self.type, self.element_size);
+          },
+          "The next Sample, or None. Raises SubscriberReceiveError.")
+      .def_property_readonly("id", [](PySubscriber& self) { return self.subscriber.id(); });
+
+  py::class_<PyPublisherBuilder>(m, "PublisherBuilder", "PubSubService.publisher_builder()")
+      .def(
+          "max_slice_len",
+          [](PyPublisherBuilder& b, std::uint64_t n) -> PyPublisherBuilder& {
+            b.builder.max_slice_len(n);
+            return b;
+          },
+          py::arg("n"), py::return_value_policy::reference_internal,
+          "Slices: the most elements one sample may carry.")
+      .def(
+          "block_timeout",
+          [](PyPublisherBuilder& b, const py::handle& t) -> PyPublisherBuilder& {
+            b.builder.block_timeout(duration_arg(t));
+            return b;
+          },
+          py::arg("timeout"), py::return_value_policy::reference_internal,
+          "Block policy: how long send() waits for room.")
+      .def(
+          "create",
+          [](PyPublisherBuilder& b) {
+            return std::make_unique<PyPublisher>(take(b.builder.create()), b.type);
+          },
+          "Raises PublisherCreateError.");
+
+  py::class_<PySubscriberBuilder>(m, "SubscriberBuilder", "PubSubService.subscriber_builder()")
+      .def(
+          "create",
+          [](PySubscriberBuilder& b) {
+            return PySubscriber{take(b.builder.create()), b.type, b.element_size};
+          },
+          "Raises SubscriberCreateError.");
+
+  py::class_<PyPubSubService>(m, "PubSubService",
+                              "An open publish-subscribe service; its ports keep it alive.")
+      .def_property_readonly("name", [](PyPubSubService& s) { return s.service.name(); })
+      .def_property_readonly("static_config",
+                             [](PyPubSubService& s) { return s.service.static_config(); })
+      .def_property_readonly("payload_type",
+                             [](PyPubSubService& s) { return s.service.payload_type(); })
+      .def("number_of_publishers",
+           [](PyPubSubService& s) { return s.service.number_of_publishers(); })
+      .def("number_of_subscribers",
+           [](PyPubSubService& s) { return s.service.number_of_subscribers(); })
+      .def("number_of_nodes", [](PyPubSubService& s) { return s.service.number_of_nodes(); })
+      .def("publisher_builder",
+           [](PyPubSubService& s) {
+             return PyPublisherBuilder{s.service.publisher_builder(), s.type};
+           })
+      .def("subscriber_builder", [](PyPubSubService& s) {
+        return PySubscriberBuilder{s.service.subscriber_builder(), s.type,
+                                   s.service.payload_type().size};
+      });
+
+  using B = PyPubSubServiceBuilder;
+  constexpr auto self_ref = py::return_value_policy::reference_internal;
+#define AXON_PYTHON_SETTER(method)                                       \
+  def(                                                                   \
+      #method,                                                           \
+      [](B& b, std::uint32_t n) -> B& {                                  \
+        b.builder.method(n);                                             \
+        return b;                                                        \
+      },                                                                 \
+      py::arg("n"), self_ref)
+  py::class_<B>(m, "PubSubServiceBuilder",
+                "node.service_builder(name).publish_subscribe(type): settings given to "
+                "create() are the service's; given to open() they are requirements.")
+      .AXON_PYTHON_SETTER(history_size)
+      .AXON_PYTHON_SETTER(subscriber_max_buffer_size)
+      .AXON_PYTHON_SETTER(max_publishers)
+      .AXON_PYTHON_SETTER(max_subscribers)
+      .AXON_PYTHON_SETTER(max_nodes)
+      .AXON_PYTHON_SETTER(publisher_max_loans)
+      .AXON_PYTHON_SETTER(subscriber_max_borrowed_samples)
+      .def(
+          "overflow_policy",
+          [](B& b, OverflowPolicy p) -> B& {
+            b.builder.overflow_policy(p);
+            return b;
+          },
+          py::arg("policy"), self_ref)
+      .def(
+          "access",
+          [](B& b, Access a) -> B& {
+            b.builder.access(a);
+            return b;
+          },
+          py::arg("access"), self_ref)
+      .def(
+          "create", [](B& b) { return PyPubSubService{take(b.builder.create()), b.type}; },
+          "Raises PubSubCreateError.")
+      .def(
+          "open", [](B& b) { return PyPubSubService{take(b.builder.open()), b.type}; },
+          "Raises PubSubOpenError (IncompatibleTypes: another payload type).")
+      .def(
+          "open_or_create",
+          [](B& b) { return PyPubSubService{take(b.builder.open_or_create()), b.type}; },
+          "Opens, or creates when absent.");
+#undef AXON_PYTHON_SETTER
+
+  m.attr("ServiceBuilder").cast<py::class_<ServiceBuilder>>().def(
+      "publish_subscribe",
+      [](const ServiceBuilder& sb, const py::object& type, bool is_slice) {
+        if (py::isinstance<PayloadType>(type)) {
+          return B{sb.publish_subscribe(type.cast<PayloadType>()), py::none()};
+        }
+        return B{sb.publish_subscribe(payload_type_of_ctypes(type, is_slice)), type};
+      },
+      py::arg("payload"), py::arg("is_slice") = false,
+      "A zero-copy publish-subscribe service of `payload`: a ctypes type (a Structure, "
+      "c_uint8, ...; is_slice: samples are arrays of it) or a PayloadType (then samples are "
+      "bytes only).");
+}
+
+}  // namespace axon::python

@@ -1,0 +1,143 @@
+"""Publish-subscribe from Python: zero-copy loans and receives, views that keep samples alive,
+ctypes payloads matched against C++ structs, and the examples across languages."""
+
+import ctypes
+
+import numpy
+import pytest
+
+import axon
+from conftest import EXAMPLES, SIGINT, SIGTERM, cpp_program, python_example
+
+import sys
+sys.path.insert(0, str(EXAMPLES / "publish_subscribe"))
+from transmission_data import TransmissionData  # noqa: E402
+
+MiB = 1 << 20
+
+
+def ports(node, name, payload, **settings):
+    builder = node.service_builder(name).publish_subscribe(payload, settings.pop("is_slice", False))
+    for setting, value in settings.items():
+        getattr(builder, setting)(value)
+    service = builder.open_or_create()
+    return service, service.publisher_builder(), service.subscriber_builder().create()
+
+
+def test_payload_type_of_a_ctypes_structure_is_the_cpp_one():
+    assert axon.PayloadType.of(TransmissionData) == \
+        axon.PayloadType("examples::TransmissionData", 24, 8)
+
+    class Point(ctypes.Structure):
+        _fields_ = [("x", ctypes.c_float), ("y", ctypes.c_float)]
+    assert axon.PayloadType.of(Point, True) == axon.PayloadType("Point", 8, 4, is_slice=True)
+
+
+def test_a_typed_sample_goes_through_shared_memory(node, service_name):
+    service, publisher_builder, subscriber = ports(node, service_name(), TransmissionData)
+    assert service.static_config.type_name == "examples::TransmissionData"
+    publisher = publisher_builder.create()
+    sample = publisher.loan()
+    data = sample.value
+    data.counter, data.x, data.y, data.funky = 7, -1, 21, 2.5
+    with pytest.raises(BufferError):
+        sample.send()  # `data` still views the loan
+    del data
+    assert sample.send() == 1
+    with pytest.raises(ValueError):
+        sample.send()
+    received = subscriber.receive()
+    value = received.value
+    assert (value.counter, value.x, value.y, value.funky) == (7, -1, 21, 2.5)
+    assert received.sequence == 0 and received.publisher_id == publisher.id
+    assert subscriber.receive() is None
+
+
+def test_another_payload_type_is_incompatible(node, service_name):
+    name = service_name()
+    _service = node.service_builder(name).publish_subscribe(TransmissionData).create()
+
+    class TransmissionDataV2(ctypes.Structure):
+        AXON_TYPE_NAME = "examples::TransmissionData"
+        _fields_ = [("counter", ctypes.c_uint64)]
+    with pytest.raises(axon.PubSubOpenError, match="IncompatibleTypes"):
+        node.service_builder(name).publish_subscribe(TransmissionDataV2).open()
+
+
+def test_a_4_mib_numpy_image_is_received_without_a_copy(node, service_name):
+    _, publisher_builder, subscriber = ports(node, service_name(), ctypes.c_uint8, is_slice=True)
+    publisher = publisher_builder.max_slice_len(4 * MiB).create()
+    sample = publisher.loan_uninit(4 * MiB)
+    image = numpy.frombuffer(sample, dtype=numpy.uint8).reshape(1024, 4096)
+    image[:] = numpy.arange(4096, dtype=numpy.uint8)
+    del image
+    sample.send()
+    received = subscriber.receive()
+    first = numpy.frombuffer(received, dtype=numpy.uint8)
+    second = numpy.frombuffer(received.payload, dtype=numpy.uint8)
+    # Both views are the one chunk in shared memory: same address, read-only, nothing copied.
+    assert first.__array_interface__["data"][0] == second.__array_interface__["data"][0]
+    assert not first.flags.writeable
+    assert len(received) == 4 * MiB
+    assert (first.reshape(1024, 4096)[5] == numpy.arange(4096, dtype=numpy.uint8)).all()
+
+
+def test_a_view_keeps_its_sample_borrowed_until_it_goes(node, service_name):
+    _, publisher_builder, subscriber = ports(
+        node, service_name(), ctypes.c_uint32, is_slice=True, subscriber_max_borrowed_samples=1,
+        subscriber_max_buffer_size=4)
+    publisher = publisher_builder.max_slice_len(4).create()
+    for n in range(2):
+        publisher.send_copy(numpy.full(4, n, dtype=numpy.uint32))
+    view = numpy.frombuffer(subscriber.receive(), dtype=numpy.uint32)  # the sample itself is gone
+    with pytest.raises(axon.SubscriberReceiveError, match="ExceedsMaxBorrowedSamples"):
+        subscriber.receive()
+    assert list(view) == [0, 0, 0, 0]  # still readable: the view holds the sample
+    del view
+    sample = subscriber.receive()
+    memory = memoryview(sample)
+    with pytest.raises(BufferError):
+        sample.release()
+    assert memory.tolist() == list(numpy.full(4, 1, dtype=numpy.uint32).tobytes())
+    memory.release()
+    sample.release()
+    with pytest.raises(ValueError):
+        sample.sequence
+    with pytest.raises(BufferError):
+        memoryview(sample)
+
+
+def test_send_copy_and_loan_errors(node, service_name):
+    _, publisher_builder, _ = ports(node, service_name(), TransmissionData, publisher_max_loans=1)
+    publisher = publisher_builder.create()
+    with pytest.raises(axon.PublisherSendError, match="PayloadSizeMismatch"):
+        publisher.send_copy(b"short")
+    assert publisher.send_copy(TransmissionData(1, 2, 3, 4.0)) == 1
+    _loan = publisher.loan()
+    with pytest.raises(axon.PublisherLoanError, match="ExceedsMaxLoans"):
+        publisher.loan()
+
+
+def wait_received(process, count=2):
+    for _ in range(count):
+        process.wait_for_line(lambda line: line.startswith("Received sample "))
+
+
+@pytest.mark.parametrize("publisher, subscriber", [
+    ("python", "python"), ("cpp", "python"), ("python", "cpp")])
+@pytest.mark.parametrize("poll", [False, True])
+def test_publisher_and_subscriber_across_languages(spawn, service_name, publisher, subscriber,
+                                                    poll):
+    name = service_name()
+    pub_argv = python_example("publish_subscribe", "publisher.py") if publisher == "python" \
+        else cpp_program("publish_subscribe_publisher")
+    sub_argv = python_example("publish_subscribe", "subscriber.py") if subscriber == "python" \
+        else cpp_program("publish_subscribe_subscriber")
+    sub = spawn(sub_argv + [name] + (["--poll"] if poll else []))
+    pub = spawn(pub_argv + [name, "--interval-ms", "20"])
+    pub.wait_for_line("Send sample 0")
+    wait_received(sub)
+    for process, signal_number in ((pub, SIGINT), (sub, SIGTERM)):
+        process.signal(signal_number)
+        status, lines, err = process.finish(timeout=5)
+        assert (status, lines[-1]) == (0, "exit"), err
