@@ -83,6 +83,52 @@ std::optional<std::uint64_t> chunk_size_for(std::uint64_t& max_elements, std::ui
   return core::rr_payload_offset(alignment) + size * max_elements;
 }
 
+/// A port's payload type, as its settings record it.
+struct PayloadOf {
+  std::uint64_t size;
+  std::uint64_t alignment;
+  bool is_slice;
+};
+
+template <typename Error>
+struct PortErrors {
+  Error exceeds_max_ports;
+  Error invalid_slice_length;
+  Error insufficient_resources;
+};
+
+/// What making a client and a server share: the chunk size for `max_elements` of the payload
+/// (fixed to 1 unless slices), a claimed slot of `table`, the data segment named after it, and
+/// the core `make(slot, id, segment)` returns. The caller connects it and publishes the slot; a
+/// failure here releases the slot (and with it the segment).
+template <typename Core, typename Error, typename Make>
+tl::expected<std::shared_ptr<Core>, Error> create_port(ServiceCore& service, std::size_t table,
+                                                       std::uint64_t chunk_count,
+                                                       std::uint64_t& max_elements,
+                                                       PayloadOf payload,
+                                                       const PortErrors<Error>& errors,
+                                                       Make&& make) {
+  const auto alignment = chunk_alignment(payload.alignment);
+  const auto chunk_size = chunk_size_for(max_elements, payload.size, alignment, payload.is_slice);
+  if (!chunk_size) return tl::unexpected(errors.invalid_slice_length);
+  const auto claimed = service.claim_port(table);
+  if (!claimed) return tl::unexpected(errors.exceeds_max_ports);
+  auto fail = [&](Error e) {
+    service.release_port(table, claimed->slot);
+    return tl::unexpected(e);
+  };
+  auto segment = create_port_segment(service, claimed->id, chunk_count, *chunk_size, alignment);
+  if (!segment) {
+    return fail(segment.error() == SegmentFailure::TooLarge ? errors.invalid_slice_length
+                                                            : errors.insufficient_resources);
+  }
+  try {
+    return make(claimed->slot, claimed->id, std::move(*segment));
+  } catch (const std::bad_alloc&) {
+    return fail(errors.insufficient_resources);
+  }
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -90,34 +136,21 @@ std::optional<std::uint64_t> chunk_size_for(std::uint64_t& max_elements, std::ui
 
 tl::expected<std::shared_ptr<ClientCore>, ClientCreateError> ClientCore::create(
     std::shared_ptr<ServiceCore> service, std::uint64_t max_elements) {
-  const auto& settings = service->static_config().request_response;
-  const auto alignment = chunk_alignment(settings.request_type_alignment);
-  const auto chunk_size = chunk_size_for(max_elements, settings.request_type_size, alignment,
-                                         settings.request_is_slice != 0);
-  if (!chunk_size) return tl::unexpected(ClientCreateError::InvalidSliceLength);
-  const auto claimed = service->claim_port(P::kClientTable);
-  if (!claimed) return tl::unexpected(ClientCreateError::ExceedsMaxClients);
-  auto fail = [&](ClientCreateError e) {
-    service->release_port(P::kClientTable, claimed->slot);
-    return tl::unexpected(e);
-  };
-  auto segment = create_port_segment(*service, claimed->id, core::client_chunk_count(settings),
-                                     *chunk_size, alignment);
-  if (!segment) {
-    return fail(segment.error() == SegmentFailure::TooLarge
-                    ? ClientCreateError::InvalidSliceLength
-                    : ClientCreateError::InsufficientResources);
-  }
-  std::shared_ptr<ClientCore> core;
-  try {
-    core = std::make_shared<ClientCore>(service, claimed->slot, claimed->id,
-                                        std::move(segment->shm), segment->pool, max_elements);
-  } catch (const std::bad_alloc&) {
-    return fail(ClientCreateError::InsufficientResources);
-  }
+  const auto& s = service->static_config().request_response;
+  auto core = create_port<ClientCore>(
+      *service, P::kClientTable, core::client_chunk_count(s), max_elements,
+      PayloadOf{s.request_type_size, s.request_type_alignment, s.request_is_slice != 0},
+      PortErrors<ClientCreateError>{ClientCreateError::ExceedsMaxClients,
+                                    ClientCreateError::InvalidSliceLength,
+                                    ClientCreateError::InsufficientResources},
+      [&](std::uint32_t slot, std::uint64_t id, OwnSegment segment) {
+        return std::make_shared<ClientCore>(service, slot, id, std::move(segment.shm),
+                                            segment.pool, max_elements);
+      });
+  if (!core) return core;
   // Our request halves towards the servers there are, built before anyone can see us.
-  core->update_servers();
-  service->publish_port(P::kClientTable, claimed->slot, claimed->id);
+  (*core)->update_servers();
+  service->publish_port(P::kClientTable, (*core)->m_slot, (*core)->m_id);
   return core;
 }
 
@@ -543,34 +576,21 @@ void ClientCore::try_free(std::uint32_t k) {
 tl::expected<std::shared_ptr<ServerCore>, ServerCreateError> ServerCore::create(
     std::shared_ptr<ServiceCore> service, std::uint64_t max_elements,
     std::chrono::nanoseconds block_timeout) {
-  const auto& settings = service->static_config().request_response;
-  const auto alignment = chunk_alignment(settings.response_type_alignment);
-  const auto chunk_size = chunk_size_for(max_elements, settings.response_type_size, alignment,
-                                         settings.response_is_slice != 0);
-  if (!chunk_size) return tl::unexpected(ServerCreateError::InvalidSliceLength);
-  const auto claimed = service->claim_port(P::kServerTable);
-  if (!claimed) return tl::unexpected(ServerCreateError::ExceedsMaxServers);
-  auto fail = [&](ServerCreateError e) {
-    service->release_port(P::kServerTable, claimed->slot);
-    return tl::unexpected(e);
-  };
-  auto segment = create_port_segment(*service, claimed->id, core::server_chunk_count(settings),
-                                     *chunk_size, alignment);
-  if (!segment) {
-    return fail(segment.error() == SegmentFailure::TooLarge
-                    ? ServerCreateError::InvalidSliceLength
-                    : ServerCreateError::InsufficientResources);
-  }
-  std::shared_ptr<ServerCore> core;
-  try {
-    core = std::make_shared<ServerCore>(service, claimed->slot, claimed->id,
-                                        std::move(segment->shm), segment->pool, max_elements,
-                                        block_timeout);
-  } catch (const std::bad_alloc&) {
-    return fail(ServerCreateError::InsufficientResources);
-  }
-  core->update_clients();
-  service->publish_port(P::kServerTable, claimed->slot, claimed->id);
+  const auto& s = service->static_config().request_response;
+  auto core = create_port<ServerCore>(
+      *service, P::kServerTable, core::server_chunk_count(s), max_elements,
+      PayloadOf{s.response_type_size, s.response_type_alignment, s.response_is_slice != 0},
+      PortErrors<ServerCreateError>{ServerCreateError::ExceedsMaxServers,
+                                    ServerCreateError::InvalidSliceLength,
+                                    ServerCreateError::InsufficientResources},
+      [&](std::uint32_t slot, std::uint64_t id, OwnSegment segment) {
+        return std::make_shared<ServerCore>(service, slot, id, std::move(segment.shm),
+                                            segment.pool, max_elements, block_timeout);
+      });
+  if (!core) return core;
+  // Our response halves towards the clients there are, built before anyone can see us.
+  (*core)->update_clients();
+  service->publish_port(P::kServerTable, (*core)->m_slot, (*core)->m_id);
   return core;
 }
 
