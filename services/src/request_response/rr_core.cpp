@@ -555,9 +555,8 @@ void ClientCore::try_free(std::uint32_t k) {
     if (connected(side) &&
         side.ended[k].load(std::memory_order_acquire) == channel.request_id) {
       channel.streams[s] = Stream::Ended;
-    } else if (!connected(side) && side.attached) {
-      channel.streams[s] = Stream::Gone;  // its half was rebuilt: the server left
-    } else if (probe_due(channel, probe) && !server_alive(side)) {
+    } else if ((!connected(side) && side.attached) ||  // its half was rebuilt: it left
+               (probe_due(channel, probe) && !server_alive(side))) {
       channel.streams[s] = Stream::Gone;
     } else {
       return;  // it may still read the request
