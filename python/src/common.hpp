@@ -54,6 +54,9 @@ constexpr const char* error_class_name();
   X(ResponseReceiveError)                                                                       \
   X(ServerReceiveError)                                                                         \
   X(ResponseSendError)                                                                          \
+  X(SystemEventError)                                                                           \
+  X(SystemEventWaitError)                                                                       \
+  X(DiscoveryError)                                                                             \
   X(ForcedRemovalError)
 #define AXON_PYTHON_ERROR_NAME(E)                   \
   template <>                                       \
@@ -229,5 +232,6 @@ void bind_event(py::module_& m);
 void bind_waitset(py::module_& m);
 void bind_publish_subscribe(py::module_& m);
 void bind_request_response(py::module_& m);
+void bind_system(py::module_& m);
 
 }  // namespace axon::python
