@@ -11,6 +11,7 @@
 #include <chrono>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <thread>
 #include <utility>
 #include <variant>
@@ -44,6 +45,18 @@ constexpr const char* error_class_name();
   X(PublisherSendError)                                                                         \
   X(SubscriberCreateError)                                                                      \
   X(SubscriberReceiveError)                                                                     \
+  X(RequestResponseOpenError)                                                                   \
+  X(RequestResponseCreateError)                                                                 \
+  X(ClientCreateError)                                                                          \
+  X(ServerCreateError)                                                                          \
+  X(LoanError)                                                                                  \
+  X(RequestSendError)                                                                           \
+  X(ResponseReceiveError)                                                                       \
+  X(ServerReceiveError)                                                                         \
+  X(ResponseSendError)                                                                          \
+  X(SystemEventError)                                                                           \
+  X(SystemEventWaitError)                                                                       \
+  X(DiscoveryError)                                                                             \
   X(ForcedRemovalError)
 #define AXON_PYTHON_ERROR_NAME(E)                   \
   template <>                                       \
@@ -151,10 +164,74 @@ struct PyNotifier {
   Exclusive busy{"notifier"};
 };
 
+/// The PayloadType of a ctypes type: AXON_TYPE_NAME (or __name__), sizeof, alignment.
+PayloadType payload_type_of_ctypes(const py::handle& cls, bool is_slice);
+
+/// A payload argument: a ctypes type (its PayloadType; samples then have `.value`) or a
+/// PayloadType (bytes only: the type is None).
+std::pair<PayloadType, py::object> payload_arg(const py::object& payload, bool is_slice);
+
+/// `.value` of a writable chunk: the ctypes object (an array of `len` for slices, or when the
+/// type is an array itself) over the buffer of `owner`, no copy. TypeError when `type` is None.
+py::object ctypes_over(const py::object& type, const py::object& owner, std::uint64_t len);
+/// `.value` of a read-only chunk: a copy as the ctypes type (ctypes cannot map read-only
+/// memory), `bytes.size() / element_size` elements.
+py::object ctypes_copy(const py::object& type, std::span<const std::byte> bytes,
+                       std::uint64_t element_size);
+
+/// The buffer protocol of a class whose objects hold a chunk in shared memory. `T::bytes()` is
+/// its span, or nullopt once the chunk is gone (sent, released, closed: BufferError with
+/// `T::kGone`); `T::exports` counts the views alive, so the owner can refuse to give the chunk
+/// up under a view. A view holds the object (Py_buffer.obj), so the chunk stays while it lives.
+template <typename T, bool ReadOnly>
+int chunk_getbuffer(PyObject* obj, Py_buffer* view, int flags) {
+  try {
+    auto* self = py::handle(obj).cast<T*>();
+    const std::optional<std::span<const std::byte>> bytes = self->bytes();
+    if (!bytes) {
+      PyErr_SetString(PyExc_BufferError, T::kGone);
+      view->obj = nullptr;
+      return -1;
+    }
+    if (PyBuffer_FillInfo(view, obj, const_cast<std::byte*>(bytes->data()),
+                          static_cast<Py_ssize_t>(bytes->size()), ReadOnly ? 1 : 0,
+                          flags) != 0) {
+      return -1;
+    }
+    ++self->exports;
+    return 0;
+  } catch (...) {
+    PyErr_SetString(PyExc_BufferError, "not a chunk of axon");
+    view->obj = nullptr;
+    return -1;
+  }
+}
+template <typename T>
+void chunk_releasebuffer(PyObject* obj, Py_buffer*) {
+  try {
+    --py::handle(obj).cast<T*>()->exports;
+  } catch (...) {
+  }
+}
+/// Points the buffer slots of `cls` (a py::class_ made with py::buffer_protocol()) at
+/// chunk_getbuffer/chunk_releasebuffer: pybind11's own would not count the views.
+template <typename T, bool ReadOnly>
+void set_chunk_buffer(const py::handle& cls) {
+  auto* heap = reinterpret_cast<PyHeapTypeObject*>(cls.ptr());
+  heap->as_buffer.bf_getbuffer = chunk_getbuffer<T, ReadOnly>;
+  heap->as_buffer.bf_releasebuffer = chunk_releasebuffer<T>;
+}
+/// BufferError unless no view of the chunk lives; `what` says what would go wrong.
+inline void check_no_views(Py_ssize_t exports, const char* what) {
+  if (exports != 0) throw py::buffer_error(what);
+}
+
 /// Module parts, each in its own file.
 void bind_node(py::module_& m);
 void bind_event(py::module_& m);
 void bind_waitset(py::module_& m);
 void bind_publish_subscribe(py::module_& m);
+void bind_request_response(py::module_& m);
+void bind_system(py::module_& m);
 
 }  // namespace axon::python

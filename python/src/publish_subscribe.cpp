@@ -29,8 +29,13 @@ struct PySampleMut {
   Py_ssize_t exports = 0;  ///< buffer views alive
 
   UntypedSampleMut& get() {
-    if (!sample) throw py::value_error("the sample was sent or dropped");
+    if (!sample) throw py::value_error(kGone);
     return *sample;
+  }
+  static constexpr const char* kGone = "the sample was sent or dropped";
+  std::optional<std::span<const std::byte>> bytes() const {
+    if (!sample) return std::nullopt;
+    return sample->payload();
   }
 };
 
@@ -43,8 +48,13 @@ struct PySample {
   Py_ssize_t exports = 0;
 
   UntypedSample& get() {
-    if (!sample) throw py::value_error("the sample was released");
+    if (!sample) throw py::value_error(kGone);
     return *sample;
+  }
+  static constexpr const char* kGone = "the sample was released";
+  std::optional<std::span<const std::byte>> bytes() const {
+    if (!sample) return std::nullopt;
+    return sample->payload();
   }
 };
 
@@ -72,7 +82,25 @@ struct PySubscriber {
   std::uint64_t element_size;
 };
 
-/// The PayloadType of a ctypes type: AXON_TYPE_NAME (or __name__), sizeof, alignment.
+std::size_t send(PySampleMut& self) {
+  auto& sample = self.get();
+  check_no_views(self.exports,
+                 "a view of the sample is still alive (memoryview, numpy array or ctypes "
+                 "object): release it before sending, or it would write into a sample "
+                 "subscribers read");
+  auto& publisher = self.publisher.cast<PyPublisher&>();
+  auto taken = std::move(sample);
+  self.sample.reset();
+  return take(publisher.publisher.send(std::move(taken)));
+}
+
+py::object sample_mut_value(py::object self_obj) {
+  auto& self = self_obj.cast<PySampleMut&>();
+  return ctypes_over(self.type, self_obj, self.get().len());
+}
+
+}  // namespace
+
 PayloadType payload_type_of_ctypes(const py::handle& cls, bool is_slice) {
   const auto ctypes = py::module_::import("ctypes");
   const std::string name = py::hasattr(cls, "AXON_TYPE_NAME")
@@ -82,103 +110,25 @@ PayloadType payload_type_of_ctypes(const py::handle& cls, bool is_slice) {
                      ctypes.attr("alignment")(cls).cast<std::uint64_t>(), is_slice};
 }
 
-template <typename T>
-T* self_of(PyObject* obj) {
-  return py::handle(obj).cast<T*>();
+std::pair<PayloadType, py::object> payload_arg(const py::object& payload, bool is_slice) {
+  if (py::isinstance<PayloadType>(payload)) return {payload.cast<PayloadType>(), py::none()};
+  return {payload_type_of_ctypes(payload, is_slice), payload};
 }
 
-int sample_mut_getbuffer(PyObject* obj, Py_buffer* view, int flags) {
-  try {
-    auto* self = self_of<PySampleMut>(obj);
-    if (!self->sample) {
-      PyErr_SetString(PyExc_BufferError, "the sample was sent or dropped");
-      view->obj = nullptr;
-      return -1;
-    }
-    const auto bytes = self->sample->payload();
-    if (PyBuffer_FillInfo(view, obj, bytes.data(), static_cast<Py_ssize_t>(bytes.size()), 0,
-                          flags) != 0) {
-      return -1;
-    }
-    ++self->exports;
-    return 0;
-  } catch (...) {
-    PyErr_SetString(PyExc_BufferError, "not a sample");
-    view->obj = nullptr;
-    return -1;
-  }
+py::object ctypes_over(const py::object& type, const py::object& owner, std::uint64_t len) {
+  if (type.is_none()) throw py::type_error("the service's payload has no ctypes type");
+  if (len == 1 && !py::hasattr(type, "_length_")) return type.attr("from_buffer")(owner);
+  return (type * py::int_(len)).attr("from_buffer")(owner);
 }
 
-void sample_mut_releasebuffer(PyObject* obj, Py_buffer*) {
-  try {
-    --self_of<PySampleMut>(obj)->exports;
-  } catch (...) {
-  }
+py::object ctypes_copy(const py::object& type, std::span<const std::byte> bytes,
+                       std::uint64_t element_size) {
+  if (type.is_none()) throw py::type_error("the service's payload has no ctypes type");
+  const py::bytes copy(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  const std::uint64_t len = element_size ? bytes.size() / element_size : 0;
+  if (len == 1 && !py::hasattr(type, "_length_")) return type.attr("from_buffer_copy")(copy);
+  return (type * py::int_(len)).attr("from_buffer_copy")(copy);
 }
-
-int sample_getbuffer(PyObject* obj, Py_buffer* view, int flags) {
-  try {
-    auto* self = self_of<PySample>(obj);
-    if (!self->sample) {
-      PyErr_SetString(PyExc_BufferError, "the sample was released");
-      view->obj = nullptr;
-      return -1;
-    }
-    const auto bytes = self->sample->payload();
-    // Read-only: the publisher's segment is mapped read-only here.
-    if (PyBuffer_FillInfo(view, obj, const_cast<std::byte*>(bytes.data()),
-                          static_cast<Py_ssize_t>(bytes.size()), 1, flags) != 0) {
-      return -1;
-    }
-    ++self->exports;
-    return 0;
-  } catch (...) {
-    PyErr_SetString(PyExc_BufferError, "not a sample");
-    view->obj = nullptr;
-    return -1;
-  }
-}
-
-void sample_releasebuffer(PyObject* obj, Py_buffer*) {
-  try {
-    --self_of<PySample>(obj)->exports;
-  } catch (...) {
-  }
-}
-
-/// Points the buffer slots of a class made with py::buffer_protocol() at ours: pybind11's own
-/// would not count the views.
-void set_buffer_slots(const py::handle& cls, getbufferproc get, releasebufferproc release) {
-  auto* heap = reinterpret_cast<PyHeapTypeObject*>(cls.ptr());
-  heap->as_buffer.bf_getbuffer = get;
-  heap->as_buffer.bf_releasebuffer = release;
-}
-
-std::size_t send(PySampleMut& self) {
-  auto& sample = self.get();
-  if (self.exports != 0) {
-    throw py::buffer_error(
-        "a view of the sample is still alive (memoryview, numpy array or ctypes object): "
-        "release it before sending, or it would write into a sample subscribers read");
-  }
-  auto& publisher = self.publisher.cast<PyPublisher&>();
-  auto taken = std::move(sample);
-  self.sample.reset();
-  return take(publisher.publisher.send(std::move(taken)));
-}
-
-py::object sample_mut_value(py::object self_obj) {
-  auto& self = self_obj.cast<PySampleMut&>();
-  self.get();
-  if (self.type.is_none()) throw py::type_error("the service's payload has no ctypes type");
-  const auto& sample = *self.sample;
-  if (sample.len() == 1 && !py::hasattr(self.type, "_length_")) {
-    return self.type.attr("from_buffer")(self_obj);
-  }
-  return (self.type * py::int_(sample.len())).attr("from_buffer")(self_obj);
-}
-
-}  // namespace
 
 void bind_publish_subscribe(py::module_& m) {
   py::enum_<OverflowPolicy>(m, "OverflowPolicy", "What a publisher does when a buffer is full.")
@@ -250,7 +200,7 @@ void bind_publish_subscribe(py::module_& m) {
           .def("send", &send,
                "Publishes the sample without a copy; returns how many subscribers got it. "
                "Raises PublisherSendError, or BufferError while a view of it lives.");
-  set_buffer_slots(sample_mut_class, sample_mut_getbuffer, sample_mut_releasebuffer);
+  set_chunk_buffer<PySampleMut, false>(sample_mut_class);
 
   auto sample_class =
       py::class_<PySample>(m, "Sample", py::buffer_protocol(),
@@ -263,18 +213,8 @@ void bind_publish_subscribe(py::module_& m) {
               "A read-only memoryview of the payload's bytes.")
           .def_property_readonly(
               "value",
-              [](PySample& self) -> py::object {
-                auto& s = self.get();
-                if (self.type.is_none()) {
-                  throw py::type_error("the service's payload has no ctypes type");
-                }
-                const auto bytes = s.payload();
-                const py::bytes copy(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-                const std::uint64_t len = self.element_size ? bytes.size() / self.element_size : 0;
-                if (len == 1 && !py::hasattr(self.type, "_length_")) {
-                  return self.type.attr("from_buffer_copy")(copy);
-                }
-                return (self.type * py::int_(len)).attr("from_buffer_copy")(copy);
+              [](PySample& self) {
+                return ctypes_copy(self.type, self.get().payload(), self.element_size);
               },
               "A copy of the payload as the service's ctypes type (ctypes cannot map read-only "
               "memory; use numpy.frombuffer for zero-copy reads).")
@@ -290,14 +230,12 @@ void bind_publish_subscribe(py::module_& m) {
           .def(
               "release",
               [](PySample& self) {
-                if (self.exports != 0) {
-                  throw py::buffer_error("a view of the sample is still alive");
-                }
+                check_no_views(self.exports, "a view of the sample is still alive");
                 self.sample.reset();
               },
               "Gives the chunk back now (else when the sample is collected). BufferError "
               "while a view of it lives.");
-  set_buffer_slots(sample_class, sample_getbuffer, sample_releasebuffer);
+  set_chunk_buffer<PySample, true>(sample_class);
 
   py::class_<PyPublisher>(m, "Publisher", "Publishes zero-copy samples. One thread at a time.")
       .def(
@@ -457,10 +395,8 @@ void bind_publish_subscribe(py::module_& m) {
   m.attr("ServiceBuilder").cast<py::class_<ServiceBuilder>>().def(
       "publish_subscribe",
       [](const ServiceBuilder& sb, const py::object& type, bool is_slice) {
-        if (py::isinstance<PayloadType>(type)) {
-          return B{sb.publish_subscribe(type.cast<PayloadType>()), py::none()};
-        }
-        return B{sb.publish_subscribe(payload_type_of_ctypes(type, is_slice)), type};
+        auto [payload, ctypes_type] = payload_arg(type, is_slice);
+        return B{sb.publish_subscribe(std::move(payload)), std::move(ctypes_type)};
       },
       py::arg("payload"), py::arg("is_slice") = false,
       "A zero-copy publish-subscribe service of `payload`: a ctypes type (a Structure, "

@@ -78,17 +78,25 @@ class Process:
         self.proc = subprocess.Popen(self.argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      text=True, bufsize=1, **kwargs)
         self.lines = []
+        # Read from the fd itself: readline() on the text stream would buffer lines that came
+        # together, and the selector would not see them again.
+        self._pending = b""
         self._selector = selectors.DefaultSelector()
         self._selector.register(self.proc.stdout, selectors.EVENT_READ)
 
     def read_line(self, timeout=5.0):
         """The next line of stdout (without its newline), or None after `timeout` or at EOF."""
-        if self._selector.select(timeout):
-            line = self.proc.stdout.readline()
-            if line:
-                self.lines.append(line.rstrip("\n"))
-                return self.lines[-1]
-        return None
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self._pending:
+            if not self._selector.select(max(0.0, deadline - time.monotonic())):
+                return None
+            chunk = os.read(self.proc.stdout.fileno(), 65536)
+            if not chunk:
+                return None
+            self._pending += chunk
+        line, self._pending = self._pending.split(b"\n", 1)
+        self.lines.append(line.decode())
+        return self.lines[-1]
 
     def wait_for_line(self, wanted, timeout=10.0):
         """Reads until a line satisfies `wanted` (a str: equal; else a predicate)."""
@@ -112,7 +120,8 @@ class Process:
     def finish(self, timeout=5.0):
         """Waits for the exit; returns (status, rest of stdout lines, stderr)."""
         out, err = self.proc.communicate(timeout=timeout)
-        self.lines.extend(out.splitlines())
+        self.lines.extend((self._pending.decode() + out).splitlines())
+        self._pending = b""
         return self.proc.returncode, self.lines, err
 
     def kill(self):

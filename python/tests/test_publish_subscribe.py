@@ -141,3 +141,18 @@ def test_publisher_and_subscriber_across_languages(spawn, service_name, publishe
         process.signal(signal_number)
         status, lines, err = process.finish(timeout=5)
         assert (status, lines[-1]) == (0, "exit"), err
+
+
+def test_the_numpy_image_examples_move_4_mib_without_a_copy(spawn, service_name):
+    name = service_name()
+    subscriber = spawn(python_example("publish_subscribe", "image_subscriber.py") + [name])
+    publisher = spawn(python_example("publish_subscribe", "image_publisher.py") +
+                      [name, "--interval-ms", "20"])
+    publisher.wait_for_line("Send image 0")
+    for _ in range(3):
+        line = subscriber.wait_for_line(lambda l: l.startswith("Received image "))
+        assert line.endswith(": 2048x2048, in shared memory, pixels as drawn"), line
+    for process, signal_number in ((publisher, SIGTERM), (subscriber, SIGINT)):
+        process.signal(signal_number)
+        status, lines, err = process.finish(timeout=5)
+        assert (status, lines[-1]) == (0, "exit"), err

@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""image_subscriber.py SERVICE: receives the images of image_publisher.py as numpy arrays that
+are views of the publisher's shared memory (no copy), checks them and prints:
+
+    Received image 0: 2048x2048, in shared memory, pixels as drawn
+
+It sleeps in a WaitSet woken through SERVICE/new_sample. Ctrl-C or SIGTERM: `exit`."""
+
+import argparse
+import ctypes
+import sys
+
+import numpy
+
+import axon
+from image_publisher import GRADIENT, HEIGHT, WIDTH
+from transmission_data import NOTIFICATION_SUFFIX
+
+
+def views(array, owner) -> bool:
+    """True when `array` owns no memory and its chain of bases (arrays, memoryviews) ends at
+    `owner`: it reads owner's buffer in place and keeps it alive."""
+    base = array
+    while base is not None and base is not owner:
+        if isinstance(base, numpy.ndarray) and base.flags.owndata:
+            return False
+        base = base.obj if isinstance(base, memoryview) else getattr(base, "base", None)
+    return base is owner
+
+
+def show(sample) -> None:
+    image = numpy.frombuffer(sample, dtype=numpy.uint8).reshape(HEIGHT, WIDTH)
+    # The array owns nothing: its memory is the sample's chunk, which it keeps borrowed.
+    in_place = views(image, sample) and not image.flags.writeable
+    counter = int(numpy.frombuffer(sample, dtype=numpy.uint64, count=1)[0])
+    expected = (GRADIENT + numpy.uint8(counter % 256)).reshape(-1)[8:]
+    drawn = numpy.array_equal(image.reshape(-1)[8:], expected)
+    print(f"Received image {counter}: {image.shape[0]}x{image.shape[1]}, "
+          f"{'in shared memory' if in_place else 'COPIED'}, "
+          f"{'pixels as drawn' if drawn else 'WRONG PIXELS'}")
+
+
+def main() -> int:
+    sys.stdout.reconfigure(line_buffering=True)
+    parser = argparse.ArgumentParser(prog="image_subscriber.py",
+                                     description="Receives numpy images without a copy.")
+    parser.add_argument("service", metavar="SERVICE", help="Publish-subscribe service name")
+    args = parser.parse_args()
+    try:
+        name = axon.ServiceName(args.service)
+        notifications = axon.ServiceName(args.service + NOTIFICATION_SUFFIX)
+    except axon.ServiceNameError as error:
+        print(f"invalid service name {args.service!r}: {error.name}", file=sys.stderr)
+        return 1
+
+    node = axon.NodeBuilder().name("image_subscriber").create()
+    try:
+        node.wait(0)  # installs the SIGINT/SIGTERM handlers before anything else
+        try:
+            service = node.service_builder(name).publish_subscribe(ctypes.c_uint8, True) \
+                .open_or_create()
+        except axon.AxonError as error:
+            print(f'cannot open service "{args.service}": {error}', file=sys.stderr)
+            return 1
+        subscriber = service.subscriber_builder().create()
+        listener = node.service_builder(notifications).event().open_or_create() \
+            .listener_builder().create()
+        waitset = axon.WaitSetBuilder().create()
+        _guard = waitset.attach_notification(listener)
+
+        def on_event(_attachment):
+            listener.try_wait()
+            while (sample := subscriber.receive()) is not None:
+                show(sample)
+        on_event(None)  # images sent before the listener existed
+        waitset.wait_and_process(on_event)
+    except KeyboardInterrupt:
+        pass
+    print("exit")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
