@@ -488,10 +488,25 @@ void ClientCore::release(std::uint32_t k, const ReceivedResponse& response) {
   if (!channel.listening) try_free(k);
 }
 
-bool ClientCore::is_done(std::uint32_t k) const {
-  const auto& streams = m_channels[k].streams;
-  return std::none_of(streams.begin(), streams.end(),
-                      [](Stream s) { return s == Stream::Waiting; });
+bool ClientCore::is_done(std::uint32_t k) {
+  auto& channel = m_channels[k];
+  bool done = true;
+  for (std::uint32_t s = 0; s < channel.streams.size(); ++s) {
+    if (channel.streams[s] != Stream::Waiting) continue;
+    auto& side = *channel.sides[s];
+    // Ended, with nothing left to receive: what receive() would find, without taking anything.
+    // (A server gone is left to receive(), which reports it; so is a queue that still counts
+    // responses a pop would skip.)
+    // ORDERING: acquire pairs with the server's release of the end after its last push.
+    if (connected(side) && attach(side) &&
+        side.ended[k].load(std::memory_order_acquire) == channel.request_id &&
+        side.responses[k].empty()) {
+      channel.streams[s] = Stream::Ended;
+    } else {
+      done = false;
+    }
+  }
+  return done;
 }
 
 std::size_t ClientCore::connections(std::uint32_t k) const {

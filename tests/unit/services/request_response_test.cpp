@@ -86,6 +86,22 @@ TEST_F(RequestResponse, OneRequestGetsAStreamInOrderThenTheEnd) {
   EXPECT_EQ(pending->number_of_server_connections(), 0u);
 }
 
+TEST_F(RequestResponse, AStreamEndedWithoutResponsesIsDoneWithoutAReceive) {
+  auto service = builder().create();
+  auto server = service->server_builder().create();
+  auto client = service->client_builder().create();
+  auto pending = client->send_copy(Goal{1});
+  ASSERT_TRUE(pending);
+  EXPECT_FALSE(pending->is_done());
+  {
+    auto request = server->receive();
+    ASSERT_TRUE(request && *request);
+    EXPECT_FALSE(pending->is_done());
+  }
+  EXPECT_TRUE(pending->is_done());
+  EXPECT_EQ(pending->number_of_server_connections(), 0u);
+}
+
 TEST_F(RequestResponse, ResponsesSentBeforeTheEndAreAllReceived) {
   auto service = builder().max_response_buffer_size(8).create();
   auto server = service->server_builder().create();

@@ -60,7 +60,7 @@ class ClientCore {
   tl::expected<std::optional<ReceivedResponse>, ResponseReceiveError> receive(
       std::uint32_t channel);
   void release(std::uint32_t channel, const ReceivedResponse& response);
-  bool is_done(std::uint32_t channel) const;
+  bool is_done(std::uint32_t channel);
   std::size_t connections(std::uint32_t channel) const;
   std::span<const std::byte> request(std::uint32_t channel) const;
   /// The PendingResponse of `channel` is gone: tell the servers, give back what is queued.

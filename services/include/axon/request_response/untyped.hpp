@@ -261,7 +261,10 @@ class UntypedPendingResponse {
   /// there now. ServerGone once for each server that disappeared without ending its stream.
   tl::expected<std::optional<UntypedResponse>, ResponseReceiveError> receive();
   /// True once every server that got the request has ended its stream (or is gone) and every
-  /// response has been received: receive() will never return a response again.
+  /// response has been received: receive() will never return a response again. A stream that
+  /// ended is seen here as soon as its last response was received; a server gone is seen by
+  /// receive() (which reports ServerGone once), as is, under OverwriteOldest, a stream whose
+  /// last responses receive() still has to skip.
   bool is_done();
   /// Servers that got the request and have not ended their stream nor gone.
   std::size_t number_of_server_connections();
