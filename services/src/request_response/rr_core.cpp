@@ -83,6 +83,18 @@ std::optional<std::uint64_t> chunk_size_for(std::uint64_t& max_elements, std::ui
   return core::rr_payload_offset(alignment) + size * max_elements;
 }
 
+/// When to look again at a peer whose segment could not be mapped: soon when the reason passes
+/// (out of fds or memory), and, less often, also when it does not (the segment failed
+/// validation: a hostile or damaged peer may be caught rewriting its pool header at that moment,
+/// and an honest port should not give up on it for good). Costs a map attempt per period only
+/// while such a peer is there.
+void retry_map(std::optional<Clock::time_point>& at, MapFailure failure) {
+  const auto next = Clock::now() + (failure == MapFailure::Passing
+                                        ? std::chrono::nanoseconds(kRemapRetry)
+                                        : std::chrono::nanoseconds(kLivenessProbe));
+  if (!at || next < *at) at = next;
+}
+
 /// A port's payload type, as its settings record it.
 struct PayloadOf {
   std::uint64_t size;
@@ -207,7 +219,7 @@ void ClientCore::update_servers() {
                                         m_settings.response_type_size,
                                     alignment);
     if (!segment) {
-      if (segment.error() == MapFailure::Passing) m_remap_at = Clock::now() + kRemapRetry;
+      retry_map(m_remap_at, segment.error());
       continue;  // a server we cannot read from gets no request
     }
     std::shared_ptr<ResponseSide> response;
@@ -677,7 +689,7 @@ bool ServerCore::map_client(Link& link) {
                                   core::rr_payload_offset(alignment) + m_settings.request_type_size,
                                   alignment);
   if (!segment) {
-    if (segment.error() == MapFailure::Passing) m_remap_at = Clock::now() + kRemapRetry;
+    retry_map(m_remap_at, segment.error());
     return false;  // a client we cannot read from gets nothing read
   }
   link.segment = std::move(segment->shm);
