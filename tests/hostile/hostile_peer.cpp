@@ -592,7 +592,7 @@ class Hostile {
         add_member(h->request_id, 0);
         add_member(h->payload_size, capacity);
         add_member(h->channel, channels);
-        add_member(h->reserved, 0);
+        add_member(h->cancelled, 0);
       }
     }
     m_scribble = true;

@@ -1,6 +1,7 @@
 #include "axon/request_response/rr_core.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <new>
 #include <thread>
@@ -341,7 +342,7 @@ tl::expected<ClientCore::Sent, RequestSendError> ClientCore::send(std::uint32_t 
   header->request_id = request_id;
   header->payload_size = elements * element_size();
   header->channel = *k;
-  header->reserved = 0;
+  header->cancelled = 0;
   channel.request_id = request_id;
   channel.chunk = index;
   channel.payload_size = header->payload_size;
@@ -355,7 +356,7 @@ tl::expected<ClientCore::Sent, RequestSendError> ClientCore::send(std::uint32_t 
     channel.borrowed[s] = 0;
     auto& server = m_servers[s];
     if (server.server_id == 0) continue;
-    // ORDERING: the listening word is visible before the request (the push releases).
+    // The listening word (what discovery counts) is set before the request is pushed.
     server.listening[*k].store(request_id, std::memory_order_relaxed);
     if (!server.requests.push(offset)) {
       // Full: the server has stopped taking requests (killed, its slot not yet cleaned).
@@ -549,6 +550,10 @@ void ClientCore::drain(Channel& channel, std::uint32_t k) {
 void ClientCore::cancel(std::uint32_t k) {
   auto& channel = m_channels[k];
   channel.listening = false;
+  // SAFETY: the channel's chunk is ours and holds its request until the channel is freed.
+  auto* header = static_cast<RequestHeader*>(m_pool.chunk(channel.chunk));
+  // ORDERING: release, so a server that sees it sees everything we did before.
+  std::atomic_ref<std::uint32_t>(header->cancelled).store(1, std::memory_order_release);
   for (std::uint32_t s = 0; s < channel.streams.size(); ++s) {
     // Every server that got it, its stream over or not: discovery counts a non-zero word as a
     // pending request.
@@ -645,7 +650,6 @@ ServerCore::ServerCore(std::shared_ptr<ServiceCore> service, std::uint32_t slot,
     auto& link = m_links[c];
     std::byte* memory = link_at(*m_service, c, m_slot);
     link.request_header = request_header(memory);
-    link.listening = listening_words(memory, m_shape);
     link.response_header = response_header(memory, m_shape);
     link.ended = ended_words(memory, m_shape);
     link.responses.resize(channels);
@@ -806,8 +810,7 @@ tl::expected<std::optional<ReceivedRequest>, ServerReceiveError> ServerCore::rec
       return tl::unexpected(ServerReceiveError::Corrupted);
     }
     const auto k = header.channel;
-    if (m_settings.fire_and_forget == 0 &&
-        link.listening[k].load(std::memory_order_acquire) != header.request_id) {
+    if (m_settings.fire_and_forget == 0 && header.cancelled != 0) {
       // Nobody waits for it any more: end it unread.
       link.ended[k].store(header.request_id, std::memory_order_release);
       continue;
@@ -815,16 +818,20 @@ tl::expected<std::optional<ReceivedRequest>, ServerReceiveError> ServerCore::rec
     link.active[k] = header.request_id;
     link.sequence[k] = 0;
     return std::optional<ReceivedRequest>(
-        ReceivedRequest{link.segment, c, link.client_id, k, header.request_id,
+        ReceivedRequest{link.segment, chunk, c, link.client_id, k, header.request_id,
                         header.payload_size, chunk + m_request_payload_offset});
   }
   return std::optional<ReceivedRequest>{};
 }
 
 bool ServerCore::listens(const Link& link, const ReceivedRequest& request) const {
-  // ORDERING: acquire pairs with the client's release when it stops listening.
-  return link.client_id == request.client_id &&
-         link.listening[request.channel].load(std::memory_order_acquire) == request.request_id;
+  if (link.client_id != request.client_id) return false;
+  // SAFETY: the header lies in the client's segment, mapped read-only for as long as `request`
+  // lives; a 4-byte aligned word, read atomically (a plain load), never written here.
+  const auto* header = static_cast<const RequestHeader*>(request.header);
+  auto& cancelled = const_cast<std::uint32_t&>(header->cancelled);
+  // ORDERING: acquire pairs with the client's release when it drops the PendingResponse.
+  return std::atomic_ref<std::uint32_t>(cancelled).load(std::memory_order_acquire) == 0;
 }
 
 bool ServerCore::is_connected(const ReceivedRequest& request) {

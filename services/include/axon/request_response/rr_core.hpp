@@ -189,7 +189,6 @@ class ServerCore {
     core::ChunkPool pool;
     std::uint64_t chunk_capacity = 0;
     core::LinkHeader* request_header = nullptr;
-    const core::ChannelWord* listening = nullptr;
     core::SpscIndexQueue requests;  ///< we consume
     // Our response half.
     core::LinkHeader* response_header = nullptr;

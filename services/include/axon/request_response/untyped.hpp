@@ -179,6 +179,7 @@ struct ReceivedResponse {
 /// A received request, its header copied once and validated at receive.
 struct ReceivedRequest {
   std::shared_ptr<const void> segment;  ///< keeps the client's data segment mapped
+  const void* header = nullptr;         ///< the chunk's header: only its `cancelled` is read
   std::uint32_t client_slot = 0;
   std::uint64_t client_id = 0;
   std::uint32_t channel = 0;

@@ -3,7 +3,8 @@
 // pair. A link has two halves, each written by one side only and rebuilt by it when it connects:
 //   - the request half (the client's): a queue of request offsets (client -> server) and, per
 //     channel (one per request the client may have active), the id of the request the client
-//     still listens to (0: none);
+//     still listens to (0: none), for discovery and cleanup tools (servers read the
+//     `cancelled` word of the request's own header instead);
 //   - the response half (the server's): per channel, the id of the request whose stream the
 //     server has ended, a queue of response offsets per channel (server -> client), and one
 //     completion queue (client -> server) on which the client gives response chunks back.
@@ -67,7 +68,11 @@ struct RequestHeader {
   std::uint64_t request_id;    ///< per client, from 1
   std::uint64_t payload_size;  ///< bytes written (a slice's length x element size)
   std::uint32_t channel;       ///< which of the client's channels waits for the responses
-  std::uint32_t reserved;
+  /// 0 when sent; 1 once the client dropped the PendingResponse (stored with release, read by
+  /// servers with acquire, as std::atomic_ref). A hint a server reads as often as it likes: its
+  /// line is the one the server read the request from, so asking costs a transfer only when
+  /// the client did write it.
+  std::uint32_t cancelled;
 };
 static_assert(sizeof(RequestHeader) == 32);
 
