@@ -96,12 +96,21 @@ void take(tl::expected<void, E>&& result) {
   if (!result) raise(result.error());
 }
 
+/// Raises KeyboardInterrupt for a SIGINT that axon's handler took, after forgetting it
+/// (Node::clear_termination_signal): a program that catches it goes on, its next wait sleeps.
+[[noreturn]] inline void raise_keyboard_interrupt() {
+  PyErr_SetNone(PyExc_KeyboardInterrupt);
+  throw py::error_already_set();
+}
+
 /// A wait interrupted by a signal: when Python's own handler caught it (Ctrl-C before axon
-/// installed its handlers), the handler runs and its exception (KeyboardInterrupt) is raised;
-/// otherwise `error`.
+/// installed its handlers, or a signal.signal handler), the handler runs and its exception is
+/// raised; a SIGINT that axon's handler took is KeyboardInterrupt (forgotten first, as
+/// Node.wait does); otherwise `error` (a SIGTERM stays remembered for Node.wait and WaitSets).
 template <typename E>
 [[noreturn]] void raise_interrupted(E error) {
   if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+  if (Node::clear_termination_signal(NodeWaitError::InterruptSignal)) raise_keyboard_interrupt();
   raise(error);
 }
 

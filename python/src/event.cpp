@@ -112,8 +112,9 @@ void bind_event(py::module_& m) {
             return listener_wait(self, [](Listener& l, auto&& f) { return l.blocking_wait(f); });
           },
           "As try_wait, but waits until a notification arrives. A signal ends it: Python's "
-          "handler runs first (Ctrl-C: KeyboardInterrupt), else ListenerWaitError "
-          "InterruptSignal. Releases the GIL.")
+          "handler runs first (its exception is raised), SIGINT (Ctrl-C) raises "
+          "KeyboardInterrupt (forgotten, as Node.wait does), any other signal "
+          "ListenerWaitError InterruptSignal. Releases the GIL.")
       .def(
           "fileno", [](const PyListener& self) { return self.listener.fd(); },
           "The fd that is readable while a notification is pending.")

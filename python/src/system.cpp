@@ -55,9 +55,11 @@ void bind_system(py::module_& m) {
       .def("is_set", &SystemEvent::is_set, "Whether it is set now.")
       .def("wait", &system_event_wait, py::arg("timeout") = py::none(),
            "Blocks until it is set (at most `timeout`: seconds or a timedelta); True when it "
-           "was set at entry or during the wait, False on timeout. Releases the GIL. A signal "
-           "raises KeyboardInterrupt when Python's handler saw it, else SystemEventWaitError "
-           "(Interrupted).")
+           "was set at entry or during the wait, False on timeout. Releases the GIL. SIGINT "
+           "(Ctrl-C) raises KeyboardInterrupt, whether Python's handler or axon's took it (axon's "
+           "forgets it, as Node.wait does); an exception of a Python signal handler is raised; "
+           "any other signal (SIGTERM once axon's handlers are in: it stays remembered for "
+           "Node.wait) raises SystemEventWaitError (Interrupted).")
       .def(
           "fileno", [](SystemEvent& e) { return take(e.fd()); },
           "A descriptor readable while the event is set, for selectors or a WaitSet (attach_fd). "

@@ -157,8 +157,10 @@ void bind_waitset(py::module_& m) {
   py::class_<PyWaitSet>(m, "WaitSet",
                         "Waits on listeners, fds (any object with fileno()), deadlines and "
                         "intervals at once (epoll, level-triggered). Its waits release the GIL; "
-                        "SIGINT/SIGTERM end them with Interrupt/TerminationRequest. One thread "
-                        "at a time (another one gets RuntimeError).")
+                        "SIGINT/SIGTERM end them with Interrupt/TerminationRequest, and the signal is "
+                        "remembered: every later wait returns it at once until "
+                        "Node.clear_termination_signal(). One thread at a time (another one "
+                        "gets RuntimeError).")
       .def(
           "attach_notification",
           [](PyWaitSet& self, PyListener& listener) {
