@@ -15,6 +15,8 @@
 #include <thread>
 #include <utility>
 #include <variant>
+#include <vector>
+#include <memory>
 
 namespace axon::python {
 
@@ -152,6 +154,43 @@ class Exclusive {
   std::size_t m_depth = 0;  ///< touched only by the holding thread
   const char* m_what;
   friend class Hold;
+};
+
+/// The guard of a port whose send may block without the GIL (Block policy: up to block_timeout),
+/// shared by the port's Python object and what is made from it (loans, active requests). Ports
+/// are not thread-safe, and everything made from one belongs to it: while one thread sends,
+/// another gets RuntimeError from calls on them, and what it drops meanwhile (a loan collected,
+/// an active request) is kept until the send returns, then dropped by the sender. All of it is
+/// touched with the GIL held.
+class PortGuard {
+ public:
+  explicit PortGuard(const char* what) : m_busy(what), m_what(what) {}
+  /// RuntimeError while another thread sends.
+  void check() const { m_busy.check(m_what); }
+  /// Empties `slot` now, or after the send of another thread.
+  template <typename T>
+  void drop(std::optional<T>& slot) {
+    if (!slot) return;
+    if (m_busy.held_elsewhere()) m_deferred.push_back(std::make_shared<T>(std::move(*slot)));
+    slot.reset();
+  }
+  /// Held around a send that releases the GIL; drops what was deferred meanwhile at the end.
+  class Hold {
+   public:
+    explicit Hold(PortGuard& guard) : m_hold(guard.m_busy), m_guard(guard) {}
+    Hold(const Hold&) = delete;
+    Hold& operator=(const Hold&) = delete;
+    ~Hold() { m_guard.m_deferred.clear(); }
+
+   private:
+    Exclusive::Hold m_hold;
+    PortGuard& m_guard;
+  };
+
+ private:
+  Exclusive m_busy;
+  const char* m_what;
+  std::vector<std::shared_ptr<void>> m_deferred;
 };
 
 /// A listener as Python holds it: the port and the guard of its blocking waits.

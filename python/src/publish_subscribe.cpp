@@ -18,14 +18,23 @@ struct PyPublisher {
   explicit PyPublisher(UntypedPublisher p, py::object t) : publisher(std::move(p)), type(std::move(t)) {}
   UntypedPublisher publisher;
   py::object type;  ///< the ctypes type of the service, or None
+  std::shared_ptr<PortGuard> guard = std::make_shared<PortGuard>("publisher");
 };
 
 struct PySampleMut {
   PySampleMut(UntypedSampleMut s, py::object p, py::object t)
-      : sample(std::move(s)), publisher(std::move(p)), type(std::move(t)) {}
+      : sample(std::move(s)),
+        publisher(std::move(p)),
+        type(std::move(t)),
+        guard(publisher.cast<PyPublisher&>().guard) {}
+  PySampleMut(const PySampleMut&) = delete;
+  PySampleMut& operator=(const PySampleMut&) = delete;
+  /// Collected while its publisher sends on another thread: dropped after that send.
+  ~PySampleMut() { guard->drop(sample); }
   std::optional<UntypedSampleMut> sample;  ///< empty once sent or dropped
   py::object publisher;                    ///< the PyPublisher: sends it
   py::object type;
+  std::shared_ptr<PortGuard> guard;
   Py_ssize_t exports = 0;  ///< buffer views alive
 
   UntypedSampleMut& get() {
@@ -88,10 +97,19 @@ std::size_t send(PySampleMut& self) {
                  "a view of the sample is still alive (memoryview, numpy array or ctypes "
                  "object): release it before sending, or it would write into a sample "
                  "subscribers read");
-  auto& publisher = self.publisher.cast<PyPublisher&>();
+  // The publisher stays alive through `owner` while the GIL is released; the sample is moved out
+  // first, so the SampleMut may be collected meanwhile.
+  const py::object owner = self.publisher;
+  auto& publisher = owner.cast<PyPublisher&>();
+  PortGuard::Hold hold(*publisher.guard);
   auto taken = std::move(sample);
   self.sample.reset();
-  return take(publisher.publisher.send(std::move(taken)));
+  tl::expected<std::size_t, PublisherSendError> sent;
+  {
+    py::gil_scoped_release release;  // Block policy: may wait up to block_timeout
+    sent = publisher.publisher.send(std::move(taken));
+  }
+  return take(std::move(sent));
 }
 
 py::object sample_mut_value(py::object self_obj) {
@@ -242,6 +260,7 @@ void bind_publish_subscribe(py::module_& m) {
           "loan_uninit",
           [](py::object self_obj, std::uint64_t len) {
             auto& self = self_obj.cast<PyPublisher&>();
+            self.guard->check();
             return std::make_unique<PySampleMut>(take(self.publisher.loan_uninit(len)), self_obj,
                                                  self.type);
           },
@@ -250,6 +269,7 @@ void bind_publish_subscribe(py::module_& m) {
           "loan",
           [](py::object self_obj, std::uint64_t len) {
             auto& self = self_obj.cast<PyPublisher&>();
+            self.guard->check();
             return std::make_unique<PySampleMut>(take(self.publisher.loan(len)), self_obj,
                                                  self.type);
           },
@@ -261,8 +281,16 @@ void bind_publish_subscribe(py::module_& m) {
           [](PyPublisher& self, const py::buffer& data) {
             const auto info = data.request();
             const auto* bytes = static_cast<const std::byte*>(info.ptr);
-            return take(self.publisher.send_copy(std::span<const std::byte>(
-                bytes, static_cast<std::size_t>(info.size * info.itemsize))));
+            const std::span<const std::byte> span(
+                bytes, static_cast<std::size_t>(info.size * info.itemsize));
+            PortGuard::Hold hold(*self.guard);
+            tl::expected<std::size_t, PublisherSendError> sent;
+            {
+              // `data` is held by the caller and `info` pins its buffer for the call.
+              py::gil_scoped_release release;
+              sent = self.publisher.send_copy(span);
+            }
+            return take(std::move(sent));
           },
           py::arg("data"),
           "Loans, copies `data` (any contiguous buffer: bytes, a ctypes object, a numpy array) "
@@ -270,6 +298,7 @@ void bind_publish_subscribe(py::module_& m) {
       .def(
           "notify_on_send",
           [](PyPublisher& self, PyNotifier& notifier) {
+            self.guard->check();
             auto& n = notifier.get();
             self.publisher.notify_on_send(std::move(n));
             notifier.notifier.reset();
