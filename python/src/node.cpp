@@ -52,9 +52,9 @@ void bind_node(py::module_& m) {
       .value("Owner", Access::Owner, "Only processes of the creator's effective user.")
       .value("Group", Access::Group, "Also members of the root directory's group.");
   py::enum_<MessagingPattern>(m, "MessagingPattern", "The messaging pattern of a service.")
-      .value("Event", MessagingPattern::Event)
-      .value("PublishSubscribe", MessagingPattern::PublishSubscribe)
-      .value("RequestResponse", MessagingPattern::RequestResponse);
+      .value("Event", MessagingPattern::Event, "Notifiers wake listeners.")
+      .value("PublishSubscribe", MessagingPattern::PublishSubscribe, "Publishers send samples to subscribers.")
+      .value("RequestResponse", MessagingPattern::RequestResponse, "Clients send requests, servers answer with streams of responses.");
 
   py::class_<Config>(m, "Config",
                      "Where axon keeps its objects: a shared-memory name prefix and a root "
@@ -105,14 +105,17 @@ void bind_node(py::module_& m) {
       .def("__hash__", [](const NodeId& id) { return std::hash<std::uint64_t>{}(id.value); });
 
   py::enum_<NodeState>(m, "NodeState", "Whether a node's process still holds its lock.")
-      .value("Alive", NodeState::Alive)
-      .value("Dead", NodeState::Dead);
+      .value("Alive", NodeState::Alive, "Its process holds its lock.")
+      .value("Dead", NodeState::Dead, "Its process is gone: cleanup_dead_nodes removes what it left.");
 
   py::class_<NodeInfo>(m, "NodeInfo", "A node as Node.list() finds it.")
-      .def_readonly("id", &NodeInfo::id)
+      .def_readonly("id", &NodeInfo::id,
+                    "The node's id.")
       .def_readonly("pid", &NodeInfo::pid, "0 when its details are gone.")
-      .def_readonly("name", &NodeInfo::name)
-      .def_readonly("state", &NodeInfo::state)
+      .def_readonly("name", &NodeInfo::name,
+                    "The node's name (may be empty).")
+      .def_readonly("state", &NodeInfo::state,
+                    "Alive or Dead (NodeState).")
       .def("__repr__", [](const NodeInfo& n) {
         return "NodeInfo(id=" + n.id.to_string() + ", pid=" + std::to_string(n.pid) +
                ", name=" + py::repr(py::str(n.name)).cast<std::string>() + ", state=" +

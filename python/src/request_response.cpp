@@ -191,26 +191,36 @@ void send_response(PyResponseMut& self) {
 void bind_request_response(py::module_& m) {
   py::class_<RequestResponseStaticConfig>(
       m, "RequestResponseStaticConfig", "The settings a request-response service was created with.")
-      .def_readonly("request_type", &RequestResponseStaticConfig::request_type)
-      .def_readonly("response_type", &RequestResponseStaticConfig::response_type)
-      .def_readonly("max_clients", &RequestResponseStaticConfig::max_clients)
-      .def_readonly("max_servers", &RequestResponseStaticConfig::max_servers)
-      .def_readonly("max_nodes", &RequestResponseStaticConfig::max_nodes)
+      .def_readonly("request_type", &RequestResponseStaticConfig::request_type,
+                    "What a request carries (PayloadType).")
+      .def_readonly("response_type", &RequestResponseStaticConfig::response_type,
+                    "What a response carries (PayloadType).")
+      .def_readonly("max_clients", &RequestResponseStaticConfig::max_clients,
+                    "Clients the service allows.")
+      .def_readonly("max_servers", &RequestResponseStaticConfig::max_servers,
+                    "Servers the service allows.")
+      .def_readonly("max_nodes", &RequestResponseStaticConfig::max_nodes,
+                    "Nodes that may have it open at once.")
       .def_readonly("max_active_requests_per_client",
                     &RequestResponseStaticConfig::max_active_requests_per_client,
                     "Requests one client may have in flight.")
       .def_readonly("max_response_buffer_size",
                     &RequestResponseStaticConfig::max_response_buffer_size,
                     "Responses to one request one server may have queued for the client.")
-      .def_readonly("max_loaned_requests", &RequestResponseStaticConfig::max_loaned_requests)
-      .def_readonly("max_loaned_responses", &RequestResponseStaticConfig::max_loaned_responses)
+      .def_readonly("max_loaned_requests", &RequestResponseStaticConfig::max_loaned_requests,
+                    "Loans one client may hold at once.")
+      .def_readonly("max_loaned_responses", &RequestResponseStaticConfig::max_loaned_responses,
+                    "Loans one server may hold at once.")
       .def_readonly("max_borrowed_responses",
-                    &RequestResponseStaticConfig::max_borrowed_responses)
+                    &RequestResponseStaticConfig::max_borrowed_responses,
+                    "Responses a client may hold received, per pending response and server.")
       .def_readonly("fire_and_forget", &RequestResponseStaticConfig::fire_and_forget,
                     "True: a server still receives a request whose PendingResponse was "
                     "dropped before it took it.")
-      .def_readonly("overflow", &RequestResponseStaticConfig::overflow)
-      .def_readonly("access", &RequestResponseStaticConfig::access);
+      .def_readonly("overflow", &RequestResponseStaticConfig::overflow,
+                    "What a server's send does when the client's buffer for the request is full.")
+      .def_readonly("access", &RequestResponseStaticConfig::access,
+                    "Who may use it besides the creator's user (Access).");
 
   auto request_mut_class =
       py::class_<PyRequestMut>(m, "RequestMut", py::buffer_protocol(),
