@@ -9,6 +9,7 @@
 #include <atomic>
 #include <axon/axon.hpp>
 #include <chrono>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <span>
@@ -16,7 +17,6 @@
 #include <utility>
 #include <variant>
 #include <vector>
-#include <memory>
 
 namespace axon::python {
 
