@@ -9,12 +9,14 @@
 #include <atomic>
 #include <axon/axon.hpp>
 #include <chrono>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <span>
 #include <thread>
 #include <utility>
 #include <variant>
+#include <vector>
 
 namespace axon::python {
 
@@ -96,12 +98,21 @@ void take(tl::expected<void, E>&& result) {
   if (!result) raise(result.error());
 }
 
+/// Raises KeyboardInterrupt for a SIGINT that axon's handler took, after forgetting it
+/// (Node::clear_termination_signal): a program that catches it goes on, its next wait sleeps.
+[[noreturn]] inline void raise_keyboard_interrupt() {
+  PyErr_SetNone(PyExc_KeyboardInterrupt);
+  throw py::error_already_set();
+}
+
 /// A wait interrupted by a signal: when Python's own handler caught it (Ctrl-C before axon
-/// installed its handlers), the handler runs and its exception (KeyboardInterrupt) is raised;
-/// otherwise `error`.
+/// installed its handlers, or a signal.signal handler), the handler runs and its exception is
+/// raised; a SIGINT that axon's handler took is KeyboardInterrupt (forgotten first, as
+/// Node.wait does); otherwise `error` (a SIGTERM stays remembered for Node.wait and WaitSets).
 template <typename E>
 [[noreturn]] void raise_interrupted(E error) {
   if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+  if (Node::clear_termination_signal(NodeWaitError::InterruptSignal)) raise_keyboard_interrupt();
   raise(error);
 }
 
@@ -143,6 +154,43 @@ class Exclusive {
   std::size_t m_depth = 0;  ///< touched only by the holding thread
   const char* m_what;
   friend class Hold;
+};
+
+/// The guard of a port whose send may block without the GIL (Block policy: up to block_timeout),
+/// shared by the port's Python object and what is made from it (loans, active requests). Ports
+/// are not thread-safe, and everything made from one belongs to it: while one thread sends,
+/// another gets RuntimeError from calls on them, and what it drops meanwhile (a loan collected,
+/// an active request) is kept until the send returns, then dropped by the sender. All of it is
+/// touched with the GIL held.
+class PortGuard {
+ public:
+  explicit PortGuard(const char* what) : m_busy(what), m_what(what) {}
+  /// RuntimeError while another thread sends.
+  void check() const { m_busy.check(m_what); }
+  /// Empties `slot` now, or after the send of another thread.
+  template <typename T>
+  void drop(std::optional<T>& slot) {
+    if (!slot) return;
+    if (m_busy.held_elsewhere()) m_deferred.push_back(std::make_shared<T>(std::move(*slot)));
+    slot.reset();
+  }
+  /// Held around a send that releases the GIL; drops what was deferred meanwhile at the end.
+  class Hold {
+   public:
+    explicit Hold(PortGuard& guard) : m_hold(guard.m_busy), m_guard(guard) {}
+    Hold(const Hold&) = delete;
+    Hold& operator=(const Hold&) = delete;
+    ~Hold() { m_guard.m_deferred.clear(); }
+
+   private:
+    Exclusive::Hold m_hold;
+    PortGuard& m_guard;
+  };
+
+ private:
+  Exclusive m_busy;
+  const char* m_what;
+  std::vector<std::shared_ptr<void>> m_deferred;
 };
 
 /// A listener as Python holds it: the port and the guard of its blocking waits.

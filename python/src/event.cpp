@@ -35,7 +35,7 @@ void bind_event(py::module_& m) {
   py::class_<EventId>(m, "EventId",
                       "The id carried by a notification: 0..event_id_max_value of the service.")
       .def(py::init<std::uint64_t>(), py::arg("value") = 0)
-      .def_readonly("value", &EventId::value)
+      .def_readonly("value", &EventId::value, "The id as an int.")
       .def("__int__", [](const EventId& id) { return id.value; })
       .def("__index__", [](const EventId& id) { return id.value; })
       .def("__repr__", [](const EventId& id) { return "EventId(" + std::to_string(id.value) + ")"; })
@@ -50,12 +50,18 @@ void bind_event(py::module_& m) {
 
   py::class_<EventStaticConfig>(m, "EventStaticConfig",
                                 "The settings an event service was created with.")
-      .def_readonly("max_listeners", &EventStaticConfig::max_listeners)
-      .def_readonly("max_notifiers", &EventStaticConfig::max_notifiers)
-      .def_readonly("max_nodes", &EventStaticConfig::max_nodes)
-      .def_readonly("event_id_max_value", &EventStaticConfig::event_id_max_value)
-      .def_readonly("backend", &EventStaticConfig::backend)
-      .def_readonly("access", &EventStaticConfig::access);
+      .def_readonly("max_listeners", &EventStaticConfig::max_listeners,
+                    "Listeners the service allows.")
+      .def_readonly("max_notifiers", &EventStaticConfig::max_notifiers,
+                    "Notifiers the service allows.")
+      .def_readonly("max_nodes", &EventStaticConfig::max_nodes,
+                    "Nodes that may have it open at once.")
+      .def_readonly("event_id_max_value", &EventStaticConfig::event_id_max_value,
+                    "The largest EventId a notifier may send.")
+      .def_readonly("backend", &EventStaticConfig::backend,
+                    "How its listeners are woken (EventBackend).")
+      .def_readonly("access", &EventStaticConfig::access,
+                    "Who may use it besides the creator's user (Access).");
 
   py::class_<PyNotifier>(m, "Notifier",
                          "Wakes every listener of its service with an event id. One thread at "
@@ -112,8 +118,9 @@ void bind_event(py::module_& m) {
             return listener_wait(self, [](Listener& l, auto&& f) { return l.blocking_wait(f); });
           },
           "As try_wait, but waits until a notification arrives. A signal ends it: Python's "
-          "handler runs first (Ctrl-C: KeyboardInterrupt), else ListenerWaitError "
-          "InterruptSignal. Releases the GIL.")
+          "handler runs first (its exception is raised), SIGINT (Ctrl-C) raises "
+          "KeyboardInterrupt (forgotten, as Node.wait does), any other signal "
+          "ListenerWaitError InterruptSignal. Releases the GIL.")
       .def(
           "fileno", [](const PyListener& self) { return self.listener.fd(); },
           "The fd that is readable while a notification is pending.")
@@ -138,25 +145,35 @@ void bind_event(py::module_& m) {
 
   py::class_<EventService>(m, "EventService",
                            "An open event service; its ports keep it alive.")
-      .def_property_readonly("name", &EventService::name)
-      .def_property_readonly("static_config", &EventService::static_config)
-      .def("number_of_listeners", &EventService::number_of_listeners)
-      .def("number_of_notifiers", &EventService::number_of_notifiers)
-      .def("number_of_nodes", &EventService::number_of_nodes)
-      .def("notifier_builder", &EventService::notifier_builder)
-      .def("listener_builder", &EventService::listener_builder);
+      .def_property_readonly("name", &EventService::name, "The service name.")
+      .def_property_readonly("static_config", &EventService::static_config,
+                             "The settings it was created with (EventStaticConfig).")
+      .def("number_of_listeners", &EventService::number_of_listeners,
+           "Listeners alive now, in every process.")
+      .def("number_of_notifiers", &EventService::number_of_notifiers,
+           "Notifiers alive now, in every process.")
+      .def("number_of_nodes", &EventService::number_of_nodes,
+           "Nodes that have the service open now.")
+      .def("notifier_builder", &EventService::notifier_builder,
+           "Starts building a Notifier of this service.")
+      .def("listener_builder", &EventService::listener_builder,
+           "Starts building a Listener of this service.");
 
   using B = EventServiceBuilder;
   constexpr auto self_ref = py::return_value_policy::reference_internal;
   py::class_<B>(m, "EventServiceBuilder",
                 "node.service_builder(name).event(): settings given to create() are the "
                 "service's; given to open() they are requirements the service must meet.")
-      .def("max_listeners", &B::max_listeners, py::arg("n"), self_ref)
-      .def("max_notifiers", &B::max_notifiers, py::arg("n"), self_ref)
-      .def("max_nodes", &B::max_nodes, py::arg("n"), self_ref)
-      .def("event_id_max_value", &B::event_id_max_value, py::arg("n"), self_ref)
-      .def("backend", &B::backend, py::arg("backend"), self_ref)
-      .def("access", &B::access, py::arg("access"), self_ref)
+      .def("max_listeners", &B::max_listeners, py::arg("n"), self_ref, "Listeners the service allows.")
+      .def("max_notifiers", &B::max_notifiers, py::arg("n"), self_ref, "Notifiers the service allows.")
+      .def("max_nodes", &B::max_nodes, py::arg("n"), self_ref,
+           "Nodes that may have it open at once.")
+      .def("event_id_max_value", &B::event_id_max_value, py::arg("n"), self_ref,
+           "The largest EventId a notifier may send.")
+      .def("backend", &B::backend, py::arg("backend"), self_ref,
+           "How listeners are woken (EventBackend; create only, open takes the service's).")
+      .def("access", &B::access, py::arg("access"), self_ref,
+           "Who may use the service besides our user (default Access.Owner).")
       .def(
           "create", [](B& b) { return take(b.create()); },
           "Creates the service; raises EventCreateError.")

@@ -1,4 +1,5 @@
 // Configuration, service names, nodes (with their signal-aware wait) and node listing/cleanup.
+#include <csignal>
 #include <optional>
 #include <string>
 
@@ -24,10 +25,12 @@ bool node_wait(const Node& node, const py::handle& cycle) {
   if (waited) return true;
   switch (waited.error()) {
     case NodeWaitError::InterruptSignal:
+      // Forgotten first, so a caught KeyboardInterrupt lets the program go on. A SIGTERM that
+      // came since stays (the clear then fails): this wait reports it instead.
+      if (!Node::clear_termination_signal(NodeWaitError::InterruptSignal)) return false;
       // Python's own handler may have seen a signal too: its exception first.
       if (PyErr_CheckSignals() != 0) throw py::error_already_set();
-      PyErr_SetNone(PyExc_KeyboardInterrupt);
-      throw py::error_already_set();
+      raise_keyboard_interrupt();
     case NodeWaitError::TerminationRequest:
       return false;
     case NodeWaitError::InternalFailure:
@@ -49,9 +52,9 @@ void bind_node(py::module_& m) {
       .value("Owner", Access::Owner, "Only processes of the creator's effective user.")
       .value("Group", Access::Group, "Also members of the root directory's group.");
   py::enum_<MessagingPattern>(m, "MessagingPattern", "The messaging pattern of a service.")
-      .value("Event", MessagingPattern::Event)
-      .value("PublishSubscribe", MessagingPattern::PublishSubscribe)
-      .value("RequestResponse", MessagingPattern::RequestResponse);
+      .value("Event", MessagingPattern::Event, "Notifiers wake listeners.")
+      .value("PublishSubscribe", MessagingPattern::PublishSubscribe, "Publishers send samples to subscribers.")
+      .value("RequestResponse", MessagingPattern::RequestResponse, "Clients send requests, servers answer with streams of responses.");
 
   py::class_<Config>(m, "Config",
                      "Where axon keeps its objects: a shared-memory name prefix and a root "
@@ -102,14 +105,17 @@ void bind_node(py::module_& m) {
       .def("__hash__", [](const NodeId& id) { return std::hash<std::uint64_t>{}(id.value); });
 
   py::enum_<NodeState>(m, "NodeState", "Whether a node's process still holds its lock.")
-      .value("Alive", NodeState::Alive)
-      .value("Dead", NodeState::Dead);
+      .value("Alive", NodeState::Alive, "Its process holds its lock.")
+      .value("Dead", NodeState::Dead, "Its process is gone: cleanup_dead_nodes removes what it left.");
 
   py::class_<NodeInfo>(m, "NodeInfo", "A node as Node.list() finds it.")
-      .def_readonly("id", &NodeInfo::id)
+      .def_readonly("id", &NodeInfo::id,
+                    "The node's id.")
       .def_readonly("pid", &NodeInfo::pid, "0 when its details are gone.")
-      .def_readonly("name", &NodeInfo::name)
-      .def_readonly("state", &NodeInfo::state)
+      .def_readonly("name", &NodeInfo::name,
+                    "The node's name (may be empty).")
+      .def_readonly("state", &NodeInfo::state,
+                    "Alive or Dead (NodeState).")
       .def("__repr__", [](const NodeInfo& n) {
         return "NodeInfo(id=" + n.id.to_string() + ", pid=" + std::to_string(n.pid) +
                ", name=" + py::repr(py::str(n.name)).cast<std::string>() + ", state=" +
@@ -146,8 +152,24 @@ void bind_node(py::module_& m) {
            "of a process that works in cycles: `while node.wait(0.1): ...`. Returns True after "
            "the whole cycle, False on SIGTERM; SIGINT (Ctrl-C) raises KeyboardInterrupt. The "
            "first call installs axon's SIGINT/SIGTERM handlers for the rest of the process "
-           "(then Ctrl-C is seen by the next wait, not in between); a signal is remembered, so "
-           "every later wait reports it at once. Releases the GIL.")
+           "(then Ctrl-C is seen by the next wait, not in between). A SIGINT is forgotten as "
+           "it raises, so a program that catches KeyboardInterrupt goes on and its next wait "
+           "sleeps; a SIGTERM is remembered: every later wait (and WaitSet wait) returns False "
+           "(Interrupt/TerminationRequest) at once, so nested loops all end. Releases the GIL.")
+      .def_static(
+          "clear_termination_signal",
+          [](int signum) {
+            if (signum == SIGINT)
+              return Node::clear_termination_signal(NodeWaitError::InterruptSignal);
+            if (signum == SIGTERM)
+              return Node::clear_termination_signal(NodeWaitError::TerminationRequest);
+            throw py::value_error("signum is signal.SIGINT or signal.SIGTERM");
+          },
+          py::arg("signum") = SIGINT,
+          "Forgets the remembered signal `signum` (signal.SIGINT or signal.SIGTERM) if it is the "
+          "one remembered, so the next wait sleeps again; True when it did. For a program that "
+          "handled a WaitSet's Interrupt (or a SIGTERM) and goes on; Node.wait and the other "
+          "waits that raise KeyboardInterrupt forget a SIGINT themselves.")
       .def_static(
           "list",
           [](const std::optional<Config>& config) {

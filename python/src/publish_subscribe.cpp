@@ -18,14 +18,23 @@ struct PyPublisher {
   explicit PyPublisher(UntypedPublisher p, py::object t) : publisher(std::move(p)), type(std::move(t)) {}
   UntypedPublisher publisher;
   py::object type;  ///< the ctypes type of the service, or None
+  std::shared_ptr<PortGuard> guard = std::make_shared<PortGuard>("publisher");
 };
 
 struct PySampleMut {
   PySampleMut(UntypedSampleMut s, py::object p, py::object t)
-      : sample(std::move(s)), publisher(std::move(p)), type(std::move(t)) {}
+      : sample(std::move(s)),
+        publisher(std::move(p)),
+        type(std::move(t)),
+        guard(publisher.cast<PyPublisher&>().guard) {}
+  PySampleMut(const PySampleMut&) = delete;
+  PySampleMut& operator=(const PySampleMut&) = delete;
+  /// Collected while its publisher sends on another thread: dropped after that send.
+  ~PySampleMut() { guard->drop(sample); }
   std::optional<UntypedSampleMut> sample;  ///< empty once sent or dropped
   py::object publisher;                    ///< the PyPublisher: sends it
   py::object type;
+  std::shared_ptr<PortGuard> guard;
   Py_ssize_t exports = 0;  ///< buffer views alive
 
   UntypedSampleMut& get() {
@@ -88,10 +97,19 @@ std::size_t send(PySampleMut& self) {
                  "a view of the sample is still alive (memoryview, numpy array or ctypes "
                  "object): release it before sending, or it would write into a sample "
                  "subscribers read");
-  auto& publisher = self.publisher.cast<PyPublisher&>();
+  // The publisher stays alive through `owner` while the GIL is released; the sample is moved out
+  // first, so the SampleMut may be collected meanwhile.
+  const py::object owner = self.publisher;
+  auto& publisher = owner.cast<PyPublisher&>();
+  PortGuard::Hold hold(*publisher.guard);
   auto taken = std::move(sample);
   self.sample.reset();
-  return take(publisher.publisher.send(std::move(taken)));
+  tl::expected<std::size_t, PublisherSendError> sent;
+  {
+    py::gil_scoped_release release;  // Block policy: may wait up to block_timeout
+    sent = publisher.publisher.send(std::move(taken));
+  }
+  return take(std::move(sent));
 }
 
 py::object sample_mut_value(py::object self_obj) {
@@ -132,9 +150,9 @@ py::object ctypes_copy(const py::object& type, std::span<const std::byte> bytes,
 
 void bind_publish_subscribe(py::module_& m) {
   py::enum_<OverflowPolicy>(m, "OverflowPolicy", "What a publisher does when a buffer is full.")
-      .value("OverwriteOldest", OverflowPolicy::OverwriteOldest)
-      .value("Refuse", OverflowPolicy::Refuse)
-      .value("Block", OverflowPolicy::Block);
+      .value("OverwriteOldest", OverflowPolicy::OverwriteOldest, "Drop the oldest unread sample (the default).")
+      .value("Refuse", OverflowPolicy::Refuse, "That receiver does not get the new one; send counts it out.")
+      .value("Block", OverflowPolicy::Block, "Wait for room, sleeping, at most the sender's block_timeout.");
 
   py::class_<PayloadType>(m, "PayloadType",
                           "What a publish-subscribe service carries: type name, element size, "
@@ -152,10 +170,11 @@ void bind_publish_subscribe(py::module_& m) {
           "The PayloadType of a ctypes type: AXON_TYPE_NAME (or the class name), "
           "ctypes.sizeof, ctypes.alignment; as C++ payload_type_of<T>() names the matching "
           "struct.")
-      .def_readwrite("name", &PayloadType::name)
-      .def_readwrite("size", &PayloadType::size)
-      .def_readwrite("alignment", &PayloadType::alignment)
-      .def_readwrite("is_slice", &PayloadType::is_slice)
+      .def_readwrite("name", &PayloadType::name, "The type name checked on open.")
+      .def_readwrite("size", &PayloadType::size, "sizeof of one element.")
+      .def_readwrite("alignment", &PayloadType::alignment, "alignof of one element.")
+      .def_readwrite("is_slice", &PayloadType::is_slice,
+                     "True when a sample carries a variable number of elements.")
       .def("__eq__", [](const PayloadType& a, const PayloadType& b) { return a == b; })
       .def("__repr__", [](const PayloadType& t) {
         return "PayloadType(" + py::repr(py::str(t.name)).cast<std::string>() + ", " +
@@ -165,19 +184,32 @@ void bind_publish_subscribe(py::module_& m) {
 
   py::class_<PubSubStaticConfig>(m, "PubSubStaticConfig",
                                  "The settings a publish-subscribe service was created with.")
-      .def_readonly("type_name", &PubSubStaticConfig::type_name)
-      .def_readonly("type_size", &PubSubStaticConfig::type_size)
-      .def_readonly("type_alignment", &PubSubStaticConfig::type_alignment)
-      .def_readonly("is_slice", &PubSubStaticConfig::is_slice)
-      .def_readonly("max_publishers", &PubSubStaticConfig::max_publishers)
-      .def_readonly("max_subscribers", &PubSubStaticConfig::max_subscribers)
-      .def_readonly("max_nodes", &PubSubStaticConfig::max_nodes)
-      .def_readonly("history_size", &PubSubStaticConfig::history_size)
-      .def_readonly("subscriber_buffer_size", &PubSubStaticConfig::subscriber_buffer_size)
-      .def_readonly("max_loans", &PubSubStaticConfig::max_loans)
-      .def_readonly("max_borrowed_samples", &PubSubStaticConfig::max_borrowed_samples)
-      .def_readonly("overflow", &PubSubStaticConfig::overflow)
-      .def_readonly("access", &PubSubStaticConfig::access);
+      .def_readonly("type_name", &PubSubStaticConfig::type_name,
+                    "The payload type's name (a C++ type name or AXON_TYPE_NAME).")
+      .def_readonly("type_size", &PubSubStaticConfig::type_size,
+                    "sizeof of one payload element.")
+      .def_readonly("type_alignment", &PubSubStaticConfig::type_alignment,
+                    "alignof of one payload element.")
+      .def_readonly("is_slice", &PubSubStaticConfig::is_slice,
+                    "True when samples carry a variable number of elements.")
+      .def_readonly("max_publishers", &PubSubStaticConfig::max_publishers,
+                    "Publishers the service allows.")
+      .def_readonly("max_subscribers", &PubSubStaticConfig::max_subscribers,
+                    "Subscribers the service allows.")
+      .def_readonly("max_nodes", &PubSubStaticConfig::max_nodes,
+                    "Nodes that may have it open at once.")
+      .def_readonly("history_size", &PubSubStaticConfig::history_size,
+                    "Samples a new subscriber gets from each publisher's past.")
+      .def_readonly("subscriber_buffer_size", &PubSubStaticConfig::subscriber_buffer_size,
+                    "Samples each subscriber's buffer holds unread.")
+      .def_readonly("max_loans", &PubSubStaticConfig::max_loans,
+                    "Loans one publisher may hold at once.")
+      .def_readonly("max_borrowed_samples", &PubSubStaticConfig::max_borrowed_samples,
+                    "Samples one subscriber may hold received at once.")
+      .def_readonly("overflow", &PubSubStaticConfig::overflow,
+                    "What a send does when a subscriber's buffer is full (OverflowPolicy).")
+      .def_readonly("access", &PubSubStaticConfig::access,
+                    "Who may use it besides the creator's user (Access).");
 
   auto sample_mut_class =
       py::class_<PySampleMut>(m, "SampleMut", py::buffer_protocol(),
@@ -226,7 +258,8 @@ void bind_publish_subscribe(py::module_& m) {
           .def_property_readonly("sequence", [](PySample& self) { return self.get().sequence(); },
                                  "Per publisher, from 0: a gap means samples were lost.")
           .def_property_readonly(
-              "publisher_id", [](PySample& self) { return self.get().publisher_id(); })
+              "publisher_id", [](PySample& self) { return self.get().publisher_id(); },
+              "The id of the Publisher that sent it.")
           .def(
               "release",
               [](PySample& self) {
@@ -242,6 +275,7 @@ void bind_publish_subscribe(py::module_& m) {
           "loan_uninit",
           [](py::object self_obj, std::uint64_t len) {
             auto& self = self_obj.cast<PyPublisher&>();
+            self.guard->check();
             return std::make_unique<PySampleMut>(take(self.publisher.loan_uninit(len)), self_obj,
                                                  self.type);
           },
@@ -250,6 +284,7 @@ void bind_publish_subscribe(py::module_& m) {
           "loan",
           [](py::object self_obj, std::uint64_t len) {
             auto& self = self_obj.cast<PyPublisher&>();
+            self.guard->check();
             return std::make_unique<PySampleMut>(take(self.publisher.loan(len)), self_obj,
                                                  self.type);
           },
@@ -261,8 +296,16 @@ void bind_publish_subscribe(py::module_& m) {
           [](PyPublisher& self, const py::buffer& data) {
             const auto info = data.request();
             const auto* bytes = static_cast<const std::byte*>(info.ptr);
-            return take(self.publisher.send_copy(std::span<const std::byte>(
-                bytes, static_cast<std::size_t>(info.size * info.itemsize))));
+            const std::span<const std::byte> span(
+                bytes, static_cast<std::size_t>(info.size * info.itemsize));
+            PortGuard::Hold hold(*self.guard);
+            tl::expected<std::size_t, PublisherSendError> sent;
+            {
+              // `data` is held by the caller and `info` pins its buffer for the call.
+              py::gil_scoped_release release;
+              sent = self.publisher.send_copy(span);
+            }
+            return take(std::move(sent));
           },
           py::arg("data"),
           "Loans, copies `data` (any contiguous buffer: bytes, a ctypes object, a numpy array) "
@@ -270,17 +313,25 @@ void bind_publish_subscribe(py::module_& m) {
       .def(
           "notify_on_send",
           [](PyPublisher& self, PyNotifier& notifier) {
+            self.guard->check();
             auto& n = notifier.get();
             self.publisher.notify_on_send(std::move(n));
             notifier.notifier.reset();
           },
           py::arg("notifier"),
           "After each send `notifier` notifies (its default id). The notifier is given away.")
-      .def_property_readonly("id", [](PyPublisher& self) { return self.publisher.id(); })
-      .def_property_readonly("max_slice_len",
-                             [](PyPublisher& self) { return self.publisher.max_slice_len(); })
-      .def("chunks_in_use", [](PyPublisher& self) { return self.publisher.chunks_in_use(); })
-      .def("chunk_count", [](PyPublisher& self) { return self.publisher.chunk_count(); });
+      .def_property_readonly(
+          "id", [](PyPublisher& self) { return self.publisher.id(); },
+          "Unique within the service for its life; Sample.publisher_id names it.")
+      .def_property_readonly(
+          "max_slice_len", [](PyPublisher& self) { return self.publisher.max_slice_len(); },
+          "Elements one sample may carry (1 unless the service carries slices).")
+      .def(
+          "chunks_in_use", [](PyPublisher& self) { return self.publisher.chunks_in_use(); },
+          "Chunks of this publisher in use anywhere (loans, subscribers, queues, history).")
+      .def(
+          "chunk_count", [](PyPublisher& self) { return self.publisher.chunk_count(); },
+          "Chunks in the publisher's data segment, used or free.");
 
   py::class_<PySubscriber>(m, "Subscriber", "Receives zero-copy samples. Never blocks.")
       .def(
@@ -291,7 +342,9 @@ void bind_publish_subscribe(py::module_& m) {
             return std::make_unique<PySample>(std::move(*received), self.type, self.element_size);
           },
           "The next Sample, or None. Raises SubscriberReceiveError.")
-      .def_property_readonly("id", [](PySubscriber& self) { return self.subscriber.id(); });
+      .def_property_readonly(
+          "id", [](PySubscriber& self) { return self.subscriber.id(); },
+          "Unique within the service for its life.");
 
   py::class_<PyPublisherBuilder>(m, "PublisherBuilder", "PubSubService.publisher_builder()")
       .def(
@@ -327,59 +380,76 @@ void bind_publish_subscribe(py::module_& m) {
 
   py::class_<PyPubSubService>(m, "PubSubService",
                               "An open publish-subscribe service; its ports keep it alive.")
-      .def_property_readonly("name", [](PyPubSubService& s) { return s.service.name(); })
-      .def_property_readonly("static_config",
-                             [](PyPubSubService& s) { return s.service.static_config(); })
-      .def_property_readonly("payload_type",
-                             [](PyPubSubService& s) { return s.service.payload_type(); })
-      .def("number_of_publishers",
-           [](PyPubSubService& s) { return s.service.number_of_publishers(); })
-      .def("number_of_subscribers",
-           [](PyPubSubService& s) { return s.service.number_of_subscribers(); })
-      .def("number_of_nodes", [](PyPubSubService& s) { return s.service.number_of_nodes(); })
-      .def("publisher_builder",
-           [](PyPubSubService& s) {
-             return PyPublisherBuilder{s.service.publisher_builder(), s.type};
-           })
-      .def("subscriber_builder", [](PyPubSubService& s) {
-        return PySubscriberBuilder{s.service.subscriber_builder(), s.type,
-                                   s.service.payload_type().size};
-      });
+      .def_property_readonly(
+          "name", [](PyPubSubService& s) { return s.service.name(); }, "The service name.")
+      .def_property_readonly(
+          "static_config", [](PyPubSubService& s) { return s.service.static_config(); },
+          "The settings it was created with (PubSubStaticConfig).")
+      .def_property_readonly(
+          "payload_type", [](PyPubSubService& s) { return s.service.payload_type(); },
+          "What it carries (PayloadType).")
+      .def(
+          "number_of_publishers",
+          [](PyPubSubService& s) { return s.service.number_of_publishers(); },
+          "Publishers alive now, in every process.")
+      .def(
+          "number_of_subscribers",
+          [](PyPubSubService& s) { return s.service.number_of_subscribers(); },
+          "Subscribers alive now, in every process.")
+      .def(
+          "number_of_nodes", [](PyPubSubService& s) { return s.service.number_of_nodes(); },
+          "Nodes that have the service open now.")
+      .def(
+          "publisher_builder",
+          [](PyPubSubService& s) {
+            return PyPublisherBuilder{s.service.publisher_builder(), s.type};
+          },
+          "Starts building a Publisher of this service.")
+      .def(
+          "subscriber_builder",
+          [](PyPubSubService& s) {
+            return PySubscriberBuilder{s.service.subscriber_builder(), s.type,
+                                       s.service.payload_type().size};
+          },
+          "Starts building a Subscriber of this service.");
 
   using B = PyPubSubServiceBuilder;
   constexpr auto self_ref = py::return_value_policy::reference_internal;
-#define AXON_PYTHON_SETTER(method)                                       \
+#define AXON_PYTHON_SETTER(method, doc)                                  \
   def(                                                                   \
       #method,                                                           \
       [](B& b, std::uint32_t n) -> B& {                                  \
         b.builder.method(n);                                             \
         return b;                                                        \
       },                                                                 \
-      py::arg("n"), self_ref)
+      py::arg("n"), self_ref, doc)
   py::class_<B>(m, "PubSubServiceBuilder",
                 "node.service_builder(name).publish_subscribe(type): settings given to "
                 "create() are the service's; given to open() they are requirements.")
-      .AXON_PYTHON_SETTER(history_size)
-      .AXON_PYTHON_SETTER(subscriber_max_buffer_size)
-      .AXON_PYTHON_SETTER(max_publishers)
-      .AXON_PYTHON_SETTER(max_subscribers)
-      .AXON_PYTHON_SETTER(max_nodes)
-      .AXON_PYTHON_SETTER(publisher_max_loans)
-      .AXON_PYTHON_SETTER(subscriber_max_borrowed_samples)
+      .AXON_PYTHON_SETTER(history_size, "Samples a new subscriber gets from each publisher's past.")
+      .AXON_PYTHON_SETTER(subscriber_max_buffer_size, "Samples each subscriber's buffer holds unread.")
+      .AXON_PYTHON_SETTER(max_publishers, "Publishers the service allows.")
+      .AXON_PYTHON_SETTER(max_subscribers, "Subscribers the service allows.")
+      .AXON_PYTHON_SETTER(max_nodes, "Nodes that may have it open at once.")
+      .AXON_PYTHON_SETTER(publisher_max_loans, "Loans one publisher may hold at once.")
+      .AXON_PYTHON_SETTER(subscriber_max_borrowed_samples,
+                          "Samples one subscriber may hold received at once.")
       .def(
           "overflow_policy",
           [](B& b, OverflowPolicy p) -> B& {
             b.builder.overflow_policy(p);
             return b;
           },
-          py::arg("policy"), self_ref)
+          py::arg("policy"), self_ref,
+          "What a send does when a subscriber's buffer is full (default OverwriteOldest).")
       .def(
           "access",
           [](B& b, Access a) -> B& {
             b.builder.access(a);
             return b;
           },
-          py::arg("access"), self_ref)
+          py::arg("access"), self_ref,
+          "Who may use the service besides our user (default Access.Owner).")
       .def(
           "create", [](B& b) { return PyPubSubService{take(b.builder.create()), b.type}; },
           "Raises PubSubCreateError.")

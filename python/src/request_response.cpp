@@ -84,16 +84,25 @@ struct PyServer {
   PyServer(UntypedServer s, Types t) : server(std::move(s)), types(std::move(t)) {}
   UntypedServer server;
   Types types;
+  std::shared_ptr<PortGuard> guard = std::make_shared<PortGuard>("server");
 };
 
 struct PyActiveRequest {
-  PyActiveRequest(UntypedActiveRequest r, Types t) : request(std::move(r)), types(std::move(t)) {}
+  PyActiveRequest(UntypedActiveRequest r, Types t, std::shared_ptr<PortGuard> g)
+      : request(std::move(r)), types(std::move(t)), guard(std::move(g)) {}
+  PyActiveRequest(const PyActiveRequest&) = delete;
+  PyActiveRequest& operator=(const PyActiveRequest&) = delete;
+  /// Collected while its server sends on another thread: the stream ends after that send.
+  ~PyActiveRequest() { guard->drop(request); }
   std::optional<UntypedActiveRequest> request;  ///< empty once closed (the stream ended)
   Types types;
+  std::shared_ptr<PortGuard> guard;  ///< the server's: its objects are not thread-safe
   Py_ssize_t exports = 0;
 
   static constexpr const char* kGone = "the request was closed (its stream ended)";
+  /// The request, or ValueError once closed, RuntimeError while another thread sends.
   UntypedActiveRequest& get() {
+    guard->check();
     if (!request) throw py::value_error(kGone);
     return *request;
   }
@@ -107,16 +116,25 @@ struct PyActiveRequest {
     check_no_views(exports,
                    "a view of the request is still alive (memoryview, numpy array): release "
                    "it before closing, the request's chunk goes back to the client");
+    guard->check();
     request.reset();
   }
 };
 
 struct PyResponseMut {
   PyResponseMut(UntypedResponseMut r, py::object a, py::object t)
-      : response(std::move(r)), active(std::move(a)), type(std::move(t)) {}
+      : response(std::move(r)),
+        active(std::move(a)),
+        type(std::move(t)),
+        guard(active.cast<PyActiveRequest&>().guard) {}
+  PyResponseMut(const PyResponseMut&) = delete;
+  PyResponseMut& operator=(const PyResponseMut&) = delete;
+  /// Collected while its server sends on another thread: dropped after that send.
+  ~PyResponseMut() { guard->drop(response); }
   std::optional<UntypedResponseMut> response;  ///< empty once sent or dropped
   py::object active;                           ///< the PyActiveRequest: sends it
   py::object type;
+  std::shared_ptr<PortGuard> guard;
   Py_ssize_t exports = 0;
 
   static constexpr const char* kGone = "the response was sent or dropped";
@@ -153,10 +171,19 @@ std::unique_ptr<PyPendingResponse> send_request(PyRequestMut& self) {
 void send_response(PyResponseMut& self) {
   auto& response = self.get();
   check_no_views(self.exports, kWriteUnderView);
-  auto& active = self.active.cast<PyActiveRequest&>().get();
+  // The ActiveRequest stays alive through `owner` while the GIL is released; the response is
+  // moved out first, so the ResponseMut may be collected meanwhile.
+  const py::object owner = self.active;
+  auto& active = owner.cast<PyActiveRequest&>().get();
+  PortGuard::Hold hold(*self.guard);
   auto taken = std::move(response);
   self.response.reset();
-  take(active.send(std::move(taken)));
+  tl::expected<void, ResponseSendError> sent;
+  {
+    py::gil_scoped_release release;  // Block policy: may wait up to block_timeout
+    sent = active.send(std::move(taken));
+  }
+  take(std::move(sent));
 }
 
 }  // namespace
@@ -164,26 +191,36 @@ void send_response(PyResponseMut& self) {
 void bind_request_response(py::module_& m) {
   py::class_<RequestResponseStaticConfig>(
       m, "RequestResponseStaticConfig", "The settings a request-response service was created with.")
-      .def_readonly("request_type", &RequestResponseStaticConfig::request_type)
-      .def_readonly("response_type", &RequestResponseStaticConfig::response_type)
-      .def_readonly("max_clients", &RequestResponseStaticConfig::max_clients)
-      .def_readonly("max_servers", &RequestResponseStaticConfig::max_servers)
-      .def_readonly("max_nodes", &RequestResponseStaticConfig::max_nodes)
+      .def_readonly("request_type", &RequestResponseStaticConfig::request_type,
+                    "What a request carries (PayloadType).")
+      .def_readonly("response_type", &RequestResponseStaticConfig::response_type,
+                    "What a response carries (PayloadType).")
+      .def_readonly("max_clients", &RequestResponseStaticConfig::max_clients,
+                    "Clients the service allows.")
+      .def_readonly("max_servers", &RequestResponseStaticConfig::max_servers,
+                    "Servers the service allows.")
+      .def_readonly("max_nodes", &RequestResponseStaticConfig::max_nodes,
+                    "Nodes that may have it open at once.")
       .def_readonly("max_active_requests_per_client",
                     &RequestResponseStaticConfig::max_active_requests_per_client,
                     "Requests one client may have in flight.")
       .def_readonly("max_response_buffer_size",
                     &RequestResponseStaticConfig::max_response_buffer_size,
                     "Responses to one request one server may have queued for the client.")
-      .def_readonly("max_loaned_requests", &RequestResponseStaticConfig::max_loaned_requests)
-      .def_readonly("max_loaned_responses", &RequestResponseStaticConfig::max_loaned_responses)
+      .def_readonly("max_loaned_requests", &RequestResponseStaticConfig::max_loaned_requests,
+                    "Loans one client may hold at once.")
+      .def_readonly("max_loaned_responses", &RequestResponseStaticConfig::max_loaned_responses,
+                    "Loans one server may hold at once.")
       .def_readonly("max_borrowed_responses",
-                    &RequestResponseStaticConfig::max_borrowed_responses)
+                    &RequestResponseStaticConfig::max_borrowed_responses,
+                    "Responses a client may hold received, per pending response and server.")
       .def_readonly("fire_and_forget", &RequestResponseStaticConfig::fire_and_forget,
                     "True: a server still receives a request whose PendingResponse was "
                     "dropped before it took it.")
-      .def_readonly("overflow", &RequestResponseStaticConfig::overflow)
-      .def_readonly("access", &RequestResponseStaticConfig::access);
+      .def_readonly("overflow", &RequestResponseStaticConfig::overflow,
+                    "What a server's send does when the client's buffer for the request is full.")
+      .def_readonly("access", &RequestResponseStaticConfig::access,
+                    "Who may use it besides the creator's user (Access).");
 
   auto request_mut_class =
       py::class_<PyRequestMut>(m, "RequestMut", py::buffer_protocol(),
@@ -401,7 +438,18 @@ void bind_request_response(py::module_& m) {
           .def(
               "send_copy",
               [](PyActiveRequest& self, const py::buffer& data) {
-                take(self.get().send_copy(bytes_of(data)));
+                auto& active = self.get();
+                const auto info = data.request();  // pins the buffer while the GIL is released
+                const std::span<const std::byte> bytes(
+                    static_cast<const std::byte*>(info.ptr),
+                    static_cast<std::size_t>(info.size * info.itemsize));
+                PortGuard::Hold hold(*self.guard);
+                tl::expected<void, ResponseSendError> sent;
+                {
+                  py::gil_scoped_release release;  // Block policy: may wait up to block_timeout
+                  sent = active.send_copy(bytes);
+                }
+                take(std::move(sent));
               },
               py::arg("data"),
               "Loans, copies `data` in and sends it as the stream's next response. Raises "
@@ -451,15 +499,18 @@ void bind_request_response(py::module_& m) {
       .def(
           "receive",
           [](PyServer& self) -> std::unique_ptr<PyActiveRequest> {
+            self.guard->check();
             auto received = take(self.server.receive());
             if (!received) return nullptr;
-            return std::make_unique<PyActiveRequest>(std::move(*received), self.types);
+            return std::make_unique<PyActiveRequest>(std::move(*received), self.types,
+                                                     self.guard);
           },
           "The next ActiveRequest (round robin over clients), or None. Raises "
           "ServerReceiveError.")
       .def(
           "notify_on_send",
           [](PyServer& self, PyNotifier& notifier) {
+            self.guard->check();
             auto& n = notifier.get();
             self.server.notify_on_send(std::move(n));
             notifier.notifier.reset();

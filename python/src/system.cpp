@@ -55,9 +55,11 @@ void bind_system(py::module_& m) {
       .def("is_set", &SystemEvent::is_set, "Whether it is set now.")
       .def("wait", &system_event_wait, py::arg("timeout") = py::none(),
            "Blocks until it is set (at most `timeout`: seconds or a timedelta); True when it "
-           "was set at entry or during the wait, False on timeout. Releases the GIL. A signal "
-           "raises KeyboardInterrupt when Python's handler saw it, else SystemEventWaitError "
-           "(Interrupted).")
+           "was set at entry or during the wait, False on timeout. Releases the GIL. SIGINT "
+           "(Ctrl-C) raises KeyboardInterrupt, whether Python's handler or axon's took it (axon's "
+           "forgets it, as Node.wait does); an exception of a Python signal handler is raised; "
+           "any other signal (SIGTERM once axon's handlers are in: it stays remembered for "
+           "Node.wait) raises SystemEventWaitError (Interrupted).")
       .def(
           "fileno", [](SystemEvent& e) { return take(e.fd()); },
           "A descriptor readable while the event is set, for selectors or a WaitSet (attach_fd). "
@@ -65,24 +67,34 @@ void bind_system(py::module_& m) {
 
   py::class_<ServiceInfo>(m, "ServiceInfo",
                           "A service as discovery sees it: settings and live ports.")
-      .def_readonly("name", &ServiceInfo::name)
-      .def_readonly("pattern", &ServiceInfo::pattern)
-      .def_readonly("access", &ServiceInfo::access)
+      .def_readonly("name", &ServiceInfo::name,
+                    "The service name.")
+      .def_readonly("pattern", &ServiceInfo::pattern,
+                    "Its MessagingPattern.")
+      .def_readonly("access", &ServiceInfo::access,
+                    "Who may use it besides the creator's user (Access).")
       .def_readonly("creator", &ServiceInfo::creator, "The NodeId that created it.")
       .def_readonly("event", &ServiceInfo::event, "Its settings, for event services.")
       .def_readonly("pubsub", &ServiceInfo::pubsub,
                     "Its settings, for publish-subscribe services.")
       .def_readonly("request_response", &ServiceInfo::request_response,
                     "Its settings, for request-response services.")
-      .def_readonly("listeners", &ServiceInfo::listeners)
-      .def_readonly("notifiers", &ServiceInfo::notifiers)
-      .def_readonly("publishers", &ServiceInfo::publishers)
-      .def_readonly("subscribers", &ServiceInfo::subscribers)
-      .def_readonly("clients", &ServiceInfo::clients)
-      .def_readonly("servers", &ServiceInfo::servers)
+      .def_readonly("listeners", &ServiceInfo::listeners,
+                    "Listeners alive now (event services).")
+      .def_readonly("notifiers", &ServiceInfo::notifiers,
+                    "Notifiers alive now (event services).")
+      .def_readonly("publishers", &ServiceInfo::publishers,
+                    "Publishers alive now (publish-subscribe services).")
+      .def_readonly("subscribers", &ServiceInfo::subscribers,
+                    "Subscribers alive now (publish-subscribe services).")
+      .def_readonly("clients", &ServiceInfo::clients,
+                    "Clients alive now (request-response services).")
+      .def_readonly("servers", &ServiceInfo::servers,
+                    "Servers alive now (request-response services).")
       .def_readonly("pending_requests", &ServiceInfo::pending_requests,
                     "Requests whose PendingResponse is alive.")
-      .def_readonly("nodes", &ServiceInfo::nodes)
+      .def_readonly("nodes", &ServiceInfo::nodes,
+                    "Nodes that have the service open now.")
       .def_readonly("node_ids", &ServiceInfo::node_ids, "The nodes holding the service.")
       .def("__repr__", [](const ServiceInfo& s) {
         return "ServiceInfo(" + py::repr(py::str(s.name)).cast<std::string>() + ", " +
@@ -101,12 +113,12 @@ void bind_system(py::module_& m) {
 
   py::enum_<DiscoveryError>(m, "DiscoveryErrorKind",
                             "Why a service could not be read (UnreadableService.error).")
-      .value("DoesNotExist", DiscoveryError::DoesNotExist)
-      .value("Corrupted", DiscoveryError::Corrupted)
-      .value("VersionMismatch", DiscoveryError::VersionMismatch)
-      .value("PermissionDenied", DiscoveryError::PermissionDenied)
-      .value("InvalidConfig", DiscoveryError::InvalidConfig)
-      .value("InternalFailure", DiscoveryError::InternalFailure);
+      .value("DoesNotExist", DiscoveryError::DoesNotExist, "No service of that name.")
+      .value("Corrupted", DiscoveryError::Corrupted, "Its shared memory fails validation (or is truncated).")
+      .value("VersionMismatch", DiscoveryError::VersionMismatch, "Made by an incompatible axon version.")
+      .value("PermissionDenied", DiscoveryError::PermissionDenied, "/dev/shm or the object cannot be read, or belongs to another user.")
+      .value("InvalidConfig", DiscoveryError::InvalidConfig, "The prefix or root path is malformed.")
+      .value("InternalFailure", DiscoveryError::InternalFailure, "A system call failed unexpectedly.");
 
   m.def(
       "list_services",

@@ -117,9 +117,9 @@ void bind_waitset(py::module_& m) {
       .value("AllEventsHandled", WaitSetRunResult::AllEventsHandled,
              "The batch was dispatched, or the timeout passed with nothing ready.");
   py::enum_<FdInterest>(m, "FdInterest", "Which readiness of an fd is watched.")
-      .value("Read", FdInterest::Read)
-      .value("Write", FdInterest::Write)
-      .value("ReadWrite", FdInterest::ReadWrite);
+      .value("Read", FdInterest::Read, "Readable (EPOLLIN), end-of-file and a peer's shutdown included.")
+      .value("Write", FdInterest::Write, "Writable (EPOLLOUT).")
+      .value("ReadWrite", FdInterest::ReadWrite, "Either.");
   py::enum_<TriggerMode>(m, "TriggerMode", "How an fd's readiness is reported.")
       .value("Level", TriggerMode::Level, "At every wait while ready (the default).")
       .value("Edge", TriggerMode::Edge, "Once per change of readiness (EPOLLET).");
@@ -157,8 +157,10 @@ void bind_waitset(py::module_& m) {
   py::class_<PyWaitSet>(m, "WaitSet",
                         "Waits on listeners, fds (any object with fileno()), deadlines and "
                         "intervals at once (epoll, level-triggered). Its waits release the GIL; "
-                        "SIGINT/SIGTERM end them with Interrupt/TerminationRequest. One thread "
-                        "at a time (another one gets RuntimeError).")
+                        "SIGINT/SIGTERM end them with Interrupt/TerminationRequest, and the signal is "
+                        "remembered: every later wait returns it at once until "
+                        "Node.clear_termination_signal(). One thread at a time (another one "
+                        "gets RuntimeError).")
       .def(
           "attach_notification",
           [](PyWaitSet& self, PyListener& listener) {
@@ -264,7 +266,9 @@ void bind_waitset(py::module_& m) {
       .def("__len__", [](const PyWaitSet& self) { return self.waitset.len(); })
       .def(
           "len", [](const PyWaitSet& self) { return self.waitset.len(); }, "Attachments held.")
-      .def("is_empty", [](const PyWaitSet& self) { return self.waitset.is_empty(); })
+      .def(
+          "is_empty", [](const PyWaitSet& self) { return self.waitset.is_empty(); },
+          "True when nothing is attached (a wait would raise WaitSetRunError NoAttachments).")
       .def_property_readonly(
           "capacity", [](const PyWaitSet& self) { return self.waitset.capacity(); },
           "The most attachments it holds.");

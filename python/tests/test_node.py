@@ -144,3 +144,49 @@ def test_cleanup_removes_a_killed_node(spawn):
     report = axon.Node.cleanup_dead_nodes()
     assert victim in report.dead_nodes
     assert all(n.id != victim for n in axon.Node.list())
+
+
+# Ctrl-C that a program catches and goes on from: the SIGINT is forgotten as it raises, so the
+# next wait sleeps its cycle; a SIGTERM stays remembered. Each line waits for the test's signal.
+CATCH_AND_GO_ON = """
+import signal, sys, time, axon
+node = axon.NodeBuilder().create()
+event = axon.SystemEvent.open(sys.argv[1])
+node.wait(0)  # installs the handlers: from here on a signal is seen by the waits
+for what, wait in (("node", lambda: node.wait(10.0)), ("event", lambda: event.wait(10.0))):
+    print("ready", what, flush=True)
+    try:
+        print("returned", wait(), flush=True)
+    except KeyboardInterrupt:
+        print("KeyboardInterrupt", flush=True)
+    start = time.monotonic()
+    print("then", node.wait(0.2), time.monotonic() - start >= 0.2, flush=True)
+print("ready sigterm", flush=True)
+try:
+    event.wait(10.0)
+except axon.SystemEventWaitError as error:
+    print("SystemEventWaitError", error.name, flush=True)
+print("after", node.wait(10.0), node.wait(10.0), axon.Node.clear_termination_signal(), flush=True)
+print("cleared", axon.Node.clear_termination_signal(signal.SIGTERM), node.wait(0.01), flush=True)
+"""
+
+
+def test_a_caught_ctrl_c_lets_the_next_wait_sleep_and_sigterm_stays(spawn):
+    name = "py-catch-" + str(os.getpid())
+    child = spawn(python_code(CATCH_AND_GO_ON) + [name])
+    try:
+        for what in ("node", "event"):
+            child.wait_for_line("ready " + what)
+            start = time.monotonic()
+            child.signal(SIGINT)
+            assert child.read_line() == "KeyboardInterrupt"
+            assert time.monotonic() - start < 2.0
+            assert child.read_line() == "then True True"
+        child.wait_for_line("ready sigterm")
+        child.signal(SIGTERM)
+        status, output, err = child.finish(timeout=5)
+        assert status == 0, err
+        assert output[-3:] == ["SystemEventWaitError Interrupted", "after False False False",
+                               "cleared True True"]
+    finally:
+        axon.SystemEvent.remove(name)

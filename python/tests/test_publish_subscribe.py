@@ -156,3 +156,36 @@ def test_the_numpy_image_examples_move_4_mib_without_a_copy(spawn, service_name)
         process.signal(signal_number)
         status, lines, err = process.finish(timeout=5)
         assert (status, lines[-1]) == (0, "exit"), err
+
+
+def test_a_blocking_send_lets_other_threads_run_and_refuses_its_publisher_meanwhile(
+        node, service_name):
+    import threading
+    import time
+    _, publisher_builder, subscriber = ports(
+        node, service_name(), ctypes.c_uint64, subscriber_max_buffer_size=1,
+        overflow_policy=axon.OverflowPolicy.Block)
+    publisher = publisher_builder.block_timeout(10.0).create()
+    assert publisher.send_copy(ctypes.c_uint64(1)) == 1  # the subscriber's buffer is full now
+    spare = publisher.loan()  # dropped by this thread while the other one sends
+    blocked = publisher.loan()
+    outcome = []
+    started = threading.Event()
+
+    def send():
+        started.set()
+        outcome.append(blocked.send())
+    sender = threading.Thread(target=send)
+    start = time.monotonic()
+    sender.start()
+    assert started.wait(5)
+    time.sleep(0.05)  # let it block: nothing to poll for inside the send
+    assert sender.is_alive()  # still waiting for room, and this thread runs
+    with pytest.raises(RuntimeError, match="in use by another thread"):
+        publisher.loan()
+    del spare  # kept until the send returns, then given back by the sender
+    assert subscriber.receive().value.value == 1  # makes room: the send goes through
+    sender.join(5)
+    assert outcome == [1] and time.monotonic() - start < 5
+    assert subscriber.receive() is not None
+    assert publisher.loan() is not None  # the publisher is free again

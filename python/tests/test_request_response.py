@@ -313,3 +313,44 @@ def test_client_and_server_across_languages(node, spawn, service_name, client, s
     assert lines[:5] == ["Received request 0"] + [f"Send response {s} to request 0"
                                                     for s in range(3)] + \
         ["Ended the stream of request 0"]
+
+
+def test_a_blocking_response_send_lets_other_threads_run_and_refuses_its_server_meanwhile(
+        node, service_name):
+    import threading
+    import time
+    service = service_of(node, service_name(), max_response_buffer_size=1,
+                         overflow_policy=axon.OverflowPolicy.Block)
+    client = service.client_builder().create()
+    server = service.server_builder().block_timeout(10.0).create()
+    pending = client.send_copy(RequestData(1))
+    active = server.receive()
+    active.send_copy(ResponseData(1))  # the client's buffer for this request is full now
+    spare = active.loan()  # dropped by this thread while the other one sends
+    blocked = active.loan()
+    outcome = []
+    started = threading.Event()
+
+    def send():
+        started.set()
+        blocked.send()
+        outcome.append("sent")
+    sender = threading.Thread(target=send)
+    start = time.monotonic()
+    sender.start()
+    assert started.wait(5)
+    time.sleep(0.05)  # let it block: nothing to poll for inside the send
+    assert sender.is_alive()  # still waiting for room, and this thread runs
+    with pytest.raises(RuntimeError, match="in use by another thread"):
+        active.loan()
+    with pytest.raises(RuntimeError, match="in use by another thread"):
+        active.close()
+    with pytest.raises(RuntimeError, match="in use by another thread"):
+        server.receive()
+    del spare  # kept until the send returns, then given back by the sender
+    assert pending.receive() is not None  # makes room: the send goes through
+    sender.join(5)
+    assert outcome == ["sent"] and time.monotonic() - start < 5
+    assert pending.receive() is not None
+    active.close()
+    assert eventually(pending.is_done)

@@ -54,6 +54,22 @@ tl::expected<void, NodeWaitError> Node::wait(std::chrono::nanoseconds cycle) con
   }
 }
 
+bool Node::clear_termination_signal(NodeWaitError signal) {
+  using platform::TerminationSignals;
+  int number = 0;
+  switch (signal) {
+    case NodeWaitError::InterruptSignal: number = SIGINT; break;
+    case NodeWaitError::TerminationRequest: number = SIGTERM; break;
+    case NodeWaitError::InternalFailure: return false;
+  }
+  // A load, then reset(): a signal that lands between the two is forgotten with the one the
+  // caller handled. The window is a few instructions; closing it needs a compare-exchange of the
+  // flag inside TerminationSignals.
+  if (TerminationSignals::last_signal() != number) return false;
+  TerminationSignals::reset();
+  return true;
+}
+
 std::optional<NodeId> NodeId::from_string(std::string_view hex) {
   if (hex.size() != 16) return std::nullopt;
   std::uint64_t v = 0;

@@ -92,8 +92,16 @@ class Node {
   /// in cycles, `while (node.wait(100ms)) { ... }`. The first call installs handlers for both
   /// signals (from then on they no longer end the process: its loop does, as a WaitSet's does;
   /// the handlers are the WaitSet's). A signal is remembered: every later wait returns it at
-  /// once, so nested loops all end. No lock, no allocation.
+  /// once, so nested loops all end (until clear_termination_signal). No lock, no allocation.
   tl::expected<void, NodeWaitError> wait(std::chrono::nanoseconds cycle) const;
+
+  /// For a process that handled a signal and goes on (a Ctrl-C that cancels one task, not the
+  /// program): forgets the remembered signal if it is `signal` (InterruptSignal for SIGINT,
+  /// TerminationRequest for SIGTERM), so the next wait of a Node or WaitSet sleeps again; returns
+  /// whether it did. Pass the error that wait returned, so a different signal that came since
+  /// stays remembered. A signal that arrives after the call is remembered as before.
+  /// InternalFailure clears nothing. Process-wide; any thread.
+  static bool clear_termination_signal(NodeWaitError signal);
 
   /// Every node under the configuration, alive or dead, sorted by id.
   static tl::expected<std::vector<NodeInfo>, NodeListError> list(
