@@ -127,6 +127,14 @@ int TerminationSignals::take_signal() {
   return g_last_signal.exchange(0, std::memory_order_seq_cst);
 }
 
+bool TerminationSignals::forget(int signal_number) {
+  // Drain first, as take_signal does: a signal that lands after the drain leaves fd() readable,
+  // and one that landed before it and is not the one forgotten stays in the flag.
+  drain_fd();
+  int expected = signal_number;
+  return g_last_signal.compare_exchange_strong(expected, 0, std::memory_order_seq_cst);
+}
+
 int TerminationSignals::fd() { return g_wake_fd.load(std::memory_order_relaxed); }
 
 void TerminationSignals::drain_fd() {

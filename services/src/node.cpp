@@ -62,12 +62,7 @@ bool Node::clear_termination_signal(NodeWaitError signal) {
     case NodeWaitError::TerminationRequest: number = SIGTERM; break;
     case NodeWaitError::InternalFailure: return false;
   }
-  // A load, then reset(): a signal that lands between the two is forgotten with the one the
-  // caller handled. The window is a few instructions; closing it needs a compare-exchange of the
-  // flag inside TerminationSignals.
-  if (TerminationSignals::last_signal() != number) return false;
-  TerminationSignals::reset();
-  return true;
+  return TerminationSignals::forget(number);
 }
 
 std::optional<NodeId> NodeId::from_string(std::string_view hex) {

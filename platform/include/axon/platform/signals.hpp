@@ -34,6 +34,9 @@ class TerminationSignals {
   /// Drains fd(), then takes and clears last_signal() (0 if none). The race-free order for an
   /// event loop: a signal that lands after the drain leaves fd() readable for the next wait.
   static int take_signal();
+  /// Drains fd(), then forgets the last signal if it is `signal_number` (one compare-exchange:
+  /// a different signal that came since stays remembered). True when it was forgotten.
+  static bool forget(int signal_number);
 
   /// Readable after a signal until drained; -1 before the first install(). A child forked
   /// without exec gets a fresh eventfd under the same number, so it does not wake its parent.
