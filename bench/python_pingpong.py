@@ -101,7 +101,18 @@ def responder(args):
 
 
 def initiator(args):
-    """One measurement of the Python mode: a dict like latency_pingpong's JSON."""
+    """One measurement of the Python mode: a dict like latency_pingpong's JSON. The pinning of
+    this process is undone afterwards: what it starts next (the responder of the next pass, the
+    C++ latency_pingpong) would inherit one CPU, and two spinning processes on one CPU measure the
+    scheduler's slice (8 ms), not the transport."""
+    cpus = os.sched_getaffinity(0)
+    try:
+        return measure(args)
+    finally:
+        os.sched_setaffinity(0, cpus)
+
+
+def measure(args):
     tag = f"{os.getpid()}-{args.mode}-{args.size}-{time.monotonic_ns()}"
     child = subprocess.Popen([sys.executable, __file__, "--responder", "--tag", tag,
                               "--mode", args.mode, "--size", str(args.size),
