@@ -5,6 +5,7 @@
 #include <new>
 #include <thread>
 
+#include "axon/detail/payload_rules.hpp"
 #include "axon/detail/port_segment.hpp"
 #include "axon/detail/service_core.hpp"
 
@@ -465,12 +466,6 @@ bool SubscriberCore::attach_queues(Source& s, std::uint32_t publisher_slot) {
   return true;
 }
 
-bool SubscriberCore::payload_size_fits(std::uint64_t size, std::uint64_t chunk_capacity) const {
-  const std::uint64_t element = m_settings.type_size;
-  if (element == 0 || size > chunk_capacity) return false;
-  return m_settings.is_slice != 0 ? size % element == 0 : size == element;
-}
-
 bool SubscriberCore::connected(const Source& s) const {
   // ORDERING: acquire pairs with the publisher's release of the pair after rebuilding queues.
   return s.header->publisher_id.load(std::memory_order_acquire) == s.publisher_id &&
@@ -514,7 +509,8 @@ SubscriberCore::receive() {
     // hand out only the copy, so a length checked here is the length used everywhere after.
     ChunkHeader header;
     std::memcpy(&header, shared_header, sizeof(header));
-    if (!payload_size_fits(header.payload_size, source.chunk_capacity)) {
+    if (!payload_size_fits(header.payload_size, source.chunk_capacity, m_settings.type_size,
+                           m_settings.is_slice != 0)) {
       (void)source.completion.try_push(offset);  // give it back; never read past the chunk
       return tl::unexpected(SubscriberReceiveError::Corrupted);
     }

@@ -1,6 +1,7 @@
 #include "axon/publish_subscribe/service.hpp"
 
 #include "axon/detail/open_or_create.hpp"
+#include "axon/detail/payload_rules.hpp"
 #include "axon/detail/service_core.hpp"
 #include "axon/publish_subscribe/pattern.hpp"
 
@@ -61,24 +62,6 @@ const char* to_string(const PubSubOpenOrCreateError& error) {
 namespace detail {
 namespace {
 
-core::OverflowKind to_kind(OverflowPolicy p) {
-  switch (p) {
-    case OverflowPolicy::OverwriteOldest: return core::OverflowKind::OverwriteOldest;
-    case OverflowPolicy::Refuse: return core::OverflowKind::Refuse;
-    case OverflowPolicy::Block: return core::OverflowKind::Block;
-  }
-  return core::OverflowKind::OverwriteOldest;
-}
-
-std::optional<OverflowPolicy> from_kind(core::OverflowKind k) {
-  switch (k) {
-    case core::OverflowKind::OverwriteOldest: return OverflowPolicy::OverwriteOldest;
-    case core::OverflowKind::Refuse: return OverflowPolicy::Refuse;
-    case core::OverflowKind::Block: return OverflowPolicy::Block;
-  }
-  return std::nullopt;
-}
-
 bool in_range(std::uint32_t v, std::uint32_t max) { return v >= 1 && v <= max; }
 
 }  // namespace
@@ -89,13 +72,8 @@ tl::expected<std::shared_ptr<ServiceCore>, PubSubCreateError> create_pubsub(
   settings.access = r.access.value_or(kDefaultAccess) == Access::Group ? core::AccessKind::Group
                                                                        : core::AccessKind::Owner;
   auto& p = settings.pubsub;
-  const auto type_name = core::FixedString<core::kMaxTypeNameLength>::from(r.type.name);
-  if (!type_name || r.type.name.empty() || r.type.size == 0 || r.type.alignment == 0 ||
-      r.type.size % r.type.alignment != 0 ||
-      (r.type.alignment & (r.type.alignment - 1)) != 0 || r.type.alignment > 4096) {
-    return tl::unexpected(PubSubCreateError::InvalidSettings);
-  }
-  p.type_name = *type_name;
+  if (!valid_payload_type(r.type)) return tl::unexpected(PubSubCreateError::InvalidSettings);
+  p.type_name = *core::FixedString<core::kMaxTypeNameLength>::from(r.type.name);
   p.type_size = r.type.size;
   p.type_alignment = r.type.alignment;
   p.is_slice = r.type.is_slice ? 1 : 0;
@@ -106,7 +84,7 @@ tl::expected<std::shared_ptr<ServiceCore>, PubSubCreateError> create_pubsub(
   p.subscriber_buffer_size = r.buffer_size.value_or(PubSubDefaults::kSubscriberBufferSize);
   p.max_loans = r.max_loans.value_or(PubSubDefaults::kMaxLoans);
   p.max_borrowed_samples = r.max_borrowed.value_or(PubSubDefaults::kMaxBorrowedSamples);
-  p.overflow = to_kind(r.overflow.value_or(OverflowPolicy::OverwriteOldest));
+  p.overflow = to_overflow_kind(r.overflow.value_or(OverflowPolicy::OverwriteOldest));
   if (!in_range(p.max_publishers, PubSubDefaults::kMaxPorts) ||
       !in_range(p.max_subscribers, PubSubDefaults::kMaxPorts) ||
       !in_range(p.max_nodes, PubSubDefaults::kMaxPorts) ||
@@ -123,8 +101,7 @@ tl::expected<std::shared_ptr<ServiceCore>, PubSubOpenError> open_pubsub(
     const std::shared_ptr<NodeCore>& node, const ServiceName& name, const PubSubRequest& r) {
   auto requirements = [&](const core::StaticConfig& sc) -> std::optional<PubSubOpenError> {
     const auto& p = sc.pubsub;
-    if (p.type_name.view() != r.type.name || p.type_size != r.type.size ||
-        p.type_alignment != r.type.alignment || (p.is_slice != 0) != r.type.is_slice) {
+    if (!same_payload_type(r.type, p.type_name, p.type_size, p.type_alignment, p.is_slice)) {
       return PubSubOpenError::IncompatibleTypes;
     }
     if (r.max_publishers && p.max_publishers < *r.max_publishers) {
@@ -166,7 +143,7 @@ PubSubStaticConfig pubsub_static_config(const core::PubSubSettings& p, Access ac
   c.max_loans = p.max_loans;
   c.max_borrowed_samples = p.max_borrowed_samples;
   // Checked at open (PubSubLayout::valid): only these three reach here.
-  c.overflow = from_kind(p.overflow).value_or(OverflowPolicy::OverwriteOldest);
+  c.overflow = to_overflow_policy(p.overflow);
   c.access = access;
   return c;
 }

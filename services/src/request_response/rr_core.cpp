@@ -6,6 +6,7 @@
 #include <new>
 #include <thread>
 
+#include "axon/detail/payload_rules.hpp"
 #include "axon/detail/port_segment.hpp"
 #include "axon/detail/service_core.hpp"
 #include "axon/request_response/pattern.hpp"
@@ -54,13 +55,6 @@ QueueBlock response_queue(std::byte* link, const core::LinkShape& l, std::uint32
 
 std::uint64_t chunk_alignment(std::uint64_t type_alignment) {
   return std::max<std::uint64_t>(type_alignment, alignof(RequestHeader));
-}
-
-/// Whether a payload size read from a chunk is one a peer of this service can write.
-bool payload_fits(std::uint64_t size, std::uint64_t capacity, std::uint64_t element,
-                  bool is_slice) {
-  if (element == 0 || size > capacity) return false;
-  return is_slice ? size % element == 0 : size == element;
 }
 
 /// The loan rules both ports share: the length, the loan limit.
@@ -438,7 +432,7 @@ tl::expected<std::optional<ReceivedResponse>, ResponseReceiveError> ClientCore::
         give_back(side, offset);
         continue;
       }
-      if (!payload_fits(header.payload_size, side.chunk_capacity, m_settings.response_type_size,
+      if (!payload_size_fits(header.payload_size, side.chunk_capacity, m_settings.response_type_size,
                         m_settings.response_is_slice != 0)) {
         give_back(side, offset);
         return tl::unexpected(ResponseReceiveError::Corrupted);
@@ -805,7 +799,7 @@ tl::expected<std::optional<ReceivedRequest>, ServerReceiveError> ServerCore::rec
     std::memcpy(&header, chunk, sizeof(header));
     if (header.client_id != link.client_id || header.request_id == 0 ||
         header.channel >= m_settings.max_active_requests || link.active[header.channel] != 0 ||
-        !payload_fits(header.payload_size, link.chunk_capacity, m_settings.request_type_size,
+        !payload_size_fits(header.payload_size, link.chunk_capacity, m_settings.request_type_size,
                       m_settings.request_is_slice != 0)) {
       return tl::unexpected(ServerReceiveError::Corrupted);
     }

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "axon/detail/open_or_create.hpp"
+#include "axon/detail/payload_rules.hpp"
 #include "axon/detail/service_core.hpp"
 #include "axon/request_response/pattern.hpp"
 #include "axon/request_response/rr_core.hpp"
@@ -125,38 +126,6 @@ const char* to_string(ResponseSendError error) {
 namespace detail {
 namespace {
 
-core::OverflowKind to_kind(OverflowPolicy p) {
-  switch (p) {
-    case OverflowPolicy::OverwriteOldest: return core::OverflowKind::OverwriteOldest;
-    case OverflowPolicy::Refuse: return core::OverflowKind::Refuse;
-    case OverflowPolicy::Block: return core::OverflowKind::Block;
-  }
-  return core::OverflowKind::OverwriteOldest;
-}
-
-OverflowPolicy from_kind(core::OverflowKind k) {
-  switch (k) {
-    case core::OverflowKind::OverwriteOldest: return OverflowPolicy::OverwriteOldest;
-    case core::OverflowKind::Refuse: return OverflowPolicy::Refuse;
-    case core::OverflowKind::Block: return OverflowPolicy::Block;
-  }
-  return OverflowPolicy::OverwriteOldest;  // checked at open (Layout::valid)
-}
-
-/// A payload type a creator may record: a name that fits, a size that is a non-zero multiple
-/// of a power-of-two alignment of at most 4096.
-bool valid_type(const PayloadType& t) {
-  return !t.name.empty() && t.name.size() <= core::kMaxTypeNameLength && t.size != 0 &&
-         t.alignment != 0 && (t.alignment & (t.alignment - 1)) == 0 && t.alignment <= 4096 &&
-         t.size % t.alignment == 0;
-}
-
-bool same_type(const PayloadType& t, const core::FixedString<core::kMaxTypeNameLength>& name,
-               std::uint64_t size, std::uint64_t alignment, std::uint32_t is_slice) {
-  return name.view() == t.name && size == t.size && alignment == t.alignment &&
-         (is_slice != 0) == t.is_slice;
-}
-
 PayloadType type_of(const core::FixedString<core::kMaxTypeNameLength>& name, std::uint64_t size,
                     std::uint64_t alignment, std::uint32_t is_slice) {
   return PayloadType{std::string(name.view()), size, alignment, is_slice != 0};
@@ -180,7 +149,7 @@ RequestResponseStaticConfig request_response_static_config(const core::RequestRe
   c.max_loaned_responses = s.max_loaned_responses;
   c.max_borrowed_responses = s.max_borrowed_responses;
   c.fire_and_forget = s.fire_and_forget != 0;
-  c.overflow = from_kind(s.overflow);
+  c.overflow = to_overflow_policy(s.overflow);
   c.access = access;
   return c;
 }
@@ -192,7 +161,7 @@ tl::expected<std::shared_ptr<ServiceCore>, RequestResponseCreateError> create_re
   settings.access = r.access.value_or(kDefaultAccess) == Access::Group ? core::AccessKind::Group
                                                                        : core::AccessKind::Owner;
   auto& s = settings.request_response;
-  if (!valid_type(r.request_type) || !valid_type(r.response_type)) {
+  if (!valid_payload_type(r.request_type) || !valid_payload_type(r.response_type)) {
     return tl::unexpected(RequestResponseCreateError::InvalidSettings);
   }
   s.request_type_name = *core::FixedString<core::kMaxTypeNameLength>::from(r.request_type.name);
@@ -212,7 +181,7 @@ tl::expected<std::shared_ptr<ServiceCore>, RequestResponseCreateError> create_re
   s.max_loaned_responses = r.max_loaned_responses.value_or(D::kMaxLoanedResponses);
   s.max_borrowed_responses = r.max_borrowed_responses.value_or(D::kMaxBorrowedResponses);
   s.fire_and_forget = r.fire_and_forget.value_or(D::kFireAndForget) ? 1 : 0;
-  s.overflow = to_kind(r.overflow.value_or(OverflowPolicy::OverwriteOldest));
+  s.overflow = to_overflow_kind(r.overflow.value_or(OverflowPolicy::OverwriteOldest));
   // The layout's own limits (ports, queues, pools) are the creator's: what it refuses, every
   // opener would read as Corrupted.
   if (!core::RequestResponseLayout::valid(s)) {
@@ -228,11 +197,11 @@ tl::expected<std::shared_ptr<ServiceCore>, RequestResponseOpenError> open_reques
   using E = RequestResponseOpenError;
   auto requirements = [&](const core::StaticConfig& sc) -> std::optional<E> {
     const auto& s = sc.request_response;
-    if (!same_type(r.request_type, s.request_type_name, s.request_type_size,
+    if (!same_payload_type(r.request_type, s.request_type_name, s.request_type_size,
                    s.request_type_alignment, s.request_is_slice)) {
       return E::IncompatibleRequestType;
     }
-    if (!same_type(r.response_type, s.response_type_name, s.response_type_size,
+    if (!same_payload_type(r.response_type, s.response_type_name, s.response_type_size,
                    s.response_type_alignment, s.response_is_slice)) {
       return E::IncompatibleResponseType;
     }
@@ -258,7 +227,7 @@ tl::expected<std::shared_ptr<ServiceCore>, RequestResponseOpenError> open_reques
     if (r.fire_and_forget && *r.fire_and_forget != (s.fire_and_forget != 0)) {
       return E::IncompatibleFireAndForget;
     }
-    if (r.overflow && *r.overflow != from_kind(s.overflow)) return E::IncompatibleOverflowPolicy;
+    if (r.overflow && *r.overflow != to_overflow_policy(s.overflow)) return E::IncompatibleOverflowPolicy;
     if (r.access && *r.access != to_access(sc.access)) return E::IncompatibleAccess;
     return std::nullopt;
   };

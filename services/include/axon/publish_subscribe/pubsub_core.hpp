@@ -179,8 +179,6 @@ class SubscriberCore : public std::enable_shared_from_this<SubscriberCore> {
   bool connected(const Source& s) const;
   /// Attaches the queues of a source seen connected for the first time; false when corrupted.
   bool attach_queues(Source& s, std::uint32_t publisher_slot);
-  /// Whether a payload size read from a chunk is one a publisher of this service can write.
-  bool payload_size_fits(std::uint64_t size, std::uint64_t chunk_capacity) const;
 
   std::shared_ptr<ServiceCore> m_service;
   std::uint32_t m_slot;
