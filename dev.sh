@@ -12,7 +12,8 @@ cd "$(dirname "$0")"
 
 readonly APT_PACKAGES=(cmake g++ make pkgconf libboost-dev libgtest-dev libgmock-dev
                        libbenchmark-dev libcli11-dev libexpected-dev nlohmann-json3-dev
-                       pybind11-dev python3-dev python3-numpy python3-pytest)
+                       pybind11-dev python3-dev python3-numpy python3-pytest
+                       cyclonedds-dev cyclonedds-tools libtomlplusplus-dev iproute2)
 # Only for `./dev.sh bench`: the plot. And for `./dev.sh bench --peers`: iceoryx (classic, 2.0),
 # whose latency is measured next to axon's when Debian has it.
 readonly BENCH_APT_PACKAGES=(gnuplot-nox)
