@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "axon/publish_subscribe/untyped.hpp"
 #include "axon/platform/clock.hpp"
 #include "axon/platform/epoll.hpp"
 #include "axon/platform/file_descriptor.hpp"
@@ -56,6 +57,8 @@ const char* to_string(WaitSetAttachmentError error) {
       return "CapacityExceeded";
     case WaitSetAttachmentError::InvalidArgument:
       return "InvalidArgument";
+    case WaitSetAttachmentError::NotWakeable:
+      return "NotWakeable";
     case WaitSetAttachmentError::InternalFailure:
       return "InternalFailure";
   }
@@ -540,6 +543,19 @@ tl::expected<WaitSetGuard, WaitSetAttachmentError> WaitSet::attach_notification(
     const Listener& listener) {
   if (!m_state) return tl::unexpected(WaitSetAttachmentError::InternalFailure);
   return guard_for(m_state->attach(detail::Kind::Notification, listener.fd(), EPOLLIN,
+                                   std::chrono::nanoseconds::zero()));
+}
+
+tl::expected<WaitSetGuard, WaitSetAttachmentError> WaitSet::attach_notification(
+    const UntypedSubscriber& subscriber) {
+  return attach_subscriber(subscriber.fd());
+}
+
+tl::expected<WaitSetGuard, WaitSetAttachmentError> WaitSet::attach_subscriber(int wake_fd) {
+  if (!m_state) return tl::unexpected(WaitSetAttachmentError::InternalFailure);
+  if (wake_fd < 0) return tl::unexpected(WaitSetAttachmentError::NotWakeable);
+  // The wake channel is a listener's: level-triggered like one, quieted by an empty receive.
+  return guard_for(m_state->attach(detail::Kind::Notification, wake_fd, EPOLLIN,
                                    std::chrono::nanoseconds::zero()));
 }
 

@@ -15,6 +15,7 @@ namespace axon {
 
 namespace detail {
 class NodeCore;
+struct WakeService;
 }
 
 class ServiceBuilder {
@@ -48,6 +49,7 @@ class ServiceBuilder {
 
  private:
   friend class Node;
+  friend struct detail::WakeService;  // opens a publish-subscribe service's wake service
   ServiceBuilder(std::shared_ptr<detail::NodeCore> node, ServiceName name)
       : m_node(std::move(node)), m_name(std::move(name)) {}
   std::shared_ptr<detail::NodeCore> m_node;

@@ -82,6 +82,7 @@ enum class WaitSetAttachmentError {
   CapacityExceeded,  ///< the WaitSet holds capacity() attachments already
   InvalidArgument,   ///< a negative or unpollable fd (e.g. a regular file), a duration <= 0, a
                      ///< guard of another WaitSet, or modify() of an attachment that is no fd
+  NotWakeable,       ///< a subscriber created without wakeable(true): nothing would wake it
   InternalFailure,   ///< a timer could not be created, or epoll failed otherwise
 };
 const char* to_string(WaitSetAttachmentError error);
@@ -112,6 +113,9 @@ enum class TriggerMode : std::uint8_t {
 
 class WaitSet;
 class WaitSetBuilder;
+class UntypedSubscriber;
+template <typename T>
+class Subscriber;
 
 /// Keeps an attachment alive; dropping it detaches. Move-only. Safe to drop after its WaitSet is
 /// gone (it then does nothing); detaching twice is harmless. Drop it before closing the fd or
@@ -225,6 +229,16 @@ class WaitSet {
 
   /// Fires while `listener` has a notification pending. Drain it (try_wait) in the callback.
   tl::expected<WaitSetGuard, WaitSetAttachmentError> attach_notification(const Listener& listener);
+  /// Fires while a sample may be waiting for a wakeable subscriber (`wakeable(true)`; others are
+  /// NotWakeable). Receive until nothing comes in the callback: a receive that finds nothing is
+  /// what quiets it. The subscriber must outlive the guard.
+  tl::expected<WaitSetGuard, WaitSetAttachmentError> attach_notification(
+      const UntypedSubscriber& subscriber);
+  template <typename T>
+  tl::expected<WaitSetGuard, WaitSetAttachmentError> attach_notification(
+      const Subscriber<T>& subscriber) {
+    return attach_subscriber(subscriber.fd());
+  }
   /// Fires while `fd` is ready for `interest` (Level) or when it becomes ready (Edge). The fd is
   /// not owned; it must stay open until the guard is dropped.
   tl::expected<WaitSetGuard, WaitSetAttachmentError> attach_fd(
@@ -272,6 +286,7 @@ class WaitSet {
   explicit WaitSet(std::shared_ptr<detail::WaitSetState> state) : m_state(std::move(state)) {}
   tl::expected<WaitSetGuard, WaitSetAttachmentError> guard_for(
       tl::expected<std::uint64_t, WaitSetAttachmentError> number);
+  tl::expected<WaitSetGuard, WaitSetAttachmentError> attach_subscriber(int wake_fd);
 
   std::shared_ptr<detail::WaitSetState> m_state;
 };

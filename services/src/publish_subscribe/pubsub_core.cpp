@@ -8,6 +8,7 @@
 #include "axon/detail/payload_rules.hpp"
 #include "axon/detail/port_segment.hpp"
 #include "axon/detail/service_core.hpp"
+#include "axon/detail/wake_service.hpp"
 
 namespace axon {
 
@@ -46,6 +47,8 @@ const char* to_string(SubscriberCreateError error) {
     case SubscriberCreateError::ExceedsMaxSubscribers: return "ExceedsMaxSubscribers";
     case SubscriberCreateError::Corrupted: return "Corrupted";
     case SubscriberCreateError::InsufficientResources: return "InsufficientResources";
+    case SubscriberCreateError::WakeServiceUnavailable: return "WakeServiceUnavailable";
+    case SubscriberCreateError::ResourceCreationFailed: return "ResourceCreationFailed";
   }
   return "Unknown";
 }
@@ -178,18 +181,44 @@ void PublisherCore::update_connections() {
       m_service->dynamic().generation[PubSubPattern::kSubscriberTable].load(std::memory_order_acquire);
   if (generation == m_seen_generation) return;
   m_seen_generation = generation;
+  bool history_to_wake = false;
   for (std::uint32_t s = 0; s < m_connections.size(); ++s) {
     auto& c = m_connections[s];
-    const auto subscriber_id =
-        m_service->port_slot<core::SubscriberSlot>(PubSubPattern::kSubscriberTable, s).port.port_id.load(
-            std::memory_order_acquire);
+    const auto& slot = m_service->port_slot<core::SubscriberSlot>(PubSubPattern::kSubscriberTable, s);
+    // ORDERING: acquire: the subscriber wrote its flags (and made its listener) before its id.
+    const auto subscriber_id = slot.port.port_id.load(std::memory_order_acquire);
     if (subscriber_id == c.subscriber_id) continue;
     if (c.subscriber_id != 0) disconnect(c);
-    if (subscriber_id != 0) connect(s, subscriber_id);
+    if (subscriber_id == 0) continue;
+    const bool wakeable =
+        (slot.flags.load(std::memory_order_relaxed) & core::kSubscriberWakeable) != 0;
+    connect(s, subscriber_id, wakeable);
+    history_to_wake = history_to_wake || (wakeable && m_history_len > 0);
   }
+  // History delivered to a wakeable subscriber outside a send (which wakes anyway) wakes it too.
+  if (history_to_wake) wake_subscribers();
+}
+
+void PublisherCore::wake_subscribers() {
+  if (!m_wake) {
+    // The first time a wakeable subscriber is connected, the wake service is opened: system
+    // calls and allocation, once (and, while that fails, again at most every kWakeRetry).
+    const auto now = std::chrono::steady_clock::now();
+    if (now < m_wake_retry_at) return;
+    if (auto service = WakeService::open_or_create(*m_service)) {
+      if (auto notifier = service->notifier_builder().create()) m_wake.emplace(std::move(*notifier));
+    }
+    if (!m_wake) {
+      m_wake_retry_at = now + kWakeRetry;
+      return;
+    }
+  }
+  (void)m_wake->notify();
 }
 
 void PublisherCore::disconnect(Connection& c) {
+  if (c.wakeable) --m_wakeable;
+  c.wakeable = false;
   // ORDERING: release: the pair is void before we take back its chunks.
   c.header->publisher_id.store(0, std::memory_order_release);
   (void)reclaim(c);
@@ -203,7 +232,8 @@ void PublisherCore::disconnect(Connection& c) {
   c.subscriber_id = 0;
 }
 
-void PublisherCore::connect(std::uint32_t subscriber_slot, std::uint64_t subscriber_id) {
+void PublisherCore::connect(std::uint32_t subscriber_slot, std::uint64_t subscriber_id,
+                            bool wakeable) {
   auto& c = m_connections[subscriber_slot];
   const auto shape = core::PubSubLayout::connection(m_settings);
   const auto blocks = connection_at(*m_service, m_slot, subscriber_slot);
@@ -224,6 +254,8 @@ void PublisherCore::connect(std::uint32_t subscriber_slot, std::uint64_t subscri
   c.outstanding = 0;
   c.pushed_at = 0;
   c.subscriber_id = subscriber_id;
+  c.wakeable = wakeable;
+  if (wakeable) ++m_wakeable;
   c.header->subscriber_id.store(subscriber_id, std::memory_order_relaxed);
   // ORDERING: release publishes the rebuilt queues before the subscriber can match the pair.
   c.header->publisher_id.store(m_id, std::memory_order_release);
@@ -382,13 +414,39 @@ tl::expected<std::size_t, PublisherSendError> PublisherCore::send(std::uint32_t 
   }
   --m_loans;
   drop_ref(index);
+  if (m_wakeable != 0) wake_subscribers();
   if (m_notifier) (void)m_notifier->notify();
   if (corrupted) return tl::unexpected(PublisherSendError::Corrupted);
   return delivered;
 }
 
 tl::expected<std::shared_ptr<SubscriberCore>, SubscriberCreateError> SubscriberCore::create(
-    const std::shared_ptr<ServiceCore>& service) {
+    const std::shared_ptr<ServiceCore>& service, bool wakeable) {
+  // The listener exists before the port is published: a publisher that connects to a wakeable
+  // subscriber finds someone to wake from its first send to it on.
+  std::optional<Listener> wake;
+  if (wakeable) {
+    auto wake_service = WakeService::open_or_create(*service);
+    if (!wake_service) {
+      return tl::unexpected(wake_service.error() == WakeServiceError::InsufficientResources
+                                ? SubscriberCreateError::InsufficientResources
+                                : SubscriberCreateError::WakeServiceUnavailable);
+    }
+    auto listener = wake_service->listener_builder().create();
+    if (!listener) {
+      switch (listener.error()) {
+        case ListenerCreateError::InsufficientResources:
+          return tl::unexpected(SubscriberCreateError::InsufficientResources);
+        case ListenerCreateError::ResourceCreationFailed:
+          return tl::unexpected(SubscriberCreateError::ResourceCreationFailed);
+        case ListenerCreateError::ExceedsMaxListeners:
+        case ListenerCreateError::Corrupted:
+          return tl::unexpected(SubscriberCreateError::WakeServiceUnavailable);
+      }
+      return tl::unexpected(SubscriberCreateError::WakeServiceUnavailable);
+    }
+    wake.emplace(std::move(*listener));
+  }
   const auto claimed = service->claim_port(PubSubPattern::kSubscriberTable);
   if (!claimed) return tl::unexpected(SubscriberCreateError::ExceedsMaxSubscribers);
   std::shared_ptr<SubscriberCore> core;
@@ -398,6 +456,10 @@ tl::expected<std::shared_ptr<SubscriberCore>, SubscriberCreateError> SubscriberC
     service->release_port(PubSubPattern::kSubscriberTable, claimed->slot);
     return tl::unexpected(SubscriberCreateError::InsufficientResources);
   }
+  core->m_wake = std::move(wake);
+  // ORDERING: relaxed; publish_port's release store of the id publishes it.
+  service->port_slot<core::SubscriberSlot>(PubSubPattern::kSubscriberTable, claimed->slot)
+      .flags.store(wakeable ? core::kSubscriberWakeable : 0, std::memory_order_relaxed);
   service->publish_port(PubSubPattern::kSubscriberTable, claimed->slot, claimed->id);
   return core;
 }
@@ -474,6 +536,19 @@ bool SubscriberCore::connected(const Source& s) const {
 
 tl::expected<std::optional<SubscriberCore::Received>, SubscriberReceiveError>
 SubscriberCore::receive() {
+  auto received = take();
+  if (!m_wake || !received || *received) return received;
+  // Nothing for a wakeable subscriber: its wake channel is drained, then the queues looked at
+  // once more. A sample pushed after that look finds `pending` 0 and writes a wake-up; one
+  // pushed before is seen by it. So the channel stays readable exactly while something may wait.
+  // ORDERING: the listener's seq_cst store of `pending` pairs with the publisher's seq_cst
+  // exchange after its push (docs/design.md §6, "Wakeable subscribers").
+  (void)m_wake->try_wait([](EventId, std::uint64_t) {});
+  return take();
+}
+
+tl::expected<std::optional<SubscriberCore::Received>, SubscriberReceiveError>
+SubscriberCore::take() {
   update_sources();
   const auto n = static_cast<std::uint32_t>(m_sources.size());
   bool at_borrow_limit = false;
@@ -621,6 +696,7 @@ std::size_t UntypedPublisher::chunks_in_use() const { return m_core->chunks_in_u
 std::size_t UntypedPublisher::chunk_count() const { return m_core->chunk_count(); }
 
 std::uint64_t UntypedSubscriber::id() const { return m_core->id(); }
+int UntypedSubscriber::fd() const { return m_core->wake_fd(); }
 
 tl::expected<UntypedPublisher, PublisherCreateError> UntypedPublisherBuilder::create() const {
   return detail::PublisherCore::create(m_service, m_max_len, m_block_timeout).map([](auto core) {
@@ -629,7 +705,7 @@ tl::expected<UntypedPublisher, PublisherCreateError> UntypedPublisherBuilder::cr
 }
 
 tl::expected<UntypedSubscriber, SubscriberCreateError> UntypedSubscriberBuilder::create() const {
-  return detail::SubscriberCore::create(m_service).map([](auto core) {
+  return detail::SubscriberCore::create(m_service, m_wakeable).map([](auto core) {
     return UntypedSubscriber(std::move(core));
   });
 }

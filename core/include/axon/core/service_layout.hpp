@@ -30,7 +30,7 @@ namespace axon::core {
 // queues decide each element by its slot's sequence (SpscIndexQueue version 3),
 // and a publisher's pool holds one more chunk per subscriber. 3: StaticConfig gained `access`.
 // Objects of older versions are VersionMismatch.
-inline constexpr std::uint32_t kLayoutVersion = 5;
+inline constexpr std::uint32_t kLayoutVersion = 6;
 inline constexpr std::uint64_t kStaticConfigMagic = 0x61786f6e53544154ULL;   // "axonSTAT"
 inline constexpr std::uint64_t kDynamicConfigMagic = 0x61786f6e44594e41ULL;  // "axonDYNA"
 inline constexpr std::size_t kMaxServiceNameLength = 255;

@@ -85,6 +85,8 @@ class ServiceCore {
   ~ServiceCore();
 
   NodeCore& node() const { return *m_node; }
+  /// The node that opened the service, shared (to open a service of its own from it).
+  const std::shared_ptr<NodeCore>& node_handle() const { return m_node; }
   const Config& config() const { return m_node->config(); }
   const ServiceName& name() const { return m_name; }
   const std::string& hash() const { return m_hash; }

@@ -19,6 +19,7 @@
 #include "axon/core/chunk_pool.hpp"
 #include "axon/core/service_layout.hpp"
 #include "axon/core/spsc_queue.hpp"
+#include "axon/event/listener.hpp"
 #include "axon/event/notifier.hpp"
 #include "axon/publish_subscribe/untyped.hpp"
 #include "axon/platform/shared_memory.hpp"
@@ -101,12 +102,15 @@ class PublisherCore {
     /// so that an eviction is resolved from our own memory.
     std::vector<std::uint32_t> pushed;
     std::size_t pushed_at = 0;  ///< next position % capacity
+    bool wakeable = false;      ///< the subscriber asked to be woken (read once, at connect)
   };
   PublisherCore(std::shared_ptr<ServiceCore> service, std::uint32_t slot, std::uint64_t id,
                 platform::SharedMemory segment, core::ChunkPool pool, std::uint64_t max_elements,
                 std::chrono::nanoseconds block_timeout);
   void update_connections();
-  void connect(std::uint32_t subscriber_slot, std::uint64_t subscriber_id);
+  void connect(std::uint32_t subscriber_slot, std::uint64_t subscriber_id, bool wakeable);
+  /// Notifies the wake service, opening it first if need be (detail/wake_service.hpp).
+  void wake_subscribers();
   void disconnect(Connection& c);
   /// Takes back what the subscriber released; false when its queue is corrupted.
   bool reclaim(Connection& c);
@@ -145,12 +149,16 @@ class PublisherCore {
   std::uint64_t m_sequence = 0;
   std::uint64_t m_seen_generation = ~0ULL;
   std::optional<Notifier> m_notifier;
+  std::uint32_t m_wakeable = 0;      ///< connections to wakeable subscribers
+  std::optional<Notifier> m_wake;    ///< on the wake service, once a wakeable subscriber came
+  std::chrono::steady_clock::time_point m_wake_retry_at{};
+  static constexpr std::chrono::milliseconds kWakeRetry{100};
 };
 
 class SubscriberCore : public std::enable_shared_from_this<SubscriberCore> {
  public:
   static tl::expected<std::shared_ptr<SubscriberCore>, SubscriberCreateError> create(
-      const std::shared_ptr<ServiceCore>& service);
+      const std::shared_ptr<ServiceCore>& service, bool wakeable);
   SubscriberCore(const SubscriberCore&) = delete;
   SubscriberCore& operator=(const SubscriberCore&) = delete;
   ~SubscriberCore();
@@ -159,6 +167,8 @@ class SubscriberCore : public std::enable_shared_from_this<SubscriberCore> {
   tl::expected<std::optional<Received>, SubscriberReceiveError> receive();
   void release(const Received& sample);
   std::uint64_t id() const { return m_id; }
+  /// The wake channel's fd (readable while a sample may wait); -1 unless wakeable.
+  int wake_fd() const { return m_wake ? m_wake->fd() : -1; }
 
   SubscriberCore(std::shared_ptr<ServiceCore> service, std::uint32_t slot, std::uint64_t id);
 
@@ -175,6 +185,8 @@ class SubscriberCore : public std::enable_shared_from_this<SubscriberCore> {
     std::uint32_t borrowed = 0;
     bool departed = false;  ///< its publisher left; drained, then dropped
   };
+  /// One look over every publisher's queue, round robin.
+  tl::expected<std::optional<Received>, SubscriberReceiveError> take();
   void update_sources();
   bool connected(const Source& s) const;
   /// Attaches the queues of a source seen connected for the first time; false when corrupted.
@@ -191,6 +203,8 @@ class SubscriberCore : public std::enable_shared_from_this<SubscriberCore> {
   std::optional<std::chrono::steady_clock::time_point> m_remap_at;
   static constexpr std::chrono::milliseconds kRemapRetry{10};
   std::uint32_t m_next = 0;       ///< round-robin start, so no publisher starves the others
+  /// Wakeable subscribers: the listener on the service's wake service (detail/wake_service.hpp).
+  std::optional<Listener> m_wake;
 };
 
 }  // namespace detail

@@ -173,6 +173,8 @@ class Subscriber {
     return std::optional<Sample<T>>(Sample<T>(UntypedSample(m_port.m_core, std::move(**chunk))));
   }
   std::uint64_t id() const { return m_port.id(); }
+  /// Wakeable subscribers: readable while a sample may be waiting; -1 otherwise (untyped.hpp).
+  int fd() const { return m_port.fd(); }
 
  private:
   template <typename>
@@ -208,6 +210,12 @@ class PublisherBuilder {
 template <typename T>
 class SubscriberBuilder {
  public:
+  /// true: publishers wake this subscriber after each send, so it can sleep in a WaitSet
+  /// (UntypedSubscriberBuilder::wakeable says what it costs). Default false.
+  SubscriberBuilder& wakeable(bool on) {
+    m_builder.wakeable(on);
+    return *this;
+  }
   tl::expected<Subscriber<T>, SubscriberCreateError> create() const {
     return m_builder.create().map([](UntypedSubscriber s) { return Subscriber<T>(std::move(s)); });
   }

@@ -109,7 +109,14 @@ const char* to_string(PublisherSendError error);
 enum class SubscriberCreateError {
   ExceedsMaxSubscribers,  ///< every subscriber slot of the service is taken
   Corrupted,              ///< the service's shared memory fails validation
-  InsufficientResources,  ///< not enough memory for the port
+  InsufficientResources,  ///< not enough memory or fds for the port (or its wake channel)
+  /// wakeable(true) only: its wake channel (an eventfd handed out by the node's socket, or a
+  /// FIFO) could not be made, as ListenerCreateError::ResourceCreationFailed
+  ResourceCreationFailed,
+  /// wakeable(true) only: the service's wake service (`__axon_wake/<hash>`, docs/design.md §6)
+  /// could not be opened or given a listener: it exists with other settings or as another
+  /// pattern, belongs to someone else, or its listener slots are taken
+  WakeServiceUnavailable,
 };
 const char* to_string(SubscriberCreateError error);
 
@@ -308,6 +315,10 @@ class UntypedSubscriber {
     return std::optional<UntypedSample>(UntypedSample(m_core, std::move(**chunk)));
   }
   std::uint64_t id() const;
+  /// Wakeable subscribers (`wakeable(true)`): an fd readable while a sample may be waiting, for a
+  /// WaitSet (`attach_notification(subscriber)`), poll or epoll; a receive that finds nothing
+  /// makes it unreadable again. -1 for a subscriber that is not wakeable.
+  int fd() const;
 
  private:
   friend class UntypedSubscriberBuilder;
@@ -344,6 +355,15 @@ class UntypedPublisherBuilder {
 
 class UntypedSubscriberBuilder {
  public:
+  /// true: publishers wake this subscriber after each send, so it can sleep in a WaitSet
+  /// (`attach_notification(subscriber)`) or on its fd(). Default false: publishers pay nothing
+  /// for it. Costs: the subscriber holds a listener on the service's wake service (an eventfd or
+  /// FIFO, docs/design.md §6); each send to it notifies (a system call when it had drained the
+  /// last one); a receive that finds nothing drains its wake channel (a system call).
+  UntypedSubscriberBuilder& wakeable(bool on) {
+    m_wakeable = on;
+    return *this;
+  }
   tl::expected<UntypedSubscriber, SubscriberCreateError> create() const;
 
  private:
@@ -351,6 +371,7 @@ class UntypedSubscriberBuilder {
   explicit UntypedSubscriberBuilder(std::shared_ptr<detail::ServiceCore> s)
       : m_service(std::move(s)) {}
   std::shared_ptr<detail::ServiceCore> m_service;
+  bool m_wakeable = false;
 };
 
 /// A handle on an open publish-subscribe service; ports made from it keep the service alive.

@@ -46,8 +46,15 @@ struct alignas(kCacheLineSize) PublisherSlot {
   std::uint64_t max_elements;   ///< 1 for a single T; the max slice length otherwise
 };
 
+/// `SubscriberSlot::flags`: the subscriber has a listener on the service's wake service
+/// (docs/design.md §6, "Wakeable subscribers"), and publishers notify it after each send.
+inline constexpr std::uint64_t kSubscriberWakeable = 1;
+
 struct SubscriberSlot {
   PortSlot port;
+  /// Written by the subscriber before `port.port_id` is published, read by publishers when they
+  /// connect to it. A hostile subscriber that rewrites it later changes nothing (it is read once).
+  std::atomic<std::uint64_t> flags;
 };
 
 /// One publisher -> subscriber pair. The publisher (re)initialises both queues and then publishes
