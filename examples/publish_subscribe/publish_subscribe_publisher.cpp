@@ -24,8 +24,8 @@ int main(int argc, char** argv) try {
   }
   const auto interval = examples::interval_or_complain(interval_arg);
   if (!interval) return 1;
-  const auto names = example_names(service_arg);
-  if (!names) return 1;
+  const auto name = examples::service_name_or_complain(service_arg);
+  if (!name) return 1;
   auto node = NodeBuilder().name("publisher").create();
   if (!node) {
     std::fprintf(stderr, "cannot create node: %s\n", to_string(node.error()));
@@ -33,7 +33,7 @@ int main(int argc, char** argv) try {
   }
   if (!examples::handle_termination_signals(*node)) return 1;
   auto service =
-      node->service_builder(names->service).publish_subscribe<TransmissionData>().open_or_create();
+      node->service_builder(*name).publish_subscribe<TransmissionData>().open_or_create();
   if (!service) {
     std::fprintf(stderr, "cannot open service \"%s\": %s\n", service_arg.c_str(),
                  to_string(service.error()));
@@ -44,13 +44,7 @@ int main(int argc, char** argv) try {
     std::fprintf(stderr, "cannot create publisher: %s\n", to_string(publisher.error()));
     return 1;
   }
-  // Wake subscribers that sleep in a WaitSet.
-  auto events = node->service_builder(names->notifications).event().open_or_create();
-  if (events) {
-    if (auto notifier = events->notifier_builder().create()) {
-      publisher->notify_on_send(std::move(*notifier));
-    }
-  }
+  // Subscribers that sleep in a WaitSet are wakeable ones: each send wakes them, nothing to set up.
   std::uint64_t counter = 0;
   do {
     auto sample = publisher->loan_uninit();

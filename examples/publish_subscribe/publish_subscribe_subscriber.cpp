@@ -1,5 +1,5 @@
 // publish_subscribe_subscriber SERVICE [--poll]: prints `Received sample <n>` per sample.
-// By default it sleeps in a WaitSet until the publisher's notification; --poll busy-polls.
+// By default it sleeps in a WaitSet on its (wakeable) subscriber; --poll busy-polls.
 #include <cstdio>
 #include <string>
 #include <thread>
@@ -30,7 +30,7 @@ int main(int argc, char** argv) try {
   examples::line_buffered_stdout();
   CLI::App app{
       "Prints every TransmissionData of the publish-subscribe service SERVICE; sleeps in "
-      "a WaitSet until the publisher notifies, or busy-polls with --poll.",
+      "a WaitSet until a publisher wakes it, or busy-polls with --poll.",
       "publish_subscribe_subscriber"};
   std::string service_arg;
   bool poll = false;
@@ -40,8 +40,8 @@ int main(int argc, char** argv) try {
           app, "usage: publish_subscribe_subscriber SERVICE [--poll]", argc, argv)) {
     return *status;
   }
-  const auto names = example_names(service_arg);
-  if (!names) return 1;
+  const auto name = examples::service_name_or_complain(service_arg);
+  if (!name) return 1;
   auto node = NodeBuilder().name("subscriber").create();
   if (!node) {
     std::fprintf(stderr, "cannot create node: %s\n", to_string(node.error()));
@@ -51,15 +51,17 @@ int main(int argc, char** argv) try {
   // lifetime, and SIGTERM before it exists or after it is gone would end us by its default.
   if (!examples::handle_termination_signals(*node)) return 1;
   auto service =
-      node->service_builder(names->service).publish_subscribe<TransmissionData>().open_or_create();
+      node->service_builder(*name).publish_subscribe<TransmissionData>().open_or_create();
   if (!service) {
     std::fprintf(stderr, "cannot open service \"%s\": %s\n", service_arg.c_str(),
                  to_string(service.error()));
     return 1;
   }
-  auto subscriber = service->subscriber_builder().create();
+  // Wakeable unless it polls: publishers then wake it after each send, and it sleeps in a WaitSet.
+  auto subscriber = service->subscriber_builder().wakeable(!poll).create();
   if (!subscriber) {
-    std::fprintf(stderr, "cannot create subscriber: %s\n", to_string(subscriber.error()));
+    std::fprintf(stderr, "cannot create subscriber: %s%s\n", to_string(subscriber.error()),
+                 examples::root_hint().c_str());
     return 1;
   }
   if (poll) {
@@ -71,41 +73,25 @@ int main(int argc, char** argv) try {
     return 0;
   }
 
-  auto events = node->service_builder(names->notifications).event().open_or_create();
-  if (!events) {
-    std::fprintf(stderr, "cannot open the notification service: %s\n",
-                 to_string(events.error()));
-    return 1;
-  }
-  auto listener = events->listener_builder().create();
-  if (!listener) {
-    std::fprintf(stderr, "cannot create the listener: %s%s\n", to_string(listener.error()),
-                 examples::root_hint().c_str());
-    return 1;
-  }
   auto waitset = WaitSetBuilder().create();
   if (!waitset) {
     std::fprintf(stderr, "cannot create the WaitSet: %s\n", to_string(waitset.error()));
     return 1;
   }
-  auto guard = waitset->attach_notification(*listener);
+  auto guard = waitset->attach_notification(*subscriber);
   if (!guard) {
-    std::fprintf(stderr, "cannot attach the listener\n");
+    std::fprintf(stderr, "cannot attach the subscriber: %s\n", to_string(guard.error()));
     return 1;
   }
+  // Fires while a sample may be waiting; receiving until nothing comes quiets it.
   bool failed = false;
-  // Samples sent before the listener existed are there already: take them first.
-  failed = !print_available(*subscriber);
-  auto result = failed
-                    ? tl::expected<WaitSetRunResult, WaitSetRunError>(WaitSetRunResult::StopRequest)
-                    : waitset->wait_and_process([&](AttachmentId) {
-                        (void)listener->try_wait([](EventId, std::uint64_t) {});
-                        if (!print_available(*subscriber)) {
-                          failed = true;
-                          return CallbackProgression::Stop;
-                        }
-                        return CallbackProgression::Continue;
-                      });
+  auto result = waitset->wait_and_process([&](AttachmentId) {
+    if (!print_available(*subscriber)) {
+      failed = true;
+      return CallbackProgression::Stop;
+    }
+    return CallbackProgression::Continue;
+  });
   if (failed) return 1;  // print_available said why
   if (!result) {
     std::fprintf(stderr, "waiting failed: %s\n", to_string(result.error()));

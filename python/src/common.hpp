@@ -200,6 +200,13 @@ struct PyListener {
   Exclusive busy{"listener"};
 };
 
+/// A subscriber as Python holds it: the port and what its samples are made of.
+struct PySubscriber {
+  UntypedSubscriber subscriber;
+  py::object type;
+  std::uint64_t element_size;
+};
+
 /// A notifier as Python holds it; empty once given to a publisher (notify_on_send).
 struct PyNotifier {
   explicit PyNotifier(Notifier n) : notifier(std::move(n)) {}

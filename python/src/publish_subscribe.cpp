@@ -85,12 +85,6 @@ struct PySubscriberBuilder {
   py::object type;
   std::uint64_t element_size;
 };
-struct PySubscriber {
-  UntypedSubscriber subscriber;
-  py::object type;
-  std::uint64_t element_size;
-};
-
 std::size_t send(PySampleMut& self) {
   auto& sample = self.get();
   check_no_views(self.exports,
@@ -344,7 +338,21 @@ void bind_publish_subscribe(py::module_& m) {
           "The next Sample, or None. Raises SubscriberReceiveError.")
       .def_property_readonly(
           "id", [](PySubscriber& self) { return self.subscriber.id(); },
-          "Unique within the service for its life.");
+          "Unique within the service for its life.")
+      .def(
+          "fileno",
+          [](const PySubscriber& self) {
+            const int fd = self.subscriber.fd();
+            if (fd < 0) {
+              PyErr_SetString(py::module_::import("io").attr("UnsupportedOperation").ptr(),
+                              "this subscriber is not wakeable: create it with "
+                              "subscriber_builder().wakeable(True)");
+              throw py::error_already_set();
+            }
+            return fd;
+          },
+          "Wakeable subscribers: an fd readable while a sample may be waiting (for select, "
+          "poll, asyncio or a WaitSet); others raise io.UnsupportedOperation.");
 
   py::class_<PyPublisherBuilder>(m, "PublisherBuilder", "PubSubService.publisher_builder()")
       .def(
@@ -371,6 +379,17 @@ void bind_publish_subscribe(py::module_& m) {
           "Raises PublisherCreateError.");
 
   py::class_<PySubscriberBuilder>(m, "SubscriberBuilder", "PubSubService.subscriber_builder()")
+      .def(
+          "wakeable",
+          [](PySubscriberBuilder& b, bool on) -> PySubscriberBuilder& {
+            b.builder.wakeable(on);
+            return b;
+          },
+          py::arg("on") = true,
+          "True: publishers wake this subscriber after each send, so a WaitSet can sleep on it "
+          "(attach_notification) or on its fileno(). Default False: publishers pay nothing for "
+          "it. A receive that finds nothing makes its fileno() unreadable again.",
+          py::return_value_policy::reference_internal)
       .def(
           "create",
           [](PySubscriberBuilder& b) {

@@ -172,6 +172,17 @@ void bind_waitset(py::module_& m) {
           "Fires while `listener` has a notification pending: drain it (try_wait) in the "
           "callback, or it fires again at once.")
       .def(
+          "attach_notification",
+          [](PyWaitSet& self, PySubscriber& subscriber) {
+            self.shared->busy.check("waitset");
+            return guard_of(self, self.waitset.attach_notification(subscriber.subscriber),
+                            py::cast(subscriber, py::return_value_policy::reference));
+          },
+          py::arg("subscriber"),
+          "Fires while a sample may be waiting for a wakeable subscriber "
+          "(subscriber_builder().wakeable(True); others raise WaitSetAttachmentError "
+          "NotWakeable): receive until None in the callback, or it fires again at once.")
+      .def(
           "attach_fd",
           [](PyWaitSet& self, const py::object& source, FdInterest interest, TriggerMode mode) {
             self.shared->busy.check("waitset");
@@ -191,11 +202,17 @@ void bind_waitset(py::module_& m) {
                               self.waitset.attach_deadline(source.cast<PyListener&>().listener, d),
                               source);
             }
+            if (py::isinstance<PySubscriber>(source) &&
+                source.cast<PySubscriber&>().subscriber.fd() < 0) {
+              take(tl::expected<void, WaitSetAttachmentError>(
+                  tl::unexpect, WaitSetAttachmentError::NotWakeable));
+            }
             return guard_of(self, self.waitset.attach_deadline_fd(fd_of(source), d), source);
           },
           py::arg("source"), py::arg("deadline"),
-          "Fires like attach_notification (a Listener) or attach_fd (read), and reports a "
-          "missed deadline whenever `deadline` (seconds or timedelta) passes without an event.")
+          "Fires like attach_notification (a Listener or a wakeable Subscriber) or attach_fd "
+          "(read), and reports a missed deadline whenever `deadline` (seconds or timedelta) "
+          "passes without an event.")
       .def(
           "attach_interval",
           [](PyWaitSet& self, const py::handle& period) {

@@ -2,6 +2,8 @@
 ctypes payloads matched against C++ structs, and the examples across languages."""
 
 import ctypes
+import io
+import selectors
 
 import numpy
 import pytest
@@ -189,3 +191,70 @@ def test_a_blocking_send_lets_other_threads_run_and_refuses_its_publisher_meanwh
     assert outcome == [1] and time.monotonic() - start < 5
     assert subscriber.receive() is not None
     assert publisher.loan() is not None  # the publisher is free again
+
+
+def test_a_wakeable_subscriber_sleeps_in_a_waitset_until_a_cpp_publisher_sends(spawn, node,
+                                                                                service_name):
+    name = service_name()
+    service = node.service_builder(name).publish_subscribe(TransmissionData).open_or_create()
+    subscriber = service.subscriber_builder().wakeable(True).create()
+    waitset = axon.WaitSetBuilder().create()
+    guard = waitset.attach_notification(subscriber)
+    # Nothing sent yet: the wait times out with nothing.
+    assert waitset.wait(0.05)[1] == []
+    publisher = spawn(cpp_program("publish_subscribe_publisher") + [name, "--interval-ms", "20"])
+    counters = []
+    while len(counters) < 5:
+        _, triggered = waitset.wait(10)
+        assert triggered, "no wake-up within 10 s"
+        assert triggered[0].has_event_from(guard)
+        while (sample := subscriber.receive()) is not None:
+            counters.append(sample.value.counter)
+    assert counters == list(range(len(counters)))
+    publisher.signal(SIGINT)
+    assert publisher.finish(timeout=5)[0] == 0
+
+
+def test_a_wakeable_subscribers_fileno_is_readable_exactly_while_a_sample_may_wait(
+        node, service_name):
+    service = node.service_builder(service_name()).publish_subscribe(TransmissionData) \
+        .open_or_create()
+    subscriber = service.subscriber_builder().wakeable().create()
+    publisher = service.publisher_builder().create()
+    with selectors.DefaultSelector() as selector:
+        selector.register(subscriber, selectors.EVENT_READ)  # through fileno()
+        assert selector.select(0) == []
+        publisher.send_copy(TransmissionData(7, 0, 0, 0.0))
+        assert len(selector.select(1)) == 1
+        assert subscriber.receive().value.counter == 7
+        assert len(selector.select(0)) == 1  # still: no receive has found nothing yet
+        assert subscriber.receive() is None
+        assert selector.select(0) == []
+
+
+def test_a_subscriber_that_is_not_wakeable_cannot_be_waited_on(node, service_name):
+    service = node.service_builder(service_name()).publish_subscribe(TransmissionData) \
+        .open_or_create()
+    subscriber = service.subscriber_builder().create()
+    waitset = axon.WaitSetBuilder().create()
+    with pytest.raises(axon.WaitSetAttachmentError, match="NotWakeable"):
+        waitset.attach_notification(subscriber)
+    with pytest.raises(axon.WaitSetAttachmentError, match="NotWakeable"):
+        waitset.attach_deadline(subscriber, 0.1)
+    with pytest.raises(io.UnsupportedOperation, match="wakeable"):
+        subscriber.fileno()
+
+
+def test_a_deadline_on_a_wakeable_subscriber_reports_a_silent_publisher(node, service_name):
+    service = node.service_builder(service_name()).publish_subscribe(TransmissionData) \
+        .open_or_create()
+    subscriber = service.subscriber_builder().wakeable().create()
+    publisher = service.publisher_builder().create()
+    waitset = axon.WaitSetBuilder().create()
+    guard = waitset.attach_deadline(subscriber, 0.05)
+    publisher.send_copy(TransmissionData(1, 0, 0, 0.0))
+    _, first = waitset.wait(1)
+    assert len(first) == 1 and first[0].has_event_from(guard)
+    assert subscriber.receive() is not None and subscriber.receive() is None
+    _, second = waitset.wait(1)
+    assert len(second) == 1 and second[0].has_missed_deadline(guard)

@@ -760,13 +760,7 @@ int run_pubsub_typed(const Options& o, Node& node, const ServiceName& name, Host
   if (!service) return 3;
   auto publisher = service->publisher_builder().create();
   if (!publisher) return 3;
-  auto event_name = ServiceName::create(o.service + std::string(kNotificationSuffix));
-  if (!event_name) return 3;
-  auto events = node.service_builder(*event_name).event().open_or_create();
-  if (!events) return 3;
-  auto notifier = events->notifier_builder().create();
-  if (!notifier) return 3;
-  publisher->notify_on_send(std::move(*notifier));
+  // The example subscriber is wakeable: this publisher wakes it after each send by itself.
   const auto config = Config::from_environment();
   if (!map_service(h, config, o.service)) return 3;
   h.segment = map_segment(config, h.service_hash);

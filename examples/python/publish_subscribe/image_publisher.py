@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """image_publisher.py SERVICE [--interval-ms N]: publishes a 2048x2048 8-bit image (4 MiB) every
 N ms (default 100), drawn with numpy straight into the loaned shared memory and sent without a
-copy; wakes subscribers through SERVICE/new_sample:
+copy (each send wakes the subscribers that sleep in a WaitSet):
 
     Send image 0
     Send image 1
@@ -16,7 +16,6 @@ import sys
 import numpy
 
 import axon
-from transmission_data import NOTIFICATION_SUFFIX
 
 HEIGHT = WIDTH = 2048
 GRADIENT = numpy.add.outer(numpy.arange(HEIGHT), numpy.arange(WIDTH)).astype(numpy.uint8)
@@ -35,7 +34,6 @@ def main() -> int:
         return 1
     try:
         name = axon.ServiceName(args.service)
-        notifications = axon.ServiceName(args.service + NOTIFICATION_SUFFIX)
     except axon.ServiceNameError as error:
         print(f"invalid service name {args.service!r}: {error.name}", file=sys.stderr)
         return 1
@@ -51,8 +49,6 @@ def main() -> int:
             print(f'cannot open service "{args.service}": {error}', file=sys.stderr)
             return 1
         publisher = service.publisher_builder().max_slice_len(HEIGHT * WIDTH).create()
-        publisher.notify_on_send(node.service_builder(notifications).event().open_or_create()
-                                 .notifier_builder().create())
         counter = 0
         while True:
             sample = publisher.loan_uninit(HEIGHT * WIDTH)

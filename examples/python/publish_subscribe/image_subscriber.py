@@ -4,7 +4,7 @@ are views of the publisher's shared memory (no copy), checks them and prints:
 
     Received image 0: 2048x2048, in shared memory, pixels as drawn
 
-It sleeps in a WaitSet woken through SERVICE/new_sample. Ctrl-C or SIGTERM: `exit`."""
+It sleeps in a WaitSet on its wakeable subscriber. Ctrl-C or SIGTERM: `exit`."""
 
 import argparse
 import ctypes
@@ -14,7 +14,6 @@ import numpy
 
 import axon
 from image_publisher import GRADIENT, HEIGHT, WIDTH
-from transmission_data import NOTIFICATION_SUFFIX
 
 
 def views(array, owner) -> bool:
@@ -48,7 +47,6 @@ def main() -> int:
     args = parser.parse_args()
     try:
         name = axon.ServiceName(args.service)
-        notifications = axon.ServiceName(args.service + NOTIFICATION_SUFFIX)
     except axon.ServiceNameError as error:
         print(f"invalid service name {args.service!r}: {error.name}", file=sys.stderr)
         return 1
@@ -62,17 +60,14 @@ def main() -> int:
         except axon.AxonError as error:
             print(f'cannot open service "{args.service}": {error}', file=sys.stderr)
             return 1
-        subscriber = service.subscriber_builder().create()
-        listener = node.service_builder(notifications).event().open_or_create() \
-            .listener_builder().create()
+        subscriber = service.subscriber_builder().wakeable(True).create()
         waitset = axon.WaitSetBuilder().create()
-        _guard = waitset.attach_notification(listener)
+        _guard = waitset.attach_notification(subscriber)
 
         def on_event(_attachment):
-            listener.try_wait()
+            # Receiving until None quiets the subscriber until the next send.
             while (sample := subscriber.receive()) is not None:
                 show(sample)
-        on_event(None)  # images sent before the listener existed
         waitset.wait_and_process(on_event)
     except KeyboardInterrupt:
         pass

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """publisher.py SERVICE [--interval-ms N]: publishes a TransmissionData every N ms (1000),
-zero-copy, as the C++ publish_subscribe_publisher does, and wakes subscribers through the event
-service SERVICE/new_sample:
+zero-copy, as the C++ publish_subscribe_publisher does (each send wakes the subscribers that
+sleep in a WaitSet):
 
     Send sample 0
     Send sample 1
@@ -12,7 +12,7 @@ import argparse
 import sys
 
 import axon
-from transmission_data import NOTIFICATION_SUFFIX, TransmissionData
+from transmission_data import TransmissionData
 
 
 def main() -> int:
@@ -28,7 +28,6 @@ def main() -> int:
         return 1
     try:
         name = axon.ServiceName(args.service)
-        notifications = axon.ServiceName(args.service + NOTIFICATION_SUFFIX)
     except axon.ServiceNameError as error:
         print(f"invalid service name {args.service!r}: {error.name}", file=sys.stderr)
         return 1
@@ -43,9 +42,6 @@ def main() -> int:
             print(f'cannot open service "{args.service}": {error}', file=sys.stderr)
             return 1
         publisher = service.publisher_builder().create()
-        # Wake subscribers that sleep in a WaitSet.
-        events = node.service_builder(notifications).event().open_or_create()
-        publisher.notify_on_send(events.notifier_builder().create())
         counter = 0
         while True:
             sample = publisher.loan_uninit()

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """subscriber.py SERVICE [--poll]: prints every TransmissionData published on SERVICE, as the
-C++ publish_subscribe_subscriber does; sleeps in a WaitSet woken through SERVICE/new_sample, or
-with --poll busy-polls:
+C++ publish_subscribe_subscriber does; sleeps in a WaitSet on its wakeable subscriber (any
+publisher wakes it after each send), or with --poll busy-polls:
 
     Received sample 0
     Received sample 1
@@ -13,7 +13,7 @@ import os
 import sys
 
 import axon
-from transmission_data import NOTIFICATION_SUFFIX, TransmissionData
+from transmission_data import TransmissionData
 
 
 def print_available(subscriber) -> None:
@@ -31,7 +31,6 @@ def main() -> int:
     args = parser.parse_args()
     try:
         name = axon.ServiceName(args.service)
-        notifications = axon.ServiceName(args.service + NOTIFICATION_SUFFIX)
     except axon.ServiceNameError as error:
         print(f"invalid service name {args.service!r}: {error.name}", file=sys.stderr)
         return 1
@@ -45,22 +44,16 @@ def main() -> int:
         except axon.AxonError as error:
             print(f'cannot open service "{args.service}": {error}', file=sys.stderr)
             return 1
-        subscriber = service.subscriber_builder().create()
+        subscriber = service.subscriber_builder().wakeable(not args.poll).create()
         if args.poll:
             while node.wait(0):
                 print_available(subscriber)
                 os.sched_yield()
         else:
-            listener = node.service_builder(notifications).event().open_or_create() \
-                .listener_builder().create()
             waitset = axon.WaitSetBuilder().create()
-            _guard = waitset.attach_notification(listener)
-            print_available(subscriber)  # samples sent before the listener existed
-
-            def on_event(_attachment):
-                listener.try_wait()
-                print_available(subscriber)
-            waitset.wait_and_process(on_event)
+            _guard = waitset.attach_notification(subscriber)
+            # Fires while a sample may wait; receiving until None quiets it.
+            waitset.wait_and_process(lambda _attachment: print_available(subscriber))
     except KeyboardInterrupt:
         pass
     print("exit")

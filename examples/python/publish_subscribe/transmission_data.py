@@ -9,7 +9,3 @@ class TransmissionData(ctypes.Structure):
     AXON_TYPE_NAME = "examples::TransmissionData"
     _fields_ = [("counter", ctypes.c_uint64), ("x", ctypes.c_int32), ("y", ctypes.c_int32),
                 ("funky", ctypes.c_double)]
-
-
-# SERVICE/new_sample: the event service through which publishers wake sleeping subscribers.
-NOTIFICATION_SUFFIX = "/new_sample"
