@@ -1,6 +1,7 @@
 #include "dds.hpp"
 
 #include <dds/dds.h>
+#include <ifaddrs.h>
 #include <net/if.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -85,13 +86,38 @@ bool is_interface_name(std::string_view name) {
   return true;
 }
 
+bool is_loopback(const std::string& name) {
+  ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) != 0) return false;
+  bool loopback = false;
+  for (const ifaddrs* entry = list; entry != nullptr; entry = entry->ifa_next) {
+    if (entry->ifa_name != nullptr && name == entry->ifa_name &&
+        (entry->ifa_flags & IFF_LOOPBACK) != 0) {
+      loopback = true;
+    }
+  }
+  ::freeifaddrs(list);
+  return loopback;
+}
+
 // The XML this layer adds to Cyclone's configuration. Domain id "any": it applies to whichever
 // domain it is given for.
 std::string configuration_xml(const DdsSettings& settings) {
   if (settings.network_interface.empty()) return {};
+  // Linux's loopback lacks the MULTICAST flag, so Cyclone would disable multicast on it and,
+  // with no peers configured, two processes on "lo" would never discover each other. Multicast
+  // over lo works all the same (the kernel loops it back): say so.
+  const char* multicast = is_loopback(settings.network_interface) ? "true" : "default";
   return "<CycloneDDS><Domain id=\"any\"><General><Interfaces><NetworkInterface name=\"" +
-         settings.network_interface +
+         settings.network_interface + "\" multicast=\"" + multicast +
          "\" presence_required=\"true\"/></Interfaces></General></Domain></CycloneDDS>";
+}
+
+tl::expected<std::uint32_t, DdsError> matched_readers_of(dds_entity_t writer) {
+  dds_publication_matched_status_t status{};
+  const dds_return_t result = dds_get_publication_matched_status(writer, &status);
+  if (result < 0) return tl::unexpected(cyclone_error("dds_get_publication_matched_status", result));
+  return status.current_count;
 }
 
 tl::expected<detail::Entity, DdsError> create_topic(const Participant& participant,
@@ -505,6 +531,10 @@ tl::expected<void, DdsError> SampleWriter::forget_publisher(std::uint64_t origin
   return {};
 }
 
+tl::expected<std::uint32_t, DdsError> SampleWriter::matched_readers() const {
+  return matched_readers_of(m_core.writer.get());
+}
+
 ReceivedSamples::ReceivedSamples(ReceivedSamples&& other) noexcept
     : m_reader(std::exchange(other.m_reader, 0)),
       m_loan(std::move(other.m_loan)),
@@ -591,6 +621,15 @@ tl::expected<ReceivedSamples, DdsError> SampleReader::take(std::uint32_t max) {
   return batch;
 }
 
+tl::expected<std::uint32_t, DdsError> SampleReader::matched_writers() const {
+  dds_subscription_matched_status_t status{};
+  const dds_return_t result = dds_get_subscription_matched_status(m_core.reader.get(), &status);
+  if (result < 0) {
+    return tl::unexpected(cyclone_error("dds_get_subscription_matched_status", result));
+  }
+  return status.current_count;
+}
+
 // ---- announcements
 
 namespace {
@@ -618,8 +657,11 @@ tl::expected<AnnouncementWriter, DdsError> AnnouncementWriter::create(
   // AUTOMATIC liveliness: Cyclone asserts it while the process runs; when it stops (killed,
   // or its link gone) the readers see the writer's lease expire and report Lost.
   dds_qset_liveliness(qos.q, DDS_LIVELINESS_AUTOMATIC, to_dds(kAnnouncementLease));
-  // A writer deleted cleanly (the gateway exits) disposes its announcements: Withdrawn.
-  dds_qset_writer_data_lifecycle(qos.q, true);
+  // No autodispose: Cyclone applies a writer's autodispose also when the writer's lease expires
+  // (measured: a SIGKILLed writer's instances became NOT_ALIVE_DISPOSED), which would make a
+  // dead gateway look like one that withdrew its services. Without it, only withdraw() disposes
+  // and every other end of a writer (deleted, killed, cut off) reads NOT_ALIVE_NO_WRITERS: Lost.
+  dds_qset_writer_data_lifecycle(qos.q, false);
   auto core = create_writer(participant, &axon_gateway_Announcement_desc, kAnnouncementTopic, qos.q);
   if (!core) return tl::unexpected(core.error());
   return AnnouncementWriter(std::move(*core));
@@ -648,9 +690,13 @@ tl::expected<void, DdsError> AnnouncementWriter::withdraw(std::uint64_t gateway,
                                                           std::string_view service) {
   const std::string name(service);
   const auto key = announcement_key(gateway, name);
-  // With autodispose, unregistering disposes first: readers see NOT_ALIVE_DISPOSED (Withdrawn),
-  // and the writer forgets the instance (no history left for late joiners).
-  const dds_return_t result = dds_unregister_instance(m_core.writer.get(), &key);
+  // Dispose (readers see NOT_ALIVE_DISPOSED: Withdrawn), then unregister so that the writer
+  // forgets the instance (nothing left for late joiners).
+  dds_return_t result = dds_dispose(m_core.writer.get(), &key);
+  // PRECONDITION_NOT_MET: never announced, or withdrawn already. Nothing to take back.
+  if (result == DDS_RETCODE_PRECONDITION_NOT_MET) return {};
+  if (result < 0) return tl::unexpected(write_error("dds_dispose announcement " + name, result));
+  result = dds_unregister_instance(m_core.writer.get(), &key);
   if (result < 0 && result != DDS_RETCODE_PRECONDITION_NOT_MET) {
     return tl::unexpected(cyclone_error("dds_unregister_instance announcement " + name, result));
   }
@@ -748,6 +794,10 @@ tl::expected<void, DdsError> EventWriter::write(std::uint64_t origin_gateway,
   const dds_return_t result = dds_write(m_core.writer.get(), &out);
   if (result < 0) return tl::unexpected(write_error("dds_write event " + m_service, result));
   return {};
+}
+
+tl::expected<std::uint32_t, DdsError> EventWriter::matched_readers() const {
+  return matched_readers_of(m_core.writer.get());
 }
 
 tl::expected<EventReader, DdsError> EventReader::create(const Participant& participant) {

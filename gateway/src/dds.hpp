@@ -231,6 +231,9 @@ class SampleWriter {
   /// instance, freeing its history on both sides). Call when the axon publisher goes away.
   tl::expected<void, DdsError> forget_publisher(std::uint64_t origin_gateway,
                                                 std::uint64_t origin_publisher);
+  /// How many readers (of any gateway, this process's too) match this writer now. A VOLATILE
+  /// sample written before a reader matched never reaches it.
+  tl::expected<std::uint32_t, DdsError> matched_readers() const;
   const std::string& service() const { return m_service; }
 
  private:
@@ -284,6 +287,8 @@ class SampleReader {
   int fd() const { return m_core.wake.get(); }
   /// Takes up to `max` samples (at least 1). Empty when nothing valid was waiting.
   tl::expected<ReceivedSamples, DdsError> take(std::uint32_t max = kDefaultMaxTake);
+  /// How many writers match this reader now.
+  tl::expected<std::uint32_t, DdsError> matched_writers() const;
   const std::string& service() const { return m_service; }
 
  private:
@@ -314,7 +319,8 @@ class AnnouncementWriter {
   static tl::expected<AnnouncementWriter, DdsError> create(const Participant& participant);
   /// Announces (or updates) `announcement`; late readers get it too (TRANSIENT_LOCAL).
   tl::expected<void, DdsError> write(const Announcement& announcement);
-  /// Takes back the announcement of (gateway, service): readers see it Withdrawn.
+  /// Takes back the announcement of (gateway, service): readers see it Withdrawn. Deleting the
+  /// writer without withdrawing makes readers see its announcements Lost.
   tl::expected<void, DdsError> withdraw(std::uint64_t gateway, std::string_view service);
 
  private:
@@ -326,12 +332,13 @@ struct AnnouncementChange {
   enum class Kind : std::uint8_t {
     /// New or updated: every field of `announcement` is valid.
     Announced,
-    /// Its gateway withdrew it (or deleted its writer cleanly): only `gateway` and `service`
-    /// are meaningful.
+    /// Its gateway withdrew it (AnnouncementWriter::withdraw): only `gateway` and `service` are
+    /// meaningful.
     Withdrawn,
-    /// No live writer is left for it (the gateway died, or its link is down for longer than
-    /// kAnnouncementLease): only `gateway` and `service` are meaningful. If the gateway comes
-    /// back, its announcement arrives again as Announced.
+    /// No live writer is left for it: its gateway deleted the writer without withdrawing
+    /// (a clean exit), died (SIGKILL: about kAnnouncementLease later), or its link has been down
+    /// for longer than kAnnouncementLease. Only `gateway` and `service` are meaningful. If the
+    /// gateway comes back, its announcement arrives again as Announced.
     Lost,
   };
   Kind kind = Kind::Announced;
@@ -365,6 +372,7 @@ class EventWriter {
   static tl::expected<EventWriter, DdsError> create(const Participant& participant);
   tl::expected<void, DdsError> write(std::uint64_t origin_gateway, std::string_view service,
                                      std::uint64_t event_id, std::uint64_t count);
+  tl::expected<std::uint32_t, DdsError> matched_readers() const;
 
  private:
   explicit EventWriter(detail::WriterCore core) : m_core(std::move(core)) {}
