@@ -3,6 +3,7 @@
 #include <dds/dds.h>
 #include <ifaddrs.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -35,7 +36,8 @@ DdsError cyclone_error(std::string operation, dds_return_t code) {
 
 DdsError write_error(std::string operation, dds_return_t code) {
   // A reliable writer that waited max_blocking_time for acknowledgements returns TIMEOUT.
-  if (code == DDS_RETCODE_TIMEOUT) return DdsError{DdsErrorKind::Timeout, std::move(operation), code};
+  if (code == DDS_RETCODE_TIMEOUT)
+    return DdsError{DdsErrorKind::Timeout, std::move(operation), code};
   return cyclone_error(std::move(operation), code);
 }
 
@@ -86,18 +88,28 @@ bool is_interface_name(std::string_view name) {
   return true;
 }
 
-bool is_loopback(const std::string& name) {
+// Whether any entry of interface `name` (from getifaddrs) satisfies `test`.
+template <typename Test>
+bool any_interface_entry(const std::string& name, Test test) {
   ifaddrs* list = nullptr;
   if (::getifaddrs(&list) != 0) return false;
-  bool loopback = false;
-  for (const ifaddrs* entry = list; entry != nullptr; entry = entry->ifa_next) {
-    if (entry->ifa_name != nullptr && name == entry->ifa_name &&
-        (entry->ifa_flags & IFF_LOOPBACK) != 0) {
-      loopback = true;
-    }
+  bool found = false;
+  for (const ifaddrs* entry = list; entry != nullptr && !found; entry = entry->ifa_next) {
+    found = entry->ifa_name != nullptr && name == entry->ifa_name && test(*entry);
   }
   ::freeifaddrs(list);
-  return loopback;
+  return found;
+}
+
+bool is_loopback(const std::string& name) {
+  return any_interface_entry(name,
+                             [](const ifaddrs& e) { return (e.ifa_flags & IFF_LOOPBACK) != 0; });
+}
+
+bool has_ipv4_address(const std::string& name) {
+  return any_interface_entry(name, [](const ifaddrs& e) {
+    return e.ifa_addr != nullptr && e.ifa_addr->sa_family == AF_INET;
+  });
 }
 
 // The XML this layer adds to Cyclone's configuration. Domain id "any": it applies to whichever
@@ -116,7 +128,8 @@ std::string configuration_xml(const DdsSettings& settings) {
 tl::expected<std::uint32_t, DdsError> matched_readers_of(dds_entity_t writer) {
   dds_publication_matched_status_t status{};
   const dds_return_t result = dds_get_publication_matched_status(writer, &status);
-  if (result < 0) return tl::unexpected(cyclone_error("dds_get_publication_matched_status", result));
+  if (result < 0)
+    return tl::unexpected(cyclone_error("dds_get_publication_matched_status", result));
   return status.current_count;
 }
 
@@ -239,12 +252,15 @@ tl::expected<void, DdsError> WakeFd::drain() const {
   std::uint64_t count = 0;
   while (::read(m_fd, &count, sizeof count) < 0) {
     if (errno == EAGAIN) return {};  // already empty
-    if (errno != EINTR) return tl::unexpected(DdsError{DdsErrorKind::EventFd, "read eventfd", errno});
+    if (errno != EINTR)
+      return tl::unexpected(DdsError{DdsErrorKind::EventFd, "read eventfd", errno});
   }
   return {};
 }
 
-void WakeFd::signal() const { on_data_available(0, reinterpret_cast<void*>(static_cast<std::intptr_t>(m_fd))); }
+void WakeFd::signal() const {
+  on_data_available(0, reinterpret_cast<void*>(static_cast<std::intptr_t>(m_fd)));
+}
 
 ReaderCore& ReaderCore::operator=(ReaderCore&& other) noexcept {
   if (this != &other) {
@@ -271,15 +287,22 @@ WriterCore& WriterCore::operator=(WriterCore&& other) noexcept {
 
 std::string to_string(DdsErrorKind kind) {
   switch (kind) {
-    case DdsErrorKind::InvalidSettings: return "invalid DDS settings";
-    case DdsErrorKind::NoSuchInterface: return "no such network interface";
+    case DdsErrorKind::InvalidSettings:
+      return "invalid DDS settings";
+    case DdsErrorKind::NoSuchInterface:
+      return "no such network interface";
     case DdsErrorKind::DomainConfigurationConflict:
       return "the DDS domain is already open in this process with another network interface";
-    case DdsErrorKind::InvalidServiceName: return "invalid service or topic name";
-    case DdsErrorKind::PayloadTooLarge: return "payload too large for DDS";
-    case DdsErrorKind::Timeout: return "DDS readers did not acknowledge in time";
-    case DdsErrorKind::EventFd: return "eventfd failed";
-    case DdsErrorKind::Cyclone: return "Cyclone DDS call failed";
+    case DdsErrorKind::InvalidServiceName:
+      return "invalid service or topic name";
+    case DdsErrorKind::PayloadTooLarge:
+      return "payload too large for DDS";
+    case DdsErrorKind::Timeout:
+      return "DDS readers did not acknowledge in time";
+    case DdsErrorKind::EventFd:
+      return "eventfd failed";
+    case DdsErrorKind::Cyclone:
+      return "Cyclone DDS call failed";
   }
   return "unknown DDS error";
 }
@@ -294,16 +317,20 @@ std::string to_string(const DdsError& error) {
     case DdsErrorKind::EventFd:
       text += " (" + std::string(std::strerror(error.code)) + ")";
       break;
-    default: break;
+    default:
+      break;
   }
   return text;
 }
 
 std::string to_string(AnnouncementChange::Kind kind) {
   switch (kind) {
-    case AnnouncementChange::Kind::Announced: return "announced";
-    case AnnouncementChange::Kind::Withdrawn: return "withdrawn";
-    case AnnouncementChange::Kind::Lost: return "lost";
+    case AnnouncementChange::Kind::Announced:
+      return "announced";
+    case AnnouncementChange::Kind::Withdrawn:
+      return "withdrawn";
+    case AnnouncementChange::Kind::Lost:
+      return "lost";
   }
   return "unknown";
 }
@@ -311,8 +338,8 @@ std::string to_string(AnnouncementChange::Kind kind) {
 tl::expected<std::string, DdsError> encode_topic_name(std::string_view prefix,
                                                       std::string_view service) {
   if (service.empty() || service.size() > kMaxServiceNameLength || !is_printable_ascii(service)) {
-    return tl::unexpected(
-        DdsError{DdsErrorKind::InvalidServiceName, "service name '" + std::string(service) + "'", 0});
+    return tl::unexpected(DdsError{DdsErrorKind::InvalidServiceName,
+                                   "service name '" + std::string(service) + "'", 0});
   }
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string topic(prefix);
@@ -382,21 +409,20 @@ tl::expected<std::string, DdsError> service_of_sample_topic(std::string_view top
 tl::expected<Participant, DdsError> Participant::create(const DdsSettings& settings) {
   if (settings.domain_id > kMaxDomainId) {
     return tl::unexpected(DdsError{DdsErrorKind::InvalidSettings,
-                                   "domain id " + std::to_string(settings.domain_id) +
-                                       " (0.." + std::to_string(kMaxDomainId) + ")",
+                                   "domain id " + std::to_string(settings.domain_id) + " (0.." +
+                                       std::to_string(kMaxDomainId) + ")",
                                    0});
   }
   const std::string& interface = settings.network_interface;
   if (!interface.empty()) {
     if (!is_interface_name(interface)) {
-      return tl::unexpected(DdsError{DdsErrorKind::InvalidSettings,
-                                     "network interface name '" + interface + "'", 0});
+      return tl::unexpected(
+          DdsError{DdsErrorKind::InvalidSettings, "network interface name '" + interface + "'", 0});
     }
     // Cyclone would refuse a missing interface too, but only with a generic error and a line
     // in its log: the check here names it.
     if (::if_nametoindex(interface.c_str()) == 0) {
-      return tl::unexpected(
-          DdsError{DdsErrorKind::NoSuchInterface, "network interface " + interface, errno});
+      return tl::unexpected(DdsError{DdsErrorKind::NoSuchInterface, interface, errno});
     }
   }
 
@@ -428,10 +454,14 @@ tl::expected<Participant, DdsError> Participant::create(const DdsSettings& setti
       const dds_entity_t handle = dds_create_domain(settings.domain_id, config.c_str());
       if (handle < 0) {
         domain->id = kMaxDomainId + 1;
-        return tl::unexpected(cyclone_error(
-            "dds_create_domain " + std::to_string(settings.domain_id) +
-                (interface.empty() ? std::string() : " on interface " + interface),
-            handle));
+        std::string operation = "dds_create_domain " + std::to_string(settings.domain_id);
+        if (!interface.empty()) {
+          operation += " on interface " + interface;
+          // What Cyclone only logs ("does not match an available interface"): it uses an
+          // interface through its address, UDP over IPv4 unless CYCLONEDDS_URI says otherwise.
+          if (!has_ipv4_address(interface)) operation += ", which has no IPv4 address";
+        }
+        return tl::unexpected(cyclone_error(std::move(operation), handle));
       }
       slots.emplace(settings.domain_id, DomainSlot{handle, interface, 1});
     }
@@ -481,7 +511,8 @@ tl::expected<SampleWriter, DdsError> SampleWriter::create(const Participant& par
   // unacknowledged samples per origin publisher for retransmission; acknowledged ones are
   // dropped at once (VOLATILE).
   dds_qset_reliability(qos.q, DDS_RELIABILITY_RELIABLE, to_dds(kMaxBlockingTime));
-  dds_qset_history(qos.q, DDS_HISTORY_KEEP_LAST, static_cast<int32_t>(std::min<std::uint32_t>(depth, INT32_MAX)));
+  dds_qset_history(qos.q, DDS_HISTORY_KEEP_LAST,
+                   static_cast<int32_t>(std::min<std::uint32_t>(depth, INT32_MAX)));
   dds_qset_durability(qos.q, DDS_DURABILITY_VOLATILE);
   // Unregistering an origin publisher (or deleting the writer) disposes its instance, so the
   // readers free its history too.
@@ -578,7 +609,8 @@ tl::expected<SampleReader, DdsError> SampleReader::create(const Participant& par
   }
   const Qos qos;
   dds_qset_reliability(qos.q, DDS_RELIABILITY_RELIABLE, to_dds(kMaxBlockingTime));
-  dds_qset_history(qos.q, DDS_HISTORY_KEEP_LAST, static_cast<int32_t>(std::min<std::uint32_t>(depth, INT32_MAX)));
+  dds_qset_history(qos.q, DDS_HISTORY_KEEP_LAST,
+                   static_cast<int32_t>(std::min<std::uint32_t>(depth, INT32_MAX)));
   dds_qset_durability(qos.q, DDS_DURABILITY_VOLATILE);
   // Resource limits stay unlimited (Cyclone's default): KEEP_LAST bounds each instance, and the
   // instances are the origin publishers, which forget_publisher retires.
@@ -595,7 +627,8 @@ tl::expected<ReceivedSamples, DdsError> SampleReader::take(std::uint32_t max) {
   batch.m_reader = m_core.reader.get();
   batch.m_loan.assign(max, nullptr);  // buf[0] == nullptr: Cyclone lends its own samples
   std::vector<dds_sample_info_t> infos(max);
-  const dds_return_t taken = dds_take(m_core.reader.get(), batch.m_loan.data(), infos.data(), max, max);
+  const dds_return_t taken =
+      dds_take(m_core.reader.get(), batch.m_loan.data(), infos.data(), max, max);
   if (taken < 0) return tl::unexpected(cyclone_error("dds_take " + m_service, taken));
   batch.m_loaned = taken;
   // A full batch may have left samples behind: keep the fd readable so the caller comes back.
@@ -605,7 +638,8 @@ tl::expected<ReceivedSamples, DdsError> SampleReader::take(std::uint32_t max) {
     // Invalid samples only report an instance's state change (a publisher forgotten, a writer
     // gone); they carry no payload.
     if (!infos[static_cast<std::size_t>(i)].valid_data) continue;
-    const auto* s = static_cast<const axon_gateway_Sample*>(batch.m_loan[static_cast<std::size_t>(i)]);
+    const auto* s =
+        static_cast<const axon_gateway_Sample*>(batch.m_loan[static_cast<std::size_t>(i)]);
     SampleView view;
     view.origin_gateway = s->origin_gateway;
     view.origin_publisher = s->origin_publisher;
@@ -662,7 +696,8 @@ tl::expected<AnnouncementWriter, DdsError> AnnouncementWriter::create(
   // dead gateway look like one that withdrew its services. Without it, only withdraw() disposes
   // and every other end of a writer (deleted, killed, cut off) reads NOT_ALIVE_NO_WRITERS: Lost.
   dds_qset_writer_data_lifecycle(qos.q, false);
-  auto core = create_writer(participant, &axon_gateway_Announcement_desc, kAnnouncementTopic, qos.q);
+  auto core =
+      create_writer(participant, &axon_gateway_Announcement_desc, kAnnouncementTopic, qos.q);
   if (!core) return tl::unexpected(core.error());
   return AnnouncementWriter(std::move(*core));
 }
@@ -709,7 +744,8 @@ tl::expected<AnnouncementReader, DdsError> AnnouncementReader::create(
   announcement_qos(qos.q);
   // The reader's liveliness request stays Cyclone's default (AUTOMATIC, infinite): any lease a
   // writer offers satisfies it; the writer's own lease decides when it is declared dead.
-  auto core = create_reader(participant, &axon_gateway_Announcement_desc, kAnnouncementTopic, qos.q);
+  auto core =
+      create_reader(participant, &axon_gateway_Announcement_desc, kAnnouncementTopic, qos.q);
   if (!core) return tl::unexpected(core.error());
   return AnnouncementReader(std::move(*core));
 }
@@ -782,8 +818,8 @@ tl::expected<void, DdsError> EventWriter::write(std::uint64_t origin_gateway,
                                                 std::string_view service, std::uint64_t event_id,
                                                 std::uint64_t count) {
   if (service.empty() || service.size() > kMaxServiceNameLength || !is_printable_ascii(service)) {
-    return tl::unexpected(
-        DdsError{DdsErrorKind::InvalidServiceName, "service name '" + std::string(service) + "'", 0});
+    return tl::unexpected(DdsError{DdsErrorKind::InvalidServiceName,
+                                   "service name '" + std::string(service) + "'", 0});
   }
   m_service.assign(service);
   axon_gateway_Event out{};

@@ -23,8 +23,6 @@
 // threads, and they touch nothing but the reader's eventfd.
 #pragma once
 
-#include <tl/expected.hpp>
-
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -33,6 +31,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <tl/expected.hpp>
 #include <vector>
 
 namespace axon::gateway {
@@ -148,7 +147,9 @@ struct DomainInstance;  // a Cyclone domain shared by the Participants of one pr
 /// the old eventfd closes: a listener must never write to an fd number that was reused.
 struct ReaderCore {
   ReaderCore(WakeFd wake_fd, Entity topic_entity, Entity reader_entity)
-      : wake(std::move(wake_fd)), topic(std::move(topic_entity)), reader(std::move(reader_entity)) {}
+      : wake(std::move(wake_fd)),
+        topic(std::move(topic_entity)),
+        reader(std::move(reader_entity)) {}
   ReaderCore(ReaderCore&&) noexcept = default;
   ReaderCore& operator=(ReaderCore&& other) noexcept;
   ~ReaderCore() = default;  // members die in reverse order: reader, topic, then wake
@@ -222,8 +223,7 @@ class SampleWriter {
  public:
   /// `depth` (at least 1) is the KEEP_LAST depth per origin publisher.
   static tl::expected<SampleWriter, DdsError> create(const Participant& participant,
-                                                     std::string_view service,
-                                                     std::uint32_t depth);
+                                                     std::string_view service, std::uint32_t depth);
   /// Sends `sample`; Timeout when the readers did not acknowledge earlier samples within
   /// kMaxBlockingTime (the sample is then not sent).
   tl::expected<void, DdsError> write(const OutgoingSample& sample);
@@ -281,8 +281,7 @@ class SampleReader {
   /// `depth` (at least 1): KEEP_LAST depth per origin publisher; a reader that falls more than
   /// `depth` samples behind a publisher loses the oldest ones, as the axon service would.
   static tl::expected<SampleReader, DdsError> create(const Participant& participant,
-                                                     std::string_view service,
-                                                     std::uint32_t depth);
+                                                     std::string_view service, std::uint32_t depth);
   /// Readable when samples (or instance state changes, which take() skips) have arrived.
   int fd() const { return m_core.wake.get(); }
   /// Takes up to `max` samples (at least 1). Empty when nothing valid was waiting.
@@ -386,8 +385,7 @@ class EventReader {
   static tl::expected<EventReader, DdsError> create(const Participant& participant);
   int fd() const { return m_core.wake.get(); }
   /// Up to `max` notifications, in the order each origin gateway wrote them.
-  tl::expected<std::vector<EventNotification>, DdsError> take(
-      std::uint32_t max = kDefaultMaxTake);
+  tl::expected<std::vector<EventNotification>, DdsError> take(std::uint32_t max = kDefaultMaxTake);
 
  private:
   explicit EventReader(detail::ReaderCore core) : m_core(std::move(core)) {}

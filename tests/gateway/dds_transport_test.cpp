@@ -96,10 +96,20 @@ OutgoingSample outgoing(std::uint64_t gateway, std::uint64_t publisher, std::uin
 TEST(GatewayDdsTransport, TopicNameEncodingRoundTripsOddNames) {
   std::string every_printable;
   for (char c = 0x20; c <= 0x7e; ++c) every_printable += c;
-  const std::vector<std::string> names = {
-      "a", "camera/front/left", "with space", "under_score", "__", "_41", "%$#!~", "9lives",
-      "/leading/slash", "trailing/", "a//b", every_printable, std::string(255, '_'),
-      std::string(255, 'z')};
+  const std::vector<std::string> names = {"a",
+                                          "camera/front/left",
+                                          "with space",
+                                          "under_score",
+                                          "__",
+                                          "_41",
+                                          "%$#!~",
+                                          "9lives",
+                                          "/leading/slash",
+                                          "trailing/",
+                                          "a//b",
+                                          every_printable,
+                                          std::string(255, '_'),
+                                          std::string(255, 'z')};
   auto participant = make_participant();
   for (const auto& name : names) {
     SCOPED_TRACE(name);
@@ -120,7 +130,7 @@ TEST(GatewayDdsTransport, TopicNameEncodingRoundTripsOddNames) {
   EXPECT_NE(*sample_topic_name("a_"), *sample_topic_name("a%5F"));
 
   for (const std::string& bad : {std::string(), std::string(256, 'a'), std::string("tab\there"),
-                                std::string("\xc3\xa9t\xc3\xa9")}) {
+                                 std::string("\xc3\xa9t\xc3\xa9")}) {
     const auto topic = sample_topic_name(bad);
     ASSERT_FALSE(topic);
     EXPECT_EQ(topic.error().kind, DdsErrorKind::InvalidServiceName);
@@ -128,7 +138,7 @@ TEST(GatewayDdsTransport, TopicNameEncodingRoundTripsOddNames) {
   // Only what the encoder makes decodes: a truncated or lower-case escape, an escape of a byte
   // that needs none, a raw byte Cyclone refuses, another prefix.
   for (const std::string_view bad : {"axon_ps_a_4", "axon_ps_a_", "axon_ps_a_2a", "axon_ps__61",
-                                "axon_ps_a-b", "axon_ev_a", "axon_ps_"}) {
+                                     "axon_ps_a-b", "axon_ev_a", "axon_ps_"}) {
     EXPECT_FALSE(service_of_sample_topic(bad)) << bad;
   }
 }
@@ -257,15 +267,15 @@ TEST(GatewayDdsTransport, LoanedSamplesOutliveFurtherTakesAndMove) {
   ASSERT_EQ(next.size(), 1U);
   ReceivedSamples moved = std::move(held);
   ASSERT_EQ(moved.size(), 1U);
-  EXPECT_TRUE(std::equal(moved[0].payload.begin(), moved[0].payload.end(),
-                         first.begin(), first.end()));
-  EXPECT_TRUE(std::equal(next[0].payload.begin(), next[0].payload.end(),
-                         second.begin(), second.end()));
+  EXPECT_TRUE(
+      std::equal(moved[0].payload.begin(), moved[0].payload.end(), first.begin(), first.end()));
+  EXPECT_TRUE(
+      std::equal(next[0].payload.begin(), next[0].payload.end(), second.begin(), second.end()));
 }
 
 Announcement announcement_of(std::uint64_t gateway, const std::string& service) {
-  return Announcement{gateway,  service, AnnouncedPattern::PublishSubscribe, "TestType", 24, 8,
-                      false,    5,       10};
+  return Announcement{
+      gateway, service, AnnouncedPattern::PublishSubscribe, "TestType", 24, 8, false, 5, 10};
 }
 
 // Takes announcement changes of `gateway` until `done` says enough or 10 s pass.
@@ -374,15 +384,20 @@ TEST(GatewayDdsTransport, ForkedWriterProcessDelivers1000SamplesInOrderAndItsDea
     if (!test::eventually([&] { return writer->matched_readers().value_or(0) == 1; }, 20s)) {
       return 4;
     }
+    std::uint64_t timeouts = 0;
     for (std::uint64_t s = 0; s < kSamples; ++s) {
       const auto payload = make_payload(s, size_of(s));
       // Timeout is back-pressure, not loss: the sample was not sent, so send it again.
       tl::expected<void, DdsError> written;
-      do {
-        written = writer->write(outgoing(gateway, 42, s, payload));
-      } while (!written && written.error().kind == DdsErrorKind::Timeout);
+      while (!(written = writer->write(outgoing(gateway, 42, s, payload))) &&
+             written.error().kind == DdsErrorKind::Timeout) {
+        ++timeouts;
+      }
       if (!written) return 5;
     }
+    std::printf("[ figures  ] writer process: %llu writes timed out (retried)\n",
+                static_cast<unsigned long long>(timeouts));
+    std::fflush(stdout);
     if (!announcer->write(announcement_of(gateway, service))) return 6;
     ::sleep(60);  // until the parent kills it
     return 7;
