@@ -76,15 +76,19 @@ std::string to_string(const DdsError& error);
 struct DdsSettings {
   /// The DDS domain id, 0..232 (DDSI derives UDP ports from it).
   std::uint32_t domain_id = 0;
-  /// The one network interface to use (e.g. "eth0", "veth1"); empty lets Cyclone choose (its
-  /// default: the first non-loopback multicast-capable interface, or the CYCLONEDDS_URI's).
+  /// The one network interface to use (e.g. "eth0", "veth1", "lo"); it needs an IPv4 address.
+  /// Empty lets Cyclone choose: a non-loopback interface before loopback (in a namespace with
+  /// one veth and lo it takes the veth, and multicast discovery works there), or what
+  /// CYCLONEDDS_URI names. Loopback gets multicast forced on (Linux's lo lacks the flag).
   std::string network_interface;
 };
 
 /// How long a reliable write waits for acknowledgements before it fails with Timeout. Cyclone
-/// blocks a writer whose unacknowledged bytes pass its high-water mark (500 kB by default), so
-/// every 4 MiB sample waits until the previous one is acknowledged; Cyclone's default (100 ms)
-/// is shorter than a 4 MiB round on a loaded machine.
+/// blocks a writer whose unacknowledged bytes pass its high-water mark (Internal/Watermarks:
+/// adaptive from 30 kB up to 500 kB) until they fall to the low mark (1 kB), so a 4 MiB sample
+/// waits until the previous one is acknowledged. Cyclone's default (100 ms) never ran out over
+/// loopback here, but a loaded machine or a lossy link takes longer for 4 MiB; a longer wait
+/// stalls the caller's loop, hence a second, not more.
 inline constexpr std::chrono::milliseconds kMaxBlockingTime{1000};
 /// Lease of the announcement writers' AUTOMATIC liveliness: a reader reports a dead gateway's
 /// announcements Lost about this long after it stopped.
@@ -244,9 +248,11 @@ class SampleWriter {
   detail::WriterCore m_core;
 };
 
-/// Samples taken from a SampleReader, loaned by Cyclone: Cyclone deserialised each sample once
-/// into its own buffers (the payload too), and these views point there. The loan goes back
-/// (dds_return_loan) when this object dies; it must die before its SampleReader.
+/// Samples taken from a SampleReader, loaned by Cyclone, and views into them. In Cyclone 0.10 a
+/// loan is the reader's cached array of sample structs into which dds_take deserialised the
+/// samples: each payload was copied once out of the received data into a buffer Cyclone
+/// allocated, and is freed when the loan goes back. This layer copies nothing more. The loan goes
+/// back (dds_return_loan) when this object dies; it must die before its SampleReader.
 class ReceivedSamples {
  public:
   ReceivedSamples(ReceivedSamples&& other) noexcept;
