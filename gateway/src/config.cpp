@@ -1,6 +1,7 @@
 #include "config.hpp"
 
 #include <net/if.h>
+#include <toml++/toml.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -10,7 +11,6 @@
 #include <memory>
 #include <sstream>
 #include <system_error>
-#include <toml++/toml.h>
 #include <utility>
 
 #include "axon/config.hpp"
@@ -185,8 +185,8 @@ std::optional<std::string> gateway_name_problem(std::string_view name) {
 std::optional<std::string> interface_name_problem(std::string_view name) {
   if (name.empty()) return "is empty (leave the setting out to let DDS choose)";
   if (name.size() >= IF_NAMESIZE) {
-    return "is too long for a network interface name (at most " +
-           std::to_string(IF_NAMESIZE - 1) + " bytes)";
+    return "is too long for a network interface name (at most " + std::to_string(IF_NAMESIZE - 1) +
+           " bytes)";
   }
   return std::nullopt;
 }
@@ -324,8 +324,8 @@ class FileReader {
 
   std::string wrong_type(const std::string& what, const toml::node& node,
                          const std::string& expected) const {
-    return file_position(m_path, node.source()) + ": " + what + " must be " + expected +
-           ", not " + toml_type_name(node.type());
+    return file_position(m_path, node.source()) + ": " + what + " must be " + expected + ", not " +
+           toml_type_name(node.type());
   }
 
   std::optional<Problem> read_domain(const toml::node& node, Layer& layer) {
@@ -357,8 +357,8 @@ class FileReader {
     const auto* value = node.as_string();
     if (value == nullptr) return wrong_type("name", node, "a string");
     if (auto problem = gateway_name_problem(value->get())) {
-      return file_position(m_path, node.source()) + ": name " + tools::quoted(value->get()) +
-             " " + *problem;
+      return file_position(m_path, node.source()) + ": name " + tools::quoted(value->get()) + " " +
+             *problem;
     }
     layer.gateway_name = value->get();
     return std::nullopt;
@@ -481,8 +481,8 @@ struct CommandLine {
                         ->allow_extra_args(false);
     all_option =
         app.add_flag("--all", all, "export and import every service (the globs are ignored)");
-    verbose_option = app.add_flag("-v,--verbose", verbose,
-                                  "log each service as it starts and stops crossing");
+    verbose_option =
+        app.add_flag("-v,--verbose", verbose, "log each service as it starts and stops crossing");
     app.add_flag("--check", check_only,
                  "check the configuration, print it as a TOML file and exit without starting");
   }
@@ -491,7 +491,8 @@ struct CommandLine {
     Layer layer;
     if (domain_option->count() > 0) {
       const auto value = tools::parse_unsigned(domain, kMaxDomainId);
-      if (!value) return tl::unexpected(tools::refusal("--domain", domain, value.error(), kMaxDomainId));
+      if (!value)
+        return tl::unexpected(tools::refusal("--domain", domain, value.error(), kMaxDomainId));
       layer.domain_id = static_cast<std::uint32_t>(*value);
     }
     if (interface_option->count() > 0) {
