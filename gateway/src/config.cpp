@@ -21,8 +21,6 @@
 namespace axon::gateway {
 namespace {
 
-// ---- Globs ------------------------------------------------------------------------------------
-
 /// One element of a compiled segment: a character, `?` or `*`.
 struct GlobToken {
   enum class Kind : std::uint8_t { Literal, AnyOne, AnyRun };
@@ -168,8 +166,6 @@ bool any_glob_matches(const std::vector<std::string>& globs, std::string_view se
   return false;
 }
 
-// ---- Values -----------------------------------------------------------------------------------
-
 std::optional<std::string> gateway_name_problem(std::string_view name) {
   if (name.empty()) return "is empty";
   if (name.size() > kMaxGatewayNameLength) {
@@ -197,8 +193,6 @@ std::string host_name() {
   return std::string(buffer);
 }
 
-// ---- Where a value came from ------------------------------------------------------------------
-
 /// The part of a message before the value: `--interface` for a flag, `gw.toml:2:13: interface`
 /// for the file.
 struct Origin {
@@ -222,8 +216,6 @@ struct Layer {
 };
 
 using Problem = std::string;
-
-// ---- The TOML file ----------------------------------------------------------------------------
 
 const char* toml_type_name(toml::node_type type) {
   switch (type) {
@@ -408,8 +400,6 @@ class FileReader {
 
   std::string m_path;
 };
-
-// ---- The command line -------------------------------------------------------------------------
 
 constexpr const char* kUsage =
     "usage: axon-gateway [--config FILE] [--domain N] [--interface NAME] [--name NAME]\n"

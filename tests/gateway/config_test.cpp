@@ -31,8 +31,6 @@ using axon::gateway::GatewayConfig;
 using axon::gateway::glob_matches;
 using axon::gateway::glob_problem;
 
-// ---- Globs ------------------------------------------------------------------------------------
-
 TEST(GatewayGlob, ALiteralGlobMatchesOnlyTheSameName) {
   EXPECT_TRUE(glob_matches("camera/front", "camera/front"));
   EXPECT_FALSE(glob_matches("camera/front", "camera/fron"));
@@ -203,8 +201,6 @@ TEST(GatewayGlob, PathologicalGlobsAreAnsweredWithoutBacktrackingBlowUp) {
   EXPECT_TRUE(glob_matches(glob + "a", name));
 }
 
-// ---- exports() and imports() ------------------------------------------------------------------
-
 TEST(GatewayConfigDirections, TheDefaultLetsNothingCross) {
   const GatewayConfig sut;
   EXPECT_FALSE(sut.exports("a"));
@@ -240,12 +236,11 @@ TEST(GatewayConfigDirections, AllLetsEveryValidNameCrossButNoInvalidOne) {
   EXPECT_FALSE(sut.imports("a//b")) << "a remote gateway is not trusted to send valid names";
 }
 
-// ---- The command line -------------------------------------------------------------------------
-
 /// An argv that parse_gateway_arguments() can take (it wants char**, as main() gets it).
 tl::expected<GatewayConfig, ConfigStop> parse(std::vector<std::string> arguments) {
   arguments.insert(arguments.begin(), "axon-gateway");
   std::vector<char*> argv;
+  argv.reserve(arguments.size() + 1);
   for (auto& argument : arguments) argv.push_back(argument.data());
   argv.push_back(nullptr);
   return axon::gateway::parse_gateway_arguments(static_cast<int>(arguments.size()), argv.data());
@@ -271,7 +266,7 @@ std::string host_name() {
 
 /// A network interface name that does not exist here.
 std::string missing_interface() {
-  const std::string name = "axnoif" + std::to_string(::getpid() % 100000);
+  std::string name = "axnoif" + std::to_string(::getpid() % 100000);
   EXPECT_EQ(::if_nametoindex(name.c_str()), 0u);
   return name;
 }
@@ -403,8 +398,6 @@ TEST(GatewayConfigFlags, AnInvalidAxonPrefixIsRefusedAsByEveryProgram) {
   EXPECT_EQ(problem.rfind("invalid AXON_PREFIX \"bad/x\": ", 0), 0u) << problem;
 }
 
-// ---- The TOML file ----------------------------------------------------------------------------
-
 /// Writes files into a fresh directory under the test process's root (removed at exit even if
 /// the test dies) and removes it after each test.
 class GatewayConfigFile : public ::testing::Test {
@@ -423,7 +416,7 @@ class GatewayConfigFile : public ::testing::Test {
   }
 
   std::string write(const std::string& content, const std::string& name = "gateway.toml") {
-    const std::string path = m_dir + "/" + name;
+    std::string path = m_dir + "/" + name;
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     out << content;
     out.close();
