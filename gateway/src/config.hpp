@@ -4,8 +4,9 @@
 //
 // Precedence: a setting given on the command line replaces the file's. For the lists that
 // includes the whole list: one `--export GLOB` replaces every glob of the file's [export] table
-// (the two are not merged, so the command line alone says what is exported when it says anything).
-// The default lets nothing cross: no globs and `all = false`.
+// (the two are not merged, so the command line alone says what is exported when it says anything),
+// and `--all=false` switches off a file's `all = true`. The default lets nothing cross: no globs
+// and `all = false`.
 //
 // Validation: every value is checked as it is read (its type, its range, a glob's syntax), so a
 // mistake is reported where it was made: `gw.toml:3:10: ...` for the file, `--domain "300" ...`
@@ -112,7 +113,8 @@ struct ConfigStop {
 [[nodiscard]] std::optional<std::string> glob_problem(std::string_view glob);
 
 /// True when `name` matches `glob` (glob_problem(glob) must be nullopt; an invalid glob matches
-/// nothing). Linear in the pattern times the name at worst: no backtracking blow-up on `*a*a*a`.
+/// nothing). Work proportional to the glob's length times the name's at worst: no backtracking
+/// blow-up on `*a*a*a*b` or `**/**/**/b`.
 [[nodiscard]] bool glob_matches(std::string_view glob, std::string_view name);
 
 }  // namespace axon::gateway
