@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <cerrno>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -120,8 +119,8 @@ std::optional<std::string> probe() {
   if (const auto made = ip({"netns", "add", name}); !made.ok) {
     return "cannot create a network namespace: " + made.output;
   }
-  const auto veth = ip({"-n", name, "link", "add", "veth-a", "type", "veth", "peer", "name",
-                        "veth-b"});
+  const auto veth =
+      ip({"-n", name, "link", "add", "veth-a", "type", "veth", "peer", "name", "veth-b"});
   kill_and_delete(name);
   if (!veth.ok) return "cannot create a veth pair (veth module?): " + veth.output;
   return std::nullopt;
@@ -133,6 +132,16 @@ bool has_carrier(const NetnsSide& side) {
 }
 
 }  // namespace
+
+// A process is alive while /proc shows it and not as a zombie: a killed owner whose parent has not
+// reaped it yet (or pid 1, slow to reap orphans) must count as gone.
+bool process_alive(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return false;
+  const auto end_of_name = line.rfind(')');  // "PID (COMM) STATE ...", COMM may hold anything
+  return end_of_name == std::string::npos || line.compare(end_of_name, 3, ") Z") != 0;
+}
 
 const std::string& ip_program() {
   static const std::string path =
@@ -158,7 +167,7 @@ std::vector<std::string> NetnsPair::sweep_stale() {
     if (!std::regex_match(name, match, kOwnedName)) continue;
     const auto owner = static_cast<pid_t>(std::atol(match[1].str().c_str()));
     if (owner <= 0 || owner == ::getpid()) continue;
-    if (::kill(owner, 0) == 0 || errno != ESRCH) continue;  // alive (or not ours to judge)
+    if (process_alive(owner)) continue;
     kill_and_delete(name);
     swept.push_back(name);
   }
@@ -188,9 +197,9 @@ tl::expected<NetnsPair, std::string> NetnsPair::create() {
     }
   }
   // Made inside a with its peer inside b: no end ever exists in the host's namespace.
-  if (auto made = ip_or_error({"-n", pair.m_a.netns, "link", "add", pair.m_a.interface, "type",
-                               "veth", "peer", "name", pair.m_b.interface, "netns",
-                               pair.m_b.netns});
+  if (auto made =
+          ip_or_error({"-n", pair.m_a.netns, "link", "add", pair.m_a.interface, "type", "veth",
+                       "peer", "name", pair.m_b.interface, "netns", pair.m_b.netns});
       !made) {
     return tl::unexpected(made.error());
   }
@@ -250,8 +259,7 @@ ChildProcess NetnsPair::run(Side which, const std::vector<std::string>& argv,
 }
 
 Finished NetnsPair::run_to_end(Side which, const std::vector<std::string>& argv,
-                               const Environment& extra,
-                               std::chrono::milliseconds timeout) const {
+                               const Environment& extra, std::chrono::milliseconds timeout) const {
   return finish(run(which, argv, extra), timeout);
 }
 
@@ -267,13 +275,13 @@ tl::expected<void, std::string> NetnsPair::link_down() const {
 
 tl::expected<void, std::string> NetnsPair::link_up() const {
   for (const auto* side : {&m_a, &m_b}) {
-    if (auto done = ip_or_error({"-n", side->netns, "link", "set", side->interface, "up"});
-        !done) {
+    if (auto done = ip_or_error({"-n", side->netns, "link", "set", side->interface, "up"}); !done) {
       return done;
     }
   }
   if (!poll_until([&] { return has_carrier(m_a) && has_carrier(m_b); }, 5s)) {
-    return tl::unexpected(std::string("the veth pair did not report carrier within 5 s of link_up"));
+    return tl::unexpected(
+        std::string("the veth pair did not report carrier within 5 s of link_up"));
   }
   return {};
 }

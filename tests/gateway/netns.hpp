@@ -17,16 +17,15 @@
 // `NetnsPair::unavailable()` first and GTEST_SKIP with its reason (or derive from NetnsTest).
 #pragma once
 
+#include <gtest/gtest.h>
 #include <sys/types.h>
 
 #include <chrono>
 #include <optional>
 #include <string>
+#include <tl/expected.hpp>
 #include <utility>
 #include <vector>
-
-#include <gtest/gtest.h>
-#include <tl/expected.hpp>
 
 #include "process.hpp"
 
@@ -102,6 +101,9 @@ class NetnsPair {
   NetnsSide m_b;
   bool m_owned = false;
 };
+
+/// Whether process `pid` runs; a zombie does not.
+bool process_alive(pid_t pid);
 
 /// Path of iproute2's `ip`, empty when it is not installed.
 const std::string& ip_program();

@@ -2,12 +2,13 @@
 // UDP datagram crosses the veth, link_down() stops it and link_up() restores it, the sides'
 // axon instances stay apart only through their own prefix and root, Cyclone DDS (ddsperf)
 // discovers its peer across the pair by multicast, and nothing is left behind.
+#include "netns.hpp"
+
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -17,7 +18,6 @@
 #include <vector>
 
 #include "axon_test.hpp"
-#include "netns.hpp"
 #include "process.hpp"
 #include "test_env.hpp"
 
@@ -39,19 +39,10 @@ bool contains(const std::vector<std::string>& names, const std::string& name) {
   return std::find(names.begin(), names.end(), name) != names.end();
 }
 
-// Gone, or a zombie nobody has reaped yet (where pid 1 is slow to reap): dead either way.
-bool process_dead(pid_t pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  if (!std::getline(stat, line)) return true;
-  const auto end_of_name = line.rfind(')');
-  return end_of_name != std::string::npos && line.compare(end_of_name, 3, ") Z") == 0;
-}
-
 /// Sends `text` from side a to b's receiver; true when sendto succeeded.
 bool send_a_to_b(const NetnsPair& pair, const std::string& text) {
-  return pair.run_to_end(Side::A, {bin("axon_test_udp_probe"), "send", pair.b().address,
-                                   kUdpPort, text})
+  return pair
+      .run_to_end(Side::A, {bin("axon_test_udp_probe"), "send", pair.b().address, kUdpPort, text})
       .status.success();
 }
 
@@ -148,41 +139,65 @@ TEST_F(netns, TeardownKillsWhatRunsInsideAndDeletesBothNamespaces) {
   EXPECT_FALSE(contains(axon::test::netns_list(), b));
   EXPECT_FALSE(std::filesystem::exists("/run/netns/" + a));
   // The orphan was reparented (to init or a subreaper): killed, whoever reaps it.
-  EXPECT_TRUE(eventually([&] { return process_dead(orphan); }, 5s)) << "pid " << orphan;
+  EXPECT_TRUE(eventually([&] { return !axon::test::process_alive(orphan); }, 5s))
+      << "pid " << orphan;
   const auto status = sleeper_b.wait_for(5s);
   ASSERT_TRUE(status);
   EXPECT_FALSE(status->exited);
   EXPECT_EQ(status->code, SIGKILL);
 }
 
-// A run killed by ctest's timeout leaves its namespaces: the next run sweeps those whose owner
-// is dead, and only those.
-TEST_F(netns, SweepRemovesNamespacesOfDeadOwnersOnly) {
-  auto dead_owner = ChildProcess::fork([] { return 0; });
-  const pid_t dead = dead_owner.pid();
-  ASSERT_TRUE(dead_owner.wait_for(5s));  // reaped: its pid names nobody now
-  auto live_owner = ChildProcess::spawn("/bin/sleep", {"60"});
-  const auto stale = "axon-" + std::to_string(dead) + "-0-a";
-  const auto live = "axon-" + std::to_string(live_owner.pid()) + "-0-a";
-  for (const auto& name : {stale, live}) {
-    ASSERT_TRUE(
-        axon::test::run_to_end(axon::test::ip_program(), {"netns", "add", name}).status.success());
+/// Runs `ip args...` to its end; true when it succeeded.
+bool ip(const std::vector<std::string>& args) {
+  return axon::test::run_to_end(axon::test::ip_program(), args).status.success();
+}
+
+/// A namespace made by hand, as a crashed run leaves one; deleted at scope exit if still there.
+struct HandMadeNetns {
+  explicit HandMadeNetns(std::string n) : name(std::move(n)) { made = ip({"netns", "add", name}); }
+  ~HandMadeNetns() {
+    if (contains(axon::test::netns_list(), name)) ip({"netns", "del", name});
   }
+  HandMadeNetns(const HandMadeNetns&) = delete;
+  HandMadeNetns& operator=(const HandMadeNetns&) = delete;
+  std::string name;
+  bool made = false;
+};
+
+// A run killed by ctest's timeout leaves its namespaces: the next run sweeps those whose owner
+// is dead (gone, or a zombie its parent has not reaped yet), and only those.
+TEST_F(netns, SweepRemovesNamespacesOfDeadOwnersOnly) {
+  auto gone_owner = ChildProcess::fork([] { return 0; });
+  const pid_t gone = gone_owner.pid();
+  ASSERT_TRUE(gone_owner.wait_for(5s));                      // reaped: its pid names nobody now
+  auto zombie_owner = ChildProcess::fork([] { return 0; });  // not reaped until the test ends
+  ASSERT_TRUE(eventually([&] { return !axon::test::process_alive(zombie_owner.pid()); }));
+  auto live_owner = ChildProcess::spawn("/bin/sleep", {"60"});
+
+  const auto name_of = [](pid_t owner) { return "axon-" + std::to_string(owner) + "-0-a"; };
+  HandMadeNetns stale(name_of(gone));
+  HandMadeNetns stale_of_zombie(name_of(zombie_owner.pid()));
+  HandMadeNetns live(name_of(live_owner.pid()));
+  ASSERT_TRUE(stale.made && stale_of_zombie.made && live.made);
   // Something still runs inside the stale one, as after a crash.
-  auto inside = ChildProcess::spawn(axon::test::ip_program(), {"netns", "exec", stale, "sleep", "60"});
+  auto inside =
+      ChildProcess::spawn(axon::test::ip_program(), {"netns", "exec", stale.name, "sleep", "60"});
   ASSERT_TRUE(eventually([&] {
-    return axon::test::run_to_end(axon::test::ip_program(), {"netns", "pids", stale}).output.size() > 1;
+    return axon::test::run_to_end(axon::test::ip_program(), {"netns", "pids", stale.name})
+               .output.size() > 1;
   }));
 
   const auto swept = NetnsPair::sweep_stale();
-  EXPECT_TRUE(contains(swept, stale));
-  EXPECT_FALSE(contains(swept, live));
-  EXPECT_FALSE(contains(axon::test::netns_list(), stale));
-  EXPECT_TRUE(contains(axon::test::netns_list(), live));
+  EXPECT_TRUE(contains(swept, stale.name));
+  EXPECT_TRUE(contains(swept, stale_of_zombie.name));
+  EXPECT_FALSE(contains(swept, live.name));
+  const auto left = axon::test::netns_list();
+  EXPECT_FALSE(contains(left, stale.name));
+  EXPECT_FALSE(contains(left, stale_of_zombie.name));
+  EXPECT_TRUE(contains(left, live.name));
   const auto status = inside.wait_for(5s);
   ASSERT_TRUE(status);
   EXPECT_EQ(status->code, SIGKILL);
-  axon::test::run_to_end(axon::test::ip_program(), {"netns", "del", live});
 }
 
 // Cyclone DDS finds its peer by SPDP multicast on the veth (nothing configured), and ddsperf
@@ -194,8 +209,7 @@ TEST_F(netns, DdsperfPingFindsPongAcrossThePairByMulticast) {
   auto pong = pair->run(Side::B, {"ddsperf", "-D20", "pong"});
   // -Qminmatch:1 -Qinitwait:10: exit 1 unless the pong is discovered within 10 s.
   const auto ping = pair->run_to_end(
-      Side::A, {"ddsperf", "-D3", "-Qminmatch:1", "-Qinitwait:10", "ping", "size", "12"}, {},
-      30s);
+      Side::A, {"ddsperf", "-D3", "-Qminmatch:1", "-Qinitwait:10", "ping", "size", "12"}, {}, 30s);
   EXPECT_TRUE(ping.status.success()) << ping.output;
   // "<time>  <peer> size 12 mean 45.1us min ... 50% 44.0us ... cnt 12492", once a second.
   const std::regex stats(R"(size 12 mean [0-9.]+us .* 50% ([0-9.]+)us .* cnt ([0-9]+))");

@@ -19,8 +19,9 @@
 namespace {
 
 int usage() {
-  std::fprintf(stderr,
-               "usage: axon_test_udp_probe recv PORT | axon_test_udp_probe send ADDRESS PORT TEXT\n");
+  std::fprintf(
+      stderr,
+      "usage: axon_test_udp_probe recv PORT | axon_test_udp_probe send ADDRESS PORT TEXT\n");
   return 2;
 }
 
