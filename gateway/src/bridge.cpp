@@ -1,0 +1,416 @@
+#include "bridge.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cstdio>
+#include <cstring>
+#include <random>
+#include <string_view>
+#include <utility>
+#include <variant>
+
+namespace axon::gateway {
+
+namespace {
+
+/// Services the library makes for itself (wake services of wakeable subscribers) never cross.
+constexpr std::string_view kInternalPrefix = "__axon_wake/";
+
+/// The most samples one export or import moves per wake-up before the others get their turn
+/// (the fd stays readable, so the rest is moved at the next wait).
+constexpr int kBatch = 256;
+
+/// A DDS history deeper than this is not made for an announcement that asks for it (a remote
+/// gateway is not trusted with our memory).
+constexpr std::uint32_t kMaxDepth = 4096;
+
+std::uint64_t random_id() {
+  std::random_device device;
+  std::uint64_t id = 0;
+  while (id == 0) id = (std::uint64_t{device()} << 32) ^ device();
+  return id;
+}
+
+bool same_type(const PayloadType& type, const SampleView& sample) {
+  return sample.type_name == type.name && sample.type_size == type.size &&
+         sample.type_alignment == type.alignment && sample.is_slice == type.is_slice;
+}
+
+std::uint32_t depth_of(std::uint32_t history, std::uint32_t buffer) {
+  return std::clamp<std::uint32_t>(std::max(history, buffer), 1, kMaxDepth);
+}
+
+}  // namespace
+
+struct Gateway::Export {
+  std::string service;
+  PayloadType type;
+  UntypedPubSubService handle;
+  UntypedSubscriber subscriber;
+  SampleWriter writer;
+  std::optional<WaitSetGuard> guard;  // last: detached before the subscriber's fd goes
+};
+
+struct Gateway::Import {
+  std::string service;
+  PayloadType type;
+  std::set<std::uint64_t> gateways;  ///< the remote gateways announcing it
+  UntypedPubSubService handle;
+  std::optional<UntypedPublisher> publisher;
+  std::uint64_t max_len = 0;  ///< elements one sample of `publisher` may hold
+  SampleReader reader;
+  std::optional<WaitSetGuard> guard;  // last: detached before the reader's fd goes
+};
+
+tl::expected<std::unique_ptr<Gateway>, std::string> Gateway::create(GatewayConfig config) {
+  auto node = NodeBuilder().name("axon-gateway").create();
+  if (!node) return tl::unexpected(std::string("cannot create the node: ") + to_string(node.error()));
+  auto participant =
+      Participant::create(DdsSettings{config.domain_id, config.network_interface});
+  if (!participant) return tl::unexpected("cannot join DDS: " + to_string(participant.error()));
+  auto out = AnnouncementWriter::create(*participant);
+  if (!out) return tl::unexpected("cannot announce on DDS: " + to_string(out.error()));
+  auto in = AnnouncementReader::create(*participant);
+  if (!in) return tl::unexpected("cannot read announcements: " + to_string(in.error()));
+  auto waitset = WaitSetBuilder().create();
+  if (!waitset) {
+    return tl::unexpected(std::string("cannot create the WaitSet: ") + to_string(waitset.error()));
+  }
+  return std::unique_ptr<Gateway>(new Gateway(std::move(config), random_id(), std::move(*node),
+                                              std::move(*participant), std::move(*out),
+                                              std::move(*in), std::move(*waitset)));
+}
+
+Gateway::Gateway(GatewayConfig config, std::uint64_t id, Node node, Participant participant,
+                 AnnouncementWriter announcements_out, AnnouncementReader announcements_in,
+                 WaitSet waitset)
+    : m_config(std::move(config)),
+      m_id(id),
+      m_node(std::move(node)),
+      m_participant(std::move(participant)),
+      m_announcements_out(std::move(announcements_out)),
+      m_announcements_in(std::move(announcements_in)),
+      m_waitset(std::move(waitset)) {}
+
+Gateway::~Gateway() {
+  // Withdrawn, not Lost: the other gateways drop our services at once instead of after a lease.
+  for (const auto& [service, e] : m_exports) (void)m_announcements_out.withdraw(m_id, service);
+}
+
+void Gateway::log(const std::string& line, bool error) const {
+  if (error || m_config.verbose) std::fprintf(stderr, "axon-gateway: %s\n", line.c_str());
+}
+
+void Gateway::log_once(const std::string& key, const std::string& line) {
+  if (m_logged.insert(key).second) log(line, true);
+}
+
+int Gateway::run() {
+  auto announcements = m_waitset.attach_fd(m_announcements_in.fd(), FdInterest::Read);
+  auto discovery = m_waitset.attach_interval(kDiscoveryPeriod);
+  if (!announcements || !discovery) {
+    log("cannot attach to the WaitSet", true);
+    return 1;
+  }
+  m_announcement_guard.emplace(std::move(*announcements));
+  m_discovery_guard.emplace(std::move(*discovery));
+  discover();
+  std::printf("axon-gateway %s: ready (id %016llx, domain %u)\n", m_config.gateway_name.c_str(),
+              static_cast<unsigned long long>(m_id), m_config.domain_id);
+  std::fflush(stdout);
+  for (;;) {
+    auto batch = m_waitset.wait(std::nullopt);
+    if (!batch) {
+      log(std::string("waiting failed: ") + to_string(batch.error()), true);
+      return 1;
+    }
+    if (batch->result != WaitSetRunResult::AllEventsHandled) break;
+    for (const auto& id : batch->triggered) {
+      if (id.has_event_from(*m_announcement_guard)) {
+        on_announcements();
+      } else if (id.has_event_from(*m_discovery_guard)) {
+        discover();
+      } else if (const auto found = m_attachments.find(id); found != m_attachments.end()) {
+        const auto [is_export, service] = found->second;
+        if (is_export) {
+          if (const auto e = m_exports.find(service); e != m_exports.end()) forward(*e->second);
+        } else if (const auto i = m_imports.find(service); i != m_imports.end()) {
+          deliver(*i->second);
+        }
+      }
+    }
+  }
+  std::printf("exit exported=%llu imported=%llu write_failures=%llu publish_failures=%llu\n",
+              static_cast<unsigned long long>(m_stats.exported),
+              static_cast<unsigned long long>(m_stats.imported),
+              static_cast<unsigned long long>(m_stats.write_failures),
+              static_cast<unsigned long long>(m_stats.publish_failures));
+  std::fflush(stdout);
+  return 0;
+}
+
+// ------------------------------------------------------------------------------------ export
+
+void Gateway::discover() {
+  auto services = list_services();
+  if (!services) {
+    log_once("discovery", std::string("cannot list local services: ") + to_string(services.error()));
+    return;
+  }
+  std::set<std::string> wanted;
+  for (const auto& info : *services) {
+    if (info.pattern != MessagingPattern::PublishSubscribe) continue;
+    if (info.name.starts_with(kInternalPrefix) || !m_config.exports(info.name)) continue;
+    // Our own import publisher does not count: what we imported is never exported again.
+    const auto imported = m_imports.find(info.name);
+    const std::size_t ours = imported != m_imports.end() && imported->second->publisher ? 1 : 0;
+    if (info.publishers <= ours) continue;
+    wanted.insert(info.name);
+    if (!m_exports.contains(info.name)) start_export(info);
+  }
+  for (auto it = m_exports.begin(); it != m_exports.end();) {
+    const auto next = std::next(it);
+    if (!wanted.contains(it->first)) stop_export(it->first);
+    it = next;
+  }
+}
+
+void Gateway::start_export(const ServiceInfo& info) {
+  const auto key = "export " + info.name;
+  auto name = ServiceName::create(info.name);
+  if (!name) return;
+  PayloadType type{info.pubsub.type_name, info.pubsub.type_size, info.pubsub.type_alignment,
+                   info.pubsub.is_slice};
+  auto handle = m_node.service_builder(*name).publish_subscribe(type).open();
+  if (!handle) {
+    log_once(key, "cannot export " + info.name + ": " + to_string(handle.error()));
+    return;
+  }
+  auto subscriber = handle->subscriber_builder().wakeable(true).create();
+  if (!subscriber) {
+    log_once(key, "cannot export " + info.name + ": " + to_string(subscriber.error()));
+    return;
+  }
+  const auto depth = depth_of(info.pubsub.history_size, info.pubsub.subscriber_buffer_size);
+  auto writer = SampleWriter::create(m_participant, info.name, depth);
+  if (!writer) {
+    log_once(key, "cannot export " + info.name + ": " + to_string(writer.error()));
+    return;
+  }
+  auto e = std::unique_ptr<Export>(new Export{info.name, type, std::move(*handle),
+                                              std::move(*subscriber), std::move(*writer), {}});
+  auto guard = m_waitset.attach_notification(e->subscriber);
+  if (!guard) {
+    log_once(key, "cannot export " + info.name + ": " + to_string(guard.error()));
+    return;
+  }
+  m_attachments[AttachmentId::from_guard(*guard)] = {true, info.name};
+  e->guard.emplace(std::move(*guard));
+  const Announcement announcement{m_id,
+                                  info.name,
+                                  AnnouncedPattern::PublishSubscribe,
+                                  type.name,
+                                  type.size,
+                                  type.alignment,
+                                  type.is_slice,
+                                  info.pubsub.history_size,
+                                  info.pubsub.subscriber_buffer_size};
+  if (auto written = m_announcements_out.write(announcement); !written) {
+    log_once(key, "cannot announce " + info.name + ": " + to_string(written.error()));
+  }
+  m_logged.erase(key);
+  log("exporting " + info.name + " (" + type.name + ")");
+  m_exports.emplace(info.name, std::move(e));
+}
+
+void Gateway::stop_export(const std::string& service) {
+  const auto found = m_exports.find(service);
+  if (found == m_exports.end()) return;
+  if (found->second->guard) m_attachments.erase(AttachmentId::from_guard(*found->second->guard));
+  (void)m_announcements_out.withdraw(m_id, service);
+  m_exports.erase(found);
+  log("no longer exporting " + service);
+}
+
+void Gateway::forward(Export& e) {
+  const auto imported = m_imports.find(e.service);
+  const std::optional<std::uint64_t> own =
+      imported != m_imports.end() && imported->second->publisher
+          ? std::optional(imported->second->publisher->id())
+          : std::nullopt;
+  for (int n = 0; n < kBatch; ++n) {
+    auto received = e.subscriber.receive();
+    if (!received) {
+      log_once("receive " + e.service,
+               "cannot receive from " + e.service + ": " + to_string(received.error()));
+      return;
+    }
+    if (!*received) return;
+    const auto& sample = **received;
+    if (own && sample.publisher_id() == *own) continue;  // came from DDS: never sent back
+    const OutgoingSample out{m_id,      sample.publisher_id(), sample.sequence(),
+                             e.type.name, e.type.size,          e.type.alignment,
+                             e.type.is_slice, sample.payload()};
+    if (auto written = e.writer.write(out); !written) {
+      ++m_stats.write_failures;
+      log_once("write " + e.service, "cannot write " + e.service + " to DDS: " +
+                                         to_string(written.error()) + " (samples are lost)");
+      continue;
+    }
+    ++m_stats.exported;
+  }
+}
+
+// ------------------------------------------------------------------------------------ import
+
+void Gateway::on_announcements() {
+  auto changes = m_announcements_in.take();
+  if (!changes) {
+    log_once("announcements", "cannot read announcements: " + to_string(changes.error()));
+    return;
+  }
+  for (const auto& change : *changes) {
+    const auto& a = change.announcement;
+    if (a.gateway == m_id || !m_config.imports(a.service)) continue;
+    if (change.kind == AnnouncementChange::Kind::Announced) {
+      if (a.pattern != AnnouncedPattern::PublishSubscribe) continue;
+      if (const auto found = m_imports.find(a.service); found != m_imports.end()) {
+        found->second->gateways.insert(a.gateway);
+      } else {
+        start_import(a);
+      }
+      continue;
+    }
+    // Withdrawn or Lost: the service goes once no remote gateway announces it any more.
+    const auto found = m_imports.find(a.service);
+    if (found == m_imports.end()) continue;
+    found->second->gateways.erase(a.gateway);
+    if (found->second->gateways.empty()) stop_import(a.service);
+  }
+}
+
+void Gateway::start_import(const Announcement& a) {
+  const auto key = "import " + a.service;
+  auto name = ServiceName::create(a.service);
+  if (!name || a.service.starts_with(kInternalPrefix)) {
+    log_once(key, "a remote gateway announced an invalid service name; ignored");
+    return;
+  }
+  const PayloadType type{a.type_name, a.type_size, a.type_alignment, a.is_slice};
+  // An existing local service is used as it is (its type must be the same); a new one gets the
+  // remote one's history and buffer.
+  auto handle = m_node.service_builder(*name).publish_subscribe(type).open();
+  if (!handle && handle.error() == PubSubOpenError::DoesNotExist) {
+    auto builder = m_node.service_builder(*name).publish_subscribe(type);
+    builder.history_size(a.history_size);
+    if (a.buffer_size > 0) builder.subscriber_max_buffer_size(a.buffer_size);
+    auto created = builder.create();
+    if (created) {
+      handle = std::move(*created);
+    } else if (created.error() != PubSubCreateError::AlreadyExists) {
+      log_once(key, "cannot import " + a.service + ": " + to_string(created.error()));
+      return;
+    } else {
+      handle = m_node.service_builder(*name).publish_subscribe(type).open();  // lost a race
+    }
+  }
+  if (!handle) {
+    log_once(key, "cannot import " + a.service + ": " + to_string(handle.error()));
+    return;
+  }
+  auto reader = SampleReader::create(m_participant, a.service, depth_of(a.history_size, a.buffer_size));
+  if (!reader) {
+    log_once(key, "cannot import " + a.service + ": " + to_string(reader.error()));
+    return;
+  }
+  auto i = std::unique_ptr<Import>(new Import{a.service, type, {a.gateway}, std::move(*handle),
+                                              std::nullopt, 0, std::move(*reader), {}});
+  // The publisher exists from the start, so the service shows it (axon service list).
+  if (!ensure_publisher(*i, type.is_slice ? kInitialImportBytes : type.size)) return;
+  auto guard = m_waitset.attach_fd(i->reader.fd(), FdInterest::Read);
+  if (!guard) {
+    log_once(key, "cannot import " + a.service + ": " + to_string(guard.error()));
+    return;
+  }
+  m_attachments[AttachmentId::from_guard(*guard)] = {false, a.service};
+  i->guard.emplace(std::move(*guard));
+  m_logged.erase(key);
+  log("importing " + a.service + " (" + type.name + ")");
+  m_imports.emplace(a.service, std::move(i));
+}
+
+void Gateway::stop_import(const std::string& service) {
+  const auto found = m_imports.find(service);
+  if (found == m_imports.end()) return;
+  if (found->second->guard) m_attachments.erase(AttachmentId::from_guard(*found->second->guard));
+  m_imports.erase(found);
+  log("no longer importing " + service);
+}
+
+bool Gateway::ensure_publisher(Import& i, std::uint64_t bytes) {
+  const std::uint64_t len = i.type.is_slice ? bytes / i.type.size : 1;
+  if (i.publisher && len <= i.max_len) return true;
+  std::uint64_t max_len = 1;
+  if (i.type.is_slice) {
+    const auto wanted = std::max(bytes, kInitialImportBytes);
+    if (wanted > kMaxImportBytes) {
+      log_once("size " + i.service, "a sample of " + i.service + " is larger than " +
+                                        std::to_string(kMaxImportBytes) + " bytes: dropped");
+      return false;
+    }
+    max_len = std::max<std::uint64_t>(1, std::bit_ceil(wanted) / i.type.size);
+  }
+  // The smaller publisher goes first: the service may have no room for both.
+  i.publisher.reset();
+  i.max_len = 0;
+  auto publisher = i.handle.publisher_builder().max_slice_len(max_len).create();
+  if (!publisher) {
+    log_once("publisher " + i.service,
+             "cannot publish " + i.service + " here: " + to_string(publisher.error()));
+    return false;
+  }
+  i.publisher.emplace(std::move(*publisher));
+  i.max_len = max_len;
+  return true;
+}
+
+void Gateway::deliver(Import& i) {
+  for (int n = 0; n < kBatch; n += static_cast<int>(SampleReader::kDefaultMaxTake)) {
+    auto samples = i.reader.take();
+    if (!samples) {
+      log_once("take " + i.service, "cannot read " + i.service + ": " + to_string(samples.error()));
+      return;
+    }
+    if (samples->empty()) return;
+    for (const auto& sample : *samples) {
+      if (sample.origin_gateway == m_id) continue;  // our own export, looped back by DDS
+      const auto bytes = sample.payload.size();
+      if (!same_type(i.type, sample) || i.type.size == 0 || bytes % i.type.size != 0 ||
+          (!i.type.is_slice && bytes != i.type.size)) {
+        ++m_stats.publish_failures;
+        log_once("type " + i.service, "a sample of " + i.service +
+                                          " does not match its payload type: dropped");
+        continue;
+      }
+      if (!ensure_publisher(i, bytes)) {
+        ++m_stats.publish_failures;
+        continue;
+      }
+      auto loan = i.publisher->loan_uninit(i.type.is_slice ? bytes / i.type.size : 1);
+      if (!loan) {
+        ++m_stats.publish_failures;
+        log_once("loan " + i.service, "cannot loan for " + i.service + ": " + to_string(loan.error()));
+        continue;
+      }
+      if (bytes > 0) std::memcpy(loan->payload().data(), sample.payload.data(), bytes);
+      if (auto sent = i.publisher->send(std::move(*loan)); !sent) {
+        ++m_stats.publish_failures;
+        log_once("send " + i.service, "cannot publish " + i.service + ": " + to_string(sent.error()));
+        continue;
+      }
+      ++m_stats.imported;
+    }
+  }
+}
+
+}  // namespace axon::gateway

@@ -1,0 +1,103 @@
+// The gateway's bridge between this machine's axon services and DDS (docs/gateway.md): it
+// exports the local publish-subscribe services the configuration selects (a wakeable subscriber
+// in, a DDS writer out) and imports the remote ones other gateways announce (a DDS reader in, a
+// local publisher out). One thread, one WaitSet: subscribers, DDS readers' fds, the announcement
+// reader's fd and a discovery interval.
+//
+// Loops and duplicates: a gateway skips, on export, every sample of its own import publishers
+// and, on import, every DDS sample it wrote itself; it exports a service only while someone else
+// than itself publishes on it. So a sample crosses once, from the machine where it was published
+// to every other machine that imports its service, however many gateways run (one per machine).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+
+#include <tl/expected.hpp>
+
+#include "axon/axon.hpp"
+#include "config.hpp"
+#include "dds.hpp"
+
+namespace axon::gateway {
+
+/// How often local services are looked for (new ones exported, gone ones withdrawn).
+inline constexpr std::chrono::milliseconds kDiscoveryPeriod{250};
+/// An imported slice service starts with publishers for samples up to this many bytes and grows
+/// (a new publisher of the next power of two) when a larger one arrives.
+inline constexpr std::uint64_t kInitialImportBytes = 64 * 1024;
+/// The largest sample an import publisher is made for.
+inline constexpr std::uint64_t kMaxImportBytes = 64ULL * 1024 * 1024;
+
+/// What the gateway did, for its log line at exit and for tests (`--stats` on exit).
+struct GatewayStats {
+  std::uint64_t exported = 0;        ///< samples written to DDS
+  std::uint64_t imported = 0;        ///< samples published locally
+  std::uint64_t write_failures = 0;  ///< DDS writes that failed (Timeout included): lost
+  std::uint64_t publish_failures = 0;  ///< local loans or sends that failed: lost
+};
+
+class Gateway {
+ public:
+  /// Creates the node, the DDS participant and the announcement reader and writer.
+  static tl::expected<std::unique_ptr<Gateway>, std::string> create(GatewayConfig config);
+  Gateway(const Gateway&) = delete;
+  Gateway& operator=(const Gateway&) = delete;
+  /// Withdraws what it announced.
+  ~Gateway();
+
+  /// Bridges until SIGINT or SIGTERM; returns the exit status (0, or 1 after a failure that
+  /// stops it, said on stderr).
+  int run();
+  std::uint64_t id() const { return m_id; }
+  const GatewayStats& stats() const { return m_stats; }
+
+ private:
+  struct Export;
+  struct Import;
+  Gateway(GatewayConfig config, std::uint64_t id, Node node, Participant participant,
+          AnnouncementWriter announcements_out, AnnouncementReader announcements_in,
+          WaitSet waitset);
+
+  /// Looks at the local services: exports what now qualifies, withdraws what no longer does.
+  void discover();
+  void start_export(const ServiceInfo& info);
+  void stop_export(const std::string& service);
+  /// Takes every sample of one export's subscriber and writes it to DDS.
+  void forward(Export& e);
+  void on_announcements();
+  void start_import(const Announcement& a);
+  void stop_import(const std::string& service);
+  /// Takes what DDS brought for one import and publishes it locally.
+  void deliver(Import& i);
+  /// A publisher of the import's service whose samples hold `bytes`; replaces a smaller one.
+  bool ensure_publisher(Import& i, std::uint64_t bytes);
+  /// stderr, prefixed "axon-gateway: ", when verbose (or always for `error`).
+  void log(const std::string& line, bool error = false) const;
+  /// Logs `line` once per `key` (a service that keeps failing the same way says so once).
+  void log_once(const std::string& key, const std::string& line);
+
+  GatewayConfig m_config;
+  std::uint64_t m_id;
+  GatewayStats m_stats;
+  Node m_node;
+  Participant m_participant;
+  AnnouncementWriter m_announcements_out;
+  AnnouncementReader m_announcements_in;
+  WaitSet m_waitset;
+  std::optional<WaitSetGuard> m_announcement_guard;
+  std::optional<WaitSetGuard> m_discovery_guard;
+  std::map<std::string, std::unique_ptr<Export>> m_exports;
+  std::map<std::string, std::unique_ptr<Import>> m_imports;
+  /// Which export or import an attachment belongs to: (true: export, false: import), service.
+  std::unordered_map<AttachmentId, std::pair<bool, std::string>> m_attachments;
+  std::set<std::string> m_logged;
+};
+
+}  // namespace axon::gateway
