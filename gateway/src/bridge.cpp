@@ -48,6 +48,8 @@ struct Gateway::Export {
   UntypedPubSubService handle;
   UntypedSubscriber subscriber;
   SampleWriter writer;
+  Announcement announcement;  ///< what we tell the other gateways about it
+  std::uint32_t readers = 0;  ///< DDS readers matched, as last logged
   std::optional<WaitSetGuard> guard;  // last: detached before the subscriber's fd goes
 };
 
@@ -59,6 +61,7 @@ struct Gateway::Import {
   std::optional<UntypedPublisher> publisher;
   std::uint64_t max_len = 0;  ///< elements one sample of `publisher` may hold
   SampleReader reader;
+  std::uint32_t writers = 0;  ///< DDS writers matched, as last logged
   std::optional<WaitSetGuard> guard;  // last: detached before the reader's fd goes
 };
 
@@ -173,6 +176,25 @@ void Gateway::discover() {
     if (!wanted.contains(it->first)) stop_export(it->first);
     it = next;
   }
+  // Announcements are written again every kRefreshEvery discovery periods: a reader that declared them
+  // Lost (the link was down for longer than their lease) sees them alive again only when a new
+  // sample arrives, so a restored link is found again within that time.
+  if (++m_discoveries % kRefreshEvery == 0) {
+    for (const auto& [service, e] : m_exports) (void)m_announcements_out.write(e->announcement);
+  }
+  // Who is connected, in the log (-v): a service crosses once both ends matched.
+  for (auto& [service, e] : m_exports) {
+    if (const auto n = e->writer.matched_readers(); n && *n != e->readers) {
+      e->readers = *n;
+      log(service + ": " + std::to_string(*n) + " remote reader(s)");
+    }
+  }
+  for (auto& [service, i] : m_imports) {
+    if (const auto n = i->reader.matched_writers(); n && *n != i->writers) {
+      i->writers = *n;
+      log(service + ": " + std::to_string(*n) + " remote writer(s)");
+    }
+  }
 }
 
 void Gateway::start_export(const ServiceInfo& info) {
@@ -197,16 +219,7 @@ void Gateway::start_export(const ServiceInfo& info) {
     log_once(key, "cannot export " + info.name + ": " + to_string(writer.error()));
     return;
   }
-  auto e = std::unique_ptr<Export>(new Export{info.name, type, std::move(*handle),
-                                              std::move(*subscriber), std::move(*writer), {}});
-  auto guard = m_waitset.attach_notification(e->subscriber);
-  if (!guard) {
-    log_once(key, "cannot export " + info.name + ": " + to_string(guard.error()));
-    return;
-  }
-  m_attachments[AttachmentId::from_guard(*guard)] = {true, info.name};
-  e->guard.emplace(std::move(*guard));
-  const Announcement announcement{m_id,
+  Announcement announcement{m_id,
                                   info.name,
                                   AnnouncedPattern::PublishSubscribe,
                                   type.name,
@@ -215,7 +228,17 @@ void Gateway::start_export(const ServiceInfo& info) {
                                   type.is_slice,
                                   info.pubsub.history_size,
                                   info.pubsub.subscriber_buffer_size};
-  if (auto written = m_announcements_out.write(announcement); !written) {
+  auto e = std::unique_ptr<Export>(new Export{info.name, type, std::move(*handle),
+                                              std::move(*subscriber), std::move(*writer),
+                                              std::move(announcement), 0, {}});
+  auto guard = m_waitset.attach_notification(e->subscriber);
+  if (!guard) {
+    log_once(key, "cannot export " + info.name + ": " + to_string(guard.error()));
+    return;
+  }
+  m_attachments[AttachmentId::from_guard(*guard)] = {true, info.name};
+  e->guard.emplace(std::move(*guard));
+  if (auto written = m_announcements_out.write(e->announcement); !written) {
     log_once(key, "cannot announce " + info.name + ": " + to_string(written.error()));
   }
   m_logged.erase(key);
@@ -324,7 +347,7 @@ void Gateway::start_import(const Announcement& a) {
     return;
   }
   auto i = std::unique_ptr<Import>(new Import{a.service, type, {a.gateway}, std::move(*handle),
-                                              std::nullopt, 0, std::move(*reader), {}});
+                                              std::nullopt, 0, std::move(*reader), 0, {}});
   // The publisher exists from the start, so the service shows it (axon service list).
   if (!ensure_publisher(*i, type.is_slice ? kInitialImportBytes : type.size)) return;
   auto guard = m_waitset.attach_fd(i->reader.fd(), FdInterest::Read);

@@ -29,6 +29,8 @@ namespace axon::gateway {
 
 /// How often local services are looked for (new ones exported, gone ones withdrawn).
 inline constexpr std::chrono::milliseconds kDiscoveryPeriod{250};
+/// Exported services are announced again every kRefreshEvery discovery periods (1 s).
+inline constexpr std::uint64_t kRefreshEvery = 4;
 /// An imported slice service starts with publishers for samples up to this many bytes and grows
 /// (a new publisher of the next power of two) when a larger one arrives.
 inline constexpr std::uint64_t kInitialImportBytes = 64 * 1024;
@@ -98,6 +100,7 @@ class Gateway {
   /// Which export or import an attachment belongs to: (true: export, false: import), service.
   std::unordered_map<AttachmentId, std::pair<bool, std::string>> m_attachments;
   std::set<std::string> m_logged;
+  std::uint64_t m_discoveries = 0;
 };
 
 }  // namespace axon::gateway

@@ -507,12 +507,16 @@ tl::expected<SampleWriter, DdsError> SampleWriter::create(const Participant& par
     return tl::unexpected(DdsError{DdsErrorKind::InvalidSettings, "history depth 0", 0});
   }
   const Qos qos;
-  // max_blocking_time: see kMaxBlockingTime. The writer's history (its WHC) keeps up to `depth`
-  // unacknowledged samples per origin publisher for retransmission; acknowledged ones are
-  // dropped at once (VOLATILE).
+  // max_blocking_time: see kMaxBlockingTime. KEEP_ALL bounded by `depth` samples per origin
+  // publisher: a sample is never replaced before every reader acknowledged it (KEEP_LAST would
+  // drop unacknowledged ones when a 4 MiB sample holds up the small ones behind it); a write
+  // finding `depth` unacknowledged waits, then fails with Timeout. What a full buffer loses is
+  // decided at the axon ends, by the service's overflow policy, never silently in DDS.
+  // Acknowledged samples are dropped at once (VOLATILE).
+  const auto per_instance = static_cast<int32_t>(std::min<std::uint32_t>(depth, INT32_MAX));
   dds_qset_reliability(qos.q, DDS_RELIABILITY_RELIABLE, to_dds(kMaxBlockingTime));
-  dds_qset_history(qos.q, DDS_HISTORY_KEEP_LAST,
-                   static_cast<int32_t>(std::min<std::uint32_t>(depth, INT32_MAX)));
+  dds_qset_history(qos.q, DDS_HISTORY_KEEP_ALL, 0);
+  dds_qset_resource_limits(qos.q, DDS_LENGTH_UNLIMITED, DDS_LENGTH_UNLIMITED, per_instance);
   dds_qset_durability(qos.q, DDS_DURABILITY_VOLATILE);
   // Unregistering an origin publisher (or deleting the writer) disposes its instance, so the
   // readers free its history too.
@@ -608,12 +612,14 @@ tl::expected<SampleReader, DdsError> SampleReader::create(const Participant& par
     return tl::unexpected(DdsError{DdsErrorKind::InvalidSettings, "history depth 0", 0});
   }
   const Qos qos;
+  // KEEP_ALL bounded by `depth` samples per origin publisher: a reader that fell `depth` behind
+  // refuses more, and the writer sends them again once it took some (reliable), instead of
+  // losing the oldest. The instances are the origin publishers, which forget_publisher retires.
   dds_qset_reliability(qos.q, DDS_RELIABILITY_RELIABLE, to_dds(kMaxBlockingTime));
-  dds_qset_history(qos.q, DDS_HISTORY_KEEP_LAST,
-                   static_cast<int32_t>(std::min<std::uint32_t>(depth, INT32_MAX)));
+  dds_qset_history(qos.q, DDS_HISTORY_KEEP_ALL, 0);
+  dds_qset_resource_limits(qos.q, DDS_LENGTH_UNLIMITED, DDS_LENGTH_UNLIMITED,
+                           static_cast<int32_t>(std::min<std::uint32_t>(depth, INT32_MAX)));
   dds_qset_durability(qos.q, DDS_DURABILITY_VOLATILE);
-  // Resource limits stay unlimited (Cyclone's default): KEEP_LAST bounds each instance, and the
-  // instances are the origin publishers, which forget_publisher retires.
   auto core = create_reader(participant, &axon_gateway_Sample_desc, *topic_name, qos.q);
   if (!core) return tl::unexpected(core.error());
   return SampleReader(std::string(service), std::move(*core));

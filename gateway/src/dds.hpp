@@ -5,7 +5,7 @@
 //
 // Topics and QoS (the gateway's side of issue 18's "semantics stated and kept"):
 // - publish-subscribe: one topic per axon service (sample_topic_name), one DDS instance per origin
-//   publisher; RELIABLE, KEEP_LAST(depth) with the depth the caller gives (the service's history
+//   publisher; RELIABLE, KEEP_ALL bounded to `depth` samples per instance (the service's history
 //   or buffer size), VOLATILE. DDS delivers the samples of one writer in order.
 // - "axon_gateway_announcements": one instance per (gateway, service); RELIABLE,
 //   TRANSIENT_LOCAL, KEEP_LAST(1), AUTOMATIC liveliness with a kAnnouncementLease lease, so a
@@ -225,7 +225,8 @@ struct SampleView {
 /// Writes the samples of one axon service.
 class SampleWriter {
  public:
-  /// `depth` (at least 1) is the KEEP_LAST depth per origin publisher.
+  /// `depth` (at least 1): unacknowledged samples kept per origin publisher; a write that finds
+  /// `depth` of them waits (kMaxBlockingTime) for the readers, never replaces one.
   static tl::expected<SampleWriter, DdsError> create(const Participant& participant,
                                                      std::string_view service, std::uint32_t depth);
   /// Sends `sample`; Timeout when the readers did not acknowledge earlier samples within
@@ -284,8 +285,8 @@ class SampleReader {
  public:
   static constexpr std::uint32_t kDefaultMaxTake = 16;
 
-  /// `depth` (at least 1): KEEP_LAST depth per origin publisher; a reader that falls more than
-  /// `depth` samples behind a publisher loses the oldest ones, as the axon service would.
+  /// `depth` (at least 1): samples held per origin publisher; a reader that falls `depth` behind
+  /// refuses more until it takes some, and the writer sends them again (nothing is replaced).
   static tl::expected<SampleReader, DdsError> create(const Participant& participant,
                                                      std::string_view service, std::uint32_t depth);
   /// Readable when samples (or instance state changes, which take() skips) have arrived.

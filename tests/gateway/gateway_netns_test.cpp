@@ -1,0 +1,224 @@
+// Two gateways on two "machines" (network namespaces joined by a veth pair, each with its own
+// axon prefix and root, netns.hpp), run as a user would: axon-gateway on each side, a publisher
+// on one, a subscriber on the other (axon_test_gateway_peer: every sample checked whole). The
+// link is cut and restored, gateways are SIGKILLed and restarted; delivery must resume each time.
+#include <signal.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "axon_test.hpp"
+#include "netns.hpp"
+#include "process.hpp"
+#include "test_env.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using axon::test::bin;
+using axon::test::ChildProcess;
+using axon::test::Side;
+
+constexpr auto kPatience = 60s;
+
+/// Reads `process`'s output until a line that starts at or after `from` satisfies `wanted`;
+/// returns it (and moves `from` past it), or nullopt after `timeout`.
+std::optional<std::string> next_line(ChildProcess& process, std::size_t& from,
+                                     const std::function<bool(const std::string&)>& wanted,
+                                     std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    const auto& out = process.output();
+    for (auto end = out.find('\n', from); end != std::string::npos; end = out.find('\n', from)) {
+      std::string line = out.substr(from, end - from);
+      from = end + 1;
+      if (wanted(line)) return line;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
+    (void)process.read_until("\x01never\x01", 50ms);
+  }
+}
+
+std::function<bool(const std::string&)> starts_with(std::string prefix) {
+  return [prefix = std::move(prefix)](const std::string& line) { return line.starts_with(prefix); };
+}
+
+/// The sequence of a "got SEQ SIZE" line.
+std::optional<std::uint64_t> got_sequence(const std::string& line) {
+  if (!line.starts_with("got ")) return std::nullopt;
+  return std::stoull(line.substr(4));
+}
+
+class GatewayNetns : public axon::test::NetnsTest {
+ protected:
+  void SetUp() override {
+    NetnsTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    service = axon::test::unique_name("gw") + "/samples";
+    go_file = axon::test::root() + "/go-" + axon::test::unique_name("f");
+  }
+
+  /// axon-gateway on `side`, verbose, on the side's veth; waits for its "ready" line.
+  ChildProcess gateway(Side side, const std::vector<std::string>& flags) {
+    std::vector<std::string> argv{bin("axon-gateway"), "--interface", pair->side(side).interface,
+                                  "--domain", "3", "-v"};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    auto process = pair->run(side, argv);
+    const auto out = process.read_until(": ready", 20s);
+    EXPECT_NE(out.find(": ready"), std::string::npos) << out;
+    return process;
+  }
+
+  ChildProcess peer(Side side, std::vector<std::string> args) {
+    args.insert(args.begin(), bin("axon_test_gateway_peer"));
+    return pair->run(side, args);
+  }
+
+  /// Ends `process` with SIGTERM and returns everything it printed.
+  static std::string finish(ChildProcess& process) {
+    process.kill(SIGTERM);
+    auto status = process.wait_for(20s);
+    EXPECT_TRUE(status && status->success())
+        << (status ? (status->exited ? "exit " : "signal ") + std::to_string(status->code)
+                   : std::string("still running"))
+        << "\n" << process.read_all(1s);
+    return process.read_all(1s);
+  }
+
+  void go() {
+    std::ofstream(go_file) << "go\n";
+  }
+
+  /// Nothing of axon is left on either side once every process there has ended.
+  void expect_nothing_left() {
+    for (const auto side : {Side::A, Side::B}) {
+      EXPECT_TRUE(axon::test::eventually([&] { return pair->pids(side).empty(); }));
+      EXPECT_TRUE(axon::test::eventually([&] { return pair->shm_objects(side).empty(); }))
+          << "left on side " << (side == Side::A ? "a" : "b") << ": "
+          << testing::PrintToString(pair->shm_objects(side));
+    }
+  }
+
+  std::string service;
+  std::string go_file;
+};
+
+// 8 B to 4 MiB, every sample in order and intact, under the Block policy end to end.
+TEST_F(GatewayNetns, EverySampleCrossesInOrderAndIntactFrom8BTo4MiB) {
+  constexpr int kCount = 120;
+  auto exporter = gateway(Side::A, {"--export", service});
+  auto importer = gateway(Side::B, {"--import", service});
+  auto subscriber = peer(Side::B, {"subscribe", service, "--count", std::to_string(kCount)});
+  ASSERT_NE(subscriber.read_until("ready", 20s).find("ready"), std::string::npos);
+  auto publisher = peer(Side::A, {"publish", service, "--count", std::to_string(kCount),
+                                  "--interval-us", "2000", "--go-file", go_file});
+  // Samples written before the far reader matched are not carried (VOLATILE): start after.
+  std::size_t from = 0;
+  ASSERT_TRUE(next_line(exporter, from, starts_with("axon-gateway: " + service + ": 1 remote reader"), kPatience))
+      << exporter.output();
+  go();
+  const auto out = subscriber.read_until("intact", kPatience);
+  EXPECT_NE(out.find("received " + std::to_string(kCount) + " intact"), std::string::npos)
+      << out.substr(out.size() > 2000 ? out.size() - 2000 : 0) << "\n--- exporter\n"
+      << exporter.output() << "\n--- importer\n" << importer.output() << "\n--- publisher\n"
+      << publisher.read_all(100ms);
+  EXPECT_NE(out.find(" 4194304\n"), std::string::npos);  // 4 MiB samples did cross
+  ASSERT_TRUE(subscriber.wait_for(20s));
+  (void)finish(publisher);
+  const auto a = finish(exporter);
+  const auto b = finish(importer);
+  EXPECT_NE(a.find("exit exported=" + std::to_string(kCount) + " imported=0 write_failures=0"),
+            std::string::npos) << a;
+  EXPECT_NE(b.find("exit exported=0 imported=" + std::to_string(kCount)), std::string::npos) << b;
+  expect_nothing_left();
+}
+
+// The link goes down for longer than the announcement lease and comes back: the importing side
+// drops the service's publisher, then recreates it, and samples flow again.
+TEST_F(GatewayNetns, DeliveryResumesAfterTheLinkIsCutAndRestored) {
+  auto exporter = gateway(Side::A, {"--export", service});
+  auto importer = gateway(Side::B, {"--import", service});
+  auto subscriber = peer(Side::B, {"subscribe", service, "--count", "100000000", "--gaps",
+                                   "--max-size", "65536", "--overwrite"});
+  ASSERT_NE(subscriber.read_until("ready", 20s).find("ready"), std::string::npos);
+  auto publisher = peer(Side::A, {"publish", service, "--count", "0", "--interval-us", "10000",
+                                  "--max-size", "65536", "--overwrite"});
+  std::size_t seen = 0;
+  ASSERT_TRUE(next_line(subscriber, seen, starts_with("got "), kPatience)) << importer.output();
+
+  ASSERT_TRUE(pair->link_down());
+  std::size_t logged = 0;
+  ASSERT_TRUE(next_line(importer, logged, starts_with("axon-gateway: no longer importing"), 20s))
+      << importer.output();
+  ASSERT_TRUE(pair->link_up());
+  // Everything printed so far is from before the cut was noticed: a newer sample must come.
+  std::uint64_t before = 0;
+  while (auto line = next_line(subscriber, seen, starts_with("got "), 0ms)) {
+    before = std::max(before, *got_sequence(*line));
+  }
+  const auto after = next_line(
+      subscriber, seen, [&](const std::string& line) { return got_sequence(line) > before; },
+      kPatience);
+  EXPECT_TRUE(after) << "nothing after " << before << "\n--- importer\n" << importer.output();
+  EXPECT_NE(importer.output().find("importing " + service), std::string::npos);
+
+  (void)finish(subscriber);
+  (void)finish(publisher);
+  (void)finish(exporter);
+  (void)finish(importer);
+  expect_nothing_left();
+}
+
+// SIGKILL, then restart, of each gateway in turn; the applications keep running throughout.
+TEST_F(GatewayNetns, KilledGatewaysAreRestartedAndDeliveryResumes) {
+  auto exporter = gateway(Side::A, {"--export", service});
+  auto importer = gateway(Side::B, {"--import", service});
+  auto subscriber = peer(Side::B, {"subscribe", service, "--count", "100000000", "--gaps",
+                                   "--max-size", "65536", "--overwrite"});
+  ASSERT_NE(subscriber.read_until("ready", 20s).find("ready"), std::string::npos);
+  auto publisher = peer(Side::A, {"publish", service, "--count", "0", "--interval-us", "10000",
+                                  "--max-size", "65536", "--overwrite"});
+  std::size_t seen = 0;
+  ASSERT_TRUE(next_line(subscriber, seen, starts_with("got "), kPatience)) << importer.output();
+
+  for (const auto side : {Side::A, Side::B}) {
+    auto& victim = side == Side::A ? exporter : importer;
+    victim.kill(SIGKILL);
+    ASSERT_TRUE(victim.wait_for(10s));
+    if (side == Side::A) {
+      // The importer notices within the announcement lease and drops the remote publisher.
+      std::size_t logged = 0;
+      ASSERT_TRUE(next_line(importer, logged, starts_with("axon-gateway: no longer importing"),
+                            20s)) << importer.output();
+    }
+    victim = gateway(side, {side == Side::A ? "--export" : "--import", service});
+    std::uint64_t before = 0;
+    while (auto line = next_line(subscriber, seen, starts_with("got "), 0ms)) {
+      before = std::max(before, *got_sequence(*line));
+    }
+    const auto after = next_line(
+        subscriber, seen, [&](const std::string& line) { return got_sequence(line) > before; },
+        kPatience);
+    EXPECT_TRUE(after) << "nothing after " << before << " once gateway "
+                       << (side == Side::A ? "a" : "b") << " restarted\n--- exporter\n"
+                       << exporter.output() << "\n--- importer\n" << importer.output();
+  }
+  (void)finish(subscriber);
+  (void)finish(publisher);
+  (void)finish(exporter);
+  (void)finish(importer);
+  // The killed gateways' leftovers are reclaimed by the cleaner, as any dead node's.
+  for (const auto side : {Side::A, Side::B}) {
+    const auto clean = pair->run_to_end(side, {bin("axon"), "clean"});
+    EXPECT_EQ(clean.status.code, 0) << clean.output;
+  }
+  expect_nothing_left();
+}
+
+}  // namespace

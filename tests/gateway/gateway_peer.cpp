@@ -1,0 +1,188 @@
+// axon_test_gateway_peer: one end of the gateway's two-machine tests, a real process on one side
+// of a NetnsPair. Its samples are slices of bytes whose every byte follows from (sequence, size),
+// so the receiving end checks each one whole: order, length and content.
+//
+//   Both take --max-size B (sizes above B are B: both ends must agree) and --overwrite (the
+//   service's overflow policy when they create it: OverwriteOldest instead of Block).
+//
+//   axon_test_gateway_peer publish SERVICE --count N [--interval-us U] [--go-file F]
+//       waits for a subscriber (the exporting gateway) and for F to exist, then sends N samples
+//       (N = 0: until SIGTERM), sizes cycling through 8 B, 1000 B, 64 KiB, 8 B, 1 MiB, 4 MiB;
+//       prints "sent N" and stays until SIGTERM (its samples stay readable meanwhile).
+//   axon_test_gateway_peer subscribe SERVICE --count N [--gaps] [--timeout-s S]
+//       sleeps in a WaitSet on a wakeable subscriber; prints "got SEQ SIZE" per sample and, after
+//       N samples, "received N intact" (exit 0). Without --gaps the samples must be 0, 1, 2...;
+//       with --gaps they must only increase. A damaged or misordered sample: "error ..." (exit 1);
+//       nothing for S seconds (default 30): "error timeout" (exit 1).
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <thread>
+
+#include "axon/axon.hpp"
+
+namespace {
+
+using namespace axon;
+using namespace std::chrono_literals;
+
+constexpr std::uint64_t kSizes[] = {8, 1000, 64 * 1024, 8, 1 << 20, 4 << 20};
+constexpr std::uint64_t kMaxSize = 4 << 20;
+constexpr std::uint32_t kBuffer = 16;  // x 4 MiB: the memory a test may take
+std::uint64_t g_max_size = kMaxSize;
+OverflowPolicy g_policy = OverflowPolicy::Block;
+
+PayloadType bytes_type() { return PayloadType{"axon_test::GatewayBytes", 1, 1, true}; }
+
+std::uint64_t size_of(std::uint64_t sequence) {
+  return std::min(kSizes[sequence % std::size(kSizes)], g_max_size);
+}
+
+std::uint8_t byte_at(std::uint64_t sequence, std::uint64_t i) {
+  return static_cast<std::uint8_t>(sequence * 131 + i * 7 + (i >> 11));
+}
+
+void fill(std::span<std::byte> bytes, std::uint64_t sequence) {
+  for (std::uint64_t i = 0; i < bytes.size(); ++i) bytes[i] = std::byte{byte_at(sequence, i)};
+  std::memcpy(bytes.data(), &sequence, sizeof(sequence));  // every size holds at least 8 bytes
+}
+
+/// The sequence the sample carries, or nullopt when a byte is not what it must be.
+std::optional<std::uint64_t> check(std::span<const std::byte> bytes) {
+  if (bytes.size() < sizeof(std::uint64_t)) return std::nullopt;
+  std::uint64_t sequence = 0;
+  std::memcpy(&sequence, bytes.data(), sizeof(sequence));
+  if (bytes.size() != size_of(sequence)) return std::nullopt;
+  for (std::uint64_t i = sizeof(sequence); i < bytes.size(); ++i) {
+    if (bytes[i] != std::byte{byte_at(sequence, i)}) return std::nullopt;
+  }
+  return sequence;
+}
+
+[[noreturn]] void fail(const std::string& what) {
+  std::printf("error %s\n", what.c_str());
+  std::fflush(stdout);
+  std::exit(1);
+}
+
+UntypedPubSubService open(Node& node, const std::string& service) {
+  auto name = ServiceName::create(service);
+  if (!name) fail("invalid service name");
+  auto opened = node.service_builder(*name)
+                    .publish_subscribe(bytes_type())
+                    .subscriber_max_buffer_size(kBuffer)
+                    .overflow_policy(g_policy)
+                    .open_or_create();
+  if (!opened) fail(std::string("open_or_create: ") + to_string(opened.error()));
+  return std::move(*opened);
+}
+
+int publish(Node& node, const std::string& service, std::uint64_t count,
+            std::chrono::microseconds interval, const std::string& go_file) {
+  auto handle = open(node, service);
+  auto publisher = handle.publisher_builder().max_slice_len(kMaxSize).block_timeout(30s).create();
+  if (!publisher) fail(std::string("publisher: ") + to_string(publisher.error()));
+  while (handle.number_of_subscribers() == 0 ||
+         (!go_file.empty() && ::access(go_file.c_str(), F_OK) != 0)) {
+    if (!node.wait(10ms)) return 0;
+  }
+  std::printf("sending\n");
+  std::fflush(stdout);
+  std::uint64_t sequence = 0;
+  for (; count == 0 || sequence < count; ++sequence) {
+    auto loan = publisher->loan_uninit(size_of(sequence));
+    if (!loan) fail(std::string("loan: ") + to_string(loan.error()));
+    fill(loan->payload(), sequence);
+    if (auto sent = publisher->send(std::move(*loan)); !sent) {
+      fail(std::string("send: ") + to_string(sent.error()));
+    }
+    if (interval.count() > 0 && !node.wait(interval)) break;
+  }
+  std::printf("sent %llu\n", static_cast<unsigned long long>(sequence));
+  std::fflush(stdout);
+  while (node.wait(1s)) {
+  }
+  return 0;
+}
+
+int subscribe(Node& node, const std::string& service, std::uint64_t count, bool gaps,
+              std::chrono::seconds timeout) {
+  auto handle = open(node, service);
+  auto subscriber = handle.subscriber_builder().wakeable(true).create();
+  if (!subscriber) fail(std::string("subscriber: ") + to_string(subscriber.error()));
+  auto waitset = WaitSetBuilder().create();
+  if (!waitset) fail("waitset");
+  auto guard = waitset->attach_notification(*subscriber);
+  if (!guard) fail("attach");
+  std::printf("ready\n");
+  std::fflush(stdout);
+  std::uint64_t received = 0;
+  std::optional<std::uint64_t> last;
+  while (received < count) {
+    auto batch = waitset->wait(timeout);
+    if (!batch) fail("wait");
+    if (batch->result != WaitSetRunResult::AllEventsHandled) return 0;
+    if (batch->triggered.empty()) fail("timeout");
+    while (received < count) {
+      auto sample = subscriber->receive();
+      if (!sample) fail(std::string("receive: ") + to_string(sample.error()));
+      if (!*sample) break;
+      const auto sequence = check((**sample).payload());
+      if (!sequence) fail("damaged sample after " + std::to_string(last.value_or(0)));
+      const bool in_order = gaps ? (!last || *sequence > *last) : *sequence == received;
+      if (!in_order) {
+        fail("sample " + std::to_string(*sequence) + " after " +
+             (last ? std::to_string(*last) : std::string("none")));
+      }
+      last = sequence;
+      ++received;
+      std::printf("got %llu %zu\n", static_cast<unsigned long long>(*sequence),
+                  (**sample).payload().size());
+    }
+  }
+  std::printf("received %llu intact\n", static_cast<unsigned long long>(received));
+  std::fflush(stdout);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  setvbuf(stdout, nullptr, _IOLBF, 0);
+  if (argc < 3) {
+    std::fprintf(stderr, "usage: axon_test_gateway_peer publish|subscribe SERVICE [options]\n");
+    return 2;
+  }
+  const std::string mode = argv[1];
+  const std::string service = argv[2];
+  std::uint64_t count = 0;
+  std::chrono::microseconds interval{0};
+  std::string go_file;
+  bool gaps = false;
+  std::chrono::seconds timeout{30};
+  for (int i = 3; i < argc; ++i) {
+    const std::string arg = argv[i];
+    const auto value = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string("0"); };
+    if (arg == "--count") count = std::stoull(value());
+    else if (arg == "--interval-us") interval = std::chrono::microseconds(std::stoll(value()));
+    else if (arg == "--go-file") go_file = value();
+    else if (arg == "--gaps") gaps = true;
+    else if (arg == "--timeout-s") timeout = std::chrono::seconds(std::stoll(value()));
+    else if (arg == "--max-size") g_max_size = std::max<std::uint64_t>(8, std::stoull(value()));
+    else if (arg == "--overwrite") g_policy = OverflowPolicy::OverwriteOldest;
+    else fail("unknown option " + arg);
+  }
+  auto node = NodeBuilder().name("gateway-peer").create();
+  if (!node) fail(std::string("node: ") + to_string(node.error()));
+  (void)node->wait(0ms);  // SIGINT/SIGTERM end the loops from here on
+  if (mode == "publish") return publish(*node, service, count, interval, go_file);
+  if (mode == "subscribe") return subscribe(*node, service, count, gaps, timeout);
+  fail("unknown mode " + mode);
+}
