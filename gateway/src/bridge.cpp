@@ -65,6 +65,23 @@ struct Gateway::Import {
   std::optional<WaitSetGuard> guard;  // last: detached before the reader's fd goes
 };
 
+struct Gateway::EventExport {
+  std::string service;
+  EventService handle;
+  Listener listener;
+  Announcement announcement;
+  /// Per event id: notifications our own import notifier made that the listener has not drained
+  /// yet. They are not sent back (events carry no origin to skip them by).
+  std::map<std::uint64_t, std::uint64_t> injected;
+  std::optional<WaitSetGuard> guard;  // last: detached before the listener's fd goes
+};
+
+struct Gateway::EventImport {
+  std::set<std::uint64_t> gateways;  ///< the remote gateways announcing it
+  EventService handle;
+  Notifier notifier;
+};
+
 tl::expected<std::unique_ptr<Gateway>, std::string> Gateway::create(GatewayConfig config) {
   auto node = NodeBuilder().name("axon-gateway").create();
   if (!node) return tl::unexpected(std::string("cannot create the node: ") + to_string(node.error()));
@@ -75,29 +92,39 @@ tl::expected<std::unique_ptr<Gateway>, std::string> Gateway::create(GatewayConfi
   if (!out) return tl::unexpected("cannot announce on DDS: " + to_string(out.error()));
   auto in = AnnouncementReader::create(*participant);
   if (!in) return tl::unexpected("cannot read announcements: " + to_string(in.error()));
+  auto events_out = EventWriter::create(*participant);
+  if (!events_out) return tl::unexpected("cannot write events: " + to_string(events_out.error()));
+  auto events_in = EventReader::create(*participant);
+  if (!events_in) return tl::unexpected("cannot read events: " + to_string(events_in.error()));
   auto waitset = WaitSetBuilder().create();
   if (!waitset) {
     return tl::unexpected(std::string("cannot create the WaitSet: ") + to_string(waitset.error()));
   }
   return std::unique_ptr<Gateway>(new Gateway(std::move(config), random_id(), std::move(*node),
                                               std::move(*participant), std::move(*out),
-                                              std::move(*in), std::move(*waitset)));
+                                              std::move(*in), std::move(*events_out),
+                                              std::move(*events_in), std::move(*waitset)));
 }
 
 Gateway::Gateway(GatewayConfig config, std::uint64_t id, Node node, Participant participant,
                  AnnouncementWriter announcements_out, AnnouncementReader announcements_in,
-                 WaitSet waitset)
+                 EventWriter events_out, EventReader events_in, WaitSet waitset)
     : m_config(std::move(config)),
       m_id(id),
       m_node(std::move(node)),
       m_participant(std::move(participant)),
       m_announcements_out(std::move(announcements_out)),
       m_announcements_in(std::move(announcements_in)),
+      m_events_out(std::move(events_out)),
+      m_events_in(std::move(events_in)),
       m_waitset(std::move(waitset)) {}
 
 Gateway::~Gateway() {
   // Withdrawn, not Lost: the other gateways drop our services at once instead of after a lease.
   for (const auto& [service, e] : m_exports) (void)m_announcements_out.withdraw(m_id, service);
+  for (const auto& [service, e] : m_event_exports) {
+    (void)m_announcements_out.withdraw(m_id, service);
+  }
 }
 
 void Gateway::log(const std::string& line, bool error) const {
@@ -110,12 +137,14 @@ void Gateway::log_once(const std::string& key, const std::string& line) {
 
 int Gateway::run() {
   auto announcements = m_waitset.attach_fd(m_announcements_in.fd(), FdInterest::Read);
+  auto events = m_waitset.attach_fd(m_events_in.fd(), FdInterest::Read);
   auto discovery = m_waitset.attach_interval(kDiscoveryPeriod);
-  if (!announcements || !discovery) {
+  if (!announcements || !events || !discovery) {
     log("cannot attach to the WaitSet", true);
     return 1;
   }
   m_announcement_guard.emplace(std::move(*announcements));
+  m_events_guard.emplace(std::move(*events));
   m_discovery_guard.emplace(std::move(*discovery));
   discover();
   std::printf("axon-gateway %s: ready (id %016llx, domain %u)\n", m_config.gateway_name.c_str(),
@@ -131,23 +160,31 @@ int Gateway::run() {
     for (const auto& id : batch->triggered) {
       if (id.has_event_from(*m_announcement_guard)) {
         on_announcements();
+      } else if (id.has_event_from(*m_events_guard)) {
+        on_events();
       } else if (id.has_event_from(*m_discovery_guard)) {
         discover();
       } else if (const auto found = m_attachments.find(id); found != m_attachments.end()) {
-        const auto [is_export, service] = found->second;
-        if (is_export) {
+        const auto [bridge, service] = found->second;
+        if (bridge == Bridge::Export) {
           if (const auto e = m_exports.find(service); e != m_exports.end()) forward(*e->second);
-        } else if (const auto i = m_imports.find(service); i != m_imports.end()) {
-          deliver(*i->second);
+        } else if (bridge == Bridge::Import) {
+          if (const auto i = m_imports.find(service); i != m_imports.end()) deliver(*i->second);
+        } else if (const auto e = m_event_exports.find(service); e != m_event_exports.end()) {
+          forward_events(*e->second);
         }
       }
     }
   }
-  std::printf("exit exported=%llu imported=%llu write_failures=%llu publish_failures=%llu\n",
-              static_cast<unsigned long long>(m_stats.exported),
-              static_cast<unsigned long long>(m_stats.imported),
-              static_cast<unsigned long long>(m_stats.write_failures),
-              static_cast<unsigned long long>(m_stats.publish_failures));
+  std::printf(
+      "exit exported=%llu imported=%llu write_failures=%llu publish_failures=%llu "
+      "events_exported=%llu events_imported=%llu\n",
+      static_cast<unsigned long long>(m_stats.exported),
+      static_cast<unsigned long long>(m_stats.imported),
+      static_cast<unsigned long long>(m_stats.write_failures),
+      static_cast<unsigned long long>(m_stats.publish_failures),
+      static_cast<unsigned long long>(m_stats.events_exported),
+      static_cast<unsigned long long>(m_stats.events_imported));
   std::fflush(stdout);
   return 0;
 }
@@ -162,8 +199,16 @@ void Gateway::discover() {
   }
   std::set<std::string> wanted;
   for (const auto& info : *services) {
-    if (info.pattern != MessagingPattern::PublishSubscribe) continue;
     if (info.name.starts_with(kInternalPrefix) || !m_config.exports(info.name)) continue;
+    if (info.pattern == MessagingPattern::Event) {
+      // As for samples: our own import notifier does not count.
+      const std::size_t ours = m_event_imports.contains(info.name) ? 1 : 0;
+      if (info.notifiers <= ours) continue;
+      wanted.insert(info.name);
+      if (!m_event_exports.contains(info.name)) start_event_export(info);
+      continue;
+    }
+    if (info.pattern != MessagingPattern::PublishSubscribe) continue;
     // Our own import publisher does not count: what we imported is never exported again.
     const auto imported = m_imports.find(info.name);
     const std::size_t ours = imported != m_imports.end() && imported->second->publisher ? 1 : 0;
@@ -176,11 +221,19 @@ void Gateway::discover() {
     if (!wanted.contains(it->first)) stop_export(it->first);
     it = next;
   }
+  for (auto it = m_event_exports.begin(); it != m_event_exports.end();) {
+    const auto next = std::next(it);
+    if (!wanted.contains(it->first)) stop_event_export(it->first);
+    it = next;
+  }
   // Announcements are written again every kRefreshEvery discovery periods: a reader that declared them
   // Lost (the link was down for longer than their lease) sees them alive again only when a new
   // sample arrives, so a restored link is found again within that time.
   if (++m_discoveries % kRefreshEvery == 0) {
     for (const auto& [service, e] : m_exports) (void)m_announcements_out.write(e->announcement);
+    for (const auto& [service, e] : m_event_exports) {
+      (void)m_announcements_out.write(e->announcement);
+    }
   }
   // Who is connected, in the log (-v): a service crosses once both ends matched.
   for (auto& [service, e] : m_exports) {
@@ -236,7 +289,7 @@ void Gateway::start_export(const ServiceInfo& info) {
     log_once(key, "cannot export " + info.name + ": " + to_string(guard.error()));
     return;
   }
-  m_attachments[AttachmentId::from_guard(*guard)] = {true, info.name};
+  m_attachments[AttachmentId::from_guard(*guard)] = {Bridge::Export, info.name};
   e->guard.emplace(std::move(*guard));
   if (auto written = m_announcements_out.write(e->announcement); !written) {
     log_once(key, "cannot announce " + info.name + ": " + to_string(written.error()));
@@ -296,19 +349,32 @@ void Gateway::on_announcements() {
     const auto& a = change.announcement;
     if (a.gateway == m_id || !m_config.imports(a.service)) continue;
     if (change.kind == AnnouncementChange::Kind::Announced) {
-      if (a.pattern != AnnouncedPattern::PublishSubscribe) continue;
-      if (const auto found = m_imports.find(a.service); found != m_imports.end()) {
-        found->second->gateways.insert(a.gateway);
-      } else {
-        start_import(a);
+      if (a.pattern == AnnouncedPattern::Event) {
+        if (const auto found = m_event_imports.find(a.service); found != m_event_imports.end()) {
+          found->second->gateways.insert(a.gateway);
+        } else {
+          start_event_import(a);
+        }
+      } else if (a.pattern == AnnouncedPattern::PublishSubscribe) {
+        if (const auto found = m_imports.find(a.service); found != m_imports.end()) {
+          found->second->gateways.insert(a.gateway);
+        } else {
+          start_import(a);
+        }
       }
       continue;
     }
     // Withdrawn or Lost: the service goes once no remote gateway announces it any more.
-    const auto found = m_imports.find(a.service);
-    if (found == m_imports.end()) continue;
-    found->second->gateways.erase(a.gateway);
-    if (found->second->gateways.empty()) stop_import(a.service);
+    if (const auto found = m_imports.find(a.service); found != m_imports.end()) {
+      found->second->gateways.erase(a.gateway);
+      if (found->second->gateways.empty()) stop_import(a.service);
+    } else if (const auto event = m_event_imports.find(a.service); event != m_event_imports.end()) {
+      event->second->gateways.erase(a.gateway);
+      if (event->second->gateways.empty()) {
+        m_event_imports.erase(event);
+        log("no longer importing " + a.service);
+      }
+    }
   }
 }
 
@@ -355,7 +421,7 @@ void Gateway::start_import(const Announcement& a) {
     log_once(key, "cannot import " + a.service + ": " + to_string(guard.error()));
     return;
   }
-  m_attachments[AttachmentId::from_guard(*guard)] = {false, a.service};
+  m_attachments[AttachmentId::from_guard(*guard)] = {Bridge::Import, a.service};
   i->guard.emplace(std::move(*guard));
   m_logged.erase(key);
   log("importing " + a.service + " (" + type.name + ")");
@@ -432,6 +498,128 @@ void Gateway::deliver(Import& i) {
         continue;
       }
       ++m_stats.imported;
+    }
+  }
+}
+
+// ------------------------------------------------------------------------------------ events
+
+void Gateway::start_event_export(const ServiceInfo& info) {
+  const auto key = "export " + info.name;
+  auto name = ServiceName::create(info.name);
+  if (!name) return;
+  auto handle = m_node.service_builder(*name).event().open();
+  if (!handle) {
+    log_once(key, "cannot export " + info.name + ": " + to_string(handle.error()));
+    return;
+  }
+  auto listener = handle->listener_builder().create();
+  if (!listener) {
+    log_once(key, "cannot export " + info.name + ": " + to_string(listener.error()));
+    return;
+  }
+  Announcement announcement;
+  announcement.gateway = m_id;
+  announcement.service = info.name;
+  announcement.pattern = AnnouncedPattern::Event;
+  auto e = std::unique_ptr<EventExport>(new EventExport{info.name, std::move(*handle),
+                                                        std::move(*listener),
+                                                        std::move(announcement), {}, {}});
+  auto guard = m_waitset.attach_notification(e->listener);
+  if (!guard) {
+    log_once(key, "cannot export " + info.name + ": " + to_string(guard.error()));
+    return;
+  }
+  m_attachments[AttachmentId::from_guard(*guard)] = {Bridge::EventExport, info.name};
+  e->guard.emplace(std::move(*guard));
+  if (auto written = m_announcements_out.write(e->announcement); !written) {
+    log_once(key, "cannot announce " + info.name + ": " + to_string(written.error()));
+  }
+  m_logged.erase(key);
+  log("exporting " + info.name + " (events)");
+  m_event_exports.emplace(info.name, std::move(e));
+}
+
+void Gateway::stop_event_export(const std::string& service) {
+  const auto found = m_event_exports.find(service);
+  if (found == m_event_exports.end()) return;
+  if (found->second->guard) m_attachments.erase(AttachmentId::from_guard(*found->second->guard));
+  (void)m_announcements_out.withdraw(m_id, service);
+  m_event_exports.erase(found);
+  log("no longer exporting " + service);
+}
+
+void Gateway::forward_events(EventExport& e) {
+  auto drained = e.listener.try_wait([&](EventId id, std::uint64_t count) {
+    // What our own notifier made is taken off first: it came from DDS and never goes back.
+    if (const auto ours = e.injected.find(id.value); ours != e.injected.end()) {
+      const auto mine = std::min(ours->second, count);
+      count -= mine;
+      ours->second -= mine;
+      if (ours->second == 0) e.injected.erase(ours);
+    }
+    if (count == 0) return;
+    if (auto written = m_events_out.write(m_id, e.service, id.value, count); !written) {
+      ++m_stats.write_failures;
+      log_once("write " + e.service, "cannot write events of " + e.service + " to DDS: " +
+                                         to_string(written.error()) + " (they are lost)");
+      return;
+    }
+    m_stats.events_exported += count;
+  });
+  if (!drained) {
+    log_once("listen " + e.service,
+             "cannot drain the listener of " + e.service + ": " + to_string(drained.error()));
+  }
+}
+
+void Gateway::start_event_import(const Announcement& a) {
+  const auto key = "import " + a.service;
+  auto name = ServiceName::create(a.service);
+  if (!name || a.service.starts_with(kInternalPrefix)) {
+    log_once(key, "a remote gateway announced an invalid service name; ignored");
+    return;
+  }
+  auto handle = m_node.service_builder(*name).event().open_or_create();
+  if (!handle) {
+    log_once(key, "cannot import " + a.service + ": " + to_string(handle.error()));
+    return;
+  }
+  auto notifier = handle->notifier_builder().create();
+  if (!notifier) {
+    log_once(key, "cannot import " + a.service + ": " + to_string(notifier.error()));
+    return;
+  }
+  m_logged.erase(key);
+  log("importing " + a.service + " (events)");
+  m_event_imports.emplace(a.service, std::unique_ptr<EventImport>(new EventImport{
+                                         {a.gateway}, std::move(*handle), std::move(*notifier)}));
+}
+
+void Gateway::on_events() {
+  auto notifications = m_events_in.take();
+  if (!notifications) {
+    log_once("events", "cannot read events: " + to_string(notifications.error()));
+    return;
+  }
+  for (const auto& n : *notifications) {
+    if (n.origin_gateway == m_id) continue;  // ours, looped back by DDS
+    const auto found = m_event_imports.find(n.service);
+    if (found == m_event_imports.end()) continue;
+    // A remote gateway is not trusted with our time: a count is bounded.
+    const auto count = std::min<std::uint64_t>(n.count, kMaxEventCount);
+    const auto exported = m_event_exports.find(n.service);
+    for (std::uint64_t k = 0; k < count; ++k) {
+      const auto notified = found->second->notifier.notify(EventId(n.event_id));
+      if (!notified && notified.error() == NotifierNotifyError::EventIdOutOfBounds) {
+        ++m_stats.publish_failures;
+        log_once("event id " + n.service, "an event id of " + n.service +
+                                              " is above the local service's maximum: dropped");
+        break;
+      }
+      ++m_stats.events_imported;
+      // Counted at once, so the drain of our own export listener subtracts it.
+      if (exported != m_event_exports.end()) ++exported->second->injected[n.event_id];
     }
   }
 }

@@ -1,12 +1,14 @@
 // The gateway's bridge between this machine's axon services and DDS (docs/gateway.md): it
 // exports the local publish-subscribe services the configuration selects (a wakeable subscriber
 // in, a DDS writer out) and imports the remote ones other gateways announce (a DDS reader in, a
-// local publisher out). One thread, one WaitSet: subscribers, DDS readers' fds, the announcement
-// reader's fd and a discovery interval.
+// local publisher out); event services likewise (a listener in and the events topic out; the
+// events topic in and a notifier out). One thread, one WaitSet: subscribers, listeners, DDS
+// readers' fds, the announcement reader's fd and a discovery interval.
 //
 // Loops and duplicates: a gateway skips, on export, every sample of its own import publishers
 // and, on import, every DDS sample it wrote itself; it exports a service only while someone else
-// than itself publishes on it. So a sample crosses once, from the machine where it was published
+// than itself publishes (notifies) on it. Events carry no origin, so the notifications its own
+// notifier made are subtracted from what its listener counts. So a sample crosses once, from the machine where it was published
 // to every other machine that imports its service, however many gateways run (one per machine).
 #pragma once
 
@@ -34,6 +36,9 @@ inline constexpr std::uint64_t kRefreshEvery = 4;
 /// An imported slice service starts with publishers for samples up to this many bytes and grows
 /// (a new publisher of the next power of two) when a larger one arrives.
 inline constexpr std::uint64_t kInitialImportBytes = 64 * 1024;
+/// The largest count one event notification from DDS is made into (a remote gateway is not
+/// trusted with our time); larger ones are cut to it.
+inline constexpr std::uint64_t kMaxEventCount = 1'000'000;
 /// The largest sample an import publisher is made for.
 inline constexpr std::uint64_t kMaxImportBytes = 64ULL * 1024 * 1024;
 
@@ -43,6 +48,8 @@ struct GatewayStats {
   std::uint64_t imported = 0;        ///< samples published locally
   std::uint64_t write_failures = 0;  ///< DDS writes that failed (Timeout included): lost
   std::uint64_t publish_failures = 0;  ///< local loans or sends that failed: lost
+  std::uint64_t events_exported = 0;  ///< notifications written to DDS (counted)
+  std::uint64_t events_imported = 0;  ///< notifications made locally
 };
 
 class Gateway {
@@ -63,9 +70,11 @@ class Gateway {
  private:
   struct Export;
   struct Import;
+  struct EventExport;
+  struct EventImport;
   Gateway(GatewayConfig config, std::uint64_t id, Node node, Participant participant,
           AnnouncementWriter announcements_out, AnnouncementReader announcements_in,
-          WaitSet waitset);
+          EventWriter events_out, EventReader events_in, WaitSet waitset);
 
   /// Looks at the local services: exports what now qualifies, withdraws what no longer does.
   void discover();
@@ -80,6 +89,13 @@ class Gateway {
   void deliver(Import& i);
   /// A publisher of the import's service whose samples hold `bytes`; replaces a smaller one.
   bool ensure_publisher(Import& i, std::uint64_t bytes);
+  void start_event_export(const ServiceInfo& info);
+  void stop_event_export(const std::string& service);
+  /// Drains one exported event service's listener and writes its counts to DDS.
+  void forward_events(EventExport& e);
+  void start_event_import(const Announcement& a);
+  /// Takes what the events topic brought and notifies the imported event services.
+  void on_events();
   /// stderr, prefixed "axon-gateway: ", when verbose (or always for `error`).
   void log(const std::string& line, bool error = false) const;
   /// Logs `line` once per `key` (a service that keeps failing the same way says so once).
@@ -92,13 +108,19 @@ class Gateway {
   Participant m_participant;
   AnnouncementWriter m_announcements_out;
   AnnouncementReader m_announcements_in;
+  EventWriter m_events_out;
+  EventReader m_events_in;
   WaitSet m_waitset;
   std::optional<WaitSetGuard> m_announcement_guard;
+  std::optional<WaitSetGuard> m_events_guard;
   std::optional<WaitSetGuard> m_discovery_guard;
   std::map<std::string, std::unique_ptr<Export>> m_exports;
   std::map<std::string, std::unique_ptr<Import>> m_imports;
-  /// Which export or import an attachment belongs to: (true: export, false: import), service.
-  std::unordered_map<AttachmentId, std::pair<bool, std::string>> m_attachments;
+  std::map<std::string, std::unique_ptr<EventExport>> m_event_exports;
+  std::map<std::string, std::unique_ptr<EventImport>> m_event_imports;
+  /// What an attachment belongs to: the kind of bridge, and the service.
+  enum class Bridge : std::uint8_t { Export, Import, EventExport };
+  std::unordered_map<AttachmentId, std::pair<Bridge, std::string>> m_attachments;
   std::set<std::string> m_logged;
   std::uint64_t m_discoveries = 0;
 };

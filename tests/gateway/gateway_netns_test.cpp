@@ -139,6 +139,43 @@ TEST_F(GatewayNetns, EverySampleCrossesInOrderAndIntactFrom8BTo4MiB) {
   expect_nothing_left();
 }
 
+// Events: every notification of every id counted exactly on the far side, none twice. The
+// importing side also exports the service (both sides run --all), so a notification it makes
+// must not come back: its own notifier's counts are taken off what its listener sees.
+TEST_F(GatewayNetns, EventsAreCountedExactlyAndNeverComeBack) {
+  constexpr int kCount = 1000;
+  auto a = gateway(Side::A, {"--all"});
+  auto b = gateway(Side::B, {"--all"});
+  auto listener = peer(Side::B, {"listen", service, "--count", std::to_string(kCount)});
+  ASSERT_NE(listener.read_until("ready", 20s).find("ready"), std::string::npos);
+  auto notifier = peer(Side::A, {"notify", service, "--count", std::to_string(kCount),
+                                 "--go-file", go_file});
+  // A notifier of its own on b (it sends nothing) makes b export the service too.
+  auto quiet = peer(Side::B, {"notify", service, "--count", "0"});
+  for (const auto& line : {"axon-gateway: importing " + service, "axon-gateway: exporting " + service}) {
+    std::size_t from = 0;
+    ASSERT_TRUE(next_line(b, from, starts_with(line), kPatience)) << b.output();
+  }
+  std::size_t from = 0;
+  ASSERT_TRUE(next_line(a, from, starts_with("axon-gateway: importing " + service), kPatience))
+      << a.output();
+  go();
+  // 1000 notifications over ids 0..7: 125 each.
+  const auto out = listener.read_until("counted", kPatience);
+  EXPECT_NE(out.find("counted 1000: 125 125 125 125 125 125 125 125"), std::string::npos)
+      << out << "\n--- a\n" << a.output() << "\n--- b\n" << b.read_all(100ms);
+  ASSERT_TRUE(listener.wait_for(10s));
+  (void)notifier.read_until("notified", 10s);
+  (void)finish(notifier);
+  (void)finish(quiet);
+  // Nothing went back: a exported 1000 and imported none, b the other way round.
+  const auto a_out = finish(a);
+  const auto b_out = finish(b);
+  EXPECT_NE(a_out.find("events_exported=1000 events_imported=0"), std::string::npos) << a_out;
+  EXPECT_NE(b_out.find("events_exported=0 events_imported=1000"), std::string::npos) << b_out;
+  expect_nothing_left();
+}
+
 // The link goes down for longer than the announcement lease and comes back: the importing side
 // drops the service's publisher, then recreates it, and samples flow again.
 TEST_F(GatewayNetns, DeliveryResumesAfterTheLinkIsCutAndRestored) {

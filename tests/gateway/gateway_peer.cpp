@@ -9,6 +9,12 @@
 //       waits for a subscriber (the exporting gateway) and for F to exist, then sends N samples
 //       (N = 0: until SIGTERM), sizes cycling through 8 B, 1000 B, 64 KiB, 8 B, 1 MiB, 4 MiB;
 //       prints "sent N" and stays until SIGTERM (its samples stay readable meanwhile).
+//   axon_test_gateway_peer notify SERVICE --count N [--go-file F]
+//       an event service's notifier: waits for F, notifies ids 0..7 (id n % 8 for the n-th), N
+//       notifications in all, prints "notified N", stays until SIGTERM.
+//   axon_test_gateway_peer listen SERVICE --count N [--timeout-s S]
+//       a listener in a WaitSet: sums the counts per id until N arrived, then prints
+//       "counted N: c0 c1 ... c7" (the count of each id) and exits 0; more than N is an error.
 //   axon_test_gateway_peer subscribe SERVICE --count N [--gaps] [--timeout-s S]
 //       sleeps in a WaitSet on a wakeable subscriber; prints "got SEQ SIZE" per sample and, after
 //       N samples, "received N intact" (exit 0). Without --gaps the samples must be 0, 1, 2...;
@@ -152,6 +158,57 @@ int subscribe(Node& node, const std::string& service, std::uint64_t count, bool 
   return 0;
 }
 
+constexpr std::uint64_t kIds = 8;
+
+EventService open_events(Node& node, const std::string& service) {
+  auto name = ServiceName::create(service);
+  if (!name) fail("invalid service name");
+  auto opened = node.service_builder(*name).event().open_or_create();
+  if (!opened) fail(std::string("event open_or_create: ") + to_string(opened.error()));
+  return std::move(*opened);
+}
+
+int notify(Node& node, const std::string& service, std::uint64_t count,
+           const std::string& go_file) {
+  auto handle = open_events(node, service);
+  auto notifier = handle.notifier_builder().create();
+  if (!notifier) fail(std::string("notifier: ") + to_string(notifier.error()));
+  while (!go_file.empty() && ::access(go_file.c_str(), F_OK) != 0) {
+    if (!node.wait(10ms)) return 0;
+  }
+  for (std::uint64_t n = 0; n < count; ++n) (void)notifier->notify(EventId(n % kIds));
+  std::printf("notified %llu\n", static_cast<unsigned long long>(count));
+  while (node.wait(1s)) {
+  }
+  return 0;
+}
+
+int listen(Node& node, const std::string& service, std::uint64_t count,
+           std::chrono::seconds timeout) {
+  auto handle = open_events(node, service);
+  auto listener = handle.listener_builder().create();
+  if (!listener) fail(std::string("listener: ") + to_string(listener.error()));
+  std::printf("ready\n");
+  std::uint64_t counts[kIds] = {};
+  std::uint64_t total = 0;
+  while (total < count) {
+    auto waited = listener->timed_wait(
+        [&](EventId id, std::uint64_t n) {
+          if (id.value >= kIds) fail("unexpected id " + std::to_string(id.value));
+          counts[id.value] += n;
+          total += n;
+        },
+        timeout);
+    if (!waited) fail(std::string("wait: ") + to_string(waited.error()));
+    if (*waited == 0) fail("timeout after " + std::to_string(total));
+  }
+  if (total > count) fail("counted " + std::to_string(total) + " of " + std::to_string(count));
+  std::printf("counted %llu:", static_cast<unsigned long long>(total));
+  for (const auto c : counts) std::printf(" %llu", static_cast<unsigned long long>(c));
+  std::printf("\n");
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -184,5 +241,7 @@ int main(int argc, char** argv) {
   (void)node->wait(0ms);  // SIGINT/SIGTERM end the loops from here on
   if (mode == "publish") return publish(*node, service, count, interval, go_file);
   if (mode == "subscribe") return subscribe(*node, service, count, gaps, timeout);
+  if (mode == "notify") return notify(*node, service, count, go_file);
+  if (mode == "listen") return listen(*node, service, count, timeout);
   fail("unknown mode " + mode);
 }
