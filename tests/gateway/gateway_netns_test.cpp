@@ -233,6 +233,10 @@ TEST_F(GatewayNetns, KilledGatewaysAreRestartedAndDeliveryResumes) {
       std::size_t logged = 0;
       ASSERT_TRUE(next_line(importer, logged, starts_with("axon-gateway: no longer importing"),
                             20s)) << importer.output();
+      // Its service lost the remote publisher: only the local subscriber holds it now.
+      const auto listed = pair->run_to_end(Side::B, {bin("axon"), "service", "list"});
+      EXPECT_NE(listed.output.find(service + " nodes=1 publishers=0 subscribers=1"),
+                std::string::npos) << listed.output;
     }
     victim = gateway(side, {side == Side::A ? "--export" : "--import", service});
     std::uint64_t before = 0;
