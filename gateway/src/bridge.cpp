@@ -218,12 +218,12 @@ void Gateway::discover() {
   }
   for (auto it = m_exports.begin(); it != m_exports.end();) {
     const auto next = std::next(it);
-    if (!wanted.contains(it->first)) stop_export(it->first);
+    if (!wanted.contains(it->first)) end_export(m_exports, it->first);
     it = next;
   }
   for (auto it = m_event_exports.begin(); it != m_event_exports.end();) {
     const auto next = std::next(it);
-    if (!wanted.contains(it->first)) stop_event_export(it->first);
+    if (!wanted.contains(it->first)) end_export(m_event_exports, it->first);
     it = next;
   }
   // Announcements are written again every kRefreshEvery discovery periods: a reader that declared them
@@ -285,26 +285,38 @@ void Gateway::start_export(const ServiceInfo& info) {
                                               std::move(*subscriber), std::move(*writer),
                                               std::move(announcement), 0, {}});
   auto guard = m_waitset.attach_notification(e->subscriber);
-  if (!guard) {
-    log_once(key, "cannot export " + info.name + ": " + to_string(guard.error()));
-    return;
-  }
-  m_attachments[AttachmentId::from_guard(*guard)] = {Bridge::Export, info.name};
-  e->guard.emplace(std::move(*guard));
-  if (auto written = m_announcements_out.write(e->announcement); !written) {
-    log_once(key, "cannot announce " + info.name + ": " + to_string(written.error()));
-  }
-  m_logged.erase(key);
-  log("exporting " + info.name + " (" + type.name + ")");
-  m_exports.emplace(info.name, std::move(e));
+  begin_export(m_exports, std::move(e), std::move(guard), Bridge::Export, type.name);
 }
 
-void Gateway::stop_export(const std::string& service) {
-  const auto found = m_exports.find(service);
-  if (found == m_exports.end()) return;
+template <typename Exported>
+void Gateway::begin_export(std::map<std::string, std::unique_ptr<Exported>>& exports,
+                           std::unique_ptr<Exported> e,
+                           tl::expected<WaitSetGuard, WaitSetAttachmentError> guard,
+                           Bridge bridge, const std::string& what) {
+  const auto key = "export " + e->service;
+  if (!guard) {
+    log_once(key, "cannot export " + e->service + ": " + to_string(guard.error()));
+    return;
+  }
+  m_attachments[AttachmentId::from_guard(*guard)] = {bridge, e->service};
+  e->guard.emplace(std::move(*guard));
+  if (auto written = m_announcements_out.write(e->announcement); !written) {
+    log_once(key, "cannot announce " + e->service + ": " + to_string(written.error()));
+  }
+  m_logged.erase(key);
+  log("exporting " + e->service + " (" + what + ")");
+  auto service = e->service;
+  exports.emplace(std::move(service), std::move(e));
+}
+
+template <typename Exported>
+void Gateway::end_export(std::map<std::string, std::unique_ptr<Exported>>& exports,
+                         const std::string& service) {
+  const auto found = exports.find(service);
+  if (found == exports.end()) return;
   if (found->second->guard) m_attachments.erase(AttachmentId::from_guard(*found->second->guard));
   (void)m_announcements_out.withdraw(m_id, service);
-  m_exports.erase(found);
+  exports.erase(found);
   log("no longer exporting " + service);
 }
 
@@ -526,27 +538,7 @@ void Gateway::start_event_export(const ServiceInfo& info) {
                                                         std::move(*listener),
                                                         std::move(announcement), {}, {}});
   auto guard = m_waitset.attach_notification(e->listener);
-  if (!guard) {
-    log_once(key, "cannot export " + info.name + ": " + to_string(guard.error()));
-    return;
-  }
-  m_attachments[AttachmentId::from_guard(*guard)] = {Bridge::EventExport, info.name};
-  e->guard.emplace(std::move(*guard));
-  if (auto written = m_announcements_out.write(e->announcement); !written) {
-    log_once(key, "cannot announce " + info.name + ": " + to_string(written.error()));
-  }
-  m_logged.erase(key);
-  log("exporting " + info.name + " (events)");
-  m_event_exports.emplace(info.name, std::move(e));
-}
-
-void Gateway::stop_event_export(const std::string& service) {
-  const auto found = m_event_exports.find(service);
-  if (found == m_event_exports.end()) return;
-  if (found->second->guard) m_attachments.erase(AttachmentId::from_guard(*found->second->guard));
-  (void)m_announcements_out.withdraw(m_id, service);
-  m_event_exports.erase(found);
-  log("no longer exporting " + service);
+  begin_export(m_event_exports, std::move(e), std::move(guard), Bridge::EventExport, "events");
 }
 
 void Gateway::forward_events(EventExport& e) {

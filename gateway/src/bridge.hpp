@@ -68,6 +68,8 @@ class Gateway {
   const GatewayStats& stats() const { return m_stats; }
 
  private:
+  /// What an attachment belongs to: the kind of bridge (and the service, in m_attachments).
+  enum class Bridge : std::uint8_t { Export, Import, EventExport };
   struct Export;
   struct Import;
   struct EventExport;
@@ -79,7 +81,16 @@ class Gateway {
   /// Looks at the local services: exports what now qualifies, withdraws what no longer does.
   void discover();
   void start_export(const ServiceInfo& info);
-  void stop_export(const std::string& service);
+  /// The common end of starting an export of either kind: attached, announced, logged, kept.
+  template <typename Exported>
+  void begin_export(std::map<std::string, std::unique_ptr<Exported>>& exports,
+                    std::unique_ptr<Exported> e,
+                    tl::expected<WaitSetGuard, WaitSetAttachmentError> guard, Bridge bridge,
+                    const std::string& what);
+  /// Detaches, withdraws and drops the export of `service` from `exports`.
+  template <typename Exported>
+  void end_export(std::map<std::string, std::unique_ptr<Exported>>& exports,
+                  const std::string& service);
   /// Takes every sample of one export's subscriber and writes it to DDS.
   void forward(Export& e);
   void on_announcements();
@@ -90,7 +101,6 @@ class Gateway {
   /// A publisher of the import's service whose samples hold `bytes`; replaces a smaller one.
   bool ensure_publisher(Import& i, std::uint64_t bytes);
   void start_event_export(const ServiceInfo& info);
-  void stop_event_export(const std::string& service);
   /// Drains one exported event service's listener and writes its counts to DDS.
   void forward_events(EventExport& e);
   void start_event_import(const Announcement& a);
@@ -118,8 +128,6 @@ class Gateway {
   std::map<std::string, std::unique_ptr<Import>> m_imports;
   std::map<std::string, std::unique_ptr<EventExport>> m_event_exports;
   std::map<std::string, std::unique_ptr<EventImport>> m_event_imports;
-  /// What an attachment belongs to: the kind of bridge, and the service.
-  enum class Bridge : std::uint8_t { Export, Import, EventExport };
   std::unordered_map<AttachmentId, std::pair<Bridge, std::string>> m_attachments;
   std::set<std::string> m_logged;
   std::uint64_t m_discoveries = 0;

@@ -498,26 +498,41 @@ Participant::~Participant() {
 
 // ---- publish-subscribe samples
 
-tl::expected<SampleWriter, DdsError> SampleWriter::create(const Participant& participant,
-                                                          std::string_view service,
-                                                          std::uint32_t depth) {
-  auto topic_name = sample_topic_name(service);
-  if (!topic_name) return tl::unexpected(topic_name.error());
+namespace {
+
+/// The topic of `service`'s samples, for a `depth` that must be at least 1.
+tl::expected<std::string, DdsError> sample_topic(std::string_view service, std::uint32_t depth) {
   if (depth == 0) {
     return tl::unexpected(DdsError{DdsErrorKind::InvalidSettings, "history depth 0", 0});
   }
+  return sample_topic_name(service);
+}
+
+/// Writers and readers of samples alike. max_blocking_time: see kMaxBlockingTime. KEEP_ALL
+/// bounded by `depth` samples per origin publisher: a writer never replaces a sample before every
+/// reader acknowledged it (KEEP_LAST dropped unacknowledged small samples queued behind a 4 MiB
+/// one), a write finding `depth` unacknowledged waits, then fails with Timeout; a reader that fell
+/// `depth` behind refuses more, and the writer sends them again once it took some. What a full
+/// buffer loses is decided at the axon ends, by the service's overflow policy, never silently in
+/// DDS. The instances are the origin publishers, which forget_publisher retires; acknowledged
+/// samples are dropped at once (VOLATILE).
+void sample_qos(dds_qos_t* qos, std::uint32_t depth) {
+  dds_qset_reliability(qos, DDS_RELIABILITY_RELIABLE, to_dds(kMaxBlockingTime));
+  dds_qset_history(qos, DDS_HISTORY_KEEP_ALL, 0);
+  dds_qset_resource_limits(qos, DDS_LENGTH_UNLIMITED, DDS_LENGTH_UNLIMITED,
+                           static_cast<int32_t>(std::min<std::uint32_t>(depth, INT32_MAX)));
+  dds_qset_durability(qos, DDS_DURABILITY_VOLATILE);
+}
+
+}  // namespace
+
+tl::expected<SampleWriter, DdsError> SampleWriter::create(const Participant& participant,
+                                                          std::string_view service,
+                                                          std::uint32_t depth) {
+  auto topic_name = sample_topic(service, depth);
+  if (!topic_name) return tl::unexpected(topic_name.error());
   const Qos qos;
-  // max_blocking_time: see kMaxBlockingTime. KEEP_ALL bounded by `depth` samples per origin
-  // publisher: a sample is never replaced before every reader acknowledged it (KEEP_LAST would
-  // drop unacknowledged ones when a 4 MiB sample holds up the small ones behind it); a write
-  // finding `depth` unacknowledged waits, then fails with Timeout. What a full buffer loses is
-  // decided at the axon ends, by the service's overflow policy, never silently in DDS.
-  // Acknowledged samples are dropped at once (VOLATILE).
-  const auto per_instance = static_cast<int32_t>(std::min<std::uint32_t>(depth, INT32_MAX));
-  dds_qset_reliability(qos.q, DDS_RELIABILITY_RELIABLE, to_dds(kMaxBlockingTime));
-  dds_qset_history(qos.q, DDS_HISTORY_KEEP_ALL, 0);
-  dds_qset_resource_limits(qos.q, DDS_LENGTH_UNLIMITED, DDS_LENGTH_UNLIMITED, per_instance);
-  dds_qset_durability(qos.q, DDS_DURABILITY_VOLATILE);
+  sample_qos(qos.q, depth);
   // Unregistering an origin publisher (or deleting the writer) disposes its instance, so the
   // readers free its history too.
   dds_qset_writer_data_lifecycle(qos.q, true);
@@ -606,20 +621,10 @@ void ReceivedSamples::give_back() {
 tl::expected<SampleReader, DdsError> SampleReader::create(const Participant& participant,
                                                           std::string_view service,
                                                           std::uint32_t depth) {
-  auto topic_name = sample_topic_name(service);
+  auto topic_name = sample_topic(service, depth);
   if (!topic_name) return tl::unexpected(topic_name.error());
-  if (depth == 0) {
-    return tl::unexpected(DdsError{DdsErrorKind::InvalidSettings, "history depth 0", 0});
-  }
   const Qos qos;
-  // KEEP_ALL bounded by `depth` samples per origin publisher: a reader that fell `depth` behind
-  // refuses more, and the writer sends them again once it took some (reliable), instead of
-  // losing the oldest. The instances are the origin publishers, which forget_publisher retires.
-  dds_qset_reliability(qos.q, DDS_RELIABILITY_RELIABLE, to_dds(kMaxBlockingTime));
-  dds_qset_history(qos.q, DDS_HISTORY_KEEP_ALL, 0);
-  dds_qset_resource_limits(qos.q, DDS_LENGTH_UNLIMITED, DDS_LENGTH_UNLIMITED,
-                           static_cast<int32_t>(std::min<std::uint32_t>(depth, INT32_MAX)));
-  dds_qset_durability(qos.q, DDS_DURABILITY_VOLATILE);
+  sample_qos(qos.q, depth);
   auto core = create_reader(participant, &axon_gateway_Sample_desc, *topic_name, qos.q);
   if (!core) return tl::unexpected(core.error());
   return SampleReader(std::string(service), std::move(*core));

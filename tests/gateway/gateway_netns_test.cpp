@@ -95,6 +95,49 @@ class GatewayNetns : public axon::test::NetnsTest {
     std::ofstream(go_file) << "go\n";
   }
 
+  /// A stream of samples (up to 64 KiB, every 10 ms, OverwriteOldest) from a publisher on a to a
+  /// subscriber on b, through an exporting gateway on a and an importing one on b; returns once
+  /// the first sample arrived.
+  struct Stream {
+    ChildProcess exporter, importer, subscriber, publisher;
+    std::size_t seen = 0;  ///< the subscriber's output read so far
+  };
+  Stream start_stream() {
+    auto exporter = gateway(Side::A, {"--export", service});
+    auto importer = gateway(Side::B, {"--import", service});
+    auto subscriber = peer(Side::B, {"subscribe", service, "--count", "100000000", "--gaps",
+                                     "--max-size", "65536", "--overwrite"});
+    EXPECT_NE(subscriber.read_until("ready", 20s).find("ready"), std::string::npos);
+    auto publisher = peer(Side::A, {"publish", service, "--count", "0", "--interval-us",
+                                    "10000", "--max-size", "65536", "--overwrite"});
+    Stream stream{std::move(exporter), std::move(importer), std::move(subscriber),
+                  std::move(publisher)};
+    EXPECT_TRUE(next_line(stream.subscriber, stream.seen, starts_with("got "), kPatience))
+        << stream.importer.output();
+    return stream;
+  }
+
+  /// A sample newer than every one printed so far reaches the subscriber.
+  static void expect_delivery_resumes(Stream& stream, const std::string& after_what) {
+    std::uint64_t before = 0;
+    while (auto line = next_line(stream.subscriber, stream.seen, starts_with("got "), 0ms)) {
+      before = std::max(before, *got_sequence(*line));
+    }
+    const auto after = next_line(
+        stream.subscriber, stream.seen,
+        [&](const std::string& line) { return got_sequence(line) > before; }, kPatience);
+    EXPECT_TRUE(after) << "nothing after " << before << " once " << after_what
+                       << "\n--- exporter\n" << stream.exporter.output() << "\n--- importer\n"
+                       << stream.importer.output();
+  }
+
+  void finish_stream(Stream& stream) {
+    for (auto* process : {&stream.subscriber, &stream.publisher, &stream.exporter,
+                          &stream.importer}) {
+      (void)finish(*process);
+    }
+  }
+
   /// Nothing of axon is left on either side once every process there has ended.
   void expect_nothing_left() {
     for (const auto side : {Side::A, Side::B}) {
@@ -179,81 +222,45 @@ TEST_F(GatewayNetns, EventsAreCountedExactlyAndNeverComeBack) {
 // The link goes down for longer than the announcement lease and comes back: the importing side
 // drops the service's publisher, then recreates it, and samples flow again.
 TEST_F(GatewayNetns, DeliveryResumesAfterTheLinkIsCutAndRestored) {
-  auto exporter = gateway(Side::A, {"--export", service});
-  auto importer = gateway(Side::B, {"--import", service});
-  auto subscriber = peer(Side::B, {"subscribe", service, "--count", "100000000", "--gaps",
-                                   "--max-size", "65536", "--overwrite"});
-  ASSERT_NE(subscriber.read_until("ready", 20s).find("ready"), std::string::npos);
-  auto publisher = peer(Side::A, {"publish", service, "--count", "0", "--interval-us", "10000",
-                                  "--max-size", "65536", "--overwrite"});
-  std::size_t seen = 0;
-  ASSERT_TRUE(next_line(subscriber, seen, starts_with("got "), kPatience)) << importer.output();
-
+  auto stream = start_stream();
+  ASSERT_FALSE(HasFailure());
   ASSERT_TRUE(pair->link_down());
   std::size_t logged = 0;
-  ASSERT_TRUE(next_line(importer, logged, starts_with("axon-gateway: no longer importing"), 20s))
-      << importer.output();
+  ASSERT_TRUE(next_line(stream.importer, logged,
+                        starts_with("axon-gateway: no longer importing"), 20s))
+      << stream.importer.output();
   ASSERT_TRUE(pair->link_up());
   // Everything printed so far is from before the cut was noticed: a newer sample must come.
-  std::uint64_t before = 0;
-  while (auto line = next_line(subscriber, seen, starts_with("got "), 0ms)) {
-    before = std::max(before, *got_sequence(*line));
-  }
-  const auto after = next_line(
-      subscriber, seen, [&](const std::string& line) { return got_sequence(line) > before; },
-      kPatience);
-  EXPECT_TRUE(after) << "nothing after " << before << "\n--- importer\n" << importer.output();
-  EXPECT_NE(importer.output().find("importing " + service), std::string::npos);
-
-  (void)finish(subscriber);
-  (void)finish(publisher);
-  (void)finish(exporter);
-  (void)finish(importer);
+  expect_delivery_resumes(stream, "the link was restored");
+  EXPECT_NE(stream.importer.output().find("importing " + service), std::string::npos);
+  finish_stream(stream);
   expect_nothing_left();
 }
 
 // SIGKILL, then restart, of each gateway in turn; the applications keep running throughout.
 TEST_F(GatewayNetns, KilledGatewaysAreRestartedAndDeliveryResumes) {
-  auto exporter = gateway(Side::A, {"--export", service});
-  auto importer = gateway(Side::B, {"--import", service});
-  auto subscriber = peer(Side::B, {"subscribe", service, "--count", "100000000", "--gaps",
-                                   "--max-size", "65536", "--overwrite"});
-  ASSERT_NE(subscriber.read_until("ready", 20s).find("ready"), std::string::npos);
-  auto publisher = peer(Side::A, {"publish", service, "--count", "0", "--interval-us", "10000",
-                                  "--max-size", "65536", "--overwrite"});
-  std::size_t seen = 0;
-  ASSERT_TRUE(next_line(subscriber, seen, starts_with("got "), kPatience)) << importer.output();
-
+  auto stream = start_stream();
+  ASSERT_FALSE(HasFailure());
   for (const auto side : {Side::A, Side::B}) {
-    auto& victim = side == Side::A ? exporter : importer;
+    auto& victim = side == Side::A ? stream.exporter : stream.importer;
     victim.kill(SIGKILL);
     ASSERT_TRUE(victim.wait_for(10s));
     if (side == Side::A) {
       // The importer notices within the announcement lease and drops the remote publisher.
       std::size_t logged = 0;
-      ASSERT_TRUE(next_line(importer, logged, starts_with("axon-gateway: no longer importing"),
-                            20s)) << importer.output();
+      ASSERT_TRUE(next_line(stream.importer, logged,
+                            starts_with("axon-gateway: no longer importing"), 20s))
+          << stream.importer.output();
       // Its service lost the remote publisher: only the local subscriber holds it now.
       const auto listed = pair->run_to_end(Side::B, {bin("axon"), "service", "list"});
       EXPECT_NE(listed.output.find(service + " nodes=1 publishers=0 subscribers=1"),
                 std::string::npos) << listed.output;
     }
     victim = gateway(side, {side == Side::A ? "--export" : "--import", service});
-    std::uint64_t before = 0;
-    while (auto line = next_line(subscriber, seen, starts_with("got "), 0ms)) {
-      before = std::max(before, *got_sequence(*line));
-    }
-    const auto after = next_line(
-        subscriber, seen, [&](const std::string& line) { return got_sequence(line) > before; },
-        kPatience);
-    EXPECT_TRUE(after) << "nothing after " << before << " once gateway "
-                       << (side == Side::A ? "a" : "b") << " restarted\n--- exporter\n"
-                       << exporter.output() << "\n--- importer\n" << importer.output();
+    expect_delivery_resumes(stream, std::string("gateway ") + (side == Side::A ? "a" : "b") +
+                                        " restarted");
   }
-  (void)finish(subscriber);
-  (void)finish(publisher);
-  (void)finish(exporter);
-  (void)finish(importer);
+  finish_stream(stream);
   // The killed gateways' leftovers are reclaimed by the cleaner, as any dead node's.
   for (const auto side : {Side::A, Side::B}) {
     const auto clean = pair->run_to_end(side, {bin("axon"), "clean"});
