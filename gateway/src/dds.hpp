@@ -198,19 +198,8 @@ class Participant {
   detail::Entity m_participant;
 };
 
-/// A sample to send; nothing is copied before Cyclone serialises it.
-struct OutgoingSample {
-  std::uint64_t origin_gateway = 0;
-  std::uint64_t origin_publisher = 0;
-  std::uint64_t sequence = 0;
-  std::string_view type_name;
-  std::uint64_t type_size = 0;
-  std::uint64_t type_alignment = 0;
-  bool is_slice = false;
-  std::span<const std::byte> payload;
-};
-
-/// A received sample, pointing into a ReceivedSamples loan.
+/// One sample's fields, as views: of a sample to send (OutgoingSample: nothing is copied before
+/// Cyclone serialises it), or of a received one (pointing into a ReceivedSamples loan).
 struct SampleView {
   std::uint64_t origin_gateway = 0;
   std::uint64_t origin_publisher = 0;
@@ -221,6 +210,7 @@ struct SampleView {
   bool is_slice = false;
   std::span<const std::byte> payload;
 };
+using OutgoingSample = SampleView;
 
 /// Writes the samples of one axon service.
 class SampleWriter {
