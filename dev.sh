@@ -6,7 +6,7 @@
 #   ./dev.sh bench [--peers]  build, then run the benchmarks (--peers: with iceoryx too)
 #   ./dev.sh fuzz [seconds]   build the fuzz preset (clang), run each libFuzzer target that long
 #   ./dev.sh soak [minutes] [regex]  build, run each soak case (ctest label soak) that long (10)
-#   ./dev.sh lint [regex]     clang-tidy (.clang-tidy) over the library, tools and examples
+#   ./dev.sh lint [regex]     clang-tidy (.clang-tidy) over the library, tools, examples, gateway
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -213,13 +213,13 @@ run_tests() {
 }
 
 # lint [regex]: clang-tidy with the checks of .clang-tidy over every source of platform/, core/,
-# services/, tools/ and examples/ (and the headers of those folders they include), compiled as
+# services/, tools/, examples/ and gateway/ (and the headers of those folders they include), compiled as
 # the default preset compiles them (its compile_commands.json: configuring is enough); a regex
 # (e.g. tools/ or services/src/wait) lints only the sources whose path below the checkout begins
 # with a match. Fails on any finding (.clang-tidy makes every warning an error).
 # AXON_LINT_JOBS: how many clang-tidys run at once (default: one per CPU).
 lint() {
-  local folders="(platform|core|services|tools|examples)/"
+  local folders="(platform|core|services|tools|examples|gateway)/"
   install_missing
   install_missing "${LINT_APT_PACKAGES[@]}"
   cmake --preset default >/dev/null

@@ -368,7 +368,8 @@ int echo(const std::string& text, const std::string& bytes) {
     return fail(kExitFailure, std::string("cannot create a subscriber: ") +
                                   to_string(subscriber.error()));
   }
-  // No wake-up channel is tied to a pub-sub service itself: drain, then sleep a cycle. Between
+  // A plain subscriber, polled: drain, then sleep a cycle. A wakeable one would make every
+  // publisher notify it after each send; a tool that watches must not cost the publishers. Between
   // samples a zero wait only looks for a signal, so a busy stream still stops.
   static constexpr auto kCycle = std::chrono::milliseconds(1);
   bool idle = false;

@@ -35,7 +35,7 @@ inline constexpr std::chrono::milliseconds kDiscoveryPeriod{250};
 inline constexpr std::uint64_t kRefreshEvery = 4;
 /// An imported slice service starts with publishers for samples up to this many bytes and grows
 /// (a new publisher of the next power of two) when a larger one arrives.
-inline constexpr std::uint64_t kInitialImportBytes = 64 * 1024;
+inline constexpr std::uint64_t kInitialImportBytes = std::uint64_t{64} * 1024;
 /// The largest count one event notification from DDS is made into (a remote gateway is not
 /// trusted with our time); larger ones are cut to it.
 inline constexpr std::uint64_t kMaxEventCount = 1'000'000;

@@ -38,7 +38,7 @@ inline constexpr std::size_t kMaxGlobLength = 255;
 
 /// A TOML file larger than this is refused before it is parsed (a gateway configuration is a few
 /// hundred bytes; `--config /dev/zero` must not read for ever).
-inline constexpr std::size_t kMaxConfigFileBytes = 1024 * 1024;
+inline constexpr std::size_t kMaxConfigFileBytes = std::size_t{1024} * 1024;
 
 /// The exit status of every configuration error, as of every usage error (docs/cli.md).
 inline constexpr int kUsageStatus = 2;

@@ -621,8 +621,6 @@ tl::expected<std::shared_ptr<ServiceCore>, OpenFailure> ServiceCore::open(
   const StaticConfig& sc = *read->config;
   // Another name hashing to ours (a collision): not ours to open.
   if (sc.name.view() != name.as_string()) return tl::unexpected(OpenFailure::Corrupted);
-  if (sc.pattern != pattern) return tl::unexpected(OpenFailure::IncompatibleMessagingPattern);
-  if (!check(sc)) return tl::unexpected(OpenFailure::Requirement);
   auto& dynamic_shm = read->dynamic_shm;
   auto& h = *static_cast<DynamicHeader*>(dynamic_shm.data());
 
@@ -632,10 +630,14 @@ tl::expected<std::shared_ptr<ServiceCore>, OpenFailure> ServiceCore::open(
                     [&](std::uint64_t id) { return id != self && !node_is_alive(config, id); });
   // Every user of it died: it is garbage, not a service. Unless we may not remove it (another
   // user's group service: /dev/shm is sticky): then it is still whole and valid, and we join it.
+  // Looked at before its pattern and settings: a dead service never refuses a live opener (whose
+  // open_or_create then creates it with its own settings).
   if (no_nodes_left(layout, dynamic_shm.data()) && remove_service_objects(config, hash)) {
     lock->remove_file();
     return tl::unexpected(OpenFailure::DoesNotExist);
   }
+  if (sc.pattern != pattern) return tl::unexpected(OpenFailure::IncompatibleMessagingPattern);
+  if (!check(sc)) return tl::unexpected(OpenFailure::Requirement);
   if (!register_node(layout, dynamic_shm.data(), self)) {
     return tl::unexpected(OpenFailure::ExceedsMaxNodes);
   }

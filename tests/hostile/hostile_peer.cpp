@@ -421,7 +421,8 @@ class Hostile {
       }
     }
     for (std::uint32_t i = 0; i < layout.ports[1].count; ++i) {
-      // NotifierSlot, SubscriberSlot and ServerSlot are all a bare PortSlot.
+      // NotifierSlot and ServerSlot are a bare PortSlot; SubscriberSlot begins with one (its
+      // flags follow; pubsub_wake_hostile_test.cpp rewrites those).
       collect_port(slot<core::PortSlot>(1, i));
     }
   }

@@ -286,15 +286,13 @@ TEST(PubSubWakeHostile, ASquatterWithOtherSettingsRefusesWakeableSubscribersUnti
   EXPECT_EQ(wake->event.max_listeners, kSubscribers);
 }
 
-// BUG (services/src/service_core.cpp:624-633, open_service checks the requirements before it
-// purges dead nodes; reached through services/src/publish_subscribe/wake_service.cpp:41-52): a
-// wake service whose every user died is removed by the next open only if its settings meet the
+// Was a bug (open_service checked the pattern and requirements before it purged dead nodes): a
+// wake service whose every user died was removed by the next open only if its settings met the
 // opener's requirements. A long-lived process (its node made before those users died, so no node
-// creation cleans up for it) that recreates the service with more subscribers, as its defaults
-// say, gets WakeServiceUnavailable for every wakeable subscriber until someone runs `axon clean`
-// or creates a node. No hostile peer needed: an older deployment with max_subscribers 4 did it.
-// Disabled until fixed.
-TEST(PubSubWakeHostile, DISABLED_AWakeServiceLeftByDeadProcessesDoesNotBlockARecreatedService) {
+// creation cleans up for it) that recreated the service with more subscribers got
+// WakeServiceUnavailable for every wakeable subscriber until someone ran `axon clean`. Now a
+// service of dead nodes is removed before its pattern and settings are looked at.
+TEST(PubSubWakeHostile, AWakeServiceLeftByDeadProcessesDoesNotBlockARecreatedService) {
   const auto name = test::service_name("wstale");
   auto node = test::make_node("wstale");  // long-lived: made before the others die
   Signal ready;
@@ -388,12 +386,12 @@ TEST(PubSubWakeHostile, AHostileNotifyIsASpuriousWakeUpThatAnEmptyReceiveQuiets)
   EXPECT_FALSE(readable(subscriber->fd(), 0ms));
 }
 
-// BUG (services/src/publish_subscribe/pubsub_core.cpp:202-217, PublisherCore::wake_subscribers):
-// a hostile peer that takes every notifier slot of the wake service (max_notifiers =
+// KNOWN GAP (docs/design.md §6, "Faults"; PublisherCore::wake_subscribers): a hostile peer that
+// takes every notifier slot of the wake service (max_notifiers =
 // max_publishers) makes each publisher's notifier creation fail (ExceedsMaxNotifiers). send()
 // succeeds and says nothing, and the wakeable subscriber, created without error, sleeps with a
 // sample waiting: a silent lost wake-up. The design says a squatter makes wakeable subscribers
-// fail with WakeServiceUnavailable; here nothing fails. Disabled until fixed.
+// fail with WakeServiceUnavailable; here nothing fails. Disabled while the gap is open.
 TEST(PubSubWakeHostile, DISABLED_AHostileThatTakesEveryNotifierSlotMustNotSilenceWakeUps) {
   const auto name = test::service_name("wnotifiers");
   auto node = test::make_node("wnotifiers");
@@ -426,12 +424,12 @@ TEST(PubSubWakeHostile, DISABLED_AHostileThatTakesEveryNotifierSlotMustNotSilenc
   ASSERT_TRUE(got && *got);
 }
 
-// BUG (services/src/publish_subscribe/pubsub_core.cpp:202-217, PublisherCore::wake_subscribers):
-// a publisher whose first open of the wake service fails for a passing reason (here: out of fds)
-// drops that wake-up; it retries only on its next send, at least 100 ms later. A publisher that
-// sends once and goes idle leaves the wakeable subscriber asleep with the sample waiting, against
-// "the fd stays readable exactly while a sample may wait". The second half shows the next send
-// recovers. Disabled until fixed.
+// KNOWN GAP (docs/design.md §6, "Faults"; PublisherCore::wake_subscribers): a publisher whose
+// open of the wake service fails for a passing reason (here: out of fds) owes that wake-up and
+// retries it at its next loan, send or chunks_in_use() (at most every 100 ms); one that sends once
+// and makes no call after leaves the wakeable subscriber asleep with the sample waiting: nothing
+// of the publisher runs to retry. The second half shows the next send recovers. Disabled while
+// the gap is open.
 TEST(PubSubWakeHostile, DISABLED_AWakeUpThatCouldNotBeSentIsNotLostWhenThePublisherGoesIdle) {
   const auto name = test::service_name("wemfile");
   auto node = test::make_node("wemfile");

@@ -176,6 +176,7 @@ std::size_t PublisherCore::chunks_in_use() {
 }
 
 void PublisherCore::update_connections() {
+  if (m_wake_owed && m_wakeable != 0) wake_subscribers();
   // ORDERING: acquire pairs with the release bump by subscribers that came or went.
   const auto generation =
       m_service->dynamic().generation[PubSubPattern::kSubscriberTable].load(std::memory_order_acquire);
@@ -200,6 +201,9 @@ void PublisherCore::update_connections() {
 }
 
 void PublisherCore::wake_subscribers() {
+  // A wake-up that could not be sent is owed until one is: every later loan, send or
+  // chunks_in_use() tries again (update_connections), not only the next send.
+  m_wake_owed = true;
   if (!m_wake) {
     // The first time a wakeable subscriber is connected, the wake service is opened: system
     // calls and allocation, once (and, while that fails, again at most every kWakeRetry).
@@ -213,7 +217,16 @@ void PublisherCore::wake_subscribers() {
       return;
     }
   }
-  (void)m_wake->notify();
+  // ORDERING: seq_cst fence between our pushes (release stores) and the notify's exchange of
+  // `pending`, paired with the subscriber's fence after its drain (SubscriberCore::receive): a
+  // store-buffering pattern, which release/acquire alone does not order.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  const auto notified = m_wake->notify();
+  // A listener that could not be woken for a passing reason (out of fds, its node slow to hand
+  // out its channel) is owed the wake-up; the notifier's own back-off keeps the retries cheap.
+  // A corrupted one (a hostile peer's) is not retried for ever.
+  m_wake_owed = !notified && (notified.error() == NotifierNotifyError::ListenerUnresponsive ||
+                              notified.error() == NotifierNotifyError::InsufficientResources);
 }
 
 void PublisherCore::disconnect(Connection& c) {
@@ -544,6 +557,7 @@ SubscriberCore::receive() {
   // ORDERING: the listener's seq_cst store of `pending` pairs with the publisher's seq_cst
   // exchange after its push (docs/design.md §6, "Wakeable subscribers").
   (void)m_wake->try_wait([](EventId, std::uint64_t) {});
+  std::atomic_thread_fence(std::memory_order_seq_cst);  // ORDERING: see wake_subscribers()
   return take();
 }
 
@@ -696,7 +710,7 @@ std::size_t UntypedPublisher::chunks_in_use() const { return m_core->chunks_in_u
 std::size_t UntypedPublisher::chunk_count() const { return m_core->chunk_count(); }
 
 std::uint64_t UntypedSubscriber::id() const { return m_core->id(); }
-int UntypedSubscriber::fd() const { return m_core->wake_fd(); }
+int UntypedSubscriber::fd() const { return m_core ? m_core->wake_fd() : -1; }
 
 tl::expected<UntypedPublisher, PublisherCreateError> UntypedPublisherBuilder::create() const {
   return detail::PublisherCore::create(m_service, m_max_len, m_block_timeout).map([](auto core) {

@@ -152,6 +152,7 @@ class PublisherCore {
   std::uint32_t m_wakeable = 0;      ///< connections to wakeable subscribers
   std::optional<Notifier> m_wake;    ///< on the wake service, once a wakeable subscriber came
   std::chrono::steady_clock::time_point m_wake_retry_at{};
+  bool m_wake_owed = false;  ///< a wake-up could not be sent: retried at every call (B3)
   static constexpr std::chrono::milliseconds kWakeRetry{100};
 };
 
