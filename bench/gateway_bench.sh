@@ -40,6 +40,17 @@ command -v ip > /dev/null || { echo "gateway_bench.sh: iproute2's ip is not inst
 command -v ddsperf > /dev/null ||
   { echo "gateway_bench.sh: ddsperf is not installed (cyclonedds-tools)" >&2; exit 1; }
 [ "$(id -u)" -eq 0 ] || { echo "gateway_bench.sh: needs root (network namespaces)" >&2; exit 1; }
+# The gateway's run needs axon-gateway and gateway_pingpong from the build (AXON_BUILD_DIR,
+# default build/): `cmake --build build --target axon-gateway gateway_pingpong`.
+build_dir="${AXON_BUILD_DIR:-build}"
+gateway="$(realpath -m "$build_dir/bin/axon-gateway")"
+pingpong="$(realpath -m "$build_dir/bin/gateway_pingpong")"
+for binary in "$gateway" "$pingpong"; do
+  [ -x "$binary" ] || { echo "gateway_bench.sh: $binary is not built" \
+    "(cmake --build $build_dir --target axon-gateway gateway_pingpong)" >&2; exit 1; }
+done
+# Not ddsperf's domain 0: a ddsperf still exiting never meets the gateways.
+readonly GW_DOMAIN=1
 
 # ---- The pair: the same as NetnsPair::create() -------------------------------------------
 # Names `axon-<pid>-<tag>-<a|b>`, <pid> the owner: a run killed before its trap ran is swept by
@@ -250,17 +261,162 @@ ddsperf_runs() {
   echo "ddsperf pub/sub 64 KiB: run medians (MB/s): $(grep . <<< "$values" | tr '\n' ' ')" >&2
 }
 
-# ---- The gateway's own run over the same pair (the lead fills this in) ----------------------
-# Called after the ddsperf baseline, with the pair up and nothing running in it. At hand:
-#   in_side a|b CMD ARGS...   runs CMD on a side (its namespace, AXON_PREFIX, AXON_ROOT)
-#   start_in_side a|b LOG CMD ARGS...   the same in the background; $started is its pid (what
-#                             still runs in the pair when the script ends is killed by the trap)
-#   $ADDR_A $ADDR_B $IF_A $IF_B $NS_A $NS_B $PREFIX_A $PREFIX_B $ROOT_A $ROOT_B $work
-#   $runs $seconds            the same repetition as the baseline's
-#   median, summary           as the baseline uses them (numbers on stdin, one a line)
-#   record gateway "64 KiB" RTT_SUMMARY MBPS_SUMMARY   adds the gateway's row(s) to the table
+# ---- The gateway's own run over the same pair -----------------------------------------------
+# One axon-gateway per side, as a user runs them (tests/gateway/gateway_netns_test.cpp): side a
+# exports bench/ping and bench/stream and imports bench/pong, side b the other way round. Then
+# build/bin/gateway_pingpong on each side, talking only to its local axon services: `pong` on b,
+# `ping` on a at each size (round trip); `sub` on b, `pub` on a at 64 KiB (throughput).
+
+# wait_for LOG PATTERN SECONDS [PID]: polls LOG until a line matches PATTERN (grep -E); false
+# after SECONDS, or as soon as PID (the process writing LOG) has ended.
+wait_for() {
+  local log="$1" pattern="$2" limit="$3" pid="${4-}"
+  for _ in $(seq $((limit * 20))); do
+    grep -qE -- "$pattern" "$log" 2> /dev/null && return 0
+    if [ -n "$pid" ] && ! alive "$pid"; then break; fi
+    sleep 0.05
+  done
+  grep -qE -- "$pattern" "$log" 2> /dev/null
+}
+
+# stop PID: SIGTERM, then SIGKILL when it has not ended within 10 s; reaps it.
+stop() {
+  kill "$1" 2> /dev/null || true
+  for _ in $(seq 200); do
+    alive "$1" || break
+    sleep 0.05
+  done
+  kill -9 "$1" 2> /dev/null || true
+  wait "$1" 2> /dev/null || true
+}
+
+# One gateway ping run at SIZE bytes: prints the run's median round trip in µs. Its warm-up
+# (50 rounds, pings sent again while no reply comes) stands for ddsperf's dropped first second;
+# the timed rounds last seconds - 1, as many as ddsperf's figures that count.
+gateway_rtt_run() {
+  local size="$1" log="$work/gw-ping-$1-$2.log"
+  if ! in_side a "$pingpong" ping --size "$size" --rounds 1000000 --warmup 50 \
+    --seconds $((seconds - 1)) > "$log" 2>&1; then
+    echo "gateway_bench.sh: gateway ping (size $size) failed: $(tail -3 "$log")" >&2
+    return 0
+  fi
+  # "rtt_us median=123.4 p90=150.2 min=98.7 rounds=1234"
+  sed -n 's/^rtt_us median=\([0-9.]*\) .*/\1/p' "$log"
+}
+
+# One gateway pub/sub run at SIZE bytes: prints the run's median rate in MB/s (10^6 bytes). The
+# subscriber counts `seconds` from its first sample and drops the first; the publisher runs
+# until the subscriber is done.
+gateway_throughput_run() {
+  local size="$1" log="$work/gw-sub-$1-$2.log"
+  start_in_side b "$log" "$pingpong" sub --size "$size" --seconds "$seconds"
+  local sub=$started
+  if ! wait_for "$log" '^ready' 20 "$sub"; then
+    echo "gateway_bench.sh: gateway sub (size $size) did not start: $(tail -3 "$log")" >&2
+    stop "$sub"
+    return 0
+  fi
+  start_in_side a "$work/gw-pub-$1-$2.log" "$pingpong" pub --size "$size" \
+    --seconds $((seconds + 90))
+  local pub=$started rc=0
+  wait "$sub" || rc=$?
+  stop "$pub"
+  if [ "$rc" -ne 0 ]; then
+    echo "gateway_bench.sh: gateway sub (size $size) failed (exit $rc): $(tail -3 "$log")" >&2
+  fi
+  # "mbps median=612.3 min=.. max=.. seconds=4 samples=.. lost=0 misordered=0"
+  sed -n 's/^mbps median=\([0-9.]*\) .*/\1/p' "$log"
+}
+
 gateway_runs() {
-  :
+  local common=(--domain "$GW_DOMAIN" -v)
+  start_in_side a "$work/gateway-a.log" "$gateway" --interface "$IF_A" "${common[@]}" \
+    --export bench/ping --export bench/stream --import bench/pong
+  gateway_a=$started
+  start_in_side b "$work/gateway-b.log" "$gateway" --interface "$IF_B" "${common[@]}" \
+    --import bench/ping --import bench/stream --export bench/pong
+  gateway_b=$started
+  local side
+  for side in a b; do
+    if ! wait_for "$work/gateway-$side.log" ': ready' 20; then
+      echo "gateway_bench.sh: axon-gateway on side $side did not start:" \
+        "$(tail -3 "$work/gateway-$side.log")" >&2
+      return 0
+    fi
+  done
+  start_in_side b "$work/gw-pong.log" "$pingpong" pong --size 4194304
+  local pong=$started
+  wait_for "$work/gw-pong.log" '^ready' 20 "$pong" ||
+    { echo "gateway_bench.sh: gateway_pingpong pong did not start: $(tail -3 "$work/gw-pong.log")" >&2; return 0; }
+  # A first exchange connects the two ways (each service crosses once its publisher exists and
+  # the far gateway matched it); the timed runs start once both gateways logged their match.
+  if ! in_side a "$pingpong" ping --size 8 --rounds 10 --warmup 10 > "$work/gw-connect.log" 2>&1 ||
+    ! wait_for "$work/gateway-a.log" 'bench/ping: 1 remote reader' 10 ||
+    ! wait_for "$work/gateway-b.log" 'bench/pong: 1 remote reader' 10; then
+    echo "gateway_bench.sh: the gateways did not connect: $(tail -3 "$work/gw-connect.log")" >&2
+    echo "--- gateway a" >&2; tail -5 "$work/gateway-a.log" >&2
+    echo "--- gateway b" >&2; tail -5 "$work/gateway-b.log" >&2
+    return 0
+  fi
+  echo "gateway: connected ($(grep -h 'first reply' "$work/gw-connect.log"))" >&2
+
+  local size label values r
+  for size in 8 65536 4194304; do
+    case "$size" in 8) label="8 B" ;; 65536) label="64 KiB" ;; *) label="4 MiB" ;; esac
+    values=""
+    for r in $(seq "$runs"); do
+      values+="$(gateway_rtt_run "$size" "$r")"$'\n'
+    done
+    record gateway "$label" "$(grep . <<< "$values" | summary)" ""
+    echo "gateway ping-pong $label: run medians (µs): $(grep . <<< "$values" | tr '\n' ' ')" >&2
+  done
+  stop "$pong"
+  values=""
+  for r in $(seq "$runs"); do
+    values+="$(gateway_throughput_run 65536 "$r")"$'\n'
+  done
+  record gateway "64 KiB" "" "$(grep . <<< "$values" | summary)"
+  echo "gateway pub/sub 64 KiB: run medians (MB/s): $(grep . <<< "$values" | tr '\n' ' ')" >&2
+
+  # What each gateway carried and what it failed to (its last line when it ends on SIGTERM).
+  stop "$gateway_a"
+  stop "$gateway_b"
+  for side in a b; do
+    echo "gateway $side: $(grep -h '^exit ' "$work/gateway-$side.log" || echo 'no exit line')" \
+      "$(grep -c 'cannot\|lost\|dropped' "$work/gateway-$side.log") error line(s)" >&2
+  done
+}
+
+# first_number: the median of a summary ("123.4 (100.0-150.0)" -> 123.4), "" for "-" or none.
+first_number() {
+  local cell="${1-}"
+  cell="${cell%% *}"
+  [[ "$cell" =~ ^[0-9.]+$ ]] && echo "$cell"
+}
+
+# The issue's targets: the gateway's round trip at most 1.5x ddsperf's, its 64 KiB throughput at
+# least 0.8x ddsperf's, medians of the same invocation.
+print_ratios() {
+  local label g d
+  echo "gateway / ddsperf (medians of this invocation):"
+  for label in "8 B" "64 KiB" "4 MiB"; do
+    g="$(first_number "${rtt_us[gateway|$label]-}")"
+    d="$(first_number "${rtt_us[ddsperf|$label]-}")"
+    if [ -n "$g" ] && [ -n "$d" ]; then
+      awk -v g="$g" -v d="$d" -v l="$label" 'BEGIN { r = g / d;
+        printf "  RTT %-7s %6.2fx  (target <= 1.5x: %s)\n", l, r, (r <= 1.5 ? "met" : "NOT met") }'
+    else
+      echo "  RTT $label: no figure"
+    fi
+  done
+  g="$(first_number "${mbps[gateway|64 KiB]-}")"
+  d="$(first_number "${mbps[ddsperf|64 KiB]-}")"
+  if [ -n "$g" ] && [ -n "$d" ]; then
+    awk -v g="$g" -v d="$d" 'BEGIN { r = g / d;
+      printf "  throughput 64 KiB %6.2fx  (target >= 0.8x: %s)\n", r, (r >= 0.8 ? "met" : "NOT met") }'
+  else
+    echo "  throughput 64 KiB: no figure"
+  fi
 }
 
 print_table() {
@@ -281,3 +437,4 @@ setup_pair
 ddsperf_runs
 gateway_runs
 print_table
+print_ratios
