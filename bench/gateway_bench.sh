@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Two "machines" on one host and what Cyclone DDS itself does across them: two network
-# namespaces joined by a veth pair (the pair tests/gateway/netns.hpp builds for the gateway's
-# tests; keep the two in step), then ddsperf ping-pong (median round trip at 8 B, 64 KiB, 4 MiB)
-# and ddsperf pub/sub throughput at 64 KiB across the pair. The gateway's own run over the same
-# pair goes in gateway_runs() below, so that both figures come from one invocation.
+# Two "machines" on one host, and what Cyclone DDS itself and the axon gateway over it do across
+# them: two network namespaces joined by a veth pair (the pair tests/gateway/netns.hpp builds for
+# the gateway's tests; keep the two in step), then ddsperf ping-pong (median round trip at 8 B,
+# 64 KiB, 4 MiB) and ddsperf pub/sub throughput at 64 KiB across the pair, then the same four
+# figures through one axon-gateway per side (gateway_pingpong at both ends), and their ratios.
 #
 #   bench/gateway_bench.sh [--runs N] [--seconds S] [--quick] [--keep-logs]
 #
@@ -11,13 +11,15 @@
 #   --seconds S  length of one run in seconds (default 5); its first second (discovery,
 #                warm-up) is dropped
 #   --quick      --runs 1 --seconds 3 (a smoke test, not numbers to quote)
-#   --keep-logs  keep ddsperf's output (the directory is printed)
+#   --keep-logs  keep every program's output (the directory is printed)
 #
 # A run's figure is the median of ddsperf's once-a-second figures (round trip: its per-second
 # median; throughput: the subscriber's per-second rate); the table prints the median of the runs'
 # figures and their range. ddsperf's smallest sample (topic KS) is 12 bytes: the 8 B row is that.
 # Defaults are ddsperf's: reliable; ping-pong keep-last 1, pub/sub keep-all, as fast as possible.
-# Needs root (network namespaces), iproute2 and ddsperf (Debian's cyclonedds-tools).
+# The gateway's rows: see gateway_runs() and bench/GATEWAY_BENCH.md.
+# Needs root (network namespaces), iproute2, ddsperf (Debian's cyclonedds-tools) and the build's
+# axon-gateway and gateway_pingpong (AXON_BUILD_DIR, default build/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,7 +32,7 @@ while [ $# -gt 0 ]; do
     --seconds) seconds="$2"; shift 2 ;;
     --quick) runs=1; seconds=3; shift ;;
     --keep-logs) keep_logs=1; shift ;;
-    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "gateway_bench.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
