@@ -32,7 +32,7 @@ while [ $# -gt 0 ]; do
     --seconds) seconds="$2"; shift 2 ;;
     --quick) runs=1; seconds=3; shift ;;
     --keep-logs) keep_logs=1; shift ;;
-    -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "gateway_bench.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
