@@ -195,6 +195,25 @@ summary() {
   if [ "$(wc -l <<< "$values")" -eq 1 ]; then echo "$med"; else echo "$med ($lo-$hi)"; fi
 }
 
+# udp_drops: "a/b" UDP datagrams dropped so far for a full socket receive buffer (RcvbufErrors
+# of /proc/net/snmp, per namespace): the reliable protocol sends them again, which shows in the
+# round trip's tail (GATEWAY_BENCH.md).
+udp_drops() {
+  local side n out=""
+  for side in a b; do
+    # shellcheck disable=SC2016  # awk's own $ fields
+    n="$(in_side "$side" awk '$1 == "Udp:" && $2 ~ /^[0-9]+$/ { print $6 }' /proc/net/snmp)"
+    out+="${out:+/}$n"
+  done
+  echo "$out"
+}
+# drops_since BEFORE: the datagrams dropped on each side since udp_drops printed BEFORE.
+drops_since() {
+  local now
+  now="$(udp_drops)"
+  echo "$((${now%/*} - ${1%/*}))/$((${now#*/} - ${1#*/}))"
+}
+
 declare -A rtt_us mbps
 # record TRANSPORT SIZE_LABEL RTT_SUMMARY MBPS_SUMMARY: one row of the table ("" keeps a cell).
 rows=()
@@ -245,15 +264,17 @@ ddsperf_throughput_run() {
 }
 
 ddsperf_runs() {
-  local size label values r
+  local size label values r drops
   for size in 12 65536 4194304; do
     case "$size" in 12) label="8 B" ;; 65536) label="64 KiB" ;; *) label="4 MiB" ;; esac
     values=""
+    drops="$(udp_drops)"
     for r in $(seq "$runs"); do
       values+="$(ddsperf_rtt_run "$size" "$r")"$'\n'
     done
     record ddsperf "$label" "$(grep . <<< "$values" | summary)" ""
-    echo "ddsperf ping-pong $label: run medians (µs): $(grep . <<< "$values" | tr '\n' ' ')" >&2
+    echo "ddsperf ping-pong $label: run medians (µs): $(grep . <<< "$values" | tr '\n' ' ')" \
+      "UDP receive-buffer drops a/b: $(drops_since "$drops")" >&2
   done
   values=""
   for r in $(seq "$runs"); do
@@ -362,15 +383,17 @@ gateway_runs() {
   fi
   echo "gateway: connected ($(grep -h 'first reply' "$work/gw-connect.log"))" >&2
 
-  local size label values r
+  local size label values r drops
   for size in 8 65536 4194304; do
     case "$size" in 8) label="8 B" ;; 65536) label="64 KiB" ;; *) label="4 MiB" ;; esac
     values=""
+    drops="$(udp_drops)"
     for r in $(seq "$runs"); do
       values+="$(gateway_rtt_run "$size" "$r")"$'\n'
     done
     record gateway "$label" "$(grep . <<< "$values" | summary)" ""
-    echo "gateway ping-pong $label: run medians (µs): $(grep . <<< "$values" | tr '\n' ' ')" >&2
+    echo "gateway ping-pong $label: run medians (µs): $(grep . <<< "$values" | tr '\n' ' ')" \
+      "UDP receive-buffer drops a/b: $(drops_since "$drops")" >&2
   done
   stop "$pong"
   values=""
