@@ -351,6 +351,31 @@ gateway_throughput_run() {
   sed -n 's/^mbps median=\([0-9.]*\) .*/\1/p' "$log"
 }
 
+# The same round trip on one side alone, gateway_pingpong ping and pong in one axon instance and
+# no gateway (run before the gateways start, which would export it): the local hops that the
+# gateway's round trip has four of (ping -> gateway a, gateway b -> pong and back), as a reference.
+local_runs() {
+  local size label values r pong
+  for size in 8 65536 4194304; do
+    case "$size" in 8) label="8 B" ;; 65536) label="64 KiB" ;; *) label="4 MiB" ;; esac
+    start_in_side a "$work/local-pong-$size.log" "$pingpong" pong --size "$size"
+    pong=$started
+    wait_for "$work/local-pong-$size.log" '^ready' 20 "$pong" || true
+    values=""
+    for r in $(seq "$runs"); do
+      if ! in_side a "$pingpong" ping --size "$size" --rounds 1000000 --warmup 50 \
+        --seconds $((seconds - 1)) > "$work/local-ping-$size-$r.log" 2>&1; then
+        echo "gateway_bench.sh: local ping (size $size) failed:" \
+          "$(tail -3 "$work/local-ping-$size-$r.log")" >&2
+        continue
+      fi
+      values+="$(sed -n 's/^rtt_us median=\([0-9.]*\) .*/\1/p' "$work/local-ping-$size-$r.log")"$'\n'
+    done
+    stop "$pong"
+    record local "$label" "$(grep . <<< "$values" | summary)" ""
+  done
+}
+
 gateway_runs() {
   local common=(--domain "$GW_DOMAIN" -v)
   start_in_side a "$work/gateway-a.log" "$gateway" --interface "$IF_A" "${common[@]}" \
@@ -455,11 +480,14 @@ print_table() {
   echo "cyclonedds-tools $(dpkg-query -W -f='${Version}' cyclonedds-tools 2> /dev/null || echo '?')," \
     "$(nproc) CPU(s), Linux $(uname -r)"
   echo "CYCLONEDDS_URI: ${CYCLONEDDS_URI:-(unset: the defaults of Cyclone DDS)}"
+  echo "local: gateway_pingpong ping and pong both on side a, no gateway, no network;"
+  echo "gateway: the same two programs on sides a and b, one axon-gateway per side (domain $GW_DOMAIN)"
 }
 
 sweep_stale
 setup_pair
 ddsperf_runs
+local_runs
 gateway_runs
 print_table
 print_ratios
