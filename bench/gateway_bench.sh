@@ -302,6 +302,16 @@ wait_for() {
   grep -qE -- "$pattern" "$log" 2> /dev/null
 }
 
+# wait_for_count LOG PATTERN N SECONDS: polls LOG until N lines match PATTERN; false after SECONDS.
+wait_for_count() {
+  local log="$1" pattern="$2" count="$3" limit="$4"
+  for _ in $(seq $((limit * 20))); do
+    [ "$(grep -cE -- "$pattern" "$log" 2> /dev/null || true)" -ge "$count" ] && return 0
+    sleep 0.05
+  done
+  return 1
+}
+
 # stop PID: SIGTERM, then SIGKILL when it has not ended within 10 s; reaps it.
 stop() {
   kill "$1" 2> /dev/null || true
@@ -332,6 +342,9 @@ gateway_rtt_run() {
 # until the subscriber is done.
 gateway_throughput_run() {
   local size="$1" log="$work/gw-sub-$1-$2.log"
+  local stopped_a stopped_b
+  stopped_a="$(grep -c 'no longer exporting bench/stream' "$work/gateway-a.log" || true)"
+  stopped_b="$(grep -c 'no longer importing bench/stream' "$work/gateway-b.log" || true)"
   start_in_side b "$log" "$pingpong" sub --size "$size" --seconds "$seconds"
   local sub=$started
   if ! wait_for "$log" '^ready' 20 "$sub"; then
@@ -344,6 +357,13 @@ gateway_throughput_run() {
   local pub=$started rc=0
   wait "$sub" || rc=$?
   stop "$pub"
+  # The next run starts once both gateways dropped this one's service: an export that lived on
+  # into the next run would hand its subscriber what is left of this run (samples the blocked
+  # publisher had queued) to the next run's subscriber, ahead of that run's own.
+  if ! wait_for_count "$work/gateway-a.log" 'no longer exporting bench/stream' $((stopped_a + 1)) 20 ||
+    ! wait_for_count "$work/gateway-b.log" 'no longer importing bench/stream' $((stopped_b + 1)) 20; then
+    echo "gateway_bench.sh: the gateways still carry bench/stream 20 s after its publisher ended" >&2
+  fi
   if [ "$rc" -ne 0 ]; then
     echo "gateway_bench.sh: gateway sub (size $size) failed (exit $rc): $(tail -3 "$log")" >&2
   fi

@@ -298,7 +298,9 @@ int ping(Node& node, const Options& options) {
   // exists on this side and the far gateway matched it), so a ping may get no reply; it is sent
   // again, under a new counter, when no reply came in time.
   const auto start = Clock::now();
-  std::uint64_t counter = 0;
+  // Counters start at the clock, not at 0: a late reply to an earlier run's ping can never be
+  // taken for one of this run's.
+  auto counter = static_cast<std::uint64_t>(start.time_since_epoch().count());
   std::uint64_t resent = 0;
   auto last_progress = start;
   std::optional<Clock::duration> first_reply;
@@ -365,9 +367,12 @@ int pub(Node& node, const Options& options) {
   }
   const auto start = Clock::now();
   const auto end = start + std::chrono::seconds(options.seconds);
+  // Counters start at the clock: samples of an earlier run still on their way are told apart
+  // (the subscriber counts them as misordered, or lost, instead of as this run's).
+  const auto first = static_cast<std::uint64_t>(start.time_since_epoch().count());
   std::uint64_t sent = 0;
   for (;;) {
-    send_counter(publisher, options.size, sent);
+    send_counter(publisher, options.size, first + sent);
     ++sent;
     // A signal is looked for (and the clock read) every 64 samples, not at each one.
     if (sent % 64 == 0 && (Clock::now() >= end || !node.wait(0ms))) break;
