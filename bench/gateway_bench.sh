@@ -105,6 +105,8 @@ sweep_stale() {
     [ -e "$path" ] || continue
     owner="${path#/tmp/axon-gateway-bench-}"
     owner="${owner%%-*}"
+    # A directory of --keep-logs is the user's to remove.
+    [ -e "$path/KEPT" ] && continue
     if [[ "$owner" =~ ^[0-9]+$ ]] && ! alive "$owner"; then
       rm -rf "$path" /dev/shm/axon_gwb"$owner"[ab]_*
     fi
@@ -117,6 +119,7 @@ teardown() {
   rm -f /dev/shm/"$PREFIX_A"* /dev/shm/"$PREFIX_B"*
   if [ "$keep_logs" -eq 1 ]; then
     rm -rf "$ROOT_A" "$ROOT_B"
+    touch "$work/KEPT"
     echo "logs kept in $work" >&2
   else
     rm -rf "$work"
