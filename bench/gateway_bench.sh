@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Two "machines" on one host and what Cyclone DDS itself does across them: two network
-# namespaces joined by a veth pair (the pair tests/gateway/netns.hpp builds for the gateway's
-# tests; keep the two in step), then ddsperf ping-pong (median round trip at 8 B, 64 KiB, 4 MiB)
-# and ddsperf pub/sub throughput at 64 KiB across the pair. The gateway's own run over the same
-# pair goes in gateway_runs() below, so that both figures come from one invocation.
+# Two "machines" on one host, and what Cyclone DDS itself and the axon gateway over it do across
+# them: two network namespaces joined by a veth pair (the pair tests/gateway/netns.hpp builds for
+# the gateway's tests; keep the two in step), then ddsperf ping-pong (median round trip at 8 B,
+# 64 KiB, 4 MiB) and ddsperf pub/sub throughput at 64 KiB across the pair, then the same four
+# figures through one axon-gateway per side (gateway_pingpong at both ends), and their ratios.
 #
 #   bench/gateway_bench.sh [--runs N] [--seconds S] [--quick] [--keep-logs]
 #
@@ -11,13 +11,15 @@
 #   --seconds S  length of one run in seconds (default 5); its first second (discovery,
 #                warm-up) is dropped
 #   --quick      --runs 1 --seconds 3 (a smoke test, not numbers to quote)
-#   --keep-logs  keep ddsperf's output (the directory is printed)
+#   --keep-logs  keep every program's output (the directory is printed)
 #
 # A run's figure is the median of ddsperf's once-a-second figures (round trip: its per-second
 # median; throughput: the subscriber's per-second rate); the table prints the median of the runs'
 # figures and their range. ddsperf's smallest sample (topic KS) is 12 bytes: the 8 B row is that.
 # Defaults are ddsperf's: reliable; ping-pong keep-last 1, pub/sub keep-all, as fast as possible.
-# Needs root (network namespaces), iproute2 and ddsperf (Debian's cyclonedds-tools).
+# The gateway's rows: see gateway_runs() and bench/GATEWAY_BENCH.md.
+# Needs root (network namespaces), iproute2, ddsperf (Debian's cyclonedds-tools) and the build's
+# axon-gateway and gateway_pingpong (AXON_BUILD_DIR, default build/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,7 +32,7 @@ while [ $# -gt 0 ]; do
     --seconds) seconds="$2"; shift 2 ;;
     --quick) runs=1; seconds=3; shift ;;
     --keep-logs) keep_logs=1; shift ;;
-    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "gateway_bench.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -40,6 +42,17 @@ command -v ip > /dev/null || { echo "gateway_bench.sh: iproute2's ip is not inst
 command -v ddsperf > /dev/null ||
   { echo "gateway_bench.sh: ddsperf is not installed (cyclonedds-tools)" >&2; exit 1; }
 [ "$(id -u)" -eq 0 ] || { echo "gateway_bench.sh: needs root (network namespaces)" >&2; exit 1; }
+# The gateway's run needs axon-gateway and gateway_pingpong from the build (AXON_BUILD_DIR,
+# default build/): `cmake --build build --target axon-gateway gateway_pingpong`.
+build_dir="${AXON_BUILD_DIR:-build}"
+gateway="$(realpath -m "$build_dir/bin/axon-gateway")"
+pingpong="$(realpath -m "$build_dir/bin/gateway_pingpong")"
+for binary in "$gateway" "$pingpong"; do
+  [ -x "$binary" ] || { echo "gateway_bench.sh: $binary is not built" \
+    "(cmake --build $build_dir --target axon-gateway gateway_pingpong)" >&2; exit 1; }
+done
+# Not ddsperf's domain 0: a ddsperf still exiting never meets the gateways.
+readonly GW_DOMAIN=1
 
 # ---- The pair: the same as NetnsPair::create() -------------------------------------------
 # Names `axon-<pid>-<tag>-<a|b>`, <pid> the owner: a run killed before its trap ran is swept by
@@ -92,6 +105,8 @@ sweep_stale() {
     [ -e "$path" ] || continue
     owner="${path#/tmp/axon-gateway-bench-}"
     owner="${owner%%-*}"
+    # A directory of --keep-logs is the user's to remove.
+    [ -e "$path/KEPT" ] && continue
     if [[ "$owner" =~ ^[0-9]+$ ]] && ! alive "$owner"; then
       rm -rf "$path" /dev/shm/axon_gwb"$owner"[ab]_*
     fi
@@ -104,6 +119,7 @@ teardown() {
   rm -f /dev/shm/"$PREFIX_A"* /dev/shm/"$PREFIX_B"*
   if [ "$keep_logs" -eq 1 ]; then
     rm -rf "$ROOT_A" "$ROOT_B"
+    touch "$work/KEPT"
     echo "logs kept in $work" >&2
   else
     rm -rf "$work"
@@ -182,6 +198,25 @@ summary() {
   if [ "$(wc -l <<< "$values")" -eq 1 ]; then echo "$med"; else echo "$med ($lo-$hi)"; fi
 }
 
+# udp_drops: "a/b" UDP datagrams dropped so far for a full socket receive buffer (RcvbufErrors
+# of /proc/net/snmp, per namespace): the reliable protocol sends them again, which shows in the
+# round trip's tail (GATEWAY_BENCH.md).
+udp_drops() {
+  local side n out=""
+  for side in a b; do
+    # shellcheck disable=SC2016  # awk's own $ fields
+    n="$(in_side "$side" awk '$1 == "Udp:" && $2 ~ /^[0-9]+$/ { print $6 }' /proc/net/snmp)"
+    out+="${out:+/}$n"
+  done
+  echo "$out"
+}
+# drops_since BEFORE: the datagrams dropped on each side since udp_drops printed BEFORE.
+drops_since() {
+  local now
+  now="$(udp_drops)"
+  echo "$((${now%/*} - ${1%/*}))/$((${now#*/} - ${1#*/}))"
+}
+
 declare -A rtt_us mbps
 # record TRANSPORT SIZE_LABEL RTT_SUMMARY MBPS_SUMMARY: one row of the table ("" keeps a cell).
 rows=()
@@ -232,15 +267,17 @@ ddsperf_throughput_run() {
 }
 
 ddsperf_runs() {
-  local size label values r
+  local size label values r drops
   for size in 12 65536 4194304; do
     case "$size" in 12) label="8 B" ;; 65536) label="64 KiB" ;; *) label="4 MiB" ;; esac
     values=""
+    drops="$(udp_drops)"
     for r in $(seq "$runs"); do
       values+="$(ddsperf_rtt_run "$size" "$r")"$'\n'
     done
     record ddsperf "$label" "$(grep . <<< "$values" | summary)" ""
-    echo "ddsperf ping-pong $label: run medians (µs): $(grep . <<< "$values" | tr '\n' ' ')" >&2
+    echo "ddsperf ping-pong $label: run medians (µs): $(grep . <<< "$values" | tr '\n' ' ')" \
+      "UDP receive-buffer drops a/b: $(drops_since "$drops")" >&2
   done
   values=""
   for r in $(seq "$runs"); do
@@ -250,17 +287,209 @@ ddsperf_runs() {
   echo "ddsperf pub/sub 64 KiB: run medians (MB/s): $(grep . <<< "$values" | tr '\n' ' ')" >&2
 }
 
-# ---- The gateway's own run over the same pair (the lead fills this in) ----------------------
-# Called after the ddsperf baseline, with the pair up and nothing running in it. At hand:
-#   in_side a|b CMD ARGS...   runs CMD on a side (its namespace, AXON_PREFIX, AXON_ROOT)
-#   start_in_side a|b LOG CMD ARGS...   the same in the background; $started is its pid (what
-#                             still runs in the pair when the script ends is killed by the trap)
-#   $ADDR_A $ADDR_B $IF_A $IF_B $NS_A $NS_B $PREFIX_A $PREFIX_B $ROOT_A $ROOT_B $work
-#   $runs $seconds            the same repetition as the baseline's
-#   median, summary           as the baseline uses them (numbers on stdin, one a line)
-#   record gateway "64 KiB" RTT_SUMMARY MBPS_SUMMARY   adds the gateway's row(s) to the table
+# ---- The gateway's own run over the same pair -----------------------------------------------
+# One axon-gateway per side, as a user runs them (tests/gateway/gateway_netns_test.cpp): side a
+# exports bench/ping and bench/stream and imports bench/pong, side b the other way round. Then
+# build/bin/gateway_pingpong on each side, talking only to its local axon services: `pong` on b,
+# `ping` on a at each size (round trip); `sub` on b, `pub` on a at 64 KiB (throughput).
+
+# wait_for LOG PATTERN SECONDS [PID]: polls LOG until a line matches PATTERN (grep -E); false
+# after SECONDS, or as soon as PID (the process writing LOG) has ended.
+wait_for() {
+  local log="$1" pattern="$2" limit="$3" pid="${4-}"
+  for _ in $(seq $((limit * 20))); do
+    grep -qE -- "$pattern" "$log" 2> /dev/null && return 0
+    if [ -n "$pid" ] && ! alive "$pid"; then break; fi
+    sleep 0.05
+  done
+  grep -qE -- "$pattern" "$log" 2> /dev/null
+}
+
+# wait_for_count LOG PATTERN N SECONDS: polls LOG until N lines match PATTERN; false after SECONDS.
+wait_for_count() {
+  local log="$1" pattern="$2" count="$3" limit="$4"
+  for _ in $(seq $((limit * 20))); do
+    [ "$(grep -cE -- "$pattern" "$log" 2> /dev/null || true)" -ge "$count" ] && return 0
+    sleep 0.05
+  done
+  return 1
+}
+
+# stop PID: SIGTERM, then SIGKILL when it has not ended within 10 s; reaps it.
+stop() {
+  kill "$1" 2> /dev/null || true
+  for _ in $(seq 200); do
+    alive "$1" || break
+    sleep 0.05
+  done
+  kill -9 "$1" 2> /dev/null || true
+  wait "$1" 2> /dev/null || true
+}
+
+# One gateway ping run at SIZE bytes: prints the run's median round trip in µs. Its warm-up
+# (50 rounds, pings sent again while no reply comes) stands for ddsperf's dropped first second;
+# the timed rounds last seconds - 1, as many as ddsperf's figures that count.
+gateway_rtt_run() {
+  local size="$1" log="$work/gw-ping-$1-$2.log"
+  if ! in_side a "$pingpong" ping --size "$size" --rounds 1000000 --warmup 50 \
+    --seconds $((seconds - 1)) > "$log" 2>&1; then
+    echo "gateway_bench.sh: gateway ping (size $size) failed: $(tail -3 "$log")" >&2
+    return 0
+  fi
+  # "rtt_us median=123.4 p90=150.2 min=98.7 rounds=1234"
+  sed -n 's/^rtt_us median=\([0-9.]*\) .*/\1/p' "$log"
+}
+
+# One gateway pub/sub run at SIZE bytes: prints the run's median rate in MB/s (10^6 bytes). The
+# subscriber counts `seconds` from its first sample and drops the first; the publisher runs
+# until the subscriber is done.
+gateway_throughput_run() {
+  local size="$1" log="$work/gw-sub-$1-$2.log"
+  local stopped_a stopped_b
+  stopped_a="$(grep -c 'no longer exporting bench/stream' "$work/gateway-a.log" || true)"
+  stopped_b="$(grep -c 'no longer importing bench/stream' "$work/gateway-b.log" || true)"
+  start_in_side b "$log" "$pingpong" sub --size "$size" --seconds "$seconds"
+  local sub=$started
+  if ! wait_for "$log" '^ready' 20 "$sub"; then
+    echo "gateway_bench.sh: gateway sub (size $size) did not start: $(tail -3 "$log")" >&2
+    stop "$sub"
+    return 0
+  fi
+  start_in_side a "$work/gw-pub-$1-$2.log" "$pingpong" pub --size "$size" \
+    --seconds $((seconds + 90))
+  local pub=$started rc=0
+  wait "$sub" || rc=$?
+  stop "$pub"
+  # The next run starts once both gateways dropped this one's service: an export that lived on
+  # into the next run would hand its subscriber what is left of this run (samples the blocked
+  # publisher had queued) to the next run's subscriber, ahead of that run's own.
+  if ! wait_for_count "$work/gateway-a.log" 'no longer exporting bench/stream' $((stopped_a + 1)) 20 ||
+    ! wait_for_count "$work/gateway-b.log" 'no longer importing bench/stream' $((stopped_b + 1)) 20; then
+    echo "gateway_bench.sh: the gateways still carry bench/stream 20 s after its publisher ended" >&2
+  fi
+  if [ "$rc" -ne 0 ]; then
+    echo "gateway_bench.sh: gateway sub (size $size) failed (exit $rc): $(tail -3 "$log")" >&2
+  fi
+  # "mbps median=612.3 min=.. max=.. seconds=4 samples=.. lost=0 misordered=0"
+  sed -n 's/^mbps median=\([0-9.]*\) .*/\1/p' "$log"
+}
+
+# The same round trip on one side alone, gateway_pingpong ping and pong in one axon instance and
+# no gateway (run before the gateways start, which would export it): the local hops that the
+# gateway's round trip has four of (ping -> gateway a, gateway b -> pong and back), as a reference.
+local_runs() {
+  local size label values r pong
+  for size in 8 65536 4194304; do
+    case "$size" in 8) label="8 B" ;; 65536) label="64 KiB" ;; *) label="4 MiB" ;; esac
+    start_in_side a "$work/local-pong-$size.log" "$pingpong" pong --size "$size"
+    pong=$started
+    wait_for "$work/local-pong-$size.log" '^ready' 20 "$pong" || true
+    values=""
+    for r in $(seq "$runs"); do
+      if ! in_side a "$pingpong" ping --size "$size" --rounds 1000000 --warmup 50 \
+        --seconds $((seconds - 1)) > "$work/local-ping-$size-$r.log" 2>&1; then
+        echo "gateway_bench.sh: local ping (size $size) failed:" \
+          "$(tail -3 "$work/local-ping-$size-$r.log")" >&2
+        continue
+      fi
+      values+="$(sed -n 's/^rtt_us median=\([0-9.]*\) .*/\1/p' "$work/local-ping-$size-$r.log")"$'\n'
+    done
+    stop "$pong"
+    record local "$label" "$(grep . <<< "$values" | summary)" ""
+  done
+}
+
 gateway_runs() {
-  :
+  local common=(--domain "$GW_DOMAIN" -v)
+  start_in_side a "$work/gateway-a.log" "$gateway" --interface "$IF_A" "${common[@]}" \
+    --export bench/ping --export bench/stream --import bench/pong
+  gateway_a=$started
+  start_in_side b "$work/gateway-b.log" "$gateway" --interface "$IF_B" "${common[@]}" \
+    --import bench/ping --import bench/stream --export bench/pong
+  gateway_b=$started
+  local side
+  for side in a b; do
+    if ! wait_for "$work/gateway-$side.log" ': ready' 20; then
+      echo "gateway_bench.sh: axon-gateway on side $side did not start:" \
+        "$(tail -3 "$work/gateway-$side.log")" >&2
+      return 0
+    fi
+  done
+  start_in_side b "$work/gw-pong.log" "$pingpong" pong --size 4194304
+  local pong=$started
+  wait_for "$work/gw-pong.log" '^ready' 20 "$pong" ||
+    { echo "gateway_bench.sh: gateway_pingpong pong did not start: $(tail -3 "$work/gw-pong.log")" >&2; return 0; }
+  # A first exchange connects the two ways (each service crosses once its publisher exists and
+  # the far gateway matched it); the timed runs start once both gateways logged their match.
+  if ! in_side a "$pingpong" ping --size 8 --rounds 10 --warmup 10 > "$work/gw-connect.log" 2>&1 ||
+    ! wait_for "$work/gateway-a.log" 'bench/ping: 1 remote reader' 10 ||
+    ! wait_for "$work/gateway-b.log" 'bench/pong: 1 remote reader' 10; then
+    echo "gateway_bench.sh: the gateways did not connect: $(tail -3 "$work/gw-connect.log")" >&2
+    echo "--- gateway a" >&2; tail -5 "$work/gateway-a.log" >&2
+    echo "--- gateway b" >&2; tail -5 "$work/gateway-b.log" >&2
+    return 0
+  fi
+  echo "gateway: connected ($(grep -h 'first reply' "$work/gw-connect.log"))" >&2
+
+  local size label values r drops
+  for size in 8 65536 4194304; do
+    case "$size" in 8) label="8 B" ;; 65536) label="64 KiB" ;; *) label="4 MiB" ;; esac
+    values=""
+    drops="$(udp_drops)"
+    for r in $(seq "$runs"); do
+      values+="$(gateway_rtt_run "$size" "$r")"$'\n'
+    done
+    record gateway "$label" "$(grep . <<< "$values" | summary)" ""
+    echo "gateway ping-pong $label: run medians (µs): $(grep . <<< "$values" | tr '\n' ' ')" \
+      "UDP receive-buffer drops a/b: $(drops_since "$drops")" >&2
+  done
+  stop "$pong"
+  values=""
+  for r in $(seq "$runs"); do
+    values+="$(gateway_throughput_run 65536 "$r")"$'\n'
+  done
+  record gateway "64 KiB" "" "$(grep . <<< "$values" | summary)"
+  echo "gateway pub/sub 64 KiB: run medians (MB/s): $(grep . <<< "$values" | tr '\n' ' ')" >&2
+
+  # What each gateway carried and what it failed to (its last line when it ends on SIGTERM).
+  stop "$gateway_a"
+  stop "$gateway_b"
+  for side in a b; do
+    echo "gateway $side: $(grep -h '^exit ' "$work/gateway-$side.log" || echo 'no exit line')" \
+      "$(grep -c 'cannot\|lost\|dropped' "$work/gateway-$side.log") error line(s)" >&2
+  done
+}
+
+# first_number: the median of a summary ("123.4 (100.0-150.0)" -> 123.4), "" for "-" or none.
+first_number() {
+  local cell="${1-}"
+  cell="${cell%% *}"
+  [[ "$cell" =~ ^[0-9.]+$ ]] && echo "$cell"
+}
+
+# The issue's targets: the gateway's round trip at most 1.5x ddsperf's, its 64 KiB throughput at
+# least 0.8x ddsperf's, medians of the same invocation.
+print_ratios() {
+  local label g d
+  echo "gateway / ddsperf (medians of this invocation):"
+  for label in "8 B" "64 KiB" "4 MiB"; do
+    g="$(first_number "${rtt_us[gateway|$label]-}")"
+    d="$(first_number "${rtt_us[ddsperf|$label]-}")"
+    if [ -n "$g" ] && [ -n "$d" ]; then
+      awk -v g="$g" -v d="$d" -v l="$label" 'BEGIN { r = g / d;
+        printf "  RTT %-7s %6.2fx  (target <= 1.5x: %s)\n", l, r, (r <= 1.5 ? "met" : "NOT met") }'
+    else
+      echo "  RTT $label: no figure"
+    fi
+  done
+  g="$(first_number "${mbps[gateway|64 KiB]-}")"
+  d="$(first_number "${mbps[ddsperf|64 KiB]-}")"
+  if [ -n "$g" ] && [ -n "$d" ]; then
+    awk -v g="$g" -v d="$d" 'BEGIN { r = g / d;
+      printf "  throughput 64 KiB %6.2fx  (target >= 0.8x: %s)\n", r, (r >= 0.8 ? "met" : "NOT met") }'
+  else
+    echo "  throughput 64 KiB: no figure"
+  fi
 }
 
 print_table() {
@@ -274,10 +503,14 @@ print_table() {
   echo "cyclonedds-tools $(dpkg-query -W -f='${Version}' cyclonedds-tools 2> /dev/null || echo '?')," \
     "$(nproc) CPU(s), Linux $(uname -r)"
   echo "CYCLONEDDS_URI: ${CYCLONEDDS_URI:-(unset: the defaults of Cyclone DDS)}"
+  echo "local: gateway_pingpong ping and pong both on side a, no gateway, no network;"
+  echo "gateway: the same two programs on sides a and b, one axon-gateway per side (domain $GW_DOMAIN)"
 }
 
 sweep_stale
 setup_pair
 ddsperf_runs
+local_runs
 gateway_runs
 print_table
+print_ratios
