@@ -176,10 +176,15 @@ std::size_t PublisherCore::chunks_in_use() {
 }
 
 void PublisherCore::update_connections() {
-  if (m_wake_owed && m_wakeable != 0) wake_subscribers();
+  // The hot path (every loan and send): one load and two tests, inlined; the rest out of line.
   // ORDERING: acquire pairs with the release bump by subscribers that came or went.
   const auto generation =
       m_service->dynamic().generation[PubSubPattern::kSubscriberTable].load(std::memory_order_acquire);
+  if (generation != m_seen_generation || m_wake_owed) [[unlikely]] reconnect(generation);
+}
+
+void PublisherCore::reconnect(std::uint64_t generation) {
+  if (m_wake_owed && m_wakeable != 0) wake_subscribers();
   if (generation == m_seen_generation) return;
   m_seen_generation = generation;
   bool history_to_wake = false;
@@ -549,69 +554,70 @@ bool SubscriberCore::connected(const Source& s) const {
 
 tl::expected<std::optional<SubscriberCore::Received>, SubscriberReceiveError>
 SubscriberCore::receive() {
-  auto received = take();
-  if (!m_wake || !received || *received) return received;
-  // Nothing for a wakeable subscriber: its wake channel is drained, then the queues looked at
-  // once more. A sample pushed after that look finds `pending` 0 and writes a wake-up; one
-  // pushed before is seen by it. So the channel stays readable exactly while something may wait.
-  // ORDERING: the listener's seq_cst store of `pending` pairs with the publisher's seq_cst
-  // exchange after its push (docs/design.md §6, "Wakeable subscribers").
-  (void)m_wake->try_wait([](EventId, std::uint64_t) {});
-  std::atomic_thread_fence(std::memory_order_seq_cst);  // ORDERING: see wake_subscribers()
-  return take();
-}
-
-tl::expected<std::optional<SubscriberCore::Received>, SubscriberReceiveError>
-SubscriberCore::take() {
-  update_sources();
-  const auto n = static_cast<std::uint32_t>(m_sources.size());
-  bool at_borrow_limit = false;
-  for (std::uint32_t k = 0; k < n; ++k) {
-    const auto p = (m_next + k) % n;
-    auto& source = m_sources[p];
-    if (source.publisher_id == 0 || !connected(source)) continue;
-    if (!source.submission.attached() && !attach_queues(source, p)) {
-      return tl::unexpected(SubscriberReceiveError::Corrupted);
+  // One look over every publisher's queue; a wakeable subscriber that found nothing takes a
+  // second one (below). One function, so a sample is built in the result in place (a receive
+  // that called a look function and returned its result paid a move more per sample).
+  for (bool second_look = false;; second_look = true) {
+    update_sources();
+    const auto n = static_cast<std::uint32_t>(m_sources.size());
+    bool at_borrow_limit = false;
+    for (std::uint32_t k = 0; k < n; ++k) {
+      const auto p = (m_next + k) % n;
+      auto& source = m_sources[p];
+      if (source.publisher_id == 0 || !connected(source)) continue;
+      if (!source.submission.attached() && !attach_queues(source, p)) {
+        return tl::unexpected(SubscriberReceiveError::Corrupted);
+      }
+      if (source.borrowed >= m_settings.max_borrowed_samples) {
+        at_borrow_limit = at_borrow_limit || !source.submission.empty();
+        continue;
+      }
+      // Under OverwriteOldest the queue has spare slots (core::submission_capacity): the queue
+      // hands us the oldest of the newest `buffer` and skips what is older (the publisher evicts
+      // it). Refuse and Block queues hold exactly `buffer`.
+      auto popped = source.submission.pop_newest(m_settings.subscriber_buffer_size);
+      // A publisher that took the slot may be rebuilding the queue under us: not corruption.
+      if (!connected(source)) continue;
+      if (!popped) return tl::unexpected(SubscriberReceiveError::Corrupted);
+      if (!*popped) {
+        if (source.departed) source = Source{};
+        continue;
+      }
+      const auto offset = **popped;
+      const auto index = source.pool.index_of_offset(offset);
+      if (!index) return tl::unexpected(SubscriberReceiveError::Corrupted);
+      const auto* chunk = static_cast<const std::byte*>(source.pool.chunk(*index));
+      // SAFETY: index_of_offset proved the chunk lies inside the segment and is aligned for it.
+      const auto* shared_header = reinterpret_cast<const ChunkHeader*>(chunk);
+      // The publisher can rewrite its header at any moment: read it once, check the copy, and
+      // hand out only the copy, so a length checked here is the length used everywhere after.
+      ChunkHeader header;
+      std::memcpy(&header, shared_header, sizeof(header));
+      if (!payload_size_fits(header.payload_size, source.chunk_capacity, m_settings.type_size,
+                             m_settings.is_slice != 0)) {
+        (void)source.completion.try_push(offset);  // give it back; never read past the chunk
+        return tl::unexpected(SubscriberReceiveError::Corrupted);
+      }
+      ++source.borrowed;
+      m_next = (p + 1) % n;
+      const auto alignment =
+          std::max<std::uint64_t>(m_settings.type_alignment, alignof(ChunkHeader));
+      return Received{source.segment, p,          source.publisher_id, offset,
+                      header.sequence, header.payload_size, chunk + payload_offset(alignment)};
     }
-    if (source.borrowed >= m_settings.max_borrowed_samples) {
-      at_borrow_limit = at_borrow_limit || !source.submission.empty();
-      continue;
+    if (at_borrow_limit) {
+      return tl::unexpected(SubscriberReceiveError::ExceedsMaxBorrowedSamples);
     }
-    // Under OverwriteOldest the queue has spare slots (core::submission_capacity): the queue
-    // hands us the oldest of the newest `buffer` and skips what is older (the publisher evicts
-    // it). Refuse and Block queues hold exactly `buffer`.
-    auto popped = source.submission.pop_newest(m_settings.subscriber_buffer_size);
-    // A publisher that took the slot may be rebuilding the queue under us: not corruption.
-    if (!connected(source)) continue;
-    if (!popped) return tl::unexpected(SubscriberReceiveError::Corrupted);
-    if (!*popped) {
-      if (source.departed) source = Source{};
-      continue;
-    }
-    const auto offset = **popped;
-    const auto index = source.pool.index_of_offset(offset);
-    if (!index) return tl::unexpected(SubscriberReceiveError::Corrupted);
-    const auto* chunk = static_cast<const std::byte*>(source.pool.chunk(*index));
-    // SAFETY: index_of_offset proved the chunk lies inside the segment and is aligned for it.
-    const auto* shared_header = reinterpret_cast<const ChunkHeader*>(chunk);
-    // The publisher can rewrite its header at any moment: read it once, check the copy, and
-    // hand out only the copy, so a length checked here is the length used everywhere after.
-    ChunkHeader header;
-    std::memcpy(&header, shared_header, sizeof(header));
-    if (!payload_size_fits(header.payload_size, source.chunk_capacity, m_settings.type_size,
-                           m_settings.is_slice != 0)) {
-      (void)source.completion.try_push(offset);  // give it back; never read past the chunk
-      return tl::unexpected(SubscriberReceiveError::Corrupted);
-    }
-    ++source.borrowed;
-    m_next = (p + 1) % n;
-    const auto alignment =
-        std::max<std::uint64_t>(m_settings.type_alignment, alignof(ChunkHeader));
-    return Received{source.segment, p,          source.publisher_id, offset,
-                    header.sequence, header.payload_size, chunk + payload_offset(alignment)};
+    if (!m_wake || second_look) return std::nullopt;
+    // Nothing for a wakeable subscriber: its wake channel is drained, then the queues looked at
+    // once more. A sample pushed after that look finds `pending` 0 and writes a wake-up; one
+    // pushed before is seen by it. So the channel stays readable exactly while something may
+    // wait. ORDERING: the listener's seq_cst store of `pending` pairs with the publisher's
+    // seq_cst exchange after its push (docs/design.md §6, "Wakeable subscribers"); the fence
+    // orders that store before the second look's loads (see wake_subscribers()).
+    (void)m_wake->try_wait([](EventId, std::uint64_t) {});
+    std::atomic_thread_fence(std::memory_order_seq_cst);
   }
-  if (at_borrow_limit) return tl::unexpected(SubscriberReceiveError::ExceedsMaxBorrowedSamples);
-  return std::nullopt;
 }
 
 void SubscriberCore::release(const Received& sample) {

@@ -108,6 +108,8 @@ class PublisherCore {
                 platform::SharedMemory segment, core::ChunkPool pool, std::uint64_t max_elements,
                 std::chrono::nanoseconds block_timeout);
   void update_connections();
+  /// update_connections' slow path: the subscriber table changed, or a wake-up is owed.
+  [[gnu::noinline]] void reconnect(std::uint64_t generation);
   void connect(std::uint32_t subscriber_slot, std::uint64_t subscriber_id, bool wakeable);
   /// Notifies the wake service, opening it first if need be (detail/wake_service.hpp).
   void wake_subscribers();
@@ -186,8 +188,6 @@ class SubscriberCore : public std::enable_shared_from_this<SubscriberCore> {
     std::uint32_t borrowed = 0;
     bool departed = false;  ///< its publisher left; drained, then dropped
   };
-  /// One look over every publisher's queue, round robin.
-  tl::expected<std::optional<Received>, SubscriberReceiveError> take();
   void update_sources();
   bool connected(const Source& s) const;
   /// Attaches the queues of a source seen connected for the first time; false when corrupted.
