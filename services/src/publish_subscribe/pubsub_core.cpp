@@ -184,7 +184,13 @@ void PublisherCore::update_connections() {
 }
 
 void PublisherCore::reconnect(std::uint64_t generation) {
-  if (m_wake_owed && m_wakeable != 0) wake_subscribers();
+  if (m_wake_owed) {
+    if (m_wakeable != 0) {
+      wake_subscribers();
+    } else {
+      m_wake_owed = false;  // nobody left to wake
+    }
+  }
   if (generation == m_seen_generation) return;
   m_seen_generation = generation;
   bool history_to_wake = false;
