@@ -22,6 +22,7 @@
 #include "axon/platform/filesystem.hpp"
 #include "axon/platform/futex.hpp"
 #include "axon/platform/process.hpp"
+#include "axon/platform/signals.hpp"
 
 namespace axon {
 namespace {
@@ -412,6 +413,13 @@ tl::expected<bool, SystemEventWaitError> SystemEvent::wait_until(
   // ORDERING: acquire: pairs with set(), as in is_set().
   const std::uint32_t entry = state.load(std::memory_order_acquire);
   if (core::is_set_state(entry)) return true;
+  // A termination signal the handlers caught before we sleep would not interrupt the sleep: it
+  // is remembered (until Node::clear_termination_signal), so it is looked at first. One that lands
+  // between this look and the futex call still waits for the timeout (a few instructions wide).
+  if (platform::TerminationSignals::installed() &&
+      platform::TerminationSignals::termination_requested()) {
+    return tl::unexpected(SystemEventWaitError::Interrupted);
+  }
   for (;;) {
     // Sleeps only while the word still holds `entry`: a set() between our load and the sleep
     // makes the kernel return at once (WouldBlock) instead of losing the wake-up.

@@ -100,7 +100,9 @@ class SystemEvent {
 
   /// Blocks until the event is set; returns true then. Returns true at once if it is set.
   /// Errors: Interrupted (a signal handler ran; handlers installed without SA_RESTART, such as
-  /// those of a WaitSet or Node::wait, cause this), InternalFailure.
+  /// those of a WaitSet or Node::wait, cause this; and, with those handlers installed, at once
+  /// while a SIGINT or SIGTERM they caught is remembered, as a Node's or WaitSet's wait returns
+  /// it: a signal that came just before the wait is not slept through), InternalFailure.
   tl::expected<bool, SystemEventWaitError> wait() const;
   /// As wait(), but gives up after `timeout` (measured on the monotonic clock against an absolute
   /// deadline, so it never returns false early). True when the event was set at entry or a set()
