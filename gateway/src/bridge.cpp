@@ -311,7 +311,8 @@ void Gateway::begin_export(std::map<std::string, std::unique_ptr<Exported>>& exp
 
 template <typename Exported>
 void Gateway::end_export(std::map<std::string, std::unique_ptr<Exported>>& exports,
-                         const std::string& service) {
+                         std::string service) {
+  // `service` is a copy: callers pass the map's own key, which the erase below frees.
   const auto found = exports.find(service);
   if (found == exports.end()) return;
   if (found->second->guard) m_attachments.erase(AttachmentId::from_guard(*found->second->guard));

@@ -90,7 +90,7 @@ class Gateway {
   /// Detaches, withdraws and drops the export of `service` from `exports`.
   template <typename Exported>
   void end_export(std::map<std::string, std::unique_ptr<Exported>>& exports,
-                  const std::string& service);
+                  std::string service);
   /// Takes every sample of one export's subscriber and writes it to DDS.
   void forward(Export& e);
   void on_announcements();
