@@ -49,6 +49,7 @@ struct Gateway::Export {
   UntypedSubscriber subscriber;
   SampleWriter writer;
   Announcement announcement;  ///< what we tell the other gateways about it
+  bool block = false;         ///< the service's overflow policy is Block
   std::uint32_t readers = 0;  ///< DDS readers matched, as last logged
   std::optional<WaitSetGuard> guard;  // last: detached before the subscriber's fd goes
 };
@@ -283,7 +284,9 @@ void Gateway::start_export(const ServiceInfo& info) {
                                   info.pubsub.subscriber_buffer_size};
   auto e = std::unique_ptr<Export>(new Export{info.name, type, std::move(*handle),
                                               std::move(*subscriber), std::move(*writer),
-                                              std::move(announcement), 0, {}});
+                                              std::move(announcement),
+                                              info.pubsub.overflow == OverflowPolicy::Block, 0,
+                                              {}});
   auto guard = m_waitset.attach_notification(e->subscriber);
   begin_export(m_exports, std::move(e), std::move(guard), Bridge::Export, type.name);
 }
@@ -340,7 +343,15 @@ void Gateway::forward(Export& e) {
     const OutgoingSample out{m_id,      sample.publisher_id(), sample.sequence(),
                              e.type.name, e.type.size,          e.type.alignment,
                              e.type.is_slice, sample.payload()};
-    if (auto written = e.writer.write(out); !written) {
+    auto written = e.writer.write(out);
+    // Under Block the service loses nothing, so neither does its export: a write that timed out
+    // (the far side slow to acknowledge) is tried again, up to kBlockWrites in all.
+    for (int tries = 1; !written && written.error().kind == DdsErrorKind::Timeout && e.block &&
+                        tries < kBlockWrites;
+         ++tries) {
+      written = e.writer.write(out);
+    }
+    if (!written) {
       ++m_stats.write_failures;
       log_once("write " + e.service, "cannot write " + e.service + " to DDS: " +
                                          to_string(written.error()) + " (samples are lost)");

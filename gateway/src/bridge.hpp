@@ -33,6 +33,10 @@ namespace axon::gateway {
 inline constexpr std::chrono::milliseconds kDiscoveryPeriod{250};
 /// Exported services are announced again every kRefreshEvery discovery periods (1 s).
 inline constexpr std::uint64_t kRefreshEvery = 4;
+/// Under the Block policy, a DDS write that timed out (kMaxBlockingTime, 1 s) is tried this many
+/// times in all before the sample is dropped and counted: the gateway blocks as a Block publisher
+/// would, up to 10 s.
+inline constexpr int kBlockWrites = 10;
 /// An imported slice service starts with publishers for samples up to this many bytes and grows
 /// (a new publisher of the next power of two) when a larger one arrives.
 inline constexpr std::uint64_t kInitialImportBytes = std::uint64_t{64} * 1024;
