@@ -132,17 +132,33 @@ Listener::~Listener() = default;
 
 std::uint64_t Listener::id() const { return m_port->id; }
 
+detail::ListenerProbe Listener::probe() const {
+  auto& port = *m_port;
+  auto& slot =
+      port.service->port_slot<core::ListenerSlot>(detail::EventPattern::kListenerTable, port.slot);
+  return detail::ListenerProbe{&slot.pending, port.bitset};
+}
+
 int Listener::fd() const {
   return std::visit([](const auto& end) { return end.fd(); }, m_port->channel);
 }
 
 tl::expected<std::size_t, ListenerWaitError> Listener::try_wait(Callback callback) {
   auto& port = *m_port;
-  std::visit([](auto& end) { end.drain(); }, port.channel);
-  // ORDERING: seq_cst pairs with the notifier's seq_cst exchange of `pending` after its counter
-  // increment: either the notifier sees 0 and writes a new wake-up, or we see its count below.
-  port.service->port_slot<core::ListenerSlot>(detail::EventPattern::kListenerTable, port.slot)
-      .pending.store(0, std::memory_order_seq_cst);
+  auto& pending =
+      port.service->port_slot<core::ListenerSlot>(detail::EventPattern::kListenerTable, port.slot)
+          .pending;
+  // A wake-up can be in the channel only while `pending` is 1. At 0 the read (a system call) is
+  // spared: a ping-pong whose waiters busy-poll makes none. A notifier that sets it to 1 after
+  // this load writes a wake-up that stays in the channel for the next wait, which then wakes
+  // once for nothing; nothing is lost. ORDERING: relaxed: a stale 1 costs an empty read, a stale
+  // 0 that wake-up for nothing.
+  if (pending.load(std::memory_order_relaxed) != 0) {
+    std::visit([](auto& end) { end.drain(); }, port.channel);
+    // ORDERING: seq_cst pairs with the notifier's seq_cst exchange of `pending` after its counter
+    // increment: either the notifier sees 0 and writes a new wake-up, or we see its count below.
+    pending.store(0, std::memory_order_seq_cst);
+  }
   std::size_t seen = 0;
   auto drained = port.bitset->drain([&](std::uint64_t id, std::uint64_t count) {
     callback(EventId{id}, count);
