@@ -12,8 +12,11 @@
 #include <utility>
 #include <vector>
 
+#include "axon/core/counting_bitset.hpp"
+#include "axon/publish_subscribe/pubsub_core.hpp"
 #include "axon/publish_subscribe/untyped.hpp"
 #include "axon/platform/clock.hpp"
+#include "axon/platform/cpu.hpp"
 #include "axon/platform/epoll.hpp"
 #include "axon/platform/file_descriptor.hpp"
 #include "axon/platform/signals.hpp"
@@ -39,6 +42,8 @@ const char* to_string(WaitSetCreateError error) {
   switch (error) {
     case WaitSetCreateError::InvalidCapacity:
       return "InvalidCapacity";
+    case WaitSetCreateError::InvalidBusyPoll:
+      return "InvalidBusyPoll";
     case WaitSetCreateError::InsufficientResources:
       return "InsufficientResources";
     case WaitSetCreateError::SignalHandlingFailed:
@@ -126,6 +131,21 @@ void release_signal_handling() {
   }
 }
 
+/// A full (store-load) fence. ThreadSanitizer does not model fences (GCC refuses to build one
+/// under it, -Wtsan): there a seq_cst read-modify-write of one shared word stands in.
+inline void store_load_fence() {
+#if defined(__SANITIZE_THREAD__)
+  static std::atomic<int> word{0};
+  word.fetch_add(0, std::memory_order_seq_cst);
+#else
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+#endif
+}
+
+/// Busy-polling reads the clock once per this many rounds (a vDSO call, ~20 ns, against a round
+/// of a few loads per polled attachment).
+constexpr std::uint32_t kClockEvery = 16;
+
 std::uint32_t interest_events(FdInterest interest) {
   std::uint32_t events = 0;
   // EPOLLRDHUP only with read interest: on a write-only attachment a half-closed socket would
@@ -163,9 +183,12 @@ WaitSetAttachmentError attachment_error(const platform::Error& error) {
 class WaitSetState {
  public:
   static tl::expected<std::shared_ptr<WaitSetState>, WaitSetCreateError> create(
-      std::size_t capacity, bool signal_handling) {
+      std::size_t capacity, bool signal_handling, std::chrono::nanoseconds busy_poll) {
     if (capacity == 0 || capacity > WaitSet::kMaxCapacity) {
       return tl::unexpected(WaitSetCreateError::InvalidCapacity);
+    }
+    if (busy_poll < std::chrono::nanoseconds::zero() || busy_poll > WaitSet::kMaxBusyPoll) {
+      return tl::unexpected(WaitSetCreateError::InvalidBusyPoll);
     }
     auto epoll = platform::Epoll::create();
     if (!epoll) {
@@ -181,6 +204,7 @@ class WaitSetState {
     } catch (const std::bad_alloc&) {
       return tl::unexpected(WaitSetCreateError::InsufficientResources);
     }
+    state->m_busy_poll = busy_poll;
     if (signal_handling) {
       if (!acquire_signal_handling())
         return tl::unexpected(WaitSetCreateError::SignalHandlingFailed);
@@ -202,10 +226,13 @@ class WaitSetState {
   int fd() const { return m_epoll.fd(); }
   std::size_t len() const { return m_len; }
   std::size_t capacity() const { return m_slots.size(); }
+  std::chrono::nanoseconds busy_poll() const { return m_busy_poll; }
 
+  /// `probe`: the listener's shared state, polled by a busy-polling wait (Notification only).
   tl::expected<std::uint64_t, WaitSetAttachmentError> attach(Kind kind, int fd,
                                                              std::uint32_t events,
-                                                             std::chrono::nanoseconds period) {
+                                                             std::chrono::nanoseconds period,
+                                                             ListenerProbe probe = {}) {
     const bool timed = kind == Kind::Deadline || kind == Kind::Interval;
     if (kind != Kind::Interval && fd < 0) {
       return tl::unexpected(WaitSetAttachmentError::InvalidArgument);
@@ -248,6 +275,13 @@ class WaitSetState {
     slot.timer = std::move(timer);
     slot.period = period;
     slot.batch = 0;
+    slot.probe = probe;
+    slot.claimed = false;
+    if (probe) {
+      // Never reallocates: reserved for every slot.
+      slot.polled_index = static_cast<std::uint32_t>(m_polled.size());
+      m_polled.push_back(index);
+    }
     ++m_len;
     return number;
   }
@@ -271,6 +305,14 @@ class WaitSetState {
     if (slot->fd >= 0) (void)m_epoll.remove(slot->fd);
     if (slot->timer) (void)m_epoll.remove(slot->timer->fd());
     slot->timer.reset();
+    if (slot->probe) {
+      // Swap-remove from the polled list. Claims are only held inside a wait, never here.
+      const std::uint32_t moved = m_polled.back();
+      m_polled[slot->polled_index] = moved;
+      m_slots[moved].polled_index = slot->polled_index;
+      m_polled.pop_back();
+      slot->probe = {};
+    }
     slot->kind = Kind::Free;
     slot->fd = -1;
     // A new generation makes every pending event and id of the old attachment stale.
@@ -313,6 +355,9 @@ class WaitSetState {
     std::chrono::nanoseconds period{0};
     std::uint64_t batch = 0;  ///< the last batch that collected it
     std::uint32_t batch_index = 0;
+    ListenerProbe probe;            ///< set: a listener (or subscriber) busy-polling looks at
+    std::uint32_t polled_index = 0;  ///< its place in m_polled
+    bool claimed = false;           ///< this wait set its `pending` to 1 (busy-polling only)
   };
 
   struct Collected {
@@ -340,6 +385,7 @@ class WaitSetState {
         m_slots(capacity),
         m_triggered(capacity, AttachmentId(0, 0, 0)) {
     m_free.reserve(capacity);
+    m_polled.reserve(capacity);
     for (std::size_t i = capacity; i > 0; --i) m_free.push_back(static_cast<std::uint32_t>(i - 1));
   }
 
@@ -376,6 +422,27 @@ class WaitSetState {
       if (const auto signal = signal_result(); signal != WaitSetRunResult::AllEventsHandled) {
         return Collected{0, signal};
       }
+      begin_batch();
+      // A signal that ended the polling is seen by the wait below (its fd is readable).
+      if (m_busy_poll.count() > 0 && !m_polled.empty() && poll_listeners(deadline)) {
+        // One batch reports everything that is ready: attachments that are not polled get a
+        // look without sleeping (a system call only where there are any).
+        if (m_polled.size() == m_len) {
+          return Collected{settle_batch(), WaitSetRunResult::AllEventsHandled};
+        }
+        auto ready = m_epoll.wait(m_events, std::chrono::nanoseconds::zero());
+        if (!ready) return Collected{settle_batch(), WaitSetRunResult::AllEventsHandled};
+        bool signal_seen = false;
+        gather(std::span(m_events.data(), *ready), signal_seen);
+        const std::size_t count = settle_batch();
+        if (signal_seen) {
+          if (const auto signal = signal_result(); signal != WaitSetRunResult::AllEventsHandled) {
+            return Collected{count, signal};
+          }
+          TerminationSignals::drain_fd();
+        }
+        return Collected{count, WaitSetRunResult::AllEventsHandled};
+      }
       auto ready = m_epoll.wait(m_events, deadline.remaining());
       if (!ready) {
         // Any signal: look at the termination flag again, then wait for what remains.
@@ -383,7 +450,8 @@ class WaitSetState {
         return tl::unexpected(WaitSetRunError::InternalFailure);
       }
       bool signal_seen = false;
-      const std::size_t count = gather(std::span(m_events.data(), *ready), signal_seen);
+      gather(std::span(m_events.data(), *ready), signal_seen);
+      const std::size_t count = settle_batch();
       if (signal_seen) {
         const auto signal = signal_result();
         if (signal != WaitSetRunResult::AllEventsHandled) return Collected{count, signal};
@@ -395,10 +463,25 @@ class WaitSetState {
     }
   }
 
-  // Turns the epoll events into one AttachmentId per attachment in m_triggered; returns how many.
-  std::size_t gather(std::span<const epoll_event> ready, bool& signal_seen) {
-    const std::uint64_t batch = ++m_batch;
-    std::size_t count = 0;
+  // A batch is collected into m_triggered (m_count entries, one per attachment), then settled.
+  void begin_batch() {
+    ++m_batch;
+    m_count = 0;
+  }
+
+  // The entry of `slot` (whose attachment is `number`) in the batch, added if it has none yet.
+  AttachmentId& entry(Slot& slot, std::uint64_t number) {
+    if (slot.batch != m_batch) {
+      slot.batch = m_batch;
+      slot.seen = 0;
+      slot.batch_index = static_cast<std::uint32_t>(m_count);
+      m_triggered[m_count++] = AttachmentId(m_id, number, 0);
+    }
+    return m_triggered[slot.batch_index];
+  }
+
+  // Adds the epoll events to the batch.
+  void gather(std::span<const epoll_event> ready, bool& signal_seen) {
     for (const auto& event : ready) {
       if (event.data.u64 == kSignalToken) {
         signal_seen = true;
@@ -407,25 +490,76 @@ class WaitSetState {
       const std::uint64_t number = event.data.u64 & ~kTimerPart;
       Slot* slot = lookup(number);
       if (slot == nullptr) continue;
-      if (slot->batch != batch) {
-        slot->batch = batch;
-        slot->seen = 0;
-        slot->batch_index = static_cast<std::uint32_t>(count);
-        m_triggered[count++] = AttachmentId(m_id, number, 0);
-      }
+      AttachmentId& id = entry(*slot, number);
       if ((event.data.u64 & kTimerPart) != 0) {
         slot->seen |= kSeenTimer;
       } else {
         slot->seen |= kSeenSource;
-        m_triggered[slot->batch_index].m_flags |= readiness_flags(event.events);
+        id.m_flags |= readiness_flags(event.events);
       }
     }
+  }
+
+  // Settles every entry of the batch (consuming timers); returns how many are reported, which
+  // are moved to the front of m_triggered.
+  std::size_t settle_batch() {
     std::size_t kept = 0;
-    for (std::size_t i = 0; i < count; ++i) {
+    for (std::size_t i = 0; i < m_count; ++i) {
       AttachmentId id = m_triggered[i];
       if (settle(m_slots[id.m_number & kSlotMask], id.m_flags)) m_triggered[kept++] = id;
     }
     return kept;
+  }
+
+  // Busy-polls the listeners (and wakeable subscribers) for up to the budget, or until
+  // `deadline` or a termination signal; adds those with something pending to the batch. True when
+  // it found one.
+  //
+  // While polling, each listener's `pending` is claimed (set to 1 where it was 0), so that a
+  // notifier writes no wake-up for a waiter that is awake. The claims are given back before
+  // returning, and the counts looked at once more: a notify that found a claim was made before
+  // the give-back, and its count is seen by that last look. ORDERING: the seq_cst stores of 0 and
+  // the fence pair with the notifier's seq_cst exchange of `pending` after its count (as a
+  // listener's try_wait does, docs/design.md §5).
+  bool poll_listeners(const platform::Deadline& deadline) {
+    for (const std::uint32_t index : m_polled) {
+      Slot& slot = m_slots[index];
+      slot.claimed = slot.probe.pending->exchange(1, std::memory_order_seq_cst) == 0;
+    }
+    auto end = platform::MonotonicClock::now() +
+               std::chrono::duration_cast<platform::MonotonicClock::duration>(m_busy_poll);
+    if (const auto point = deadline.time_point(); point && *point < end) end = *point;
+    for (std::uint32_t round = 1;; ++round) {
+      if (any_pending()) break;
+      if (round % kClockEvery == 0) {
+        if (platform::MonotonicClock::now() >= end) break;
+        if (signal_result() != WaitSetRunResult::AllEventsHandled) break;
+      }
+      platform::cpu_relax();
+    }
+    for (const std::uint32_t index : m_polled) {
+      Slot& slot = m_slots[index];
+      if (slot.claimed) slot.probe.pending->store(0, std::memory_order_seq_cst);
+      slot.claimed = false;
+    }
+    store_load_fence();
+    bool found = false;
+    for (const std::uint32_t index : m_polled) {
+      Slot& slot = m_slots[index];
+      if (!slot.probe.counts->has_pending()) continue;
+      const std::uint64_t number = (std::uint64_t{slot.generation} << kGenerationShift) | index;
+      entry(slot, number).m_flags |= AttachmentId::kReadable;
+      slot.seen |= kSeenSource;
+      found = true;
+    }
+    return found;
+  }
+
+  bool any_pending() const {
+    for (const std::uint32_t index : m_polled) {
+      if (m_slots[index].probe.counts->has_pending()) return true;
+    }
+    return false;
   }
 
   static std::uint8_t readiness_flags(std::uint32_t events) {
@@ -477,6 +611,9 @@ class WaitSetState {
   bool m_dispatching = false;
   std::size_t m_len = 0;
   std::uint64_t m_batch = 0;
+  std::size_t m_count = 0;  ///< entries of the batch being collected
+  std::chrono::nanoseconds m_busy_poll{0};
+  std::vector<std::uint32_t> m_polled;  ///< slots with a probe, for busy-polling
   std::vector<epoll_event> m_events;
   std::vector<Slot> m_slots;
   std::vector<std::uint32_t> m_free;  ///< a stack of free slot indices
@@ -523,8 +660,13 @@ WaitSetBuilder& WaitSetBuilder::signal_handling(bool on) {
   return *this;
 }
 
+WaitSetBuilder& WaitSetBuilder::busy_poll(std::chrono::nanoseconds budget) {
+  m_busy_poll = budget;
+  return *this;
+}
+
 tl::expected<WaitSet, WaitSetCreateError> WaitSetBuilder::create() {
-  return detail::WaitSetState::create(m_capacity, m_signal_handling).map([](auto state) {
+  return detail::WaitSetState::create(m_capacity, m_signal_handling, m_busy_poll).map([](auto state) {
     return WaitSet(std::move(state));
   });
 }
@@ -543,20 +685,19 @@ tl::expected<WaitSetGuard, WaitSetAttachmentError> WaitSet::attach_notification(
     const Listener& listener) {
   if (!m_state) return tl::unexpected(WaitSetAttachmentError::InternalFailure);
   return guard_for(m_state->attach(detail::Kind::Notification, listener.fd(), EPOLLIN,
-                                   std::chrono::nanoseconds::zero()));
+                                   std::chrono::nanoseconds::zero(), listener.probe()));
 }
 
 tl::expected<WaitSetGuard, WaitSetAttachmentError> WaitSet::attach_notification(
     const UntypedSubscriber& subscriber) {
-  return attach_subscriber(subscriber.fd());
-}
-
-tl::expected<WaitSetGuard, WaitSetAttachmentError> WaitSet::attach_subscriber(int wake_fd) {
   if (!m_state) return tl::unexpected(WaitSetAttachmentError::InternalFailure);
+  const int wake_fd = subscriber.fd();
   if (wake_fd < 0) return tl::unexpected(WaitSetAttachmentError::NotWakeable);
-  // The wake channel is a listener's: level-triggered like one, quieted by an empty receive.
+  // The wake channel is a listener's: level-triggered like one, quieted by an empty receive, and
+  // busy-polled like one (each send notifies it).
   return guard_for(m_state->attach(detail::Kind::Notification, wake_fd, EPOLLIN,
-                                   std::chrono::nanoseconds::zero()));
+                                   std::chrono::nanoseconds::zero(),
+                                   subscriber.m_core->wake_probe()));
 }
 
 tl::expected<WaitSetGuard, WaitSetAttachmentError> WaitSet::attach_fd(int fd, FdInterest interest,
@@ -625,5 +766,8 @@ tl::expected<WaitBatch, WaitSetRunError> WaitSet::wait(
 int WaitSet::fd() const { return m_state ? m_state->fd() : -1; }
 std::size_t WaitSet::len() const { return m_state ? m_state->len() : 0; }
 std::size_t WaitSet::capacity() const { return m_state ? m_state->capacity() : 0; }
+std::chrono::nanoseconds WaitSet::busy_poll() const {
+  return m_state ? m_state->busy_poll() : std::chrono::nanoseconds::zero();
+}
 
 }  // namespace axon

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <string>
 #include <thread>
+#include <tuple>
 
 #include "axon/detail/node_core.hpp"
 #include "axon_test.hpp"
@@ -52,8 +53,9 @@ int publish_ticks(const ServiceName& name, std::uint64_t count, std::uint64_t pa
 /// times out while ticks are still due is a lost wake-up (the publisher blocks on a full buffer
 /// meanwhile, so nothing else could explain it). Returns the ticks received.
 std::uint64_t receive_sleeping(Subscriber<Tick>& subscriber, std::uint64_t count,
-                               std::uint64_t& wakeups) {
-  auto waitset = WaitSetBuilder().create();
+                               std::uint64_t& wakeups,
+                               std::chrono::nanoseconds busy_poll = std::chrono::nanoseconds(0)) {
+  auto waitset = WaitSetBuilder().busy_poll(busy_poll).create();
   if (!waitset) {
     ADD_FAILURE() << "waitset: " << to_string(waitset.error());
     return 0;
@@ -94,12 +96,14 @@ ServiceName wake_name(const ServiceName& name) {
   return *ServiceName::create("__axon_wake/" + detail::Paths::service_hash(name.as_string()));
 }
 
-class PubSubWake : public ::testing::TestWithParam<std::uint64_t> {};
+/// (pause every n ticks (0: never), the subscriber's WaitSet busy-poll budget in µs (0: off)).
+class PubSubWake : public ::testing::TestWithParam<std::tuple<std::uint64_t, int>> {};
 
 // At full speed (pause 0) and with pauses that let the subscriber fall asleep between bursts:
-// every tick arrives, in order, and the subscriber never needs to poll.
+// every tick arrives, in order, and the subscriber never needs to poll. With a busy-poll budget,
+// the publisher writes no wake-up while the subscriber polls, and none may be lost by that.
 TEST_P(PubSubWake, ASleepingSubscriberGetsEveryTickFromAnotherProcess) {
-  const std::uint64_t pause_every = GetParam();
+  const auto [pause_every, busy_poll_us] = GetParam();
   const std::uint64_t count = pause_every == 0 ? 200000 : 20000;
   const auto name = test::service_name("wake");
   auto node = test::make_node("sleeper");
@@ -111,7 +115,8 @@ TEST_P(PubSubWake, ASleepingSubscriberGetsEveryTickFromAnotherProcess) {
   auto publisher =
       test::ChildProcess::fork([&] { return publish_ticks(name, count, pause_every); });
   std::uint64_t wakeups = 0;
-  EXPECT_EQ(receive_sleeping(*subscriber, count, wakeups), count);
+  EXPECT_EQ(receive_sleeping(*subscriber, count, wakeups, std::chrono::microseconds(busy_poll_us)),
+            count);
   auto status = publisher.wait_for(60s);
   ASSERT_TRUE(status);
   EXPECT_TRUE(status->success()) << "publisher exit " << status->code;
@@ -122,10 +127,12 @@ TEST_P(PubSubWake, ASleepingSubscriberGetsEveryTickFromAnotherProcess) {
               static_cast<unsigned long long>(wakeups));
 }
 
-INSTANTIATE_TEST_SUITE_P(Pauses, PubSubWake, ::testing::Values(0, 7),
-                         [](const auto& param_info) {
-                           return param_info.param == 0 ? std::string("FullSpeed")
-                                                  : std::string("WithPauses");
+INSTANTIATE_TEST_SUITE_P(Pauses, PubSubWake,
+                         ::testing::Combine(::testing::Values(0, 7), ::testing::Values(0, 20)),
+                         [](const auto& p) {
+                           return std::string(std::get<0>(p.param) == 0 ? "FullSpeed"
+                                                                           : "WithPauses") +
+                                  (std::get<1>(p.param) == 0 ? "" : "BusyPolling");
                          });
 
 TEST(PubSubWakeRules, AnEmptyReceiveQuietsTheFdAndTheNextSendWakesItAgain) {

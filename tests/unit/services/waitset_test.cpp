@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <set>
 #include <thread>
 #include <unordered_set>
@@ -31,6 +32,17 @@ using Clock = std::chrono::steady_clock;
 // Watchdog for loops that wait for something that must happen: generous, never a verdict on
 // speed, only a stop for a hang.
 constexpr auto kWatchdog = 5s;
+
+// The suite runs twice (tests/CMakeLists.txt): as is, and with every WaitSet busy-polling for
+// this budget first, whose semantics must be the same.
+#ifdef AXON_TEST_BUSY_POLL_US
+constexpr std::chrono::nanoseconds kBusyPoll = std::chrono::microseconds(AXON_TEST_BUSY_POLL_US);
+#else
+constexpr std::chrono::nanoseconds kBusyPoll{0};
+#endif
+
+// Every WaitSet of the suite is made from this.
+WaitSetBuilder builder() { return WaitSetBuilder().busy_poll(kBusyPoll); }
 
 class Fd {
  public:
@@ -86,7 +98,7 @@ SocketPair make_socketpair() {
 }
 
 WaitSet make_sut(std::size_t capacity = WaitSet::kDefaultCapacity) {
-  auto sut = WaitSetBuilder().capacity(capacity).create();
+  auto sut = builder().capacity(capacity).create();
   EXPECT_TRUE(sut) << to_string(sut.error());
   return std::move(*sut);
 }
@@ -160,13 +172,13 @@ TEST(WaitSet, EmptyWaitSetFailsWithNoAttachments) {
 }
 
 TEST(WaitSet, CreateRejectsCapacityZeroAndAboveTheMaximum) {
-  auto zero = WaitSetBuilder().capacity(0).create();
+  auto zero = builder().capacity(0).create();
   ASSERT_FALSE(zero);
   EXPECT_EQ(zero.error(), WaitSetCreateError::InvalidCapacity);
-  auto huge = WaitSetBuilder().capacity(WaitSet::kMaxCapacity + 1).create();
+  auto huge = builder().capacity(WaitSet::kMaxCapacity + 1).create();
   ASSERT_FALSE(huge);
   EXPECT_EQ(huge.error(), WaitSetCreateError::InvalidCapacity);
-  auto sut = WaitSetBuilder().create();
+  auto sut = builder().create();
   ASSERT_TRUE(sut);
   EXPECT_EQ(sut->capacity(), WaitSet::kDefaultCapacity);
 }
@@ -833,7 +845,7 @@ TEST(WaitSet, AttachmentIdIsHashableOrderedAndNamesItsGuard) {
 TEST(WaitSet, SignalHandlersLiveAsLongAsAWaitSetThatAskedForThem) {
   if (platform::TerminationSignals::installed()) GTEST_SKIP() << "installed by someone else";
   {
-    auto opted_out = WaitSetBuilder().signal_handling(false).create();
+    auto opted_out = builder().signal_handling(false).create();
     ASSERT_TRUE(opted_out);
     EXPECT_FALSE(platform::TerminationSignals::installed());
     auto first = make_sut();
@@ -876,7 +888,7 @@ TEST(WaitSet, OtherSignalsAreRetriedAndTheTimeoutStillHolds) {
   struct sigaction previous {};
   ASSERT_EQ(::sigaction(SIGUSR1, &action, &previous), 0);
   for (const bool handling : {true, false}) {
-    auto sut = WaitSetBuilder().signal_handling(handling).create();
+    auto sut = builder().signal_handling(handling).create();
     ASSERT_TRUE(sut);
     auto fd = make_eventfd();
     auto guard = attached(sut->attach_fd(fd.get(), FdInterest::Read));
@@ -918,6 +930,152 @@ TEST(WaitSet, SigintEndsTheWaitWithInterruptAndStaysUntilReset) {
 
   platform::TerminationSignals::reset();
   EXPECT_TRUE(one_batch(sut, 20ms).empty());
+}
+
+// Busy-polling (WaitSetBuilder::busy_poll): what it changes and what it must not.
+
+WaitSet make_polling_sut(std::chrono::nanoseconds budget) {
+  auto sut = WaitSetBuilder().busy_poll(budget).create();
+  EXPECT_TRUE(sut) << to_string(sut.error());
+  return std::move(*sut);
+}
+
+bool fd_readable(int fd) {
+  pollfd p{fd, POLLIN, 0};
+  return ::poll(&p, 1, 0) == 1 && (p.revents & POLLIN) != 0;
+}
+
+TEST(WaitSetBusyPoll, CreateRejectsANegativeBudgetAndOneAboveTheMaximum) {
+  auto negative = WaitSetBuilder().busy_poll(-1ns).create();
+  ASSERT_FALSE(negative);
+  EXPECT_EQ(negative.error(), WaitSetCreateError::InvalidBusyPoll);
+  auto huge = WaitSetBuilder().busy_poll(WaitSet::kMaxBusyPoll + 1ns).create();
+  ASSERT_FALSE(huge);
+  EXPECT_EQ(huge.error(), WaitSetCreateError::InvalidBusyPoll);
+  auto most = WaitSetBuilder().busy_poll(WaitSet::kMaxBusyPoll).create();
+  ASSERT_TRUE(most);
+  EXPECT_EQ(most->busy_poll(), WaitSet::kMaxBusyPoll);
+  auto off = WaitSetBuilder().create();
+  ASSERT_TRUE(off);
+  EXPECT_EQ(off->busy_poll(), 0ns);
+}
+
+// The point of the budget: a notify that comes while the WaitSet polls finds the listener
+// awake and writes no wake-up (its fd stays unreadable), and the wait still returns with it.
+// Another thread notifies 50 ms into a 1 s budget; a run where the waiter was not polling yet
+// (a thread scheduled that late) proves nothing, so up to 5 runs are made.
+TEST(WaitSetBusyPoll, ANotifyWhileItPollsWritesNoWakeUpAndIsReported) {
+  auto rig = make_rig();
+  ASSERT_TRUE(rig);
+  auto sut = make_polling_sut(1s);
+  auto guard = attached(sut.attach_notification(rig->listener));
+  bool unwritten = false;
+  for (int run = 0; run < 5 && !unwritten; ++run) {
+    std::thread notifier([&] {
+      std::this_thread::sleep_for(50ms);
+      EXPECT_TRUE(rig->notifier.notify());
+    });
+    auto ids = one_batch(sut, kWatchdog);
+    notifier.join();
+    ASSERT_EQ(ids.size(), 1u);
+    EXPECT_TRUE(ids[0].has_event_from(guard));
+    unwritten = !fd_readable(rig->listener.fd());
+    EXPECT_EQ(rig->drain(), 1u);
+    EXPECT_FALSE(fd_readable(rig->listener.fd()));
+  }
+  EXPECT_TRUE(unwritten) << "every notify wrote a wake-up although the waiter was polling";
+}
+
+// After the budget the waiter sleeps; a notify then must write the wake-up and wake it: the
+// claim on `pending` was given back.
+TEST(WaitSetBusyPoll, ANotifyAfterTheBudgetWakesTheSleepingWait) {
+  auto rig = make_rig();
+  ASSERT_TRUE(rig);
+  auto sut = make_polling_sut(1ms);
+  auto guard = attached(sut.attach_notification(rig->listener));
+  for (int round = 0; round < 20; ++round) {
+    std::thread notifier([&] {
+      std::this_thread::sleep_for(5ms);
+      EXPECT_TRUE(rig->notifier.notify());
+    });
+    auto ids = one_batch(sut, kWatchdog);
+    notifier.join();
+    ASSERT_EQ(ids.size(), 1u) << "round " << round;
+    EXPECT_TRUE(ids[0].has_event_from(guard));
+    EXPECT_EQ(rig->drain(), 1u);
+  }
+}
+
+// A listener that is always busy must not starve an fd: each batch reports every ready one.
+TEST(WaitSetBusyPoll, AnFdIsServedWhileAPolledListenerKeepsTheWaitSetBusy) {
+  auto rig = make_rig();
+  ASSERT_TRUE(rig);
+  auto sut = make_polling_sut(200us);
+  auto listener_guard = attached(sut.attach_notification(rig->listener));
+  auto fd = make_eventfd();
+  auto fd_guard = attached(sut.attach_fd(fd.get(), FdInterest::Read));
+  signal_eventfd(fd);
+  bool served = false;
+  const auto start = Clock::now();
+  while (!served && Clock::now() - start < kWatchdog) {
+    ASSERT_TRUE(rig->notifier.notify());
+    for (const auto& id : one_batch(sut, kWatchdog)) {
+      if (id.has_event_from(listener_guard)) rig->drain();
+      served = served || id.has_event_from(fd_guard);
+    }
+  }
+  EXPECT_TRUE(served);
+}
+
+// A termination signal ends the polling, not only the sleep after it.
+TEST(WaitSetBusyPoll, SigintEndsThePolling) {
+  auto rig = make_rig();
+  ASSERT_TRUE(rig);
+  auto sut = make_polling_sut(WaitSet::kMaxBusyPoll);
+  auto guard = attached(sut.attach_notification(rig->listener));
+  platform::TerminationSignals::reset();
+  std::thread sender([] {
+    std::this_thread::sleep_for(20ms);
+    ::kill(::getpid(), SIGINT);
+  });
+  const auto start = Clock::now();
+  auto r = sut.wait(std::nullopt);
+  const auto took = Clock::now() - start;
+  sender.join();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->result, WaitSetRunResult::Interrupt);
+  // Generous: only a wait that polled out its whole 1 s budget first fails.
+  EXPECT_LT(took, 900ms);
+  platform::TerminationSignals::reset();
+}
+
+// Detaching a polled attachment inside a callback (the swap-remove of the polled list) leaves
+// the others polled and reported.
+TEST(WaitSetBusyPoll, DetachingAPolledListenerInACallbackKeepsTheOthers) {
+  auto a = make_rig();
+  auto b = make_rig();
+  auto c = make_rig();
+  ASSERT_TRUE(a && b && c);
+  auto sut = make_polling_sut(100us);
+  std::optional<WaitSetGuard> guard_a = attached(sut.attach_notification(a->listener));
+  auto guard_b = attached(sut.attach_notification(b->listener));
+  auto guard_c = attached(sut.attach_notification(c->listener));
+  ASSERT_TRUE(a->notifier.notify());
+  ASSERT_TRUE(b->notifier.notify());
+  auto r = sut.wait_and_process_once([&](AttachmentId id) {
+    if (guard_a && id.has_event_from(*guard_a)) guard_a.reset();
+    if (id.has_event_from(guard_b)) b->drain();
+    return CallbackProgression::Continue;
+  });
+  ASSERT_TRUE(r);
+  EXPECT_FALSE(guard_a);
+  EXPECT_EQ(sut.len(), 2u);
+  ASSERT_TRUE(c->notifier.notify());
+  auto ids = one_batch(sut, kWatchdog);
+  ASSERT_EQ(ids.size(), 1u);
+  EXPECT_TRUE(ids[0].has_event_from(guard_c));
+  EXPECT_EQ(c->drain(), 1u);
+  EXPECT_TRUE(one_batch(sut, 1ms).empty()) << "a's notification must not be reported after detach";
 }
 
 }  // namespace

@@ -15,13 +15,16 @@
 
 #include <tl/expected.hpp>
 
+#include "axon/detail/listener_probe.hpp"
 #include "axon/event/event_id.hpp"
 #include "axon/function_ref.hpp"
 
 namespace axon {
 
+class WaitSet;
 namespace detail {
 class ListenerPort;
+class SubscriberCore;
 }
 
 enum class ListenerCreateError {
@@ -67,7 +70,11 @@ class Listener {
 
  private:
   friend class ListenerBuilder;
+  friend class WaitSet;               // busy-polls it (probe)
+  friend class detail::SubscriberCore;  // a wakeable subscriber's WaitSet busy-polls its listener
   explicit Listener(std::unique_ptr<detail::ListenerPort> port);
+  /// Its slot's `pending` flag and its counts, for a busy-polling wait.
+  detail::ListenerProbe probe() const;
   tl::expected<std::size_t, ListenerWaitError> wait_until(Callback callback,
                                                           std::optional<std::chrono::nanoseconds>);
 

@@ -172,6 +172,8 @@ class SubscriberCore : public std::enable_shared_from_this<SubscriberCore> {
   std::uint64_t id() const { return m_id; }
   /// The wake channel's fd (readable while a sample may wait); -1 unless wakeable.
   int wake_fd() const { return m_wake ? m_wake->fd() : -1; }
+  /// Its wake listener's shared state, for a busy-polling WaitSet; empty when not wakeable.
+  ListenerProbe wake_probe() const { return m_wake ? m_wake->probe() : ListenerProbe{}; }
 
   SubscriberCore(std::shared_ptr<ServiceCore> service, std::uint32_t slot, std::uint64_t id);
 

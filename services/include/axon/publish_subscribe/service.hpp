@@ -179,6 +179,7 @@ class Subscriber {
  private:
   template <typename>
   friend class SubscriberBuilder;
+  friend class WaitSet;  // attaches its port
   explicit Subscriber(UntypedSubscriber port) : m_port(std::move(port)) {}
   UntypedSubscriber m_port;
 };

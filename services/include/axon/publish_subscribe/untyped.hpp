@@ -322,6 +322,7 @@ class UntypedSubscriber {
 
  private:
   friend class UntypedSubscriberBuilder;
+  friend class WaitSet;  // busy-polls its wake listener
   template <typename>
   friend class Subscriber;  // receives straight into its Sample<T>
   explicit UntypedSubscriber(std::shared_ptr<detail::SubscriberCore> core)
