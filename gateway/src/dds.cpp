@@ -1014,6 +1014,18 @@ tl::expected<ReceivedRrMessages, DdsError> RrReader::take(std::uint32_t max) {
         m->client_gateway, m->token, true, m->server_gateway, m->kind, m->sequence,
         std::span<const std::byte>(reinterpret_cast<const std::byte*>(m->payload._buffer),
                                    m->payload._length)});
+    // When the instance's end arrived with data still unread, Cyclone makes no invalid sample:
+    // its data samples carry the state. Reported after the last of them, unless the batch is
+    // full (more of them may follow; then the end is not reported, a limit callers live with).
+    if (info.instance_state != DDS_IST_ALIVE && static_cast<std::uint32_t>(taken) < max) {
+      bool last = true;
+      for (dds_return_t j = i + 1; j < taken && last; ++j) {
+        last = infos[static_cast<std::size_t>(j)].instance_handle != info.instance_handle;
+      }
+      if (last) {
+        batch.m_views.push_back(RrMessageView{m->client_gateway, m->token, false, 0, 0, 0, {}});
+      }
+    }
   }
   return batch;
 }

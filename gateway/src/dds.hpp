@@ -477,7 +477,9 @@ class RrReader {
   /// Readable when messages (or instance state changes, which take() skips) have arrived.
   int fd() const { return m_core.wake.get(); }
   /// Takes up to `max` messages (at least 1); per request in the order written. A request whose
-  /// instance the writer finished, or whose writer is gone, comes once more with `alive` false.
+  /// instance the writer finished, or whose writer is gone, comes once more with `alive` false,
+  /// after its messages (not when its end came with the last messages of a full batch: the
+  /// end is a hint, the end markers are the protocol).
   tl::expected<ReceivedRrMessages, DdsError> take(std::uint32_t max = kDefaultMaxTake);
   tl::expected<std::uint32_t, DdsError> matched_writers() const;
 
