@@ -4,6 +4,7 @@
 #include <bit>
 #include <cstdio>
 #include <cstring>
+#include <deque>
 #include <random>
 #include <string_view>
 #include <utility>
@@ -83,6 +84,55 @@ struct Gateway::EventImport {
   Notifier notifier;
 };
 
+/// The machine of the real servers: a local client sends what the requests topic brings.
+struct Gateway::RrExport {
+  /// One remote request: (client gateway, token).
+  using Key = std::pair<std::uint64_t, std::uint64_t>;
+  struct Pending {
+    UntypedPendingResponse pending;
+    std::uint64_t sequence = 0;  ///< of the next response written to DDS
+    bool server_gone = false;    ///< a server left without ending its stream
+  };
+  struct Waiting {
+    Key key;
+    std::vector<std::byte> payload;
+  };
+  std::string service;
+  PayloadType request_type;
+  UntypedRequestResponseService handle;
+  UntypedClient client;
+  RrReader requests;
+  RrWriter responses;
+  Announcement announcement;
+  std::map<Key, Pending> pending;  ///< sent locally, streams not over
+  std::deque<Waiting> waiting;     ///< arrived while the client had no free channel
+  std::optional<WaitSetGuard> guard;  // last: detached before the reader's fd goes
+};
+
+/// The machine of the remote clients: a local server whose requests cross to an exporter.
+struct Gateway::RrImport {
+  struct Forwarded {
+    UntypedActiveRequest request;
+    std::uint64_t target = 0;  ///< the exporting gateway that serves it
+    std::chrono::steady_clock::time_point sent;
+    bool accepted = false;           ///< the exporter sent it to its servers
+    std::uint64_t next_sequence = 0;  ///< of the next response expected
+    bool ended = false;              ///< nothing more comes: end once the backlog is out
+    std::deque<std::vector<std::byte>> backlog;  ///< responses the client had no room for
+    std::uint64_t backlog_bytes = 0;
+  };
+  std::string service;
+  PayloadType response_type;
+  OverflowPolicy overflow = OverflowPolicy::Block;
+  std::set<std::uint64_t> gateways;  ///< the remote gateways announcing it
+  UntypedRequestResponseService handle;
+  RrWriter requests;
+  RrReader responses;
+  std::optional<UntypedServer> server;  ///< made once both topics matched (ensure_rr_server)
+  std::map<std::uint64_t, Forwarded> forwarded;  ///< by token
+  std::optional<WaitSetGuard> guard;  // last: detached before the reader's fd goes
+};
+
 tl::expected<std::unique_ptr<Gateway>, std::string> Gateway::create(GatewayConfig config) {
   auto node = NodeBuilder().name("axon-gateway").create();
   if (!node) return tl::unexpected(std::string("cannot create the node: ") + to_string(node.error()));
@@ -126,6 +176,7 @@ Gateway::~Gateway() {
   for (const auto& [service, e] : m_event_exports) {
     (void)m_announcements_out.withdraw(m_id, service);
   }
+  for (const auto& [service, e] : m_rr_exports) (void)m_announcements_out.withdraw(m_id, service);
 }
 
 void Gateway::log(const std::string& line, bool error) const {
@@ -165,27 +216,45 @@ int Gateway::run() {
         on_events();
       } else if (id.has_event_from(*m_discovery_guard)) {
         discover();
+      } else if (m_rr_poll_guard && id.has_event_from(*m_rr_poll_guard)) {
+        for (auto& [service, e] : m_rr_exports) poll_rr_export(*e);
+        for (auto& [service, i] : m_rr_imports) poll_rr_import(*i);
       } else if (const auto found = m_attachments.find(id); found != m_attachments.end()) {
         const auto [bridge, service] = found->second;
         if (bridge == Bridge::Export) {
           if (const auto e = m_exports.find(service); e != m_exports.end()) forward(*e->second);
         } else if (bridge == Bridge::Import) {
           if (const auto i = m_imports.find(service); i != m_imports.end()) deliver(*i->second);
+        } else if (bridge == Bridge::RrExport) {
+          if (const auto e = m_rr_exports.find(service); e != m_rr_exports.end()) {
+            on_rr_requests(*e->second);
+          }
+        } else if (bridge == Bridge::RrImport) {
+          if (const auto i = m_rr_imports.find(service); i != m_rr_imports.end()) {
+            on_rr_responses(*i->second);
+          }
         } else if (const auto e = m_event_exports.find(service); e != m_event_exports.end()) {
           forward_events(*e->second);
         }
       }
     }
+    update_rr_polling();
   }
   std::printf(
       "exit exported=%llu imported=%llu write_failures=%llu publish_failures=%llu "
-      "events_exported=%llu events_imported=%llu\n",
+      "events_exported=%llu events_imported=%llu requests_out=%llu requests_in=%llu "
+      "responses_out=%llu responses_in=%llu rr_dropped=%llu\n",
       static_cast<unsigned long long>(m_stats.exported),
       static_cast<unsigned long long>(m_stats.imported),
       static_cast<unsigned long long>(m_stats.write_failures),
       static_cast<unsigned long long>(m_stats.publish_failures),
       static_cast<unsigned long long>(m_stats.events_exported),
-      static_cast<unsigned long long>(m_stats.events_imported));
+      static_cast<unsigned long long>(m_stats.events_imported),
+      static_cast<unsigned long long>(m_stats.requests_out),
+      static_cast<unsigned long long>(m_stats.requests_in),
+      static_cast<unsigned long long>(m_stats.responses_out),
+      static_cast<unsigned long long>(m_stats.responses_in),
+      static_cast<unsigned long long>(m_stats.rr_dropped));
   std::fflush(stdout);
   return 0;
 }
@@ -209,6 +278,15 @@ void Gateway::discover() {
       if (!m_event_exports.contains(info.name)) start_event_export(info);
       continue;
     }
+    if (info.pattern == MessagingPattern::RequestResponse) {
+      // Our own import server does not count: what we imported is never exported again.
+      const auto imported = m_rr_imports.find(info.name);
+      const std::size_t ours = imported != m_rr_imports.end() && imported->second->server ? 1 : 0;
+      if (info.servers <= ours) continue;
+      wanted.insert(info.name);
+      if (!m_rr_exports.contains(info.name)) start_rr_export(info);
+      continue;
+    }
     if (info.pattern != MessagingPattern::PublishSubscribe) continue;
     // Our own import publisher does not count: what we imported is never exported again.
     const auto imported = m_imports.find(info.name);
@@ -227,6 +305,13 @@ void Gateway::discover() {
     if (!wanted.contains(it->first)) end_export(m_event_exports, it->first);
     it = next;
   }
+  for (auto it = m_rr_exports.begin(); it != m_rr_exports.end();) {
+    const auto next = std::next(it);
+    if (!wanted.contains(it->first)) end_export(m_rr_exports, it->first);
+    it = next;
+  }
+  // An import serves its local clients once the far side's topics matched ours.
+  for (auto& [service, i] : m_rr_imports) ensure_rr_server(*i);
   // Announcements are written again every kRefreshEvery discovery periods: a reader that declared them
   // Lost (the link was down for longer than their lease) sees them alive again only when a new
   // sample arrives, so a restored link is found again within that time.
@@ -235,6 +320,7 @@ void Gateway::discover() {
     for (const auto& [service, e] : m_event_exports) {
       (void)m_announcements_out.write(e->announcement);
     }
+    for (const auto& [service, e] : m_rr_exports) (void)m_announcements_out.write(e->announcement);
   }
   // Who is connected, in the log (-v): a service crosses once both ends matched.
   for (auto& [service, e] : m_exports) {
@@ -273,15 +359,16 @@ void Gateway::start_export(const ServiceInfo& info) {
     log_once(key, "cannot export " + info.name + ": " + to_string(writer.error()));
     return;
   }
-  Announcement announcement{m_id,
-                                  info.name,
-                                  AnnouncedPattern::PublishSubscribe,
-                                  type.name,
-                                  type.size,
-                                  type.alignment,
-                                  type.is_slice,
-                                  info.pubsub.history_size,
-                                  info.pubsub.subscriber_buffer_size};
+  Announcement announcement;
+  announcement.gateway = m_id;
+  announcement.service = info.name;
+  announcement.pattern = AnnouncedPattern::PublishSubscribe;
+  announcement.type_name = type.name;
+  announcement.type_size = type.size;
+  announcement.type_alignment = type.alignment;
+  announcement.is_slice = type.is_slice;
+  announcement.history_size = info.pubsub.history_size;
+  announcement.buffer_size = info.pubsub.subscriber_buffer_size;
   auto e = std::unique_ptr<Export>(new Export{info.name, type, std::move(*handle),
                                               std::move(*subscriber), std::move(*writer),
                                               std::move(announcement),
@@ -385,6 +472,26 @@ void Gateway::on_announcements() {
         } else {
           start_import(a);
         }
+      } else if (a.pattern == AnnouncedPattern::RequestResponse) {
+        if (const auto found = m_rr_imports.find(a.service); found != m_rr_imports.end()) {
+          found->second->gateways.insert(a.gateway);
+        } else {
+          start_rr_import(a);
+        }
+      }
+      continue;
+    }
+    if (const auto rr = m_rr_imports.find(a.service); rr != m_rr_imports.end()) {
+      // The streams that gateway was serving end now: their local clients must not wait on a
+      // gateway that is gone.
+      rr->second->gateways.erase(a.gateway);
+      for (auto& [token, f] : rr->second->forwarded) {
+        if (f.target == a.gateway) f.ended = true;
+      }
+      if (rr->second->gateways.empty()) {
+        stop_rr_import(a.service);
+      } else {
+        tend_forwarded(*rr->second);
       }
       continue;
     }
@@ -626,6 +733,508 @@ void Gateway::on_events() {
       if (exported != m_event_exports.end()) ++exported->second->injected[n.event_id];
     }
   }
+}
+
+// ---------------------------------------------------------------------------- request-response
+
+namespace {
+
+/// Whether `bytes` can be one payload of `type` (a whole number of elements; exactly one for a
+/// type that is not a slice) of at most `max_len` elements.
+bool fits(const PayloadType& type, std::size_t bytes, std::uint64_t max_len) {
+  if (type.size == 0 || bytes % type.size != 0) return false;
+  if (!type.is_slice) return bytes == type.size;
+  return bytes / type.size <= max_len;
+}
+
+/// Elements of `type` the gateway's ports are made for: kMaxRrPayloadBytes of a slice.
+std::uint64_t rr_max_len(const PayloadType& type) {
+  if (!type.is_slice || type.size == 0) return 1;
+  return std::max<std::uint64_t>(1, kMaxRrPayloadBytes / type.size);
+}
+
+RrMessageView marker(std::uint64_t client_gateway, std::uint64_t token, std::uint64_t server,
+                     RrResponseKind kind) {
+  return RrMessageView{client_gateway, token, true, server, static_cast<std::uint8_t>(kind), 0,
+                       {}};
+}
+
+/// Messages a request's DDS instance may hold unacknowledged: a request and its cancel.
+constexpr std::uint32_t kRequestDepth = 4;
+
+}  // namespace
+
+bool Gateway::write_rr(RrWriter& writer, const RrMessageView& message, const std::string& service) {
+  auto written = writer.write(message);
+  // A stream loses nothing in the gateway: a write that timed out (the far side slow to
+  // acknowledge) is tried again, up to kBlockWrites in all, as a Block export's samples are.
+  for (int tries = 1; !written && written.error().kind == DdsErrorKind::Timeout &&
+                      tries < kBlockWrites;
+       ++tries) {
+    written = writer.write(message);
+  }
+  if (!written) {
+    ++m_stats.write_failures;
+    log_once("write " + service, "cannot write " + service + " to DDS: " +
+                                     to_string(written.error()) + " (a request or response is lost)");
+    return false;
+  }
+  return true;
+}
+
+void Gateway::start_rr_export(const ServiceInfo& info) {
+  const auto key = "export " + info.name;
+  auto name = ServiceName::create(info.name);
+  if (!name) return;
+  const auto& rr = info.request_response;
+  auto handle =
+      m_node.service_builder(*name).request_response(rr.request_type, rr.response_type).open();
+  if (!handle) {
+    log_once(key, "cannot export " + info.name + ": " + to_string(handle.error()));
+    return;
+  }
+  auto client = handle->client_builder().max_slice_len(rr_max_len(rr.request_type)).create();
+  if (!client) {
+    log_once(key, "cannot export " + info.name + ": " + to_string(client.error()));
+    return;
+  }
+  auto requests = RrReader::create(m_participant, RrTopic::Requests, info.name, kRequestDepth);
+  auto responses = RrWriter::create(m_participant, RrTopic::Responses, info.name,
+                                    depth_of(rr.max_response_buffer_size, 1));
+  if (!requests || !responses) {
+    log_once(key, "cannot export " + info.name + ": " +
+                      to_string(!requests ? requests.error() : responses.error()));
+    return;
+  }
+  Announcement a;
+  a.gateway = m_id;
+  a.service = info.name;
+  a.pattern = AnnouncedPattern::RequestResponse;
+  a.type_name = rr.request_type.name;
+  a.type_size = rr.request_type.size;
+  a.type_alignment = rr.request_type.alignment;
+  a.is_slice = rr.request_type.is_slice;
+  a.response_type_name = rr.response_type.name;
+  a.response_type_size = rr.response_type.size;
+  a.response_type_alignment = rr.response_type.alignment;
+  a.response_is_slice = rr.response_type.is_slice;
+  a.max_clients = rr.max_clients;
+  a.max_active_requests = rr.max_active_requests_per_client;
+  a.response_buffer_size = rr.max_response_buffer_size;
+  a.fire_and_forget = rr.fire_and_forget;
+  a.overflow = static_cast<std::uint8_t>(rr.overflow);
+  auto e = std::unique_ptr<RrExport>(new RrExport{info.name, rr.request_type, std::move(*handle),
+                                                  std::move(*client), std::move(*requests),
+                                                  std::move(*responses), std::move(a), {}, {},
+                                                  {}});
+  auto guard = m_waitset.attach_fd(e->requests.fd(), FdInterest::Read);
+  begin_export(m_rr_exports, std::move(e), std::move(guard), Bridge::RrExport,
+               "request-response " + rr.request_type.name + " -> " + rr.response_type.name);
+}
+
+void Gateway::on_rr_requests(RrExport& e) {
+  for (int n = 0; n < kBatch; n += static_cast<int>(RrReader::kDefaultMaxTake)) {
+    auto messages = e.requests.take();
+    if (!messages) {
+      log_once("take " + e.service, "cannot read " + e.service + ": " + to_string(messages.error()));
+      return;
+    }
+    if (messages->empty()) break;
+    for (const auto& m : *messages) {
+      const RrExport::Key key{m.client_gateway, m.token};
+      const bool cancel = !m.alive || m.kind == static_cast<std::uint8_t>(RrRequestKind::Cancel);
+      if (cancel) {
+        // The remote client stopped listening (or its gateway finished the request or is gone):
+        // dropping the PendingResponse tells the servers (is_connected() turns false).
+        if (m.alive && m.server_gateway != m_id) continue;
+        if (e.pending.erase(key) > 0) (void)e.responses.finish(key.first, key.second);
+        std::erase_if(e.waiting, [&](const RrExport::Waiting& w) { return w.key == key; });
+        continue;
+      }
+      if (m.server_gateway != m_id) continue;  // for another exporting gateway
+      const auto refuse = [&](const std::string& why) {
+        ++m_stats.rr_dropped;
+        log_once("refuse " + e.service, "a request for " + e.service + " " + why + ": refused");
+        (void)write_rr(e.responses, marker(key.first, key.second, m_id, RrResponseKind::Refused),
+                       e.service);
+        (void)e.responses.finish(key.first, key.second);
+      };
+      if (m.kind != static_cast<std::uint8_t>(RrRequestKind::Request)) {
+        ++m_stats.rr_dropped;
+        continue;
+      }
+      if (e.pending.contains(key) ||
+          std::ranges::any_of(e.waiting, [&](const RrExport::Waiting& w) { return w.key == key; })) {
+        ++m_stats.rr_dropped;  // a token used twice: the first one stays
+        continue;
+      }
+      if (!fits(e.request_type, m.payload.size(), e.client.max_slice_len())) {
+        refuse("does not match its request type or is larger than " +
+               std::to_string(kMaxRrPayloadBytes) + " bytes");
+        continue;
+      }
+      if (!e.waiting.empty() || !send_rr_request(e, key.first, key.second, m.payload)) {
+        if (e.waiting.size() >= kMaxRrWaitingRequests) {
+          refuse("found " + std::to_string(kMaxRrWaitingRequests) + " requests waiting");
+          continue;
+        }
+        e.waiting.push_back({key, std::vector<std::byte>(m.payload.begin(), m.payload.end())});
+      }
+    }
+  }
+}
+
+bool Gateway::send_rr_request(RrExport& e, std::uint64_t client_gateway, std::uint64_t token,
+                              std::span<const std::byte> payload) {
+  auto pending = e.client.send_copy(payload);
+  if (!pending) {
+    if (pending.error() == RequestSendError::ExceedsMaxActiveRequests) return false;
+    ++m_stats.rr_dropped;
+    log_once("send " + e.service,
+             "cannot send a request of " + e.service + ": " + to_string(pending.error()));
+    (void)write_rr(e.responses, marker(client_gateway, token, m_id, RrResponseKind::Refused),
+                   e.service);
+    (void)e.responses.finish(client_gateway, token);
+    return true;
+  }
+  ++m_stats.requests_in;
+  (void)write_rr(e.responses, marker(client_gateway, token, m_id, RrResponseKind::Accepted),
+                 e.service);
+  e.pending.emplace(RrExport::Key{client_gateway, token},
+                    RrExport::Pending{std::move(*pending), 0, false});
+  return true;
+}
+
+void Gateway::poll_rr_export(RrExport& e) {
+  while (!e.waiting.empty()) {
+    auto& w = e.waiting.front();
+    if (!send_rr_request(e, w.key.first, w.key.second, w.payload)) break;
+    e.waiting.pop_front();
+  }
+  for (auto it = e.pending.begin(); it != e.pending.end();) {
+    auto& [key, p] = *it;
+    for (int n = 0; n < kBatch; ++n) {
+      auto received = p.pending.receive();
+      if (!received) {
+        if (received.error() == ResponseReceiveError::ServerGone) {
+          p.server_gone = true;
+        } else {
+          ++m_stats.rr_dropped;
+          log_once("receive " + e.service, "cannot receive a response of " + e.service + ": " +
+                                               to_string(received.error()));
+        }
+        continue;
+      }
+      if (!*received) break;
+      const RrMessageView out{key.first, key.second, true, m_id,
+                              static_cast<std::uint8_t>(RrResponseKind::Response), p.sequence,
+                              (**received).payload()};
+      if (write_rr(e.responses, out, e.service)) {
+        ++p.sequence;
+        ++m_stats.responses_out;
+      }
+    }
+    if (!p.pending.is_done()) {
+      ++it;
+      continue;
+    }
+    // Every stream is over: the end marker says how, then the request's instance is finished.
+    (void)write_rr(e.responses,
+                   marker(key.first, key.second, m_id,
+                          p.server_gone ? RrResponseKind::ServerGone : RrResponseKind::End),
+                   e.service);
+    (void)e.responses.finish(key.first, key.second);
+    it = e.pending.erase(it);
+  }
+}
+
+void Gateway::start_rr_import(const Announcement& a) {
+  const auto key = "import " + a.service;
+  auto name = ServiceName::create(a.service);
+  if (!name || a.service.starts_with(kInternalPrefix)) {
+    log_once(key, "a remote gateway announced an invalid service name; ignored");
+    return;
+  }
+  const PayloadType request{a.type_name, a.type_size, a.type_alignment, a.is_slice};
+  const PayloadType response{a.response_type_name, a.response_type_size,
+                             a.response_type_alignment, a.response_is_slice};
+  if (a.overflow > static_cast<std::uint8_t>(OverflowPolicy::Block) || response.size == 0 ||
+      response.size > kMaxRrPayloadBytes) {
+    log_once(key, "a remote gateway announced " + a.service + " with invalid settings; ignored");
+    return;
+  }
+  const auto overflow = static_cast<OverflowPolicy>(a.overflow);
+  // An existing local service is used as it is (its types must be the same); a new one gets the
+  // remote one's settings (create refuses values beyond the library's limits).
+  auto handle = m_node.service_builder(*name).request_response(request, response).open();
+  if (!handle && handle.error() == RequestResponseOpenError::DoesNotExist) {
+    auto builder = m_node.service_builder(*name).request_response(request, response);
+    builder.max_clients(a.max_clients)
+        .max_active_requests_per_client(a.max_active_requests)
+        .max_response_buffer_size(a.response_buffer_size)
+        .fire_and_forget(a.fire_and_forget)
+        .overflow_policy(overflow);
+    auto created = builder.create();
+    if (created) {
+      handle = std::move(*created);
+    } else if (created.error() != RequestResponseCreateError::AlreadyExists) {
+      log_once(key, "cannot import " + a.service + ": " + to_string(created.error()));
+      return;
+    } else {
+      handle = m_node.service_builder(*name).request_response(request, response).open();
+    }
+  }
+  if (!handle) {
+    log_once(key, "cannot import " + a.service + ": " + to_string(handle.error()));
+    return;
+  }
+  auto requests = RrWriter::create(m_participant, RrTopic::Requests, a.service, kRequestDepth);
+  auto responses = RrReader::create(m_participant, RrTopic::Responses, a.service,
+                                    depth_of(a.response_buffer_size, 1));
+  if (!requests || !responses) {
+    log_once(key, "cannot import " + a.service + ": " +
+                      to_string(!requests ? requests.error() : responses.error()));
+    return;
+  }
+  auto i = std::unique_ptr<RrImport>(new RrImport{a.service, response, overflow, {a.gateway},
+                                                  std::move(*handle), std::move(*requests),
+                                                  std::move(*responses), std::nullopt, {}, {}});
+  auto guard = m_waitset.attach_fd(i->responses.fd(), FdInterest::Read);
+  if (!guard) {
+    log_once(key, "cannot import " + a.service + ": " + to_string(guard.error()));
+    return;
+  }
+  m_attachments[AttachmentId::from_guard(*guard)] = {Bridge::RrImport, a.service};
+  i->guard.emplace(std::move(*guard));
+  m_logged.erase(key);
+  log("importing " + a.service + " (request-response " + request.name + " -> " + response.name +
+      ")");
+  ensure_rr_server(*i);
+  m_rr_imports.emplace(a.service, std::move(i));
+}
+
+void Gateway::stop_rr_import(const std::string& service) {
+  const auto found = m_rr_imports.find(service);
+  if (found == m_rr_imports.end()) return;
+  if (found->second->guard) m_attachments.erase(AttachmentId::from_guard(*found->second->guard));
+  // Its ActiveRequests go with it: every local client waiting on it sees its stream end.
+  m_rr_imports.erase(found);
+  log("no longer importing " + service);
+}
+
+void Gateway::ensure_rr_server(RrImport& i) {
+  if (i.server) return;
+  // A request sent before the far side's reader matched would be lost (VOLATILE): the local
+  // clients see a server only once both topics are matched.
+  const auto readers = i.requests.matched_readers();
+  const auto writers = i.responses.matched_writers();
+  if (!readers || !writers || *readers == 0 || *writers == 0) return;
+  // Block waits in the gateway (backlog), never in the server's send: one thread serves all.
+  auto server = i.handle.server_builder()
+                    .max_slice_len(rr_max_len(i.response_type))
+                    .block_timeout(std::chrono::nanoseconds(0))
+                    .create();
+  if (!server) {
+    log_once("server " + i.service,
+             "cannot serve " + i.service + " here: " + to_string(server.error()));
+    return;
+  }
+  i.server.emplace(std::move(*server));
+  log("serving " + i.service + " for the remote gateway");
+}
+
+void Gateway::poll_rr_import(RrImport& i) {
+  if (i.server) {
+    const auto exported = m_rr_exports.find(i.service);
+    for (int n = 0; n < kBatch; ++n) {
+      auto received = i.server->receive();
+      if (!received) {
+        ++m_stats.rr_dropped;
+        log_once("receive " + i.service, "cannot receive a request of " + i.service + ": " +
+                                             to_string(received.error()));
+        continue;
+      }
+      if (!*received) break;
+      auto& request = **received;
+      // Our own export client's request: dropping it ends its stream here, unforwarded (what
+      // came from DDS never goes back).
+      if (exported != m_rr_exports.end() && request.client_id() == exported->second->client.id()) {
+        continue;
+      }
+      if (i.gateways.empty() || request.payload().size() > kMaxRrPayloadBytes) {
+        ++m_stats.rr_dropped;
+        continue;  // dropped: the stream ends without a response
+      }
+      // One exporting gateway serves each request (the lowest id: every importer agrees).
+      const auto target = *i.gateways.begin();
+      const auto token = ++m_next_token;
+      const RrMessageView out{m_id, token, true, target,
+                              static_cast<std::uint8_t>(RrRequestKind::Request), 0,
+                              request.payload()};
+      if (!write_rr(i.requests, out, i.service)) {
+        ++m_stats.rr_dropped;
+        continue;
+      }
+      ++m_stats.requests_out;
+      i.forwarded.emplace(token, RrImport::Forwarded{std::move(request), target,
+                                                     std::chrono::steady_clock::now(), false, 0,
+                                                     false, {}, 0});
+    }
+  }
+  tend_forwarded(i);
+}
+
+void Gateway::tend_forwarded(RrImport& i) {
+  const auto now = std::chrono::steady_clock::now();
+  for (auto it = i.forwarded.begin(); it != i.forwarded.end();) {
+    auto& [token, f] = *it;
+    if (!f.request.is_connected()) {
+      // The local client stopped listening: the exporter drops its PendingResponse, so the
+      // real servers see it too.
+      (void)write_rr(i.requests,
+                     RrMessageView{m_id, token, true, f.target,
+                                   static_cast<std::uint8_t>(RrRequestKind::Cancel), 0, {}},
+                     i.service);
+      (void)i.requests.finish(m_id, token);
+      it = i.forwarded.erase(it);
+      continue;
+    }
+    while (!f.backlog.empty()) {
+      auto sent = f.request.send_copy(f.backlog.front());
+      if (!sent && sent.error() == ResponseSendError::BufferFull) break;
+      if (sent) {
+        ++m_stats.responses_in;
+      } else {
+        ++m_stats.rr_dropped;
+      }
+      f.backlog_bytes -= f.backlog.front().size();
+      f.backlog.pop_front();
+    }
+    if (!f.accepted && !f.ended && now - f.sent > kRrAcceptTimeout) {
+      ++m_stats.rr_dropped;
+      log_once("accept " + i.service, "a request of " + i.service +
+                                          " was not accepted by the remote gateway in time: ended");
+      f.ended = true;
+    }
+    if (f.ended && f.backlog.empty()) {
+      // Dropping the ActiveRequest ends the local client's stream.
+      (void)i.requests.finish(m_id, token);
+      it = i.forwarded.erase(it);
+      continue;
+    }
+    ++it;
+  }
+}
+
+void Gateway::on_rr_responses(RrImport& i) {
+  for (int n = 0; n < kBatch; n += static_cast<int>(RrReader::kDefaultMaxTake)) {
+    auto messages = i.responses.take();
+    if (!messages) {
+      log_once("take " + i.service, "cannot read " + i.service + ": " + to_string(messages.error()));
+      return;
+    }
+    if (messages->empty()) break;
+    for (const auto& m : *messages) {
+      if (m.client_gateway != m_id) continue;  // another importing gateway's request
+      const auto found = i.forwarded.find(m.token);
+      if (!m.alive) {
+        // The exporter finished the request (after its end marker), or its writer is gone: in
+        // either case nothing more comes.
+        if (found != i.forwarded.end()) found->second.ended = true;
+        continue;
+      }
+      if (found == i.forwarded.end() || found->second.target != m.server_gateway) {
+        ++m_stats.rr_dropped;  // an unknown request (cancelled, ended, or never ours)
+        continue;
+      }
+      auto& f = found->second;
+      switch (static_cast<RrResponseKind>(m.kind)) {
+        case RrResponseKind::Accepted:
+          f.accepted = true;
+          break;
+        case RrResponseKind::Response: {
+          f.accepted = true;
+          if (m.sequence != f.next_sequence) {
+            ++m_stats.rr_dropped;
+            log_once("sequence " + i.service, "a response of " + i.service + " came out of order");
+          }
+          f.next_sequence = m.sequence + 1;
+          if (f.ended || !i.server ||
+              !fits(i.response_type, m.payload.size(), i.server->max_slice_len())) {
+            ++m_stats.rr_dropped;
+            log_once("size " + i.service, "a response of " + i.service +
+                                              " does not match its response type or is larger "
+                                              "than " + std::to_string(kMaxRrPayloadBytes) +
+                                              " bytes: dropped");
+            break;
+          }
+          if (f.backlog.empty()) {
+            auto sent = f.request.send_copy(m.payload);
+            if (sent) {
+              ++m_stats.responses_in;
+              break;
+            }
+            // NotConnected: the client left, tend_forwarded cancels. Refuse and
+            // OverwriteOldest lose what the client has no room for, as locally.
+            if (sent.error() != ResponseSendError::BufferFull || i.overflow != OverflowPolicy::Block) {
+              ++m_stats.rr_dropped;
+              break;
+            }
+          }
+          // Block: the response waits in the gateway until the client makes room.
+          if (f.backlog_bytes + m.payload.size() > kMaxRrBacklogBytes) {
+            ++m_stats.rr_dropped;
+            log_once("backlog " + i.service, "a client of " + i.service +
+                                                 " is too slow: responses dropped");
+            break;
+          }
+          f.backlog.emplace_back(m.payload.begin(), m.payload.end());
+          f.backlog_bytes += m.payload.size();
+          break;
+        }
+        case RrResponseKind::ServerGone:
+          log("a server of " + i.service + " on the remote machine is gone: its stream ended");
+          f.ended = true;
+          break;
+        case RrResponseKind::End:
+        case RrResponseKind::Refused:
+          f.ended = true;
+          break;
+        default:
+          ++m_stats.rr_dropped;
+          break;
+      }
+    }
+  }
+  tend_forwarded(i);
+}
+
+void Gateway::update_rr_polling() {
+  bool needed = std::ranges::any_of(m_rr_exports, [](const auto& entry) {
+    return !entry.second->pending.empty() || !entry.second->waiting.empty();
+  });
+  for (const auto& [service, i] : m_rr_imports) {
+    if (needed) break;
+    if (!i->forwarded.empty()) {
+      needed = true;
+    } else if (i->server) {
+      // Local clients besides our own export client's.
+      const std::size_t ours = m_rr_exports.contains(service) ? 1 : 0;
+      needed = i->handle.number_of_clients() > ours;
+    }
+  }
+  if (needed == m_rr_poll_guard.has_value()) return;
+  if (!needed) {
+    m_rr_poll_guard.reset();
+    return;
+  }
+  auto guard = m_waitset.attach_interval(kRrPollPeriod);
+  if (!guard) {
+    log_once("poll", std::string("cannot attach the request-response poll: ") +
+                         to_string(guard.error()));
+    return;
+  }
+  m_rr_poll_guard.emplace(std::move(*guard));
 }
 
 }  // namespace axon::gateway

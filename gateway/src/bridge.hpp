@@ -18,6 +18,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <unordered_map>
 
@@ -45,6 +46,20 @@ inline constexpr std::uint64_t kInitialImportBytes = std::uint64_t{64} * 1024;
 inline constexpr std::uint64_t kMaxEventCount = 1'000'000;
 /// The largest sample an import publisher is made for.
 inline constexpr std::uint64_t kMaxImportBytes = 64ULL * 1024 * 1024;
+/// Request-response ports have no wake fd: while there is something to poll (an imported
+/// service with a local client, a request in flight) the gateway looks at them this often.
+inline constexpr std::chrono::milliseconds kRrPollPeriod{1};
+/// The largest request or response that crosses: the export client's requests and the import
+/// server's responses are sized for it (slices); larger ones are refused and counted.
+inline constexpr std::uint64_t kMaxRrPayloadBytes = 4ULL * 1024 * 1024;
+/// A forwarded request that the exporting gateway has not accepted within this is ended (it
+/// was lost: the far side's reader had not matched yet, or it restarted).
+inline constexpr std::chrono::milliseconds kRrAcceptTimeout{5000};
+/// Responses held for one request while the local client's buffer is full (Block policy);
+/// beyond this they are dropped and counted.
+inline constexpr std::uint64_t kMaxRrBacklogBytes = 64ULL * 1024 * 1024;
+/// Requests an export holds while its client has no free channel; beyond, they are refused.
+inline constexpr std::size_t kMaxRrWaitingRequests = 1024;
 
 /// What the gateway did, for its log line at exit and for tests (`--stats` on exit).
 struct GatewayStats {
@@ -54,6 +69,12 @@ struct GatewayStats {
   std::uint64_t publish_failures = 0;  ///< local loans or sends that failed: lost
   std::uint64_t events_exported = 0;  ///< notifications written to DDS (counted)
   std::uint64_t events_imported = 0;  ///< notifications made locally
+  std::uint64_t requests_out = 0;   ///< local requests forwarded to DDS (import side)
+  std::uint64_t requests_in = 0;    ///< requests from DDS sent locally (export side)
+  std::uint64_t responses_out = 0;  ///< local responses written to DDS (export side)
+  std::uint64_t responses_in = 0;   ///< responses from DDS sent locally (import side)
+  /// Request-response messages dropped: invalid, for an unknown request, refused locally.
+  std::uint64_t rr_dropped = 0;
 };
 
 class Gateway {
@@ -73,11 +94,13 @@ class Gateway {
 
  private:
   /// What an attachment belongs to: the kind of bridge (and the service, in m_attachments).
-  enum class Bridge : std::uint8_t { Export, Import, EventExport };
+  enum class Bridge : std::uint8_t { Export, Import, EventExport, RrExport, RrImport };
   struct Export;
   struct Import;
   struct EventExport;
   struct EventImport;
+  struct RrExport;
+  struct RrImport;
   Gateway(GatewayConfig config, std::uint64_t id, Node node, Participant participant,
           AnnouncementWriter announcements_out, AnnouncementReader announcements_in,
           EventWriter events_out, EventReader events_in, WaitSet waitset);
@@ -110,6 +133,31 @@ class Gateway {
   void start_event_import(const Announcement& a);
   /// Takes what the events topic brought and notifies the imported event services.
   void on_events();
+  // Request-response (docs/gateway.md): the export side's local client, the import side's
+  // local server, and the requests in flight between them.
+  void start_rr_export(const ServiceInfo& info);
+  /// Takes what the requests topic brought for one export and sends it locally.
+  void on_rr_requests(RrExport& e);
+  /// Sends one request locally; false when the client has no free channel (try again later).
+  bool send_rr_request(RrExport& e, std::uint64_t client_gateway, std::uint64_t token,
+                       std::span<const std::byte> payload);
+  /// Moves the responses of one export's requests to DDS, ends the streams that are over.
+  void poll_rr_export(RrExport& e);
+  void start_rr_import(const Announcement& a);
+  void stop_rr_import(const std::string& service);
+  /// Makes the import's local server once both its topics matched a remote gateway's.
+  void ensure_rr_server(RrImport& i);
+  /// Forwards the local requests of one import, cancels and ends what is over.
+  void poll_rr_import(RrImport& i);
+  /// Takes what the responses topic brought for one import and sends it to the local clients.
+  void on_rr_responses(RrImport& i);
+  /// Ends, cancels or flushes the forwarded requests of one import.
+  void tend_forwarded(RrImport& i);
+  /// Attaches the poll interval while something needs polling, detaches it otherwise.
+  void update_rr_polling();
+  /// Writes one request-response message, retried as a Block export's samples are; false
+  /// (counted, logged once) when it could not be written.
+  bool write_rr(RrWriter& writer, const RrMessageView& message, const std::string& service);
   /// stderr, prefixed "axon-gateway: ", when verbose (or always for `error`).
   void log(const std::string& line, bool error = false) const;
   /// Logs `line` once per `key` (a service that keeps failing the same way says so once).
@@ -132,6 +180,10 @@ class Gateway {
   std::map<std::string, std::unique_ptr<Import>> m_imports;
   std::map<std::string, std::unique_ptr<EventExport>> m_event_exports;
   std::map<std::string, std::unique_ptr<EventImport>> m_event_imports;
+  std::map<std::string, std::unique_ptr<RrExport>> m_rr_exports;
+  std::map<std::string, std::unique_ptr<RrImport>> m_rr_imports;
+  std::optional<WaitSetGuard> m_rr_poll_guard;  ///< the poll interval, while attached
+  std::uint64_t m_next_token = 0;                ///< the last request token given out
   std::unordered_map<AttachmentId, std::pair<Bridge, std::string>> m_attachments;
   std::set<std::string> m_logged;
   std::uint64_t m_discoveries = 0;

@@ -23,6 +23,8 @@ namespace axon::gateway {
 namespace {
 
 constexpr std::string_view kSampleTopicPrefix = "axon_ps_";
+constexpr std::string_view kRequestTopicPrefix = "axon_rq_";
+constexpr std::string_view kResponseTopicPrefix = "axon_rs_";
 constexpr const char* kAnnouncementTopic = "axon_gateway_announcements";
 constexpr const char* kEventTopic = "axon_gateway_events";
 // DDSI maps domain ids to UDP ports: 7400 + 250 * id must stay below 65536.
@@ -585,7 +587,8 @@ tl::expected<std::uint32_t, DdsError> SampleWriter::matched_readers() const {
   return matched_readers_of(m_core.writer.get());
 }
 
-ReceivedSamples::ReceivedSamples(ReceivedSamples&& other) noexcept
+template <typename View>
+ReceivedLoan<View>::ReceivedLoan(ReceivedLoan&& other) noexcept
     : m_reader(std::exchange(other.m_reader, 0)),
       m_loan(std::move(other.m_loan)),
       m_loaned(std::exchange(other.m_loaned, 0)),
@@ -594,7 +597,8 @@ ReceivedSamples::ReceivedSamples(ReceivedSamples&& other) noexcept
   other.m_views.clear();
 }
 
-ReceivedSamples& ReceivedSamples::operator=(ReceivedSamples&& other) noexcept {
+template <typename View>
+ReceivedLoan<View>& ReceivedLoan<View>::operator=(ReceivedLoan&& other) noexcept {
   if (this != &other) {
     give_back();
     m_reader = std::exchange(other.m_reader, 0);
@@ -607,9 +611,13 @@ ReceivedSamples& ReceivedSamples::operator=(ReceivedSamples&& other) noexcept {
   return *this;
 }
 
-ReceivedSamples::~ReceivedSamples() { give_back(); }
+template <typename View>
+ReceivedLoan<View>::~ReceivedLoan() {
+  give_back();
+}
 
-void ReceivedSamples::give_back() {
+template <typename View>
+void ReceivedLoan<View>::give_back() {
   if (m_loaned > 0) {
     // Fails only when the reader is gone, and then Cyclone freed the loan with it.
     dds_return_loan(m_reader, m_loan.data(), m_loaned);
@@ -617,6 +625,9 @@ void ReceivedSamples::give_back() {
   m_loaned = 0;
   m_views.clear();
 }
+
+template class ReceivedLoan<SampleView>;
+template class ReceivedLoan<RrMessageView>;
 
 tl::expected<SampleReader, DdsError> SampleReader::create(const Participant& participant,
                                                           std::string_view service,
@@ -690,6 +701,7 @@ axon_gateway_Announcement announcement_key(std::uint64_t gateway, const std::str
   key.gateway = gateway;
   key.service = const_cast<char*>(service.c_str());
   key.type_name = const_cast<char*>("");
+  key.response_type_name = const_cast<char*>("");
   return key;
 }
 
@@ -727,6 +739,15 @@ tl::expected<void, DdsError> AnnouncementWriter::write(const Announcement& annou
   out.is_slice = announcement.is_slice;
   out.history_size = announcement.history_size;
   out.buffer_size = announcement.buffer_size;
+  out.response_type_name = const_cast<char*>(announcement.response_type_name.c_str());
+  out.response_type_size = announcement.response_type_size;
+  out.response_type_alignment = announcement.response_type_alignment;
+  out.response_is_slice = announcement.response_is_slice;
+  out.max_clients = announcement.max_clients;
+  out.max_active_requests = announcement.max_active_requests;
+  out.response_buffer_size = announcement.response_buffer_size;
+  out.fire_and_forget = announcement.fire_and_forget;
+  out.overflow = announcement.overflow;
   const dds_return_t result = dds_write(m_core.writer.get(), &out);
   if (result < 0) return tl::unexpected(write_error("dds_write announcement", result));
   return {};
@@ -793,6 +814,16 @@ tl::expected<std::vector<AnnouncementChange>, DdsError> AnnouncementReader::take
         change.announcement.is_slice = a->is_slice;
         change.announcement.history_size = a->history_size;
         change.announcement.buffer_size = a->buffer_size;
+        change.announcement.response_type_name =
+            a->response_type_name != nullptr ? a->response_type_name : "";
+        change.announcement.response_type_size = a->response_type_size;
+        change.announcement.response_type_alignment = a->response_type_alignment;
+        change.announcement.response_is_slice = a->response_is_slice;
+        change.announcement.max_clients = a->max_clients;
+        change.announcement.max_active_requests = a->max_active_requests;
+        change.announcement.response_buffer_size = a->response_buffer_size;
+        change.announcement.fire_and_forget = a->fire_and_forget;
+        change.announcement.overflow = a->overflow;
       } else {
         continue;  // an invalid sample of a live instance says nothing new
       }
@@ -873,6 +904,139 @@ tl::expected<std::vector<EventNotification>, DdsError> EventReader::take(std::ui
   }
   if (taken > 0) dds_return_loan(m_core.reader.get(), loan.data(), taken);
   return events;
+}
+
+// ---- request-response
+
+tl::expected<std::string, DdsError> rr_topic_name(RrTopic topic, std::string_view service) {
+  return encode_topic_name(topic == RrTopic::Requests ? kRequestTopicPrefix : kResponseTopicPrefix,
+                           service);
+}
+
+tl::expected<RrWriter, DdsError> RrWriter::create(const Participant& participant, RrTopic topic,
+                                                  std::string_view service, std::uint32_t depth) {
+  auto topic_name = rr_topic_name(topic, service);
+  if (!topic_name) return tl::unexpected(topic_name.error());
+  if (depth == 0) {
+    return tl::unexpected(DdsError{DdsErrorKind::InvalidSettings, "history depth 0", 0});
+  }
+  const Qos qos;
+  // As a service's samples, per request instead of per publisher: nothing replaced, a full
+  // history blocks the writer (then Timeout), a full reader refuses and is sent again.
+  sample_qos(qos.q, depth);
+  // finish() unregisters a request's instance; autodispose makes the readers free it too.
+  dds_qset_writer_data_lifecycle(qos.q, true);
+  auto core = create_writer(participant, &axon_gateway_RrMessage_desc, *topic_name, qos.q);
+  if (!core) return tl::unexpected(core.error());
+  return RrWriter(std::string(service), std::move(*core));
+}
+
+tl::expected<void, DdsError> RrWriter::write(const RrMessageView& message) {
+  if (message.payload.size() > UINT32_MAX) {
+    return tl::unexpected(DdsError{DdsErrorKind::PayloadTooLarge,
+                                   std::to_string(message.payload.size()) + " bytes", 0});
+  }
+  axon_gateway_RrMessage out{};
+  out.client_gateway = message.client_gateway;
+  out.token = message.token;
+  out.server_gateway = message.server_gateway;
+  out.kind = message.kind;
+  out.sequence = message.sequence;
+  // SAFETY: as SampleWriter::write: dds_write serialises before it returns and frees nothing
+  // that _release = false marks as not its own.
+  out.payload._maximum = static_cast<std::uint32_t>(message.payload.size());
+  out.payload._length = static_cast<std::uint32_t>(message.payload.size());
+  out.payload._buffer =
+      const_cast<std::uint8_t*>(reinterpret_cast<const std::uint8_t*>(message.payload.data()));
+  out.payload._release = false;
+  const dds_return_t result = dds_write(m_core.writer.get(), &out);
+  if (result < 0) return tl::unexpected(write_error("dds_write " + m_service, result));
+  return {};
+}
+
+tl::expected<void, DdsError> RrWriter::finish(std::uint64_t client_gateway, std::uint64_t token) {
+  axon_gateway_RrMessage key{};
+  key.client_gateway = client_gateway;
+  key.token = token;
+  const dds_return_t result = dds_unregister_instance(m_core.writer.get(), &key);
+  // PRECONDITION_NOT_MET: nothing was written for that request. Nothing to finish.
+  if (result < 0 && result != DDS_RETCODE_PRECONDITION_NOT_MET) {
+    return tl::unexpected(cyclone_error("dds_unregister_instance " + m_service, result));
+  }
+  return {};
+}
+
+tl::expected<std::uint32_t, DdsError> RrWriter::matched_readers() const {
+  return matched_readers_of(m_core.writer.get());
+}
+
+tl::expected<RrReader, DdsError> RrReader::create(const Participant& participant, RrTopic topic,
+                                                  std::string_view service, std::uint32_t depth) {
+  auto topic_name = rr_topic_name(topic, service);
+  if (!topic_name) return tl::unexpected(topic_name.error());
+  if (depth == 0) {
+    return tl::unexpected(DdsError{DdsErrorKind::InvalidSettings, "history depth 0", 0});
+  }
+  const Qos qos;
+  sample_qos(qos.q, depth);
+  auto core = create_reader(participant, &axon_gateway_RrMessage_desc, *topic_name, qos.q);
+  if (!core) return tl::unexpected(core.error());
+  return RrReader(std::string(service), std::move(*core));
+}
+
+tl::expected<ReceivedRrMessages, DdsError> RrReader::take(std::uint32_t max) {
+  max = std::clamp<std::uint32_t>(max, 1, INT32_MAX);
+  // Drain first: a delivery after this point writes the eventfd again, so it cannot be missed.
+  if (auto drained = m_core.wake.drain(); !drained) return tl::unexpected(drained.error());
+  ReceivedRrMessages batch;
+  batch.m_reader = m_core.reader.get();
+  batch.m_loan.assign(max, nullptr);
+  std::vector<dds_sample_info_t> infos(max);
+  const dds_return_t taken =
+      dds_take(m_core.reader.get(), batch.m_loan.data(), infos.data(), max, max);
+  if (taken < 0) return tl::unexpected(cyclone_error("dds_take " + m_service, taken));
+  batch.m_loaned = taken;
+  if (static_cast<std::uint32_t>(taken) == max) m_core.wake.signal();
+  batch.m_views.reserve(static_cast<std::size_t>(taken));
+  for (dds_return_t i = 0; i < taken; ++i) {
+    const auto& info = infos[static_cast<std::size_t>(i)];
+    const auto* m =
+        static_cast<const axon_gateway_RrMessage*>(batch.m_loan[static_cast<std::size_t>(i)]);
+    if (!info.valid_data) {
+      // An invalid sample says that a request's instance is over at the writer: finished
+      // (disposed) or without a writer. Key fields are filled for it too.
+      if (info.instance_state != DDS_IST_ALIVE) {
+        batch.m_views.push_back(RrMessageView{m->client_gateway, m->token, false, 0, 0, 0, {}});
+      }
+      continue;
+    }
+    batch.m_views.push_back(RrMessageView{
+        m->client_gateway, m->token, true, m->server_gateway, m->kind, m->sequence,
+        std::span<const std::byte>(reinterpret_cast<const std::byte*>(m->payload._buffer),
+                                   m->payload._length)});
+    // When the instance's end arrived with data still unread, Cyclone makes no invalid sample:
+    // its data samples carry the state. Reported after the last of them, unless the batch is
+    // full (more of them may follow; then the end is not reported, a limit callers live with).
+    if (info.instance_state != DDS_IST_ALIVE && static_cast<std::uint32_t>(taken) < max) {
+      bool last = true;
+      for (dds_return_t j = i + 1; j < taken && last; ++j) {
+        last = infos[static_cast<std::size_t>(j)].instance_handle != info.instance_handle;
+      }
+      if (last) {
+        batch.m_views.push_back(RrMessageView{m->client_gateway, m->token, false, 0, 0, 0, {}});
+      }
+    }
+  }
+  return batch;
+}
+
+tl::expected<std::uint32_t, DdsError> RrReader::matched_writers() const {
+  dds_subscription_matched_status_t status{};
+  const dds_return_t result = dds_get_subscription_matched_status(m_core.reader.get(), &status);
+  if (result < 0) {
+    return tl::unexpected(cyclone_error("dds_get_subscription_matched_status", result));
+  }
+  return status.current_count;
 }
 
 }  // namespace axon::gateway

@@ -11,6 +11,9 @@
 //   TRANSIENT_LOCAL, KEEP_LAST(1), AUTOMATIC liveliness with a kAnnouncementLease lease, so a
 //   gateway that dies (SIGKILL, link lost) has its announcements reported Lost by every reader.
 // - "axon_gateway_events": one instance per origin gateway; RELIABLE, KEEP_ALL, VOLATILE.
+// - request-response: two topics per axon service (rr_topic_name), requests and responses, one
+//   DDS instance per request; RELIABLE, KEEP_ALL bounded to `depth` messages per request,
+//   VOLATILE.
 //
 // Waking: every reader owns an eventfd (fd()) that a Cyclone listener thread makes readable when
 // data or an instance state change arrives; attach it to an axon WaitSet and call take() when it
@@ -239,36 +242,41 @@ class SampleWriter {
   detail::WriterCore m_core;
 };
 
-/// Samples taken from a SampleReader, loaned by Cyclone, and views into them. In Cyclone 0.10 a
-/// loan is the reader's cached array of sample structs into which dds_take deserialised the
-/// samples: each payload was copied once out of the received data into a buffer Cyclone
-/// allocated, and is freed when the loan goes back. This layer copies nothing more. The loan goes
-/// back (dds_return_loan) when this object dies; it must die before its SampleReader.
-class ReceivedSamples {
+/// Samples taken from a reader (SampleReader, RrReader), loaned by Cyclone, and views into them
+/// (`View`: SampleView or RrMessageView). In Cyclone 0.10 a loan is the reader's cached array of
+/// sample structs into which dds_take deserialised the samples: each payload was copied once out
+/// of the received data into a buffer Cyclone allocated, and is freed when the loan goes back.
+/// This layer copies nothing more. The loan goes back (dds_return_loan) when this object dies; it
+/// must die before its reader.
+template <typename View>
+class ReceivedLoan {
  public:
-  ReceivedSamples(ReceivedSamples&& other) noexcept;
-  ReceivedSamples& operator=(ReceivedSamples&& other) noexcept;
-  ReceivedSamples(const ReceivedSamples&) = delete;
-  ReceivedSamples& operator=(const ReceivedSamples&) = delete;
-  ~ReceivedSamples();
+  ReceivedLoan(ReceivedLoan&& other) noexcept;
+  ReceivedLoan& operator=(ReceivedLoan&& other) noexcept;
+  ReceivedLoan(const ReceivedLoan&) = delete;
+  ReceivedLoan& operator=(const ReceivedLoan&) = delete;
+  ~ReceivedLoan();
 
-  /// The valid samples, in the order Cyclone gave them (per origin publisher: sequence order).
-  std::span<const SampleView> samples() const { return m_views; }
+  /// The valid samples, in the order Cyclone gave them (per instance: the order written).
+  std::span<const View> samples() const { return m_views; }
   std::size_t size() const { return m_views.size(); }
   bool empty() const { return m_views.empty(); }
   auto begin() const { return m_views.begin(); }
   auto end() const { return m_views.end(); }
-  const SampleView& operator[](std::size_t i) const { return m_views[i]; }
+  const View& operator[](std::size_t i) const { return m_views[i]; }
 
  private:
   friend class SampleReader;
-  ReceivedSamples() = default;
+  friend class RrReader;
+  ReceivedLoan() = default;
   void give_back();
   std::int32_t m_reader = 0;
   std::vector<void*> m_loan;  // Cyclone's sample pointers; m_loan[0] identifies the loan
   std::int32_t m_loaned = 0;  // how many of them dds_take filled
-  std::vector<SampleView> m_views;
+  std::vector<View> m_views;
 };
+extern template class ReceivedLoan<SampleView>;  // instantiated in dds.cpp
+using ReceivedSamples = ReceivedLoan<SampleView>;
 
 /// Reads the samples of one axon service from every gateway that writes them.
 class SampleReader {
@@ -302,12 +310,23 @@ struct Announcement {
   std::uint64_t gateway = 0;
   std::string service;
   AnnouncedPattern pattern = AnnouncedPattern::PublishSubscribe;
+  /// Publish-subscribe: the payload type; request-response: the request type.
   std::string type_name;
   std::uint64_t type_size = 0;
   std::uint64_t type_alignment = 0;
   bool is_slice = false;
   std::uint32_t history_size = 0;
   std::uint32_t buffer_size = 0;
+  // Request-response only: the response type and the settings of the service.
+  std::string response_type_name;
+  std::uint64_t response_type_size = 0;
+  std::uint64_t response_type_alignment = 0;
+  bool response_is_slice = false;
+  std::uint32_t max_clients = 0;
+  std::uint32_t max_active_requests = 0;
+  std::uint32_t response_buffer_size = 0;
+  bool fire_and_forget = false;
+  std::uint8_t overflow = 0;  ///< axon's OverflowPolicy as a number (not trusted: check it)
 };
 
 class AnnouncementWriter {
@@ -386,6 +405,88 @@ class EventReader {
 
  private:
   explicit EventReader(detail::ReaderCore core) : m_core(std::move(core)) {}
+  detail::ReaderCore m_core;
+};
+
+// ---- request-response
+
+/// The two topics of one request-response service: requests go from the importing gateway (the
+/// client's) to the exporting one (the server's), responses and end markers come back.
+enum class RrTopic : std::uint8_t { Requests, Responses };
+
+/// "axon_rq_" (requests) or "axon_rs_" (responses) + the service name, escaped as
+/// sample_topic_name does.
+tl::expected<std::string, DdsError> rr_topic_name(RrTopic topic, std::string_view service);
+
+/// What a message on the requests topic is (the IDL's `kind`).
+enum class RrRequestKind : std::uint8_t { Request = 0, Cancel = 1 };
+/// What a message on the responses topic is (the IDL's `kind`).
+enum class RrResponseKind : std::uint8_t {
+  Response = 0,    ///< one response of the stream, `sequence` 0, 1, 2...
+  Accepted = 1,    ///< the request was sent to the local servers
+  End = 2,         ///< every server ended its stream: nothing more comes
+  ServerGone = 3,  ///< the stream is over because a server was gone (it died or left)
+  Refused = 4,     ///< the request was not sent (no room, an invalid payload): nothing comes
+};
+
+/// One request-response message (IDL RrMessage), as views: of one to send (nothing copied
+/// before Cyclone serialises it), or of a received one (pointing into a ReceivedRrMessages
+/// loan). `kind` stays a number: a received one is untrusted.
+struct RrMessageView {
+  std::uint64_t client_gateway = 0;
+  std::uint64_t token = 0;
+  /// False for what RrReader::take reports of a request's instance that is over on the
+  /// writer's side (finished, or the writer gone: its gateway died or was cut off): only
+  /// `client_gateway` and `token` are meaningful then.
+  bool alive = true;
+  std::uint64_t server_gateway = 0;
+  std::uint8_t kind = 0;
+  std::uint64_t sequence = 0;
+  std::span<const std::byte> payload;
+};
+extern template class ReceivedLoan<RrMessageView>;  // instantiated in dds.cpp
+using ReceivedRrMessages = ReceivedLoan<RrMessageView>;
+
+/// Writes one topic of one request-response service. One instance per request (client gateway,
+/// token): RELIABLE, KEEP_ALL bounded to `depth` messages per request, VOLATILE.
+class RrWriter {
+ public:
+  static tl::expected<RrWriter, DdsError> create(const Participant& participant, RrTopic topic,
+                                                 std::string_view service, std::uint32_t depth);
+  /// Sends `message`; Timeout when the readers did not acknowledge `depth` earlier messages of
+  /// the same request within kMaxBlockingTime (the message is then not sent).
+  tl::expected<void, DdsError> write(const RrMessageView& message);
+  /// The request is over on this side: its instance is unregistered (and so disposed), freeing
+  /// its history here and, once its messages are delivered, at the readers.
+  tl::expected<void, DdsError> finish(std::uint64_t client_gateway, std::uint64_t token);
+  tl::expected<std::uint32_t, DdsError> matched_readers() const;
+
+ private:
+  RrWriter(std::string service, detail::WriterCore core)
+      : m_service(std::move(service)), m_core(std::move(core)) {}
+  std::string m_service;
+  detail::WriterCore m_core;
+};
+
+/// Reads one topic of one request-response service, every gateway's messages on it.
+class RrReader {
+ public:
+  static constexpr std::uint32_t kDefaultMaxTake = 16;
+  static tl::expected<RrReader, DdsError> create(const Participant& participant, RrTopic topic,
+                                                 std::string_view service, std::uint32_t depth);
+  /// Readable when messages (or instance state changes, which take() skips) have arrived.
+  int fd() const { return m_core.wake.get(); }
+  /// Takes up to `max` messages (at least 1); per request in the order written. A request whose
+  /// instance the writer finished, or whose writer is gone, comes once more with `alive` false,
+  /// after its messages (not when its end came with the last messages of a full batch: the
+  /// end is a hint, the end markers are the protocol).
+  tl::expected<ReceivedRrMessages, DdsError> take(std::uint32_t max = kDefaultMaxTake);
+  tl::expected<std::uint32_t, DdsError> matched_writers() const;
+
+ private:
+  RrReader(std::string service, detail::ReaderCore core)
+      : m_service(std::move(service)), m_core(std::move(core)) {}
+  std::string m_service;
   detail::ReaderCore m_core;
 };
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <map>
 #include <cstdint>
 #include <cstring>
 #include <random>
@@ -212,6 +213,54 @@ TEST(GatewayDdsTransport, SamplesOf8B64KiBAnd4MiBArriveInOrderIntact) {
   EXPECT_EQ(next, expected_sizes.size());
 }
 
+// Request-response messages of two requests, interleaved: each request's come in the order
+// written, payloads intact, and finishing a request's instance reports it once as not alive.
+// (Depth 16: nothing is taken while they are written, and a full reader refuses more.)
+TEST(GatewayDdsTransport, RrMessagesArriveInOrderPerRequestAndFinishIsSeen) {
+  auto writer_side = make_participant();
+  auto reader_side = make_participant();
+  const std::string service = test::unique_name("gw/dds/rr");
+  auto writer = must(RrWriter::create(writer_side, RrTopic::Responses, service, 16));
+  auto reader = must(RrReader::create(reader_side, RrTopic::Responses, service, 16));
+  ASSERT_TRUE(test::eventually([&] { return writer.matched_readers().value_or(0) == 1; }));
+  EXPECT_EQ(must(reader.matched_writers()), 1U);
+  const std::uint64_t gateway = random_id();
+  constexpr std::uint64_t kPerRequest = 6;
+  std::vector<std::vector<std::byte>> payloads;
+  for (std::uint64_t k = 0; k < kPerRequest; ++k) {
+    payloads.push_back(make_payload(k, k % 2 == 0 ? 8 : 1024 * 1024));
+  }
+  for (std::uint64_t k = 0; k < kPerRequest; ++k) {
+    for (const std::uint64_t token : {1, 2}) {
+      const RrMessageView out{gateway, token, true, 42, 0, k, payloads[k]};
+      ASSERT_TRUE(writer.write(out));
+    }
+  }
+  ASSERT_TRUE(writer.finish(gateway, 1));
+  std::map<std::uint64_t, std::uint64_t> next;
+  std::map<std::uint64_t, int> finished;
+  EXPECT_TRUE(test::eventually([&] {
+    if (!readable(reader.fd(), 100ms)) return false;
+    for (const auto& m : must(reader.take(64))) {  // never full: the end is reported
+      EXPECT_EQ(m.client_gateway, gateway);
+      if (!m.alive) {
+        ++finished[m.token];
+        EXPECT_EQ(next[m.token], kPerRequest);  // after every message of its request
+        continue;
+      }
+      EXPECT_EQ(m.server_gateway, 42U);
+      EXPECT_EQ(m.sequence, next[m.token]);
+      EXPECT_TRUE(intact(m.payload));
+      EXPECT_EQ(m.payload.size(), payloads[m.sequence % kPerRequest].size());
+      ++next[m.token];
+    }
+    return next[1] == kPerRequest && next[2] == kPerRequest && finished[1] == 1;
+  }));
+  EXPECT_EQ(finished[2], 0);  // not finished: still alive
+  EXPECT_EQ(must(rr_topic_name(RrTopic::Requests, "a_b")), "axon_rq_a__b");
+  EXPECT_EQ(must(rr_topic_name(RrTopic::Responses, "a/b")), "axon_rs_a/b");
+}
+
 TEST(GatewayDdsTransport, ReaderFdBecomesReadableWhenDataArrivesAndNotBefore) {
   auto writer_side = make_participant();
   auto reader_side = make_participant();
@@ -273,9 +322,27 @@ TEST(GatewayDdsTransport, LoanedSamplesOutliveFurtherTakesAndMove) {
       std::equal(next[0].payload.begin(), next[0].payload.end(), second.begin(), second.end()));
 }
 
+// A request-response announcement: every field set, so each one's round trip is checked.
 Announcement announcement_of(std::uint64_t gateway, const std::string& service) {
-  return Announcement{
-      gateway, service, AnnouncedPattern::PublishSubscribe, "TestType", 24, 8, false, 5, 10};
+  Announcement a;
+  a.gateway = gateway;
+  a.service = service;
+  a.pattern = AnnouncedPattern::RequestResponse;
+  a.type_name = "TestType";
+  a.type_size = 24;
+  a.type_alignment = 8;
+  a.history_size = 5;
+  a.buffer_size = 10;
+  a.response_type_name = "TestResponse";
+  a.response_type_size = 2;
+  a.response_type_alignment = 2;
+  a.response_is_slice = true;
+  a.max_clients = 3;
+  a.max_active_requests = 7;
+  a.response_buffer_size = 9;
+  a.fire_and_forget = true;
+  a.overflow = 2;
+  return a;
 }
 
 // Takes announcement changes of `gateway` until `done` says enough or 10 s pass.
@@ -318,6 +385,15 @@ TEST(GatewayDdsTransport, AnnouncementAppearsThenDisappearsWhenWriterParticipant
     EXPECT_EQ(change.announcement.type_alignment, expected.type_alignment);
     EXPECT_EQ(change.announcement.history_size, expected.history_size);
     EXPECT_EQ(change.announcement.buffer_size, expected.buffer_size);
+    EXPECT_EQ(change.announcement.response_type_name, expected.response_type_name);
+    EXPECT_EQ(change.announcement.response_type_size, expected.response_type_size);
+    EXPECT_EQ(change.announcement.response_type_alignment, expected.response_type_alignment);
+    EXPECT_EQ(change.announcement.response_is_slice, expected.response_is_slice);
+    EXPECT_EQ(change.announcement.max_clients, expected.max_clients);
+    EXPECT_EQ(change.announcement.max_active_requests, expected.max_active_requests);
+    EXPECT_EQ(change.announcement.response_buffer_size, expected.response_buffer_size);
+    EXPECT_EQ(change.announcement.fire_and_forget, expected.fire_and_forget);
+    EXPECT_EQ(change.announcement.overflow, expected.overflow);
   }
 
   ASSERT_TRUE(writer->withdraw(gateway, withdrawn));

@@ -2,6 +2,9 @@
 // axon prefix and root, netns.hpp), run as a user would: axon-gateway on each side, a publisher
 // on one, a subscriber on the other (axon_test_gateway_peer: every sample checked whole). The
 // link is cut and restored, gateways are SIGKILLed and restarted; delivery must resume each time.
+// Request-response likewise: a client on one side, a server on the other (the peer's `request`
+// and `serve`), every response of every stream checked, and the ends of streams when a gateway
+// or the client is killed.
 #include <signal.h>
 
 #include <chrono>
@@ -266,6 +269,113 @@ TEST_F(GatewayNetns, KilledGatewaysAreRestartedAndDeliveryResumes) {
     const auto clean = pair->run_to_end(side, {bin("axon"), "clean"});
     EXPECT_EQ(clean.status.code, 0) << clean.output;
   }
+  expect_nothing_left();
+}
+
+// ---- request-response
+
+class GatewayRrNetns : public GatewayNetns {
+ protected:
+  /// A server on b (its gateway exports), a client on a (its gateway imports).
+  struct Rr {
+    ChildProcess exporter, importer, server, client;
+    std::size_t seen = 0;  ///< the client's output read so far
+  };
+  Rr start_rr(const std::vector<std::string>& serve, const std::vector<std::string>& request) {
+    auto server = peer(Side::B, serve);
+    EXPECT_NE(server.read_until("ready", 20s).find("ready"), std::string::npos) << server.output();
+    auto exporter = gateway(Side::B, {"--export", service});
+    auto importer = gateway(Side::A, {"--import", service});
+    auto client = peer(Side::A, request);
+    return Rr{std::move(exporter), std::move(importer), std::move(server), std::move(client)};
+  }
+  std::string outputs(Rr& rr) {
+    for (auto* process : {&rr.client, &rr.server, &rr.exporter, &rr.importer}) {
+      (void)process->read_until("\x01never\x01", 100ms);
+    }
+    return "\n--- client\n" + tail(rr.client.output()) + "\n--- server\n" +
+           tail(rr.server.output()) + "\n--- exporter (b)\n" + rr.exporter.output() +
+           "\n--- importer (a)\n" + rr.importer.output();
+  }
+  static std::string tail(const std::string& text) {
+    return text.substr(text.size() > 3000 ? text.size() - 3000 : 0);
+  }
+};
+
+// Every response of every request crosses back intact and in order (8 B to 1 MiB), and every
+// stream ends after exactly its responses.
+TEST_F(GatewayRrNetns, EveryResponseOfEveryRequestArrivesIntactAndEveryStreamEnds) {
+  constexpr int kRequests = 6;
+  constexpr int kResponses = 12;
+  auto rr = start_rr({"serve", service, "--responses", std::to_string(kResponses)},
+                     {"request", service, "--count", std::to_string(kRequests), "--responses",
+                      std::to_string(kResponses)});
+  ASSERT_FALSE(HasFailure());
+  const auto out = rr.client.read_until("intact", kPatience);
+  EXPECT_NE(out.find("completed " + std::to_string(kRequests) + " intact"), std::string::npos)
+      << outputs(rr);
+  EXPECT_NE(out.find(" 1048576\n"), std::string::npos);  // 1 MiB responses did cross
+  ASSERT_TRUE(rr.client.wait_for(20s));
+  (void)finish(rr.server);
+  const auto b = finish(rr.exporter);
+  const auto a = finish(rr.importer);
+  const auto total = std::to_string(kRequests * kResponses);
+  EXPECT_NE(b.find("requests_out=0 requests_in=" + std::to_string(kRequests) +
+                   " responses_out=" + total + " responses_in=0 rr_dropped=0"),
+            std::string::npos) << b;
+  EXPECT_NE(a.find("requests_out=" + std::to_string(kRequests) +
+                   " requests_in=0 responses_out=0 responses_in=" + total + " rr_dropped=0"),
+            std::string::npos) << a;
+  expect_nothing_left();
+}
+
+// The exporting gateway is SIGKILLed in the middle of a stream: the client's stream ends (it does
+// not wait forever), and once the gateway is restarted whole streams cross again.
+TEST_F(GatewayRrNetns, AKilledExporterEndsTheStreamAndARestartedOneServesAgain) {
+  constexpr int kResponses = 50;  // 20 ms apart: a second per stream
+  auto rr = start_rr({"serve", service, "--responses", std::to_string(kResponses),
+                      "--interval-us", "20000"},
+                     {"request", service, "--count", "0", "--responses",
+                      std::to_string(kResponses), "--allow-short"});
+  ASSERT_FALSE(HasFailure());
+  // Mid-stream: its third response arrived, 47 are to come.
+  ASSERT_TRUE(next_line(rr.client, rr.seen, [](const std::string& line) {
+    return line.starts_with("got ") && line.find(" 2 ") != std::string::npos;
+  }, kPatience)) << outputs(rr);
+  rr.exporter.kill(SIGKILL);
+  ASSERT_TRUE(rr.exporter.wait_for(10s));
+  // Within the announcement lease (1.5 s), not DDS's own participant lease (10 s).
+  const auto cut = next_line(rr.client, rr.seen, starts_with("short "), 6s);
+  ASSERT_TRUE(cut) << outputs(rr);
+  // The server saw the dead gateway's client stop listening.
+  EXPECT_NE(rr.server.read_until("cancelled", 10s).find("cancelled"), std::string::npos)
+      << outputs(rr);
+  rr.exporter = gateway(Side::B, {"--export", service});
+  EXPECT_TRUE(next_line(rr.client, rr.seen, starts_with("complete "), kPatience)) << outputs(rr);
+  for (auto* process : {&rr.client, &rr.server, &rr.exporter, &rr.importer}) (void)finish(*process);
+  const auto clean = pair->run_to_end(Side::B, {bin("axon"), "clean"});
+  EXPECT_EQ(clean.status.code, 0) << clean.output;
+  expect_nothing_left();
+}
+
+// The client is SIGKILLed in the middle of a stream: the cancel crosses, and the server on the
+// far side sees is_connected() turn false and ends the stream.
+TEST_F(GatewayRrNetns, AKilledClientIsSeenByTheRemoteServer) {
+  constexpr int kResponses = 1000;  // 10 ms apart: 10 s, far longer than the test waits
+  auto rr = start_rr({"serve", service, "--responses", std::to_string(kResponses),
+                      "--interval-us", "10000"},
+                     {"request", service, "--count", "1", "--responses",
+                      std::to_string(kResponses)});
+  ASSERT_FALSE(HasFailure());
+  ASSERT_TRUE(next_line(rr.client, rr.seen, starts_with("got 0 3 "), kPatience)) << outputs(rr);
+  rr.client.kill(SIGKILL);
+  ASSERT_TRUE(rr.client.wait_for(10s));
+  std::size_t from = 0;
+  const auto cancelled = next_line(rr.server, from, starts_with("cancelled 0 after "), 5s);
+  ASSERT_TRUE(cancelled) << outputs(rr);
+  for (auto* process : {&rr.server, &rr.exporter, &rr.importer}) (void)finish(*process);
+  const auto clean = pair->run_to_end(Side::A, {bin("axon"), "clean"});
+  EXPECT_EQ(clean.status.code, 0) << clean.output;
   expect_nothing_left();
 }
 

@@ -20,6 +20,19 @@
 //       N samples, "received N intact" (exit 0). Without --gaps the samples must be 0, 1, 2...;
 //       with --gaps they must only increase. A damaged or misordered sample: "error ..." (exit 1);
 //       nothing for S seconds (default 30): "error timeout" (exit 1).
+//   axon_test_gateway_peer serve SERVICE --responses N [--interval-us U]
+//       a request-response server (requests: a u64 request number R; responses: byte slices up
+//       to --max-size, default 1 MiB): answers each request with N responses, the k-th one
+//       filled as sample R * 1000 + k (sizes cycling 8 B..1 MiB), U microseconds apart, then ends
+//       the stream: "served R N". A client that stops listening: "cancelled R after K" (the
+//       stream is ended there). Until SIGTERM.
+//   axon_test_gateway_peer request SERVICE --count M --responses N [--allow-short]
+//                                  [--timeout-s S]
+//       a client: waits for a server, sends request R = 0, 1, ... (M = 0: until SIGTERM), one
+//       at a time, and checks its stream: responses R * 1000 + k for k = 0, 1, ... in order and
+//       intact ("got R K SIZE" each), then the stream's end after exactly N: "complete R"; after
+//       M requests "completed M intact" (exit 0). A stream that ends early is an error, or with
+//       --allow-short "short R K"; nothing for S seconds (default 30): "error timeout".
 #include <signal.h>
 #include <unistd.h>
 
@@ -209,12 +222,127 @@ int listen(Node& node, const std::string& service, std::uint64_t count,
   return 0;
 }
 
+// ---- request-response
+
+constexpr std::uint64_t kRrMaxSize = 1 << 20;
+constexpr std::uint64_t kPerRequest = 1000;  // response k of request R is sample R * 1000 + k
+
+UntypedRequestResponseService open_rr(Node& node, const std::string& service) {
+  auto name = ServiceName::create(service);
+  if (!name) fail("invalid service name");
+  auto opened = node.service_builder(*name)
+                    .request_response(PayloadType{"axon_test::GatewayRequest", 8, 8, false},
+                                      bytes_type())
+                    .max_response_buffer_size(8)
+                    .overflow_policy(OverflowPolicy::Block)
+                    .open_or_create();
+  if (!opened) fail(std::string("request_response open_or_create: ") + to_string(opened.error()));
+  return std::move(*opened);
+}
+
+int serve(Node& node, const std::string& service, std::uint64_t responses,
+          std::chrono::microseconds interval) {
+  auto handle = open_rr(node, service);
+  auto server = handle.server_builder().max_slice_len(kRrMaxSize).block_timeout(30s).create();
+  if (!server) fail(std::string("server: ") + to_string(server.error()));
+  std::printf("ready\n");
+  // Servers have no wake fd: poll, as the gateway does.
+  while (node.wait(1ms)) {
+    auto received = server->receive();
+    if (!received) fail(std::string("receive: ") + to_string(received.error()));
+    if (!*received) continue;
+    auto& request = **received;
+    std::uint64_t number = 0;
+    if (request.payload().size() != sizeof number) fail("request of the wrong size");
+    std::memcpy(&number, request.payload().data(), sizeof number);
+    std::uint64_t k = 0;
+    for (; k < responses; ++k) {
+      if (!request.is_connected()) break;
+      const auto sequence = number * kPerRequest + k;
+      auto loan = request.loan_uninit(size_of(sequence));
+      if (!loan) fail(std::string("loan: ") + to_string(loan.error()));
+      fill(loan->payload(), sequence);
+      if (auto sent = request.send(std::move(*loan)); !sent) {
+        if (sent.error() == ResponseSendError::NotConnected) break;
+        fail(std::string("send: ") + to_string(sent.error()));
+      }
+      if (interval.count() > 0 && !node.wait(interval)) return 0;
+    }
+    if (k < responses) {
+      std::printf("cancelled %llu after %llu\n", static_cast<unsigned long long>(number),
+                  static_cast<unsigned long long>(k));
+    } else {
+      std::printf("served %llu %llu\n", static_cast<unsigned long long>(number),
+                  static_cast<unsigned long long>(k));
+    }
+  }
+  return 0;
+}
+
+int request(Node& node, const std::string& service, std::uint64_t count, std::uint64_t responses,
+            bool allow_short, std::chrono::seconds timeout) {
+  auto handle = open_rr(node, service);
+  auto client = handle.client_builder().create();
+  if (!client) fail(std::string("client: ") + to_string(client.error()));
+  std::printf("ready\n");
+  for (std::uint64_t number = 0; count == 0 || number < count; ++number) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (client->number_of_servers() == 0) {
+      if (std::chrono::steady_clock::now() > deadline) fail("timeout waiting for a server");
+      if (!node.wait(10ms)) return 0;
+    }
+    auto pending = client->send_copy(std::as_bytes(std::span(&number, 1)));
+    if (!pending) fail(std::string("send: ") + to_string(pending.error()));
+    std::uint64_t k = 0;
+    deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      auto received = pending->receive();
+      if (!received) {
+        if (received.error() != ResponseReceiveError::ServerGone) {
+          fail(std::string("receive: ") + to_string(received.error()));
+        }
+        std::printf("server gone %llu\n", static_cast<unsigned long long>(number));
+        continue;
+      }
+      if (*received) {
+        const auto sequence = check((**received).payload());
+        if (!sequence) fail("damaged response " + std::to_string(k) + " of " + std::to_string(number));
+        if (*sequence != number * kPerRequest + k) {
+          fail("response " + std::to_string(*sequence) + " where " +
+               std::to_string(number * kPerRequest + k) + " was due");
+        }
+        std::printf("got %llu %llu %zu\n", static_cast<unsigned long long>(number),
+                    static_cast<unsigned long long>(k), (**received).payload().size());
+        ++k;
+        deadline = std::chrono::steady_clock::now() + timeout;
+        continue;
+      }
+      if (pending->is_done()) break;
+      if (std::chrono::steady_clock::now() > deadline) {
+        fail("timeout in request " + std::to_string(number) + " after " + std::to_string(k));
+      }
+      if (!node.wait(1ms)) return 0;
+    }
+    if (k == responses) {
+      std::printf("complete %llu\n", static_cast<unsigned long long>(number));
+    } else if (allow_short && k < responses) {
+      std::printf("short %llu %llu\n", static_cast<unsigned long long>(number),
+                  static_cast<unsigned long long>(k));
+    } else {
+      fail("request " + std::to_string(number) + " ended after " + std::to_string(k) + " of " +
+           std::to_string(responses));
+    }
+  }
+  std::printf("completed %llu intact\n", static_cast<unsigned long long>(count));
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   setvbuf(stdout, nullptr, _IOLBF, 0);
   if (argc < 3) {
-    std::fprintf(stderr, "usage: axon_test_gateway_peer publish|subscribe SERVICE [options]\n");
+    std::fprintf(stderr, "usage: axon_test_gateway_peer publish|subscribe|notify|listen|serve|request SERVICE [options]\n");
     return 2;
   }
   const std::string mode = argv[1];
@@ -224,6 +352,9 @@ int main(int argc, char** argv) {
   std::string go_file;
   bool gaps = false;
   std::chrono::seconds timeout{30};
+  std::uint64_t responses = 0;
+  bool allow_short = false;
+  if (mode == "serve" || mode == "request") g_max_size = kRrMaxSize;
   for (int i = 3; i < argc; ++i) {
     const std::string arg = argv[i];
     const auto value = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string("0"); };
@@ -234,6 +365,8 @@ int main(int argc, char** argv) {
     else if (arg == "--timeout-s") timeout = std::chrono::seconds(std::stoll(value()));
     else if (arg == "--max-size") g_max_size = std::max<std::uint64_t>(8, std::stoull(value()));
     else if (arg == "--overwrite") g_policy = OverflowPolicy::OverwriteOldest;
+    else if (arg == "--responses") responses = std::stoull(value());
+    else if (arg == "--allow-short") allow_short = true;
     else fail("unknown option " + arg);
   }
   auto node = NodeBuilder().name("gateway-peer").create();
@@ -243,5 +376,7 @@ int main(int argc, char** argv) {
   if (mode == "subscribe") return subscribe(*node, service, count, gaps, timeout);
   if (mode == "notify") return notify(*node, service, count, go_file);
   if (mode == "listen") return listen(*node, service, count, timeout);
+  if (mode == "serve") return serve(*node, service, responses, interval);
+  if (mode == "request") return request(*node, service, count, responses, allow_short, timeout);
   fail("unknown mode " + mode);
 }
