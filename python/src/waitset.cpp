@@ -288,7 +288,13 @@ void bind_waitset(py::module_& m) {
           "True when nothing is attached (a wait would raise WaitSetRunError NoAttachments).")
       .def_property_readonly(
           "capacity", [](const PyWaitSet& self) { return self.waitset.capacity(); },
-          "The most attachments it holds.");
+          "The most attachments it holds.")
+      .def_property_readonly(
+          "busy_poll",
+          [](const PyWaitSet& self) {
+            return std::chrono::duration<double>(self.waitset.busy_poll()).count();
+          },
+          "The busy-poll budget in seconds (0.0: off).");
 
   py::class_<WaitSetBuilder>(m, "WaitSetBuilder", "WaitSetBuilder().capacity(64).create()")
       .def(py::init<>())
@@ -299,6 +305,16 @@ void bind_waitset(py::module_& m) {
            py::return_value_policy::reference_internal,
            "True (default): SIGINT/SIGTERM end waits. False: they do not (and Ctrl-C is not "
            "seen until something fires).")
+      .def(
+          "busy_poll",
+          [](WaitSetBuilder& b, const py::handle& budget) -> WaitSetBuilder& {
+            return b.busy_poll(duration_arg(budget));
+          },
+          py::arg("budget"), py::return_value_policy::reference_internal,
+          "Before each sleep, poll listeners and wakeable subscribers in shared memory for up to "
+          "`budget` (seconds or timedelta; 0, the default, is off; at most 1 s): a peer that "
+          "answers within it wakes the wait without a system call. Costs up to the budget of "
+          "one CPU before every sleep.")
       .def(
           "create",
           [](WaitSetBuilder& b) { return std::make_unique<PyWaitSet>(take(b.create())); },

@@ -4,7 +4,9 @@ forms and the loop form, guards, errors, and signals (in child processes)."""
 import os
 import socket
 import tempfile
+import threading
 import time
+from datetime import timedelta
 
 import pytest
 
@@ -116,6 +118,26 @@ def test_attachment_errors(event):
         waitset.attach_interval(10)
     with pytest.raises(axon.WaitSetCreateError, match="InvalidCapacity"):
         axon.WaitSetBuilder().capacity(0).create()
+    with pytest.raises(axon.WaitSetCreateError, match="InvalidBusyPoll"):
+        axon.WaitSetBuilder().busy_poll(-0.001).create()
+    with pytest.raises(axon.WaitSetCreateError, match="InvalidBusyPoll"):
+        axon.WaitSetBuilder().busy_poll(2).create()
+
+
+def test_a_busy_polling_waitset_reports_a_notify_from_another_thread(event):
+    _, listener, notifier = event
+    waitset = axon.WaitSetBuilder().busy_poll(timedelta(microseconds=500)).create()
+    assert waitset.busy_poll == pytest.approx(0.0005)
+    assert axon.WaitSetBuilder().create().busy_poll == 0.0
+    guard = waitset.attach_notification(listener)
+    for delay in (0.0, 0.0002, 0.02):  # within the budget, and after it (asleep)
+        sender = threading.Timer(delay, notifier.notify)
+        sender.start()
+        result, fired = waitset.wait(5)
+        sender.join()
+        assert result == axon.WaitSetRunResult.AllEventsHandled
+        assert [f.has_event_from(guard) for f in fired] == [True]
+        assert sum(count for _, count in listener.try_wait()) == 1
 
 
 def test_a_guard_as_context_manager_detaches(event):
