@@ -12,11 +12,10 @@
 #include <utility>
 #include <vector>
 
-#include "axon/core/counting_bitset.hpp"
+#include "axon/detail/busy_poll.hpp"
 #include "axon/publish_subscribe/pubsub_core.hpp"
 #include "axon/publish_subscribe/untyped.hpp"
 #include "axon/platform/clock.hpp"
-#include "axon/platform/cpu.hpp"
 #include "axon/platform/epoll.hpp"
 #include "axon/platform/file_descriptor.hpp"
 #include "axon/platform/signals.hpp"
@@ -130,21 +129,6 @@ void release_signal_handling() {
     g_signals_installed_here = false;
   }
 }
-
-/// A full (store-load) fence. ThreadSanitizer does not model fences (GCC refuses to build one
-/// under it, -Wtsan): there a seq_cst read-modify-write of one shared word stands in.
-inline void store_load_fence() {
-#if defined(__SANITIZE_THREAD__)
-  static std::atomic<int> word{0};
-  word.fetch_add(0, std::memory_order_seq_cst);
-#else
-  std::atomic_thread_fence(std::memory_order_seq_cst);
-#endif
-}
-
-/// Busy-polling reads the clock once per this many rounds (a vDSO call, ~20 ns, against a round
-/// of a few loads per polled attachment).
-constexpr std::uint32_t kClockEvery = 16;
 
 std::uint32_t interest_events(FdInterest interest) {
   std::uint32_t events = 0;
@@ -275,12 +259,12 @@ class WaitSetState {
     slot.timer = std::move(timer);
     slot.period = period;
     slot.batch = 0;
-    slot.probe = probe;
-    slot.claimed = false;
+    slot.polled = static_cast<bool>(probe);
     if (probe) {
-      // Never reallocates: reserved for every slot.
+      // Never reallocate: reserved for every slot.
       slot.polled_index = static_cast<std::uint32_t>(m_polled.size());
-      m_polled.push_back(index);
+      m_polled.push_back(PolledListener{probe, false});
+      m_polled_slots.push_back(index);
     }
     ++m_len;
     return number;
@@ -305,13 +289,15 @@ class WaitSetState {
     if (slot->fd >= 0) (void)m_epoll.remove(slot->fd);
     if (slot->timer) (void)m_epoll.remove(slot->timer->fd());
     slot->timer.reset();
-    if (slot->probe) {
-      // Swap-remove from the polled list. Claims are only held inside a wait, never here.
-      const std::uint32_t moved = m_polled.back();
-      m_polled[slot->polled_index] = moved;
+    if (slot->polled) {
+      // Swap-remove from the polled lists. Claims are only held inside a wait, never here.
+      const std::uint32_t moved = m_polled_slots.back();
+      m_polled[slot->polled_index] = m_polled.back();
+      m_polled_slots[slot->polled_index] = moved;
       m_slots[moved].polled_index = slot->polled_index;
       m_polled.pop_back();
-      slot->probe = {};
+      m_polled_slots.pop_back();
+      slot->polled = false;
     }
     slot->kind = Kind::Free;
     slot->fd = -1;
@@ -355,9 +341,8 @@ class WaitSetState {
     std::chrono::nanoseconds period{0};
     std::uint64_t batch = 0;  ///< the last batch that collected it
     std::uint32_t batch_index = 0;
-    ListenerProbe probe;            ///< set: a listener (or subscriber) busy-polling looks at
-    std::uint32_t polled_index = 0;  ///< its place in m_polled
-    bool claimed = false;           ///< this wait set its `pending` to 1 (busy-polling only)
+    bool polled = false;             ///< a listener (or subscriber) busy-polling looks at
+    std::uint32_t polled_index = 0;  ///< its place in m_polled and m_polled_slots
   };
 
   struct Collected {
@@ -386,6 +371,7 @@ class WaitSetState {
         m_triggered(capacity, AttachmentId(0, 0, 0)) {
     m_free.reserve(capacity);
     m_polled.reserve(capacity);
+    m_polled_slots.reserve(capacity);
     for (std::size_t i = capacity; i > 0; --i) m_free.push_back(static_cast<std::uint32_t>(i - 1));
   }
 
@@ -512,54 +498,22 @@ class WaitSetState {
   }
 
   // Busy-polls the listeners (and wakeable subscribers) for up to the budget, or until
-  // `deadline` or a termination signal; adds those with something pending to the batch. True when
-  // it found one.
-  //
-  // While polling, each listener's `pending` is claimed (set to 1 where it was 0), so that a
-  // notifier writes no wake-up for a waiter that is awake. The claims are given back before
-  // returning, and the counts looked at once more: a notify that found a claim was made before
-  // the give-back, and its count is seen by that last look. ORDERING: the seq_cst stores of 0 and
-  // the fence pair with the notifier's seq_cst exchange of `pending` after its count (as a
-  // listener's try_wait does, docs/design.md §5).
+  // `deadline` or a termination signal (detail::busy_poll); adds those with something pending to
+  // the batch. True when it found one.
   bool poll_listeners(const platform::Deadline& deadline) {
-    for (const std::uint32_t index : m_polled) {
-      Slot& slot = m_slots[index];
-      slot.claimed = slot.probe.pending->exchange(1, std::memory_order_seq_cst) == 0;
-    }
-    auto end = platform::MonotonicClock::now() +
-               std::chrono::duration_cast<platform::MonotonicClock::duration>(m_busy_poll);
-    if (const auto point = deadline.time_point(); point && *point < end) end = *point;
-    for (std::uint32_t round = 1;; ++round) {
-      if (any_pending()) break;
-      if (round % kClockEvery == 0) {
-        if (platform::MonotonicClock::now() >= end) break;
-        if (signal_result() != WaitSetRunResult::AllEventsHandled) break;
-      }
-      platform::cpu_relax();
-    }
-    for (const std::uint32_t index : m_polled) {
-      Slot& slot = m_slots[index];
-      if (slot.claimed) slot.probe.pending->store(0, std::memory_order_seq_cst);
-      slot.claimed = false;
-    }
-    store_load_fence();
+    detail::busy_poll(std::span(m_polled), poll_end(m_busy_poll, deadline),
+                      [this] { return signal_result() != WaitSetRunResult::AllEventsHandled; });
     bool found = false;
-    for (const std::uint32_t index : m_polled) {
+    for (std::size_t i = 0; i < m_polled.size(); ++i) {
+      if (!m_polled[i].probe.counts->has_pending()) continue;
+      const std::uint32_t index = m_polled_slots[i];
       Slot& slot = m_slots[index];
-      if (!slot.probe.counts->has_pending()) continue;
       const std::uint64_t number = (std::uint64_t{slot.generation} << kGenerationShift) | index;
       entry(slot, number).m_flags |= AttachmentId::kReadable;
       slot.seen |= kSeenSource;
       found = true;
     }
     return found;
-  }
-
-  bool any_pending() const {
-    for (const std::uint32_t index : m_polled) {
-      if (m_slots[index].probe.counts->has_pending()) return true;
-    }
-    return false;
   }
 
   static std::uint8_t readiness_flags(std::uint32_t events) {
@@ -613,7 +567,9 @@ class WaitSetState {
   std::uint64_t m_batch = 0;
   std::size_t m_count = 0;  ///< entries of the batch being collected
   std::chrono::nanoseconds m_busy_poll{0};
-  std::vector<std::uint32_t> m_polled;  ///< slots with a probe, for busy-polling
+  /// The attachments busy-polling looks at, and their slots (same order).
+  std::vector<PolledListener> m_polled;
+  std::vector<std::uint32_t> m_polled_slots;
   std::vector<epoll_event> m_events;
   std::vector<Slot> m_slots;
   std::vector<std::uint32_t> m_free;  ///< a stack of free slot indices

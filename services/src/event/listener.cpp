@@ -3,11 +3,13 @@
 #include <new>
 
 #include "axon/core/counting_bitset.hpp"
+#include "axon/detail/busy_poll.hpp"
 #include "axon/detail/service_core.hpp"
 #include "axon/event/backend/recommended.hpp"
 #include "axon/event/service.hpp"
 #include "axon/platform/clock.hpp"
 #include "axon/platform/file_descriptor.hpp"
+#include "axon/platform/signals.hpp"
 
 namespace axon {
 
@@ -17,6 +19,7 @@ const char* to_string(ListenerCreateError error) {
     case ListenerCreateError::ResourceCreationFailed: return "ResourceCreationFailed";
     case ListenerCreateError::Corrupted: return "Corrupted";
     case ListenerCreateError::InsufficientResources: return "InsufficientResources";
+    case ListenerCreateError::InvalidBusyPoll: return "InvalidBusyPoll";
   }
   return "Unknown";
 }
@@ -36,12 +39,14 @@ namespace detail {
 class ListenerPort {
  public:
   ListenerPort(std::shared_ptr<ServiceCore> owner, std::uint32_t slot_index,
-               std::uint64_t port_id, const core::CountingBitset* counters, AnyListenerEnd wake)
+               std::uint64_t port_id, const core::CountingBitset* counters, AnyListenerEnd wake,
+               std::chrono::nanoseconds budget)
       : service(std::move(owner)),
         slot(slot_index),
         id(port_id),
         bitset(counters),
-        channel(std::move(wake)) {}
+        channel(std::move(wake)),
+        busy_poll(budget) {}
   ListenerPort(const ListenerPort&) = delete;
   ListenerPort& operator=(const ListenerPort&) = delete;
   /// The slot is released before the channel closes, as the slot names the channel.
@@ -52,6 +57,7 @@ class ListenerPort {
   std::uint64_t id;
   const core::CountingBitset* bitset;
   AnyListenerEnd channel;
+  std::chrono::nanoseconds busy_poll;
 };
 
 }  // namespace detail
@@ -80,6 +86,9 @@ tl::expected<detail::AnyListenerEnd, platform::Error> make_channel(detail::Servi
 }  // namespace
 
 tl::expected<Listener, ListenerCreateError> ListenerBuilder::create() {
+  if (m_busy_poll < std::chrono::nanoseconds::zero() || m_busy_poll > Listener::kMaxBusyPoll) {
+    return tl::unexpected(ListenerCreateError::InvalidBusyPoll);
+  }
   auto& service = *m_service;
   const auto claimed = service.claim_port(detail::EventPattern::kListenerTable);
   if (!claimed) return tl::unexpected(ListenerCreateError::ExceedsMaxListeners);
@@ -107,7 +116,7 @@ tl::expected<Listener, ListenerCreateError> ListenerBuilder::create() {
   std::unique_ptr<detail::ListenerPort> port;
   try {
     port = std::make_unique<detail::ListenerPort>(m_service, slot_index, id, bitset,
-                                                  std::move(*channel));
+                                                  std::move(*channel), m_busy_poll);
   } catch (const std::bad_alloc&) {
     return release_slot(ListenerCreateError::InsufficientResources);
   }
@@ -131,6 +140,8 @@ Listener& Listener::operator=(Listener&& other) noexcept {
 Listener::~Listener() = default;
 
 std::uint64_t Listener::id() const { return m_port->id; }
+
+std::chrono::nanoseconds Listener::busy_poll() const { return m_port->busy_poll; }
 
 detail::ListenerProbe Listener::probe() const {
   auto& port = *m_port;
@@ -176,6 +187,17 @@ tl::expected<std::size_t, ListenerWaitError> Listener::wait_until(
     auto seen = try_wait(callback);
     if (!seen || *seen > 0) return seen;
     if (deadline.expired()) return 0;
+    if (m_port->busy_poll.count() > 0) {
+      // A signal that comes while it polls interrupts nothing; one that axon's handlers caught
+      // (SIGINT, SIGTERM: a Node or WaitSet installed them) ends the poll and the wait.
+      detail::PolledListener polled{probe()};
+      detail::busy_poll(std::span(&polled, 1), detail::poll_end(m_port->busy_poll, deadline),
+                        [] { return platform::TerminationSignals::termination_requested(); });
+      if (polled.probe.counts->has_pending()) continue;
+      if (platform::TerminationSignals::termination_requested()) {
+        return tl::unexpected(ListenerWaitError::InterruptSignal);
+      }
+    }
     // A wake-up without a count (a notify raced our drain) loops back here: no spin, the fd
     // only becomes readable again on the next notify.
     auto readable = platform::wait_readable(fd(), deadline.remaining());

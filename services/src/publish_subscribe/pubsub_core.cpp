@@ -10,21 +10,12 @@
 #include "axon/detail/port_segment.hpp"
 #include "axon/detail/service_core.hpp"
 #include "axon/detail/wake_service.hpp"
+#include "axon/platform/cpu.hpp"
 
 namespace axon {
 namespace {
 
-/// A full (store-load) fence. ThreadSanitizer does not model fences (GCC refuses to build one
-/// under it, -Wtsan): there a seq_cst read-modify-write of one shared word stands in, which
-/// orders the threads of one process that both pass here, all TSan can see.
-inline void store_load_fence() {
-#if defined(__SANITIZE_THREAD__)
-  static std::atomic<int> word{0};
-  word.fetch_add(0, std::memory_order_seq_cst);
-#else
-  std::atomic_thread_fence(std::memory_order_seq_cst);
-#endif
-}
+using platform::store_load_fence;
 
 }  // namespace
 
@@ -481,6 +472,7 @@ tl::expected<std::shared_ptr<SubscriberCore>, SubscriberCreateError> SubscriberC
           return tl::unexpected(SubscriberCreateError::ResourceCreationFailed);
         case ListenerCreateError::ExceedsMaxListeners:
         case ListenerCreateError::Corrupted:
+        case ListenerCreateError::InvalidBusyPoll:  // not asked for
           return tl::unexpected(SubscriberCreateError::WakeServiceUnavailable);
       }
       return tl::unexpected(SubscriberCreateError::WakeServiceUnavailable);

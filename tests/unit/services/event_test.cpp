@@ -353,4 +353,29 @@ TEST(EventRegression, ListenersOfTwoServicesInOneNodeWakeIndependently) {
   EXPECT_FALSE(*axon::platform::wait_readable(listener_b->fd(), std::chrono::nanoseconds(0)));
 }
 
+TEST_P(Event, ABusyPollBudgetOutOfRangeIsInvalidBusyPollAndTakesNoSlot) {
+  auto service = create();
+  auto negative = service.listener_builder().busy_poll(-1ns).create();
+  ASSERT_FALSE(negative);
+  EXPECT_EQ(negative.error(), ListenerCreateError::InvalidBusyPoll);
+  auto huge = service.listener_builder().busy_poll(Listener::kMaxBusyPoll + 1ns).create();
+  ASSERT_FALSE(huge);
+  EXPECT_EQ(huge.error(), ListenerCreateError::InvalidBusyPoll);
+  EXPECT_EQ(service.number_of_listeners(), 0u);
+  auto polling = service.listener_builder().busy_poll(1ms).create();
+  ASSERT_TRUE(polling);
+  EXPECT_EQ(polling->busy_poll(), 1ms);
+  auto notifier = service.notifier_builder().create();
+  ASSERT_TRUE(notifier);
+  // Nothing arrives: the wait polls its budget, then sleeps out the rest of its timeout.
+  auto none = polling->timed_wait([](EventId, std::uint64_t) { FAIL() << "nothing was sent"; }, 20ms);
+  ASSERT_TRUE(none);
+  EXPECT_EQ(*none, 0u);
+  ASSERT_TRUE(notifier->notify(EventId{3}));
+  Received got;
+  auto one = polling->timed_wait([&](EventId id, std::uint64_t n) { got.emplace_back(id.value, n); }, 5s);
+  ASSERT_TRUE(one);
+  EXPECT_EQ(got, (Received{{3, 1}}));
+}
+
 }  // namespace

@@ -3,8 +3,8 @@
 // notification is pending, so it can sit in a WaitSet, poll or epoll like any fd.
 //
 // A wait drains the wake channel, then the counters: the same id notified n times arrives as one
-// (id, n), ids in ascending order. No wait spins; no wake-up is lost between a notify and a
-// drain. Not thread-safe: one thread waits on a listener at a time. A moved-from listener may
+// (id, n), ids in ascending order. No wake-up is lost between a notify and a drain. A wait spins
+// only when the listener was built with a busy-poll budget (ListenerBuilder::busy_poll). Not thread-safe: one thread waits on a listener at a time. A moved-from listener may
 // only be destroyed or assigned to.
 #pragma once
 
@@ -32,6 +32,7 @@ enum class ListenerCreateError {
   ResourceCreationFailed,  ///< the eventfd, FIFO or fd server could not be made
   Corrupted,               ///< the service's shared memory fails validation
   InsufficientResources,   ///< out of file descriptors (EMFILE/ENFILE) or memory
+  InvalidBusyPoll,         ///< a busy-poll budget below 0 or above Listener::kMaxBusyPoll
 };
 const char* to_string(ListenerCreateError error);
 
@@ -45,6 +46,8 @@ const char* to_string(ListenerWaitError error);
 class Listener {
  public:
   using Callback = FunctionRef<void(EventId, std::uint64_t)>;
+  /// The longest busy-poll budget (ListenerBuilder::busy_poll).
+  static constexpr std::chrono::nanoseconds kMaxBusyPoll = std::chrono::seconds(1);
 
   Listener(Listener&&) noexcept;
   /// Releases this listener's port first, then takes `other`'s.
@@ -56,8 +59,9 @@ class Listener {
   /// Calls `callback(id, count)` for every pending id, ascending; returns how many ids it saw.
   /// Never blocks.
   tl::expected<std::size_t, ListenerWaitError> try_wait(Callback callback);
-  /// As try_wait, but when nothing is pending waits up to `timeout` for a notification.
-  /// Returns 0 only when the timeout passed with nothing.
+  /// As try_wait, but when nothing is pending waits up to `timeout` for a notification (polling
+  /// for up to the busy-poll budget first, when it has one). Returns 0 only when the timeout
+  /// passed with nothing.
   tl::expected<std::size_t, ListenerWaitError> timed_wait(Callback callback,
                                                           std::chrono::nanoseconds timeout);
   /// As try_wait, but waits until at least one notification arrives (or a signal).
@@ -67,6 +71,8 @@ class Listener {
   int fd() const;
   /// Unique within the service for its life.
   std::uint64_t id() const;
+  /// The busy-poll budget it was built with (zero: off).
+  std::chrono::nanoseconds busy_poll() const;
 
  private:
   friend class ListenerBuilder;

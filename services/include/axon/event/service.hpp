@@ -83,6 +83,16 @@ class NotifierBuilder {
 
 class ListenerBuilder {
  public:
+  /// The listener's own timed_wait and blocking_wait poll its counts in shared memory for up to
+  /// `budget` before they sleep (as WaitSetBuilder::busy_poll does, waitset.hpp; a notifier that
+  /// finds it polling writes no wake-up). Zero (default): off. Up to Listener::kMaxBusyPoll;
+  /// anything else makes create() fail with InvalidBusyPoll. A WaitSet the listener is attached
+  /// to polls by its own budget, not this one. While it polls, a signal interrupts nothing,
+  /// except a SIGINT or SIGTERM that axon's handlers caught (InterruptSignal).
+  ListenerBuilder& busy_poll(std::chrono::nanoseconds budget) {
+    m_busy_poll = budget;
+    return *this;
+  }
   tl::expected<Listener, ListenerCreateError> create();
 
  private:
@@ -90,6 +100,7 @@ class ListenerBuilder {
   explicit ListenerBuilder(std::shared_ptr<detail::ServiceCore> service)
       : m_service(std::move(service)) {}
   std::shared_ptr<detail::ServiceCore> m_service;
+  std::chrono::nanoseconds m_busy_poll{0};
 };
 
 /// A handle on an open event service; ports made from it keep the service alive.
