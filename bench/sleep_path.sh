@@ -115,6 +115,8 @@ for pass in $(seq "$passes"); do
   if [ "$have_dds" = 1 ]; then dds free; fi
   wp eventfd-free --transport eventfd --place free
   wp udp-free --transport udp --place free
+  wp pipe-free --transport pipe --place free
+  wp uds-free --transport uds --place free
   wp eventfd-split-spinner --transport eventfd --spinner
   wp epoll-eventfd-split-spinner --transport epoll-eventfd --spinner
   wp eventfd-split-poll20 --transport eventfd --poll-us 20
