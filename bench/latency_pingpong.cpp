@@ -87,6 +87,7 @@ enum class Mode {
   AxonEventWaitSetFifo,
   RawSpin,
   RawEpollEventFd,
+  RawEventFd,
   RawFifo,
   RawUds,
   RawBoostMq,
@@ -117,6 +118,8 @@ constexpr ModeInfo kModes[] = {
      "axon events (FIFO backend): notify / WaitSet + try_wait"},
     {Mode::RawSpin, "raw-spin", "baseline: two atomics in a shared page, both sides busy-poll"},
     {Mode::RawEpollEventFd, "raw-epoll-eventfd", "baseline: two eventfds, epoll_wait then read"},
+    {Mode::RawEventFd, "raw-eventfd",
+     "baseline: two eventfds, blocking read (no epoll: a single-source wait)"},
     {Mode::RawFifo, "raw-fifo", "baseline: two pipes (1 byte), epoll_wait then read"},
     {Mode::RawUds, "raw-uds", "baseline: unix SOCK_SEQPACKET socketpair, payload copied"},
     {Mode::RawBoostMq, "raw-boost-mq",
@@ -438,8 +441,10 @@ class RawSpin {
 };
 
 /// raw-epoll-eventfd (kPipe false) and raw-fifo (kPipe true): each side sleeps in its own epoll
-/// on the incoming fd, then reads it.
-template <bool kPipe>
+/// on the incoming fd, then reads it. raw-eventfd (kEpoll false): each side sleeps in a blocking
+/// read of its eventfd, the cheapest wait on one source (bench/README.md, "Why a sleeping round
+/// trip costs what it does").
+template <bool kPipe, bool kEpoll = true>
 class RawEpoll {
  public:
   static constexpr std::uint64_t kCounterMask = kPipe ? 0xff : ~std::uint64_t{0};
@@ -448,6 +453,7 @@ class RawEpoll {
     const bool initiator = ctx.role == Role::Initiator;
     m_out = initiator ? ctx.fds.ping_write : ctx.fds.pong_write;
     m_in = initiator ? ctx.fds.pong_read : ctx.fds.ping_read;
+    if constexpr (!kEpoll) return true;
     m_epoll = ::epoll_create1(EPOLL_CLOEXEC);
     if (m_epoll < 0) return false;
     epoll_event event{};
@@ -472,7 +478,7 @@ class RawEpoll {
   }
   std::uint64_t receive() {
     epoll_event event{};
-    if (retry_eintr([&] { return ::epoll_wait(m_epoll, &event, 1, -1); }) != 1) {
+    if (kEpoll && retry_eintr([&] { return ::epoll_wait(m_epoll, &event, 1, -1); }) != 1) {
       die_with(*m_ctx, "epoll_wait failed");
     }
     if constexpr (kPipe) {
@@ -1265,6 +1271,8 @@ int run_role(const Context& ctx, std::vector<std::uint64_t>* samples) {
         return run_side<RawSpin>(ctx, samples);
       case Mode::RawEpollEventFd:
         return run_side<RawEpoll<false>>(ctx, samples);
+      case Mode::RawEventFd:
+        return run_side<RawEpoll<false, false>>(ctx, samples);
       case Mode::RawFifo:
         return run_side<RawEpoll<true>>(ctx, samples);
       case Mode::RawUds:
@@ -1295,7 +1303,8 @@ int run_role(const Context& ctx, std::vector<std::uint64_t>* samples) {
 /// Creates what the raw baselines need before the fork; false (with a message) on failure.
 bool create_raw_resources(const Options& options, const Names& names, RawFds& fds) {
   switch (options.mode) {
-    case Mode::RawEpollEventFd: {
+    case Mode::RawEpollEventFd:
+    case Mode::RawEventFd: {
       fds.ping_read = fds.ping_write = ::eventfd(0, EFD_CLOEXEC);
       fds.pong_read = fds.pong_write = ::eventfd(0, EFD_CLOEXEC);
       return fds.ping_read >= 0 && fds.pong_read >= 0;

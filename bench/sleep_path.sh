@@ -99,6 +99,7 @@ for pass in $(seq "$passes"); do
   echo "pass $pass: $(uptime | sed 's/.*load/load/')" >&2
   if [ "$have_dds" = 1 ]; then dds split; fi
   lp raw-epoll-eventfd
+  lp raw-eventfd
   wp eventfd-split --transport eventfd
   wp epoll-eventfd-split --transport epoll-eventfd
   wp futex-split --transport futex
