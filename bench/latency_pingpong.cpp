@@ -85,6 +85,7 @@ enum class Mode {
   AxonRequestResponseWaitSet,
   AxonEventWaitSet,
   AxonEventWaitSetFifo,
+  AxonEventBlocking,
   RawSpin,
   RawEpollEventFd,
   RawEventFd,
@@ -114,6 +115,8 @@ constexpr ModeInfo kModes[] = {
      "axon request-response, both sleep in a WaitSet (notify_on_send)"},
     {Mode::AxonEventWaitSet, "axon-event-waitset",
      "axon events (eventfd backend): notify / WaitSet + try_wait"},
+    {Mode::AxonEventBlocking, "axon-event-blocking",
+     "events (eventfd backend), the receiver sleeps in the listener's own blocking_wait, no WaitSet"},
     {Mode::AxonEventWaitSetFifo, "axon-event-waitset-fifo",
      "axon events (FIFO backend): notify / WaitSet + try_wait"},
     {Mode::RawSpin, "raw-spin", "baseline: two atomics in a shared page, both sides busy-poll"},
@@ -776,13 +779,15 @@ std::optional<axon::EventService> open_events(axon::Node& node, const std::strin
 /// A listener of `events` in a WaitSet of its own; the sleeping half of the waitset modes.
 class ListenerWait {
  public:
-  bool open(axon::EventService& events) {
+  /// use_waitset false: the listener's own blocking_wait, without a WaitSet.
+  bool open(axon::EventService& events, bool use_waitset = true) {
     auto listener = events.listener_builder().create();
     if (!listener) {
       std::fprintf(stderr, "latency_pingpong: listener: %s\n", axon::to_string(listener.error()));
       return false;
     }
     m_listener.emplace(std::move(*listener));
+    if (!use_waitset) return true;
     // No signal handlers: Ctrl-C ends both processes at once, as in every other mode.
     auto waitset = axon::WaitSetBuilder().capacity(4).signal_handling(false).create();
     if (!waitset) {
@@ -802,6 +807,11 @@ class ListenerWait {
   /// nullopt for a wake-up that carried no count) and false on error.
   bool wait_and_drain(std::optional<std::uint64_t>& last_id) {
     last_id.reset();
+    if (!m_waitset) {
+      return m_listener
+          ->blocking_wait([&](axon::EventId id, std::uint64_t) { last_id = id.value; })
+          .has_value();
+    }
     bool ok = true;
     auto result = m_waitset->wait_and_process_once([&](axon::AttachmentId) {
       auto drained =
@@ -825,7 +835,8 @@ class ListenerWait {
 };
 
 /// axon-event-waitset(-fifo): notify on the outgoing service, sleep on the incoming one.
-template <axon::EventBackend kBackend>
+/// axon-event-blocking (kWaitSet false): the same, sleeping in the listener's blocking_wait.
+template <axon::EventBackend kBackend, bool kWaitSet = true>
 class AxonEvent {
  public:
   static constexpr std::uint64_t kCounterMask = kEventIdMask;
@@ -845,7 +856,7 @@ class AxonEvent {
       return false;
     }
     m_notifier.emplace(std::move(*notifier));
-    return m_wait.open(*m_in_service);
+    return m_wait.open(*m_in_service, kWaitSet);
   }
   void send(std::uint64_t counter) {
     auto reached = m_notifier->notify(axon::EventId{counter & kEventIdMask});
@@ -1267,6 +1278,8 @@ int run_role(const Context& ctx, std::vector<std::uint64_t>* samples) {
         return run_side<AxonEvent<axon::EventBackend::EventFd>>(ctx, samples);
       case Mode::AxonEventWaitSetFifo:
         return run_side<AxonEvent<axon::EventBackend::Fifo>>(ctx, samples);
+      case Mode::AxonEventBlocking:
+        return run_side<AxonEvent<axon::EventBackend::EventFd, false>>(ctx, samples);
       case Mode::RawSpin:
         return run_side<RawSpin>(ctx, samples);
       case Mode::RawEpollEventFd:

@@ -108,6 +108,7 @@ for pass in $(seq "$passes"); do
   wp pipe-split --transport pipe
   lp axon-pubsub-waitset
   lp axon-event-waitset
+  lp axon-event-blocking
   lp raw-fifo
   lp raw-uds
   if [ "$have_dds" = 1 ]; then dds same; fi
