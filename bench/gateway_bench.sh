@@ -242,9 +242,12 @@ ddsperf_rtt_run() {
   kill "$pong" 2> /dev/null || true
   wait "$pong" 2> /dev/null || true
   # "[pid] 2.000  host:pid size 65536 mean 95.1us min 60.2us 50% 90.8us 90% ... cnt 9000"
+  # ddsperf's statistics are of HALF the round trip (its process_pong records (now - the ping's
+  # source timestamp) / 2, a one-way estimate): doubled here to quote a round trip, as the
+  # gateway's rows are. Check: twice the mean times cnt is one second (pings run back to back).
   awk -v size="$size" '$0 ~ (" size " size " mean ") {
       t = $2 + 0; for (i = 1; i < NF; i++) if ($i == "50%") v = $(i + 1);
-      sub(/us$/, "", v); if (t > 1.5) print v }' "$log" | median
+      sub(/us$/, "", v); if (t > 1.5) print 2 * v }' "$log" | median
 }
 
 # One ddsperf pub/sub run at SIZE bytes: prints the run's median rate in MB/s (10^6 bytes).

@@ -85,8 +85,10 @@ enum class Mode {
   AxonRequestResponseWaitSet,
   AxonEventWaitSet,
   AxonEventWaitSetFifo,
+  AxonEventBlocking,
   RawSpin,
   RawEpollEventFd,
+  RawEventFd,
   RawFifo,
   RawUds,
   RawBoostMq,
@@ -113,10 +115,14 @@ constexpr ModeInfo kModes[] = {
      "axon request-response, both sleep in a WaitSet (notify_on_send)"},
     {Mode::AxonEventWaitSet, "axon-event-waitset",
      "axon events (eventfd backend): notify / WaitSet + try_wait"},
+    {Mode::AxonEventBlocking, "axon-event-blocking",
+     "events (eventfd backend), the receiver sleeps in the listener's own blocking_wait, no WaitSet"},
     {Mode::AxonEventWaitSetFifo, "axon-event-waitset-fifo",
      "axon events (FIFO backend): notify / WaitSet + try_wait"},
     {Mode::RawSpin, "raw-spin", "baseline: two atomics in a shared page, both sides busy-poll"},
     {Mode::RawEpollEventFd, "raw-epoll-eventfd", "baseline: two eventfds, epoll_wait then read"},
+    {Mode::RawEventFd, "raw-eventfd",
+     "baseline: two eventfds, blocking read (no epoll: a single-source wait)"},
     {Mode::RawFifo, "raw-fifo", "baseline: two pipes (1 byte), epoll_wait then read"},
     {Mode::RawUds, "raw-uds", "baseline: unix SOCK_SEQPACKET socketpair, payload copied"},
     {Mode::RawBoostMq, "raw-boost-mq",
@@ -438,8 +444,10 @@ class RawSpin {
 };
 
 /// raw-epoll-eventfd (kPipe false) and raw-fifo (kPipe true): each side sleeps in its own epoll
-/// on the incoming fd, then reads it.
-template <bool kPipe>
+/// on the incoming fd, then reads it. raw-eventfd (kEpoll false): each side sleeps in a blocking
+/// read of its eventfd, the cheapest wait on one source (bench/README.md, "Why a sleeping round
+/// trip costs what it does").
+template <bool kPipe, bool kEpoll = true>
 class RawEpoll {
  public:
   static constexpr std::uint64_t kCounterMask = kPipe ? 0xff : ~std::uint64_t{0};
@@ -448,6 +456,7 @@ class RawEpoll {
     const bool initiator = ctx.role == Role::Initiator;
     m_out = initiator ? ctx.fds.ping_write : ctx.fds.pong_write;
     m_in = initiator ? ctx.fds.pong_read : ctx.fds.ping_read;
+    if constexpr (!kEpoll) return true;
     m_epoll = ::epoll_create1(EPOLL_CLOEXEC);
     if (m_epoll < 0) return false;
     epoll_event event{};
@@ -472,7 +481,7 @@ class RawEpoll {
   }
   std::uint64_t receive() {
     epoll_event event{};
-    if (retry_eintr([&] { return ::epoll_wait(m_epoll, &event, 1, -1); }) != 1) {
+    if (kEpoll && retry_eintr([&] { return ::epoll_wait(m_epoll, &event, 1, -1); }) != 1) {
       die_with(*m_ctx, "epoll_wait failed");
     }
     if constexpr (kPipe) {
@@ -770,13 +779,15 @@ std::optional<axon::EventService> open_events(axon::Node& node, const std::strin
 /// A listener of `events` in a WaitSet of its own; the sleeping half of the waitset modes.
 class ListenerWait {
  public:
-  bool open(axon::EventService& events) {
+  /// use_waitset false: the listener's own blocking_wait, without a WaitSet.
+  bool open(axon::EventService& events, bool use_waitset = true) {
     auto listener = events.listener_builder().create();
     if (!listener) {
       std::fprintf(stderr, "latency_pingpong: listener: %s\n", axon::to_string(listener.error()));
       return false;
     }
     m_listener.emplace(std::move(*listener));
+    if (!use_waitset) return true;
     // No signal handlers: Ctrl-C ends both processes at once, as in every other mode.
     auto waitset = axon::WaitSetBuilder().capacity(4).signal_handling(false).create();
     if (!waitset) {
@@ -796,6 +807,11 @@ class ListenerWait {
   /// nullopt for a wake-up that carried no count) and false on error.
   bool wait_and_drain(std::optional<std::uint64_t>& last_id) {
     last_id.reset();
+    if (!m_waitset) {
+      return m_listener
+          ->blocking_wait([&](axon::EventId id, std::uint64_t) { last_id = id.value; })
+          .has_value();
+    }
     bool ok = true;
     auto result = m_waitset->wait_and_process_once([&](axon::AttachmentId) {
       auto drained =
@@ -819,7 +835,8 @@ class ListenerWait {
 };
 
 /// axon-event-waitset(-fifo): notify on the outgoing service, sleep on the incoming one.
-template <axon::EventBackend kBackend>
+/// axon-event-blocking (kWaitSet false): the same, sleeping in the listener's blocking_wait.
+template <axon::EventBackend kBackend, bool kWaitSet = true>
 class AxonEvent {
  public:
   static constexpr std::uint64_t kCounterMask = kEventIdMask;
@@ -839,7 +856,7 @@ class AxonEvent {
       return false;
     }
     m_notifier.emplace(std::move(*notifier));
-    return m_wait.open(*m_in_service);
+    return m_wait.open(*m_in_service, kWaitSet);
   }
   void send(std::uint64_t counter) {
     auto reached = m_notifier->notify(axon::EventId{counter & kEventIdMask});
@@ -1261,10 +1278,14 @@ int run_role(const Context& ctx, std::vector<std::uint64_t>* samples) {
         return run_side<AxonEvent<axon::EventBackend::EventFd>>(ctx, samples);
       case Mode::AxonEventWaitSetFifo:
         return run_side<AxonEvent<axon::EventBackend::Fifo>>(ctx, samples);
+      case Mode::AxonEventBlocking:
+        return run_side<AxonEvent<axon::EventBackend::EventFd, false>>(ctx, samples);
       case Mode::RawSpin:
         return run_side<RawSpin>(ctx, samples);
       case Mode::RawEpollEventFd:
         return run_side<RawEpoll<false>>(ctx, samples);
+      case Mode::RawEventFd:
+        return run_side<RawEpoll<false, false>>(ctx, samples);
       case Mode::RawFifo:
         return run_side<RawEpoll<true>>(ctx, samples);
       case Mode::RawUds:
@@ -1295,7 +1316,8 @@ int run_role(const Context& ctx, std::vector<std::uint64_t>* samples) {
 /// Creates what the raw baselines need before the fork; false (with a message) on failure.
 bool create_raw_resources(const Options& options, const Names& names, RawFds& fds) {
   switch (options.mode) {
-    case Mode::RawEpollEventFd: {
+    case Mode::RawEpollEventFd:
+    case Mode::RawEventFd: {
       fds.ping_read = fds.ping_write = ::eventfd(0, EFD_CLOEXEC);
       fds.pong_read = fds.pong_write = ::eventfd(0, EFD_CLOEXEC);
       return fds.ping_read >= 0 && fds.pong_read >= 0;

@@ -43,7 +43,7 @@ readonly SIZES=(8 1024 65536 1048576 4194304)
 # Modes with no payload (events, eventfd, pipe) and the decomposition modes (core-*: axon's
 # structures driven directly, 64-byte chunks): the size changes nothing, so they run at 8 B only
 # and are drawn as flat lines.
-readonly PAYLOAD_FREE=" axon-event-waitset axon-event-waitset-fifo raw-epoll-eventfd raw-fifo "
+readonly PAYLOAD_FREE=" axon-event-waitset axon-event-waitset-fifo axon-event-blocking raw-epoll-eventfd raw-eventfd raw-fifo "
 readonly SIZE_FREE=" core-queue-spin core-pool-queues-spin "
 
 mapfile -t available < <("$tool" --list)
