@@ -1,4 +1,4 @@
-// Busy-polling listeners before a sleep (docs/design.md §7, "Busy-poll budget"): what a WaitSet
+// Busy-polling listeners before a sleep (docs/design.md §5, "Busy-poll budget"): what a WaitSet
 // and a listener's own blocking wait do for up to their budget. Internal.
 #pragma once
 

@@ -1,5 +1,5 @@
 // What a busy-polling wait looks at of a listener in shared memory, so it can see a notification
-// without a system call (docs/design.md §7, "Busy-poll budget"). Internal.
+// without a system call (docs/design.md §5, "Busy-poll budget"). Internal.
 #pragma once
 
 #include <atomic>

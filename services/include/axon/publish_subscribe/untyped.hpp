@@ -360,7 +360,8 @@ class UntypedSubscriberBuilder {
   /// (`attach_notification(subscriber)`) or on its fd(). Default false: publishers pay nothing
   /// for it. Costs: the subscriber holds a listener on the service's wake service (an eventfd or
   /// FIFO, docs/design.md §6); each send to it notifies (a system call when it had drained the
-  /// last one); a receive that finds nothing drains its wake channel (a system call).
+  /// last one, unless its WaitSet is busy-polling); a receive that finds nothing drains its wake
+  /// channel (a system call when a wake-up was written).
   UntypedSubscriberBuilder& wakeable(bool on) {
     m_wakeable = on;
     return *this;
