@@ -147,7 +147,8 @@ tl::expected<std::unique_ptr<Gateway>, std::string> Gateway::create(GatewayConfi
   if (!events_out) return tl::unexpected("cannot write events: " + to_string(events_out.error()));
   auto events_in = EventReader::create(*participant);
   if (!events_in) return tl::unexpected("cannot read events: " + to_string(events_in.error()));
-  auto waitset = WaitSetBuilder().create();
+  auto waitset =
+      WaitSetBuilder().busy_poll(std::chrono::microseconds(config.busy_poll_us)).create();
   if (!waitset) {
     return tl::unexpected(std::string("cannot create the WaitSet: ") + to_string(waitset.error()));
   }

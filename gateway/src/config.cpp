@@ -213,6 +213,7 @@ struct Layer {
   std::optional<bool> all;
   std::optional<std::string> gateway_name;
   std::optional<bool> verbose;
+  std::optional<std::uint32_t> busy_poll_us;
 };
 
 using Problem = std::string;
@@ -294,13 +295,16 @@ class FileReader {
         problem = read_bool(key, node, layer.all);
       } else if (name == "verbose") {
         problem = read_bool(key, node, layer.verbose);
+      } else if (name == "busy_poll_us") {
+        problem = read_busy_poll(node, layer);
       } else if (name == "export") {
         problem = read_direction(key, node, layer.export_globs);
       } else if (name == "import") {
         problem = read_direction(key, node, layer.import_globs);
       } else {
         problem = at(key, node) + "unknown key " + tools::quoted(name) +
-                  " (known keys: all, domain, export, import, interface, name, verbose)";
+                  " (known keys: all, busy_poll_us, domain, export, import, interface, name, "
+                  "verbose)";
       }
       if (problem) return tl::unexpected(*problem);
     }
@@ -318,6 +322,20 @@ class FileReader {
                          const std::string& expected) const {
     return file_position(m_path, node.source()) + ": " + what + " must be " + expected + ", not " +
            toml_type_name(node.type());
+  }
+
+  std::optional<Problem> read_busy_poll(const toml::node& node, Layer& layer) {
+    const auto* value = node.as_integer();
+    if (value == nullptr) return wrong_type("busy_poll_us", node, "an integer");
+    const std::int64_t us = value->get();
+    const std::string where = file_position(m_path, node.source()) + ": busy_poll_us ";
+    if (us < 0) return where + std::to_string(us) + " is negative";
+    if (us > static_cast<std::int64_t>(kMaxBusyPollMicroseconds)) {
+      return where + std::to_string(us) + " is too large (at most " +
+             std::to_string(kMaxBusyPollMicroseconds) + ")";
+    }
+    layer.busy_poll_us = static_cast<std::uint32_t>(us);
+    return std::nullopt;
   }
 
   std::optional<Problem> read_domain(const toml::node& node, Layer& layer) {
@@ -422,6 +440,7 @@ struct CommandLine {
   std::string domain;
   std::string network_interface;
   std::string gateway_name;
+  std::string busy_poll;
   std::vector<std::string> export_globs;
   std::vector<std::string> import_globs;
   bool all = false;
@@ -436,6 +455,7 @@ struct CommandLine {
   CLI::Option* import_option = nullptr;
   CLI::Option* all_option = nullptr;
   CLI::Option* verbose_option = nullptr;
+  CLI::Option* busy_poll_option = nullptr;
 
   void declare(CLI::App& app) {
     // Numbers are taken as text and parsed by tools::parse_unsigned, as by every axon program:
@@ -473,6 +493,13 @@ struct CommandLine {
         app.add_flag("--all", all, "export and import every service (the globs are ignored)");
     verbose_option =
         app.add_flag("-v,--verbose", verbose, "log each service as it starts and stops crossing");
+    busy_poll_option =
+        app.add_option("--busy-poll", busy_poll,
+                       "poll local subscribers and listeners for up to US microseconds before "
+                       "each sleep, 0.." + std::to_string(kMaxBusyPollMicroseconds) +
+                           ": a local sample is taken without a wake-up, at up to US of CPU "
+                           "per sleep (default 0: off)")
+            ->type_name("US");
     app.add_flag("--check", check_only,
                  "check the configuration, print it as a TOML file and exit without starting");
   }
@@ -511,6 +538,14 @@ struct CommandLine {
     }
     if (all_option->count() > 0) layer.all = all;
     if (verbose_option->count() > 0) layer.verbose = verbose;
+    if (busy_poll_option->count() > 0) {
+      const auto value = tools::parse_unsigned(busy_poll, kMaxBusyPollMicroseconds);
+      if (!value) {
+        return tl::unexpected(
+            tools::refusal("--busy-poll", busy_poll, value.error(), kMaxBusyPollMicroseconds));
+      }
+      layer.busy_poll_us = static_cast<std::uint32_t>(*value);
+    }
     return layer;
   }
 };
@@ -571,6 +606,7 @@ tl::expected<GatewayConfig, ConfigStop> parse_gateway_arguments(int argc, char**
   override_with(settings.all, flags->all);
   override_with(settings.gateway_name, flags->gateway_name);
   override_with(settings.verbose, flags->verbose);
+  override_with(settings.busy_poll_us, flags->busy_poll_us);
 
   config.domain_id = settings.domain_id.value_or(0);
   if (settings.network_interface) {
@@ -588,6 +624,7 @@ tl::expected<GatewayConfig, ConfigStop> parse_gateway_arguments(int argc, char**
   config.import_globs = settings.import_globs.value_or(std::vector<std::string>{});
   config.all = settings.all.value_or(false);
   config.verbose = settings.verbose.value_or(false);
+  config.busy_poll_us = settings.busy_poll_us.value_or(0);
   config.check_only = command_line.check_only;
   if (settings.gateway_name) {
     config.gateway_name = *settings.gateway_name;
@@ -616,6 +653,7 @@ std::string describe(const GatewayConfig& config) {
       {"name", config.gateway_name},
       {"all", config.all},
       {"verbose", config.verbose},
+      {"busy_poll_us", static_cast<std::int64_t>(config.busy_poll_us)},
       {"export", globs(config.export_globs)},
       {"import", globs(config.import_globs)},
   };

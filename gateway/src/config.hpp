@@ -40,6 +40,9 @@ inline constexpr std::size_t kMaxGlobLength = 255;
 /// hundred bytes; `--config /dev/zero` must not read for ever).
 inline constexpr std::size_t kMaxConfigFileBytes = std::size_t{1024} * 1024;
 
+/// The longest busy-poll budget, in microseconds (WaitSet::kMaxBusyPoll).
+inline constexpr std::uint32_t kMaxBusyPollMicroseconds = 1'000'000;
+
 /// The exit status of every configuration error, as of every usage error (docs/cli.md).
 inline constexpr int kUsageStatus = 2;
 
@@ -64,6 +67,10 @@ struct GatewayConfig {
   std::optional<std::string> config_file;
   /// Log each service as it starts and stops crossing (-v/--verbose, `verbose = true`).
   bool verbose = false;
+  /// The gateway's WaitSet busy-polls its local subscribers and listeners for this long before
+  /// it sleeps (--busy-poll US, `busy_poll_us = N`; 0..kMaxBusyPollMicroseconds, default 0):
+  /// a local sample is picked up without a wake-up, at the CPU cost of the budget per sleep.
+  std::uint32_t busy_poll_us = 0;
   /// Only check the configuration: print it (describe()) and exit 0 without starting (--check).
   bool check_only = false;
 

@@ -283,6 +283,7 @@ TEST(GatewayConfigFlags, NoArgumentsGiveTheSafeDefaults) {
   EXPECT_EQ(sut->gateway_name, host_name());
   EXPECT_EQ(sut->config_file, std::nullopt);
   EXPECT_FALSE(sut->verbose);
+  EXPECT_EQ(sut->busy_poll_us, 0u);
   EXPECT_FALSE(sut->check_only);
   EXPECT_FALSE(sut->exports("anything"));
 }
@@ -290,7 +291,8 @@ TEST(GatewayConfigFlags, NoArgumentsGiveTheSafeDefaults) {
 TEST(GatewayConfigFlags, EveryFlagIsRead) {
   const auto sut =
       parse({"--domain", "232", "--interface", "lo", "--name", "perception-board", "--export",
-             "camera/*", "--import", "cmd/**", "--export", "lidar/**", "--all", "-v", "--check"});
+             "camera/*", "--import", "cmd/**", "--export", "lidar/**", "--all", "-v", "--check",
+             "--busy-poll", "1000000"});
 
   ASSERT_TRUE(sut) << sut.error().problem;
   EXPECT_EQ(sut->domain_id, 232u);
@@ -301,6 +303,7 @@ TEST(GatewayConfigFlags, EveryFlagIsRead) {
   EXPECT_TRUE(sut->all);
   EXPECT_TRUE(sut->verbose);
   EXPECT_TRUE(sut->check_only);
+  EXPECT_EQ(sut->busy_poll_us, 1'000'000u);
   EXPECT_EQ(parse({"--verbose"})->verbose, true);
   EXPECT_EQ(parse({"--domain=5"})->domain_id, 5u);
 }
@@ -316,7 +319,8 @@ TEST(GatewayConfigFlags, HelpExplainsEveryFlagAndStopsWithStatusZero) {
   EXPECT_EQ(help.rfind("usage: axon-gateway", 0), 0u) << help;
   for (const char* flag :
        {"--config FILE", "--domain N", "--interface NAME", "--name NAME", "--export GLOB",
-        "--import GLOB", "--all", "--verbose", "--check", "--version", "--help"}) {
+        "--import GLOB", "--all", "--verbose", "--busy-poll US", "--check", "--version",
+        "--help"}) {
     EXPECT_NE(help.find(flag), std::string::npos) << flag << " missing from:\n" << help;
   }
   EXPECT_NE(help.find("0..232"), std::string::npos) << help;
@@ -353,6 +357,15 @@ TEST(GatewayConfigFlags, DomainOutsideZeroTo232IsRefused) {
             "--domain \"1x\" is not a whole non-negative decimal number");
   EXPECT_EQ(problem_of({"--domain", "99999999999999999999"}),
             "--domain \"99999999999999999999\" is too large (at most 232)");
+}
+
+TEST(GatewayConfigFlags, BusyPollOutsideZeroToOneSecondIsRefused) {
+  EXPECT_EQ(parse({"--busy-poll", "0"})->busy_poll_us, 0u);
+  EXPECT_EQ(problem_of({"--busy-poll", "1000001"}),
+            "--busy-poll \"1000001\" is too large (at most 1000000)");
+  EXPECT_EQ(problem_of({"--busy-poll", "-5"}), "--busy-poll \"-5\" is negative");
+  EXPECT_EQ(problem_of({"--busy-poll", "20us"}),
+            "--busy-poll \"20us\" is not a whole non-negative decimal number");
 }
 
 TEST(GatewayConfigFlags, MalformedGlobIsRefusedNamingTheFlag) {
@@ -447,6 +460,7 @@ interface = "lo"
 name = "perception-board"
 all = false
 verbose = true
+busy_poll_us = 20
 
 [export]
 services = ["camera/*", "lidar/**"]
@@ -464,6 +478,7 @@ services = ["cmd/**"]
   EXPECT_EQ(sut->import_globs, (std::vector<std::string>{"cmd/**"}));
   EXPECT_FALSE(sut->all);
   EXPECT_TRUE(sut->verbose);
+  EXPECT_EQ(sut->busy_poll_us, 20u);
   EXPECT_EQ(sut->config_file, path);
   EXPECT_TRUE(sut->exports("camera/front"));
   EXPECT_FALSE(sut->exports("cmd/stop"));
@@ -505,13 +520,13 @@ services = ["c"]
 
 TEST_F(GatewayConfigFile, UnknownKeysAreRefusedWithFileLineAndKey) {
   EXPECT_EQ(file_problem("domain = 1\ndomian = 2\n"),
-            "FILE:2:1: unknown key \"domian\" (known keys: all, domain, export, import, "
-            "interface, name, verbose)");
+            "FILE:2:1: unknown key \"domian\" (known keys: all, busy_poll_us, domain, export, "
+            "import, interface, name, verbose)");
   EXPECT_EQ(file_problem("[export]\nservice = [\"a\"]\n"),
             "FILE:2:1: unknown key \"export.service\" (the only key of [export] is services)");
   EXPECT_EQ(file_problem("[exports]\nservices = [\"a\"]\n"),
-            "FILE:1:2: unknown key \"exports\" (known keys: all, domain, export, import, "
-            "interface, name, verbose)");
+            "FILE:1:2: unknown key \"exports\" (known keys: all, busy_poll_us, domain, export, "
+            "import, interface, name, verbose)");
 }
 
 TEST_F(GatewayConfigFile, WrongTypesAreRefusedNamingTheKeyAndBothTypes) {
@@ -521,6 +536,11 @@ TEST_F(GatewayConfigFile, WrongTypesAreRefusedNamingTheKeyAndBothTypes) {
   EXPECT_EQ(file_problem("all = 1\n"), "FILE:1:7: all must be true or false, not an integer");
   EXPECT_EQ(file_problem("verbose = \"yes\"\n"),
             "FILE:1:11: verbose must be true or false, not a string");
+  EXPECT_EQ(file_problem("busy_poll_us = 1.5\n"),
+            "FILE:1:16: busy_poll_us must be an integer, not a floating-point number");
+  EXPECT_EQ(file_problem("busy_poll_us = -1\n"), "FILE:1:16: busy_poll_us -1 is negative");
+  EXPECT_EQ(file_problem("busy_poll_us = 1000001\n"),
+            "FILE:1:16: busy_poll_us 1000001 is too large (at most 1000000)");
   EXPECT_EQ(file_problem("interface = 0\n"),
             "FILE:1:13: interface must be a string, not an integer");
   EXPECT_EQ(file_problem("name = [\"a\"]\n"), "FILE:1:8: name must be a string, not an array");
@@ -598,7 +618,7 @@ TEST_F(GatewayConfigFile, AFileLargerThanOneMebibyteIsRefusedBeforeParsing) {
 TEST_F(GatewayConfigFile, DescribeWritesAFileThatReadsBackTheSameSettings) {
   const auto original =
       parse({"--domain", "9", "--interface", "lo", "--name", "q\"uote\\d", "--export", R"(a\*/**)",
-             "--export", "b?", "--import", "c/*", "--all", "--verbose"});
+             "--export", "b?", "--import", "c/*", "--all", "--verbose", "--busy-poll", "50"});
   ASSERT_TRUE(original) << original.error().problem;
   const auto text = axon::gateway::describe(*original);
 
@@ -612,6 +632,7 @@ TEST_F(GatewayConfigFile, DescribeWritesAFileThatReadsBackTheSameSettings) {
   EXPECT_EQ(sut->import_globs, original->import_globs);
   EXPECT_TRUE(sut->all);
   EXPECT_TRUE(sut->verbose);
+  EXPECT_EQ(sut->busy_poll_us, 50u);
 }
 
 TEST_F(GatewayConfigFile, DescribeLeavesOutAnEmptyInterfaceAndEmptyListsStayEmpty) {
