@@ -44,6 +44,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <exception>
 #include <memory>
 #include <new>
@@ -81,11 +82,15 @@ constexpr std::uint64_t kMaxRounds = 100'000'000;  // 800 MB of samples
 enum class Mode {
   AxonPubSubSpin,
   AxonPubSubWaitSet,
+  AxonPubSubWake,
+  AxonPubSubWaitSetPoll,
   AxonRequestResponseSpin,
   AxonRequestResponseWaitSet,
   AxonEventWaitSet,
   AxonEventWaitSetFifo,
+  AxonEventWaitSetPoll,
   RawSpin,
+  RawSpinOneLine,
   RawEpollEventFd,
   RawFifo,
   RawUds,
@@ -107,6 +112,10 @@ constexpr ModeInfo kModes[] = {
      "axon publish-subscribe (Slice<uint8_t>), receiver busy-polls receive()"},
     {Mode::AxonPubSubWaitSet, "axon-pubsub-waitset",
      "axon publish-subscribe, receiver sleeps in a WaitSet (notify_on_send)"},
+    {Mode::AxonPubSubWake, "axon-pubsub-wake",
+     "axon publish-subscribe, wakeable subscriber sleeps in a WaitSet (no budget)"},
+    {Mode::AxonPubSubWaitSetPoll, "axon-pubsub-waitset-poll",
+     "axon publish-subscribe, wakeable subscriber in a WaitSet with a busy-poll budget"},
     {Mode::AxonRequestResponseSpin, "axon-rr-spin",
      "axon request-response (Slice<uint8_t>): one request, one response; both busy-poll"},
     {Mode::AxonRequestResponseWaitSet, "axon-rr-waitset",
@@ -115,7 +124,11 @@ constexpr ModeInfo kModes[] = {
      "axon events (eventfd backend): notify / WaitSet + try_wait"},
     {Mode::AxonEventWaitSetFifo, "axon-event-waitset-fifo",
      "axon events (FIFO backend): notify / WaitSet + try_wait"},
+    {Mode::AxonEventWaitSetPoll, "axon-event-waitset-poll",
+     "axon events (eventfd backend): notify / WaitSet with a busy-poll budget + try_wait"},
     {Mode::RawSpin, "raw-spin", "baseline: two atomics in a shared page, both sides busy-poll"},
+    {Mode::RawSpinOneLine, "raw-spin-1line",
+     "baseline: payload and flag in one cache line a way, both sides busy-poll (the limit)"},
     {Mode::RawEpollEventFd, "raw-epoll-eventfd", "baseline: two eventfds, epoll_wait then read"},
     {Mode::RawFifo, "raw-fifo", "baseline: two pipes (1 byte), epoll_wait then read"},
     {Mode::RawUds, "raw-uds", "baseline: unix SOCK_SEQPACKET socketpair, payload copied"},
@@ -140,12 +153,20 @@ struct Options {
   std::uint64_t rounds = 10000;
   std::uint64_t warmup = 1000;
   unsigned timeout_s = 300;
+  /// The WaitSet busy-poll budget of the *-poll modes (--busy-poll, in microseconds).
+  std::chrono::microseconds busy_poll{20};
 };
+
+/// The modes whose WaitSet gets the --busy-poll budget; every other WaitSet has none.
+constexpr bool polls(Mode mode) {
+  return mode == Mode::AxonPubSubWaitSetPoll || mode == Mode::AxonEventWaitSetPoll;
+}
 
 enum class Role { Initiator, Responder };
 
 constexpr const char* kUsage =
     "usage: latency_pingpong --mode MODE [--size BYTES] [--rounds N] [--warmup N] [--timeout S]\n"
+    "                        [--busy-poll US]\n"
     "       latency_pingpong --list | --help\n";
 
 void print_help() {
@@ -153,9 +174,11 @@ void print_help() {
   std::printf(
       "\nRound-trip latency between two processes (parent pinned to CPU 0, child to CPU 1).\n"
       "Prints one JSON object: mode, size, rounds, median_ns, p90_ns, p99_ns, p999_ns, max_ns,\n"
-      "mean_ns. Defaults: --size 8 (min %llu, max %llu), --rounds 10000, --warmup 1000,\n"
-      "--timeout 300 (seconds; both processes are killed when it passes). Event and core-*\n"
-      "modes ignore the size.\n\nModes:\n",
+      "mean_ns, cpu_ns_per_rt (CPU time of both processes over the timed rounds, per round\n"
+      "trip; busy_poll_us too in the *-poll modes). Defaults: --size 8 (min %llu, max %llu),\n"
+      "--rounds 10000, --warmup 1000, --timeout 300 (seconds; both processes are killed when\n"
+      "it passes), --busy-poll 20 (microseconds, the *-poll modes' WaitSet budget; 0..1000000).\n"
+      "Event, raw-spin-1line and core-* modes ignore the size.\n\nModes:\n",
       static_cast<unsigned long long>(kMinSize), static_cast<unsigned long long>(kMaxSize));
   for (const auto& m : kModes) {
     std::printf("  %-24s %.*s\n", std::string(m.name).c_str(), static_cast<int>(m.what.size()),
@@ -234,6 +257,12 @@ std::optional<int> parse(int argc, char** argv, Options& options) {
         return 2;
       }
       options.warmup = *number;
+    } else if (arg == "--busy-poll") {
+      if (*number > 1'000'000) {
+        std::fprintf(stderr, "latency_pingpong: --busy-poll must be 0..1000000 microseconds\n");
+        return 2;
+      }
+      options.busy_poll = std::chrono::microseconds(*number);
     } else if (arg == "--timeout") {
       if (*number == 0 || *number > 86400) {
         std::fprintf(stderr, "latency_pingpong: --timeout must be 1..86400 seconds\n");
@@ -260,11 +289,25 @@ struct alignas(64) Line {
 };
 static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
 
+/// raw-spin-1line: one direction's sequence word and payload in a single cache line, so a
+/// message moves one line from the writer's cache to the reader's.
+struct alignas(64) OneLine {
+  std::atomic<std::uint64_t> sequence{0};
+  std::atomic<std::uint64_t> payload{0};  ///< the counter; relaxed: published by `sequence`
+};
+static_assert(sizeof(OneLine) == 64);
+
 struct Control {
   Line arrived;  ///< barrier: each side adds 1 per rendezvous
   Line failed;   ///< a side whose setup or loop failed sets it, so the other stops waiting
   Line ping;     ///< raw-spin: the last counter the initiator sent
   Line pong;     ///< raw-spin: the last counter the responder sent back
+  OneLine ping_line;  ///< raw-spin-1line, initiator to responder
+  OneLine pong_line;  ///< raw-spin-1line, responder to initiator
+  /// CPU time (ns, CLOCK_PROCESS_CPUTIME_ID: every thread of the process) each side spent over
+  /// the timed rounds; written before the closing rendezvous.
+  Line initiator_cpu_ns;
+  Line responder_cpu_ns;
 };
 
 class SharedPage {
@@ -435,6 +478,38 @@ class RawSpin {
   std::byte* m_out = nullptr;
   std::byte* m_in = nullptr;
   std::uint64_t m_last = 0;
+};
+
+/// raw-spin-1line: RawSpin with the payload in the flag's cache line. The reader's spinning load
+/// and the writer's stores meet on one line per direction: the physical limit of a hand-off.
+class RawSpinOneLine {
+ public:
+  static constexpr std::uint64_t kCounterMask = ~std::uint64_t{0};
+  bool open(const Context& ctx) {
+    auto& c = ctx.page.control();
+    const bool initiator = ctx.role == Role::Initiator;
+    m_out = initiator ? &c.ping_line : &c.pong_line;
+    m_in = initiator ? &c.pong_line : &c.ping_line;
+    return true;
+  }
+  void send(std::uint64_t counter) {
+    m_out->payload.store(counter, std::memory_order_relaxed);
+    // ORDERING: release publishes the payload stored above.
+    m_out->sequence.store(++m_sent, std::memory_order_release);
+  }
+  std::uint64_t receive() {
+    // ORDERING: acquire pairs with the writer's release: the payload is there.
+    while (m_in->sequence.load(std::memory_order_acquire) == m_received) {
+    }
+    ++m_received;
+    return m_in->payload.load(std::memory_order_relaxed);
+  }
+
+ private:
+  OneLine* m_out = nullptr;
+  OneLine* m_in = nullptr;
+  std::uint64_t m_sent = 0;
+  std::uint64_t m_received = 0;
 };
 
 /// raw-epoll-eventfd (kPipe false) and raw-fifo (kPipe true): each side sleeps in its own epoll
@@ -767,23 +842,36 @@ std::optional<axon::EventService> open_events(axon::Node& node, const std::strin
   return std::move(*service);
 }
 
+/// The WaitSet of a sleeping side: `budget` is its busy-poll budget (zero: none).
+std::optional<axon::WaitSet> make_waitset(std::chrono::nanoseconds budget) {
+  // No signal handlers: Ctrl-C ends both processes at once, as in every other mode.
+  auto waitset =
+      axon::WaitSetBuilder().capacity(4).signal_handling(false).busy_poll(budget).create();
+  if (!waitset) {
+    std::fprintf(stderr, "latency_pingpong: WaitSet: %s\n", axon::to_string(waitset.error()));
+    return std::nullopt;
+  }
+  return std::move(*waitset);
+}
+
+/// The budget this mode's WaitSets get: --busy-poll in the *-poll modes, none elsewhere.
+std::chrono::nanoseconds budget_of(const Context& ctx) {
+  return polls(ctx.options.mode) ? std::chrono::nanoseconds(ctx.options.busy_poll)
+                                 : std::chrono::nanoseconds(0);
+}
+
 /// A listener of `events` in a WaitSet of its own; the sleeping half of the waitset modes.
 class ListenerWait {
  public:
-  bool open(axon::EventService& events) {
+  bool open(axon::EventService& events, std::chrono::nanoseconds budget) {
     auto listener = events.listener_builder().create();
     if (!listener) {
       std::fprintf(stderr, "latency_pingpong: listener: %s\n", axon::to_string(listener.error()));
       return false;
     }
     m_listener.emplace(std::move(*listener));
-    // No signal handlers: Ctrl-C ends both processes at once, as in every other mode.
-    auto waitset = axon::WaitSetBuilder().capacity(4).signal_handling(false).create();
-    if (!waitset) {
-      std::fprintf(stderr, "latency_pingpong: WaitSet: %s\n", axon::to_string(waitset.error()));
-      return false;
-    }
-    m_waitset.emplace(std::move(*waitset));
+    m_waitset = make_waitset(budget);
+    if (!m_waitset) return false;
     auto guard = m_waitset->attach_notification(*m_listener);
     if (!guard) {
       std::fprintf(stderr, "latency_pingpong: attach: %s\n", axon::to_string(guard.error()));
@@ -818,7 +906,8 @@ class ListenerWait {
   std::optional<axon::WaitSetGuard> m_guard;
 };
 
-/// axon-event-waitset(-fifo): notify on the outgoing service, sleep on the incoming one.
+/// axon-event-waitset(-fifo, -poll): notify on the outgoing service, sleep on the incoming one
+/// (in the -poll mode the WaitSet busy-polls the listener for up to the budget first).
 template <axon::EventBackend kBackend>
 class AxonEvent {
  public:
@@ -839,7 +928,7 @@ class AxonEvent {
       return false;
     }
     m_notifier.emplace(std::move(*notifier));
-    return m_wait.open(*m_in_service);
+    return m_wait.open(*m_in_service, budget_of(ctx));
   }
   void send(std::uint64_t counter) {
     auto reached = m_notifier->notify(axon::EventId{counter & kEventIdMask});
@@ -863,8 +952,17 @@ class AxonEvent {
   ListenerWait m_wait;
 };
 
-/// axon-pubsub-spin (kWaitSet false) and axon-pubsub-waitset (kWaitSet true).
-template <bool kWaitSet>
+/// How the receiving side of a pub-sub mode waits for a sample.
+enum class PubSubWait {
+  Spin,      ///< axon-pubsub-spin: busy-polls receive()
+  Listener,  ///< axon-pubsub-waitset: a WaitSet on the listener of a separate event service
+  Wakeable,  ///< axon-pubsub-wake / -waitset-poll: a WaitSet on a wakeable subscriber itself
+};
+
+/// axon-pubsub-spin, axon-pubsub-waitset (an event service per direction, notify_on_send),
+/// axon-pubsub-wake and axon-pubsub-waitset-poll (wakeable subscribers attached to a WaitSet;
+/// the publisher wakes them by itself; the -poll mode's WaitSet has the --busy-poll budget).
+template <PubSubWait kWait>
 class AxonPubSub {
  public:
   static constexpr std::uint64_t kCounterMask = ~std::uint64_t{0};
@@ -884,14 +982,24 @@ class AxonPubSub {
       return false;
     }
     m_publisher.emplace(std::move(*publisher));
-    auto subscriber = in->subscriber_builder().create();
+    auto subscriber = in->subscriber_builder().wakeable(kWait == PubSubWait::Wakeable).create();
     if (!subscriber) {
       std::fprintf(stderr, "latency_pingpong: subscriber: %s\n",
                    axon::to_string(subscriber.error()));
       return false;
     }
     m_subscriber.emplace(std::move(*subscriber));
-    if constexpr (kWaitSet) {
+    if constexpr (kWait == PubSubWait::Wakeable) {
+      m_waitset = make_waitset(budget_of(ctx));
+      if (!m_waitset) return false;
+      auto guard = m_waitset->attach_notification(*m_subscriber);
+      if (!guard) {
+        std::fprintf(stderr, "latency_pingpong: attach: %s\n", axon::to_string(guard.error()));
+        return false;
+      }
+      m_guard.emplace(std::move(*guard));
+    }
+    if constexpr (kWait == PubSubWait::Listener) {
       const auto& out_ready = initiator ? ctx.names.axon_ping_ready : ctx.names.axon_pong_ready;
       const auto& in_ready = initiator ? ctx.names.axon_pong_ready : ctx.names.axon_ping_ready;
       m_out_events = open_events(*m_node, out_ready, axon::EventBackend::EventFd);
@@ -903,10 +1011,16 @@ class AxonPubSub {
         return false;
       }
       m_publisher->notify_on_send(std::move(*notifier));
-      if (!m_wait.open(*m_in_events)) return false;
+      if (!m_wait.open(*m_in_events, std::chrono::nanoseconds(0))) return false;
     }
     return true;
   }
+  ~AxonPubSub() {
+    m_guard.reset();  // detach before the WaitSet and the subscriber go
+  }
+  AxonPubSub() = default;
+  AxonPubSub(const AxonPubSub&) = delete;
+  AxonPubSub& operator=(const AxonPubSub&) = delete;
   void send(std::uint64_t counter) {
     auto sample = m_publisher->loan_uninit(m_size);
     if (!sample) die_with(*m_ctx, axon::to_string(sample.error()));
@@ -917,7 +1031,7 @@ class AxonPubSub {
   }
   std::uint64_t receive() {
     for (;;) {
-      if constexpr (kWaitSet) {
+      if constexpr (kWait == PubSubWait::Listener) {
         std::optional<std::uint64_t> ignored;
         if (!m_wait.wait_and_drain(ignored)) die_with(*m_ctx, "WaitSet wait failed");
       }
@@ -927,6 +1041,13 @@ class AxonPubSub {
         std::uint64_t counter = 0;
         std::memcpy(&counter, (*sample)->payload().data(), sizeof counter);
         return counter;
+      }
+      if constexpr (kWait == PubSubWait::Wakeable) {
+        // The empty receive above drained the subscriber's wake-up: the WaitSet fires (or its
+        // budget sees a sample) only when the next one may be there. The receive is in the loop.
+        auto woken = m_waitset->wait_and_process_once(
+            [](axon::AttachmentId) { return axon::CallbackProgression::Continue; });
+        if (!woken) die_with(*m_ctx, "WaitSet wait failed");
       }
     }
   }
@@ -958,6 +1079,8 @@ class AxonPubSub {
   std::optional<axon::EventService> m_out_events;
   std::optional<axon::EventService> m_in_events;
   ListenerWait m_wait;
+  std::optional<axon::WaitSet> m_waitset;  // Wakeable: the WaitSet the subscriber sleeps in
+  std::optional<axon::WaitSetGuard> m_guard;
 };
 
 /// axon-rr-spin (kWaitSet false) and axon-rr-waitset (kWaitSet true): one request-response
@@ -1007,7 +1130,7 @@ class AxonRequestResponse {
         return false;
       }
       notifier.emplace(std::move(*made));
-      if (!m_wait.open(*m_in_events)) return false;
+      if (!m_wait.open(*m_in_events, std::chrono::nanoseconds(0))) return false;
     }
     if (initiator) {
       auto client = service->client_builder().max_slice_len(m_size).create();
@@ -1215,6 +1338,14 @@ Stats summarize(std::vector<std::uint64_t>& samples) {
                rank(0.999), samples.back(), sum / static_cast<double>(n)};
 }
 
+/// CPU time of the whole process (every thread: a middleware's own threads count) in ns.
+std::uint64_t process_cpu_ns() {
+  timespec t{};
+  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<std::uint64_t>(t.tv_sec) * 1'000'000'000U +
+         static_cast<std::uint64_t>(t.tv_nsec);
+}
+
 template <typename Endpoint>
 int run_side(const Context& ctx, std::vector<std::uint64_t>* samples) {
   Endpoint endpoint;
@@ -1223,8 +1354,13 @@ int run_side(const Context& ctx, std::vector<std::uint64_t>* samples) {
   if (!rendezvous(control, 1)) return 1;
   g_in_timed_loop = true;
   const std::uint64_t total = ctx.options.warmup + ctx.options.rounds;
+  // Each side's CPU time over the timed rounds: from just before the first one to just after the
+  // last (so a side that sleeps costs what its wake-ups cost, and a side that spins its whole
+  // round trip). The one branch a round is not measurable next to a round trip.
+  std::uint64_t cpu_start = ctx.options.warmup == 0 ? process_cpu_ns() : 0;
   if (ctx.role == Role::Initiator) {
     for (std::uint64_t i = 1; i <= total; ++i) {
+      if (i == ctx.options.warmup + 1 && i > 1) cpu_start = process_cpu_ns();
       const auto start = std::chrono::steady_clock::now();
       endpoint.send(i);
       const auto reply = endpoint.receive();
@@ -1237,11 +1373,14 @@ int run_side(const Context& ctx, std::vector<std::uint64_t>* samples) {
     }
   } else {
     for (std::uint64_t i = 1; i <= total; ++i) {
+      if (i == ctx.options.warmup + 1 && i > 1) cpu_start = process_cpu_ns();
       const auto message = endpoint.receive();
       if (message != (i & Endpoint::kCounterMask)) die_with(ctx, "a message was lost or reordered");
       endpoint.send(message);
     }
   }
+  (ctx.role == Role::Initiator ? control.initiator_cpu_ns : control.responder_cpu_ns)
+      .value.store(process_cpu_ns() - cpu_start, std::memory_order_relaxed);
   // Nobody tears its ports down while the other may still use them.
   return rendezvous(control, 2) ? 0 : 1;
 }
@@ -1250,19 +1389,25 @@ int run_role(const Context& ctx, std::vector<std::uint64_t>* samples) {
   try {
     switch (ctx.options.mode) {
       case Mode::AxonPubSubSpin:
-        return run_side<AxonPubSub<false>>(ctx, samples);
+        return run_side<AxonPubSub<PubSubWait::Spin>>(ctx, samples);
       case Mode::AxonPubSubWaitSet:
-        return run_side<AxonPubSub<true>>(ctx, samples);
+        return run_side<AxonPubSub<PubSubWait::Listener>>(ctx, samples);
+      case Mode::AxonPubSubWake:
+      case Mode::AxonPubSubWaitSetPoll:
+        return run_side<AxonPubSub<PubSubWait::Wakeable>>(ctx, samples);
       case Mode::AxonRequestResponseSpin:
         return run_side<AxonRequestResponse<false>>(ctx, samples);
       case Mode::AxonRequestResponseWaitSet:
         return run_side<AxonRequestResponse<true>>(ctx, samples);
       case Mode::AxonEventWaitSet:
+      case Mode::AxonEventWaitSetPoll:
         return run_side<AxonEvent<axon::EventBackend::EventFd>>(ctx, samples);
       case Mode::AxonEventWaitSetFifo:
         return run_side<AxonEvent<axon::EventBackend::Fifo>>(ctx, samples);
       case Mode::RawSpin:
         return run_side<RawSpin>(ctx, samples);
+      case Mode::RawSpinOneLine:
+        return run_side<RawSpinOneLine>(ctx, samples);
       case Mode::RawEpollEventFd:
         return run_side<RawEpoll<false>>(ctx, samples);
       case Mode::RawFifo:
@@ -1339,14 +1484,22 @@ void pin_to(int cpu) {
   }
 }
 
-void print_json(const Options& options, Stats s) {
+/// `cpu_ns`: both processes' CPU time over the timed rounds.
+void print_json(const Options& options, Stats s, std::uint64_t cpu_ns) {
+  std::array<char, 48> budget{};
+  if (polls(options.mode)) {
+    std::snprintf(budget.data(), budget.size(), ",\"busy_poll_us\":%lld",
+                  static_cast<long long>(options.busy_poll.count()));
+  }
   std::printf(
       "{\"mode\":\"%s\",\"size\":%llu,\"rounds\":%llu,\"median_ns\":%llu,\"p90_ns\":%llu,"
-      "\"p99_ns\":%llu,\"p999_ns\":%llu,\"max_ns\":%llu,\"mean_ns\":%.1f}\n",
+      "\"p99_ns\":%llu,\"p999_ns\":%llu,\"max_ns\":%llu,\"mean_ns\":%.1f,"
+      "\"cpu_ns_per_rt\":%.1f%s}\n",
       std::string(options.mode_name).c_str(), static_cast<unsigned long long>(options.size),
       static_cast<unsigned long long>(options.rounds), static_cast<unsigned long long>(s.median),
       static_cast<unsigned long long>(s.p90), static_cast<unsigned long long>(s.p99),
-      static_cast<unsigned long long>(s.p999), static_cast<unsigned long long>(s.max), s.mean);
+      static_cast<unsigned long long>(s.p999), static_cast<unsigned long long>(s.max), s.mean,
+      static_cast<double>(cpu_ns) / static_cast<double>(options.rounds), budget.data());
   std::fflush(stdout);
 }
 
@@ -1531,7 +1684,10 @@ static int measure(const Options& options) {
     code = 1;
   }
   if (code != 0 || samples.size() != options.rounds) return code != 0 ? code : 1;
-  print_json(options, summarize(samples));
+  const auto& control = page->control();
+  print_json(options, summarize(samples),
+             control.initiator_cpu_ns.value.load(std::memory_order_relaxed) +
+                 control.responder_cpu_ns.value.load(std::memory_order_relaxed));
   return 0;
 }
 
