@@ -46,6 +46,8 @@
 #include <cstring>
 #include <ctime>
 #include <exception>
+#include <functional>
+#include <limits>
 #include <memory>
 #include <new>
 #include <numeric>
@@ -66,6 +68,22 @@
 #include "iceoryx_posh/popo/untyped_subscriber.hpp"
 #include "iceoryx_posh/popo/wait_set.hpp"
 #include "iceoryx_posh/runtime/posh_runtime.hpp"
+#endif
+
+#if defined(AXON_BENCH_WITH_FASTDDS)
+#include <fastdds/dds/core/LoanableSequence.hpp>
+#include <fastdds/dds/domain/DomainParticipant.hpp>
+#include <fastdds/dds/domain/DomainParticipantFactory.hpp>
+#include <fastdds/dds/log/Log.hpp>
+#include <fastdds/dds/log/StdoutErrConsumer.hpp>
+#include <fastdds/dds/publisher/DataWriter.hpp>
+#include <fastdds/dds/publisher/Publisher.hpp>
+#include <fastdds/dds/subscriber/DataReader.hpp>
+#include <fastdds/dds/subscriber/SampleInfo.hpp>
+#include <fastdds/dds/subscriber/Subscriber.hpp>
+#include <fastdds/dds/topic/TopicDataType.hpp>
+#include <fastdds/dds/topic/TypeSupport.hpp>
+#include <fastdds/rtps/transport/shared_mem/SharedMemTransportDescriptor.h>
 #endif
 
 namespace {
@@ -99,6 +117,8 @@ enum class Mode {
   CorePoolQueuesSpin,
   IceoryxPubSubSpin,
   IceoryxPubSubWaitSet,
+  FastDdsShm,
+  FastDdsLoan,
 };
 
 struct ModeInfo {
@@ -144,6 +164,12 @@ constexpr ModeInfo kModes[] = {
     {Mode::IceoryxPubSubWaitSet, "iceoryx-waitset",
      "peer: iceoryx 2.0 publish-subscribe, receiver sleeps in a WaitSet (needs RouDi)"},
 #endif
+#if defined(AXON_BENCH_WITH_FASTDDS)
+    {Mode::FastDdsShm, "fastdds-shm",
+     "peer: Fast DDS 2.9, shared-memory transport, payload serialized; reader sleeps"},
+    {Mode::FastDdsLoan, "fastdds-loan",
+     "peer: Fast DDS 2.9, data-sharing with loans (zero-copy), plain type; reader sleeps"},
+#endif
 };
 
 struct Options {
@@ -186,6 +212,9 @@ void print_help() {
   }
 #if !defined(AXON_BENCH_WITH_ICEORYX)
   std::printf("  (iceoryx-* modes: not built; install libiceoryx-posh-dev and reconfigure)\n");
+#endif
+#if !defined(AXON_BENCH_WITH_FASTDDS)
+  std::printf("  (fastdds-* modes: not built; install libfastrtps-dev and reconfigure)\n");
 #endif
 }
 
@@ -1315,6 +1344,195 @@ class IceoryxPubSub {
 };
 #endif
 
+#if defined(AXON_BENCH_WITH_FASTDDS)
+/// The Fast DDS modes' type: `size` plain bytes (the counter in the first 8), written by hand
+/// with the TopicDataType API (no IDL, no generator). Plain and bounded, so that a writer can
+/// loan samples and, with data-sharing, a reader takes them in place. Its serialized form is
+/// the 4-byte CDR encapsulation header (little-endian CDR) followed by the bytes, as Fast DDS
+/// lays out a loaned sample.
+class FastDdsBytesType final : public eprosima::fastdds::dds::TopicDataType {
+ public:
+  explicit FastDdsBytesType(std::uint32_t size) : m_size(size) {
+    setName("axon_bench::Bytes");
+    m_typeSize = kHeader + size;
+    m_isGetKeyDefined = false;
+  }
+  bool serialize(void* data, eprosima::fastrtps::rtps::SerializedPayload_t* payload) override {
+    if (payload->max_size < kHeader + m_size) return false;
+    static constexpr std::array<std::uint8_t, kHeader> kCdrLe{0, 1, 0, 0};
+    std::memcpy(payload->data, kCdrLe.data(), kHeader);
+    std::memcpy(payload->data + kHeader, data, m_size);
+    payload->encapsulation = CDR_LE;
+    payload->length = kHeader + m_size;
+    return true;
+  }
+  bool deserialize(eprosima::fastrtps::rtps::SerializedPayload_t* payload, void* data) override {
+    if (payload->length < kHeader + m_size) return false;
+    std::memcpy(data, payload->data + kHeader, m_size);
+    return true;
+  }
+  std::function<std::uint32_t()> getSerializedSizeProvider(void*) override {
+    return [size = m_typeSize] { return size; };
+  }
+  void* createData() override { return new std::uint64_t[(m_size + 7) / 8](); }
+  void deleteData(void* data) override { delete[] static_cast<std::uint64_t*>(data); }
+  bool getKey(void*, eprosima::fastrtps::rtps::InstanceHandle_t*, bool) override { return false; }
+  bool is_bounded() const override { return true; }
+  bool is_plain() const override { return true; }
+  bool construct_sample(void* memory) const override {
+    std::memset(memory, 0, m_size);
+    return true;
+  }
+
+ private:
+  static constexpr std::uint32_t kHeader = 4;  // SerializedPayload_t::representation_header_size
+  std::uint32_t m_size;
+};
+
+/// fastdds-shm (kLoan false) and fastdds-loan (kLoan true): Fast DDS 2.9 (Debian's
+/// libfastrtps), one participant per side on a domain of this run, the shared-memory transport
+/// only (discovery too), a topic per direction, reliable, keep-last 1, volatile. fastdds-shm:
+/// data-sharing off; write() serializes the whole payload into the transport and the reader's
+/// take deserializes it (copying, as a type with a sequence would be). fastdds-loan: data-sharing
+/// on; the writer loans a sample in the shared pool, writes the counter, writes it; the reader
+/// takes it in place (loaned) and returns the loan. The reader sleeps in wait_for_unread_message
+/// (Fast DDS's own blocking wait) and takes what came.
+template <bool kLoan>
+class FastDdsPubSub {
+ public:
+  static constexpr std::uint64_t kCounterMask = ~std::uint64_t{0};
+  using Factory = eprosima::fastdds::dds::DomainParticipantFactory;
+  bool open(const Context& ctx) {
+    namespace dds = eprosima::fastdds::dds;
+    m_ctx = &ctx;
+    m_size = static_cast<std::uint32_t>((ctx.options.size + 7) / 8 * 8);
+    // Log to stderr only: stdout carries the JSON line.
+    dds::Log::ClearConsumers();
+    auto consumer = std::make_unique<dds::StdoutErrConsumer>();
+    consumer->stderr_threshold(dds::Log::Kind::Info);
+    dds::Log::RegisterConsumer(std::move(consumer));
+    dds::Log::SetVerbosity(dds::Log::Kind::Error);
+
+    dds::DomainParticipantQos participant_qos;
+    participant_qos.name(std::string("axon-bench-") + ctx.side());
+    participant_qos.transport().use_builtin_transports = false;
+    auto shm = std::make_shared<eprosima::fastdds::rtps::SharedMemTransportDescriptor>();
+    // Room for a few whole messages of this size (fastdds-shm sends each sample as one).
+    const std::uint64_t segment = std::max<std::uint64_t>(std::uint64_t{1} << 20, 4 * m_size);
+    shm->segment_size(static_cast<std::uint32_t>(segment));
+    shm->max_message_size(static_cast<std::uint32_t>(
+        std::min<std::uint64_t>(segment / 2, std::numeric_limits<std::uint32_t>::max())));
+    participant_qos.transport().user_transports.push_back(shm);
+    // A domain of this run (0..232 are valid): nothing else on the machine is met.
+    const auto domain = static_cast<dds::DomainId_t>(1 + std::stoul(ctx.names.pid) % 200);
+    m_participant = Factory::get_instance()->create_participant(domain, participant_qos);
+    if (m_participant == nullptr) return fail("participant");
+    m_type = dds::TypeSupport(new FastDdsBytesType(m_size));
+    if (m_type.register_type(m_participant) != ReturnCode::RETCODE_OK) return fail("type");
+    const bool initiator = ctx.role == Role::Initiator;
+    const std::string out_name = "axon_bench_" + ctx.names.pid + (initiator ? "_ping" : "_pong");
+    const std::string in_name = "axon_bench_" + ctx.names.pid + (initiator ? "_pong" : "_ping");
+    auto* out_topic =
+        m_participant->create_topic(out_name, m_type.get_type_name(), dds::TOPIC_QOS_DEFAULT);
+    auto* in_topic =
+        m_participant->create_topic(in_name, m_type.get_type_name(), dds::TOPIC_QOS_DEFAULT);
+    if (out_topic == nullptr || in_topic == nullptr) return fail("topics");
+    auto* publisher = m_participant->create_publisher(dds::PUBLISHER_QOS_DEFAULT);
+    auto* subscriber = m_participant->create_subscriber(dds::SUBSCRIBER_QOS_DEFAULT);
+    if (publisher == nullptr || subscriber == nullptr) return fail("publisher/subscriber");
+
+    dds::DataWriterQos writer_qos = dds::DATAWRITER_QOS_DEFAULT;
+    writer_qos.reliability().kind = dds::RELIABLE_RELIABILITY_QOS;
+    writer_qos.durability().kind = dds::VOLATILE_DURABILITY_QOS;
+    writer_qos.history().kind = dds::KEEP_LAST_HISTORY_QOS;
+    writer_qos.history().depth = 1;
+    dds::DataReaderQos reader_qos = dds::DATAREADER_QOS_DEFAULT;
+    reader_qos.reliability().kind = dds::RELIABLE_RELIABILITY_QOS;
+    reader_qos.durability().kind = dds::VOLATILE_DURABILITY_QOS;
+    reader_qos.history().kind = dds::KEEP_LAST_HISTORY_QOS;
+    reader_qos.history().depth = 1;
+    if constexpr (kLoan) {
+      writer_qos.data_sharing().on("/dev/shm");
+      reader_qos.data_sharing().on("/dev/shm");
+    } else {
+      writer_qos.data_sharing().off();
+      reader_qos.data_sharing().off();
+    }
+    m_writer = publisher->create_datawriter(out_topic, writer_qos);
+    m_reader = subscriber->create_datareader(in_topic, reader_qos);
+    if (m_writer == nullptr || m_reader == nullptr) return fail("writer/reader");
+    m_buffer.assign(m_size / 8, 0);
+    // Discovery is asynchronous: wait until each direction is matched.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    for (;;) {
+      dds::PublicationMatchedStatus written{};
+      dds::SubscriptionMatchedStatus read{};
+      m_writer->get_publication_matched_status(written);
+      m_reader->get_subscription_matched_status(read);
+      if (written.current_count > 0 && read.current_count > 0) break;
+      if (std::chrono::steady_clock::now() > deadline) return fail("discovery (no match in 20 s)");
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return true;
+  }
+  FastDdsPubSub() = default;
+  FastDdsPubSub(const FastDdsPubSub&) = delete;
+  FastDdsPubSub& operator=(const FastDdsPubSub&) = delete;
+  ~FastDdsPubSub() {
+    if (m_participant != nullptr) {
+      (void)m_participant->delete_contained_entities();
+      (void)Factory::get_instance()->delete_participant(m_participant);
+    }
+  }
+  void send(std::uint64_t counter) {
+    if constexpr (kLoan) {
+      void* sample = nullptr;
+      if (m_writer->loan_sample(sample) != ReturnCode::RETCODE_OK) {
+        die_with(*m_ctx, "Fast DDS loan_sample failed");
+      }
+      std::memcpy(sample, &counter, sizeof counter);
+      if (!m_writer->write(sample)) die_with(*m_ctx, "Fast DDS write (loaned) failed");
+    } else {
+      m_buffer[0] = counter;
+      if (!m_writer->write(m_buffer.data())) die_with(*m_ctx, "Fast DDS write failed");
+    }
+  }
+  std::uint64_t receive() {
+    namespace dds = eprosima::fastdds::dds;
+    for (;;) {
+      dds::LoanableSequence<std::uint64_t> data;
+      dds::SampleInfoSeq infos;
+      const auto taken = m_reader->take(data, infos, 1);
+      if (taken == ReturnCode::RETCODE_OK) {
+        std::optional<std::uint64_t> counter;
+        if (infos.length() > 0 && infos[0].valid_data) counter = data[0];
+        (void)m_reader->return_loan(data, infos);
+        if (counter) return *counter;
+        continue;
+      }
+      if (taken != ReturnCode::RETCODE_NO_DATA) die_with(*m_ctx, "Fast DDS take failed");
+      // Sleeps until a sample is unread; the watchdog ends a run whose peer died.
+      (void)m_reader->wait_for_unread_message(eprosima::fastrtps::Duration_t(1, 0));
+    }
+  }
+
+ private:
+  using ReturnCode = eprosima::fastrtps::types::ReturnCode_t;
+  bool fail(const char* what) {
+    std::fprintf(stderr, "latency_pingpong: Fast DDS: cannot create the %s\n", what);
+    return false;
+  }
+
+  const Context* m_ctx = nullptr;
+  std::uint32_t m_size = 0;
+  eprosima::fastdds::dds::DomainParticipant* m_participant = nullptr;
+  eprosima::fastdds::dds::TypeSupport m_type;
+  eprosima::fastdds::dds::DataWriter* m_writer = nullptr;
+  eprosima::fastdds::dds::DataReader* m_reader = nullptr;
+  std::vector<std::uint64_t> m_buffer;  // fastdds-shm: the sample write() serializes
+};
+#endif
+
 // ---------------------------------------------------------------------------------------------
 // The timed loop and its statistics.
 
@@ -1428,6 +1646,16 @@ int run_role(const Context& ctx, std::vector<std::uint64_t>* samples) {
 #else
       case Mode::IceoryxPubSubSpin:
       case Mode::IceoryxPubSubWaitSet:
+        break;
+#endif
+#if defined(AXON_BENCH_WITH_FASTDDS)
+      case Mode::FastDdsShm:
+        return run_side<FastDdsPubSub<false>>(ctx, samples);
+      case Mode::FastDdsLoan:
+        return run_side<FastDdsPubSub<true>>(ctx, samples);
+#else
+      case Mode::FastDdsShm:
+      case Mode::FastDdsLoan:
         break;
 #endif
     }
