@@ -503,7 +503,10 @@ echo "sweep took ${elapsed}s; wrote $out/latest.json"
     }'
 } >"$out/latency.dat"
 if command -v gnuplot >/dev/null; then
-  gnuplot -e "datafile='$out/latency.dat'; outfile='$out/latency.png'" bench/plot.gp &&
+  dashes=$(printf '%s\n' "${results[@]}" | sed -n 's/.*"mode":"\([^"]*\)".*/\1/p' | awk '
+    !seen[$0]++ { d = /^axon-/ ? 1 : /^raw-/ ? 2 : /^core-/ ? 4 : 3; printf "%s%d", (n++ ? " " : ""), d }')
+  gnuplot -e "datafile='$out/latency.dat'; outfile='$out/latency.png'; dashes='$dashes'" \
+    bench/plot.gp &&
     echo "wrote $out/latency.png"
 else
   echo "gnuplot not installed: no plot (./dev.sh bench installs gnuplot-nox)" >&2
