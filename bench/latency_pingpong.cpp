@@ -1505,7 +1505,12 @@ class FastDdsPubSub {
       const auto taken = m_reader->take(data, infos, 1);
       if (taken == ReturnCode::RETCODE_OK) {
         std::optional<std::uint64_t> counter;
-        if (infos.length() > 0 && infos[0].valid_data) counter = data[0];
+        if (infos.length() > 0 && infos[0].valid_data) {
+          // A loaned sample starts 4 bytes (the CDR header) into its payload: not 8-aligned.
+          std::uint64_t value = 0;
+          std::memcpy(&value, data.buffer()[0], sizeof value);
+          counter = value;
+        }
         (void)m_reader->return_loan(data, infos);
         if (counter) return *counter;
         continue;
