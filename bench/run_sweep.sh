@@ -37,7 +37,7 @@ while [ $# -gt 0 ]; do
     --quick) scale=1; shift ;;
     --modes) only=" $2 "; shift 2 ;;
     --busy-poll) busy_poll=(--busy-poll "$2"); shift 2 ;;
-    -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run_sweep.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
