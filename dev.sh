@@ -3,7 +3,7 @@
 #   ./dev.sh build [preset]   configure + build (preset: default, debug, asan, tsan, shared)
 #   ./dev.sh test  [preset]   build, run the whole suite; a summary, the log in <build>/test.log
 #   ./dev.sh demo             build the examples and the axon tool, run the multi-process demo
-#   ./dev.sh bench [--peers]  build, then run the benchmarks (--peers: with iceoryx too)
+#   ./dev.sh bench [--peers]  build, then run the benchmarks (--peers: iceoryx, Fast DDS too)
 #   ./dev.sh fuzz [seconds]   build the fuzz preset (clang), run each libFuzzer target that long
 #   ./dev.sh soak [minutes] [regex]  build, run each soak case (ctest label soak) that long (10)
 #   ./dev.sh lint [regex]     clang-tidy (.clang-tidy) over the library, tools, examples, gateway
@@ -14,10 +14,11 @@ readonly APT_PACKAGES=(cmake g++ make pkgconf libboost-dev libgtest-dev libgmock
                        libbenchmark-dev libcli11-dev libexpected-dev nlohmann-json3-dev
                        pybind11-dev python3-dev python3-numpy python3-pytest
                        cyclonedds-dev cyclonedds-tools libtomlplusplus-dev iproute2)
-# Only for `./dev.sh bench`: the plot. And for `./dev.sh bench --peers`: iceoryx (classic, 2.0),
-# whose latency is measured next to axon's when Debian has it.
+# Only for `./dev.sh bench`: the plot (ddsperf, the dds baseline, comes with cyclonedds-tools
+# above). And for `./dev.sh bench --peers`: iceoryx (classic, 2.0) and Fast DDS (2.9, ROS 2's
+# default middleware), whose latency is measured next to axon's when Debian has them.
 readonly BENCH_APT_PACKAGES=(gnuplot-nox)
-readonly PEER_APT_PACKAGES=(libiceoryx-posh-dev iceoryx)
+readonly PEER_APT_PACKAGES=(libiceoryx-posh-dev iceoryx libfastrtps-dev)
 # Only for `./dev.sh fuzz`: clang and its runtimes (libclang_rt.fuzzer, asan, ubsan).
 readonly FUZZ_APT_PACKAGES=(clang libclang-rt-14-dev)
 # Only for `./dev.sh lint` (and `./dev.sh test` in CI): clang-tidy and run-clang-tidy.
@@ -261,13 +262,17 @@ bench() {
   install_missing "${BENCH_APT_PACKAGES[@]}"
   if [ ${#peers[@]} -gt 0 ]; then
     # The peers are optional: measured when Debian packages them, reported unavailable if not.
-    if apt-cache show "${PEER_APT_PACKAGES[0]}" >/dev/null 2>&1 ||
-       { as_root apt-get update -qq >/dev/null 2>&1 &&
-         apt-cache show "${PEER_APT_PACKAGES[0]}" >/dev/null 2>&1; }; then
-      install_missing "${PEER_APT_PACKAGES[@]}"
-    else
-      echo "dev.sh: iceoryx is not packaged for this system: peer modes unavailable" >&2
-    fi
+    apt-cache show "${PEER_APT_PACKAGES[0]}" >/dev/null 2>&1 ||
+      as_root apt-get update -qq >/dev/null 2>&1 || true
+    local packaged=() package
+    for package in "${PEER_APT_PACKAGES[@]}"; do
+      if apt-cache show "$package" >/dev/null 2>&1; then
+        packaged+=("$package")
+      else
+        echo "dev.sh: $package is not packaged for this system: its peer modes are unavailable" >&2
+      fi
+    done
+    [ ${#packaged[@]} -eq 0 ] || install_missing "${packaged[@]}"
   fi
   build default
   # Two-process round trips: the sweep, its table, bench/results/latest.json and latency.png.

@@ -44,7 +44,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <exception>
+#include <functional>
+#include <limits>
 #include <memory>
 #include <new>
 #include <numeric>
@@ -67,6 +70,22 @@
 #include "iceoryx_posh/runtime/posh_runtime.hpp"
 #endif
 
+#if defined(AXON_BENCH_WITH_FASTDDS)
+#include <fastdds/dds/core/LoanableSequence.hpp>
+#include <fastdds/dds/domain/DomainParticipant.hpp>
+#include <fastdds/dds/domain/DomainParticipantFactory.hpp>
+#include <fastdds/dds/log/Log.hpp>
+#include <fastdds/dds/log/StdoutErrConsumer.hpp>
+#include <fastdds/dds/publisher/DataWriter.hpp>
+#include <fastdds/dds/publisher/Publisher.hpp>
+#include <fastdds/dds/subscriber/DataReader.hpp>
+#include <fastdds/dds/subscriber/SampleInfo.hpp>
+#include <fastdds/dds/subscriber/Subscriber.hpp>
+#include <fastdds/dds/topic/TopicDataType.hpp>
+#include <fastdds/dds/topic/TypeSupport.hpp>
+#include <fastdds/rtps/transport/shared_mem/SharedMemTransportDescriptor.h>
+#endif
+
 namespace {
 
 constexpr std::uint64_t kMinSize = 8;  // the counter
@@ -81,12 +100,16 @@ constexpr std::uint64_t kMaxRounds = 100'000'000;  // 800 MB of samples
 enum class Mode {
   AxonPubSubSpin,
   AxonPubSubWaitSet,
+  AxonPubSubWake,
+  AxonPubSubWaitSetPoll,
   AxonRequestResponseSpin,
   AxonRequestResponseWaitSet,
   AxonEventWaitSet,
   AxonEventWaitSetFifo,
   AxonEventBlocking,
+  AxonEventWaitSetPoll,
   RawSpin,
+  RawSpinOneLine,
   RawEpollEventFd,
   RawEventFd,
   RawFifo,
@@ -96,6 +119,8 @@ enum class Mode {
   CorePoolQueuesSpin,
   IceoryxPubSubSpin,
   IceoryxPubSubWaitSet,
+  FastDdsShm,
+  FastDdsLoan,
 };
 
 struct ModeInfo {
@@ -109,6 +134,10 @@ constexpr ModeInfo kModes[] = {
      "axon publish-subscribe (Slice<uint8_t>), receiver busy-polls receive()"},
     {Mode::AxonPubSubWaitSet, "axon-pubsub-waitset",
      "axon publish-subscribe, receiver sleeps in a WaitSet (notify_on_send)"},
+    {Mode::AxonPubSubWake, "axon-pubsub-wake",
+     "axon publish-subscribe, wakeable subscriber sleeps in a WaitSet (no budget)"},
+    {Mode::AxonPubSubWaitSetPoll, "axon-pubsub-waitset-poll",
+     "axon publish-subscribe, wakeable subscriber in a WaitSet with a busy-poll budget"},
     {Mode::AxonRequestResponseSpin, "axon-rr-spin",
      "axon request-response (Slice<uint8_t>): one request, one response; both busy-poll"},
     {Mode::AxonRequestResponseWaitSet, "axon-rr-waitset",
@@ -119,7 +148,11 @@ constexpr ModeInfo kModes[] = {
      "events (eventfd backend), the receiver sleeps in the listener's own blocking_wait, no WaitSet"},
     {Mode::AxonEventWaitSetFifo, "axon-event-waitset-fifo",
      "axon events (FIFO backend): notify / WaitSet + try_wait"},
+    {Mode::AxonEventWaitSetPoll, "axon-event-waitset-poll",
+     "axon events (eventfd backend): notify / WaitSet with a busy-poll budget + try_wait"},
     {Mode::RawSpin, "raw-spin", "baseline: two atomics in a shared page, both sides busy-poll"},
+    {Mode::RawSpinOneLine, "raw-spin-1line",
+     "baseline: payload and flag in one cache line a way, both sides busy-poll (the limit)"},
     {Mode::RawEpollEventFd, "raw-epoll-eventfd", "baseline: two eventfds, epoll_wait then read"},
     {Mode::RawEventFd, "raw-eventfd",
      "baseline: two eventfds, blocking read (no epoll: a single-source wait)"},
@@ -137,6 +170,12 @@ constexpr ModeInfo kModes[] = {
     {Mode::IceoryxPubSubWaitSet, "iceoryx-waitset",
      "peer: iceoryx 2.0 publish-subscribe, receiver sleeps in a WaitSet (needs RouDi)"},
 #endif
+#if defined(AXON_BENCH_WITH_FASTDDS)
+    {Mode::FastDdsShm, "fastdds-shm",
+     "peer: Fast DDS 2.9, shared-memory transport, payload serialized; reader sleeps"},
+    {Mode::FastDdsLoan, "fastdds-loan",
+     "peer: Fast DDS 2.9, data-sharing with loans (zero-copy), plain type; reader sleeps"},
+#endif
 };
 
 struct Options {
@@ -146,12 +185,20 @@ struct Options {
   std::uint64_t rounds = 10000;
   std::uint64_t warmup = 1000;
   unsigned timeout_s = 300;
+  /// The WaitSet busy-poll budget of the *-poll modes (--busy-poll, in microseconds).
+  std::chrono::microseconds busy_poll{20};
 };
+
+/// The modes whose WaitSet gets the --busy-poll budget; every other WaitSet has none.
+constexpr bool polls(Mode mode) {
+  return mode == Mode::AxonPubSubWaitSetPoll || mode == Mode::AxonEventWaitSetPoll;
+}
 
 enum class Role { Initiator, Responder };
 
 constexpr const char* kUsage =
     "usage: latency_pingpong --mode MODE [--size BYTES] [--rounds N] [--warmup N] [--timeout S]\n"
+    "                        [--busy-poll US]\n"
     "       latency_pingpong --list | --help\n";
 
 void print_help() {
@@ -159,9 +206,11 @@ void print_help() {
   std::printf(
       "\nRound-trip latency between two processes (parent pinned to CPU 0, child to CPU 1).\n"
       "Prints one JSON object: mode, size, rounds, median_ns, p90_ns, p99_ns, p999_ns, max_ns,\n"
-      "mean_ns. Defaults: --size 8 (min %llu, max %llu), --rounds 10000, --warmup 1000,\n"
-      "--timeout 300 (seconds; both processes are killed when it passes). Event and core-*\n"
-      "modes ignore the size.\n\nModes:\n",
+      "mean_ns, cpu_ns_per_rt (CPU time of both processes over the timed rounds, per round\n"
+      "trip; busy_poll_us too in the *-poll modes). Defaults: --size 8 (min %llu, max %llu),\n"
+      "--rounds 10000, --warmup 1000, --timeout 300 (seconds; both processes are killed when\n"
+      "it passes), --busy-poll 20 (microseconds, the *-poll modes' WaitSet budget; 0..1000000).\n"
+      "Event, raw-spin-1line and core-* modes ignore the size.\n\nModes:\n",
       static_cast<unsigned long long>(kMinSize), static_cast<unsigned long long>(kMaxSize));
   for (const auto& m : kModes) {
     std::printf("  %-24s %.*s\n", std::string(m.name).c_str(), static_cast<int>(m.what.size()),
@@ -169,6 +218,9 @@ void print_help() {
   }
 #if !defined(AXON_BENCH_WITH_ICEORYX)
   std::printf("  (iceoryx-* modes: not built; install libiceoryx-posh-dev and reconfigure)\n");
+#endif
+#if !defined(AXON_BENCH_WITH_FASTDDS)
+  std::printf("  (fastdds-* modes: not built; install libfastrtps-dev and reconfigure)\n");
 #endif
 }
 
@@ -240,6 +292,12 @@ std::optional<int> parse(int argc, char** argv, Options& options) {
         return 2;
       }
       options.warmup = *number;
+    } else if (arg == "--busy-poll") {
+      if (*number > 1'000'000) {
+        std::fprintf(stderr, "latency_pingpong: --busy-poll must be 0..1000000 microseconds\n");
+        return 2;
+      }
+      options.busy_poll = std::chrono::microseconds(*number);
     } else if (arg == "--timeout") {
       if (*number == 0 || *number > 86400) {
         std::fprintf(stderr, "latency_pingpong: --timeout must be 1..86400 seconds\n");
@@ -266,11 +324,25 @@ struct alignas(64) Line {
 };
 static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
 
+/// raw-spin-1line: one direction's sequence word and payload in a single cache line, so a
+/// message moves one line from the writer's cache to the reader's.
+struct alignas(64) OneLine {
+  std::atomic<std::uint64_t> sequence{0};
+  std::atomic<std::uint64_t> payload{0};  ///< the counter; relaxed: published by `sequence`
+};
+static_assert(sizeof(OneLine) == 64);
+
 struct Control {
   Line arrived;  ///< barrier: each side adds 1 per rendezvous
   Line failed;   ///< a side whose setup or loop failed sets it, so the other stops waiting
   Line ping;     ///< raw-spin: the last counter the initiator sent
   Line pong;     ///< raw-spin: the last counter the responder sent back
+  OneLine ping_line;  ///< raw-spin-1line, initiator to responder
+  OneLine pong_line;  ///< raw-spin-1line, responder to initiator
+  /// CPU time (ns, CLOCK_PROCESS_CPUTIME_ID: every thread of the process) each side spent over
+  /// the timed rounds; written before the closing rendezvous.
+  Line initiator_cpu_ns;
+  Line responder_cpu_ns;
 };
 
 class SharedPage {
@@ -441,6 +513,38 @@ class RawSpin {
   std::byte* m_out = nullptr;
   std::byte* m_in = nullptr;
   std::uint64_t m_last = 0;
+};
+
+/// raw-spin-1line: RawSpin with the payload in the flag's cache line. The reader's spinning load
+/// and the writer's stores meet on one line per direction: the physical limit of a hand-off.
+class RawSpinOneLine {
+ public:
+  static constexpr std::uint64_t kCounterMask = ~std::uint64_t{0};
+  bool open(const Context& ctx) {
+    auto& c = ctx.page.control();
+    const bool initiator = ctx.role == Role::Initiator;
+    m_out = initiator ? &c.ping_line : &c.pong_line;
+    m_in = initiator ? &c.pong_line : &c.ping_line;
+    return true;
+  }
+  void send(std::uint64_t counter) {
+    m_out->payload.store(counter, std::memory_order_relaxed);
+    // ORDERING: release publishes the payload stored above.
+    m_out->sequence.store(++m_sent, std::memory_order_release);
+  }
+  std::uint64_t receive() {
+    // ORDERING: acquire pairs with the writer's release: the payload is there.
+    while (m_in->sequence.load(std::memory_order_acquire) == m_received) {
+    }
+    ++m_received;
+    return m_in->payload.load(std::memory_order_relaxed);
+  }
+
+ private:
+  OneLine* m_out = nullptr;
+  OneLine* m_in = nullptr;
+  std::uint64_t m_sent = 0;
+  std::uint64_t m_received = 0;
 };
 
 /// raw-epoll-eventfd (kPipe false) and raw-fifo (kPipe true): each side sleeps in its own epoll
@@ -776,11 +880,29 @@ std::optional<axon::EventService> open_events(axon::Node& node, const std::strin
   return std::move(*service);
 }
 
+/// The WaitSet of a sleeping side: `budget` is its busy-poll budget (zero: none).
+std::optional<axon::WaitSet> make_waitset(std::chrono::nanoseconds budget) {
+  // No signal handlers: Ctrl-C ends both processes at once, as in every other mode.
+  auto waitset =
+      axon::WaitSetBuilder().capacity(4).signal_handling(false).busy_poll(budget).create();
+  if (!waitset) {
+    std::fprintf(stderr, "latency_pingpong: WaitSet: %s\n", axon::to_string(waitset.error()));
+    return std::nullopt;
+  }
+  return std::move(*waitset);
+}
+
+/// The budget this mode's WaitSets get: --busy-poll in the *-poll modes, none elsewhere.
+std::chrono::nanoseconds budget_of(const Context& ctx) {
+  return polls(ctx.options.mode) ? std::chrono::nanoseconds(ctx.options.busy_poll)
+                                 : std::chrono::nanoseconds(0);
+}
+
 /// A listener of `events` in a WaitSet of its own; the sleeping half of the waitset modes.
 class ListenerWait {
  public:
   /// use_waitset false: the listener's own blocking_wait, without a WaitSet.
-  bool open(axon::EventService& events, bool use_waitset = true) {
+  bool open(axon::EventService& events, std::chrono::nanoseconds budget, bool use_waitset = true) {
     auto listener = events.listener_builder().create();
     if (!listener) {
       std::fprintf(stderr, "latency_pingpong: listener: %s\n", axon::to_string(listener.error()));
@@ -788,13 +910,8 @@ class ListenerWait {
     }
     m_listener.emplace(std::move(*listener));
     if (!use_waitset) return true;
-    // No signal handlers: Ctrl-C ends both processes at once, as in every other mode.
-    auto waitset = axon::WaitSetBuilder().capacity(4).signal_handling(false).create();
-    if (!waitset) {
-      std::fprintf(stderr, "latency_pingpong: WaitSet: %s\n", axon::to_string(waitset.error()));
-      return false;
-    }
-    m_waitset.emplace(std::move(*waitset));
+    m_waitset = make_waitset(budget);
+    if (!m_waitset) return false;
     auto guard = m_waitset->attach_notification(*m_listener);
     if (!guard) {
       std::fprintf(stderr, "latency_pingpong: attach: %s\n", axon::to_string(guard.error()));
@@ -834,7 +951,8 @@ class ListenerWait {
   std::optional<axon::WaitSetGuard> m_guard;
 };
 
-/// axon-event-waitset(-fifo): notify on the outgoing service, sleep on the incoming one.
+/// axon-event-waitset(-fifo, -poll): notify on the outgoing service, sleep on the incoming one
+/// (in the -poll mode the WaitSet busy-polls the listener for up to the budget first).
 /// axon-event-blocking (kWaitSet false): the same, sleeping in the listener's blocking_wait.
 template <axon::EventBackend kBackend, bool kWaitSet = true>
 class AxonEvent {
@@ -856,7 +974,7 @@ class AxonEvent {
       return false;
     }
     m_notifier.emplace(std::move(*notifier));
-    return m_wait.open(*m_in_service, kWaitSet);
+    return m_wait.open(*m_in_service, budget_of(ctx), kWaitSet);
   }
   void send(std::uint64_t counter) {
     auto reached = m_notifier->notify(axon::EventId{counter & kEventIdMask});
@@ -880,8 +998,17 @@ class AxonEvent {
   ListenerWait m_wait;
 };
 
-/// axon-pubsub-spin (kWaitSet false) and axon-pubsub-waitset (kWaitSet true).
-template <bool kWaitSet>
+/// How the receiving side of a pub-sub mode waits for a sample.
+enum class PubSubWait {
+  Spin,      ///< axon-pubsub-spin: busy-polls receive()
+  Listener,  ///< axon-pubsub-waitset: a WaitSet on the listener of a separate event service
+  Wakeable,  ///< axon-pubsub-wake / -waitset-poll: a WaitSet on a wakeable subscriber itself
+};
+
+/// axon-pubsub-spin, axon-pubsub-waitset (an event service per direction, notify_on_send),
+/// axon-pubsub-wake and axon-pubsub-waitset-poll (wakeable subscribers attached to a WaitSet;
+/// the publisher wakes them by itself; the -poll mode's WaitSet has the --busy-poll budget).
+template <PubSubWait kWait>
 class AxonPubSub {
  public:
   static constexpr std::uint64_t kCounterMask = ~std::uint64_t{0};
@@ -901,14 +1028,24 @@ class AxonPubSub {
       return false;
     }
     m_publisher.emplace(std::move(*publisher));
-    auto subscriber = in->subscriber_builder().create();
+    auto subscriber = in->subscriber_builder().wakeable(kWait == PubSubWait::Wakeable).create();
     if (!subscriber) {
       std::fprintf(stderr, "latency_pingpong: subscriber: %s\n",
                    axon::to_string(subscriber.error()));
       return false;
     }
     m_subscriber.emplace(std::move(*subscriber));
-    if constexpr (kWaitSet) {
+    if constexpr (kWait == PubSubWait::Wakeable) {
+      m_waitset = make_waitset(budget_of(ctx));
+      if (!m_waitset) return false;
+      auto guard = m_waitset->attach_notification(*m_subscriber);
+      if (!guard) {
+        std::fprintf(stderr, "latency_pingpong: attach: %s\n", axon::to_string(guard.error()));
+        return false;
+      }
+      m_guard.emplace(std::move(*guard));
+    }
+    if constexpr (kWait == PubSubWait::Listener) {
       const auto& out_ready = initiator ? ctx.names.axon_ping_ready : ctx.names.axon_pong_ready;
       const auto& in_ready = initiator ? ctx.names.axon_pong_ready : ctx.names.axon_ping_ready;
       m_out_events = open_events(*m_node, out_ready, axon::EventBackend::EventFd);
@@ -920,10 +1057,16 @@ class AxonPubSub {
         return false;
       }
       m_publisher->notify_on_send(std::move(*notifier));
-      if (!m_wait.open(*m_in_events)) return false;
+      if (!m_wait.open(*m_in_events, std::chrono::nanoseconds(0))) return false;
     }
     return true;
   }
+  ~AxonPubSub() {
+    m_guard.reset();  // detach before the WaitSet and the subscriber go
+  }
+  AxonPubSub() = default;
+  AxonPubSub(const AxonPubSub&) = delete;
+  AxonPubSub& operator=(const AxonPubSub&) = delete;
   void send(std::uint64_t counter) {
     auto sample = m_publisher->loan_uninit(m_size);
     if (!sample) die_with(*m_ctx, axon::to_string(sample.error()));
@@ -934,7 +1077,7 @@ class AxonPubSub {
   }
   std::uint64_t receive() {
     for (;;) {
-      if constexpr (kWaitSet) {
+      if constexpr (kWait == PubSubWait::Listener) {
         std::optional<std::uint64_t> ignored;
         if (!m_wait.wait_and_drain(ignored)) die_with(*m_ctx, "WaitSet wait failed");
       }
@@ -944,6 +1087,13 @@ class AxonPubSub {
         std::uint64_t counter = 0;
         std::memcpy(&counter, (*sample)->payload().data(), sizeof counter);
         return counter;
+      }
+      if constexpr (kWait == PubSubWait::Wakeable) {
+        // The empty receive above drained the subscriber's wake-up: the WaitSet fires (or its
+        // budget sees a sample) only when the next one may be there. The receive is in the loop.
+        auto woken = m_waitset->wait_and_process_once(
+            [](axon::AttachmentId) { return axon::CallbackProgression::Continue; });
+        if (!woken) die_with(*m_ctx, "WaitSet wait failed");
       }
     }
   }
@@ -975,6 +1125,8 @@ class AxonPubSub {
   std::optional<axon::EventService> m_out_events;
   std::optional<axon::EventService> m_in_events;
   ListenerWait m_wait;
+  std::optional<axon::WaitSet> m_waitset;  // Wakeable: the WaitSet the subscriber sleeps in
+  std::optional<axon::WaitSetGuard> m_guard;
 };
 
 /// axon-rr-spin (kWaitSet false) and axon-rr-waitset (kWaitSet true): one request-response
@@ -1024,7 +1176,7 @@ class AxonRequestResponse {
         return false;
       }
       notifier.emplace(std::move(*made));
-      if (!m_wait.open(*m_in_events)) return false;
+      if (!m_wait.open(*m_in_events, std::chrono::nanoseconds(0))) return false;
     }
     if (initiator) {
       auto client = service->client_builder().max_slice_len(m_size).create();
@@ -1209,6 +1361,200 @@ class IceoryxPubSub {
 };
 #endif
 
+#if defined(AXON_BENCH_WITH_FASTDDS)
+/// The Fast DDS modes' type: `size` plain bytes (the counter in the first 8), written by hand
+/// with the TopicDataType API (no IDL, no generator). Plain and bounded, so that a writer can
+/// loan samples and, with data-sharing, a reader takes them in place. Its serialized form is
+/// the 4-byte CDR encapsulation header (little-endian CDR) followed by the bytes, as Fast DDS
+/// lays out a loaned sample.
+class FastDdsBytesType final : public eprosima::fastdds::dds::TopicDataType {
+ public:
+  explicit FastDdsBytesType(std::uint32_t size) : m_size(size) {
+    setName("axon_bench::Bytes");
+    m_typeSize = kHeader + size;
+    m_isGetKeyDefined = false;
+  }
+  bool serialize(void* data, eprosima::fastrtps::rtps::SerializedPayload_t* payload) override {
+    if (payload->max_size < kHeader + m_size) return false;
+    static constexpr std::array<std::uint8_t, kHeader> kCdrLe{0, 1, 0, 0};
+    std::memcpy(payload->data, kCdrLe.data(), kHeader);
+    std::memcpy(payload->data + kHeader, data, m_size);
+    payload->encapsulation = CDR_LE;
+    payload->length = kHeader + m_size;
+    return true;
+  }
+  bool deserialize(eprosima::fastrtps::rtps::SerializedPayload_t* payload, void* data) override {
+    if (payload->length < kHeader + m_size) return false;
+    std::memcpy(data, payload->data + kHeader, m_size);
+    return true;
+  }
+  std::function<std::uint32_t()> getSerializedSizeProvider(void*) override {
+    return [size = m_typeSize] { return size; };
+  }
+  void* createData() override { return new std::uint64_t[(m_size + 7) / 8](); }
+  void deleteData(void* data) override { delete[] static_cast<std::uint64_t*>(data); }
+  bool getKey(void*, eprosima::fastrtps::rtps::InstanceHandle_t*, bool) override { return false; }
+  bool is_bounded() const override { return true; }
+  bool is_plain() const override { return true; }
+  bool construct_sample(void* memory) const override {
+    std::memset(memory, 0, m_size);
+    return true;
+  }
+
+ private:
+  static constexpr std::uint32_t kHeader = 4;  // SerializedPayload_t::representation_header_size
+  std::uint32_t m_size;
+};
+
+/// fastdds-shm (kLoan false) and fastdds-loan (kLoan true): Fast DDS 2.9 (Debian's
+/// libfastrtps), one participant per side on a domain of this run, the shared-memory transport
+/// only (discovery too), a topic per direction, reliable, keep-last 1, volatile. fastdds-shm:
+/// data-sharing off; write() serializes the whole payload into the transport and the reader's
+/// take deserializes it (copying, as a type with a sequence would be). fastdds-loan: data-sharing
+/// on; the writer loans a sample in the shared pool, writes the counter, writes it; the reader
+/// takes it in place (loaned) and returns the loan. The reader sleeps in wait_for_unread_message
+/// (Fast DDS's own blocking wait) and takes what came.
+template <bool kLoan>
+class FastDdsPubSub {
+ public:
+  static constexpr std::uint64_t kCounterMask = ~std::uint64_t{0};
+  using Factory = eprosima::fastdds::dds::DomainParticipantFactory;
+  bool open(const Context& ctx) {
+    namespace dds = eprosima::fastdds::dds;
+    m_ctx = &ctx;
+    m_size = static_cast<std::uint32_t>((ctx.options.size + 7) / 8 * 8);
+    // Log to stderr only: stdout carries the JSON line.
+    dds::Log::ClearConsumers();
+    auto consumer = std::make_unique<dds::StdoutErrConsumer>();
+    consumer->stderr_threshold(dds::Log::Kind::Info);
+    dds::Log::RegisterConsumer(std::move(consumer));
+    dds::Log::SetVerbosity(dds::Log::Kind::Error);
+
+    dds::DomainParticipantQos participant_qos;
+    participant_qos.name(std::string("axon-bench-") + ctx.side());
+    participant_qos.transport().use_builtin_transports = false;
+    auto shm = std::make_shared<eprosima::fastdds::rtps::SharedMemTransportDescriptor>();
+    // Room for a few whole messages of this size (fastdds-shm sends each sample as one).
+    const std::uint64_t segment = std::max<std::uint64_t>(std::uint64_t{1} << 20, 4 * m_size);
+    shm->segment_size(static_cast<std::uint32_t>(segment));
+    shm->max_message_size(static_cast<std::uint32_t>(
+        std::min<std::uint64_t>(segment / 2, std::numeric_limits<std::uint32_t>::max())));
+    participant_qos.transport().user_transports.push_back(shm);
+    // A domain of this run (0..232 are valid): nothing else on the machine is met.
+    const auto domain = static_cast<dds::DomainId_t>(1 + std::stoul(ctx.names.pid) % 200);
+    m_participant = Factory::get_instance()->create_participant(domain, participant_qos);
+    if (m_participant == nullptr) return fail("participant");
+    m_type = dds::TypeSupport(new FastDdsBytesType(m_size));
+    if (m_type.register_type(m_participant) != ReturnCode::RETCODE_OK) return fail("type");
+    const bool initiator = ctx.role == Role::Initiator;
+    const std::string out_name = "axon_bench_" + ctx.names.pid + (initiator ? "_ping" : "_pong");
+    const std::string in_name = "axon_bench_" + ctx.names.pid + (initiator ? "_pong" : "_ping");
+    auto* out_topic =
+        m_participant->create_topic(out_name, m_type.get_type_name(), dds::TOPIC_QOS_DEFAULT);
+    auto* in_topic =
+        m_participant->create_topic(in_name, m_type.get_type_name(), dds::TOPIC_QOS_DEFAULT);
+    if (out_topic == nullptr || in_topic == nullptr) return fail("topics");
+    auto* publisher = m_participant->create_publisher(dds::PUBLISHER_QOS_DEFAULT);
+    auto* subscriber = m_participant->create_subscriber(dds::SUBSCRIBER_QOS_DEFAULT);
+    if (publisher == nullptr || subscriber == nullptr) return fail("publisher/subscriber");
+
+    dds::DataWriterQos writer_qos = dds::DATAWRITER_QOS_DEFAULT;
+    writer_qos.reliability().kind = dds::RELIABLE_RELIABILITY_QOS;
+    writer_qos.durability().kind = dds::VOLATILE_DURABILITY_QOS;
+    writer_qos.history().kind = dds::KEEP_LAST_HISTORY_QOS;
+    writer_qos.history().depth = 1;
+    dds::DataReaderQos reader_qos = dds::DATAREADER_QOS_DEFAULT;
+    reader_qos.reliability().kind = dds::RELIABLE_RELIABILITY_QOS;
+    reader_qos.durability().kind = dds::VOLATILE_DURABILITY_QOS;
+    reader_qos.history().kind = dds::KEEP_LAST_HISTORY_QOS;
+    reader_qos.history().depth = 1;
+    if constexpr (kLoan) {
+      writer_qos.data_sharing().on("/dev/shm");
+      reader_qos.data_sharing().on("/dev/shm");
+    } else {
+      writer_qos.data_sharing().off();
+      reader_qos.data_sharing().off();
+    }
+    m_writer = publisher->create_datawriter(out_topic, writer_qos);
+    m_reader = subscriber->create_datareader(in_topic, reader_qos);
+    if (m_writer == nullptr || m_reader == nullptr) return fail("writer/reader");
+    m_buffer.assign(m_size / 8, 0);
+    // Discovery is asynchronous: wait until each direction is matched.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    for (;;) {
+      dds::PublicationMatchedStatus written{};
+      dds::SubscriptionMatchedStatus read{};
+      m_writer->get_publication_matched_status(written);
+      m_reader->get_subscription_matched_status(read);
+      if (written.current_count > 0 && read.current_count > 0) break;
+      if (std::chrono::steady_clock::now() > deadline) return fail("discovery (no match in 20 s)");
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return true;
+  }
+  FastDdsPubSub() = default;
+  FastDdsPubSub(const FastDdsPubSub&) = delete;
+  FastDdsPubSub& operator=(const FastDdsPubSub&) = delete;
+  ~FastDdsPubSub() {
+    if (m_participant != nullptr) {
+      (void)m_participant->delete_contained_entities();
+      (void)Factory::get_instance()->delete_participant(m_participant);
+    }
+  }
+  void send(std::uint64_t counter) {
+    if constexpr (kLoan) {
+      void* sample = nullptr;
+      if (m_writer->loan_sample(sample) != ReturnCode::RETCODE_OK) {
+        die_with(*m_ctx, "Fast DDS loan_sample failed");
+      }
+      std::memcpy(sample, &counter, sizeof counter);
+      if (!m_writer->write(sample)) die_with(*m_ctx, "Fast DDS write (loaned) failed");
+    } else {
+      m_buffer[0] = counter;
+      if (!m_writer->write(m_buffer.data())) die_with(*m_ctx, "Fast DDS write failed");
+    }
+  }
+  std::uint64_t receive() {
+    namespace dds = eprosima::fastdds::dds;
+    for (;;) {
+      dds::LoanableSequence<std::uint64_t> data;
+      dds::SampleInfoSeq infos;
+      const auto taken = m_reader->take(data, infos, 1);
+      if (taken == ReturnCode::RETCODE_OK) {
+        std::optional<std::uint64_t> counter;
+        if (infos.length() > 0 && infos[0].valid_data) {
+          // A loaned sample starts 4 bytes (the CDR header) into its payload: not 8-aligned.
+          std::uint64_t value = 0;
+          std::memcpy(&value, data.buffer()[0], sizeof value);
+          counter = value;
+        }
+        (void)m_reader->return_loan(data, infos);
+        if (counter) return *counter;
+        continue;
+      }
+      if (taken != ReturnCode::RETCODE_NO_DATA) die_with(*m_ctx, "Fast DDS take failed");
+      // Sleeps until a sample is unread; the watchdog ends a run whose peer died.
+      (void)m_reader->wait_for_unread_message(eprosima::fastrtps::Duration_t(1, 0));
+    }
+  }
+
+ private:
+  using ReturnCode = eprosima::fastrtps::types::ReturnCode_t;
+  bool fail(const char* what) {
+    std::fprintf(stderr, "latency_pingpong: Fast DDS: cannot create the %s\n", what);
+    return false;
+  }
+
+  const Context* m_ctx = nullptr;
+  std::uint32_t m_size = 0;
+  eprosima::fastdds::dds::DomainParticipant* m_participant = nullptr;
+  eprosima::fastdds::dds::TypeSupport m_type;
+  eprosima::fastdds::dds::DataWriter* m_writer = nullptr;
+  eprosima::fastdds::dds::DataReader* m_reader = nullptr;
+  std::vector<std::uint64_t> m_buffer;  // fastdds-shm: the sample write() serializes
+};
+#endif
+
 // ---------------------------------------------------------------------------------------------
 // The timed loop and its statistics.
 
@@ -1232,6 +1578,14 @@ Stats summarize(std::vector<std::uint64_t>& samples) {
                rank(0.999), samples.back(), sum / static_cast<double>(n)};
 }
 
+/// CPU time of the whole process (every thread: a middleware's own threads count) in ns.
+std::uint64_t process_cpu_ns() {
+  timespec t{};
+  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<std::uint64_t>(t.tv_sec) * 1'000'000'000U +
+         static_cast<std::uint64_t>(t.tv_nsec);
+}
+
 template <typename Endpoint>
 int run_side(const Context& ctx, std::vector<std::uint64_t>* samples) {
   Endpoint endpoint;
@@ -1240,8 +1594,13 @@ int run_side(const Context& ctx, std::vector<std::uint64_t>* samples) {
   if (!rendezvous(control, 1)) return 1;
   g_in_timed_loop = true;
   const std::uint64_t total = ctx.options.warmup + ctx.options.rounds;
+  // Each side's CPU time over the timed rounds: from just before the first one to just after the
+  // last (so a side that sleeps costs what its wake-ups cost, and a side that spins its whole
+  // round trip). The one branch a round is not measurable next to a round trip.
+  std::uint64_t cpu_start = ctx.options.warmup == 0 ? process_cpu_ns() : 0;
   if (ctx.role == Role::Initiator) {
     for (std::uint64_t i = 1; i <= total; ++i) {
+      if (i == ctx.options.warmup + 1 && i > 1) cpu_start = process_cpu_ns();
       const auto start = std::chrono::steady_clock::now();
       endpoint.send(i);
       const auto reply = endpoint.receive();
@@ -1254,11 +1613,14 @@ int run_side(const Context& ctx, std::vector<std::uint64_t>* samples) {
     }
   } else {
     for (std::uint64_t i = 1; i <= total; ++i) {
+      if (i == ctx.options.warmup + 1 && i > 1) cpu_start = process_cpu_ns();
       const auto message = endpoint.receive();
       if (message != (i & Endpoint::kCounterMask)) die_with(ctx, "a message was lost or reordered");
       endpoint.send(message);
     }
   }
+  (ctx.role == Role::Initiator ? control.initiator_cpu_ns : control.responder_cpu_ns)
+      .value.store(process_cpu_ns() - cpu_start, std::memory_order_relaxed);
   // Nobody tears its ports down while the other may still use them.
   return rendezvous(control, 2) ? 0 : 1;
 }
@@ -1267,14 +1629,18 @@ int run_role(const Context& ctx, std::vector<std::uint64_t>* samples) {
   try {
     switch (ctx.options.mode) {
       case Mode::AxonPubSubSpin:
-        return run_side<AxonPubSub<false>>(ctx, samples);
+        return run_side<AxonPubSub<PubSubWait::Spin>>(ctx, samples);
       case Mode::AxonPubSubWaitSet:
-        return run_side<AxonPubSub<true>>(ctx, samples);
+        return run_side<AxonPubSub<PubSubWait::Listener>>(ctx, samples);
+      case Mode::AxonPubSubWake:
+      case Mode::AxonPubSubWaitSetPoll:
+        return run_side<AxonPubSub<PubSubWait::Wakeable>>(ctx, samples);
       case Mode::AxonRequestResponseSpin:
         return run_side<AxonRequestResponse<false>>(ctx, samples);
       case Mode::AxonRequestResponseWaitSet:
         return run_side<AxonRequestResponse<true>>(ctx, samples);
       case Mode::AxonEventWaitSet:
+      case Mode::AxonEventWaitSetPoll:
         return run_side<AxonEvent<axon::EventBackend::EventFd>>(ctx, samples);
       case Mode::AxonEventWaitSetFifo:
         return run_side<AxonEvent<axon::EventBackend::Fifo>>(ctx, samples);
@@ -1282,6 +1648,8 @@ int run_role(const Context& ctx, std::vector<std::uint64_t>* samples) {
         return run_side<AxonEvent<axon::EventBackend::EventFd, false>>(ctx, samples);
       case Mode::RawSpin:
         return run_side<RawSpin>(ctx, samples);
+      case Mode::RawSpinOneLine:
+        return run_side<RawSpinOneLine>(ctx, samples);
       case Mode::RawEpollEventFd:
         return run_side<RawEpoll<false>>(ctx, samples);
       case Mode::RawEventFd:
@@ -1304,6 +1672,16 @@ int run_role(const Context& ctx, std::vector<std::uint64_t>* samples) {
 #else
       case Mode::IceoryxPubSubSpin:
       case Mode::IceoryxPubSubWaitSet:
+        break;
+#endif
+#if defined(AXON_BENCH_WITH_FASTDDS)
+      case Mode::FastDdsShm:
+        return run_side<FastDdsPubSub<false>>(ctx, samples);
+      case Mode::FastDdsLoan:
+        return run_side<FastDdsPubSub<true>>(ctx, samples);
+#else
+      case Mode::FastDdsShm:
+      case Mode::FastDdsLoan:
         break;
 #endif
     }
@@ -1361,14 +1739,22 @@ void pin_to(int cpu) {
   }
 }
 
-void print_json(const Options& options, Stats s) {
+/// `cpu_ns`: both processes' CPU time over the timed rounds.
+void print_json(const Options& options, Stats s, std::uint64_t cpu_ns) {
+  std::array<char, 48> budget{};
+  if (polls(options.mode)) {
+    std::snprintf(budget.data(), budget.size(), ",\"busy_poll_us\":%lld",
+                  static_cast<long long>(options.busy_poll.count()));
+  }
   std::printf(
       "{\"mode\":\"%s\",\"size\":%llu,\"rounds\":%llu,\"median_ns\":%llu,\"p90_ns\":%llu,"
-      "\"p99_ns\":%llu,\"p999_ns\":%llu,\"max_ns\":%llu,\"mean_ns\":%.1f}\n",
+      "\"p99_ns\":%llu,\"p999_ns\":%llu,\"max_ns\":%llu,\"mean_ns\":%.1f,"
+      "\"cpu_ns_per_rt\":%.1f%s}\n",
       std::string(options.mode_name).c_str(), static_cast<unsigned long long>(options.size),
       static_cast<unsigned long long>(options.rounds), static_cast<unsigned long long>(s.median),
       static_cast<unsigned long long>(s.p90), static_cast<unsigned long long>(s.p99),
-      static_cast<unsigned long long>(s.p999), static_cast<unsigned long long>(s.max), s.mean);
+      static_cast<unsigned long long>(s.p999), static_cast<unsigned long long>(s.max), s.mean,
+      static_cast<double>(cpu_ns) / static_cast<double>(options.rounds), budget.data());
   std::fflush(stdout);
 }
 
@@ -1553,7 +1939,10 @@ static int measure(const Options& options) {
     code = 1;
   }
   if (code != 0 || samples.size() != options.rounds) return code != 0 ? code : 1;
-  print_json(options, summarize(samples));
+  const auto& control = page->control();
+  print_json(options, summarize(samples),
+             control.initiator_cpu_ns.value.load(std::memory_order_relaxed) +
+                 control.responder_cpu_ns.value.load(std::memory_order_relaxed));
   return 0;
 }
 

@@ -17,19 +17,18 @@ set grid xtics ytics mytics
 set key outside right top
 set xrange [6:6e6]
 
-# Fourteen distinguishable colours, so that no two modes share one. Blocks come in the order of
-# `latency_pingpong --list`: axon's four modes (solid), the five raw baselines (dashed), the two
-# decomposition modes (dash-dot), then the peers (dotted).
-array colours[14] = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", \
+# Distinguishable colours, one a mode, in the order of the blocks (`latency_pingpong --list`, then
+# dds). The dash says what a line is: run_sweep.sh passes `dashes`, one word a block (1 axon,
+# solid; 2 raw baselines, dashed; 4 decomposition core-*, dash-dot; 3 peers and dds, dotted).
+array colours[24] = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", \
                      "#a6761d", "#666666", "#1f78b4", "#b2182b", "#000000", "#80cdc1", \
-                     "#8c510a", "#c51b7d"]
-do for [i=1:14] {
-  dash = i <= 4 ? 1 : (i <= 9 ? 2 : (i <= 11 ? 4 : 3))
-  set linetype i linecolor rgb colours[i] dashtype dash
-}
+                     "#8c510a", "#c51b7d", "#4d9221", "#2166ac", "#fdb863", "#542788", \
+                     "#35978f", "#f46d43", "#878787", "#fee08b", "#3288bd", "#9e0142"]
+if (!exists("dashes")) dashes = ""
 
 stats datafile using 1:2 nooutput
 blocks = STATS_blocks
+dash(i) = (words(dashes) > i) ? int(word(dashes, i + 1)) : 1
 
 plot for [i=0:blocks-1] datafile index i using 1:2 with linespoints lw 2 pt 7 ps 0.8 \
-     title columnheader(1)
+     lc rgb colours[(i % 24) + 1] dt dash(i) title columnheader(1)
