@@ -5,11 +5,13 @@
 # 64 KiB, 4 MiB) and ddsperf pub/sub throughput at 64 KiB across the pair, then the same four
 # figures through one axon-gateway per side (gateway_pingpong at both ends), and their ratios.
 #
-#   bench/gateway_bench.sh [--runs N] [--seconds S] [--quick] [--keep-logs]
+#   bench/gateway_bench.sh [--runs N] [--seconds S] [--busy-poll US] [--quick] [--keep-logs]
 #
 #   --runs N     runs of each measurement (default 5); the table quotes the median run
 #   --seconds S  length of one run in seconds (default 5); its first second (discovery,
 #                warm-up) is dropped
+#   --busy-poll US  start both gateways with --busy-poll US (default 0: off, they sleep as
+#                ddsperf does); the applications at both ends sleep either way
 #   --quick      --runs 1 --seconds 3 (a smoke test, not numbers to quote)
 #   --keep-logs  keep every program's output (the directory is printed)
 #
@@ -26,13 +28,15 @@ cd "$(dirname "$0")/.."
 runs=5
 seconds=5
 keep_logs=0
+busy_poll=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) runs="$2"; shift 2 ;;
     --seconds) seconds="$2"; shift 2 ;;
+    --busy-poll) busy_poll="$2"; shift 2 ;;
     --quick) runs=1; seconds=3; shift ;;
     --keep-logs) keep_logs=1; shift ;;
-    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "gateway_bench.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -403,7 +407,7 @@ local_runs() {
 }
 
 gateway_runs() {
-  local common=(--domain "$GW_DOMAIN" -v)
+  local common=(--domain "$GW_DOMAIN" -v --busy-poll "$busy_poll")
   start_in_side a "$work/gateway-a.log" "$gateway" --interface "$IF_A" "${common[@]}" \
     --export bench/ping --export bench/stream --import bench/pong
   gateway_a=$started
@@ -507,7 +511,7 @@ print_table() {
     "$(nproc) CPU(s), Linux $(uname -r)"
   echo "CYCLONEDDS_URI: ${CYCLONEDDS_URI:-(unset: the defaults of Cyclone DDS)}"
   echo "local: gateway_pingpong ping and pong both on side a, no gateway, no network;"
-  echo "gateway: the same two programs on sides a and b, one axon-gateway per side (domain $GW_DOMAIN)"
+  echo "gateway: the same two programs on sides a and b, one axon-gateway per side (domain $GW_DOMAIN, --busy-poll $busy_poll)"
 }
 
 sweep_stale
