@@ -102,6 +102,9 @@ TEST_P(BusyPollPingPong, EveryRoundArrivesOnceBetweenTwoPollingProcesses) {
   const Waiter kind = GetParam();
   const auto ping = test::service_name("bp-ping");
   const auto pong = test::service_name("bp-pong");
+  // Forked before this process has a node (and its fd server's thread): the child starts one of
+  // its own, which ThreadSanitizer refuses after a multi-threaded fork.
+  auto responder = test::ChildProcess::fork([&] { return respond(kind, ping, pong); });
   auto node = test::make_node("initiator");
   auto ends = open_ends(node, ping, pong);
   ASSERT_TRUE(ends);
@@ -114,7 +117,6 @@ TEST_P(BusyPollPingPong, EveryRoundArrivesOnceBetweenTwoPollingProcesses) {
   ASSERT_TRUE(notifier);
   OneWaiter waiter(kind, *listener);
   ASSERT_TRUE(waiter.ready(kind));
-  auto responder = test::ChildProcess::fork([&] { return respond(kind, ping, pong); });
   ASSERT_TRUE(test::eventually([&] { return ends->ping.number_of_listeners() == 1; }));
   for (std::uint64_t round = 0; round < kRounds; ++round) {
     ASSERT_TRUE(notifier->notify(EventId{round % 4096})) << "round " << round;
