@@ -478,8 +478,7 @@ class RrReader {
   int fd() const { return m_core.wake.get(); }
   /// Takes up to `max` messages (at least 1); per request in the order written. A request whose
   /// instance the writer finished, or whose writer is gone, comes once more with `alive` false,
-  /// after its messages (not when its end came with the last messages of a full batch: the
-  /// end is a hint, the end markers are the protocol).
+  /// after its last message (in the take that holds that message, full or not).
   tl::expected<ReceivedRrMessages, DdsError> take(std::uint32_t max = kDefaultMaxTake);
   tl::expected<std::uint32_t, DdsError> matched_writers() const;
 
