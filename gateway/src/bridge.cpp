@@ -1182,7 +1182,8 @@ void Gateway::on_rr_responses(RrImport& i) {
             }
           }
           // Block: the response waits in the gateway until the client makes room.
-          if (f.backlog_bytes + m.payload.size() > kMaxRrBacklogBytes) {
+          if (f.backlog.size() >= kMaxRrBacklogResponses ||
+              f.backlog_bytes + m.payload.size() > kMaxRrBacklogBytes) {
             ++m_stats.rr_dropped;
             log_once("backlog " + i.service, "a client of " + i.service +
                                                  " is too slow: responses dropped");

@@ -55,9 +55,11 @@ inline constexpr std::uint64_t kMaxRrPayloadBytes = 4ULL * 1024 * 1024;
 /// A forwarded request that the exporting gateway has not accepted within this is ended (it
 /// was lost: the far side's reader had not matched yet, or it restarted).
 inline constexpr std::chrono::milliseconds kRrAcceptTimeout{5000};
-/// Responses held for one request while the local client's buffer is full (Block policy);
-/// beyond this they are dropped and counted.
+/// Responses held for one request while the local client's buffer is full (Block policy), in
+/// bytes and in number (an empty response holds no bytes but still costs memory); beyond either
+/// they are dropped and counted.
 inline constexpr std::uint64_t kMaxRrBacklogBytes = 64ULL * 1024 * 1024;
+inline constexpr std::size_t kMaxRrBacklogResponses = 16384;
 /// Requests an export holds while its client has no free channel; beyond, they are refused.
 inline constexpr std::size_t kMaxRrWaitingRequests = 1024;
 

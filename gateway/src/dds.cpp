@@ -970,6 +970,13 @@ tl::expected<std::uint32_t, DdsError> RrWriter::matched_readers() const {
   return matched_readers_of(m_core.writer.get());
 }
 
+tl::expected<void, DdsError> RrWriter::wait_for_acknowledgements(
+    std::chrono::milliseconds timeout) const {
+  const dds_return_t result = dds_wait_for_acks(m_core.writer.get(), to_dds(timeout));
+  if (result < 0) return tl::unexpected(write_error("dds_wait_for_acks " + m_service, result));
+  return {};
+}
+
 tl::expected<RrReader, DdsError> RrReader::create(const Participant& participant, RrTopic topic,
                                                   std::string_view service, std::uint32_t depth) {
   auto topic_name = rr_topic_name(topic, service);

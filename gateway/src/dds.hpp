@@ -460,6 +460,9 @@ class RrWriter {
   /// its history here and, once its messages are delivered, at the readers.
   tl::expected<void, DdsError> finish(std::uint64_t client_gateway, std::uint64_t token);
   tl::expected<std::uint32_t, DdsError> matched_readers() const;
+  /// Waits until every matched reader acknowledged every message written (it is in their
+  /// histories, not necessarily taken); Timeout after `timeout`.
+  tl::expected<void, DdsError> wait_for_acknowledgements(std::chrono::milliseconds timeout) const;
 
  private:
   RrWriter(std::string service, detail::WriterCore core)
