@@ -106,6 +106,7 @@ struct Gateway::RrExport {
   Announcement announcement;
   std::map<Key, Pending> pending;  ///< sent locally, streams not over
   std::deque<Waiting> waiting;     ///< arrived while the client had no free channel
+  std::uint64_t waiting_bytes = 0;  ///< their payloads' bytes
   std::optional<WaitSetGuard> guard;  // last: detached before the reader's fd goes
 };
 
@@ -826,7 +827,7 @@ void Gateway::start_rr_export(const ServiceInfo& info) {
   auto e = std::unique_ptr<RrExport>(new RrExport{info.name, rr.request_type, std::move(*handle),
                                                   std::move(*client), std::move(*requests),
                                                   std::move(*responses), std::move(a), {}, {},
-                                                  {}});
+                                                  0, {}});
   auto guard = m_waitset.attach_fd(e->requests.fd(), FdInterest::Read);
   begin_export(m_rr_exports, std::move(e), std::move(guard), Bridge::RrExport,
                "request-response " + rr.request_type.name + " -> " + rr.response_type.name);
@@ -848,7 +849,11 @@ void Gateway::on_rr_requests(RrExport& e) {
         // dropping the PendingResponse tells the servers (is_connected() turns false).
         if (m.alive && m.server_gateway != m_id) continue;
         if (e.pending.erase(key) > 0) (void)e.responses.finish(key.first, key.second);
-        std::erase_if(e.waiting, [&](const RrExport::Waiting& w) { return w.key == key; });
+        std::erase_if(e.waiting, [&](const RrExport::Waiting& w) {
+          if (w.key != key) return false;
+          e.waiting_bytes -= w.payload.size();
+          return true;
+        });
         continue;
       }
       if (m.server_gateway != m_id) continue;  // for another exporting gateway
@@ -874,11 +879,14 @@ void Gateway::on_rr_requests(RrExport& e) {
         continue;
       }
       if (!e.waiting.empty() || !send_rr_request(e, key.first, key.second, m.payload)) {
-        if (e.waiting.size() >= kMaxRrWaitingRequests) {
-          refuse("found " + std::to_string(kMaxRrWaitingRequests) + " requests waiting");
+        if (e.waiting.size() >= kMaxRrWaitingRequests ||
+            e.waiting_bytes + m.payload.size() > kMaxRrWaitingBytes) {
+          refuse("found " + std::to_string(e.waiting.size()) + " requests (" +
+                 std::to_string(e.waiting_bytes) + " bytes) waiting");
           continue;
         }
         e.waiting.push_back({key, std::vector<std::byte>(m.payload.begin(), m.payload.end())});
+        e.waiting_bytes += m.payload.size();
       }
     }
   }
@@ -909,6 +917,7 @@ void Gateway::poll_rr_export(RrExport& e) {
   while (!e.waiting.empty()) {
     auto& w = e.waiting.front();
     if (!send_rr_request(e, w.key.first, w.key.second, w.payload)) break;
+    e.waiting_bytes -= w.payload.size();
     e.waiting.pop_front();
   }
   for (auto it = e.pending.begin(); it != e.pending.end();) {

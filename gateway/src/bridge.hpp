@@ -60,8 +60,10 @@ inline constexpr std::chrono::milliseconds kRrAcceptTimeout{5000};
 /// they are dropped and counted.
 inline constexpr std::uint64_t kMaxRrBacklogBytes = 64ULL * 1024 * 1024;
 inline constexpr std::size_t kMaxRrBacklogResponses = 16384;
-/// Requests an export holds while its client has no free channel; beyond, they are refused.
+/// Requests an export holds while its client has no free channel, in number and in bytes;
+/// beyond either, they are refused.
 inline constexpr std::size_t kMaxRrWaitingRequests = 1024;
+inline constexpr std::uint64_t kMaxRrWaitingBytes = 64ULL * 1024 * 1024;
 
 /// What the gateway did, for its log line at exit and for tests (`--stats` on exit).
 struct GatewayStats {

@@ -243,6 +243,73 @@ TEST_F(GatewayRrHostile, EmptyResponsesForAStalledClientAreHeldBoundedly) {
   EXPECT_EQ(stat(out, "responses_in"), static_cast<long long>(received)) << out;
 }
 
+// A remote gateway that sends 4 MiB requests faster than the local servers take them: the
+// exporting gateway holds them while its client has no free channel, up to kMaxRrWaitingBytes,
+// and refuses the rest. A bound of 1024 requests alone let it hold 4 GiB.
+TEST_F(GatewayRrHostile, WaitingRequestsAreBoundedInBytes) {
+  const auto name = must(ServiceName::create(service), "service name");
+  auto handle = must(node->service_builder(name)
+                         .request_response(kBytes, kBytes)
+                         .max_active_requests_per_client(1)
+                         .create(),
+                     "service");
+  auto server = must(handle.server_builder().create(), "server");
+  auto exporter = gateway({"--export", stem + "/*"});
+
+  // The exporter's id, from its announcement.
+  auto announcements = must(AnnouncementReader::create(*participant), "announcements");
+  std::uint64_t exporter_id = 0;
+  ASSERT_TRUE(test::eventually(
+      [&] {
+        if (!readable(announcements.fd(), 100ms)) return false;
+        for (const auto& change : must(announcements.take(), "take announcements")) {
+          if (change.kind == AnnouncementChange::Kind::Announced &&
+              change.announcement.service == service) {
+            exporter_id = change.announcement.gateway;
+          }
+        }
+        return exporter_id != 0;
+      },
+      20s))
+      << exporter.output();
+  auto requests = must(RrWriter::create(*participant, RrTopic::Requests, service, 4), "writer");
+  auto responses =
+      must(RrReader::create(*participant, RrTopic::Responses, service, 64), "reader");
+  ASSERT_TRUE(test::eventually([&] {
+    return requests.matched_readers().value_or(0) > 0 && responses.matched_writers().value_or(0) > 0;
+  }, 20s));
+
+  // One is sent (the client's one channel), kWaiting wait, the rest are refused.
+  const std::vector<std::byte> payload(kMaxRrPayloadBytes, std::byte{0x5a});
+  constexpr std::uint64_t kWaiting = kMaxRrWaitingBytes / kMaxRrPayloadBytes;
+  constexpr std::uint64_t kRefused = 5;
+  constexpr std::uint64_t kRequests = 1 + kWaiting + kRefused;
+  for (std::uint64_t token = 1; token <= kRequests; ++token) {
+    write_all(requests, RrMessageView{kHostile, token, true, exporter_id,
+                                      static_cast<std::uint8_t>(RrRequestKind::Request), 0,
+                                      payload});
+    if (HasFatalFailure()) return;
+  }
+  std::map<std::uint8_t, std::uint64_t> markers;
+  std::vector<UntypedActiveRequest> held;  // taken and never answered: the channel stays busy
+  EXPECT_TRUE(test::eventually(
+      [&] {
+        if (auto taken = server.receive(); taken && *taken) held.push_back(std::move(**taken));
+        if (!readable(responses.fd(), 50ms)) return false;
+        for (const auto& m : must(responses.take(), "take responses")) {
+          if (m.alive && m.client_gateway == kHostile) ++markers[m.kind];
+        }
+        return markers[static_cast<std::uint8_t>(RrResponseKind::Refused)] >= kRefused;
+      },
+      20s))
+      << exporter.output();
+  EXPECT_EQ(markers[static_cast<std::uint8_t>(RrResponseKind::Accepted)], 1U);
+  EXPECT_EQ(markers[static_cast<std::uint8_t>(RrResponseKind::Refused)], kRefused);
+  const auto out = finish(exporter);
+  EXPECT_EQ(stat(out, "requests_in"), 1) << out;
+  EXPECT_EQ(stat(out, "rr_dropped"), static_cast<long long>(kRefused)) << out;
+}
+
 // A remote gateway that announces a service and never answers: the local client's stream ends
 // kRrAcceptTimeout after its request, it does not wait for ever.
 TEST_F(GatewayRrHostile, ARequestNeverAcceptedEndsAfterTheAcceptTimeout) {
