@@ -37,6 +37,15 @@ bool same_type(const PayloadType& type, const SampleView& sample) {
          sample.type_alignment == type.alignment && sample.is_slice == type.is_slice;
 }
 
+/// Whether an announcement's request and response types are `request` and `response`.
+bool same_types(const PayloadType& request, const PayloadType& response, const Announcement& a) {
+  return a.type_name == request.name && a.type_size == request.size &&
+         a.type_alignment == request.alignment && a.is_slice == request.is_slice &&
+         a.response_type_name == response.name && a.response_type_size == response.size &&
+         a.response_type_alignment == response.alignment &&
+         a.response_is_slice == response.is_slice;
+}
+
 std::uint32_t depth_of(std::uint32_t history, std::uint32_t buffer) {
   return std::clamp<std::uint32_t>(std::max(history, buffer), 1, kMaxDepth);
 }
@@ -123,6 +132,7 @@ struct Gateway::RrImport {
     std::uint64_t backlog_bytes = 0;
   };
   std::string service;
+  PayloadType request_type;
   PayloadType response_type;
   OverflowPolicy overflow = OverflowPolicy::Block;
   std::set<std::uint64_t> gateways;  ///< the remote gateways announcing it
@@ -474,26 +484,22 @@ void Gateway::on_announcements() {
           start_import(a);
         }
       } else if (a.pattern == AnnouncedPattern::RequestResponse) {
-        if (const auto found = m_rr_imports.find(a.service); found != m_rr_imports.end()) {
+        if (const auto found = m_rr_imports.find(a.service); found == m_rr_imports.end()) {
+          start_rr_import(a);
+        } else if (same_types(found->second->request_type, found->second->response_type, a)) {
           found->second->gateways.insert(a.gateway);
         } else {
-          start_rr_import(a);
+          // Its responses would reach our clients as the type they expect: it serves nothing
+          // here (and stops serving, if it changed its types).
+          log_once("types " + a.service, "a remote gateway announced " + a.service +
+                                             " with other types than the imported ones; ignored");
+          drop_rr_gateway(a.service, a.gateway);
         }
       }
       continue;
     }
-    if (const auto rr = m_rr_imports.find(a.service); rr != m_rr_imports.end()) {
-      // The streams that gateway was serving end now: their local clients must not wait on a
-      // gateway that is gone.
-      rr->second->gateways.erase(a.gateway);
-      for (auto& [token, f] : rr->second->forwarded) {
-        if (f.target == a.gateway) f.ended = true;
-      }
-      if (rr->second->gateways.empty()) {
-        stop_rr_import(a.service);
-      } else {
-        tend_forwarded(*rr->second);
-      }
+    if (m_rr_imports.contains(a.service)) {
+      drop_rr_gateway(a.service, a.gateway);
       continue;
     }
     // Withdrawn or Lost: the service goes once no remote gateway announces it any more.
@@ -1005,7 +1011,8 @@ void Gateway::start_rr_import(const Announcement& a) {
                       to_string(!requests ? requests.error() : responses.error()));
     return;
   }
-  auto i = std::unique_ptr<RrImport>(new RrImport{a.service, response, overflow, {a.gateway},
+  auto i = std::unique_ptr<RrImport>(new RrImport{a.service, request, response, overflow,
+                                                  {a.gateway},
                                                   std::move(*handle), std::move(*requests),
                                                   std::move(*responses), std::nullopt, {}, {}});
   auto guard = m_waitset.attach_fd(i->responses.fd(), FdInterest::Read);
@@ -1029,6 +1036,22 @@ void Gateway::stop_rr_import(const std::string& service) {
   // Its ActiveRequests go with it: every local client waiting on it sees its stream end.
   m_rr_imports.erase(found);
   log("no longer importing " + service);
+}
+
+void Gateway::drop_rr_gateway(const std::string& service, std::uint64_t gateway) {
+  const auto found = m_rr_imports.find(service);
+  if (found == m_rr_imports.end()) return;
+  auto& i = *found->second;
+  // The streams that gateway was serving end now: their local clients must not wait on it.
+  i.gateways.erase(gateway);
+  for (auto& [token, f] : i.forwarded) {
+    if (f.target == gateway) f.ended = true;
+  }
+  if (i.gateways.empty()) {
+    stop_rr_import(service);
+  } else {
+    tend_forwarded(i);
+  }
 }
 
 void Gateway::ensure_rr_server(RrImport& i) {

@@ -153,6 +153,9 @@ class Gateway {
   void ensure_rr_server(RrImport& i);
   /// Forwards the local requests of one import, cancels and ends what is over.
   void poll_rr_import(RrImport& i);
+  /// Gateway `gateway` no longer serves the import of `service` (withdrawn, lost, or announcing
+  /// other types): the requests it was serving end, and the import goes once nobody serves it.
+  void drop_rr_gateway(const std::string& service, std::uint64_t gateway);
   /// Takes what the responses topic brought for one import and sends it to the local clients.
   void on_rr_responses(RrImport& i);
   /// Ends, cancels or flushes the forwarded requests of one import.

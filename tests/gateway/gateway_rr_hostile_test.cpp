@@ -310,6 +310,44 @@ TEST_F(GatewayRrHostile, WaitingRequestsAreBoundedInBytes) {
   EXPECT_EQ(stat(out, "rr_dropped"), static_cast<long long>(kRefused)) << out;
 }
 
+// A second remote gateway announces the imported service with another response type, and a
+// lower id (the importer addresses each request to the lowest): it must not be given requests,
+// whose responses the local client would take for its own type.
+TEST_F(GatewayRrHostile, AGatewayAnnouncingOtherTypesIsNotAddressed) {
+  constexpr std::uint64_t kLower = kHostile / 2;
+  auto announcer = must(AnnouncementWriter::create(*participant), "announcer");
+  auto requests = must(RrReader::create(*participant, RrTopic::Requests, service, 4), "reader");
+  auto responses =
+      must(RrWriter::create(*participant, RrTopic::Responses, service, 64), "writer");
+  ASSERT_TRUE(announcer.write(announcement(kHostile, kBytes)));
+  auto importer = gateway({"--import", stem + "/*"});
+  auto client = importing_client();
+  ASSERT_TRUE(announcer.write(
+      announcement(kLower, PayloadType{"axon_test::SomethingElse", 1, 1, true})));
+  // Announcements of one writer arrive in order: once the gateway imports this one, it has seen
+  // the one before.
+  Announcement marker;
+  marker.gateway = kLower;
+  marker.service = stem + "/ps";
+  marker.type_name = "axon_test::Marker";
+  marker.type_size = 8;
+  marker.type_alignment = 8;
+  marker.history_size = 1;
+  marker.buffer_size = 1;
+  ASSERT_TRUE(announcer.write(marker));
+  EXPECT_NE(importer.read_until("importing " + marker.service, 20s).find(marker.service),
+            std::string::npos);
+
+  const std::uint64_t number = 1;
+  auto pending = must(client.send_copy(std::as_bytes(std::span(&number, 1))), "send");
+  const auto request = next_request(requests);
+  ASSERT_TRUE(request) << importer.output();
+  EXPECT_EQ(request->server_gateway, kHostile) << importer.output();
+  write_all(responses, response(*request, request->server_gateway, RrResponseKind::End));
+  EXPECT_TRUE(test::eventually([&] { return pending.is_done(); }, 10s));
+  (void)finish(importer);
+}
+
 // A remote gateway that announces a service and never answers: the local client's stream ends
 // kRrAcceptTimeout after its request, it does not wait for ever.
 TEST_F(GatewayRrHostile, ARequestNeverAcceptedEndsAfterTheAcceptTimeout) {
