@@ -1186,9 +1186,18 @@ void Gateway::on_rr_responses(RrImport& i) {
           break;
         case RrResponseKind::Response: {
           f.accepted = true;
-          if (m.sequence != f.next_sequence) {
+          // The exporter numbers what it writes and DDS keeps one request's messages in order:
+          // a number already seen is a duplicate (dropped: a response reaches the client once),
+          // one beyond the next says some were lost on the far side (logged; this one is fine).
+          if (m.sequence < f.next_sequence) {
             ++m_stats.rr_dropped;
-            log_once("sequence " + i.service, "a response of " + i.service + " came out of order");
+            log_once("sequence " + i.service,
+                     "a response of " + i.service + " came twice or out of order: dropped");
+            break;
+          }
+          if (m.sequence > f.next_sequence) {
+            log_once("gap " + i.service, "responses of " + i.service +
+                                             " were lost before they reached DDS on the far side");
           }
           f.next_sequence = m.sequence + 1;
           if (f.ended || !i.server ||

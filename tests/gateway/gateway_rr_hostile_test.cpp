@@ -348,6 +348,72 @@ TEST_F(GatewayRrHostile, AGatewayAnnouncingOtherTypesIsNotAddressed) {
   (void)finish(importer);
 }
 
+// Garbage on the responses topic: messages for unknown tokens and other gateways' clients, a
+// kind that does not exist, payloads not a whole number of elements or far above 4 MiB, a
+// duplicate and a reordered sequence number, a response after the end. The gateway stays up,
+// the client gets exactly the valid responses and its stream ends once.
+TEST_F(GatewayRrHostile, GarbageResponsesAreDroppedAndTheValidOnesArrive) {
+  const PayloadType pairs{"axon_test::Pair", 2, 1, true};
+  auto announcer = must(AnnouncementWriter::create(*participant), "announcer");
+  auto requests = must(RrReader::create(*participant, RrTopic::Requests, service, 4), "reader");
+  auto responses =
+      must(RrWriter::create(*participant, RrTopic::Responses, service, 64), "writer");
+  ASSERT_TRUE(announcer.write(announcement(kHostile, pairs)));
+  auto importer = gateway({"--import", stem + "/*"});
+  auto client = importing_client(pairs);
+  const std::uint64_t number = 3;
+  auto pending = must(client.send_copy(std::as_bytes(std::span(&number, 1))), "send");
+  const auto request = next_request(requests);
+  ASSERT_TRUE(request) << importer.output();
+
+  const std::vector<std::byte> good(4, std::byte{1});
+  const std::vector<std::byte> odd(3, std::byte{2});
+  const std::vector<std::byte> huge(16 * 1024 * 1024, std::byte{3});
+  auto m = [&](RrResponseKind kind, std::uint64_t sequence, std::span<const std::byte> bytes) {
+    write_all(responses, response(*request, kHostile, kind, sequence, bytes));
+  };
+  auto other = *request;
+  other.token += 1000;  // never given out
+  write_all(responses, response(other, kHostile, RrResponseKind::Response, 0, good));
+  other = *request;
+  other.client_gateway ^= 1;  // another importer's
+  write_all(responses, response(other, kHostile, RrResponseKind::End));
+  write_all(responses, response(*request, kHostile + 1, RrResponseKind::End));  // not its server
+  m(RrResponseKind::Accepted, 0, {});
+  m(static_cast<RrResponseKind>(200), 0, good);
+  m(RrResponseKind::Response, 0, good);  // valid: 1
+  m(RrResponseKind::Response, 1, odd);   // not whole elements
+  m(RrResponseKind::Response, 2, huge);  // above 4 MiB
+  m(RrResponseKind::Response, 3, good);  // valid: 2
+  m(RrResponseKind::Response, 3, good);  // a duplicate sequence number
+  m(RrResponseKind::Response, 9, good);  // a gap: valid, 3
+  m(RrResponseKind::End, 0, {});
+  m(RrResponseKind::Response, 10, good);  // after the end
+  ASSERT_FALSE(HasFatalFailure());
+
+  std::uint64_t received = 0;
+  EXPECT_TRUE(test::eventually(
+      [&] {
+        for (;;) {
+          auto next = pending.receive();
+          if (!next || !*next) break;
+          EXPECT_EQ((**next).payload().size(), good.size());
+          ++received;
+        }
+        return pending.is_done();
+      },
+      10s))
+      << importer.output();
+  const auto out = finish(importer);
+  // Sequences 0, 3 and 9: the gap is delivered (something was lost before it; logged), the
+  // duplicate is not (a response reaches the client once).
+  EXPECT_EQ(received, 3U) << out;
+  EXPECT_EQ(stat(out, "responses_in"), 3) << out;
+  // Unknown token, another gateway's server, the unknown kind, odd, huge, the duplicate, after
+  // the end (the other client gateway's message is not ours to count).
+  EXPECT_EQ(stat(out, "rr_dropped"), 7) << out;
+}
+
 // A remote gateway that announces a service and never answers: the local client's stream ends
 // kRrAcceptTimeout after its request, it does not wait for ever.
 TEST_F(GatewayRrHostile, ARequestNeverAcceptedEndsAfterTheAcceptTimeout) {
