@@ -275,9 +275,12 @@ TEST_F(GatewayRrHostile, WaitingRequestsAreBoundedInBytes) {
   auto requests = must(RrWriter::create(*participant, RrTopic::Requests, service, 4), "writer");
   auto responses =
       must(RrReader::create(*participant, RrTopic::Responses, service, 64), "reader");
-  ASSERT_TRUE(test::eventually([&] {
-    return requests.matched_readers().value_or(0) > 0 && responses.matched_writers().value_or(0) > 0;
-  }, 20s));
+  ASSERT_TRUE(test::eventually(
+      [&] {
+        return requests.matched_readers().value_or(0) > 0 &&
+               responses.matched_writers().value_or(0) > 0;
+      },
+      20s));
 
   // One is sent (the client's one channel), kWaiting wait, the rest are refused.
   const std::vector<std::byte> payload(kMaxRrPayloadBytes, std::byte{0x5a});
