@@ -37,6 +37,15 @@ bool same_type(const PayloadType& type, const SampleView& sample) {
          sample.type_alignment == type.alignment && sample.is_slice == type.is_slice;
 }
 
+/// Whether an announcement's request and response types are `request` and `response`.
+bool same_types(const PayloadType& request, const PayloadType& response, const Announcement& a) {
+  return a.type_name == request.name && a.type_size == request.size &&
+         a.type_alignment == request.alignment && a.is_slice == request.is_slice &&
+         a.response_type_name == response.name && a.response_type_size == response.size &&
+         a.response_type_alignment == response.alignment &&
+         a.response_is_slice == response.is_slice;
+}
+
 std::uint32_t depth_of(std::uint32_t history, std::uint32_t buffer) {
   return std::clamp<std::uint32_t>(std::max(history, buffer), 1, kMaxDepth);
 }
@@ -106,6 +115,7 @@ struct Gateway::RrExport {
   Announcement announcement;
   std::map<Key, Pending> pending;  ///< sent locally, streams not over
   std::deque<Waiting> waiting;     ///< arrived while the client had no free channel
+  std::uint64_t waiting_bytes = 0;  ///< their payloads' bytes
   std::optional<WaitSetGuard> guard;  // last: detached before the reader's fd goes
 };
 
@@ -122,6 +132,7 @@ struct Gateway::RrImport {
     std::uint64_t backlog_bytes = 0;
   };
   std::string service;
+  PayloadType request_type;
   PayloadType response_type;
   OverflowPolicy overflow = OverflowPolicy::Block;
   std::set<std::uint64_t> gateways;  ///< the remote gateways announcing it
@@ -474,26 +485,22 @@ void Gateway::on_announcements() {
           start_import(a);
         }
       } else if (a.pattern == AnnouncedPattern::RequestResponse) {
-        if (const auto found = m_rr_imports.find(a.service); found != m_rr_imports.end()) {
+        if (const auto found = m_rr_imports.find(a.service); found == m_rr_imports.end()) {
+          start_rr_import(a);
+        } else if (same_types(found->second->request_type, found->second->response_type, a)) {
           found->second->gateways.insert(a.gateway);
         } else {
-          start_rr_import(a);
+          // Its responses would reach our clients as the type they expect: it serves nothing
+          // here (and stops serving, if it changed its types).
+          log_once("types " + a.service, "a remote gateway announced " + a.service +
+                                             " with other types than the imported ones; ignored");
+          drop_rr_gateway(a.service, a.gateway);
         }
       }
       continue;
     }
-    if (const auto rr = m_rr_imports.find(a.service); rr != m_rr_imports.end()) {
-      // The streams that gateway was serving end now: their local clients must not wait on a
-      // gateway that is gone.
-      rr->second->gateways.erase(a.gateway);
-      for (auto& [token, f] : rr->second->forwarded) {
-        if (f.target == a.gateway) f.ended = true;
-      }
-      if (rr->second->gateways.empty()) {
-        stop_rr_import(a.service);
-      } else {
-        tend_forwarded(*rr->second);
-      }
+    if (m_rr_imports.contains(a.service)) {
+      drop_rr_gateway(a.service, a.gateway);
       continue;
     }
     // Withdrawn or Lost: the service goes once no remote gateway announces it any more.
@@ -827,7 +834,7 @@ void Gateway::start_rr_export(const ServiceInfo& info) {
   auto e = std::unique_ptr<RrExport>(new RrExport{info.name, rr.request_type, std::move(*handle),
                                                   std::move(*client), std::move(*requests),
                                                   std::move(*responses), std::move(a), {}, {},
-                                                  {}});
+                                                  0, {}});
   auto guard = m_waitset.attach_fd(e->requests.fd(), FdInterest::Read);
   begin_export(m_rr_exports, std::move(e), std::move(guard), Bridge::RrExport,
                "request-response " + rr.request_type.name + " -> " + rr.response_type.name);
@@ -849,7 +856,11 @@ void Gateway::on_rr_requests(RrExport& e) {
         // dropping the PendingResponse tells the servers (is_connected() turns false).
         if (m.alive && m.server_gateway != m_id) continue;
         if (e.pending.erase(key) > 0) (void)e.responses.finish(key.first, key.second);
-        std::erase_if(e.waiting, [&](const RrExport::Waiting& w) { return w.key == key; });
+        std::erase_if(e.waiting, [&](const RrExport::Waiting& w) {
+          if (w.key != key) return false;
+          e.waiting_bytes -= w.payload.size();
+          return true;
+        });
         continue;
       }
       if (m.server_gateway != m_id) continue;  // for another exporting gateway
@@ -875,11 +886,14 @@ void Gateway::on_rr_requests(RrExport& e) {
         continue;
       }
       if (!e.waiting.empty() || !send_rr_request(e, key.first, key.second, m.payload)) {
-        if (e.waiting.size() >= kMaxRrWaitingRequests) {
-          refuse("found " + std::to_string(kMaxRrWaitingRequests) + " requests waiting");
+        if (e.waiting.size() >= kMaxRrWaitingRequests ||
+            e.waiting_bytes + m.payload.size() > kMaxRrWaitingBytes) {
+          refuse("found " + std::to_string(e.waiting.size()) + " requests (" +
+                 std::to_string(e.waiting_bytes) + " bytes) waiting");
           continue;
         }
         e.waiting.push_back({key, std::vector<std::byte>(m.payload.begin(), m.payload.end())});
+        e.waiting_bytes += m.payload.size();
       }
     }
   }
@@ -910,6 +924,7 @@ void Gateway::poll_rr_export(RrExport& e) {
   while (!e.waiting.empty()) {
     auto& w = e.waiting.front();
     if (!send_rr_request(e, w.key.first, w.key.second, w.payload)) break;
+    e.waiting_bytes -= w.payload.size();
     e.waiting.pop_front();
   }
   for (auto it = e.pending.begin(); it != e.pending.end();) {
@@ -997,7 +1012,8 @@ void Gateway::start_rr_import(const Announcement& a) {
                       to_string(!requests ? requests.error() : responses.error()));
     return;
   }
-  auto i = std::unique_ptr<RrImport>(new RrImport{a.service, response, overflow, {a.gateway},
+  auto i = std::unique_ptr<RrImport>(new RrImport{a.service, request, response, overflow,
+                                                  {a.gateway},
                                                   std::move(*handle), std::move(*requests),
                                                   std::move(*responses), std::nullopt, {}, {}});
   auto guard = m_waitset.attach_fd(i->responses.fd(), FdInterest::Read);
@@ -1021,6 +1037,22 @@ void Gateway::stop_rr_import(const std::string& service) {
   // Its ActiveRequests go with it: every local client waiting on it sees its stream end.
   m_rr_imports.erase(found);
   log("no longer importing " + service);
+}
+
+void Gateway::drop_rr_gateway(const std::string& service, std::uint64_t gateway) {
+  const auto found = m_rr_imports.find(service);
+  if (found == m_rr_imports.end()) return;
+  auto& i = *found->second;
+  // The streams that gateway was serving end now: their local clients must not wait on it.
+  i.gateways.erase(gateway);
+  for (auto& [token, f] : i.forwarded) {
+    if (f.target == gateway) f.ended = true;
+  }
+  if (i.gateways.empty()) {
+    stop_rr_import(service);
+  } else {
+    tend_forwarded(i);
+  }
 }
 
 void Gateway::ensure_rr_server(RrImport& i) {
@@ -1155,9 +1187,18 @@ void Gateway::on_rr_responses(RrImport& i) {
           break;
         case RrResponseKind::Response: {
           f.accepted = true;
-          if (m.sequence != f.next_sequence) {
+          // The exporter numbers what it writes and DDS keeps one request's messages in order:
+          // a number already seen is a duplicate (dropped: a response reaches the client once),
+          // one beyond the next says some were lost on the far side (logged; this one is fine).
+          if (m.sequence < f.next_sequence) {
             ++m_stats.rr_dropped;
-            log_once("sequence " + i.service, "a response of " + i.service + " came out of order");
+            log_once("sequence " + i.service,
+                     "a response of " + i.service + " came twice or out of order: dropped");
+            break;
+          }
+          if (m.sequence > f.next_sequence) {
+            log_once("gap " + i.service, "responses of " + i.service +
+                                             " were lost before they reached DDS on the far side");
           }
           f.next_sequence = m.sequence + 1;
           if (f.ended || !i.server ||
@@ -1183,7 +1224,8 @@ void Gateway::on_rr_responses(RrImport& i) {
             }
           }
           // Block: the response waits in the gateway until the client makes room.
-          if (f.backlog_bytes + m.payload.size() > kMaxRrBacklogBytes) {
+          if (f.backlog.size() >= kMaxRrBacklogResponses ||
+              f.backlog_bytes + m.payload.size() > kMaxRrBacklogBytes) {
             ++m_stats.rr_dropped;
             log_once("backlog " + i.service, "a client of " + i.service +
                                                  " is too slow: responses dropped");

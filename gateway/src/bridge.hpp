@@ -55,11 +55,15 @@ inline constexpr std::uint64_t kMaxRrPayloadBytes = 4ULL * 1024 * 1024;
 /// A forwarded request that the exporting gateway has not accepted within this is ended (it
 /// was lost: the far side's reader had not matched yet, or it restarted).
 inline constexpr std::chrono::milliseconds kRrAcceptTimeout{5000};
-/// Responses held for one request while the local client's buffer is full (Block policy);
-/// beyond this they are dropped and counted.
+/// Responses held for one request while the local client's buffer is full (Block policy), in
+/// bytes and in number (an empty response holds no bytes but still costs memory); beyond either
+/// they are dropped and counted.
 inline constexpr std::uint64_t kMaxRrBacklogBytes = 64ULL * 1024 * 1024;
-/// Requests an export holds while its client has no free channel; beyond, they are refused.
+inline constexpr std::size_t kMaxRrBacklogResponses = 16384;
+/// Requests an export holds while its client has no free channel, in number and in bytes;
+/// beyond either, they are refused.
 inline constexpr std::size_t kMaxRrWaitingRequests = 1024;
+inline constexpr std::uint64_t kMaxRrWaitingBytes = 64ULL * 1024 * 1024;
 
 /// What the gateway did, for its log line at exit and for tests (`--stats` on exit).
 struct GatewayStats {
@@ -149,6 +153,9 @@ class Gateway {
   void ensure_rr_server(RrImport& i);
   /// Forwards the local requests of one import, cancels and ends what is over.
   void poll_rr_import(RrImport& i);
+  /// Gateway `gateway` no longer serves the import of `service` (withdrawn, lost, or announcing
+  /// other types): the requests it was serving end, and the import goes once nobody serves it.
+  void drop_rr_gateway(const std::string& service, std::uint64_t gateway);
   /// Takes what the responses topic brought for one import and sends it to the local clients.
   void on_rr_responses(RrImport& i);
   /// Ends, cancels or flushes the forwarded requests of one import.

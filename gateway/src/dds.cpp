@@ -970,6 +970,13 @@ tl::expected<std::uint32_t, DdsError> RrWriter::matched_readers() const {
   return matched_readers_of(m_core.writer.get());
 }
 
+tl::expected<void, DdsError> RrWriter::wait_for_acknowledgements(
+    std::chrono::milliseconds timeout) const {
+  const dds_return_t result = dds_wait_for_acks(m_core.writer.get(), to_dds(timeout));
+  if (result < 0) return tl::unexpected(write_error("dds_wait_for_acks " + m_service, result));
+  return {};
+}
+
 tl::expected<RrReader, DdsError> RrReader::create(const Participant& participant, RrTopic topic,
                                                   std::string_view service, std::uint32_t depth) {
   auto topic_name = rr_topic_name(topic, service);
@@ -983,6 +990,20 @@ tl::expected<RrReader, DdsError> RrReader::create(const Participant& participant
   if (!core) return tl::unexpected(core.error());
   return RrReader(std::string(service), std::move(*core));
 }
+
+namespace {
+
+/// Whether `reader` still holds a sample of `instance` (read, not taken: it stays for the next
+/// take). An instance the reader already freed holds none.
+bool holds_samples(dds_entity_t reader, dds_instance_handle_t instance) {
+  void* loan[1] = {nullptr};
+  dds_sample_info_t info;
+  const dds_return_t read = dds_read_instance(reader, loan, &info, 1, 1, instance);
+  if (read > 0) dds_return_loan(reader, loan, read);
+  return read > 0;
+}
+
+}  // namespace
 
 tl::expected<ReceivedRrMessages, DdsError> RrReader::take(std::uint32_t max) {
   max = std::clamp<std::uint32_t>(max, 1, INT32_MAX);
@@ -1015,12 +1036,17 @@ tl::expected<ReceivedRrMessages, DdsError> RrReader::take(std::uint32_t max) {
         std::span<const std::byte>(reinterpret_cast<const std::byte*>(m->payload._buffer),
                                    m->payload._length)});
     // When the instance's end arrived with data still unread, Cyclone makes no invalid sample:
-    // its data samples carry the state. Reported after the last of them, unless the batch is
-    // full (more of them may follow; then the end is not reported, a limit callers live with).
-    if (info.instance_state != DDS_IST_ALIVE && static_cast<std::uint32_t>(taken) < max) {
+    // its data samples carry the state, and once they are taken the instance is gone. So the
+    // end is reported after the last of them in this batch, and, when the batch is full, only
+    // if the reader holds none of them any more (otherwise the next take reports it). An end
+    // never reported would leave an exporting gateway serving a dead importer's request.
+    if (info.instance_state != DDS_IST_ALIVE) {
       bool last = true;
       for (dds_return_t j = i + 1; j < taken && last; ++j) {
         last = infos[static_cast<std::size_t>(j)].instance_handle != info.instance_handle;
+      }
+      if (last && static_cast<std::uint32_t>(taken) == max) {
+        last = !holds_samples(m_core.reader.get(), info.instance_handle);
       }
       if (last) {
         batch.m_views.push_back(RrMessageView{m->client_gateway, m->token, false, 0, 0, 0, {}});

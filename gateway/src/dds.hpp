@@ -460,6 +460,9 @@ class RrWriter {
   /// its history here and, once its messages are delivered, at the readers.
   tl::expected<void, DdsError> finish(std::uint64_t client_gateway, std::uint64_t token);
   tl::expected<std::uint32_t, DdsError> matched_readers() const;
+  /// Waits until every matched reader acknowledged every message written (it is in their
+  /// histories, not necessarily taken); Timeout after `timeout`.
+  tl::expected<void, DdsError> wait_for_acknowledgements(std::chrono::milliseconds timeout) const;
 
  private:
   RrWriter(std::string service, detail::WriterCore core)
@@ -478,8 +481,7 @@ class RrReader {
   int fd() const { return m_core.wake.get(); }
   /// Takes up to `max` messages (at least 1); per request in the order written. A request whose
   /// instance the writer finished, or whose writer is gone, comes once more with `alive` false,
-  /// after its messages (not when its end came with the last messages of a full batch: the
-  /// end is a hint, the end markers are the protocol).
+  /// after its last message (in the take that holds that message, full or not).
   tl::expected<ReceivedRrMessages, DdsError> take(std::uint32_t max = kDefaultMaxTake);
   tl::expected<std::uint32_t, DdsError> matched_writers() const;
 

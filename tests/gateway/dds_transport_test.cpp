@@ -261,6 +261,83 @@ TEST(GatewayDdsTransport, RrMessagesArriveInOrderPerRequestAndFinishIsSeen) {
   EXPECT_EQ(must(rr_topic_name(RrTopic::Responses, "a/b")), "axon_rs_a/b");
 }
 
+// The end of a request whose last message is taken in a full batch is still reported: an
+// exporting gateway learns that way that an importing gateway died with requests in flight (it
+// has no other sign), and 16 requests ended together fill a batch of the default size. (Each
+// instance's one message and its end are in the reader before the first take: local delivery in
+// one process happens inside dds_write and dds_unregister_instance.)
+TEST(GatewayDdsTransport, RrEndsTakenInAFullBatchAreReported) {
+  auto writer_side = make_participant();
+  auto reader_side = make_participant();
+  const std::string service = test::unique_name("gw/dds/rrfull");
+  auto writer = must(RrWriter::create(writer_side, RrTopic::Requests, service, 4));
+  auto reader = must(RrReader::create(reader_side, RrTopic::Requests, service, 4));
+  ASSERT_TRUE(test::eventually([&] { return writer.matched_readers().value_or(0) == 1; }));
+  const std::uint64_t gateway = random_id();
+  constexpr std::uint64_t kRequests = RrReader::kDefaultMaxTake;  // one full batch exactly
+  const std::vector<std::byte> payload = make_payload(0, 8);
+  for (std::uint64_t token = 1; token <= kRequests; ++token) {
+    ASSERT_TRUE(writer.write(RrMessageView{gateway, token, true, 42, 0, 0, payload}));
+  }
+  for (std::uint64_t token = 1; token <= kRequests; ++token) {
+    ASSERT_TRUE(writer.finish(gateway, token));
+  }
+  std::map<std::uint64_t, int> messages;
+  std::map<std::uint64_t, int> ended;
+  for (int round = 0; round < 3; ++round) {  // the full batch, then nothing more
+    for (const auto& m : must(reader.take())) {
+      if (!m.alive) {
+        EXPECT_EQ(messages[m.token], 1) << "token " << m.token << " ended before its message";
+        ++ended[m.token];
+        continue;
+      }
+      ++messages[m.token];
+    }
+  }
+  for (std::uint64_t token = 1; token <= kRequests; ++token) {
+    EXPECT_EQ(messages[token], 1) << "token " << token;
+    EXPECT_EQ(ended[token], 1) << "token " << token;
+  }
+}
+
+// As above with more requests than a batch holds, each with several messages: every request's
+// end comes once, after its last message, whichever take holds it.
+TEST(GatewayDdsTransport, RrEndsSpreadOverSeveralFullBatchesComeOnceAfterTheLastMessage) {
+  auto writer_side = make_participant();
+  auto reader_side = make_participant();
+  const std::string service = test::unique_name("gw/dds/rrspread");
+  auto writer = must(RrWriter::create(writer_side, RrTopic::Responses, service, 16));
+  auto reader = must(RrReader::create(reader_side, RrTopic::Responses, service, 16));
+  ASSERT_TRUE(test::eventually([&] { return writer.matched_readers().value_or(0) == 1; }));
+  const std::uint64_t gateway = random_id();
+  constexpr std::uint64_t kRequests = 40;
+  constexpr std::uint64_t kPerRequest = 5;  // 200 messages: batches of 16 cut requests apart
+  const std::vector<std::byte> payload = make_payload(0, 8);
+  for (std::uint64_t token = 1; token <= kRequests; ++token) {
+    for (std::uint64_t k = 0; k < kPerRequest; ++k) {
+      ASSERT_TRUE(writer.write(RrMessageView{gateway, token, true, 42, 0, k, payload}));
+    }
+    ASSERT_TRUE(writer.finish(gateway, token));
+  }
+  std::map<std::uint64_t, std::uint64_t> next;
+  std::map<std::uint64_t, int> ended;
+  for (int round = 0; round < 20; ++round) {
+    for (const auto& m : must(reader.take())) {
+      if (!m.alive) {
+        EXPECT_EQ(next[m.token], kPerRequest) << "token " << m.token << " ended early";
+        ++ended[m.token];
+        continue;
+      }
+      EXPECT_EQ(m.sequence, next[m.token]);
+      next[m.token] = m.sequence + 1;
+    }
+  }
+  for (std::uint64_t token = 1; token <= kRequests; ++token) {
+    EXPECT_EQ(next[token], kPerRequest) << "token " << token;
+    EXPECT_EQ(ended[token], 1) << "token " << token;
+  }
+}
+
 TEST(GatewayDdsTransport, ReaderFdBecomesReadableWhenDataArrivesAndNotBefore) {
   auto writer_side = make_participant();
   auto reader_side = make_participant();
