@@ -1106,6 +1106,8 @@ void Gateway::poll_rr_import(RrImport& i) {
                               request.payload()};
       if (!write_rr(i.requests, out, i.service)) {
         ++m_stats.rr_dropped;
+        // The instance this write may have registered is given back, as at every other end.
+        (void)i.requests.finish(m_id, token);
         continue;
       }
       ++m_stats.requests_out;
