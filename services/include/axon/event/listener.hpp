@@ -15,7 +15,6 @@
 
 #include <tl/expected.hpp>
 
-#include "axon/detail/listener_probe.hpp"
 #include "axon/event/event_id.hpp"
 #include "axon/function_ref.hpp"
 
@@ -25,6 +24,7 @@ class WaitSet;
 namespace detail {
 class ListenerPort;
 class SubscriberCore;
+struct ListenerProbe;  // detail/listener_probe.hpp, internal
 }
 
 enum class ListenerCreateError {

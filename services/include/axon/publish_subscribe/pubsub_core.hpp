@@ -19,6 +19,7 @@
 #include "axon/core/chunk_pool.hpp"
 #include "axon/core/service_layout.hpp"
 #include "axon/core/spsc_queue.hpp"
+#include "axon/detail/listener_probe.hpp"
 #include "axon/event/listener.hpp"
 #include "axon/event/notifier.hpp"
 #include "axon/publish_subscribe/untyped.hpp"
