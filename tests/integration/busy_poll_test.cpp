@@ -137,20 +137,6 @@ INSTANTIATE_TEST_SUITE_P(Waiters, BusyPollPingPong,
                                                                          : "ListenerOwnWait");
                          });
 
-// utime + stime of a live process in milliseconds, from /proc/<pid>/stat.
-long cpu_milliseconds(pid_t pid) {
-  std::ifstream file("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-  const auto close_paren = stat.rfind(')');
-  if (close_paren == std::string::npos) return -1;
-  std::istringstream fields(stat.substr(close_paren + 2));
-  std::string field;
-  long ticks = 0;
-  for (int index = 3; index <= 15 && fields >> field; ++index) {
-    if (index == 14 || index == 15) ticks += std::stol(field);
-  }
-  return ticks * 1000 / ::sysconf(_SC_CLK_TCK);
-}
 
 // A budget is spent once per wait, not for ever: a waiter with nothing arriving sleeps. A spin
 // that never stopped would show as ~1000 ms of CPU in the 1 s window after its 200 ms budget.
@@ -177,9 +163,9 @@ TEST(BusyPollIdle, AWaiterWithNothingArrivingSleepsOnceItsBudgetRanOut) {
     });
     // The child's budget (200 ms from its first wait) is over by then, start-up included.
     std::this_thread::sleep_for(1500ms);
-    const long before = cpu_milliseconds(waiter.pid());
+    const long before = test::cpu_milliseconds(waiter.pid());
     std::this_thread::sleep_for(1s);
-    const long after = cpu_milliseconds(waiter.pid());
+    const long after = test::cpu_milliseconds(waiter.pid());
     ASSERT_GE(before, 0);
     EXPECT_LT(after - before, 100) << (kind == Waiter::WaitSet ? "WaitSet" : "Listener")
                                    << " still spinning after its budget";

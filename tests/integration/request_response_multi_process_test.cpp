@@ -88,22 +88,6 @@ bool segment_exists(const ServiceName& name, std::uint64_t port_id) {
   return false;
 }
 
-/// Ticks of CPU (user + system) of a live process in milliseconds, from /proc/<pid>/stat.
-long cpu_milliseconds(pid_t pid) {
-  std::ifstream file("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-  const auto close_paren = stat.rfind(')');
-  if (close_paren == std::string::npos) return -1;
-  std::istringstream fields(stat.substr(close_paren + 2));
-  std::string field;
-  long utime = 0;
-  long stime = 0;
-  for (int index = 3; index <= 15 && fields >> field; ++index) {
-    if (index == 14) utime = std::stol(field);
-    if (index == 15) stime = std::stol(field);
-  }
-  return (utime + stime) * 1000 / ::sysconf(_SC_CLK_TCK);
-}
 
 /// One request in flight on the client's side.
 struct InFlight {
@@ -419,9 +403,9 @@ TEST_F(RequestResponseMultiProcess, BothSidesSleepInAWaitSetAndWakeOnEachOther) 
     ASSERT_TRUE(test::eventually([&] { return client->number_of_servers() == 1; }));
 
     // The server sleeps while nobody asks: it uses (almost) no CPU.
-    const long idle_before = cpu_milliseconds(server.pid());
+    const long idle_before = test::cpu_milliseconds(server.pid());
     std::this_thread::sleep_for(500ms);
-    const long idle_cpu = cpu_milliseconds(server.pid()) - idle_before;
+    const long idle_cpu = test::cpu_milliseconds(server.pid()) - idle_before;
     EXPECT_LT(idle_cpu, 50) << "ms of CPU in 500 ms of an idle server";
 
     std::uint64_t bad = 0;

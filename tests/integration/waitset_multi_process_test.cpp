@@ -38,30 +38,12 @@ bool contains(const std::string& text, const std::string& needle) {
   return text.find(needle) != std::string::npos;
 }
 
-// utime + stime of a live process in milliseconds, from /proc/<pid>/stat.
-long cpu_milliseconds(pid_t pid) {
-  std::ifstream file("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-  const auto close_paren = stat.rfind(')');
-  if (close_paren == std::string::npos) return -1;
-  std::istringstream fields(stat.substr(close_paren + 2));
-  std::string field;
-  long utime = 0;
-  long stime = 0;
-  // After "pid (comm) " come state (field 3) ... utime (14), stime (15).
-  for (int index = 3; index <= 15 && fields >> field; ++index) {
-    if (index == 14) utime = std::stol(field);
-    if (index == 15) stime = std::stol(field);
-  }
-  const long ticks_per_second = ::sysconf(_SC_CLK_TCK);
-  return (utime + stime) * 1000 / ticks_per_second;
-}
 
 // CPU used by `pid` over `window` of wall time.
 long cpu_milliseconds_over(pid_t pid, std::chrono::milliseconds window) {
-  const long before = cpu_milliseconds(pid);
+  const long before = test::cpu_milliseconds(pid);
   std::this_thread::sleep_for(window);
-  const long after = cpu_milliseconds(pid);
+  const long after = test::cpu_milliseconds(pid);
   EXPECT_GE(before, 0);
   return after - before;
 }

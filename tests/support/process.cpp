@@ -8,6 +8,10 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+#include <string>
 #include <utility>
 
 #include <gtest/gtest.h>
@@ -146,6 +150,21 @@ Finished finish(ChildProcess child, std::chrono::milliseconds timeout) {
 Finished run_to_end(const std::string& path, const std::vector<std::string>& args,
                     bool merge_stderr, std::chrono::milliseconds timeout) {
   return finish(ChildProcess::spawn(path, args, merge_stderr), timeout);
+}
+
+long cpu_milliseconds(pid_t pid) {
+  std::ifstream file("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  const auto close_paren = stat.rfind(')');
+  if (close_paren == std::string::npos) return -1;
+  // After "pid (comm) " come state (field 3) ... utime (14), stime (15).
+  std::istringstream fields(stat.substr(close_paren + 2));
+  std::string field;
+  long ticks = 0;
+  for (int index = 3; index <= 15 && fields >> field; ++index) {
+    if (index == 14 || index == 15) ticks += std::stol(field);
+  }
+  return ticks * 1000 / ::sysconf(_SC_CLK_TCK);
 }
 
 }  // namespace axon::test

@@ -71,4 +71,8 @@ Finished run_to_end(const std::string& path, const std::vector<std::string>& arg
                     bool merge_stderr = true,
                     std::chrono::milliseconds timeout = std::chrono::seconds(20));
 
+/// CPU time (user + system) a live process has used, in milliseconds, from /proc/<pid>/stat;
+/// -1 when it cannot be read.
+long cpu_milliseconds(pid_t pid);
+
 }  // namespace axon::test
