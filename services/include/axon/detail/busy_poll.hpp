@@ -45,7 +45,8 @@ void busy_poll(std::span<PolledListener> listeners, platform::MonotonicClock::ti
   for (auto& l : listeners) {
     l.claimed = l.probe.pending->exchange(1, std::memory_order_seq_cst) == 0;
   }
-  for (std::uint32_t round = 1; !any_pending(listeners); ++round) {
+  // Round 0 looks at the clock too: a wait whose deadline has passed looks once, no spinning.
+  for (std::uint32_t round = 0; !any_pending(listeners); ++round) {
     if (round % kClockEvery == 0 && (platform::MonotonicClock::now() >= end || stop())) break;
     platform::cpu_relax();
   }
