@@ -4,6 +4,7 @@
 #include <benchmark/benchmark.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -11,6 +12,7 @@
 
 #include "axon/core/chunk_pool.hpp"
 #include "axon/core/counting_bitset.hpp"
+#include "axon/core/publish_subscribe/layout.hpp"
 #include "axon/core/spsc_queue.hpp"
 
 namespace {
@@ -74,6 +76,34 @@ void chunk_pool_allocate_then_release(benchmark::State& state) {
   }
 }
 BENCHMARK(chunk_pool_allocate_then_release)->Repetitions(5)->ReportAggregatesOnly(true);
+
+// What a receive adds for the connection telemetry (docs/design.md §6), in two parts: the
+// update of the subscriber's block (a bucket and four single-writer counters, the queue depth
+// read from the producer's counter) with a latency that varies like a real one, and the clock
+// read that gives the receive time. Next to them, the baseline fetch_add above.
+void telemetry_update(benchmark::State& state) {
+  auto telemetry = std::make_unique<axon::core::SubscriberTelemetry>();
+  std::atomic<std::uint64_t> write_counter{5};
+  std::uint64_t latency = 1500;
+  for (auto _ : state) {
+    latency = latency * 6364136223846793005ULL + 1442695040888963407ULL;
+    const std::uint64_t ns = 800 + (latency >> 52);  // 0.8 .. 4.9 us
+    axon::core::telemetry_add(telemetry->received);
+    axon::core::telemetry_add(telemetry->latency[axon::core::latency_bucket(ns)]);
+    axon::core::telemetry_add(telemetry->latency_sum_ns, ns);
+    const auto queued = write_counter.load(std::memory_order_relaxed) - 4;
+    if (queued > telemetry->high_water.load(std::memory_order_relaxed)) {
+      telemetry->high_water.store(queued, std::memory_order_relaxed);
+    }
+  }
+  benchmark::DoNotOptimize(telemetry->received.load());
+}
+BENCHMARK(telemetry_update)->Repetitions(5)->ReportAggregatesOnly(true);
+
+void clock_read_monotonic(benchmark::State& state) {
+  for (auto _ : state) benchmark::DoNotOptimize(std::chrono::steady_clock::now());
+}
+BENCHMARK(clock_read_monotonic)->Repetitions(5)->ReportAggregatesOnly(true);
 
 // Drain cost against the number of pending ids, with the max id fixed at 2^20: it should grow
 // with the pending ids, not with the max.

@@ -34,6 +34,7 @@
 #include "axon_cli/errors.hpp"
 #include "axon_cli/format.hpp"
 #include "axon_cli/payload.hpp"
+#include "axon_cli/stats_cmd.hpp"
 #include "axon_tools/messages.hpp"
 #include "axon_tools/version.hpp"
 
@@ -645,6 +646,31 @@ int run(int argc, char** argv) {
       "one 'node: <id> <pid> <alive|dead> <name>' line per node holding the service.\n"
       "Exit status: 0 shown, 1 no such service (or unreadable), 2 usage error or invalid NAME.");
 
+  StatsOptions stats_options;
+  auto* service_stats_cmd = service->add_subcommand(
+      "stats", "Show each publish-subscribe connection's latency, rate, drops and queue");
+  service_stats_cmd->add_option("NAME", stats_options.service, "Service name")->required();
+  service_stats_cmd
+      ->add_option("--interval", stats_options.interval,
+                   "Seconds between the two reads a rate needs (and between --watch rounds)")
+      ->type_name("S")
+      ->capture_default_str();
+  service_stats_cmd->add_flag("--watch", stats_options.watch,
+                              "Print again every interval until SIGINT or SIGTERM");
+  service_stats_cmd->add_flag("--json", stats_options.json,
+                              "Print a JSON array of objects (one array per round)");
+  service_stats_cmd->footer(
+      "Reads the telemetry each publisher-subscriber connection keeps in shared memory; the\n"
+      "applications are not disturbed. Output, one line per connection, after --interval:\n"
+      "  <publisher id> -> <subscriber id> rate=<r>/s p50=<t> p99=<t> p99.9=<t> max=<t>\n"
+      "  received=<n> delivered=<n> overwritten=<n> refused=<n> queued=<n> high_water=<n>\n"
+      "(one line; latencies are upper bucket edges, send to receive) or 'no connections'.\n"
+      "--json: [{\"publisher\",\"subscriber\",\"rate_hz\",\"received\",\"delivered\",\n"
+      "\"overwritten\",\"refused\",\"queued\",\"high_water\",\"latency_ns\":{\"p50\",\"p99\",\n"
+      "\"p99.9\",\"max\",\"mean\"},\"age_s\"},...]\n"
+      "Exit status: 0 shown (or ended by a signal), 1 no such service or not publish-subscribe,\n"
+      "2 usage error.");
+
   auto* node = app.add_subcommand("node", "List nodes (processes using axon)");
   node->footer(kExitCodes);
   auto* node_list_cmd = node->add_subcommand("list", "List nodes, alive and dead, one line each");
@@ -780,8 +806,9 @@ int run(int argc, char** argv) {
   }
   if (service_list_cmd->parsed()) return service_list(json);
   if (service_show_cmd->parsed()) return service_show(show_name, json);
+  if (service_stats_cmd->parsed()) return service_stats(stats_options);
   if (service->parsed()) {
-    return fail(kExitUsage, "missing command: list or show (run 'axon service --help')");
+    return fail(kExitUsage, "missing command: list, show or stats (run 'axon service --help')");
   }
   if (node_list_cmd->parsed()) return node_list(json);
   if (node->parsed()) return fail(kExitUsage, "missing command: list (run 'axon node --help')");

@@ -4,10 +4,15 @@
 // view of it is gone; a loan cannot be sent while a view of it lives (BufferError), so nobody
 // writes into a chunk that subscribers read. Typed payloads are ctypes types: their name
 // (AXON_TYPE_NAME or the class name), size and alignment make the PayloadType.
+#include <chrono>
+#include <cstdint>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
+#include <vector>
 
 #include "common.hpp"
 
@@ -186,6 +191,12 @@ void bind_publish_subscribe(py::module_& m) {
                     "alignof of one payload element.")
       .def_readonly("is_slice", &PubSubStaticConfig::is_slice,
                     "True when samples carry a variable number of elements.")
+      .def_readonly("user_header_name", &PubSubStaticConfig::user_header_name,
+                    "The user header type's name; empty when samples carry none.")
+      .def_readonly("user_header_size", &PubSubStaticConfig::user_header_size,
+                    "sizeof of the user header; 0 when samples carry none.")
+      .def_readonly("user_header_alignment", &PubSubStaticConfig::user_header_alignment,
+                    "alignof of the user header; 0 when samples carry none.")
       .def_readonly("max_publishers", &PubSubStaticConfig::max_publishers,
                     "Publishers the service allows.")
       .def_readonly("max_subscribers", &PubSubStaticConfig::max_subscribers,
@@ -205,6 +216,48 @@ void bind_publish_subscribe(py::module_& m) {
       .def_readonly("access", &PubSubStaticConfig::access,
                     "Who may use it besides the creator's user (Access).");
 
+  py::class_<PubSubConnectionStats>(
+      m, "ConnectionStats",
+      "One publisher -> subscriber connection's telemetry since it was built: counts, queue "
+      "depth and a latency histogram (send to receive), read from shared memory.")
+      .def_readonly("publisher_id", &PubSubConnectionStats::publisher_id,
+                    "The id of the connection's Publisher.")
+      .def_readonly("subscriber_id", &PubSubConnectionStats::subscriber_id,
+                    "The id of the connection's Subscriber.")
+      .def_property_readonly(
+          "age_ns", [](const PubSubConnectionStats& c) { return c.age.count(); },
+          "ns since the publisher built the connection.")
+      .def_readonly("delivered", &PubSubConnectionStats::delivered,
+                    "Samples the publisher pushed to this subscriber.")
+      .def_readonly("overwritten", &PubSubConnectionStats::overwritten,
+                    "Evicted before the subscriber took them (OverwriteOldest).")
+      .def_readonly("refused", &PubSubConnectionStats::refused,
+                    "Not delivered for want of room (Refuse, Block timeout).")
+      .def_readonly("received", &PubSubConnectionStats::received,
+                    "Samples the subscriber took.")
+      .def_readonly("queued", &PubSubConnectionStats::queued, "Samples waiting now.")
+      .def_readonly("high_water", &PubSubConnectionStats::high_water,
+                    "Most samples waiting when one was taken (itself included).")
+      .def_property_readonly(
+          "latency_histogram",
+          [](const PubSubConnectionStats& c) {
+            return std::vector<std::uint64_t>(c.latency.begin(), c.latency.end());
+          },
+          "Samples per latency bucket (ConnectionStats.bucket_floor_ns(i) is bucket i's floor).")
+      .def_static(
+          "bucket_floor_ns",
+          [](std::size_t b) { return PubSubConnectionStats::bucket_floor(b).count(); },
+          py::arg("bucket"), "The smallest latency (ns) that histogram bucket `bucket` holds.")
+      .def(
+          "latency_quantile_ns",
+          [](const PubSubConnectionStats& c, double q) { return c.latency_quantile(q).count(); },
+          py::arg("q"),
+          "The latency under which a fraction q of the samples arrived (a bucket's upper "
+          "edge); 0 when none.")
+      .def_property_readonly(
+          "latency_mean_ns", [](const PubSubConnectionStats& c) { return c.latency_mean().count(); },
+          "The mean latency (ns) of the samples received; 0 when none.");
+
   auto sample_mut_class =
       py::class_<PySampleMut>(m, "SampleMut", py::buffer_protocol(),
                               "A loaned chunk in shared memory, a writable buffer: "
@@ -223,6 +276,23 @@ void bind_publish_subscribe(py::module_& m) {
           .def_property_readonly(
               "len", [](PySampleMut& self) { return self.get().len(); },
               "Elements loaned (1 unless the service carries slices).")
+          .def_property(
+              "user_header",
+              [](PySampleMut& self) {
+                const auto h = self.get().user_header();
+                return py::bytes(reinterpret_cast<const char*>(h.data()), h.size());
+              },
+              [](PySampleMut& self, const py::bytes& value) {
+                const auto text = std::string_view(value);
+                const auto h = self.get().user_header();
+                if (text.size() != h.size()) {
+                  throw py::value_error("the user header is " + std::to_string(h.size()) +
+                                        " bytes, not " + std::to_string(text.size()));
+                }
+                if (!h.empty()) std::memcpy(h.data(), text.data(), h.size());
+              },
+              "The user header's bytes (b'' when the service has none; zeroed at the loan). "
+              "Assign exactly its size in bytes, e.g. bytes(MyHeader(...)).")
           .def("send", &send,
                "Publishes the sample without a copy; returns how many subscribers got it. "
                "Raises PublisherSendError, or BufferError while a view of it lives.");
@@ -254,6 +324,24 @@ void bind_publish_subscribe(py::module_& m) {
           .def_property_readonly(
               "publisher_id", [](PySample& self) { return self.get().publisher_id(); },
               "The id of the Publisher that sent it.")
+          .def_property_readonly(
+              "send_time_ns",
+              [](PySample& self) {
+                return static_cast<std::int64_t>(
+                    std::chrono::duration_cast<std::chrono::nanoseconds>(
+                        self.get().send_time().time_since_epoch())
+                        .count());
+              },
+              "When the publisher sent it, in ns of CLOCK_MONOTONIC: time.monotonic_ns() - "
+              "sample.send_time_ns is its latency. As trustworthy as the publisher.")
+          .def_property_readonly(
+              "user_header",
+              [](PySample& self) {
+                const auto h = self.get().user_header();
+                return py::bytes(reinterpret_cast<const char*>(h.data()), h.size());
+              },
+              "A copy of the user header's bytes (b'' when the service has none): "
+              "MyHeader.from_buffer_copy(sample.user_header).")
           .def(
               "release",
               [](PySample& self) {
@@ -407,6 +495,13 @@ void bind_publish_subscribe(py::module_& m) {
       .def_property_readonly(
           "payload_type", [](PyPubSubService& s) { return s.service.payload_type(); },
           "What it carries (PayloadType).")
+      .def_property_readonly(
+          "user_header_type", [](PyPubSubService& s) { return s.service.user_header_type(); },
+          "The user header every sample carries (PayloadType; an empty name when none).")
+      .def(
+          "connection_stats", [](PyPubSubService& s) { return s.service.connection_stats(); },
+          "Every live publisher -> subscriber connection's telemetry (ConnectionStats), as "
+          "`axon service stats` reads it.")
       .def(
           "number_of_publishers",
           [](PyPubSubService& s) { return s.service.number_of_publishers(); },
@@ -469,6 +564,16 @@ void bind_publish_subscribe(py::module_& m) {
           },
           py::arg("access"), self_ref,
           "Who may use the service besides our user (default Access.Owner).")
+      .def(
+          "user_header",
+          [](B& b, const py::object& type) -> B& {
+            auto header = payload_arg(type, false).first;
+            b.builder.user_header(std::move(header));
+            return b;
+          },
+          py::arg("type"), self_ref,
+          "Every sample carries a value of this type (a ctypes type or a PayloadType) beside "
+          "its payload, part of the service's type (checked on open).")
       .def(
           "create", [](B& b) { return PyPubSubService{take(b.builder.create()), b.type}; },
           "Raises PubSubCreateError.")

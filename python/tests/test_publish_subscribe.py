@@ -4,6 +4,7 @@ ctypes payloads matched against C++ structs, and the examples across languages."
 import ctypes
 import io
 import selectors
+import time
 
 import numpy
 import pytest
@@ -258,3 +259,54 @@ def test_a_deadline_on_a_wakeable_subscriber_reports_a_silent_publisher(node, se
     assert subscriber.receive() is not None and subscriber.receive() is None
     _, second = waitset.wait(1)
     assert len(second) == 1 and second[0].has_missed_deadline(guard)
+
+
+class Stamp(ctypes.Structure):
+    AXON_TYPE_NAME = "test::python::Stamp"
+    _fields_ = [("frame", ctypes.c_uint64), ("source", ctypes.c_uint32),
+                ("flags", ctypes.c_uint32)]
+
+
+def test_a_user_header_and_the_send_time_travel_with_each_sample(node, service_name):
+    name = service_name()
+    service = node.service_builder(name).publish_subscribe(TransmissionData) \
+        .user_header(Stamp).create()
+    assert service.static_config.user_header_name == "test::python::Stamp"
+    assert service.user_header_type == axon.PayloadType.of(Stamp)
+    publisher = service.publisher_builder().create()
+    subscriber = service.subscriber_builder().create()
+    sample = publisher.loan()
+    assert sample.user_header == bytes(ctypes.sizeof(Stamp))  # zeroed at the loan
+    sample.user_header = bytes(Stamp(frame=41, source=2, flags=3))
+    with pytest.raises(ValueError):
+        sample.user_header = b"\x00"  # not its size
+    before = time.monotonic_ns()
+    assert sample.send() == 1
+    received = subscriber.receive()
+    after = time.monotonic_ns()
+    stamp = Stamp.from_buffer_copy(received.user_header)
+    assert (stamp.frame, stamp.source, stamp.flags) == (41, 2, 3)
+    assert before <= received.send_time_ns <= after
+
+    # The header is part of the type: without it (or with another) the service does not open.
+    with pytest.raises(axon.PubSubOpenError, match="IncompatibleTypes"):
+        node.service_builder(name).publish_subscribe(TransmissionData).open()
+
+
+def test_connection_stats_count_what_the_ports_did(node, service_name):
+    service, publisher_builder, subscriber = ports(
+        node, service_name(), TransmissionData, subscriber_max_buffer_size=4,
+        overflow_policy=axon.OverflowPolicy.Refuse)
+    publisher = publisher_builder.create()
+    for _ in range(6):
+        publisher.send_copy(TransmissionData())
+    (stats,) = service.connection_stats()
+    assert (stats.publisher_id, stats.subscriber_id) == (publisher.id, subscriber.id)
+    assert (stats.delivered, stats.refused, stats.queued) == (4, 2, 4)
+    while subscriber.receive() is not None:
+        pass
+    (stats,) = service.connection_stats()
+    assert (stats.received, stats.high_water, stats.queued) == (4, 4, 0)
+    assert sum(stats.latency_histogram) == 4
+    assert 0 < stats.latency_quantile_ns(0.5) <= stats.latency_quantile_ns(1.0)
+    assert axon.ConnectionStats.bucket_floor_ns(8) == 8

@@ -128,7 +128,7 @@ enum class TriggerMode : std::uint8_t {
 class WaitSet;
 class WaitSetBuilder;
 class UntypedSubscriber;
-template <typename T>
+template <typename T, typename H>
 class Subscriber;
 
 /// Keeps an attachment alive; dropping it detaches. Move-only. Safe to drop after its WaitSet is
@@ -250,9 +250,9 @@ class WaitSet {
   /// what quiets it. The subscriber must outlive the guard.
   tl::expected<WaitSetGuard, WaitSetAttachmentError> attach_notification(
       const UntypedSubscriber& subscriber);
-  template <typename T>
+  template <typename T, typename H>
   tl::expected<WaitSetGuard, WaitSetAttachmentError> attach_notification(
-      const Subscriber<T>& subscriber) {
+      const Subscriber<T, H>& subscriber) {
     return attach_notification(subscriber.m_port);
   }
   /// Fires while `fd` is ready for `interest` (Level) or when it becomes ready (Edge). The fd is

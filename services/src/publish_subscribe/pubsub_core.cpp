@@ -10,6 +10,7 @@
 #include "axon/detail/port_segment.hpp"
 #include "axon/detail/service_core.hpp"
 #include "axon/detail/wake_service.hpp"
+#include "axon/platform/clock.hpp"
 #include "axon/platform/cpu.hpp"
 
 namespace axon {
@@ -103,10 +104,10 @@ tl::expected<std::unique_ptr<PublisherCore>, PublisherCreateError> PublisherCore
       max_elements > core::ChunkPool::kMaxChunkSize / settings.type_size) {
     return tl::unexpected(PublisherCreateError::InvalidSliceLength);
   }
-  const auto alignment = std::max<std::uint64_t>(settings.type_alignment, alignof(ChunkHeader));
-  const auto chunk_size = payload_offset(alignment) + settings.type_size * max_elements;
+  const auto layout = chunk_layout(settings);
+  const auto chunk_size = layout.payload_offset + settings.type_size * max_elements;
   const auto chunk_count = core::publisher_chunk_count(settings);
-  const auto bytes = core::ChunkPool::required_size(chunk_count, chunk_size, alignment);
+  const auto bytes = core::ChunkPool::required_size(chunk_count, chunk_size, layout.alignment);
   if (bytes == 0 || bytes > kMaxSegmentBytes) {
     return tl::unexpected(PublisherCreateError::InvalidSliceLength);
   }
@@ -119,7 +120,7 @@ tl::expected<std::unique_ptr<PublisherCore>, PublisherCreateError> PublisherCore
     service->release_port(PubSubPattern::kPublisherTable, slot);
     return tl::unexpected(e);
   };
-  auto segment = create_port_segment(*service, id, chunk_count, chunk_size, alignment);
+  auto segment = create_port_segment(*service, id, chunk_count, chunk_size, layout.alignment);
   if (!segment) return fail(PublisherCreateError::InsufficientResources);
   auto& slot_data = service->port_slot<core::PublisherSlot>(PubSubPattern::kPublisherTable, slot);
   slot_data.segment_size = bytes;
@@ -150,8 +151,7 @@ PublisherCore::PublisherCore(std::shared_ptr<ServiceCore> service, std::uint32_t
       m_pool(pool),
       m_max_elements(max_elements),
       m_element_size(m_service->static_config().pubsub.type_size),
-      m_payload_offset(payload_offset(std::max<std::uint64_t>(
-          m_service->static_config().pubsub.type_alignment, alignof(ChunkHeader)))),
+      m_layout(chunk_layout(m_service->static_config().pubsub)),
       m_subscriber_share(core::subscriber_share(m_service->static_config().pubsub)),
       m_block_timeout(block_timeout),
       m_settings(m_service->static_config().pubsub),
@@ -271,6 +271,7 @@ void PublisherCore::connect(std::uint32_t subscriber_slot, std::uint64_t subscri
   // ORDERING: the pair is void (0) while the queues are rebuilt; published with release below.
   c.header->publisher_id.store(0, std::memory_order_release);
   c.header->subscriber_id.store(0, std::memory_order_relaxed);
+  core::reset_telemetry(*c.header, static_cast<std::uint64_t>(platform::monotonic_now().count()));
   // Only OverwriteOldest evicts, and only an evicting queue makes its consumer claim by CAS.
   const auto mode = m_settings.overflow == core::OverflowKind::OverwriteOldest
                         ? core::SpscIndexQueue::Mode::Overwriting
@@ -352,14 +353,19 @@ PublisherCore::Delivery PublisherCore::deliver(Connection& c, std::uint32_t inde
       // The ring remembers what we pushed at each position, so an eviction names its chunk from
       // our own memory, not from a slot the subscriber can write.
       auto& pushed = c.pushed[c.pushed_at];
-      if (*evicted && c.in_flight[pushed] > 0) returned(c, pushed);
+      if (*evicted && c.in_flight[pushed] > 0) {
+        returned(c, pushed);
+        core::telemetry_add(c.header->publisher_telemetry.overwritten);
+      }
       pushed = index;
       c.pushed_at = c.pushed_at + 1 == c.pushed.size() ? 0 : c.pushed_at + 1;
       break;
     }
     case core::OverflowKind::Refuse:
       if (auto pushed = c.submission.push(offset); !pushed) {
-        return pushed.error() == core::CoreError::Full ? Delivery::Refused : Delivery::Corrupted;
+        if (pushed.error() != core::CoreError::Full) return Delivery::Corrupted;
+        core::telemetry_add(c.header->publisher_telemetry.refused);
+        return Delivery::Refused;
       }
       break;
     case core::OverflowKind::Block: {
@@ -373,9 +379,12 @@ PublisherCore::Delivery PublisherCore::deliver(Connection& c, std::uint32_t inde
             PubSubPattern::kSubscriberTable,
             static_cast<std::uint32_t>(&c - m_connections.data()));
         if (slot.port.port_id.load(std::memory_order_acquire) != c.subscriber_id) {
+          return Delivery::Refused;  // it is gone: nobody to count it for
+        }
+        if (std::chrono::steady_clock::now() >= deadline) {
+          core::telemetry_add(c.header->publisher_telemetry.refused);
           return Delivery::Refused;
         }
-        if (std::chrono::steady_clock::now() >= deadline) return Delivery::Refused;
         // A full queue means a slow reader: back off instead of burning its core.
         std::this_thread::sleep_for(pause);
         pause = std::min(pause * 2, std::chrono::microseconds(500));
@@ -386,6 +395,7 @@ PublisherCore::Delivery PublisherCore::deliver(Connection& c, std::uint32_t inde
   ++c.in_flight[index];
   ++c.outstanding;
   add_ref(index);
+  core::telemetry_add(c.header->publisher_telemetry.delivered);
   return Delivery::Delivered;
 }
 
@@ -407,7 +417,13 @@ tl::expected<PublisherCore::Loan, PublisherLoanError> PublisherCore::loan(std::u
   m_free.pop_back();
   m_refs[index] = 1;
   ++m_loans;
-  return Loan{index, static_cast<std::byte*>(m_pool.chunk(index)) + m_payload_offset};
+  auto* chunk = static_cast<std::byte*>(m_pool.chunk(index));
+  std::byte* user_header = nullptr;
+  if (m_layout.user_header_size != 0) {
+    user_header = chunk + m_layout.user_header_offset;
+    std::memset(user_header, 0, m_layout.user_header_size);
+  }
+  return Loan{index, chunk + m_layout.payload_offset, user_header};
 }
 
 void PublisherCore::discard(std::uint32_t index) {
@@ -423,6 +439,7 @@ tl::expected<std::size_t, PublisherSendError> PublisherCore::send(std::uint32_t 
   header->publisher_id = m_id;
   header->sequence = m_sequence++;
   header->payload_size = elements * m_element_size;
+  header->send_time_ns = static_cast<std::uint64_t>(platform::monotonic_now().count());
   std::size_t delivered = 0;
   bool corrupted = false;
   for (auto& c : m_connections) {
@@ -502,6 +519,7 @@ SubscriberCore::SubscriberCore(std::shared_ptr<ServiceCore> service, std::uint32
       m_slot(slot),
       m_id(id),
       m_settings(m_service->static_config().pubsub),
+      m_layout(chunk_layout(m_settings)),
       m_sources(m_settings.max_publishers) {}
 
 SubscriberCore::~SubscriberCore() { m_service->release_port(PubSubPattern::kSubscriberTable, m_slot); }
@@ -516,8 +534,6 @@ void SubscriberCore::update_sources() {
   }
   m_seen_generation = generation;
   m_remap_at.reset();
-  const auto alignment =
-      std::max<std::uint64_t>(m_settings.type_alignment, alignof(ChunkHeader));
   for (std::uint32_t p = 0; p < m_sources.size(); ++p) {
     auto& slot = m_service->port_slot<core::PublisherSlot>(PubSubPattern::kPublisherTable, p);
     // ORDERING: acquire: the slot's fields and the segment exist before the id is published.
@@ -532,7 +548,8 @@ void SubscriberCore::update_sources() {
     source = Source{};  // samples of a replaced publisher keep their own segment reference
     if (publisher_id == 0) continue;
     auto segment = map_port_segment(*m_service, publisher_id,
-                                    payload_offset(alignment) + m_settings.type_size, alignment);
+                                    m_layout.payload_offset + m_settings.type_size,
+                                    m_layout.alignment);
     if (!segment) {
       // Out of fds or memory passes: look again soon, or the publisher's samples would wait
       // for the next change of publishers. Anything else (it left already, or the object is
@@ -545,7 +562,7 @@ void SubscriberCore::update_sources() {
     source.publisher_id = publisher_id;
     source.segment = std::move(segment->shm);
     source.pool = segment->pool;
-    source.chunk_capacity = source.pool.chunk_size() - payload_offset(alignment);
+    source.chunk_capacity = source.pool.chunk_size() - m_layout.payload_offset;
     source.header = connection_at(*m_service, p, m_slot).header;
   }
 }
@@ -614,10 +631,18 @@ SubscriberCore::receive() {
       }
       ++source.borrowed;
       m_next = (p + 1) % n;
-      const auto alignment =
-          std::max<std::uint64_t>(m_settings.type_alignment, alignof(ChunkHeader));
-      return Received{source.segment, p,          source.publisher_id, offset,
-                      header.sequence, header.payload_size, chunk + payload_offset(alignment)};
+      record(source, header.send_time_ns);
+      return Received{source.segment,
+                      p,
+                      source.publisher_id,
+                      offset,
+                      header.sequence,
+                      header.payload_size,
+                      header.send_time_ns,
+                      chunk + m_layout.payload_offset,
+                      m_layout.user_header_size != 0 ? chunk + m_layout.user_header_offset
+                                                     : nullptr,
+                      m_layout.user_header_size};
     }
     if (at_borrow_limit) {
       return tl::unexpected(SubscriberReceiveError::ExceedsMaxBorrowedSamples);
@@ -631,6 +656,23 @@ SubscriberCore::receive() {
     // orders that store before the second look's loads (see wake_subscribers()).
     (void)m_wake->try_wait([](EventId, std::uint64_t) {});
     store_load_fence();
+  }
+}
+
+void SubscriberCore::record(Source& source, std::uint64_t send_time_ns) {
+  auto& t = source.header->subscriber_telemetry;
+  const auto now = static_cast<std::uint64_t>(platform::monotonic_now().count());
+  // A send time after our receive time is a clock the publisher did not read (or a hostile
+  // one): counted as 0 ns rather than as ~584 years.
+  const std::uint64_t latency = now > send_time_ns ? now - send_time_ns : 0;
+  core::telemetry_add(t.received);
+  core::telemetry_add(t.latency[core::latency_bucket(latency)]);
+  core::telemetry_add(t.latency_sum_ns, latency);
+  // The one we took counts: a sample that waited alone has a backlog of 1.
+  const std::uint64_t queued = source.submission.backlog() + 1;
+  // ORDERING: relaxed: statistics, and we are the only writer.
+  if (queued > t.high_water.load(std::memory_order_relaxed)) {
+    t.high_water.store(queued, std::memory_order_relaxed);
   }
 }
 
@@ -652,7 +694,8 @@ tl::expected<detail::LoanedChunk, PublisherLoanError> detail::publisher_loan(Pub
                                                                              std::uint64_t len) {
   auto loan = core.loan(len);
   if (!loan) return tl::unexpected(loan.error());
-  return LoanedChunk{loan->index, loan->payload, len * core.element_size()};
+  return LoanedChunk{loan->index, loan->payload, len * core.element_size(), loan->user_header,
+                     core.user_header_size()};
 }
 
 void detail::publisher_discard(PublisherCore& core, std::uint32_t index) {

@@ -26,11 +26,13 @@
 
 namespace axon::core {
 
-// 5: the request-response pattern (StaticConfig gained `request_response`). 4: overwriting
-// queues decide each element by its slot's sequence (SpscIndexQueue version 3),
-// and a publisher's pool holds one more chunk per subscriber. 3: StaticConfig gained `access`.
-// Objects of older versions are VersionMismatch.
-inline constexpr std::uint32_t kLayoutVersion = 6;
+// 7: publish-subscribe chunks carry a send time, a service may declare a user header
+// (PubSubSettings gained it), and each connection holds telemetry. 6: subscribers may be
+// wakeable (SubscriberSlot gained `flags`). 5: the request-response pattern (StaticConfig gained
+// `request_response`). 4: overwriting queues decide each element by its slot's sequence
+// (SpscIndexQueue version 3), and a publisher's pool holds one more chunk per subscriber.
+// 3: StaticConfig gained `access`. Objects of older versions are VersionMismatch.
+inline constexpr std::uint32_t kLayoutVersion = 7;
 inline constexpr std::uint64_t kStaticConfigMagic = 0x61786f6e53544154ULL;   // "axonSTAT"
 inline constexpr std::uint64_t kDynamicConfigMagic = 0x61786f6e44594e41ULL;  // "axonDYNA"
 inline constexpr std::size_t kMaxServiceNameLength = 255;

@@ -115,6 +115,17 @@ class SpscIndexQueue {
   /// Elements currently queued; a snapshot that may be stale when the peer is active, clamped
   /// to `capacity()`. In overwriting mode it counts what the consumer skipped as queued.
   [[nodiscard]] std::uint64_t size() const noexcept;
+  /// Consumer: elements published that it has not taken yet, as its own position and the
+  /// producer's write counter say (a snapshot, clamped to `capacity()`; a rewritten counter can
+  /// only make it wrong, never out of range). Reads the line of the write counter, which the
+  /// producer stores on each push.
+  [[nodiscard]] std::uint64_t backlog() const noexcept {
+    if (m_shared == nullptr) return 0;
+    // ORDERING: relaxed: a statistic.
+    const std::uint64_t write = m_shared->write.load(std::memory_order_relaxed);
+    if (write <= m_read) return 0;
+    return write - m_read > m_capacity ? m_capacity : write - m_read;
+  }
   [[nodiscard]] bool empty() const noexcept { return size() == 0; }
   [[nodiscard]] std::uint64_t capacity() const noexcept { return m_capacity; }
   [[nodiscard]] Mode mode() const noexcept { return m_mode; }

@@ -7,6 +7,7 @@
 // delivered on that connection.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -42,17 +43,47 @@ constexpr PublisherSendError send_error_of(PublisherLoanError error) {
   return PublisherSendError::Corrupted;  // not a PublisherLoanError value: unreachable
 }
 
-/// At the start of every chunk; the payload follows at `payload_offset(alignment)`.
+/// At the start of every chunk; the user header (if the service has one) and the payload follow
+/// (`ChunkLayout`).
 struct ChunkHeader {
   std::uint64_t publisher_id;
   std::uint64_t sequence;      ///< per publisher, from 0
   std::uint64_t payload_size;  ///< bytes written (a slice's length x element size)
-  std::uint64_t reserved;
+  std::uint64_t send_time_ns;  ///< CLOCK_MONOTONIC when send() was called
 };
 static_assert(sizeof(ChunkHeader) == 32);
 
+constexpr std::uint64_t align_up(std::uint64_t n, std::uint64_t alignment) {
+  return (n + alignment - 1) / alignment * alignment;
+}
+
+/// The payload's offset in a chunk aligned to `alignment`, for a service without a user header.
 constexpr std::uint64_t payload_offset(std::uint64_t alignment) {
-  return (sizeof(ChunkHeader) + alignment - 1) / alignment * alignment;
+  return align_up(sizeof(ChunkHeader), alignment);
+}
+
+/// Where the parts of a chunk lie: the chunk header at 0, the user header after it, the payload
+/// after that, each aligned for its type. Computed from settings a service validated
+/// (PubSubLayout::valid: alignments are powers of two up to 4096, a user header at most 64 KiB),
+/// so nothing here overflows.
+struct ChunkLayout {
+  std::uint64_t alignment = 0;           ///< of every chunk
+  std::uint64_t user_header_offset = 0;  ///< meaningful when user_header_size != 0
+  std::uint64_t user_header_size = 0;
+  std::uint64_t payload_offset = 0;
+};
+constexpr ChunkLayout chunk_layout(const core::PubSubSettings& s) {
+  ChunkLayout l;
+  l.alignment = std::max<std::uint64_t>(
+      {s.type_alignment, s.user_header_alignment, std::uint64_t{alignof(ChunkHeader)}});
+  l.user_header_size = s.user_header_size;
+  std::uint64_t end = sizeof(ChunkHeader);
+  if (l.user_header_size != 0) {
+    l.user_header_offset = align_up(end, s.user_header_alignment);
+    end = l.user_header_offset + l.user_header_size;
+  }
+  l.payload_offset = align_up(end, std::max<std::uint64_t>(s.type_alignment, 1));
+  return l;
 }
 
 class PublisherCore {
@@ -67,6 +98,7 @@ class PublisherCore {
   struct Loan {
     std::uint32_t index;
     std::byte* payload;
+    std::byte* user_header;  ///< null when the service has none
   };
   /// A chunk for `elements` elements; its payload is uninitialised.
   tl::expected<Loan, PublisherLoanError> loan(std::uint64_t elements);
@@ -78,6 +110,7 @@ class PublisherCore {
   std::uint64_t id() const { return m_id; }
   std::uint64_t max_elements() const { return m_max_elements; }
   std::uint64_t element_size() const { return m_element_size; }
+  std::uint64_t user_header_size() const { return m_layout.user_header_size; }
   bool is_slice() const { return m_settings.is_slice != 0; }
   /// Chunks of this publisher in use anywhere (loans, queues, subscribers, history); takes back
   /// what subscribers released first, so the figure is exact once they are quiet.
@@ -134,7 +167,7 @@ class PublisherCore {
   core::ChunkPool m_pool;
   std::uint64_t m_max_elements;
   std::uint64_t m_element_size;
-  std::uint64_t m_payload_offset;
+  ChunkLayout m_layout;
   std::uint64_t m_subscriber_share;  ///< most chunks one subscriber may hold (queue + borrows)
   std::chrono::nanoseconds m_block_timeout;
   core::PubSubSettings m_settings;
@@ -193,6 +226,8 @@ class SubscriberCore : public std::enable_shared_from_this<SubscriberCore> {
   };
   void update_sources();
   bool connected(const Source& s) const;
+  /// Updates the connection's telemetry for a sample just taken from `source`.
+  void record(Source& source, std::uint64_t send_time_ns);
   /// Attaches the queues of a source seen connected for the first time; false when corrupted.
   bool attach_queues(Source& s, std::uint32_t publisher_slot);
 
@@ -200,6 +235,7 @@ class SubscriberCore : public std::enable_shared_from_this<SubscriberCore> {
   std::uint32_t m_slot;
   std::uint64_t m_id;
   core::PubSubSettings m_settings;
+  ChunkLayout m_layout;
   std::vector<Source> m_sources;  ///< one per publisher slot
   std::uint64_t m_seen_generation = ~0ULL;
   /// Set while a publisher's segment could not be mapped for a passing reason (out of fds or

@@ -46,13 +46,14 @@
 
 namespace axon {
 
-template <typename T>
+template <typename T, typename H>
 class Publisher;
-template <typename T>
+template <typename T, typename H>
 class Subscriber;
 
-/// A loaned, writable sample. Dropping it unsent gives the chunk back.
-template <typename T>
+/// A loaned, writable sample. Dropping it unsent gives the chunk back. H: the service's user
+/// header type (`.user_header<H>()`), void when it has none.
+template <typename T, typename H = void>
 class SampleMut {
   using Element = typename detail::IsSlice<T>::Element;
 
@@ -70,16 +71,22 @@ class SampleMut {
     }
   }
   Element* operator->() requires(!detail::IsSlice<T>::value) { return &payload(); }
+  /// The user header in shared memory, value-initialised at the loan.
+  template <typename U = H>
+    requires(!std::is_void_v<U>)
+  U& user_header() {
+    return *std::launder(reinterpret_cast<U*>(m_sample.user_header().data()));
+  }
 
  private:
-  friend class Publisher<T>;
+  friend class Publisher<T, H>;
   explicit SampleMut(UntypedSampleMut sample) : m_sample(std::move(sample)) {}
   UntypedSampleMut m_sample;
 };
 
 /// A received, read-only sample; it points into the publisher's data segment. Dropping it gives
 /// the chunk back to the publisher.
-template <typename T>
+template <typename T, typename H = void>
 class Sample {
   using Element = typename detail::IsSlice<T>::Element;
 
@@ -100,29 +107,40 @@ class Sample {
   /// Per publisher, from 0: a gap means samples were overwritten or refused.
   std::uint64_t sequence() const { return m_sample.sequence(); }
   std::uint64_t publisher_id() const { return m_sample.publisher_id(); }
+  /// When the publisher sent it, on steady_clock (CLOCK_MONOTONIC): `steady_clock::now() -
+  /// send_time()` is its latency. As trustworthy as the publisher.
+  std::chrono::steady_clock::time_point send_time() const { return m_sample.send_time(); }
+  /// The user header, in the publisher's memory (read it as you read the payload).
+  template <typename U = H>
+    requires(!std::is_void_v<U>)
+  const U& user_header() const {
+    return *std::launder(reinterpret_cast<const U*>(m_sample.user_header().data()));
+  }
 
  private:
-  friend class Subscriber<T>;
+  friend class Subscriber<T, H>;
   explicit Sample(UntypedSample sample) : m_sample(std::move(sample)) {}
   UntypedSample m_sample;
 };
 
-template <typename T>
+template <typename T, typename H>
 class Publisher {
   using Element = typename detail::IsSlice<T>::Element;
 
  public:
-  /// A chunk with uninitialised payload (for slices: `len` elements, up to the max length).
-  tl::expected<SampleMut<T>, PublisherLoanError> loan_uninit(std::uint64_t len = 1) {
+  /// A chunk with uninitialised payload (for slices: `len` elements, up to the max length); its
+  /// user header, if the service has one, is value-initialised.
+  tl::expected<SampleMut<T, H>, PublisherLoanError> loan_uninit(std::uint64_t len = 1) {
     if constexpr (!detail::IsSlice<T>::value) len = 1;
     // Straight into a SampleMut<T>, not through an UntypedSampleMut result: one move less.
     auto* core = m_port.m_core.get();
     auto chunk = detail::publisher_loan(*core, len);
     if (!chunk) return tl::unexpected(chunk.error());
-    return SampleMut<T>(UntypedSampleMut(core, chunk->index, chunk->payload, len, chunk->bytes));
+    if constexpr (!std::is_void_v<H>) new (chunk->user_header) H{};
+    return SampleMut<T, H>(UntypedSampleMut(core, *chunk, len));
   }
   /// A chunk whose payload is value-initialised.
-  tl::expected<SampleMut<T>, PublisherLoanError> loan(std::uint64_t len = 1) {
+  tl::expected<SampleMut<T, H>, PublisherLoanError> loan(std::uint64_t len = 1) {
     auto sample = loan_uninit(len);
     if (sample) {
       if constexpr (detail::IsSlice<T>::value) {
@@ -134,11 +152,12 @@ class Publisher {
     return sample;
   }
   /// Publishes without a copy; returns how many subscribers got it.
-  tl::expected<std::size_t, PublisherSendError> send(SampleMut<T>&& sample) {
+  tl::expected<std::size_t, PublisherSendError> send(SampleMut<T, H>&& sample) {
     return m_port.send(std::move(sample.m_sample));
   }
-  /// Loans, copies `value` in, sends. A failed loan is returned as the same error (ExceedsMaxLoans,
-  /// ...), not as Corrupted: nothing is wrong with shared memory then.
+  /// Loans, copies `value` in, sends (a user header goes out value-initialised). A failed loan is
+  /// returned as the same error (ExceedsMaxLoans, ...), not as Corrupted: nothing is wrong with
+  /// shared memory then.
   tl::expected<std::size_t, PublisherSendError> send_copy(const T& value)
     requires(!detail::IsSlice<T>::value)
   {
@@ -155,36 +174,37 @@ class Publisher {
   std::size_t chunk_count() const { return m_port.chunk_count(); }
 
  private:
-  template <typename>
+  template <typename, typename>
   friend class PublisherBuilder;
   explicit Publisher(UntypedPublisher port) : m_port(std::move(port)) {}
   UntypedPublisher m_port;
 };
 
-template <typename T>
+template <typename T, typename H>
 class Subscriber {
  public:
   /// The next sample (round robin over publishers, in order per publisher), or nullopt.
-  tl::expected<std::optional<Sample<T>>, SubscriberReceiveError> receive() {
+  tl::expected<std::optional<Sample<T, H>>, SubscriberReceiveError> receive() {
     // Straight into a Sample<T>, not through an UntypedSample result: one move less per sample.
     auto chunk = detail::subscriber_receive(*m_port.m_core);
     if (!chunk) return tl::unexpected(chunk.error());
-    if (!*chunk) return std::optional<Sample<T>>{};
-    return std::optional<Sample<T>>(Sample<T>(UntypedSample(m_port.m_core, std::move(**chunk))));
+    if (!*chunk) return std::optional<Sample<T, H>>{};
+    return std::optional<Sample<T, H>>(
+        Sample<T, H>(UntypedSample(m_port.m_core, std::move(**chunk))));
   }
   std::uint64_t id() const { return m_port.id(); }
   /// Wakeable subscribers: readable while a sample may be waiting; -1 otherwise (untyped.hpp).
   int fd() const { return m_port.fd(); }
 
  private:
-  template <typename>
+  template <typename, typename>
   friend class SubscriberBuilder;
   friend class WaitSet;  // attaches its port
   explicit Subscriber(UntypedSubscriber port) : m_port(std::move(port)) {}
   UntypedSubscriber m_port;
 };
 
-template <typename T>
+template <typename T, typename H = void>
 class PublisherBuilder {
  public:
   /// Slices: the most elements one sample may carry (default 1). Fixed for the publisher's life.
@@ -197,18 +217,19 @@ class PublisherBuilder {
     m_builder.block_timeout(t);
     return *this;
   }
-  tl::expected<Publisher<T>, PublisherCreateError> create() const {
-    return m_builder.create().map([](UntypedPublisher p) { return Publisher<T>(std::move(p)); });
+  tl::expected<Publisher<T, H>, PublisherCreateError> create() const {
+    return m_builder.create().map(
+        [](UntypedPublisher p) { return Publisher<T, H>(std::move(p)); });
   }
 
  private:
-  template <typename>
+  template <typename, typename>
   friend class PubSubService;
   explicit PublisherBuilder(UntypedPublisherBuilder builder) : m_builder(std::move(builder)) {}
   UntypedPublisherBuilder m_builder;
 };
 
-template <typename T>
+template <typename T, typename H = void>
 class SubscriberBuilder {
  public:
   /// true: publishers wake this subscriber after each send, so it can sleep in a WaitSet
@@ -217,12 +238,13 @@ class SubscriberBuilder {
     m_builder.wakeable(on);
     return *this;
   }
-  tl::expected<Subscriber<T>, SubscriberCreateError> create() const {
-    return m_builder.create().map([](UntypedSubscriber s) { return Subscriber<T>(std::move(s)); });
+  tl::expected<Subscriber<T, H>, SubscriberCreateError> create() const {
+    return m_builder.create().map(
+        [](UntypedSubscriber s) { return Subscriber<T, H>(std::move(s)); });
   }
 
  private:
-  template <typename>
+  template <typename, typename>
   friend class PubSubService;
   explicit SubscriberBuilder(UntypedSubscriberBuilder builder) : m_builder(std::move(builder)) {}
   UntypedSubscriberBuilder m_builder;
@@ -230,7 +252,7 @@ class SubscriberBuilder {
 
 /// A handle on an open publish-subscribe service of payload T; ports made from it keep the
 /// service alive.
-template <typename T>
+template <typename T, typename H = void>
 class PubSubService {
  public:
   const ServiceName& name() const { return m_service.name(); }
@@ -238,32 +260,50 @@ class PubSubService {
   std::size_t number_of_publishers() const { return m_service.number_of_publishers(); }
   std::size_t number_of_subscribers() const { return m_service.number_of_subscribers(); }
   std::size_t number_of_nodes() const { return m_service.number_of_nodes(); }
-
-  PublisherBuilder<T> publisher_builder() const {
-    return PublisherBuilder<T>(m_service.publisher_builder());
+  /// Every live connection's telemetry (UntypedPubSubService::connection_stats).
+  std::vector<PubSubConnectionStats> connection_stats() const {
+    return m_service.connection_stats();
   }
-  SubscriberBuilder<T> subscriber_builder() const {
-    return SubscriberBuilder<T>(m_service.subscriber_builder());
+
+  PublisherBuilder<T, H> publisher_builder() const {
+    return PublisherBuilder<T, H>(m_service.publisher_builder());
+  }
+  SubscriberBuilder<T, H> subscriber_builder() const {
+    return SubscriberBuilder<T, H>(m_service.subscriber_builder());
   }
 
  private:
-  template <typename>
+  template <typename, typename>
   friend class PubSubServiceBuilder;
   explicit PubSubService(UntypedPubSubService service) : m_service(std::move(service)) {}
   UntypedPubSubService m_service;
 };
 
-/// `node.service_builder(name).publish_subscribe<T>()`; see UntypedPubSubServiceBuilder for what
-/// each setting means on create and on open.
-template <typename T>
+/// `node.service_builder(name).publish_subscribe<T>()`, or with a user header
+/// `.publish_subscribe<T>().user_header<H>()`; see UntypedPubSubServiceBuilder for what each
+/// setting means on create and on open.
+template <typename T, typename H = void>
 class PubSubServiceBuilder {
   using Element = typename detail::IsSlice<T>::Element;
   static_assert(std::is_trivially_copyable_v<Element>,
                 "axon publish-subscribe payloads live in shared memory read by other processes: "
                 "the payload type must be trivially copyable (no pointers to heap data, no "
                 "virtual functions, no owning members)");
+  static_assert(std::is_void_v<H> || std::is_trivially_copyable_v<H>,
+                "a user header lives in shared memory too: it must be trivially copyable");
 
  public:
+  /// Every sample carries a value of type U beside its payload (a timestamp of the data, a frame
+  /// id...), which publishers fill (`SampleMut::user_header()`) and subscribers read in place
+  /// (`Sample::user_header()`). Part of the service's type: checked on open like the payload.
+  template <typename U>
+  PubSubServiceBuilder<T, U> user_header() const
+    requires(std::is_void_v<H> && !detail::IsSlice<U>::value)
+  {
+    auto builder = m_builder;
+    builder.user_header(payload_type_of<U>());
+    return PubSubServiceBuilder<T, U>(std::move(builder));
+  }
   PubSubServiceBuilder& history_size(std::uint32_t n) { return forward(&B::history_size, n); }
   PubSubServiceBuilder& subscriber_max_buffer_size(std::uint32_t n) {
     return forward(&B::subscriber_max_buffer_size, n);
@@ -285,20 +325,22 @@ class PubSubServiceBuilder {
   /// Who may use the service besides our user (default Access::Owner); see access.hpp.
   PubSubServiceBuilder& access(Access a) { return forward(&B::access, a); }
 
-  tl::expected<PubSubService<T>, PubSubCreateError> create() const {
+  tl::expected<PubSubService<T, H>, PubSubCreateError> create() const {
     return m_builder.create().map(typed);
   }
-  tl::expected<PubSubService<T>, PubSubOpenError> open() const {
+  tl::expected<PubSubService<T, H>, PubSubOpenError> open() const {
     return m_builder.open().map(typed);
   }
   /// Opens, or creates when absent; safe when many processes race for the same name.
-  tl::expected<PubSubService<T>, PubSubOpenOrCreateError> open_or_create() const {
+  tl::expected<PubSubService<T, H>, PubSubOpenOrCreateError> open_or_create() const {
     return m_builder.open_or_create().map(typed);
   }
 
  private:
   using B = UntypedPubSubServiceBuilder;
   friend class ServiceBuilder;
+  template <typename, typename>
+  friend class PubSubServiceBuilder;
   explicit PubSubServiceBuilder(UntypedPubSubServiceBuilder builder)
       : m_builder(std::move(builder)) {}
   template <typename Setter, typename Value>
@@ -306,8 +348,8 @@ class PubSubServiceBuilder {
     (m_builder.*setter)(value);
     return *this;
   }
-  static PubSubService<T> typed(UntypedPubSubService service) {
-    return PubSubService<T>(std::move(service));
+  static PubSubService<T, H> typed(UntypedPubSubService service) {
+    return PubSubService<T, H>(std::move(service));
   }
   UntypedPubSubServiceBuilder m_builder;
 };

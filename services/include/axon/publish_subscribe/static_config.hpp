@@ -38,6 +38,10 @@ struct PubSubStaticConfig {
   std::uint64_t type_size = 0;
   std::uint64_t type_alignment = 0;
   bool is_slice = false;
+  /// The user header every sample carries (`user_header<H>()`); empty name and 0: none.
+  std::string user_header_name;
+  std::uint64_t user_header_size = 0;
+  std::uint64_t user_header_alignment = 0;
   std::uint32_t max_publishers = 0;
   std::uint32_t max_subscribers = 0;
   std::uint32_t max_nodes = 0;

@@ -25,6 +25,7 @@
 // or sample may only be destroyed or assigned to.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -34,6 +35,7 @@
 #include <string>
 #include <utility>
 #include <variant>
+#include <vector>
 
 #include <tl/expected.hpp>
 
@@ -141,7 +143,10 @@ struct ReceivedChunk {
   std::uint64_t offset = 0;
   std::uint64_t sequence = 0;
   std::uint64_t payload_size = 0;  ///< bytes, within the chunk and a whole number of elements
+  std::uint64_t send_time_ns = 0;  ///< CLOCK_MONOTONIC, as the publisher wrote it
   const std::byte* payload = nullptr;
+  const std::byte* user_header = nullptr;  ///< null when the service has none
+  std::uint64_t user_header_size = 0;
 };
 
 /// The ports' hot path, compiled in the library (pubsub_core.cpp); the public ports below call
@@ -150,6 +155,8 @@ struct LoanedChunk {
   std::uint32_t index;
   std::byte* payload;
   std::uint64_t bytes;
+  std::byte* user_header;  ///< null when the service has none
+  std::uint64_t user_header_size;
 };
 tl::expected<LoanedChunk, PublisherLoanError> publisher_loan(PublisherCore& core,
                                                              std::uint64_t len);
@@ -168,6 +175,8 @@ void subscriber_release(SubscriberCore& core, const ReceivedChunk& chunk);
 /// requirements the service must meet on open.
 struct PubSubRequest {
   PayloadType type;
+  /// The service's user header; an empty name: none (also a requirement on open).
+  PayloadType user_header;
   std::optional<std::uint32_t> max_publishers, max_subscribers, max_nodes, history_size,
       buffer_size, max_loans, max_borrowed;
   std::optional<OverflowPolicy> overflow;
@@ -177,9 +186,10 @@ struct PubSubRequest {
 
 class UntypedPublisher;
 class UntypedSubscriber;
-template <typename T>
+// H: the user header's type, void for none (service.hpp).
+template <typename T, typename H = void>
 class Publisher;
-template <typename T>
+template <typename T, typename H = void>
 class Subscriber;
 
 /// A loaned, writable chunk: `len()` elements whose bytes are `payload()`. Dropping it unsent
@@ -191,7 +201,9 @@ class UntypedSampleMut {
         m_index(other.m_index),
         m_payload(other.m_payload),
         m_len(other.m_len),
-        m_bytes(other.m_bytes) {}
+        m_bytes(other.m_bytes),
+        m_user_header(other.m_user_header),
+        m_user_header_size(other.m_user_header_size) {}
   UntypedSampleMut& operator=(UntypedSampleMut&&) = delete;
   UntypedSampleMut(const UntypedSampleMut&) = delete;
   UntypedSampleMut& operator=(const UntypedSampleMut&) = delete;
@@ -204,20 +216,31 @@ class UntypedSampleMut {
   std::span<std::byte> payload() const { return {m_payload, m_bytes}; }
   /// Elements loaned (1 unless the service carries slices).
   std::uint64_t len() const { return m_len; }
+  /// The user header's bytes in shared memory (empty when the service declares none), aligned
+  /// for its type; zeroed at each loan.
+  std::span<std::byte> user_header() const { return {m_user_header, m_user_header_size}; }
 
  private:
   friend class UntypedPublisher;
-  template <typename>
+  template <typename, typename>
   friend class Publisher;
-  UntypedSampleMut(detail::PublisherCore* publisher, std::uint32_t index, std::byte* payload,
-                   std::uint64_t len, std::uint64_t bytes)
-      : m_publisher(publisher), m_index(index), m_payload(payload), m_len(len), m_bytes(bytes) {}
+  UntypedSampleMut(detail::PublisherCore* publisher, const detail::LoanedChunk& chunk,
+                   std::uint64_t len)
+      : m_publisher(publisher),
+        m_index(chunk.index),
+        m_payload(chunk.payload),
+        m_len(len),
+        m_bytes(chunk.bytes),
+        m_user_header(chunk.user_header),
+        m_user_header_size(chunk.user_header_size) {}
 
   detail::PublisherCore* m_publisher;  ///< null once sent or moved from
   std::uint32_t m_index;
   std::byte* m_payload;
   std::uint64_t m_len;
   std::uint64_t m_bytes;
+  std::byte* m_user_header;
+  std::uint64_t m_user_header_size;
 };
 
 /// A received, read-only chunk in the publisher's data segment. Dropping it gives the chunk back.
@@ -239,10 +262,23 @@ class UntypedSample {
   /// Per publisher, from 0: a gap means samples were overwritten or refused.
   std::uint64_t sequence() const { return m_chunk.sequence; }
   std::uint64_t publisher_id() const { return m_chunk.publisher_id; }
+  /// When the publisher called send(), on CLOCK_MONOTONIC (what std::chrono::steady_clock reads
+  /// on Linux), so `steady_clock::now() - send_time()` is how long the sample took to arrive.
+  /// Written by the publisher: trust it as far as you trust the publisher.
+  std::chrono::steady_clock::time_point send_time() const {
+    return std::chrono::steady_clock::time_point(
+        std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+            std::chrono::nanoseconds(m_chunk.send_time_ns)));
+  }
+  /// The user header's bytes (empty when the service declares none). Like the payload, in the
+  /// publisher's memory: copy, then validate.
+  std::span<const std::byte> user_header() const {
+    return {m_chunk.user_header, m_chunk.user_header_size};
+  }
 
  private:
   friend class UntypedSubscriber;
-  template <typename>
+  template <typename, typename>
   friend class Subscriber;
   UntypedSample(std::shared_ptr<detail::SubscriberCore> owner, detail::ReceivedChunk chunk)
       : m_owner(std::move(owner)), m_chunk(std::move(chunk)) {}
@@ -267,7 +303,7 @@ class UntypedPublisher {
   tl::expected<UntypedSampleMut, PublisherLoanError> loan_uninit(std::uint64_t len = 1) {
     auto chunk = detail::publisher_loan(*m_core, len);
     if (!chunk) return tl::unexpected(chunk.error());
-    return UntypedSampleMut(m_core.get(), chunk->index, chunk->payload, len, chunk->bytes);
+    return UntypedSampleMut(m_core.get(), *chunk, len);
   }
   /// As loan_uninit, with the bytes zeroed.
   tl::expected<UntypedSampleMut, PublisherLoanError> loan(std::uint64_t len = 1);
@@ -293,7 +329,7 @@ class UntypedPublisher {
 
  private:
   friend class UntypedPublisherBuilder;
-  template <typename>
+  template <typename, typename>
   friend class Publisher;  // loans straight into its SampleMut<T>
   explicit UntypedPublisher(std::unique_ptr<detail::PublisherCore> core);
   std::unique_ptr<detail::PublisherCore> m_core;  ///< null once moved from
@@ -323,7 +359,7 @@ class UntypedSubscriber {
  private:
   friend class UntypedSubscriberBuilder;
   friend class WaitSet;  // busy-polls its wake listener
-  template <typename>
+  template <typename, typename>
   friend class Subscriber;  // receives straight into its Sample<T>
   explicit UntypedSubscriber(std::shared_ptr<detail::SubscriberCore> core)
       : m_core(std::move(core)) {}
@@ -376,6 +412,39 @@ class UntypedSubscriberBuilder {
   bool m_wakeable = false;
 };
 
+/// What one publisher -> subscriber connection recorded since its publisher built it (docs/design.md
+/// §6, "Connection telemetry"): read from shared memory without disturbing either port, as
+/// `axon service stats` shows it. The counters are written by the two ports, so a hostile port can
+/// make them say anything; they are statistics, never used to decide.
+struct PubSubConnectionStats {
+  /// Buckets of the latency histogram: 0..3 ns one each, then four per power of two up to 2^36 ns;
+  /// the last one also holds everything longer.
+  static constexpr std::size_t kLatencyBuckets = 140;
+  /// The smallest latency bucket `b` holds.
+  static std::chrono::nanoseconds bucket_floor(std::size_t b);
+
+  std::uint64_t publisher_id = 0;
+  std::uint64_t subscriber_id = 0;
+  /// How long ago the publisher built the connection (when the counters started).
+  std::chrono::nanoseconds age{0};
+  std::uint64_t delivered = 0;    ///< the publisher pushed to this subscriber
+  std::uint64_t overwritten = 0;  ///< evicted unread (OverwriteOldest)
+  std::uint64_t refused = 0;      ///< not delivered for want of room (Refuse, Block timeout)
+  std::uint64_t received = 0;     ///< the subscriber took
+  std::uint64_t queued = 0;       ///< waiting now
+  std::uint64_t high_water = 0;   ///< most waiting when the subscriber took one (itself included)
+  std::uint64_t latency_sum_ns = 0;
+  /// Receive time minus send time (CLOCK_MONOTONIC) of each sample taken, per bucket.
+  std::array<std::uint64_t, kLatencyBuckets> latency{};
+
+  /// Samples in the histogram.
+  std::uint64_t latency_count() const;
+  /// The latency under which a fraction `q` (0..1) of the samples arrived: the upper edge of the
+  /// bucket that holds that rank, so never below the true value. 0 when nothing was received.
+  std::chrono::nanoseconds latency_quantile(double q) const;
+  std::chrono::nanoseconds latency_mean() const;
+};
+
 /// A handle on an open publish-subscribe service; ports made from it keep the service alive.
 class UntypedPubSubService {
  public:
@@ -383,9 +452,13 @@ class UntypedPubSubService {
   PubSubStaticConfig static_config() const;
   /// What the service carries, from its static config.
   PayloadType payload_type() const;
+  /// The type of the user header every sample carries; an empty name when it declares none.
+  PayloadType user_header_type() const;
   std::size_t number_of_publishers() const;
   std::size_t number_of_subscribers() const;
   std::size_t number_of_nodes() const;
+  /// Every live connection's telemetry, by publisher then subscriber slot.
+  std::vector<PubSubConnectionStats> connection_stats() const;
 
   UntypedPublisherBuilder publisher_builder() const { return UntypedPublisherBuilder(m_core); }
   UntypedSubscriberBuilder subscriber_builder() const { return UntypedSubscriberBuilder(m_core); }
@@ -429,6 +502,15 @@ class UntypedPubSubServiceBuilder {
   /// Who may use the service besides our user (default Access::Owner); see access.hpp.
   UntypedPubSubServiceBuilder& access(Access a) {
     m_request.access = a;
+    return *this;
+  }
+  /// A user header: a value of this type (a name, a size that is a multiple of its alignment,
+  /// is_slice false) in every sample, beside the payload, that publishers fill and subscribers
+  /// read in place (iceoryx2's and iceoryx's custom header). Part of the service's type: on open
+  /// it must be exactly the service's (IncompatibleTypes otherwise), and not giving one opens
+  /// only a service without. At most core::kMaxUserHeaderSize (64 KiB) bytes.
+  UntypedPubSubServiceBuilder& user_header(PayloadType type) {
+    m_request.user_header = std::move(type);
     return *this;
   }
 

@@ -35,7 +35,16 @@ struct PubSubSettings {
   std::uint32_t max_borrowed_samples;  ///< per subscriber and publisher
   OverflowKind overflow;
   std::uint32_t reserved;
+  /// The service's user header (docs/design.md §6, "Sample metadata"): a fixed-size value of its
+  /// own type in every chunk, between the chunk header and the payload. Size 0: none (name
+  /// empty, alignment 0).
+  FixedString<kMaxTypeNameLength> user_header_name;
+  std::uint64_t user_header_size;
+  std::uint64_t user_header_alignment;
 };
+
+/// The largest user header a service may declare.
+inline constexpr std::uint64_t kMaxUserHeaderSize = std::uint64_t{1} << 16;
 
 struct alignas(kCacheLineSize) PublisherSlot {
   PortSlot port;
@@ -57,6 +66,53 @@ struct SubscriberSlot {
   std::atomic<std::uint64_t> flags;
 };
 
+/// Buckets of a connection's latency histogram (`ConnectionTelemetry`): values 0..3 ns each have
+/// one; above, every power of two is split in four (a bucket spans at most a quarter of its lower
+/// bound), up to 2^36 ns (~69 s); what lies above lands in the last bucket.
+inline constexpr std::size_t kLatencyBuckets = 4 * 35;
+/// The bucket of a latency of `ns` nanoseconds.
+constexpr std::size_t latency_bucket(std::uint64_t ns) {
+  if (ns < 4) return static_cast<std::size_t>(ns);
+  const unsigned exponent = 63U - static_cast<unsigned>(__builtin_clzll(ns));  // >= 2
+  const auto sub = static_cast<std::size_t>((ns >> (exponent - 2)) & 3U);
+  const std::size_t bucket = (exponent - 1) * 4 + sub;
+  return bucket < kLatencyBuckets ? bucket : kLatencyBuckets - 1;
+}
+/// The smallest latency that lands in `bucket` (the inverse of latency_bucket).
+constexpr std::uint64_t latency_bucket_floor(std::size_t bucket) {
+  if (bucket < 4) return bucket;
+  const std::uint64_t exponent = bucket / 4 + 1;
+  return (std::uint64_t{4} + bucket % 4) << (exponent - 2);
+}
+
+/// Adds to a telemetry counter that has one writer: a load and a store, no read-modify-write
+/// (a locked instruction would cost more than the rest of the update).
+inline void telemetry_add(std::atomic<std::uint64_t>& counter, std::uint64_t n = 1) {
+  // ORDERING: relaxed: statistics; the counter's only writer is the caller.
+  counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+}
+
+/// What a connection's subscriber records as it takes samples (docs/design.md §6, "Connection
+/// telemetry"). Written by the subscriber only (plain relaxed stores, no read-modify-write: one
+/// writer), read by anyone (`axon service stats`); the publisher zeroes it when it builds the
+/// connection. A hostile peer can write any value here: readers treat it as statistics only.
+struct alignas(kCacheLineSize) SubscriberTelemetry {
+  std::atomic<std::uint64_t> received;    ///< samples taken
+  std::atomic<std::uint64_t> high_water;  ///< most samples found queued when one was taken
+  std::atomic<std::uint64_t> latency_sum_ns;  ///< sum of the latencies in the histogram
+  /// Receive time minus send time (CLOCK_MONOTONIC), per `latency_bucket`.
+  std::atomic<std::uint64_t> latency[kLatencyBuckets];
+};
+
+/// What a connection's publisher records as it delivers (written by the publisher only).
+struct alignas(kCacheLineSize) PublisherTelemetry {
+  std::atomic<std::uint64_t> delivered;    ///< samples pushed to this subscriber
+  std::atomic<std::uint64_t> overwritten;  ///< evicted before the subscriber took them
+  std::atomic<std::uint64_t> refused;      ///< not delivered: its buffer was full (Refuse, Block)
+  /// CLOCK_MONOTONIC ns when the publisher built the connection (the telemetry's start).
+  std::atomic<std::uint64_t> connected_at_ns;
+};
+
 /// One publisher -> subscriber pair. The publisher (re)initialises both queues and then publishes
 /// the pair of ids; the subscriber uses the queues only while both ids are its own pair.
 struct alignas(kCacheLineSize) ConnectionHeader {
@@ -64,7 +120,23 @@ struct alignas(kCacheLineSize) ConnectionHeader {
   std::atomic<std::uint64_t> subscriber_id;
   std::uint64_t submission_offset;  ///< from the connection's start
   std::uint64_t completion_offset;
+  PublisherTelemetry publisher_telemetry;
+  SubscriberTelemetry subscriber_telemetry;
 };
+
+/// Zeroes both telemetry blocks of a connection (its publisher, while it rebuilds it: the pair is
+/// void then, so no subscriber writes).
+inline void reset_telemetry(ConnectionHeader& header, std::uint64_t now_ns) {
+  auto& p = header.publisher_telemetry;
+  auto& s = header.subscriber_telemetry;
+  // ORDERING: relaxed: published with the connection by the release store of the pair.
+  for (auto* c : {&p.delivered, &p.overwritten, &p.refused, &s.received, &s.high_water,
+                  &s.latency_sum_ns}) {
+    c->store(0, std::memory_order_relaxed);
+  }
+  for (auto& bucket : s.latency) bucket.store(0, std::memory_order_relaxed);
+  p.connected_at_ns.store(now_ns, std::memory_order_relaxed);
+}
 
 /// Slots of a connection's submission queue. Refuse and Block need exactly the subscriber's
 /// buffer: the publisher must see it full. OverwriteOldest gets `kOverwriteSlack` slots more:
@@ -120,8 +192,19 @@ struct PubSubLayout {
     }
     return false;
   }
-  /// Settings no creator writes (an unknown overflow policy) are Corrupted.
-  static constexpr bool valid(const PubSubSettings& s) { return valid_overflow(s.overflow); }
+  static constexpr bool valid_user_header(const PubSubSettings& s) {
+    const auto size = s.user_header_size;
+    const auto alignment = s.user_header_alignment;
+    if (size == 0) return alignment == 0 && s.user_header_name.view().empty();
+    return size <= kMaxUserHeaderSize && alignment != 0 && alignment <= 4096 &&
+           (alignment & (alignment - 1)) == 0 && size % alignment == 0 &&
+           !s.user_header_name.view().empty();
+  }
+  /// Settings no creator writes (an unknown overflow policy, a user header of no valid shape)
+  /// are Corrupted.
+  static constexpr bool valid(const PubSubSettings& s) {
+    return valid_overflow(s.overflow) && valid_user_header(s);
+  }
 
   static constexpr ConnectionShape connection(const PubSubSettings& s) {
     ConnectionShape c{};
