@@ -309,7 +309,7 @@ class Hostile {
       add_member(h->publisher_id, 0);
       add_member(h->sequence, 0);
       add_member(h->payload_size, capacity);
-      add_member(h->reserved, 0);
+      add_member(h->send_time_ns, 0);
     }
     m_scribble = true;
   }

@@ -129,6 +129,7 @@ TEST(PubSubMetadata, TelemetryCountsWhatTheTwoProcessesDid) {
   auto publisher = test::ChildProcess::fork([&] {
     auto n = NodeBuilder().name("telemetry-publisher").create();
     if (!n) return 10;
+    (void)n->wait(0ns);  // installs the signal handlers: SIGTERM ends it through its own exit
     auto svc = n->service_builder(name).publish_subscribe<Payload>().open();
     if (!svc) return 11;
     auto pub = svc->publisher_builder().block_timeout(30s).create();
@@ -189,6 +190,7 @@ TEST(PubSubMetadata, AxonServiceStatsReadsALiveConnectionFromAThirdProcess) {
   auto publisher = test::ChildProcess::fork([&] {
     auto n = NodeBuilder().name("stats-publisher").create();
     if (!n) return 10;
+    (void)n->wait(0ns);  // installs the signal handlers: SIGTERM ends it through its own exit
     auto svc = n->service_builder(name).publish_subscribe<Payload>().open();
     if (!svc) return 11;
     auto pub = svc->publisher_builder().create();

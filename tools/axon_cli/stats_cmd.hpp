@@ -13,9 +13,9 @@
 #include <vector>
 
 #include "axon/axon.hpp"
-#include "axon_cli/args.hpp"
-#include "axon_cli/errors.hpp"
-#include "axon_cli/format.hpp"
+#include "args.hpp"
+#include "errors.hpp"
+#include "format.hpp"
 
 namespace axon::cli {
 

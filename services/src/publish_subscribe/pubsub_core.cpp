@@ -668,8 +668,10 @@ void SubscriberCore::record(Source& source, std::uint64_t send_time_ns) {
   core::telemetry_add(t.received);
   core::telemetry_add(t.latency[core::latency_bucket(latency)]);
   core::telemetry_add(t.latency_sum_ns, latency);
-  // The one we took counts: a sample that waited alone has a backlog of 1.
-  const std::uint64_t queued = source.submission.backlog() + 1;
+  // The one we took counts: a sample that waited alone has a backlog of 1. The producer may
+  // have pushed into the slot we freed before we looked: no queue holds more than its capacity.
+  const std::uint64_t queued =
+      std::min(source.submission.backlog() + 1, source.submission.capacity());
   // ORDERING: relaxed: statistics, and we are the only writer.
   if (queued > t.high_water.load(std::memory_order_relaxed)) {
     t.high_water.store(queued, std::memory_order_relaxed);

@@ -115,15 +115,20 @@ class SpscIndexQueue {
   /// Elements currently queued; a snapshot that may be stale when the peer is active, clamped
   /// to `capacity()`. In overwriting mode it counts what the consumer skipped as queued.
   [[nodiscard]] std::uint64_t size() const noexcept;
-  /// Consumer: elements published that it has not taken yet, as its own position and the
-  /// producer's write counter say (a snapshot, clamped to `capacity()`; a rewritten counter can
-  /// only make it wrong, never out of range). Reads the line of the write counter, which the
-  /// producer stores on each push.
+  /// Consumer: elements published that it has not taken yet (a snapshot, clamped to
+  /// `capacity()`; a peer that rewrites the queue can only make it wrong, never out of range).
+  /// First looks at the slot of its next position, usually on the line it just read: when
+  /// nothing is there the backlog is 0, and the line of the producer's write counter, which the
+  /// producer stores on each push, is not touched. Only a consumer with a backlog reads it.
   [[nodiscard]] std::uint64_t backlog() const noexcept {
     if (m_shared == nullptr) return 0;
     // ORDERING: relaxed: a statistic.
+    const std::uint64_t next =
+        m_slots[m_read_index].sequence.load(std::memory_order_relaxed) & kPositionMask;
+    if (next < m_read + 1) return 0;  // an earlier lap or never written: nothing waits
+    // ORDERING: relaxed: a statistic.
     const std::uint64_t write = m_shared->write.load(std::memory_order_relaxed);
-    if (write <= m_read) return 0;
+    if (write <= m_read) return 1;  // the next one is being published
     return write - m_read > m_capacity ? m_capacity : write - m_read;
   }
   [[nodiscard]] bool empty() const noexcept { return size() == 0; }
