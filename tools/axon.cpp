@@ -4,12 +4,15 @@
 //   axon service show NAME [--json]       axon clean [--force NAME]
 //   axon notify SERVICE [--id N] [--count K]
 //   axon listen SERVICE [--timeout S] [--once]
-//   axon echo SERVICE [--bytes N]
+//   axon echo SERVICE [--bytes N] [--as u32|i64|f64|string|hex]
 //   axon request SERVICE (--string TEXT | --hex HEX | --file PATH) [--count N] [--timeout S]
 //                [--bytes N] [--json]
+//   axon publish SERVICE (--string TEXT | --hex HEX | --file PATH) [--count N] [--rate HZ]
+//   axon service hz NAME [--window N] [--json]
 //
 // Output formats and exit codes are a contract, documented in docs/cli.md: 0 success, 1 the
-// command failed, 2 the command line is wrong. Every error is one line on stderr.
+// command failed, 2 the command line is wrong. Every error is one line on stderr,
+// `axon: error: <what>: <why>`.
 //
 // list, show and clean never create a node, so they change nothing but what `clean` removes.
 // notify, listen, echo and request create a node, which (like every node) first cleans what
@@ -33,8 +36,11 @@
 #include "axon_cli/args.hpp"
 #include "axon_cli/errors.hpp"
 #include "axon_cli/format.hpp"
+#include "axon_cli/hz_cmd.hpp"
 #include "axon_cli/payload.hpp"
+#include "axon_cli/publish_cmd.hpp"
 #include "axon_tools/messages.hpp"
+#include "axon_tools/root_hint.hpp"
 #include "axon_tools/version.hpp"
 
 namespace {
@@ -93,7 +99,9 @@ int service_show(const std::string& text, bool json) {
 int node_list(bool json) {
   auto nodes = Node::list();
   if (!nodes) {
-    return fail(kExitFailure, std::string("cannot list nodes: ") + to_string(nodes.error()));
+    return fail(kExitFailure,
+                tools::with_root_hint(std::string("cannot list nodes: ") + to_string(nodes.error()),
+                                      Config::from_environment()));
   }
   if (json) {
     std::vector<std::string> objects;
@@ -110,7 +118,9 @@ int clean() {
   // cleanup_dead_nodes() reports nothing when it cannot even list the nodes; ask first so that
   // a permission problem is an error rather than "nothing to clean".
   if (auto nodes = Node::list(); !nodes) {
-    return fail(kExitFailure, std::string("cannot list nodes: ") + to_string(nodes.error()));
+    return fail(kExitFailure,
+                tools::with_root_hint(std::string("cannot list nodes: ") + to_string(nodes.error()),
+                                      Config::from_environment()));
   }
   const auto report = Node::cleanup_dead_nodes();
   if (report.dead_nodes.empty() && report.removed_services.empty() && report.removed_ports == 0 &&
@@ -156,7 +166,9 @@ int clean_forcibly(const std::string& text) {
 std::optional<Node> create_node(const char* node_name, int& exit_code) {
   auto node = NodeBuilder().name(node_name).create();
   if (!node) {
-    exit_code = fail(kExitFailure, std::string("cannot create a node: ") + to_string(node.error()));
+    exit_code = fail(kExitFailure, tools::with_root_hint(std::string("cannot create a node: ") +
+                                                             to_string(node.error()),
+                                                         Config::from_environment()));
     return std::nullopt;
   }
   return std::move(*node);
@@ -318,13 +330,19 @@ int listen(const ListenOptions& options) {
 }
 
 /// `axon echo`: prints every sample of a publish-subscribe service, whatever its payload type:
-/// the tool cannot know the type, so it shows the size and the first bytes in hex.
-int echo(const std::string& text, const std::string& bytes) {
+/// the tool cannot know the type, so it shows the size and the first bytes in hex, or decoded as
+/// `--as` says.
+int echo(const std::string& text, const std::string& bytes, const std::string& as) {
   int code = kExitOk;
   const auto name = parse_service_name(text, code);
   if (!name) return code;
   const auto parsed_bytes = parse_u64("--bytes", bytes, code);
   if (!parsed_bytes) return code;
+  const auto decoding = parse_decoding(as);
+  if (!decoding) {
+    return fail(kExitUsage,
+                "--as " + tools::quoted(as) + " is not one of u32, i64, f64, string, hex");
+  }
   const std::uint64_t max_bytes = *parsed_bytes;
   auto info = describe_service(*name);
   if (!info) {
@@ -379,27 +397,24 @@ int echo(const std::string& text, const std::string& bytes) {
     }
     auto sample = subscriber->receive();
     if (!sample) {
-      std::fprintf(stderr, "error: receive failed: %s\n", to_string(sample.error()));
+      std::fprintf(
+          stderr, "%s\n",
+          tools::error_line(kProgram, std::string("receive failed: ") + to_string(sample.error()))
+              .c_str());
       if (sample.error() == SubscriberReceiveError::Corrupted) continue;
       return kExitFailure;
     }
     idle = !*sample;
     if (idle) continue;
-    const auto payload = (*sample)->payload();  // its size was validated once, at receive
-    const auto shown = std::min<std::uint64_t>(payload.size(), max_bytes);
-    std::string hex;
-    static constexpr char kDigits[] = "0123456789abcdef";
-    for (std::uint64_t i = 0; i < shown; ++i) {
-      const auto b = static_cast<unsigned>(payload[i]);
-      hex += kDigits[b >> 4];
-      hex += kDigits[b & 15];
-      if (i + 1 < shown) hex += ' ';
-    }
-    std::printf("sample %llu from %016llx: %llu bytes: %s%s\n",
+    // Copied once: the publisher may reuse the chunk while we read, and what is decoded must be
+    // one state of it. Its size was validated once, at receive.
+    const auto shared = (*sample)->payload();
+    const std::vector<std::byte> payload(shared.begin(), shared.end());
+    std::printf("sample %llu from %016llx: %llu bytes: %s\n",
                 static_cast<unsigned long long>((*sample)->sequence()),
                 static_cast<unsigned long long>((*sample)->publisher_id()),
-                static_cast<unsigned long long>(payload.size()), hex.c_str(),
-                payload.size() > max_bytes ? " ..." : "");
+                static_cast<unsigned long long>(payload.size()),
+                decoded_text(*decoding, payload, max_bytes).c_str());
   }
 }
 
@@ -413,21 +428,6 @@ struct RequestOptions {
   std::string bytes = "64";
   bool json = false;
 };
-
-/// All of `path` ("-": stdin) as bytes, or nullopt when it cannot be read.
-std::optional<std::vector<std::byte>> read_file(const std::string& path) {
-  std::FILE* in = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
-  if (in == nullptr) return std::nullopt;
-  std::vector<std::byte> bytes;
-  std::byte buffer[4096];
-  for (std::size_t n; (n = std::fread(buffer, 1, sizeof(buffer), in)) > 0;) {
-    bytes.insert(bytes.end(), buffer, buffer + n);
-  }
-  const bool failed = std::ferror(in) != 0;
-  if (in != stdin) std::fclose(in);
-  if (failed) return std::nullopt;
-  return bytes;
-}
 
 /// `axon request`: a client of a request-response service, whatever its payload types. It adopts
 /// the types discovery reports, sends the bytes given, and prints the responses of every server
@@ -448,24 +448,9 @@ int request(const RequestOptions& options) {
     timeout = parse_timeout("--timeout", *options.timeout, code);
     if (!timeout) return code;
   }
-  const int sources = (options.string ? 1 : 0) + (options.hex ? 1 : 0) + (options.file ? 1 : 0);
-  if (sources != 1) {
-    return fail(kExitUsage, "give the request as exactly one of --string, --hex or --file");
-  }
-  std::vector<std::byte> payload;
-  if (options.string) {
-    const auto& text = *options.string;
-    payload.resize(text.size());
-    std::memcpy(payload.data(), text.data(), text.size());
-  } else if (options.hex) {
-    auto parsed = parse_hex("--hex", *options.hex);
-    if (!parsed) return fail(kExitUsage, parsed.error());
-    payload = std::move(*parsed);
-  } else {
-    auto read = read_file(*options.file);
-    if (!read) return fail(kExitFailure, "cannot read " + tools::quoted(*options.file));
-    payload = std::move(*read);
-  }
+  auto given = payload_bytes({options.string, options.hex, options.file}, "the request");
+  if (!given) return fail(given.error().code, given.error().message);
+  const std::vector<std::byte> payload = std::move(*given);
 
   const std::string& text = options.service;
   auto info = describe_service(*name);
@@ -619,7 +604,9 @@ int run(int argc, char** argv) {
     for (char& c : what) {
       if (c == '\n') c = ' ';
     }
-    return "error: " + tools::escaped(what) + " (run '" + command_path(failed) + " --help')\n";
+    return tools::error_line(
+               kProgram, tools::escaped(what) + " (run '" + command_path(failed) + " --help')") +
+           "\n";
   });
 
   bool json = false;
@@ -712,11 +699,20 @@ int run(int argc, char** argv) {
       app.add_subcommand("echo", "Print the samples of a publish-subscribe service as they arrive");
   echo_cmd->add_option("SERVICE", echo_service, "Publish-subscribe service name (must exist)")
       ->required();
-  echo_cmd->add_option("--bytes", echo_bytes, "Show at most this many payload bytes in hex")
+  echo_cmd->add_option("--bytes", echo_bytes, "Show at most this many payload bytes")
       ->type_name("N")
       ->capture_default_str();
+  std::string echo_as = "hex";
+  echo_cmd
+      ->add_option("--as", echo_as,
+                   "Show the payload as u32, i64 or f64 values (this machine's byte order), as a "
+                   "string, or in hex")
+      ->type_name("TYPE")
+      ->capture_default_str();
   echo_cmd->footer(
-      "Output: 'sample <sequence> from <publisher id>: <size> bytes: <hex> [...]' per sample.\n"
+      "Output: 'sample <sequence> from <publisher id>: <size> bytes: <hex> [...]' per sample;\n"
+      "with --as, the values, or '(<size> bytes are not a whole number of ...)' for a sample\n"
+      "they do not fit.\n"
       "Runs until SIGINT or SIGTERM (exit 0). Exit status: 1 no such service or not\n"
       "publish-subscribe, 2 usage error.");
 
@@ -766,6 +762,11 @@ int run(int argc, char** argv) {
       "server gone before ending its stream, or --timeout; 2 usage error (also a request of the\n"
       "wrong size, bad hex); 130/143 SIGINT/SIGTERM before the streams ended.");
 
+  PublishOptions publish_options;
+  auto* publish_cmd = add_publish_command(app, publish_options);
+  HzOptions hz_options;
+  auto* hz_cmd = add_hz_command(*service, hz_options);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -780,19 +781,21 @@ int run(int argc, char** argv) {
   }
   if (service_list_cmd->parsed()) return service_list(json);
   if (service_show_cmd->parsed()) return service_show(show_name, json);
+  if (hz_cmd->parsed()) return service_hz(hz_options);
   if (service->parsed()) {
-    return fail(kExitUsage, "missing command: list or show (run 'axon service --help')");
+    return fail(kExitUsage, "missing command: list, show or hz (run 'axon service --help')");
   }
   if (node_list_cmd->parsed()) return node_list(json);
   if (node->parsed()) return fail(kExitUsage, "missing command: list (run 'axon node --help')");
   if (clean_cmd->parsed()) return force_name ? clean_forcibly(*force_name) : clean();
   if (notify_cmd->parsed()) return notify(notify_options);
   if (listen_cmd->parsed()) return listen(listen_options);
-  if (echo_cmd->parsed()) return echo(echo_service, echo_bytes);
+  if (echo_cmd->parsed()) return echo(echo_service, echo_bytes, echo_as);
   if (request_cmd->parsed()) return request(request_options);
+  if (publish_cmd->parsed()) return publish(publish_options);
   return fail(kExitUsage,
-              "missing command: service, node, clean, notify, listen, echo or request (run 'axon "
-              "--help')");
+              "missing command: service, node, clean, notify, listen, echo, request or publish "
+              "(run 'axon --help')");
 }
 
 }  // namespace
