@@ -130,8 +130,8 @@ TEST(CliArguments, EvtToolsRepeatARefusedNameEscaped) {
     EXPECT_EQ(sut.status.code, 2) << tool << ": " << sut.output;
     EXPECT_FALSE(has_control_bytes(sut.output)) << tool << ": " << sut.output;
     EXPECT_EQ(line_count(sut.output), 2u) << sut.output;  // the problem, then the usage line
-    EXPECT_TRUE(
-        contains(sut.output, tool + ": invalid name " + kHostileNameEscaped + ": InvalidCharacter"))
+    EXPECT_TRUE(contains(
+        sut.output, tool + ": error: invalid name " + kHostileNameEscaped + ": InvalidCharacter"))
         << sut.output;
   }
 }
@@ -201,7 +201,8 @@ TEST(CliArguments, PublishersRefuseAnIntervalAboveAnHour) {
       const auto sut = run(program, {service, "--interval-ms", interval});
 
       EXPECT_EQ(sut.status.code, 1) << program << " " << interval << ": " << sut.output;
-      EXPECT_EQ(sut.output, "--interval-ms \"" + interval + "\" is too large (at most 3600000)\n")
+      EXPECT_EQ(sut.output, program + ": error: --interval-ms \"" + interval +
+                                "\" is too large (at most 3600000)\n")
           << program;
     }
   }

@@ -237,13 +237,13 @@ TEST(CliService, ShowPrintsSettingsPortsAndNodes) {
   const auto json = run_axon({"service", "show", service, "--json"}, false);
 
   EXPECT_TRUE(sut.status.success());
-  for (const auto& line : {"name: " + service, std::string("pattern: event"), "creator: " + node[0],
-                           std::string("max_listeners: 16"), std::string("max_notifiers: 16"),
-                           std::string("max_nodes: 32"), std::string("max_event_id: 4095"),
-                           std::string("backend: eventfd"), std::string("access: owner"),
-                           std::string("nodes: 1"),
-                           std::string("listeners: 1"), std::string("notifiers: 0"),
-                           "node: " + node[0] + " " + std::to_string(listener.pid()) + " alive"}) {
+  for (const auto& line :
+       {"name: " + service, std::string("pattern: event"), "creator: " + node[0],
+        std::string("max_listeners: 16"), std::string("max_notifiers: 16"),
+        std::string("max_nodes: 32"), std::string("max_event_id: 4095"),
+        std::string("backend: eventfd"), std::string("access: owner"), std::string("nodes: 1"),
+        std::string("listeners: 1"), std::string("notifiers: 0"),
+        "node: " + node[0] + " " + std::to_string(listener.pid()) + " alive event_listener"}) {
     EXPECT_TRUE(has_line(sut.output, line)) << "missing \"" << line << "\" in\n" << sut.output;
   }
   EXPECT_TRUE(json.status.success());
@@ -281,23 +281,25 @@ TEST(CliNode, ListShowsASpawnedListenerAliveThenDeadAfterSigkill) {
   ASSERT_TRUE(wait_for_listeners(service, 1));
 
   const auto alive = node_of_pid(listener.pid());
-  ASSERT_EQ(alive.size(), 3u) << "the example's node has no name";
+  ASSERT_EQ(alive.size(), 4u) << "the example names its node";
   EXPECT_EQ(alive[2], "alive");
+  EXPECT_EQ(alive[3], "event_listener");
   EXPECT_EQ(alive[0].size(), 16u);
 
   listener.kill(SIGKILL);
   ASSERT_TRUE(listener.wait_for(kWatchdog));
   const auto dead = node_of_pid(listener.pid());
-  ASSERT_EQ(dead.size(), 3u);
+  ASSERT_EQ(dead.size(), 4u);
   EXPECT_EQ(dead[0], alive[0]);
   EXPECT_EQ(dead[2], "dead");
 
   const auto json = run_axon({"node", "list", "--json"}, false);
   EXPECT_TRUE(json.status.success());
   EXPECT_TRUE(JsonChecker::valid(json.output)) << json.output;
-  EXPECT_NE(json.output.find(R"({"id":")" + alive[0] + R"(","pid":)" +
-                             std::to_string(listener.pid()) + R"(,"state":"dead","name":""})"),
-            std::string::npos)
+  EXPECT_NE(
+      json.output.find(R"({"id":")" + alive[0] + R"(","pid":)" + std::to_string(listener.pid()) +
+                       R"(,"state":"dead","name":"event_listener"})"),
+      std::string::npos)
       << json.output;
 }
 

@@ -246,7 +246,7 @@ TEST(SecurityNames, ToolsRefuseAHostilePrefixOrRootAndCreateNothing) {
       EXPECT_TRUE(run.status.exited);
       EXPECT_EQ(run.status.code, 2) << tool << " with " << variable << "=" << value << "\n"
                                     << run.output;
-      EXPECT_EQ(run.output.rfind(tool + ": invalid " + variable + " ", 0), 0u) << run.output;
+      EXPECT_EQ(run.output.rfind(tool + ": error: invalid " + variable + " ", 0), 0u) << run.output;
     }
   }
   expect_nothing_new(before, Snapshot::take());
