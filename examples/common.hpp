@@ -5,7 +5,9 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <chrono>
+#include <cstdarg>
 #include <cstdint>
 #include <cstdio>
 #include <exception>
@@ -14,51 +16,71 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 
 #include "axon/config.hpp"
+#include "axon/event/event_id.hpp"
 #include "axon/node.hpp"
 #include "axon/service_name.hpp"
 #include "axon_tools/command_line.hpp"
 #include "axon_tools/messages.hpp"
+#include "axon_tools/root_hint.hpp"
 
 namespace axon::examples {
+
+/// The name every error line of this program starts with: the name its command line was parsed
+/// under (parse_arguments() sets it), the executable's until then.
+inline std::string& program_name() {
+  static std::string name = program_invocation_short_name;
+  return name;
+}
+
+/// Prints `<program>: error: <what>` as one line on stderr, the error format of every program of
+/// axon (tools::error_line, docs/cli.md); `format` is printf's.
+[[gnu::format(printf, 1, 2)]] inline void complain(const char* format, ...) {
+  char what[1024];
+  va_list args;
+  va_start(args, format);
+  std::vsnprintf(what, sizeof(what), format, args);
+  va_end(args);
+  std::fprintf(stderr, "%s\n", tools::error_line(program_name(), what).c_str());
+}
 
 /// What an example does when an exception ends it (CLI11 reports a mis-declared option by
 /// throwing; memory may run out): one line on stderr, exit 1. Every main() ends with
 /// `catch (const std::exception& e) { return died_of(...); }`, so none escapes.
 inline int died_of(const std::string& program, const std::exception& e) {
-  std::fprintf(stderr, "%s: %s\n", program.c_str(), tools::escaped(e.what()).c_str());
+  std::fprintf(stderr, "%s\n", tools::error_line(program, tools::escaped(e.what())).c_str());
   return 1;
 }
 
 /// Reads the command line into the options of `app` (the example adds them), then checks the
 /// environment. nullopt: go on. Otherwise the exit status: 0 after -h/--help or --version (printed
 /// on stdout); 2 after a usage error, one line on stderr
-/// (`event_listener: SERVICE is required (usage: event_listener SERVICE)`), or after an invalid
-/// AXON_PREFIX or AXON_ROOT, one line naming it (`event_listener: invalid AXON_PREFIX "a/b": ...`).
+/// (`event_listener: error: SERVICE is required (usage: event_listener SERVICE)`), or after an
+/// invalid AXON_PREFIX or AXON_ROOT, one line naming it
+/// (`event_listener: error: invalid AXON_PREFIX "a/b": ...`).
 inline std::optional<int> parse_arguments(CLI::App& app, const std::string& usage, int argc,
                                           char** argv) {
+  program_name() = app.get_name();
   if (auto stop = tools::parse_command_line(app, usage, argc, argv)) {
-    if (stop->status != 0) {
-      std::fprintf(stderr, "%s: %s (%s)\n", app.get_name().c_str(), stop->problem.c_str(),
-                   usage.c_str());
-    }
+    if (stop->status != 0) complain("%s (%s)", stop->problem.c_str(), usage.c_str());
     return stop->status;
   }
   if (const auto problem = tools::config_problem(Config::from_environment())) {
-    std::fprintf(stderr, "%s: %s\n", app.get_name().c_str(), problem->c_str());
+    complain("%s", problem->c_str());
     return tools::kUsageStatus;
   }
   return std::nullopt;
 }
 
-/// `text` as a ServiceName; otherwise one line on stderr, `invalid service name "<text>": <why>`
-/// with the text escaped, and nullopt.
+/// `text` as a ServiceName; otherwise one line on stderr,
+/// `<program>: error: invalid service name "<text>": <why>` with the text escaped, and nullopt.
 inline std::optional<ServiceName> service_name_or_complain(std::string_view text) {
   auto name = ServiceName::create(text);
   if (!name) {
-    std::fprintf(stderr, "invalid service name %s: %s\n", tools::quoted(text).c_str(),
-                 tools::explain(name.error()).c_str());
+    complain("invalid service name %s: %s", tools::quoted(text).c_str(),
+             tools::explain(name.error()).c_str());
     return std::nullopt;
   }
   return *name;
@@ -71,7 +93,7 @@ inline std::optional<std::uint64_t> number_or_complain(
     std::uint64_t max = std::numeric_limits<std::uint64_t>::max()) {
   auto value = tools::parse_unsigned(text, max);
   if (!value) {
-    std::fprintf(stderr, "%s\n", tools::refusal(what, text, value.error(), max).c_str());
+    complain("%s", tools::refusal(what, text, value.error(), max).c_str());
     return std::nullopt;
   }
   return *value;
@@ -82,6 +104,33 @@ inline std::optional<std::uint64_t> number_or_complain(
 inline std::string root_hint() {
   const auto hint = tools::root_too_long_for_sockets(Config::from_environment());
   return hint ? " (" + *hint + ")" : std::string();
+}
+
+/// When the root directory was refused (PermissionDenied): " (<what to do>)" if AXON_ROOT is
+/// world-writable, a symlink or another user's, else "".
+inline std::string root_refusal_hint() {
+  const auto hint = tools::root_refusal_hint(Config::from_environment());
+  return hint ? " (" + *hint + ")" : std::string();
+}
+
+/// A node named `name` (every example names its node, so `axon node list` tells them apart);
+/// otherwise one error line, with what to do about a refused root directory, and nullopt.
+inline std::optional<Node> node_or_complain(const char* name) {
+  auto node = NodeBuilder().name(name).create();
+  if (!node) {
+    complain("cannot create node: %s%s", to_string(node.error()), root_refusal_hint().c_str());
+    return std::nullopt;
+  }
+  return std::move(*node);
+}
+
+/// How every example prints a notification, as `axon listen` does: `EventId(<id>) x<count>`,
+/// after the service's name and a space when the program listens to several
+/// (`fuu EventId(123) x1`; a service name has no space, so the line still splits on spaces).
+inline void print_event(EventId id, std::uint64_t count, std::string_view service = {}) {
+  std::printf("%s%sEventId(%llu) x%llu\n", tools::escaped(service).c_str(),
+              service.empty() ? "" : " ", static_cast<unsigned long long>(id.value),
+              static_cast<unsigned long long>(count));
 }
 
 /// The publishers' `--interval-ms`: an hour at most. A longer pause demonstrates nothing, and the
@@ -100,7 +149,7 @@ inline std::optional<std::chrono::milliseconds> interval_or_complain(std::string
 inline bool handle_termination_signals(const Node& node) {
   auto waited = node.wait(std::chrono::nanoseconds::zero());
   if (waited || waited.error() != NodeWaitError::InternalFailure) return true;
-  std::fprintf(stderr, "cannot install signal handlers\n");
+  complain("cannot install signal handlers");
   return false;
 }
 

@@ -30,30 +30,25 @@ inline int run_event_notifier(int argc, char** argv, const char* program) try {
   if (!name) return 1;
   const auto id = number_or_complain("event id", id_arg);
   if (!id) return 1;
-  auto node = NodeBuilder().create();
-  if (!node) {
-    std::fprintf(stderr, "cannot create node: %s\n", to_string(node.error()));
-    return 1;
-  }
+  auto node = node_or_complain(program);
+  if (!node) return 1;
   if (!handle_termination_signals(*node)) return 1;
   auto service = node->service_builder(*name).event().open_or_create();
   if (!service) {
-    std::fprintf(stderr, "cannot open service \"%s\": %s\n", service_arg.c_str(),
-                 to_string(service.error()));
+    complain("cannot open service \"%s\": %s", service_arg.c_str(), to_string(service.error()));
     return 1;
   }
   auto notifier = service->notifier_builder().default_event_id(EventId{*id}).create();
   if (!notifier) {
-    std::fprintf(stderr,
-                 "cannot create notifier for id %llu: %s (the service's max event id is %llu)\n",
-                 static_cast<unsigned long long>(*id), to_string(notifier.error()),
-                 static_cast<unsigned long long>(service->static_config().event_id_max_value));
+    complain("cannot create notifier for id %llu: %s (the service's max event id is %llu)",
+             static_cast<unsigned long long>(*id), to_string(notifier.error()),
+             static_cast<unsigned long long>(service->static_config().event_id_max_value));
     return 1;
   }
   do {
     auto r = notifier->notify();
     if (!r) {
-      std::fprintf(stderr, "notify failed: %s\n", to_string(r.error()));
+      complain("notify failed: %s", to_string(r.error()));
       return 1;
     }
     std::printf("[service: \"%s\"] Trigger event with id %llu ...\n", service_arg.c_str(),

@@ -4,12 +4,15 @@
 //   axon service show NAME [--json]       axon clean [--force NAME]
 //   axon notify SERVICE [--id N] [--count K]
 //   axon listen SERVICE [--timeout S] [--once]
-//   axon echo SERVICE [--bytes N]
+//   axon echo SERVICE [--bytes N] [--as u32|i64|f64|string|hex]
 //   axon request SERVICE (--string TEXT | --hex HEX | --file PATH) [--count N] [--timeout S]
 //                [--bytes N] [--json]
+//   axon publish SERVICE (--string TEXT | --hex HEX | --file PATH) [--count N] [--rate HZ]
+//   axon service hz NAME [--window N] [--json]
 //
 // Output formats and exit codes are a contract, documented in docs/cli.md: 0 success, 1 the
-// command failed, 2 the command line is wrong. Every error is one line on stderr.
+// command failed, 2 the command line is wrong. Every error is one line on stderr,
+// `axon: error: <what>: <why>`.
 //
 // list, show and clean never create a node, so they change nothing but what `clean` removes.
 // notify, listen, echo and request create a node, which (like every node) first cleans what
@@ -33,9 +36,12 @@
 #include "axon_cli/args.hpp"
 #include "axon_cli/errors.hpp"
 #include "axon_cli/format.hpp"
+#include "axon_cli/hz_cmd.hpp"
 #include "axon_cli/payload.hpp"
+#include "axon_cli/publish_cmd.hpp"
 #include "axon_cli/stats_cmd.hpp"
 #include "axon_tools/messages.hpp"
+#include "axon_tools/root_hint.hpp"
 #include "axon_tools/version.hpp"
 
 namespace {
@@ -94,7 +100,9 @@ int service_show(const std::string& text, bool json) {
 int node_list(bool json) {
   auto nodes = Node::list();
   if (!nodes) {
-    return fail(kExitFailure, std::string("cannot list nodes: ") + to_string(nodes.error()));
+    return fail(kExitFailure,
+                tools::with_root_hint(std::string("cannot list nodes: ") + to_string(nodes.error()),
+                                      Config::from_environment()));
   }
   if (json) {
     std::vector<std::string> objects;
@@ -111,7 +119,9 @@ int clean() {
   // cleanup_dead_nodes() reports nothing when it cannot even list the nodes; ask first so that
   // a permission problem is an error rather than "nothing to clean".
   if (auto nodes = Node::list(); !nodes) {
-    return fail(kExitFailure, std::string("cannot list nodes: ") + to_string(nodes.error()));
+    return fail(kExitFailure,
+                tools::with_root_hint(std::string("cannot list nodes: ") + to_string(nodes.error()),
+                                      Config::from_environment()));
   }
   const auto report = Node::cleanup_dead_nodes();
   if (report.dead_nodes.empty() && report.removed_services.empty() && report.removed_ports == 0 &&
@@ -154,15 +164,6 @@ int clean_forcibly(const std::string& text) {
   return kExitOk;
 }
 
-std::optional<Node> create_node(const char* node_name, int& exit_code) {
-  auto node = NodeBuilder().name(node_name).create();
-  if (!node) {
-    exit_code = fail(kExitFailure, std::string("cannot create a node: ") + to_string(node.error()));
-    return std::nullopt;
-  }
-  return std::move(*node);
-}
-
 struct NotifyOptions {
   std::string service;
   std::string id = "0";
@@ -178,7 +179,7 @@ int notify(const NotifyOptions& options) {
   const auto count = parse_u64("--count", options.count, code);
   if (!count) return code;
   if (*count == 0) return fail(kExitUsage, "--count must be at least 1");
-  auto node = create_node("axon-notify", code);
+  auto node = tool_node("axon-notify", code);
   if (!node) return code;
   // The node's first wait installs the SIGINT/SIGTERM handlers (a zero cycle only looks): from
   // here on a signal is remembered and ends the loop below between two notifications, rather
@@ -254,7 +255,7 @@ int listen(const ListenOptions& options) {
     return fail(kExitFailure,
                 std::string("cannot create a wait set: ") + to_string(waitset.error()));
   }
-  auto node = create_node("axon-listen", code);
+  auto node = tool_node("axon-listen", code);
   if (!node) return code;
   auto service = node->service_builder(*name).event().open_or_create();
   if (!service) {
@@ -319,28 +320,23 @@ int listen(const ListenOptions& options) {
 }
 
 /// `axon echo`: prints every sample of a publish-subscribe service, whatever its payload type:
-/// the tool cannot know the type, so it shows the size and the first bytes in hex.
-int echo(const std::string& text, const std::string& bytes) {
+/// the tool cannot know the type, so it shows the size and the first bytes in hex, or decoded as
+/// `--as` says.
+int echo(const std::string& text, const std::string& bytes, const std::string& as) {
   int code = kExitOk;
   const auto name = parse_service_name(text, code);
   if (!name) return code;
   const auto parsed_bytes = parse_u64("--bytes", bytes, code);
   if (!parsed_bytes) return code;
+  const auto decoding = parse_decoding(as);
+  if (!decoding) {
+    return fail(kExitUsage,
+                "--as " + tools::quoted(as) + " is not one of u32, i64, f64, string, hex");
+  }
   const std::uint64_t max_bytes = *parsed_bytes;
-  auto info = describe_service(*name);
-  if (!info) {
-    if (info.error() == DiscoveryError::DoesNotExist) {
-      return fail(kExitFailure, "no service named \"" + text + "\"");
-    }
-    return fail(kExitFailure, "cannot read service \"" + text + "\": " + to_string(info.error()));
-  }
-  switch (info->pattern) {
-    case MessagingPattern::PublishSubscribe: break;
-    case MessagingPattern::Event:
-    case MessagingPattern::RequestResponse:
-      return fail(kExitFailure, "service \"" + text + "\" is not a publish-subscribe service");
-  }
-  auto node = create_node("axon-echo", code);
+  const auto info = pubsub_service_info(*name, text, code);
+  if (!info) return code;
+  auto node = tool_node("axon-echo", code);
   if (!node) return code;
   // Sleeps for `cycle` (a zero cycle only looks); the exit status when the tool must end: 0 on
   // SIGINT/SIGTERM, as documented, 1 when the wait itself failed.
@@ -357,13 +353,9 @@ int echo(const std::string& text, const std::string& bytes) {
   // The handlers from here on (the first wait installs them), so a signal during the setup below
   // ends the tool through its own exit, not the default action.
   if (const auto stop = wait_a_cycle(std::chrono::nanoseconds::zero())) return *stop;
-  // Open with exactly the service's own payload description: the tool adopts its type.
-  const PayloadType type{info->pubsub.type_name, info->pubsub.type_size,
-                         info->pubsub.type_alignment, info->pubsub.is_slice};
-  auto service = node->service_builder(*name).publish_subscribe(type).open();
-  if (!service) {
-    return fail(kExitFailure, "cannot open service \"" + text + "\": " + to_string(service.error()));
-  }
+  // Open with exactly the service's own types: the tool adopts them.
+  auto service = open_adopting_type(*node, *name, *info, text, code);
+  if (!service) return code;
   auto subscriber = service->subscriber_builder().create();
   if (!subscriber) {
     return fail(kExitFailure, std::string("cannot create a subscriber: ") +
@@ -380,27 +372,24 @@ int echo(const std::string& text, const std::string& bytes) {
     }
     auto sample = subscriber->receive();
     if (!sample) {
-      std::fprintf(stderr, "error: receive failed: %s\n", to_string(sample.error()));
+      std::fprintf(
+          stderr, "%s\n",
+          tools::error_line(kProgram, std::string("receive failed: ") + to_string(sample.error()))
+              .c_str());
       if (sample.error() == SubscriberReceiveError::Corrupted) continue;
       return kExitFailure;
     }
     idle = !*sample;
     if (idle) continue;
-    const auto payload = (*sample)->payload();  // its size was validated once, at receive
-    const auto shown = std::min<std::uint64_t>(payload.size(), max_bytes);
-    std::string hex;
-    static constexpr char kDigits[] = "0123456789abcdef";
-    for (std::uint64_t i = 0; i < shown; ++i) {
-      const auto b = static_cast<unsigned>(payload[i]);
-      hex += kDigits[b >> 4];
-      hex += kDigits[b & 15];
-      if (i + 1 < shown) hex += ' ';
-    }
-    std::printf("sample %llu from %016llx: %llu bytes: %s%s\n",
+    // Copied once: the publisher may reuse the chunk while we read, and what is decoded must be
+    // one state of it. Its size was validated once, at receive.
+    const auto shared = (*sample)->payload();
+    const std::vector<std::byte> payload(shared.begin(), shared.end());
+    std::printf("sample %llu from %016llx: %llu bytes: %s\n",
                 static_cast<unsigned long long>((*sample)->sequence()),
                 static_cast<unsigned long long>((*sample)->publisher_id()),
-                static_cast<unsigned long long>(payload.size()), hex.c_str(),
-                payload.size() > max_bytes ? " ..." : "");
+                static_cast<unsigned long long>(payload.size()),
+                decoded_text(*decoding, payload, max_bytes).c_str());
   }
 }
 
@@ -414,21 +403,6 @@ struct RequestOptions {
   std::string bytes = "64";
   bool json = false;
 };
-
-/// All of `path` ("-": stdin) as bytes, or nullopt when it cannot be read.
-std::optional<std::vector<std::byte>> read_file(const std::string& path) {
-  std::FILE* in = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
-  if (in == nullptr) return std::nullopt;
-  std::vector<std::byte> bytes;
-  std::byte buffer[4096];
-  for (std::size_t n; (n = std::fread(buffer, 1, sizeof(buffer), in)) > 0;) {
-    bytes.insert(bytes.end(), buffer, buffer + n);
-  }
-  const bool failed = std::ferror(in) != 0;
-  if (in != stdin) std::fclose(in);
-  if (failed) return std::nullopt;
-  return bytes;
-}
 
 /// `axon request`: a client of a request-response service, whatever its payload types. It adopts
 /// the types discovery reports, sends the bytes given, and prints the responses of every server
@@ -449,24 +423,9 @@ int request(const RequestOptions& options) {
     timeout = parse_timeout("--timeout", *options.timeout, code);
     if (!timeout) return code;
   }
-  const int sources = (options.string ? 1 : 0) + (options.hex ? 1 : 0) + (options.file ? 1 : 0);
-  if (sources != 1) {
-    return fail(kExitUsage, "give the request as exactly one of --string, --hex or --file");
-  }
-  std::vector<std::byte> payload;
-  if (options.string) {
-    const auto& text = *options.string;
-    payload.resize(text.size());
-    std::memcpy(payload.data(), text.data(), text.size());
-  } else if (options.hex) {
-    auto parsed = parse_hex("--hex", *options.hex);
-    if (!parsed) return fail(kExitUsage, parsed.error());
-    payload = std::move(*parsed);
-  } else {
-    auto read = read_file(*options.file);
-    if (!read) return fail(kExitFailure, "cannot read " + tools::quoted(*options.file));
-    payload = std::move(*read);
-  }
+  auto given = payload_bytes({options.string, options.hex, options.file}, "the request");
+  if (!given) return fail(given.error().code, given.error().message);
+  const std::vector<std::byte> payload = std::move(*given);
 
   const std::string& text = options.service;
   auto info = describe_service(*name);
@@ -490,7 +449,7 @@ int request(const RequestOptions& options) {
                                 text + "\": it takes " + *takes);
   }
 
-  auto node = create_node("axon-request", code);
+  auto node = tool_node("axon-request", code);
   if (!node) return code;
   // Sleeps for `cycle` (a zero cycle only looks); the exit status when a signal came, as for
   // `axon notify`: 128 + the signal, the request(s) not all answered.
@@ -620,7 +579,9 @@ int run(int argc, char** argv) {
     for (char& c : what) {
       if (c == '\n') c = ' ';
     }
-    return "error: " + tools::escaped(what) + " (run '" + command_path(failed) + " --help')\n";
+    return tools::error_line(
+               kProgram, tools::escaped(what) + " (run '" + command_path(failed) + " --help')") +
+           "\n";
   });
 
   bool json = false;
@@ -738,11 +699,20 @@ int run(int argc, char** argv) {
       app.add_subcommand("echo", "Print the samples of a publish-subscribe service as they arrive");
   echo_cmd->add_option("SERVICE", echo_service, "Publish-subscribe service name (must exist)")
       ->required();
-  echo_cmd->add_option("--bytes", echo_bytes, "Show at most this many payload bytes in hex")
+  echo_cmd->add_option("--bytes", echo_bytes, "Show at most this many payload bytes")
       ->type_name("N")
       ->capture_default_str();
+  std::string echo_as = "hex";
+  echo_cmd
+      ->add_option("--as", echo_as,
+                   "Show the payload as u32, i64 or f64 values (this machine's byte order), as a "
+                   "string, or in hex")
+      ->type_name("TYPE")
+      ->capture_default_str();
   echo_cmd->footer(
-      "Output: 'sample <sequence> from <publisher id>: <size> bytes: <hex> [...]' per sample.\n"
+      "Output: 'sample <sequence> from <publisher id>: <size> bytes: <hex> [...]' per sample;\n"
+      "with --as, the values, or '(<size> bytes are not a whole number of ...)' for a sample\n"
+      "they do not fit.\n"
       "Runs until SIGINT or SIGTERM (exit 0). Exit status: 1 no such service or not\n"
       "publish-subscribe, 2 usage error.");
 
@@ -792,6 +762,11 @@ int run(int argc, char** argv) {
       "server gone before ending its stream, or --timeout; 2 usage error (also a request of the\n"
       "wrong size, bad hex); 130/143 SIGINT/SIGTERM before the streams ended.");
 
+  PublishOptions publish_options;
+  auto* publish_cmd = add_publish_command(app, publish_options);
+  HzOptions hz_options;
+  auto* hz_cmd = add_hz_command(*service, hz_options);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -807,19 +782,22 @@ int run(int argc, char** argv) {
   if (service_list_cmd->parsed()) return service_list(json);
   if (service_show_cmd->parsed()) return service_show(show_name, json);
   if (service_stats_cmd->parsed()) return service_stats(stats_options);
+  if (hz_cmd->parsed()) return service_hz(hz_options);
   if (service->parsed()) {
-    return fail(kExitUsage, "missing command: list, show or stats (run 'axon service --help')");
+    return fail(kExitUsage,
+                "missing command: list, show, stats or hz (run 'axon service --help')");
   }
   if (node_list_cmd->parsed()) return node_list(json);
   if (node->parsed()) return fail(kExitUsage, "missing command: list (run 'axon node --help')");
   if (clean_cmd->parsed()) return force_name ? clean_forcibly(*force_name) : clean();
   if (notify_cmd->parsed()) return notify(notify_options);
   if (listen_cmd->parsed()) return listen(listen_options);
-  if (echo_cmd->parsed()) return echo(echo_service, echo_bytes);
+  if (echo_cmd->parsed()) return echo(echo_service, echo_bytes, echo_as);
   if (request_cmd->parsed()) return request(request_options);
+  if (publish_cmd->parsed()) return publish(publish_options);
   return fail(kExitUsage,
-              "missing command: service, node, clean, notify, listen, echo or request (run 'axon "
-              "--help')");
+              "missing command: service, node, clean, notify, listen, echo, request or publish "
+              "(run 'axon --help')");
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "axon/axon.hpp"
 #include "axon_tools/command_line.hpp"
 #include "axon_tools/messages.hpp"
+#include "axon_tools/root_hint.hpp"
 
 namespace axon::evt_tool {
 
@@ -23,11 +24,23 @@ struct Tool {
   const char* help;
 };
 
+/// Prints `<tool>: error: <what>` on stderr (tools::error_line, the format of every program).
+inline void complain(const Tool& tool, const std::string& what) {
+  std::fprintf(stderr, "%s\n", tools::error_line(tool.name, what).c_str());
+}
+
 /// One line naming the problem, then the usage line; the usage-error exit status. Whatever the
 /// problem repeats of the arguments must be tools::quoted() already.
 inline int usage_error(const Tool& tool, const std::string& problem) {
-  std::fprintf(stderr, "%s: %s\n%s\n", tool.name, problem.c_str(), tool.usage);
+  complain(tool, problem);
+  std::fprintf(stderr, "%s\n", tool.usage);
   return kUsageError;
+}
+
+/// `cannot open event "<name>": <error>`, with what to do when the root directory is refused.
+inline std::string cannot_open(std::string_view name, SystemEventError error) {
+  return tools::with_root_hint("cannot open event " + tools::quoted(name) + ": " + to_string(error),
+                               Config::from_environment());
 }
 
 /// Parses the command line with `app` (whose arguments the tool has added), then checks the
@@ -39,7 +52,7 @@ inline std::optional<int> parse(const Tool& tool, CLI::App& app, int argc, char*
     return stop->status == 0 ? 0 : usage_error(tool, stop->problem);
   }
   if (const auto problem = tools::config_problem(Config::from_environment())) {
-    std::fprintf(stderr, "%s: %s\n", tool.name, problem->c_str());
+    complain(tool, *problem);
     return kUsageError;
   }
   return std::nullopt;
@@ -54,7 +67,7 @@ inline std::string invalid_name(std::string_view name, ServiceNameError error) {
 /// What a tool does when an exception ends it (CLI11 reports a mis-declared option by throwing;
 /// memory may run out): one line on stderr, the failure status.
 inline int died_of(const Tool& tool, const std::exception& e) {
-  std::fprintf(stderr, "%s: %s\n", tool.name, tools::escaped(e.what()).c_str());
+  complain(tool, tools::escaped(e.what()));
   return kFailure;
 }
 
@@ -70,8 +83,7 @@ int run_on_event(const Tool& tool, int argc, char** argv, Action&& action) try {
   }
   auto event = SystemEvent::open(name);
   if (!event) {
-    std::fprintf(stderr, "%s: cannot open event %s: %s\n", tool.name, tools::quoted(name).c_str(),
-                 to_string(event.error()));
+    complain(tool, cannot_open(name, event.error()));
     return kFailure;
   }
   action(*event);

@@ -76,8 +76,8 @@ void end_on_termination_signal(axon::WaitSet waitset, axon::WaitSetGuard /*inter
     if (!woken) {
       // A signal could no longer end the wait: better to fail now than to hang for ever.
       claim_exit_or_sleep();
-      std::fprintf(stderr, "%s: waiting for signals failed: %s\n", kTool,
-                   axon::to_string(woken.error()));
+      axon::evt_tool::complain(
+          kThisTool, std::string("waiting for signals failed: ") + axon::to_string(woken.error()));
       std::_Exit(kFailure);
     }
     const char* signal_name = nullptr;
@@ -96,7 +96,7 @@ void end_on_termination_signal(axon::WaitSet waitset, axon::WaitSetGuard /*inter
         continue;
     }
     claim_exit_or_sleep();
-    std::fprintf(stderr, "%s: interrupted by %s\n", kTool, signal_name);
+    axon::evt_tool::complain(kThisTool, std::string("interrupted by ") + signal_name);
     std::_Exit(status);
   }
 }
@@ -130,14 +130,14 @@ int main(int argc, char** argv) try {
 
   auto waitset = axon::WaitSetBuilder().capacity(1).create();
   if (!waitset) {
-    std::fprintf(stderr, "%s: cannot install signal handlers: %s\n", kTool,
-                 axon::to_string(waitset.error()));
+    axon::evt_tool::complain(kThisTool, std::string("cannot install signal handlers: ") +
+                                            axon::to_string(waitset.error()));
     return kFailure;
   }
   auto interval = waitset->attach_interval(std::chrono::hours(1));
   if (!interval) {
-    std::fprintf(stderr, "%s: cannot watch for signals: %s\n", kTool,
-                 axon::to_string(interval.error()));
+    axon::evt_tool::complain(
+        kThisTool, std::string("cannot watch for signals: ") + axon::to_string(interval.error()));
     return kFailure;
   }
   std::thread(end_on_termination_signal, std::move(*waitset), std::move(*interval)).detach();
@@ -150,8 +150,7 @@ int main(int argc, char** argv) try {
   auto event = axon::SystemEvent::open(name);
   if (!event) {
     claim_exit_or_sleep();
-    std::fprintf(stderr, "%s: cannot open event %s: %s\n", kTool, axon::tools::quoted(name).c_str(),
-                 axon::to_string(event.error()));
+    axon::evt_tool::complain(kThisTool, axon::evt_tool::cannot_open(name, event.error()));
     return kFailure;
   }
 
@@ -161,14 +160,14 @@ int main(int argc, char** argv) try {
     if (woken) {
       claim_exit_or_sleep();
       if (*woken) return 0;
-      std::fprintf(stderr, "%s: %s was not set within %s s\n", kTool,
-                   axon::tools::quoted(name).c_str(), timeout_text->c_str());
+      axon::evt_tool::complain(
+          kThisTool, axon::tools::quoted(name) + " was not set within " + *timeout_text + " s");
       return kTimedOut;
     }
     if (woken.error() != axon::SystemEventWaitError::Interrupted) {
       claim_exit_or_sleep();
-      std::fprintf(stderr, "%s: waiting on %s failed: %s\n", kTool,
-                   axon::tools::quoted(name).c_str(), axon::to_string(woken.error()));
+      axon::evt_tool::complain(kThisTool, "waiting on " + axon::tools::quoted(name) +
+                                              " failed: " + axon::to_string(woken.error()));
       return kFailure;
     }
     // A handler of another signal ran in this thread (SIGINT and SIGTERM go to the signal

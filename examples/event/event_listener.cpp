@@ -1,5 +1,5 @@
 // event_listener SERVICE: prints every notification of an event service.
-//   Received EventId(123), 1 times
+//   EventId(123) x1   (as `axon listen` prints it)
 #include <cstdio>
 #include <string>
 
@@ -19,35 +19,28 @@ int main(int argc, char** argv) try {
   }
   const auto name = examples::service_name_or_complain(service_arg);
   if (!name) return 1;
-  auto node = NodeBuilder().create();
-  if (!node) {
-    std::fprintf(stderr, "cannot create node: %s\n", to_string(node.error()));
-    return 1;
-  }
+  auto node = axon::examples::node_or_complain("event_listener");
+  if (!node) return 1;
   if (!examples::handle_termination_signals(*node)) return 1;
   auto service = node->service_builder(*name).event().open_or_create();
   if (!service) {
-    std::fprintf(stderr, "cannot open service \"%s\": %s\n", service_arg.c_str(),
-                 to_string(service.error()));
+    axon::examples::complain("cannot open service \"%s\": %s", service_arg.c_str(),
+                             to_string(service.error()));
     return 1;
   }
   auto listener = service->listener_builder().create();
   if (!listener) {
-    std::fprintf(stderr, "cannot create listener: %s%s\n", to_string(listener.error()),
-                 examples::root_hint().c_str());
+    axon::examples::complain("cannot create listener: %s%s", to_string(listener.error()),
+                             examples::root_hint().c_str());
     return 1;
   }
   while (examples::keep_running(*node)) {
     // A bounded wait so a signal that lands between two waits is seen within 100 ms.
     auto r = listener->timed_wait(
-        [](EventId id, std::uint64_t count) {
-          std::printf("Received EventId(%llu), %llu times\n",
-                      static_cast<unsigned long long>(id.value),
-                      static_cast<unsigned long long>(count));
-        },
+        [](EventId id, std::uint64_t count) { axon::examples::print_event(id, count); },
         std::chrono::milliseconds(100));
     if (!r && r.error() != ListenerWaitError::InterruptSignal) {
-      std::fprintf(stderr, "wait failed: %s\n", to_string(r.error()));
+      axon::examples::complain("wait failed: %s", to_string(r.error()));
       return 1;
     }
   }

@@ -1,7 +1,7 @@
 // event_multiplexing_wait SERVICE [SERVICE...]: one WaitSet waits on a listener of each service
 // and prints every notification that arrives on any of them.
 //   Waiting on the following services: fuu, bar
-//   Received trigger from "fuu" :: EventId(123), 1 times
+//   fuu EventId(123) x1
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -29,15 +29,12 @@ int main(int argc, char** argv) try {
     names.push_back(std::move(*name));
   }
 
-  auto node = NodeBuilder().create();
-  if (!node) {
-    std::fprintf(stderr, "cannot create node: %s\n", to_string(node.error()));
-    return 1;
-  }
+  auto node = axon::examples::node_or_complain("event_multiplexing_wait");
+  if (!node) return 1;
   // The WaitSet installs the SIGINT/SIGTERM handlers: a signal ends wait_and_process.
   auto waitset = WaitSetBuilder().create();
   if (!waitset) {
-    std::fprintf(stderr, "cannot create waitset: %s\n", to_string(waitset.error()));
+    axon::examples::complain("cannot create waitset: %s", to_string(waitset.error()));
     return 1;
   }
 
@@ -53,21 +50,20 @@ int main(int argc, char** argv) try {
     const char* text = texts[i].c_str();
     auto service = node->service_builder(names[i]).event().open_or_create();
     if (!service) {
-      std::fprintf(stderr, "cannot open service \"%s\": %s\n", text,
-                   to_string(service.error()));
+      axon::examples::complain("cannot open service \"%s\": %s", text, to_string(service.error()));
       return 1;
     }
     auto listener = service->listener_builder().create();
     if (!listener) {
-      std::fprintf(stderr, "cannot create listener on \"%s\": %s%s\n", text,
-                   to_string(listener.error()), examples::root_hint().c_str());
+      axon::examples::complain("cannot create listener on \"%s\": %s%s", text,
+                               to_string(listener.error()), examples::root_hint().c_str());
       return 1;
     }
     services.push_back(std::move(*service));
     listeners.push_back(std::move(*listener));
     auto guard = waitset->attach_notification(listeners.back());
     if (!guard) {
-      std::fprintf(stderr, "cannot attach \"%s\": %s\n", text, to_string(guard.error()));
+      axon::examples::complain("cannot attach \"%s\": %s", text, to_string(guard.error()));
       return 1;
     }
     guards.push_back(std::move(*guard));
@@ -82,13 +78,11 @@ int main(int argc, char** argv) try {
       if (!id.has_event_from(guards[i])) continue;
       // Draining consumes the wake-up; a listener left undrained would fire again at once.
       auto drained = listeners[i].try_wait([&](EventId event, std::uint64_t times) {
-        std::printf("Received trigger from \"%s\" :: EventId(%llu), %llu times\n", texts[i].c_str(),
-                    static_cast<unsigned long long>(event.value),
-                    static_cast<unsigned long long>(times));
+        axon::examples::print_event(event, times, texts[i]);
       });
       if (!drained) {
-        std::fprintf(stderr, "wait on \"%s\" failed: %s\n", texts[i].c_str(),
-                     to_string(drained.error()));
+        axon::examples::complain("wait on \"%s\" failed: %s", texts[i].c_str(),
+                                 to_string(drained.error()));
         failed = true;
         return CallbackProgression::Stop;
       }
@@ -96,7 +90,7 @@ int main(int argc, char** argv) try {
     return CallbackProgression::Continue;
   });
   if (!result) {
-    std::fprintf(stderr, "waitset failed: %s\n", to_string(result.error()));
+    axon::examples::complain("waitset failed: %s", to_string(result.error()));
     return 1;
   }
   if (failed) return 1;

@@ -26,22 +26,19 @@ int main(int argc, char** argv) try {
   if (!interval) return 1;
   const auto name = examples::service_name_or_complain(service_arg);
   if (!name) return 1;
-  auto node = NodeBuilder().name("publisher").create();
-  if (!node) {
-    std::fprintf(stderr, "cannot create node: %s\n", to_string(node.error()));
-    return 1;
-  }
+  auto node = axon::examples::node_or_complain("publisher");
+  if (!node) return 1;
   if (!examples::handle_termination_signals(*node)) return 1;
   auto service =
       node->service_builder(*name).publish_subscribe<TransmissionData>().open_or_create();
   if (!service) {
-    std::fprintf(stderr, "cannot open service \"%s\": %s\n", service_arg.c_str(),
-                 to_string(service.error()));
+    axon::examples::complain("cannot open service \"%s\": %s", service_arg.c_str(),
+                             to_string(service.error()));
     return 1;
   }
   auto publisher = service->publisher_builder().create();
   if (!publisher) {
-    std::fprintf(stderr, "cannot create publisher: %s\n", to_string(publisher.error()));
+    axon::examples::complain("cannot create publisher: %s", to_string(publisher.error()));
     return 1;
   }
   // Subscribers that sleep in a WaitSet are wakeable ones: each send wakes them, nothing to set up.
@@ -49,14 +46,14 @@ int main(int argc, char** argv) try {
   do {
     auto sample = publisher->loan_uninit();
     if (!sample) {
-      std::fprintf(stderr, "loan failed: %s\n", to_string(sample.error()));
+      axon::examples::complain("loan failed: %s", to_string(sample.error()));
       return 1;
     }
     sample->payload() = TransmissionData{counter, static_cast<std::int32_t>(counter),
                                          static_cast<std::int32_t>(counter * 3),
                                          static_cast<double>(counter) * 812.12};
     if (auto sent = publisher->send(std::move(*sample)); !sent) {
-      std::fprintf(stderr, "send failed: %s\n", to_string(sent.error()));
+      axon::examples::complain("send failed: %s", to_string(sent.error()));
       return 1;
     }
     std::printf("Send sample %llu\n", static_cast<unsigned long long>(counter));

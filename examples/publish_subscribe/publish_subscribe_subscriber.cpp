@@ -15,7 +15,7 @@ bool print_available(axon::Subscriber<TransmissionData>& subscriber) {
   for (;;) {
     auto sample = subscriber.receive();
     if (!sample) {
-      std::fprintf(stderr, "receive failed: %s\n", axon::to_string(sample.error()));
+      axon::examples::complain("receive failed: %s", axon::to_string(sample.error()));
       return sample.error() != axon::SubscriberReceiveError::Corrupted;
     }
     if (!*sample) return true;
@@ -42,26 +42,23 @@ int main(int argc, char** argv) try {
   }
   const auto name = examples::service_name_or_complain(service_arg);
   if (!name) return 1;
-  auto node = NodeBuilder().name("subscriber").create();
-  if (!node) {
-    std::fprintf(stderr, "cannot create node: %s\n", to_string(node.error()));
-    return 1;
-  }
+  auto node = axon::examples::node_or_complain("subscriber");
+  if (!node) return 1;
   // Before anything else, for both modes: a WaitSet would install the handlers only for its own
   // lifetime, and SIGTERM before it exists or after it is gone would end us by its default.
   if (!examples::handle_termination_signals(*node)) return 1;
   auto service =
       node->service_builder(*name).publish_subscribe<TransmissionData>().open_or_create();
   if (!service) {
-    std::fprintf(stderr, "cannot open service \"%s\": %s\n", service_arg.c_str(),
-                 to_string(service.error()));
+    axon::examples::complain("cannot open service \"%s\": %s", service_arg.c_str(),
+                             to_string(service.error()));
     return 1;
   }
   // Wakeable unless it polls: publishers then wake it after each send, and it sleeps in a WaitSet.
   auto subscriber = service->subscriber_builder().wakeable(!poll).create();
   if (!subscriber) {
-    std::fprintf(stderr, "cannot create subscriber: %s%s\n", to_string(subscriber.error()),
-                 examples::root_hint().c_str());
+    axon::examples::complain("cannot create subscriber: %s%s", to_string(subscriber.error()),
+                             examples::root_hint().c_str());
     return 1;
   }
   if (poll) {
@@ -75,12 +72,12 @@ int main(int argc, char** argv) try {
 
   auto waitset = WaitSetBuilder().create();
   if (!waitset) {
-    std::fprintf(stderr, "cannot create the WaitSet: %s\n", to_string(waitset.error()));
+    axon::examples::complain("cannot create the WaitSet: %s", to_string(waitset.error()));
     return 1;
   }
   auto guard = waitset->attach_notification(*subscriber);
   if (!guard) {
-    std::fprintf(stderr, "cannot attach the subscriber: %s\n", to_string(guard.error()));
+    axon::examples::complain("cannot attach the subscriber: %s", to_string(guard.error()));
     return 1;
   }
   // Fires while a sample may be waiting; receiving until nothing comes quiets it.
@@ -94,7 +91,7 @@ int main(int argc, char** argv) try {
   });
   if (failed) return 1;  // print_available said why
   if (!result) {
-    std::fprintf(stderr, "waiting failed: %s\n", to_string(result.error()));
+    axon::examples::complain("waiting failed: %s", to_string(result.error()));
     return 1;
   }
   std::printf("exit\n");

@@ -28,21 +28,18 @@ int main(int argc, char** argv) try {
   if (!interval) return 1;
   const auto name = examples::service_name_or_complain(service_arg);
   if (!name) return 1;
-  auto node = NodeBuilder().create();
-  if (!node) {
-    std::fprintf(stderr, "cannot create node: %s\n", to_string(node.error()));
-    return 1;
-  }
+  auto node = axon::examples::node_or_complain("dynamic_data_publisher");
+  if (!node) return 1;
   if (!examples::handle_termination_signals(*node)) return 1;
   auto service =
       node->service_builder(*name).publish_subscribe<Slice<std::uint8_t>>().open_or_create();
   if (!service) {
-    std::fprintf(stderr, "cannot open service: %s\n", to_string(service.error()));
+    axon::examples::complain("cannot open service: %s", to_string(service.error()));
     return 1;
   }
   auto publisher = service->publisher_builder().max_slice_len(kMaxLen).create();
   if (!publisher) {
-    std::fprintf(stderr, "cannot create publisher: %s\n", to_string(publisher.error()));
+    axon::examples::complain("cannot create publisher: %s", to_string(publisher.error()));
     return 1;
   }
   std::uint64_t counter = 0;
@@ -50,13 +47,13 @@ int main(int argc, char** argv) try {
     const std::uint64_t len = (counter * 97) % kMaxLen + 1;
     auto sample = publisher->loan_uninit(len);
     if (!sample) {
-      std::fprintf(stderr, "loan failed: %s\n", to_string(sample.error()));
+      axon::examples::complain("loan failed: %s", to_string(sample.error()));
       return 1;
     }
     auto bytes = sample->payload();
     for (std::uint64_t i = 0; i < len; ++i) bytes[i] = static_cast<std::uint8_t>(counter + i);
     if (auto sent = publisher->send(std::move(*sample)); !sent) {
-      std::fprintf(stderr, "send failed: %s\n", to_string(sent.error()));
+      axon::examples::complain("send failed: %s", to_string(sent.error()));
       return 1;
     }
     std::printf("Send sample %llu with %llu bytes\n", static_cast<unsigned long long>(counter),

@@ -22,28 +22,25 @@ int main(int argc, char** argv) try {
   }
   const auto name = examples::service_name_or_complain(service_arg);
   if (!name) return 1;
-  auto node = NodeBuilder().create();
-  if (!node) {
-    std::fprintf(stderr, "cannot create node: %s\n", to_string(node.error()));
-    return 1;
-  }
+  auto node = axon::examples::node_or_complain("dynamic_data_subscriber");
+  if (!node) return 1;
   if (!examples::handle_termination_signals(*node)) return 1;
   auto service =
       node->service_builder(*name).publish_subscribe<Slice<std::uint8_t>>().open_or_create();
   if (!service) {
-    std::fprintf(stderr, "cannot open service: %s\n", to_string(service.error()));
+    axon::examples::complain("cannot open service: %s", to_string(service.error()));
     return 1;
   }
   auto subscriber = service->subscriber_builder().create();
   if (!subscriber) {
-    std::fprintf(stderr, "cannot create subscriber: %s\n", to_string(subscriber.error()));
+    axon::examples::complain("cannot create subscriber: %s", to_string(subscriber.error()));
     return 1;
   }
   while (node->wait(std::chrono::milliseconds(10))) {
     for (;;) {
       auto sample = subscriber->receive();
       if (!sample) {
-        std::fprintf(stderr, "receive failed: %s\n", to_string(sample.error()));
+        axon::examples::complain("receive failed: %s", to_string(sample.error()));
         break;
       }
       if (!*sample) break;

@@ -46,29 +46,26 @@ int main(int argc, char** argv) try {
   }
   const auto names = example_names(service_arg);
   if (!names) return 1;
-  auto node = NodeBuilder().name("client").create();
-  if (!node) {
-    std::fprintf(stderr, "cannot create node: %s\n", to_string(node.error()));
-    return 1;
-  }
+  auto node = axon::examples::node_or_complain("client");
+  if (!node) return 1;
   if (!examples::handle_termination_signals(*node)) return 1;
 
   // Our listener exists before our client does: no response can come before it.
   auto responses = node->service_builder(names->responses).event().open_or_create();
   if (!responses) {
-    std::fprintf(stderr, "cannot open the notification service: %s\n",
-                 to_string(responses.error()));
+    axon::examples::complain("cannot open the notification service: %s",
+                             to_string(responses.error()));
     return 1;
   }
   auto listener = responses->listener_builder().create();
   if (!listener) {
-    std::fprintf(stderr, "cannot create the listener: %s%s\n", to_string(listener.error()),
-                 examples::root_hint().c_str());
+    axon::examples::complain("cannot create the listener: %s%s", to_string(listener.error()),
+                             examples::root_hint().c_str());
     return 1;
   }
   auto waitset = WaitSetBuilder().create();
   if (!waitset) {
-    std::fprintf(stderr, "cannot create the WaitSet: %s\n", to_string(waitset.error()));
+    axon::examples::complain("cannot create the WaitSet: %s", to_string(waitset.error()));
     return 1;
   }
   auto woken = waitset->attach_notification(*listener);
@@ -76,7 +73,7 @@ int main(int argc, char** argv) try {
   // receive(), not by a notification.
   auto timer = waitset->attach_interval(std::max<std::chrono::milliseconds>(*interval, 1ms));
   if (!woken || !timer) {
-    std::fprintf(stderr, "cannot attach to the WaitSet\n");
+    axon::examples::complain("cannot attach to the WaitSet");
     return 1;
   }
 
@@ -84,13 +81,13 @@ int main(int argc, char** argv) try {
                      .request_response<RequestData, ResponseData>()
                      .open_or_create();
   if (!service) {
-    std::fprintf(stderr, "cannot open service \"%s\": %s\n", service_arg.c_str(),
-                 to_string(service.error()));
+    axon::examples::complain("cannot open service \"%s\": %s", service_arg.c_str(),
+                             to_string(service.error()));
     return 1;
   }
   auto client = service->client_builder().create();
   if (!client) {
-    std::fprintf(stderr, "cannot create client: %s\n", to_string(client.error()));
+    axon::examples::complain("cannot create client: %s", to_string(client.error()));
     return 1;
   }
   // Wake servers that sleep in a WaitSet.
@@ -109,11 +106,11 @@ int main(int argc, char** argv) try {
     if (!request) {
       if (request.error() == RequestSendError::ExceedsMaxActiveRequests) {
         // The server is slower than we ask: skip this turn.
-        std::fprintf(stderr, "request %llu not sent yet: %s\n",
-                     static_cast<unsigned long long>(sent), to_string(request.error()));
+        axon::examples::complain("request %llu not sent yet: %s",
+                                 static_cast<unsigned long long>(sent), to_string(request.error()));
         return true;
       }
-      std::fprintf(stderr, "send failed: %s\n", to_string(request.error()));
+      axon::examples::complain("send failed: %s", to_string(request.error()));
       return false;
     }
     std::printf("Send request %llu\n", static_cast<unsigned long long>(sent));
@@ -147,7 +144,7 @@ int main(int argc, char** argv) try {
                              });
   if (failed) return 1;  // send_next or poll said why
   if (!result) {
-    std::fprintf(stderr, "waiting failed: %s\n", to_string(result.error()));
+    axon::examples::complain("waiting failed: %s", to_string(result.error()));
     return 1;
   }
   std::printf("exit\n");

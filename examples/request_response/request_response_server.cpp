@@ -29,7 +29,7 @@ Outcome answer(const axon::Node& node, ActiveRequest& request, std::uint64_t res
     auto sent = request.send_copy(ResponseData{number, step, number * (step + 1)});
     if (!sent) {
       if (sent.error() != axon::ResponseSendError::NotConnected) {
-        std::fprintf(stderr, "send failed: %s\n", axon::to_string(sent.error()));
+        axon::examples::complain("send failed: %s", axon::to_string(sent.error()));
         return Outcome::Failed;
       }
       std::printf("Request %llu: the client stopped listening\n",
@@ -48,7 +48,7 @@ Outcome answer_available(const axon::Node& node, Server& server, std::uint64_t r
   for (;;) {
     auto request = server.receive();
     if (!request) {
-      std::fprintf(stderr, "receive failed: %s\n", axon::to_string(request.error()));
+      axon::examples::complain("receive failed: %s", axon::to_string(request.error()));
       return Outcome::Failed;
     }
     if (!*request) return Outcome::Go;
@@ -93,34 +93,31 @@ int main(int argc, char** argv) try {
   const std::chrono::milliseconds pause(static_cast<std::chrono::milliseconds::rep>(*pause_ms));
   const auto names = example_names(service_arg);
   if (!names) return 1;
-  auto node = NodeBuilder().name("server").create();
-  if (!node) {
-    std::fprintf(stderr, "cannot create node: %s\n", to_string(node.error()));
-    return 1;
-  }
+  auto node = axon::examples::node_or_complain("server");
+  if (!node) return 1;
   if (!examples::handle_termination_signals(*node)) return 1;
 
   // The listener exists before the server does: a client that sends to us also wakes us.
   auto requests = node->service_builder(names->requests).event().open_or_create();
   if (!requests) {
-    std::fprintf(stderr, "cannot open the notification service: %s\n",
-                 to_string(requests.error()));
+    axon::examples::complain("cannot open the notification service: %s",
+                             to_string(requests.error()));
     return 1;
   }
   auto listener = requests->listener_builder().create();
   if (!listener) {
-    std::fprintf(stderr, "cannot create the listener: %s%s\n", to_string(listener.error()),
-                 examples::root_hint().c_str());
+    axon::examples::complain("cannot create the listener: %s%s", to_string(listener.error()),
+                             examples::root_hint().c_str());
     return 1;
   }
   auto waitset = WaitSetBuilder().create();
   if (!waitset) {
-    std::fprintf(stderr, "cannot create the WaitSet: %s\n", to_string(waitset.error()));
+    axon::examples::complain("cannot create the WaitSet: %s", to_string(waitset.error()));
     return 1;
   }
   auto guard = waitset->attach_notification(*listener);
   if (!guard) {
-    std::fprintf(stderr, "cannot attach the listener\n");
+    axon::examples::complain("cannot attach the listener");
     return 1;
   }
 
@@ -128,13 +125,13 @@ int main(int argc, char** argv) try {
                      .request_response<RequestData, ResponseData>()
                      .open_or_create();
   if (!service) {
-    std::fprintf(stderr, "cannot open service \"%s\": %s\n", service_arg.c_str(),
-                 to_string(service.error()));
+    axon::examples::complain("cannot open service \"%s\": %s", service_arg.c_str(),
+                             to_string(service.error()));
     return 1;
   }
   auto server = service->server_builder().create();
   if (!server) {
-    std::fprintf(stderr, "cannot create server: %s\n", to_string(server.error()));
+    axon::examples::complain("cannot create server: %s", to_string(server.error()));
     return 1;
   }
   // Wake clients that sleep in a WaitSet.
@@ -156,7 +153,7 @@ int main(int argc, char** argv) try {
   });
   if (outcome == Outcome::Failed) return 1;  // answer_available said why
   if (!result) {
-    std::fprintf(stderr, "waiting failed: %s\n", to_string(result.error()));
+    axon::examples::complain("waiting failed: %s", to_string(result.error()));
     return 1;
   }
   std::printf("exit\n");

@@ -45,20 +45,17 @@ int main(int argc, char** argv) try {
   }
   const auto name = examples::service_name_or_complain(service_arg);
   if (!name) return 1;
-  auto node = NodeBuilder().create();
-  if (!node) {
-    std::fprintf(stderr, "cannot create node: %s\n", to_string(node.error()));
-    return 1;
-  }
+  auto node = axon::examples::node_or_complain("dynamic_data_client");
+  if (!node) return 1;
   if (!examples::handle_termination_signals(*node)) return 1;
   auto service = node->service_builder(*name).request_response<Bytes, Bytes>().open_or_create();
   if (!service) {
-    std::fprintf(stderr, "cannot open service: %s\n", to_string(service.error()));
+    axon::examples::complain("cannot open service: %s", to_string(service.error()));
     return 1;
   }
   auto client = service->client_builder().max_slice_len(kMaxLen).create();
   if (!client) {
-    std::fprintf(stderr, "cannot create client: %s\n", to_string(client.error()));
+    axon::examples::complain("cannot create client: %s", to_string(client.error()));
     return 1;
   }
 
@@ -84,14 +81,14 @@ int main(int argc, char** argv) try {
       const std::uint64_t len = (sent * 97) % kMaxLen + 1;
       auto request = client->loan_uninit(len);
       if (!request) {
-        std::fprintf(stderr, "loan failed: %s\n", to_string(request.error()));
+        axon::examples::complain("loan failed: %s", to_string(request.error()));
         return 1;
       }
       auto bytes = request->payload();
       for (std::uint64_t i = 0; i < len; ++i) bytes[i] = static_cast<std::uint8_t>(sent + i);
       auto sent_request = client->send(std::move(*request));
       if (!sent_request) {
-        std::fprintf(stderr, "send failed: %s\n", to_string(sent_request.error()));
+        axon::examples::complain("send failed: %s", to_string(sent_request.error()));
         // The server is slower than we ask: try again next turn. Anything else ends us.
         if (sent_request.error() == RequestSendError::ExceedsMaxActiveRequests) continue;
         return 1;

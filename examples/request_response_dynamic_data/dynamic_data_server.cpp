@@ -32,14 +32,14 @@ bool answer(axon::ActiveRequest<Bytes, Bytes>& request) {
     const std::uint64_t n = std::max<std::uint64_t>(1, len / (s + 1));
     auto response = request.loan_uninit(n);
     if (!response) {
-      std::fprintf(stderr, "loan failed: %s\n", axon::to_string(response.error()));
+      axon::examples::complain("loan failed: %s", axon::to_string(response.error()));
       return false;
     }
     auto out = response->payload();
     for (std::uint64_t i = 0; i < n; ++i) out[i] = static_cast<std::uint8_t>(first + s + 1 + i);
     if (auto sent = request.send(std::move(*response)); !sent) {
       if (sent.error() == axon::ResponseSendError::NotConnected) return true;  // it left
-      std::fprintf(stderr, "send failed: %s\n", axon::to_string(sent.error()));
+      axon::examples::complain("send failed: %s", axon::to_string(sent.error()));
       return false;
     }
     std::printf("Send response %llu with %llu bytes\n", static_cast<unsigned long long>(s),
@@ -65,27 +65,24 @@ int main(int argc, char** argv) try {
   }
   const auto name = examples::service_name_or_complain(service_arg);
   if (!name) return 1;
-  auto node = NodeBuilder().create();
-  if (!node) {
-    std::fprintf(stderr, "cannot create node: %s\n", to_string(node.error()));
-    return 1;
-  }
+  auto node = axon::examples::node_or_complain("dynamic_data_server");
+  if (!node) return 1;
   if (!examples::handle_termination_signals(*node)) return 1;
   auto service = node->service_builder(*name).request_response<Bytes, Bytes>().open_or_create();
   if (!service) {
-    std::fprintf(stderr, "cannot open service: %s\n", to_string(service.error()));
+    axon::examples::complain("cannot open service: %s", to_string(service.error()));
     return 1;
   }
   auto server = service->server_builder().max_slice_len(kMaxLen).create();
   if (!server) {
-    std::fprintf(stderr, "cannot create server: %s\n", to_string(server.error()));
+    axon::examples::complain("cannot create server: %s", to_string(server.error()));
     return 1;
   }
   while (node->wait(std::chrono::milliseconds(10))) {
     for (;;) {
       auto request = server->receive();
       if (!request) {
-        std::fprintf(stderr, "receive failed: %s\n", to_string(request.error()));
+        axon::examples::complain("receive failed: %s", to_string(request.error()));
         return 1;
       }
       if (!*request) break;

@@ -16,8 +16,7 @@ def trigger_line(service, event_id):
 
 
 def received(service, event_id):
-    pattern = re.compile(rf'Received trigger from "{re.escape(service)}" :: '
-                         rf'EventId\({event_id}\), \d+ times')
+    pattern = re.compile(rf'{re.escape(service)} EventId\({event_id}\) x\d+')
     return lambda line: pattern.fullmatch(line) is not None
 
 

@@ -84,7 +84,7 @@ TEST(CliArguments, EchoBytesRefusesNegativeOverflowingAndJunkWithExitTwo) {
     EXPECT_TRUE(sut.status.exited);
     EXPECT_EQ(sut.status.code, 2) << bytes << ": " << sut.output;
     EXPECT_EQ(line_count(sut.output), 1u) << sut.output;
-    EXPECT_EQ(sut.output.rfind("error: --bytes \"" + bytes + "\" ", 0), 0u) << sut.output;
+    EXPECT_EQ(sut.output.rfind("axon: error: --bytes \"" + bytes + "\" ", 0), 0u) << sut.output;
   }
 }
 
@@ -103,11 +103,11 @@ TEST(CliArguments, RequestRefusesHostileHexAndBadNumbersWithExitTwoOnOneCleanLin
   const auto missing = axon::test::unique_name("request_args");
   for (const auto& [args, says] : std::vector<std::pair<std::vector<std::string>, std::string>>{
            {{"--hex", "\x1b[2J"},
-            R"(error: --hex "\x1b[2J": "\x1b" at offset 0 is not a hex digit)"},
-           {{"--hex", "0a\n0b"}, R"(error: --hex "0a\n0b": "\n" at offset 2 is not a hex digit)"},
-           {{"--string", "x", "--count", "-1"}, R"(error: --count "-1" is negative)"},
-           {{"--string", "x", "--bytes", "12x"}, R"(error: --bytes "12x" )"},
-           {{"--string", "x", "--timeout", "-1"}, R"(error: --timeout "-1" )"}}) {
+            R"(axon: error: --hex "\x1b[2J": "\x1b" at offset 0 is not a hex digit)"},
+           {{"--hex", "0a\n0b"}, R"(axon: error: --hex "0a\n0b": "\n" at offset 2 is not a hex digit)"},
+           {{"--string", "x", "--count", "-1"}, R"(axon: error: --count "-1" is negative)"},
+           {{"--string", "x", "--bytes", "12x"}, R"(axon: error: --bytes "12x" )"},
+           {{"--string", "x", "--timeout", "-1"}, R"(axon: error: --timeout "-1" )"}}) {
     std::vector<std::string> full = {"request", missing};
     full.insert(full.end(), args.begin(), args.end());
     const auto sut = run("axon", full);
@@ -130,8 +130,8 @@ TEST(CliArguments, EvtToolsRepeatARefusedNameEscaped) {
     EXPECT_EQ(sut.status.code, 2) << tool << ": " << sut.output;
     EXPECT_FALSE(has_control_bytes(sut.output)) << tool << ": " << sut.output;
     EXPECT_EQ(line_count(sut.output), 2u) << sut.output;  // the problem, then the usage line
-    EXPECT_TRUE(
-        contains(sut.output, tool + ": invalid name " + kHostileNameEscaped + ": InvalidCharacter"))
+    EXPECT_TRUE(contains(
+        sut.output, tool + ": error: invalid name " + kHostileNameEscaped + ": InvalidCharacter"))
         << sut.output;
   }
 }
@@ -201,7 +201,8 @@ TEST(CliArguments, PublishersRefuseAnIntervalAboveAnHour) {
       const auto sut = run(program, {service, "--interval-ms", interval});
 
       EXPECT_EQ(sut.status.code, 1) << program << " " << interval << ": " << sut.output;
-      EXPECT_EQ(sut.output, "--interval-ms \"" + interval + "\" is too large (at most 3600000)\n")
+      EXPECT_EQ(sut.output, program + ": error: --interval-ms \"" + interval +
+                                "\" is too large (at most 3600000)\n")
           << program;
     }
   }

@@ -114,7 +114,7 @@ void expect_show_fails_with_one_line(const std::string& name, const std::string&
   EXPECT_TRUE(shown.status.exited);
   EXPECT_EQ(shown.status.code, 1) << shown.output;
   EXPECT_EQ(lines_of(shown.output).size(), 1u) << shown.output;
-  EXPECT_EQ(shown.output.rfind("error: ", 0), 0u) << shown.output;
+  EXPECT_EQ(shown.output.rfind("axon: error: ", 0), 0u) << shown.output;
   EXPECT_NE(shown.output.find(reason), std::string::npos) << shown.output;
   const auto json = run_axon({"service", "show", name, "--json"});
   EXPECT_EQ(json.status.code, 1) << json.output;
@@ -148,7 +148,7 @@ void expect_forced_clean_frees_the_name(const CrashedService& service) {
   EXPECT_TRUE(service.objects().empty());
   const auto again = run_axon({"clean", "--force", service.name()});
   EXPECT_EQ(again.status.code, 1) << again.output;
-  EXPECT_EQ(again.output, "error: nothing of service \"" + service.name() + "\" to remove\n");
+  EXPECT_EQ(again.output, "axon: error: nothing of service \"" + service.name() + "\" to remove\n");
 
   auto node = test::make_node("cli-robustness");
   auto recreated = node.service_builder(*ServiceName::create(service.name())).event().create();
@@ -231,7 +231,7 @@ TEST_F(CliRobustness, HalfCreatedServiceIsNotListedAndIsRemovedByForce) {
 
   const auto shown = run_axon({"service", "show", sut.name()});
   EXPECT_EQ(shown.status.code, 1);
-  EXPECT_EQ(shown.output, "error: no service named \"" + sut.name() + "\"\n");
+  EXPECT_EQ(shown.output, "axon: error: no service named \"" + sut.name() + "\"\n");
   const auto listed = run_axon({"service", "list"}, false);
   EXPECT_TRUE(listed.status.success());
   EXPECT_EQ(listed.output.find(sut.name()), std::string::npos) << listed.output;

@@ -237,13 +237,13 @@ TEST(CliService, ShowPrintsSettingsPortsAndNodes) {
   const auto json = run_axon({"service", "show", service, "--json"}, false);
 
   EXPECT_TRUE(sut.status.success());
-  for (const auto& line : {"name: " + service, std::string("pattern: event"), "creator: " + node[0],
-                           std::string("max_listeners: 16"), std::string("max_notifiers: 16"),
-                           std::string("max_nodes: 32"), std::string("max_event_id: 4095"),
-                           std::string("backend: eventfd"), std::string("access: owner"),
-                           std::string("nodes: 1"),
-                           std::string("listeners: 1"), std::string("notifiers: 0"),
-                           "node: " + node[0] + " " + std::to_string(listener.pid()) + " alive"}) {
+  for (const auto& line :
+       {"name: " + service, std::string("pattern: event"), "creator: " + node[0],
+        std::string("max_listeners: 16"), std::string("max_notifiers: 16"),
+        std::string("max_nodes: 32"), std::string("max_event_id: 4095"),
+        std::string("backend: eventfd"), std::string("access: owner"), std::string("nodes: 1"),
+        std::string("listeners: 1"), std::string("notifiers: 0"),
+        "node: " + node[0] + " " + std::to_string(listener.pid()) + " alive event_listener"}) {
     EXPECT_TRUE(has_line(sut.output, line)) << "missing \"" << line << "\" in\n" << sut.output;
   }
   EXPECT_TRUE(json.status.success());
@@ -259,7 +259,7 @@ TEST(CliService, ShowOfAMissingServiceExitsOneWithOneLine) {
 
   EXPECT_TRUE(sut.status.exited);
   EXPECT_EQ(sut.status.code, 1);
-  EXPECT_EQ(sut.output, "error: no service named \"" + service + "\"\n");
+  EXPECT_EQ(sut.output, "axon: error: no service named \"" + service + "\"\n");
 }
 
 TEST(CliService, ShowOfAnInvalidNameIsAUsageErrorSayingWhy) {
@@ -281,23 +281,25 @@ TEST(CliNode, ListShowsASpawnedListenerAliveThenDeadAfterSigkill) {
   ASSERT_TRUE(wait_for_listeners(service, 1));
 
   const auto alive = node_of_pid(listener.pid());
-  ASSERT_EQ(alive.size(), 3u) << "the example's node has no name";
+  ASSERT_EQ(alive.size(), 4u) << "the example names its node";
   EXPECT_EQ(alive[2], "alive");
+  EXPECT_EQ(alive[3], "event_listener");
   EXPECT_EQ(alive[0].size(), 16u);
 
   listener.kill(SIGKILL);
   ASSERT_TRUE(listener.wait_for(kWatchdog));
   const auto dead = node_of_pid(listener.pid());
-  ASSERT_EQ(dead.size(), 3u);
+  ASSERT_EQ(dead.size(), 4u);
   EXPECT_EQ(dead[0], alive[0]);
   EXPECT_EQ(dead[2], "dead");
 
   const auto json = run_axon({"node", "list", "--json"}, false);
   EXPECT_TRUE(json.status.success());
   EXPECT_TRUE(JsonChecker::valid(json.output)) << json.output;
-  EXPECT_NE(json.output.find(R"({"id":")" + alive[0] + R"(","pid":)" +
-                             std::to_string(listener.pid()) + R"(,"state":"dead","name":""})"),
-            std::string::npos)
+  EXPECT_NE(
+      json.output.find(R"({"id":")" + alive[0] + R"(","pid":)" + std::to_string(listener.pid()) +
+                       R"(,"state":"dead","name":"event_listener"})"),
+      std::string::npos)
       << json.output;
 }
 
@@ -368,8 +370,8 @@ TEST(CliNotify, ReachesASpawnedListener) {
 
   EXPECT_TRUE(sut.status.success());
   EXPECT_EQ(sut.output, "notified 1 listener(s)\n");
-  const auto received = listener.read_until("Received EventId(7), 1 times", kWatchdog);
-  EXPECT_NE(received.find("Received EventId(7), 1 times"), std::string::npos) << received;
+  const auto received = listener.read_until("EventId(7) x1", kWatchdog);
+  EXPECT_NE(received.find("EventId(7) x1"), std::string::npos) << received;
 }
 
 TEST(CliNotify, CountRepeatsTheNotification) {
@@ -390,7 +392,7 @@ TEST(CliNotify, OnAMissingServiceExitsOneAndCreatesNothing) {
 
   EXPECT_TRUE(sut.status.exited);
   EXPECT_EQ(sut.status.code, 1);
-  EXPECT_EQ(sut.output, "error: no service named \"" + service + "\"\n");
+  EXPECT_EQ(sut.output, "axon: error: no service named \"" + service + "\"\n");
   EXPECT_EQ(listeners_of(service), 0u);
   EXPECT_EQ(run_axon({"service", "show", service}).status.code, 1);
 }
@@ -427,7 +429,7 @@ void expect_signal_stops_notify(int signal_number) {
   ASSERT_TRUE(status);
   EXPECT_TRUE(status->exited);
   EXPECT_EQ(status->code, 128 + signal_number);
-  const std::regex interrupted("error: interrupted after [0-9]+ notification\\(s\\)");
+  const std::regex interrupted("axon: error: interrupted after [0-9]+ notification\\(s\\)");
   const auto lines = lines_of(output);
   const auto matches = [&](const std::string& line) { return std::regex_match(line, interrupted); };
   EXPECT_EQ(std::count_if(lines.begin(), lines.end(), matches), 1)
@@ -561,7 +563,7 @@ TEST(CliUsage, BadCommandLinesExitTwoWithOneLine) {
     EXPECT_TRUE(sut.status.exited);
     EXPECT_EQ(sut.status.code, 2) << (args.empty() ? "(none)" : args[0]) << ": " << sut.output;
     EXPECT_EQ(line_count(sut.output), 1u) << sut.output;
-    EXPECT_EQ(sut.output.rfind("error: ", 0), 0u) << sut.output;
+    EXPECT_EQ(sut.output.rfind("axon: error: ", 0), 0u) << sut.output;
   }
 }
 
@@ -710,7 +712,7 @@ TEST(CliRequest, AFileOrStdinHoldsTheRequest) {
   EXPECT_EQ(responses_of(piped.output), std::vector<std::string>{R"(0: 2 bytes: 6f 6b "ok")"})
       << piped.output;
   EXPECT_EQ(missing.status.code, 1);
-  EXPECT_EQ(missing.output, "error: cannot read \"" + path + ".none\"\n");
+  EXPECT_EQ(missing.output, "axon: error: cannot read \"" + path + ".none\"\n");
 }
 
 TEST(CliRequest, JsonPrintsOneObjectAResponseWithTheWholePayload) {
@@ -747,10 +749,10 @@ TEST(CliRequest, ARequestOfTheWrongSizeIsAUsageErrorAndReachesNoServer) {
 
   EXPECT_TRUE(too_short.status.exited);
   EXPECT_EQ(too_short.status.code, 2);
-  EXPECT_EQ(too_short.output, "error: 5 bytes cannot be a request of \"" + single +
+  EXPECT_EQ(too_short.output, "axon: error: 5 bytes cannot be a request of \"" + single +
                                   "\": it takes one 8-byte \"cli::Bytes\" element\n");
   EXPECT_EQ(odd.status.code, 2);
-  EXPECT_EQ(odd.output, "error: 3 bytes cannot be a request of \"" + slice +
+  EXPECT_EQ(odd.output, "axon: error: 3 bytes cannot be a request of \"" + slice +
                             "\": it takes a whole number of 2-byte \"cli::Bytes\" elements\n");
   EXPECT_EQ(requests_answered(single_server), 0u);
   EXPECT_EQ(requests_answered(slice_server), 0u);
@@ -760,9 +762,9 @@ TEST(CliRequest, BadCommandLinesExitTwoWithOneLine) {
   const auto service = axon::test::unique_name("rq_usage");
   for (const auto& [args, says] : std::vector<std::pair<std::vector<std::string>, std::string>>{
            {{"request", service, "--hex", "zz"},
-            R"(error: --hex "zz": "z" at offset 0 is not a hex digit)"},
+            R"(axon: error: --hex "zz": "z" at offset 0 is not a hex digit)"},
            {{"request", service, "--hex", "abc"},
-            R"(error: --hex "abc": a byte is two hex digits, one is missing)"},
+            R"(axon: error: --hex "abc": a byte is two hex digits, one is missing)"},
            {{"request", service, "--hex", "a bc"}, "one is missing"},
            {{"request", service}, "exactly one of --string, --hex or --file"},
            {{"request", service, "--string", "x", "--hex", "78"}, "excludes"},
@@ -774,7 +776,7 @@ TEST(CliRequest, BadCommandLinesExitTwoWithOneLine) {
     EXPECT_TRUE(sut.status.exited);
     EXPECT_EQ(sut.status.code, 2) << args.back() << ": " << sut.output;
     EXPECT_EQ(line_count(sut.output), 1u) << sut.output;
-    EXPECT_EQ(sut.output.rfind("error: ", 0), 0u) << sut.output;
+    EXPECT_EQ(sut.output.rfind("axon: error: ", 0), 0u) << sut.output;
     EXPECT_NE(sut.output.find(says), std::string::npos) << sut.output;
   }
 }
@@ -789,9 +791,9 @@ TEST(CliRequest, MissingServiceOrAnotherPatternExitsOne) {
   const auto wrong = run_axon({"request", event, "--string", "x"});
 
   EXPECT_EQ(none.status.code, 1);
-  EXPECT_EQ(none.output, "error: no service named \"" + missing + "\"\n");
+  EXPECT_EQ(none.output, "axon: error: no service named \"" + missing + "\"\n");
   EXPECT_EQ(wrong.status.code, 1);
-  EXPECT_EQ(wrong.output, "error: service \"" + event + "\" is not a request-response service\n");
+  EXPECT_EQ(wrong.output, "axon: error: service \"" + event + "\" is not a request-response service\n");
 }
 
 TEST(CliRequest, NoServerExitsOneSayingSo) {
@@ -806,7 +808,7 @@ TEST(CliRequest, NoServerExitsOneSayingSo) {
   const auto sut = run_axon({"request", service, "--string", "x"});
 
   EXPECT_EQ(sut.status.code, 1);
-  EXPECT_EQ(sut.output, "error: no server of \"" + service + "\" to send the request to\n");
+  EXPECT_EQ(sut.output, "axon: error: no server of \"" + service + "\" to send the request to\n");
 }
 
 TEST(CliRequest, ATimeoutEndsAStreamThatDoesNotEndWithExitOne) {
@@ -819,7 +821,7 @@ TEST(CliRequest, ATimeoutEndsAStreamThatDoesNotEndWithExitOne) {
   EXPECT_GE(std::chrono::steady_clock::now() - start, 300ms);
   EXPECT_EQ(sut.status.code, 1) << sut.output;
   EXPECT_EQ(responses_of(sut.output), std::vector<std::string>{R"(0: 1 bytes: 78 "x")"});
-  EXPECT_TRUE(has_line(sut.output, "error: the response stream of \"" + service +
+  EXPECT_TRUE(has_line(sut.output, "axon: error: the response stream of \"" + service +
                                        "\" did not end within 0.3 s (1 response(s) received)"))
       << sut.output;
 }
@@ -839,7 +841,7 @@ TEST(CliRequest, ATimeoutEndsAStreamThatKeepsSendingAndNeverEnds) {
   const auto lines = lines_of(sut.output);
   ASSERT_FALSE(lines.empty());
   EXPECT_EQ(lines.back().rfind(
-                "error: the response stream of \"" + service + "\" did not end within 0.3 s (", 0),
+                "axon: error: the response stream of \"" + service + "\" did not end within 0.3 s (", 0),
             0u)
       << lines.back();
 }
@@ -865,7 +867,7 @@ TEST(CliRequest, AServerKilledMidStreamEndsItWithExitOneWithinASecond) {
   EXPECT_LT(took, 1500ms);
   const auto output = sut.read_all(5s);  // all it printed, `before` included
   EXPECT_EQ(responses_of(output).size(), 2u) << output;
-  EXPECT_TRUE(has_line(output, "error: a server of \"" + service +
+  EXPECT_TRUE(has_line(output, "axon: error: a server of \"" + service +
                                    "\" went away without ending its response stream"))
       << output;
 }
@@ -883,7 +885,7 @@ TEST(CliRequest, SigintWhileWaitingExits130) {
   ASSERT_TRUE(status);
   EXPECT_TRUE(status->exited);
   EXPECT_EQ(status->code, 128 + SIGINT);
-  EXPECT_EQ(sut.read_all(5s), "error: interrupted after 0 complete request(s)\n");
+  EXPECT_EQ(sut.read_all(5s), "axon: error: interrupted after 0 complete request(s)\n");
 }
 
 /// The request-response line of `axon service list` for `service`, or "" when absent.

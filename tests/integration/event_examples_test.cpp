@@ -51,8 +51,8 @@ TEST(EventExamples, ListenerReceivesEveryTriggerOfTwoNotifiers) {
   const auto out = listener.read_all(2s);
   std::uint64_t got123 = 0;
   std::uint64_t got456 = 0;
-  count_matches(out, std::regex("Received EventId\\(123\\), (\\d+) times"), &got123);
-  count_matches(out, std::regex("Received EventId\\(456\\), (\\d+) times"), &got456);
+  count_matches(out, std::regex("EventId\\(123\\) x(\\d+)"), &got123);
+  count_matches(out, std::regex("EventId\\(456\\) x(\\d+)"), &got456);
   EXPECT_GE(sent123, 2u);
   EXPECT_EQ(got123, sent123) << out;
   EXPECT_EQ(got456, sent456) << out;

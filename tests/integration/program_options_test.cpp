@@ -142,6 +142,20 @@ TEST(ProgramOptions, AnUnknownOptionExitsTwoNamingItAndCreatesNothing) {
   EXPECT_EQ(Footprint{}, before);
 }
 
+// One voice (issue 20): every program's error line is `<program>: error: <what>`, an unknown
+// option and a refused environment alike. Old code: `error: ...` (axon), `evt_set: ...` (evt_*),
+// `event_listener: ...` or a bare `invalid service name ...` (examples).
+TEST(ProgramOptions, EveryProgramWritesItsErrorsAsProgramColonError) {
+  for (const auto& program : every_program()) {
+    const auto option = run(program.name, with(program.args, "--bogus"));
+    EXPECT_EQ(option.output.rfind(program.name + ": error: ", 0), 0u) << option.output;
+    const auto prefix = run_with_env(program.name, program.args, "AXON_PREFIX", "bad/x");
+    EXPECT_EQ(prefix.output.rfind(program.name + ": error: invalid AXON_PREFIX \"bad/x\": ", 0),
+              0u)
+        << prefix.output;
+  }
+}
+
 // `--` ends the options: what follows is an argument even when it looks like an option, so the
 // name "-x" is judged as a name (valid for events, so evt_set sets it).
 TEST(ProgramOptions, DoubleDashEndsTheOptions) {

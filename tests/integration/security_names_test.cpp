@@ -237,7 +237,7 @@ TEST(SecurityNames, ToolsRefuseAHostilePrefixOrRootAndCreateNothing) {
       EXPECT_TRUE(run.status.exited);
       EXPECT_EQ(run.status.code, 2) << variable << "=" << value << " axon " << args[0] << "\n"
                                     << run.output;
-      EXPECT_EQ(run.output.rfind("error: invalid " + variable, 0), 0u) << run.output;
+      EXPECT_EQ(run.output.rfind("axon: error: invalid " + variable, 0), 0u) << run.output;
     }
     // Exit 2 like `axon` (issue 15: they exited 3 and blamed the valid event name).
     for (const auto& [tool, args] : std::vector<std::pair<std::string, std::vector<std::string>>>{
@@ -246,7 +246,7 @@ TEST(SecurityNames, ToolsRefuseAHostilePrefixOrRootAndCreateNothing) {
       EXPECT_TRUE(run.status.exited);
       EXPECT_EQ(run.status.code, 2) << tool << " with " << variable << "=" << value << "\n"
                                     << run.output;
-      EXPECT_EQ(run.output.rfind(tool + ": invalid " + variable + " ", 0), 0u) << run.output;
+      EXPECT_EQ(run.output.rfind(tool + ": error: invalid " + variable + " ", 0), 0u) << run.output;
     }
   }
   expect_nothing_new(before, Snapshot::take());

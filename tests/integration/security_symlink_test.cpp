@@ -294,7 +294,7 @@ TEST(SecuritySymlink, NodesDirectoryPlantedAsASymlinkIsNeverEntered) {
 
   const auto clean = run("axon", {"clean"});
   EXPECT_EQ(clean.status.code, 1) << clean.output;
-  EXPECT_EQ(clean.output.rfind("error: ", 0), 0u) << clean.output;
+  EXPECT_EQ(clean.output.rfind("axon: error: ", 0), 0u) << clean.output;
   const auto nodes = run("axon", {"node", "list"});
   EXPECT_EQ(nodes.status.code, 1) << nodes.output;
   const auto services = run("axon", {"service", "list"});

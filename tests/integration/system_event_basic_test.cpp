@@ -204,7 +204,7 @@ TEST(SystemEventTools, ASignalEndsEvtWaitWhereverItLandsAfterTheHandlerIsInstall
     EXPECT_TRUE(status->exited) << "run " << run;
     EXPECT_EQ(status->code, 128 + signal_number) << "run " << run;
     const auto output = waiter.read_all(1000ms);
-    EXPECT_EQ(output, std::string("evt_wait: interrupted by ") +
+    EXPECT_EQ(output, std::string("evt_wait: error: interrupted by ") +
                           (signal_number == SIGTERM ? "SIGTERM" : "SIGINT") + "\n")
         << "run " << run;
   }

@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <string>
 
+#include "axon_tools/messages.hpp"
+
 namespace axon::cli {
 
 inline constexpr int kExitOk = 0;
@@ -12,13 +14,13 @@ inline constexpr int kExitFailure = 1;
 /// The command line is wrong: unknown command or option, bad number, invalid service name.
 inline constexpr int kExitUsage = 2;
 
-/// Prints `error: <message>` as one line on stderr and returns `code`.
+/// The program name every error line of the CLI starts with.
+inline constexpr const char* kProgram = "axon";
+
+/// Prints `axon: error: <message>` as one line on stderr (the format of every program:
+/// tools::error_line) and returns `code`.
 inline int fail(int code, const std::string& message) {
-  std::string line = "error: " + message;
-  for (char& c : line) {
-    if (c == '\n' || c == '\r') c = ' ';
-  }
-  std::fprintf(stderr, "%s\n", line.c_str());
+  std::fprintf(stderr, "%s\n", tools::error_line(kProgram, message).c_str());
   return code;
 }
 

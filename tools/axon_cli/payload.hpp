@@ -1,11 +1,15 @@
-// Payload bytes on a command line and on the terminal: `axon request` reads a request from
-// `--hex` and checks it against the service's request type, and prints each response as hex and,
-// when the bytes are text, as text. The formats are a contract (docs/cli.md).
+// Payload bytes on a command line and on the terminal: `axon request` and `axon publish` read
+// their bytes from `--string`, `--hex` or `--file` and check them against the service's type;
+// `axon request` prints each response as hex and, when the bytes are text, as text; `axon echo
+// --as` decodes samples as numbers or text. The formats are a contract (docs/cli.md).
 #pragma once
 
+#include <algorithm>
+#include <charconv>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <optional>
 #include <span>
 #include <string>
@@ -15,6 +19,7 @@
 
 #include "axon/axon.hpp"
 #include "axon_tools/messages.hpp"
+#include "errors.hpp"
 #include "format.hpp"
 
 namespace axon::cli {
@@ -58,6 +63,61 @@ inline tl::expected<std::vector<std::byte>, std::string> parse_hex(std::string_v
                           ": a byte is two hex digits, one is missing");
   }
   return bytes;
+}
+
+/// All of `path` ("-": stdin) as bytes, or nullopt when it cannot be read.
+inline std::optional<std::vector<std::byte>> read_file(const std::string& path) {
+  std::FILE* in = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
+  if (in == nullptr) return std::nullopt;
+  std::vector<std::byte> bytes;
+  std::byte buffer[4096];
+  for (std::size_t n; (n = std::fread(buffer, 1, sizeof(buffer), in)) > 0;) {
+    bytes.insert(bytes.end(), buffer, buffer + n);
+  }
+  const bool failed = std::ferror(in) != 0;
+  if (in != stdin) std::fclose(in);
+  if (failed) return std::nullopt;
+  return bytes;
+}
+
+/// The payload options of `axon request` and `axon publish`: exactly one of them is given.
+struct PayloadSource {
+  std::optional<std::string> string;  ///< the bytes of TEXT as they are
+  std::optional<std::string> hex;     ///< the bytes in hex
+  std::optional<std::string> file;    ///< a file holding the bytes; "-": stdin
+};
+
+/// Why the bytes could not be had, and the exit status that goes with it.
+struct PayloadProblem {
+  int code;             ///< kExitUsage (bad hex, not exactly one source) or kExitFailure (a file)
+  std::string message;  ///< one line, arguments quoted
+};
+
+/// The bytes `source` gives; `what` names them in the error when not exactly one source is given
+/// ("the request").
+inline tl::expected<std::vector<std::byte>, PayloadProblem> payload_bytes(
+    const PayloadSource& source, std::string_view what) {
+  const int sources = (source.string ? 1 : 0) + (source.hex ? 1 : 0) + (source.file ? 1 : 0);
+  if (sources != 1) {
+    return tl::unexpected(PayloadProblem{
+        kExitUsage, "give " + std::string(what) + " as exactly one of --string, --hex or --file"});
+  }
+  if (source.string) {
+    std::vector<std::byte> bytes(source.string->size());
+    if (!bytes.empty()) std::memcpy(bytes.data(), source.string->data(), bytes.size());
+    return bytes;
+  }
+  if (source.hex) {
+    auto parsed = parse_hex("--hex", *source.hex);
+    if (!parsed) return tl::unexpected(PayloadProblem{kExitUsage, parsed.error()});
+    return std::move(*parsed);
+  }
+  auto read = read_file(*source.file);
+  if (!read) {
+    return tl::unexpected(
+        PayloadProblem{kExitFailure, "cannot read " + tools::quoted(*source.file)});
+  }
+  return std::move(*read);
 }
 
 /// What payloads of `type` are, in words, when `bytes` is not one of them: `one 8-byte "u64"
@@ -136,6 +196,127 @@ inline std::string response_json(std::uint64_t request_id, std::uint64_t sequenc
   const auto text = payload_text(payload);
   object["text"] = text ? json_text(*text) : Json(nullptr);
   return json_line(object);
+}
+
+/// How `axon echo --as` shows a payload.
+enum class Decoding { Hex, U32, I64, F64, String };
+
+/// `--as` TEXT as a Decoding; nullopt when it names none.
+inline std::optional<Decoding> parse_decoding(std::string_view text) {
+  if (text == "hex") return Decoding::Hex;
+  if (text == "u32") return Decoding::U32;
+  if (text == "i64") return Decoding::I64;
+  if (text == "f64") return Decoding::F64;
+  if (text == "string") return Decoding::String;
+  return std::nullopt;
+}
+
+/// The bytes of one value of a numeric decoding.
+inline std::size_t value_size(Decoding decoding) {
+  switch (decoding) {
+    case Decoding::U32:
+      return 4;
+    case Decoding::I64:
+    case Decoding::F64:
+      return 8;
+    case Decoding::Hex:
+    case Decoding::String:
+      return 1;
+  }
+  return 1;
+}
+
+inline const char* decoding_name(Decoding decoding) {
+  switch (decoding) {
+    case Decoding::Hex:
+      return "hex";
+    case Decoding::U32:
+      return "u32";
+    case Decoding::I64:
+      return "i64";
+    case Decoding::F64:
+      return "f64";
+    case Decoding::String:
+      return "string";
+  }
+  return "hex";
+}
+
+/// One value of `decoding` read from `bytes` (exactly value_size() of them, in this machine's byte
+/// order: a sample is written by a process of the same machine), as text. f64: the shortest text
+/// that reads back to the same double (`0.1`, `1e+300`, `nan`, `inf`).
+inline std::string value_text(Decoding decoding, const std::byte* bytes) {
+  char out[64];
+  switch (decoding) {
+    case Decoding::U32: {
+      std::uint32_t v = 0;
+      std::memcpy(&v, bytes, sizeof(v));
+      return std::to_string(v);
+    }
+    case Decoding::I64: {
+      std::int64_t v = 0;
+      std::memcpy(&v, bytes, sizeof(v));
+      return std::to_string(v);
+    }
+    case Decoding::F64: {
+      double v = 0;
+      std::memcpy(&v, bytes, sizeof(v));
+      const auto [end, error] = std::to_chars(out, out + sizeof(out), v);
+      if (error != std::errc{}) return "?";
+      return std::string(out, end);
+    }
+    case Decoding::Hex:
+    case Decoding::String:
+      break;
+  }
+  return {};
+}
+
+/// A payload as `axon echo --as` shows it, without the `sample ...: <size> bytes: ` before it:
+/// - hex: the first `max_bytes` bytes in hex (`68 65 6c`), ` ...` when there are more;
+/// - string: the bytes up to the first NUL (a fixed-size string's padding) quoted and escaped as
+///   in error messages (`"hello\n"`), cut after `max_bytes` bytes with ` ...`;
+/// - u32, i64, f64: the values, one space apart, as many as lie in the first `max_bytes` bytes
+///   (` ...` when there are more); a payload that is not a whole number of values (or none) is a
+///   note in parentheses, `(5 bytes are not a whole number of 4-byte u32 values)`, never a value
+///   made of part of the bytes.
+inline std::string decoded_text(Decoding decoding, std::span<const std::byte> payload,
+                                std::uint64_t max_bytes) {
+  switch (decoding) {
+    case Decoding::Hex: {
+      std::string out = hex_text(payload, max_bytes);
+      if (payload.size() > max_bytes) out += " ...";
+      return out;
+    }
+    case Decoding::String: {
+      std::size_t end = 0;
+      while (end < payload.size() && payload[end] != std::byte{0}) ++end;
+      const auto shown = end < max_bytes ? end : static_cast<std::size_t>(max_bytes);
+      std::string text(shown, '\0');
+      if (shown > 0) std::memcpy(text.data(), payload.data(), shown);
+      // quoted() cuts long text itself; the limit here is --bytes.
+      std::string out = "\"" + tools::escape_bytes(text, /*quotes=*/true, text.size()) + "\"";
+      if (end > shown) out += " ...";
+      return out;
+    }
+    case Decoding::U32:
+    case Decoding::I64:
+    case Decoding::F64:
+      break;
+  }
+  const auto size = value_size(decoding);
+  if (payload.empty() || payload.size() % size != 0) {
+    return "(" + std::to_string(payload.size()) + " bytes are not a whole number of " +
+           std::to_string(size) + "-byte " + decoding_name(decoding) + " values)";
+  }
+  const auto shown = std::min<std::uint64_t>(payload.size() / size, max_bytes / size);
+  std::string out;
+  for (std::uint64_t i = 0; i < shown; ++i) {
+    if (i > 0) out += ' ';
+    out += value_text(decoding, payload.data() + i * size);
+  }
+  if (shown * size < payload.size()) out += shown > 0 ? " ..." : "...";
+  return out;
 }
 
 }  // namespace axon::cli

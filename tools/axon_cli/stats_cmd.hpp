@@ -16,6 +16,7 @@
 #include "args.hpp"
 #include "errors.hpp"
 #include "format.hpp"
+#include "pubsub_cmd.hpp"
 
 namespace axon::cli {
 
@@ -105,35 +106,14 @@ inline int service_stats(const StatsOptions& options) {
   if (interval->forever || interval->duration <= std::chrono::nanoseconds::zero()) {
     return fail(kExitUsage, "--interval: must be a positive number of seconds");
   }
-  auto info = describe_service(*name);
-  if (!info) {
-    if (info.error() == DiscoveryError::DoesNotExist) {
-      return fail(kExitFailure, "no service named \"" + options.service + "\"");
-    }
-    return fail(kExitFailure,
-                "cannot read service \"" + options.service + "\": " + to_string(info.error()));
-  }
-  if (info->pattern != MessagingPattern::PublishSubscribe) {
-    return fail(kExitFailure,
-                "service \"" + options.service + "\" is not a publish-subscribe service");
-  }
-  auto node = NodeBuilder().name("axon-stats").create();
-  if (!node) {
-    return fail(kExitFailure, std::string("cannot create a node: ") + to_string(node.error()));
-  }
-  // Opened with the service's own types, whatever they are: the tool adopts them.
-  const auto& p = info->pubsub;
-  auto builder = node->service_builder(*name).publish_subscribe(
-      PayloadType{p.type_name, p.type_size, p.type_alignment, p.is_slice});
-  if (p.user_header_size != 0) {
-    builder.user_header(
-        PayloadType{p.user_header_name, p.user_header_size, p.user_header_alignment, false});
-  }
-  auto service = builder.open();
-  if (!service) {
-    return fail(kExitFailure,
-                "cannot open service \"" + options.service + "\": " + to_string(service.error()));
-  }
+  const auto info = pubsub_service_info(*name, options.service, code);
+  if (!info) return code;
+  auto node = tool_node("axon-stats", code);
+  if (!node) return code;
+  // Opened with the service's own types, whatever they are: the tool adopts them. It makes no
+  // port: the telemetry is read from the service's shared memory.
+  const auto service = open_adopting_type(*node, *name, *info, options.service, code);
+  if (!service) return code;
   const auto key = [](const PubSubConnectionStats& c) {
     return std::make_pair(c.publisher_id, c.subscriber_id);
   };

@@ -4,7 +4,7 @@ when absent) and prints every notification that arrives on any of them, as the C
 event_multiplexing_wait does:
 
     Waiting on the following services: fuu, bar
-    Received trigger from "fuu" :: EventId(123), 1 times
+    fuu EventId(123) x1
 
 Ctrl-C (SIGINT) or SIGTERM ends it with `exit` and status 0: the WaitSet installs the handlers
 and returns Interrupt or TerminationRequest from wait_and_process."""
@@ -70,7 +70,8 @@ def main() -> int:
             if attachment.has_event_from(guard):
                 # Draining consumes the wake-up; a listener left undrained would fire again.
                 for event_id, count in listener.try_wait():
-                    print(f'Received trigger from "{text}" :: {event_id!r}, {count} times')
+                    # As `axon listen` prints an event, after the service's name.
+                    print(f"{text} {event_id!r} x{count}")
         return axon.CallbackProgression.Continue
 
     try:

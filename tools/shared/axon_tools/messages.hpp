@@ -76,6 +76,18 @@ inline std::string quoted(std::string_view text) {
   return out;
 }
 
+/// The one error line of every program of axon (docs/cli.md, "Errors"): `<program>: error:
+/// <what>`, where `what` names what failed and, after `: `, why, e.g. `axon: error: cannot open
+/// service "fuu": Corrupted`. A line break in `what` becomes a space, so an error is always one
+/// line; arguments repeated in it must be quoted() or escaped() already. Without the newline.
+inline std::string error_line(std::string_view program, std::string_view what) {
+  std::string line = std::string(program) + ": error: " + std::string(what);
+  for (char& c : line) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  return line;
+}
+
 /// Why a service name (or a SystemEvent name, same rules) is refused: the error's name, then
 /// in words, e.g. `EmptySegment (an empty segment: '//', or a leading or trailing '/')`.
 inline std::string explain(ServiceNameError error) {
