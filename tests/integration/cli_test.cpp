@@ -1022,8 +1022,9 @@ TEST(CliRequestClean, KilledClientAndServerAreCountedUntilCleanRemovesThemAndThe
   ASSERT_TRUE(server.wait_for(kWatchdog));
   ASSERT_TRUE(client.wait_for(kWatchdog));
   EXPECT_EQ(rr_list_line(service),
-            "request_response " + service + " nodes=3 clients=1 servers=1 pending_requests=1")
-      << "dead ports are counted until cleaned";
+            "request_response " + service +
+                " nodes=3 clients=1 (1 dead) servers=1 (1 dead) pending_requests=1")
+      << "dead ports are counted, marked dead, until cleaned";
 
   const auto sut = run_axon({"clean"}, false);
 
