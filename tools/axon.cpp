@@ -1,7 +1,9 @@
 // axon: inspect and drive the services of this machine from a shell.
 //
-//   axon service list [--json]            axon node list [--json]
+//   axon service list [--json] [--watch]  axon node list [--json]
 //   axon service show NAME [--json]       axon clean [--force NAME]
+//   axon event list|show NAME [--json]    axon event set|clear|rm NAME
+//   axon event wait NAME [--timeout S]
 //   axon notify SERVICE [--id N] [--count K]
 //   axon listen SERVICE [--timeout S] [--once]
 //   axon echo SERVICE [--bytes N] [--as u32|i64|f64|string|hex]
@@ -35,10 +37,12 @@
 
 #include "axon_cli/args.hpp"
 #include "axon_cli/errors.hpp"
+#include "axon_cli/event_cmd.hpp"
 #include "axon_cli/format.hpp"
 #include "axon_cli/hz_cmd.hpp"
 #include "axon_cli/payload.hpp"
 #include "axon_cli/publish_cmd.hpp"
+#include "axon_cli/service_list_cmd.hpp"
 #include "axon_cli/stats_cmd.hpp"
 #include "axon_tools/messages.hpp"
 #include "axon_tools/root_hint.hpp"
@@ -48,32 +52,6 @@ namespace {
 
 using namespace axon;
 using namespace axon::cli;
-
-int service_list(bool json) {
-  auto scan = scan_services();
-  if (!scan) {
-    return fail(kExitFailure, std::string("cannot list services: ") + to_string(scan.error()));
-  }
-  // One list sorted by name: complete services and, marked, those whose objects are unreadable.
-  std::vector<std::pair<std::string, std::string>> entries;  // (name, line or JSON object)
-  for (const auto& info : scan->services) {
-    entries.emplace_back(info.name, json ? json_line(service_json(info)) : service_line(info));
-  }
-  for (const auto& broken : scan->unreadable) {
-    entries.emplace_back(broken.name, json ? unreadable_json(broken) : unreadable_line(broken));
-  }
-  std::stable_sort(entries.begin(), entries.end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
-  if (json) {
-    std::vector<std::string> objects;
-    objects.reserve(entries.size());
-    for (auto& entry : entries) objects.push_back(std::move(entry.second));
-    std::printf("%s\n", json_array_lines(objects).c_str());
-  } else {
-    for (const auto& entry : entries) std::printf("%s\n", entry.second.c_str());
-  }
-  return kExitOk;
-}
 
 int service_show(const std::string& text, bool json) {
   int code = kExitOk;
@@ -158,7 +136,8 @@ int clean_forcibly(const std::string& text) {
   for (const auto& object : done->failed) {
     std::fprintf(stderr, "warning: cannot remove %s\n", printable(object).c_str());
   }
-  if (done->removed.empty()) {
+  const bool event_removed = remove_event_forcibly(text);
+  if (done->removed.empty() && !event_removed) {
     return fail(kExitFailure, "nothing of service \"" + text + "\" to remove");
   }
   return kExitOk;
@@ -585,17 +564,23 @@ int run(int argc, char** argv) {
   });
 
   bool json = false;
+  bool watch = false;
   auto* service = app.add_subcommand("service", "List and inspect services");
   service->footer(kExitCodes);
   auto* service_list_cmd = service->add_subcommand("list", "List services, one line each");
   service_list_cmd->add_flag("--json", json, "Print a JSON array of objects instead");
+  service_list_cmd->add_flag("--watch", watch,
+                             "Print services as they appear (+), change (~) and go (-), until "
+                             "SIGINT or SIGTERM");
   service_list_cmd->footer(
       "Output, one line per service, sorted by name:\n"
       "  event <name> nodes=<n> listeners=<n> notifiers=<n>\n"
       "  publish_subscribe <name> nodes=<n> publishers=<n> subscribers=<n>\n"
       "  request_response <name> nodes=<n> clients=<n> servers=<n> pending_requests=<n>\n"
+      "a port count followed by ' (<d> dead)' when d of its ports belong to dead nodes.\n"
       "--json: "
-      "[{\"name\",\"pattern\",\"nodes\",<port counts>,\"settings\":{...}},...]\n" +
+      "[{\"name\",\"pattern\",\"nodes\",<port counts>,\"dead\":{...},\"settings\":{...}},...]\n"
+      "--watch: '+ <line>', '~ <line>', '- <name>' (with --json one object a line).\n" +
       std::string(kExitCodes));
   std::string show_name;
   auto* service_show_cmd =
@@ -654,10 +639,14 @@ int run(int argc, char** argv) {
       "Output: 'removed node <id>', 'removed service <name>', 'removed <path>' (a stale lock\n"
       "file), 'removed <n> port(s)', or\n"
       "'nothing to clean'.\n"
+      "Then one 'unheld event <name>' line per latched event no process holds (not removed).\n"
       "--force NAME: one 'removed <object>' line per object removed (a 'warning:' line on stderr\n"
       "per live node that still held it); exit 0 when something was removed, 1 when nothing of\n"
-      "that name exists, 2 usage error or invalid NAME.\n" +
+      "that name exists, 2 usage error or invalid NAME. A latched event NAME is removed too\n"
+      "('removed event <name>').\n" +
       std::string(kExitCodes));
+
+  const auto event_commands = add_event_commands(app, kExitCodes);
 
   NotifyOptions notify_options;
   auto* notify_cmd = app.add_subcommand("notify", "Notify the listeners of an event service");
@@ -779,7 +768,7 @@ int run(int argc, char** argv) {
   if (const auto problem = tools::config_problem(Config::from_environment())) {
     return fail(kExitUsage, *problem);
   }
-  if (service_list_cmd->parsed()) return service_list(json);
+  if (service_list_cmd->parsed()) return watch ? service_watch(json) : service_list(json);
   if (service_show_cmd->parsed()) return service_show(show_name, json);
   if (service_stats_cmd->parsed()) return service_stats(stats_options);
   if (hz_cmd->parsed()) return service_hz(hz_options);
@@ -789,15 +778,21 @@ int run(int argc, char** argv) {
   }
   if (node_list_cmd->parsed()) return node_list(json);
   if (node->parsed()) return fail(kExitUsage, "missing command: list (run 'axon node --help')");
-  if (clean_cmd->parsed()) return force_name ? clean_forcibly(*force_name) : clean();
+  if (clean_cmd->parsed()) {
+    if (force_name) return clean_forcibly(*force_name);
+    const int cleaned = clean();
+    if (cleaned == kExitOk) report_unheld_events();
+    return cleaned;
+  }
+  if (const auto ran = run_event_command(*event_commands)) return *ran;
   if (notify_cmd->parsed()) return notify(notify_options);
   if (listen_cmd->parsed()) return listen(listen_options);
   if (echo_cmd->parsed()) return echo(echo_service, echo_bytes, echo_as);
   if (request_cmd->parsed()) return request(request_options);
   if (publish_cmd->parsed()) return publish(publish_options);
   return fail(kExitUsage,
-              "missing command: service, node, clean, notify, listen, echo, request or publish "
-              "(run 'axon --help')");
+              "missing command: service, node, event, clean, notify, listen, echo, request or "
+              "publish (run 'axon --help')");
 }
 
 }  // namespace

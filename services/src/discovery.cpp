@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
 
 #include "axon/core/service_layout.hpp"
 #include "axon/detail/node_core.hpp"
@@ -81,15 +82,41 @@ tl::expected<ServiceInfo, DiscoveryError> read_service(const Config& config,
   detail::PortCounts ports;
   ports.layout = l;
   ports.base = static_cast<const std::byte*>(base);
+  // The ports of dead nodes, counted the same way: a second PortCounts without a region, so that
+  // the pattern's own conversion names them (and computes nothing from the region).
+  detail::PortCounts dead_ports;
+  dead_ports.layout = l;
+  std::map<std::uint64_t, bool> alive;  // one lock probe per node, however many ports it has
   for (std::size_t t = 0; t < core::kPortTables; ++t) {
     for (std::uint32_t i = 0; i < l.ports[t].count; ++i) {
       const auto* slot =
           slots_at<core::PortSlot>(base, l.ports[t].offset + std::uint64_t{i} * l.ports[t].stride);
-      ports.tables[t] += slot->port_id.load(std::memory_order_acquire) != 0 ? 1 : 0;
+      if (slot->port_id.load(std::memory_order_acquire) == 0) continue;
+      ++ports.tables[t];
+      // ORDERING: relaxed: the owner is written before port_id is published (release, acquired
+      // above); a peer rewriting it meanwhile only changes which node we ask about.
+      const std::uint64_t owner = slot->owner_node.load(std::memory_order_relaxed);
+      if (owner == 0) continue;  // being released right now
+      auto known = alive.find(owner);
+      if (known == alive.end()) {
+        known = alive.emplace(owner, detail::node_is_alive(config, owner)).first;
+      }
+      if (!known->second) ++dead_ports.tables[t];
     }
   }
   // The pattern's settings and port counts, by the pattern's own conversion.
-  detail::with_pattern(sc.pattern, [&](auto policy) { policy.describe(sc, ports, info); });
+  detail::with_pattern(sc.pattern, [&](auto policy) {
+    policy.describe(sc, ports, info);
+    ServiceInfo dead;
+    dead.access = info.access;
+    policy.describe(sc, dead_ports, dead);
+    info.dead = ServiceInfo::DeadPorts{.listeners = dead.listeners,
+                                       .notifiers = dead.notifiers,
+                                       .publishers = dead.publishers,
+                                       .subscribers = dead.subscribers,
+                                       .clients = dead.clients,
+                                       .servers = dead.servers};
+  });
   return info;
 }
 

@@ -3,8 +3,13 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <climits>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
 #include <mutex>
 #include <new>
 #include <optional>
@@ -15,6 +20,7 @@
 #include "axon/core/hash.hpp"
 #include "axon/core/service_name.hpp"
 #include "axon/core/system_event_layout.hpp"
+#include "axon/detail/node_core.hpp"
 #include "axon/detail/root.hpp"
 #include "axon/platform/clock.hpp"
 #include "axon/platform/fifo.hpp"
@@ -215,6 +221,115 @@ void reconcile(std::atomic<std::uint32_t>& state, platform::Fifo& fifo) {
   }
 }
 
+constexpr std::string_view kShmDirectory = "/dev/shm/";
+constexpr std::string_view kDeletedMark = " (deleted)";
+
+// Which processes map which event objects, by one pass over /proc/<pid>/maps. SystemEvent keeps
+// no record of its holders in shared memory (a killed waiter must change nothing), but a handle
+// keeps its object mapped for its whole life, and the kernel lists every mapping with the path of
+// its object, " (deleted)" appended once that name was removed. So a process that maps
+// `/dev/shm/<object>` without the mark holds the event now; one still on a removed event's object
+// does not hold a new event of the same name. Processes whose maps cannot be read (another user's
+// unless we are root, another PID namespace, gone meanwhile) are not seen. Plain file reads: a
+// process that cannot be read is skipped, never an error.
+std::map<std::string, std::vector<int>, std::less<>> holders_of_objects(std::string_view stem) {
+  std::map<std::string, std::vector<int>, std::less<>> holders;
+  std::error_code error;
+  std::filesystem::directory_iterator processes("/proc", error);
+  if (error) return holders;
+  const std::string needle = std::string(kShmDirectory) + std::string(stem);
+  for (const auto& entry : processes) {
+    const std::string pid_text = entry.path().filename().string();
+    int pid = 0;
+    const auto [end, parsed] =
+        std::from_chars(pid_text.data(), pid_text.data() + pid_text.size(), pid);
+    if (parsed != std::errc{} || end != pid_text.data() + pid_text.size() || pid <= 0) continue;
+    std::ifstream maps(entry.path() / "maps");
+    for (std::string line; std::getline(maps, line);) {
+      // "<range> <perms> <offset> <dev> <inode>   <path>": the path is the rest from its '/'.
+      const auto at = line.find(needle);
+      if (at == std::string::npos || line.ends_with(kDeletedMark)) continue;
+      auto& pids = holders[line.substr(at + kShmDirectory.size())];
+      if (pids.empty() || pids.back() != pid) pids.push_back(pid);  // one entry a mapping
+    }
+  }
+  for (auto& [object, pids] : holders) {
+    std::sort(pids.begin(), pids.end());
+    pids.erase(std::unique(pids.begin(), pids.end()), pids.end());
+  }
+  return holders;
+}
+
+enum class Inspected { Found, Missing, Incomplete, Refused };
+
+struct Inspection {
+  Inspected outcome = Inspected::Missing;
+  SystemEventInfo info;                                        ///< when Found
+  SystemEventError error = SystemEventError::InternalFailure;  ///< when Refused
+};
+
+// Reads the event object of `hash` without changing it: its name (copied out once, trusted only
+// when it is a valid name that hashes to `hash`), its validity and its state. An object that is
+// ours but not a usable event is Found with `info.error` set.
+Inspection inspect(const Config& config, const std::string& hash) {
+  Inspection result;
+  const std::string object = detail::SystemEventPaths::shared_memory(config, hash);
+  auto memory = platform::SharedMemory::open(object, platform::AccessMode::ReadOnly);
+  if (!memory) {
+    switch (memory.error().code) {
+      case ErrorCode::DoesNotExist:
+        return result;
+      case ErrorCode::Truncated:  // size 0: its creator has not sized it yet, or died first
+        result.outcome = Inspected::Incomplete;
+        return result;
+      default:
+        result.outcome = Inspected::Refused;
+        result.error = to_event_error(memory.error());
+        return result;
+    }
+  }
+  if (auto status = memory->status(); !status || status->owner != platform::current_uid()) {
+    result.outcome = Inspected::Refused;
+    result.error = SystemEventError::PermissionDenied;
+    return result;
+  }
+  result.outcome = Inspected::Found;
+  result.info.hash = hash;
+  result.info.name = hash;
+  if (memory->size() >= sizeof(core::SystemEventLayout)) {
+    core::FixedString<core::kMaxSystemEventNameLength> stored;
+    // SAFETY: the mapping holds at least a whole layout (checked above); the name is copied out
+    // as bytes (a writer can only change the copy's value, view() clamps its length) and is
+    // trusted only once checked below.
+    const auto* layout = static_cast<const core::SystemEventLayout*>(memory->data());
+    std::memcpy(&stored, &layout->name, sizeof(stored));
+    const std::string name(stored.view());
+    if (core::ServiceName::create(name) && detail::SystemEventPaths::hash(name) == hash) {
+      result.info.name = name;
+    }
+  }
+  switch (core::check_system_event(memory->data(), memory->size(), result.info.name)) {
+    case core::SystemEventCheck::Valid: {
+      // SAFETY: Valid: a complete layout of this version at the start of the mapping.
+      const auto* layout = static_cast<const core::SystemEventLayout*>(memory->data());
+      // ORDERING: acquire, as is_set().
+      result.info.is_set = core::is_set_state(layout->state.load(std::memory_order_acquire));
+      return result;
+    }
+    case core::SystemEventCheck::Incomplete:
+      result.outcome = Inspected::Incomplete;
+      return result;
+    case core::SystemEventCheck::VersionMismatch:
+      result.info.error = SystemEventError::VersionMismatch;
+      return result;
+    case core::SystemEventCheck::Corrupted:
+    case core::SystemEventCheck::OtherName:  // also a name that was not intact: the hash
+      break;
+  }
+  result.info.error = SystemEventError::Corrupted;
+  return result;
+}
+
 }  // namespace
 
 const char* to_string(SystemEventError error) {
@@ -347,6 +462,68 @@ tl::expected<void, SystemEventError> SystemEvent::remove(std::string_view name,
     }
     if (!removed) return tl::unexpected(SystemEventError::DoesNotExist);
     return {};
+  } catch (const std::bad_alloc&) {
+    return tl::unexpected(SystemEventError::InsufficientResources);
+  }
+}
+
+tl::expected<std::vector<SystemEventInfo>, SystemEventError> SystemEvent::list(
+    const Config& config) {
+  if (!config.validate()) return tl::unexpected(SystemEventError::InvalidName);
+  try {
+    const std::string stem = config.prefix + "evt_";
+    auto objects = platform::SharedMemory::list(stem);
+    if (!objects) {
+      return tl::unexpected(objects.error().code == ErrorCode::PermissionDenied
+                                ? SystemEventError::PermissionDenied
+                                : SystemEventError::InternalFailure);
+    }
+    std::vector<SystemEventInfo> events;
+    for (const auto& object : *objects) {
+      const std::string hash = object.substr(stem.size());
+      // Anything else under the stem (a longer prefix's objects) is not an event of ours.
+      if (!detail::Paths::is_hash(hash)) continue;
+      auto found = inspect(config, hash);
+      // Refused: another user's object, or one we may not read; neither listed nor an error.
+      if (found.outcome == Inspected::Found) events.push_back(std::move(found.info));
+    }
+    // After every inspection, so that our own short-lived mappings above are gone.
+    const auto holders = holders_of_objects(stem);
+    for (auto& event : events) {
+      const auto held = holders.find(stem + event.hash);
+      if (held != holders.end()) event.holders = held->second;
+    }
+    std::sort(events.begin(), events.end(),
+              [](const SystemEventInfo& a, const SystemEventInfo& b) { return a.name < b.name; });
+    return events;
+  } catch (const std::bad_alloc&) {
+    return tl::unexpected(SystemEventError::InsufficientResources);
+  }
+}
+
+tl::expected<SystemEventInfo, SystemEventError> SystemEvent::describe(std::string_view name,
+                                                                      const Config& config) {
+  if (!core::ServiceName::create(name) || !config.validate()) {
+    return tl::unexpected(SystemEventError::InvalidName);
+  }
+  try {
+    auto found = inspect(config, detail::SystemEventPaths::hash(name));
+    switch (found.outcome) {
+      case Inspected::Missing:
+      case Inspected::Incomplete:
+        return tl::unexpected(SystemEventError::DoesNotExist);
+      case Inspected::Refused:
+        return tl::unexpected(found.error);
+      case Inspected::Found:
+        break;
+    }
+    if (found.info.error) return tl::unexpected(*found.info.error);
+    const std::string stem = config.prefix + "evt_";
+    const auto holders = holders_of_objects(stem);
+    if (const auto held = holders.find(stem + found.info.hash); held != holders.end()) {
+      found.info.holders = held->second;
+    }
+    return std::move(found.info);
   } catch (const std::bad_alloc&) {
     return tl::unexpected(SystemEventError::InsufficientResources);
   }

@@ -220,7 +220,7 @@ TEST(CliService, ListJsonIsValidAndEscapesNames) {
   }
   EXPECT_NE(sut.output.find(R"({"name":")" + escaped +
                             R"(","pattern":"event","nodes":1,"listeners":1,"notifiers":0,)"
-                            R"("settings":{"max_listeners":16,"max_notifiers":16,"max_nodes":32,)"
+                            R"("dead":{"listeners":0,"notifiers":0},"settings":{"max_listeners":16,"max_notifiers":16,"max_nodes":32,)"
                             R"("max_event_id":4095,"backend":"eventfd","access":"owner"}})"),
             std::string::npos)
       << sut.output;
@@ -944,7 +944,8 @@ TEST(CliRequestDiscovery, ListAndShowCountClientsServersAndPendingRequests) {
   EXPECT_TRUE(JsonChecker::valid(json.output)) << json.output;
   EXPECT_TRUE(JsonChecker::valid(list_json.output)) << list_json.output;
   EXPECT_NE(json.output.find(R"(","pattern":"request_response","nodes":2,"clients":1,"servers":1,)"
-                             R"("pending_requests":1,"settings":{"request_type_name":"cli::Bytes",)"
+                             R"("pending_requests":1,"dead":{"clients":0,"servers":0},)"
+                             R"("settings":{"request_type_name":"cli::Bytes",)"
                              R"("request_type_size":4,"request_type_alignment":1,)"
                              R"("request_slice":false,"response_type_name":"cli::Bytes",)"),
             std::string::npos)
@@ -1023,8 +1024,9 @@ TEST(CliRequestClean, KilledClientAndServerAreCountedUntilCleanRemovesThemAndThe
   ASSERT_TRUE(server.wait_for(kWatchdog));
   ASSERT_TRUE(client.wait_for(kWatchdog));
   EXPECT_EQ(rr_list_line(service),
-            "request_response " + service + " nodes=3 clients=1 servers=1 pending_requests=1")
-      << "dead ports are counted until cleaned";
+            "request_response " + service +
+                " nodes=3 clients=1 (1 dead) servers=1 (1 dead) pending_requests=1")
+      << "dead ports are counted, marked dead, until cleaned";
 
   const auto sut = run_axon({"clean"}, false);
 

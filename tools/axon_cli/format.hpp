@@ -69,6 +69,9 @@ struct Field {
 struct PatternFields {
   std::vector<Field> ports;     ///< live port counts, e.g. listeners=1 notifiers=0
   std::vector<Field> settings;  ///< the static config it was created with
+  /// Of `ports`, those whose node is dead and not yet cleaned, under the same keys (a port kind
+  /// only: no pending_requests).
+  std::vector<Field> dead;
 };
 
 /// An overflow policy as the CLI prints it, lowercase like the other settings' words.
@@ -94,6 +97,8 @@ inline PatternFields pattern_specific_fields(const ServiceInfo& info) {
                        {"max_nodes", std::uint64_t{info.event.max_nodes}},
                        {"max_event_id", std::uint64_t{info.event.event_id_max_value}},
                        {"backend", std::string(to_string(info.event.backend))}},
+          .dead = {{"listeners", std::uint64_t{info.dead.listeners}},
+                   {"notifiers", std::uint64_t{info.dead.notifiers}}},
       };
     case MessagingPattern::PublishSubscribe:
       return PatternFields{
@@ -110,6 +115,8 @@ inline PatternFields pattern_specific_fields(const ServiceInfo& info) {
                        {"subscriber_buffer_size",
                         std::uint64_t{info.pubsub.subscriber_buffer_size}},
                        {"max_loans", std::uint64_t{info.pubsub.max_loans}}},
+          .dead = {{"publishers", std::uint64_t{info.dead.publishers}},
+                   {"subscribers", std::uint64_t{info.dead.subscribers}}},
       };
     case MessagingPattern::RequestResponse: {
       const auto& rr = info.request_response;
@@ -136,6 +143,8 @@ inline PatternFields pattern_specific_fields(const ServiceInfo& info) {
                        {"max_borrowed_responses", std::uint64_t{rr.max_borrowed_responses}},
                        {"fire_and_forget", rr.fire_and_forget},
                        {"overflow", std::string(overflow_text(rr.overflow))}},
+          .dead = {{"clients", std::uint64_t{info.dead.clients}},
+                   {"servers", std::uint64_t{info.dead.servers}}},
       };
     }
   }
@@ -174,12 +183,25 @@ inline Json field_json(const Field& field) {
   return json_text(std::get<std::string>(field.value));
 }
 
-/// `<pattern> <name> nodes=<n> <port>=<n>...`, e.g. `event fuu nodes=2 listeners=1 notifiers=1`.
+/// ` (<n> dead)` when some of the ports counted under `key` belong to dead nodes, else nothing.
+inline std::string dead_suffix(const PatternFields& fields, const std::string& key) {
+  for (const auto& dead : fields.dead) {
+    const auto* count = std::get_if<std::uint64_t>(&dead.value);
+    if (dead.key == key && count != nullptr && *count > 0) {
+      return " (" + std::to_string(*count) + " dead)";
+    }
+  }
+  return "";
+}
+
+/// `<pattern> <name> nodes=<n> <port>=<n>[ (<d> dead)]...`, e.g.
+/// `event fuu nodes=2 listeners=2 (1 dead) notifiers=1`.
 inline std::string service_line(const ServiceInfo& info) {
   std::string out = std::string(to_string(info.pattern)) + " " + printable(info.name) +
                     " nodes=" + std::to_string(info.nodes);
-  for (const auto& port : pattern_fields(info).ports) {
-    out += " " + port.key + "=" + field_text(port);
+  const auto fields = pattern_fields(info);
+  for (const auto& port : fields.ports) {
+    out += " " + port.key + "=" + field_text(port) + dead_suffix(fields, port.key);
   }
   return out;
 }
@@ -192,6 +214,9 @@ inline Json service_json(const ServiceInfo& info) {
   object["pattern"] = to_string(info.pattern);
   object["nodes"] = std::uint64_t{info.nodes};
   for (const auto& port : fields.ports) object[port.key] = field_json(port);
+  Json dead = Json::object();
+  for (const auto& port : fields.dead) dead[port.key] = field_json(port);
+  object["dead"] = std::move(dead);
   Json settings = Json::object();
   for (const auto& setting : fields.settings) settings[setting.key] = field_json(setting);
   object["settings"] = std::move(settings);
@@ -242,7 +267,9 @@ inline std::string service_details_text(const ServiceInfo& info,
   line("creator", info.creator.to_string());
   for (const auto& setting : fields.settings) line(setting.key, field_text(setting));
   line("nodes", std::to_string(info.nodes));
-  for (const auto& port : fields.ports) line(port.key, field_text(port));
+  for (const auto& port : fields.ports) {
+    line(port.key, field_text(port) + dead_suffix(fields, port.key));
+  }
   for (const auto& id : info.node_ids) {
     NodeInfo known{.id = id, .pid = 0, .name = {}, .state = NodeState::Dead};
     for (const auto& node : nodes) {

@@ -36,6 +36,17 @@ struct ServiceInfo {
   std::size_t pending_requests = 0;
   std::size_t nodes = 0;
   std::vector<NodeId> node_ids;      ///< nodes holding the service
+  /// Of the port counts above, those whose node is dead and not yet cleaned (`axon clean` or any
+  /// node's creation removes them): each field counts the dead among the same field above. A node
+  /// whose liveness cannot be told counts as alive.
+  struct DeadPorts {
+    std::size_t listeners = 0;
+    std::size_t notifiers = 0;
+    std::size_t publishers = 0;
+    std::size_t subscribers = 0;
+    std::size_t clients = 0;
+    std::size_t servers = 0;
+  } dead;
 };
 
 enum class DiscoveryError {

@@ -21,6 +21,7 @@
 #include <string>
 #include <string_view>
 #include <tl/expected.hpp>
+#include <vector>
 
 #include "axon/config.hpp"
 
@@ -59,6 +60,24 @@ enum class SystemEventWaitError {
 };
 const char* to_string(SystemEventWaitError error);
 
+/// One latched event as SystemEvent::list() and describe() find it, without opening (or creating)
+/// it.
+struct SystemEventInfo {
+  /// The event's name; for an unreadable object whose stored name is not intact (not a valid
+  /// name, or not one that hashes to its object), its 16-digit `hash`.
+  std::string name;
+  std::string hash;  ///< 16 hex digits, as in its object's name `<prefix>evt_<hash>`
+  bool is_set = false;  ///< the state at the instant it was read; false when `error` is set
+  /// Processes that map the event's object now (SystemEvent handles, e.g. a waiting evt_wait),
+  /// sorted, the caller included when it holds a handle. Read from /proc/<pid>/maps, so it sees
+  /// only processes whose maps the caller may read (its own user's, or all for root) in its own
+  /// PID namespace; a handle that was opened and closed between two looks leaves no trace.
+  std::vector<int> holders;
+  /// Set when the object exists but is not a usable event: Corrupted (garbage, or another name
+  /// with the same hash) or VersionMismatch. Only list() reports these; describe() fails.
+  std::optional<SystemEventError> error;
+};
+
 /// A handle to one named event. Move-only; a moved-from handle may only be destroyed or assigned.
 /// Closing a handle (destruction) leaves the event as it is.
 ///
@@ -78,6 +97,20 @@ class SystemEvent {
   /// and no longer meet handles opened afterwards. Errors: InvalidName, DoesNotExist,
   /// PermissionDenied, InternalFailure.
   static tl::expected<void, SystemEventError> remove(
+      std::string_view name, const Config& config = Config::from_environment());
+
+  /// Every event of this prefix that is ours (another user's objects under the prefix are left
+  /// out), sorted by name, unreadable ones included (`error` set). An object still being made by
+  /// its creator, or left half-made by one that died (the next open() of its name repairs it), is
+  /// left out. Opens nothing for writing and creates nothing. Errors: InvalidName (a malformed
+  /// prefix or root), PermissionDenied (/dev/shm cannot be read), InsufficientResources,
+  /// InternalFailure.
+  static tl::expected<std::vector<SystemEventInfo>, SystemEventError> list(
+      const Config& config = Config::from_environment());
+  /// The event `name`, as list() would show it; creates nothing. Errors: InvalidName,
+  /// DoesNotExist (also while half-made), PermissionDenied (also another user's object),
+  /// Corrupted, VersionMismatch, InsufficientResources, InternalFailure.
+  static tl::expected<SystemEventInfo, SystemEventError> describe(
       std::string_view name, const Config& config = Config::from_environment());
 
   SystemEvent(SystemEvent&&) noexcept;

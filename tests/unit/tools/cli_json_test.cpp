@@ -52,7 +52,7 @@ TEST(CliJson, ShownServiceAddsCreatorAndNodeIdsAfterTheListedObject) {
   const std::string sut = cli::service_details_json(info);
 
   EXPECT_EQ(sut.rfind(R"({"name":"fuu","pattern":"event","nodes":2,"listeners":1,"notifiers":0,)"
-                      R"("settings":{"max_listeners":)",
+                      R"("dead":{"listeners":0,"notifiers":0},"settings":{"max_listeners":)",
                       0),
             0u)
       << sut;

@@ -111,7 +111,8 @@ TEST(CliFormat, RequestResponseListLineCountsClientsServersAndPendingRequests) {
 TEST(CliFormat, RequestResponseJsonHasItsSettingsInTheDocumentedOrder) {
   EXPECT_EQ(cli::json_line(cli::service_json(request_response_service())),
             R"({"name":"rr","pattern":"request_response","nodes":2,"clients":1,"servers":1,)"
-            R"("pending_requests":3,"settings":{"request_type_name":"Goal",)"
+            R"("pending_requests":3,"dead":{"clients":0,"servers":0},)"
+            R"("settings":{"request_type_name":"Goal",)"
             R"("request_type_size":8,"request_type_alignment":8,"request_slice":false,)"
             R"("response_type_name":"Step","response_type_size":1,"response_type_alignment":1,)"
             R"("response_slice":true,"max_clients":8,"max_servers":2,"max_nodes":20,)"
