@@ -7,6 +7,7 @@
 //   axon echo SERVICE [--bytes N]
 //   axon request SERVICE (--string TEXT | --hex HEX | --file PATH) [--count N] [--timeout S]
 //                [--bytes N] [--json]
+//   axon config show [--json]             axon config check FILE
 //
 // Output formats and exit codes are a contract, documented in docs/cli.md: 0 success, 1 the
 // command failed, 2 the command line is wrong. Every error is one line on stderr.
@@ -31,6 +32,7 @@
 #include <vector>
 
 #include "axon_cli/args.hpp"
+#include "axon_cli/config_cmd.hpp"
 #include "axon_cli/errors.hpp"
 #include "axon_cli/format.hpp"
 #include "axon_cli/payload.hpp"
@@ -766,12 +768,16 @@ int run(int argc, char** argv) {
       "server gone before ending its stream, or --timeout; 2 usage error (also a request of the\n"
       "wrong size, bad hex); 130/143 SIGINT/SIGTERM before the streams ended.");
 
+  const ConfigCommand config_cmd(app);  // `axon config show|check`: axon_cli/config_cmd.hpp
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     const int code = app.exit(e);
     return code == 0 ? kExitOk : kExitUsage;
   }
+  // Before the check below: `config` is how a user finds out what is wrong with the file.
+  if (config_cmd.parsed()) return config_cmd.run();
 
   // Every command works on the instance the environment selects; a malformed one is refused
   // before anything is read or created.
