@@ -151,6 +151,27 @@ TEST(ConfigFile, AnEmptyFileKeepsEveryDefault) {
   }
 }
 
+// docs/axon.example.toml is a valid file that names every key (root commented out, as its
+// default depends on the user) with its built-in default.
+TEST(ConfigFile, TheExampleFileHoldsEveryKeyWithItsDefault) {
+  const auto example = std::string(AXON_SOURCE_DIR) + "/docs/axon.example.toml";
+  const TempDir dir;
+  const auto empty = Config::load_file(dir.write("axon.toml", ""));
+
+  const auto loaded = Config::load_file(example);
+
+  ASSERT_TRUE(loaded) << loaded.error().to_string();
+  ASSERT_TRUE(empty);
+  ASSERT_EQ(loaded->values.size(), empty->values.size());
+  for (std::size_t i = 0; i < loaded->values.size(); ++i) {
+    const auto& v = loaded->values[i];
+    EXPECT_EQ(v.value, empty->values[i].value) << v.key;
+    EXPECT_EQ(v.source.kind,
+              v.key == "root" ? ConfigSource::Kind::Default : ConfigSource::Kind::File)
+        << v.key;
+  }
+}
+
 TEST(ConfigFile, DottedKeysAreTheSameKeys) {
   const TempDir dir;
   const auto loaded = Config::load_file(
