@@ -364,18 +364,29 @@ ConfigFileError unreadable(const std::string& file, std::string what) {
   return ConfigFileError{ConfigFileErrorKind::Unreadable, file, 0, 0, std::move(what)};
 }
 
-std::string errno_text(int err) { return std::strerror(err); }  // NOLINT(concurrency-mt-unsafe)
+std::string errno_text(int err) { return std::strerror(err); }
 
 /// The contents of `file`; nullopt when it does not exist and may be missing.
 tl::expected<std::optional<std::string>, ConfigFileError> read_file(const std::string& file,
                                                                     bool required) {
+  if (!required) {
+    // A file looked for exists when stat sees it. A directory on the way that we may not search
+    // hides it as well as its absence does (another user's HOME, kept by su or a test's setuid
+    // helper): that is not a file of ours, so it is skipped. A file we see but cannot read is an
+    // error. No descriptor is spent on a file that is not there, so a process out of them still
+    // makes its node.
+    struct stat seen {};
+    if (!platform::posix_call("stat", [&] { return ::stat(file.c_str(), &seen); })) {
+      return std::nullopt;
+    }
+  }
   // Non-blocking, so that a FIFO named by mistake is refused below instead of waited on.
   auto opened = platform::posix_call("open", [&] {
     return ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   });
   if (!opened) {
     const int err = opened.error().sys_errno;
-    if (!required && (err == ENOENT || err == ENOTDIR)) return std::nullopt;
+    if (!required && (err == ENOENT || err == ENOTDIR)) return std::nullopt;  // gone since stat
     return tl::unexpected(unreadable(file, "cannot open: " + errno_text(err)));
   }
   const platform::FileDescriptor fd(*opened);
@@ -407,7 +418,7 @@ tl::expected<std::optional<std::string>, ConfigFileError> read_file(const std::s
 }
 
 std::string environment(const char* name) {
-  const char* value = std::getenv(name);  // NOLINT(concurrency-mt-unsafe): read, never set
+  const char* value = std::getenv(name);
   return value != nullptr ? std::string(value) : std::string();
 }
 
