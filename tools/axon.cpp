@@ -11,6 +11,8 @@
 //                [--bytes N] [--json]
 //   axon publish SERVICE (--string TEXT | --hex HEX | --file PATH) [--count N] [--rate HZ]
 //   axon service hz NAME [--window N] [--json]
+//   axon service stats NAME [--interval S] [--watch] [--json]
+//   axon config show [--json]             axon config check FILE
 //
 // Output formats and exit codes are a contract, documented in docs/cli.md: 0 success, 1 the
 // command failed, 2 the command line is wrong. Every error is one line on stderr,
@@ -36,6 +38,7 @@
 #include <vector>
 
 #include "axon_cli/args.hpp"
+#include "axon_cli/config_cmd.hpp"
 #include "axon_cli/errors.hpp"
 #include "axon_cli/event_cmd.hpp"
 #include "axon_cli/format.hpp"
@@ -755,6 +758,7 @@ int run(int argc, char** argv) {
   auto* publish_cmd = add_publish_command(app, publish_options);
   HzOptions hz_options;
   auto* hz_cmd = add_hz_command(*service, hz_options);
+  const ConfigCommand config_cmd(app);  // `axon config show|check`: axon_cli/config_cmd.hpp
 
   try {
     app.parse(argc, argv);
@@ -762,6 +766,8 @@ int run(int argc, char** argv) {
     const int code = app.exit(e);
     return code == 0 ? kExitOk : kExitUsage;
   }
+  // Before the check below: `config` is how a user finds out what is wrong with the file.
+  if (config_cmd.parsed()) return config_cmd.run();
 
   // Every command works on the instance the environment selects; a malformed one is refused
   // before anything is read or created.
@@ -791,8 +797,8 @@ int run(int argc, char** argv) {
   if (request_cmd->parsed()) return request(request_options);
   if (publish_cmd->parsed()) return publish(publish_options);
   return fail(kExitUsage,
-              "missing command: service, node, event, clean, notify, listen, echo, request or "
-              "publish (run 'axon --help')");
+              "missing command: service, node, event, clean, notify, listen, echo, request, "
+              "publish or config (run 'axon --help')");
 }
 
 }  // namespace

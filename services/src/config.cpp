@@ -3,10 +3,10 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
-#include <cstdlib>
 #include <string_view>
 
 #include "axon/access.hpp"
+#include "axon/detail/config_rules.hpp"
 #include "axon/detail/node_core.hpp"
 #include "axon/detail/root.hpp"
 #include "axon/platform/file_lock.hpp"
@@ -14,9 +14,12 @@
 #include "axon/platform/process.hpp"
 
 namespace axon {
+namespace detail {
 namespace {
 
 constexpr std::size_t kMaxPrefixLength = 64;
+
+}  // namespace
 
 bool valid_prefix(std::string_view prefix) {
   if (prefix.empty() || prefix.size() > kMaxPrefixLength || prefix.front() == '.' ||
@@ -51,7 +54,7 @@ bool valid_root(std::string_view root) {
   return true;
 }
 
-}  // namespace
+}  // namespace detail
 
 const char* to_string(Access access) { return access == Access::Group ? "group" : "owner"; }
 
@@ -61,23 +64,17 @@ const char* to_string(ConfigError error) {
       return "InvalidPrefix";
     case ConfigError::InvalidRoot:
       return "InvalidRoot";
+    case ConfigError::InvalidFile:
+      return "InvalidFile";
   }
   return "Unknown";
 }
 
-Config Config::from_environment() {
-  Config c;
-  const char* prefix = std::getenv("AXON_PREFIX");
-  const char* root = std::getenv("AXON_ROOT");
-  c.prefix = (prefix != nullptr && *prefix != '\0') ? prefix : "axon_";
-  c.root_chosen = root != nullptr && *root != '\0';
-  c.root = c.root_chosen ? root : "/tmp/axon-" + std::to_string(platform::current_uid());
-  return c;
-}
-
 tl::expected<void, ConfigError> Config::validate() const {
-  if (!valid_prefix(prefix)) return tl::unexpected(ConfigError::InvalidPrefix);
-  if (!valid_root(root)) return tl::unexpected(ConfigError::InvalidRoot);
+  // The file first: with it refused, the prefix and root are not the ones the user chose.
+  if (file_error) return tl::unexpected(ConfigError::InvalidFile);
+  if (!detail::valid_prefix(prefix)) return tl::unexpected(ConfigError::InvalidPrefix);
+  if (!detail::valid_root(root)) return tl::unexpected(ConfigError::InvalidRoot);
   return {};
 }
 

@@ -89,6 +89,8 @@ const char* to_string(NodeCreateError error) {
     case NodeCreateError::InvalidName: return "InvalidName";
     case NodeCreateError::InvalidConfig:
       return "InvalidConfig";
+    case NodeCreateError::InvalidConfigFile:
+      return "InvalidConfigFile";
     case NodeCreateError::PermissionDenied: return "PermissionDenied";
     case NodeCreateError::InsufficientResources: return "InsufficientResources";
     case NodeCreateError::InternalFailure: return "InternalFailure";
@@ -221,7 +223,11 @@ tl::expected<Node, NodeCreateError> NodeBuilder::create() {
   const auto name = core::NodeName::create(m_name);
   if (!name) return tl::unexpected(NodeCreateError::InvalidName);
   Config config = m_config ? *m_config : Config::from_environment();
-  if (!config.validate()) return tl::unexpected(NodeCreateError::InvalidConfig);
+  if (auto valid = config.validate(); !valid) {
+    return tl::unexpected(valid.error() == ConfigError::InvalidFile
+                              ? NodeCreateError::InvalidConfigFile
+                              : NodeCreateError::InvalidConfig);
+  }
   const auto nodes_dir = config.nodes_dir();
   const auto services_dir = config.services_dir();
   auto root = detail::prepare_directory(config, &nodes_dir);

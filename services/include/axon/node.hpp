@@ -47,6 +47,8 @@ struct NodeInfo {
 enum class NodeCreateError {
   InvalidName,            ///< the node name is longer than 127 bytes or not printable ASCII
   InvalidConfig,          ///< the prefix or root path is malformed (Config::validate)
+  InvalidConfigFile,      ///< the configuration file cannot be used: Config::file_error (of
+                          ///< Config::from_environment()) says where and why
   PermissionDenied,       ///< the root directory or /dev/shm refused us, or is not trustworthy
                           ///< (a symlink, world-writable, owned by someone else)
   InsufficientResources,  ///< out of fds, memory or space

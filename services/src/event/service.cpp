@@ -90,15 +90,17 @@ EventServiceBuilder& EventServiceBuilder::access(Access access) {
 }
 
 tl::expected<EventService, EventCreateError> EventServiceBuilder::create() {
+  // What the builder was not given comes from the node's configuration (its file's [event]).
+  const auto& d = m_node->config().defaults.event;
   core::StaticConfig settings{};
-  settings.access = m_access.value_or(kDefaultAccess) == Access::Group ? core::AccessKind::Group
-                                                                       : core::AccessKind::Owner;
+  settings.access = m_access.value_or(d.access) == Access::Group ? core::AccessKind::Group
+                                                                 : core::AccessKind::Owner;
   auto& e = settings.event;
-  e.max_listeners = m_max_listeners.value_or(EventDefaults::kMaxListeners);
-  e.max_notifiers = m_max_notifiers.value_or(EventDefaults::kMaxNotifiers);
-  e.max_nodes = m_max_nodes.value_or(EventDefaults::kMaxNodes);
-  e.event_id_max = m_event_id_max.value_or(EventDefaults::kEventIdMaxValue);
-  e.backend = m_backend.value_or(kDefaultEventBackend) == EventBackend::Fifo
+  e.max_listeners = m_max_listeners.value_or(d.max_listeners);
+  e.max_notifiers = m_max_notifiers.value_or(d.max_notifiers);
+  e.max_nodes = m_max_nodes.value_or(d.max_nodes);
+  e.event_id_max = m_event_id_max.value_or(d.event_id_max_value);
+  e.backend = m_backend.value_or(d.backend) == EventBackend::Fifo
                   ? core::EventBackendKind::Fifo
                   : core::EventBackendKind::EventFd;
   if (e.max_listeners == 0 || e.max_notifiers == 0 || e.max_nodes == 0 ||

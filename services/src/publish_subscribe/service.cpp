@@ -71,9 +71,11 @@ bool in_range(std::uint32_t v, std::uint32_t max) { return v >= 1 && v <= max; }
 
 tl::expected<std::shared_ptr<ServiceCore>, PubSubCreateError> create_pubsub(
     std::shared_ptr<NodeCore> node, const ServiceName& name, const PubSubRequest& r) {
+  // What the builder was not given comes from the node's configuration (publish_subscribe).
+  const auto& d = node->config().defaults.publish_subscribe;
   core::StaticConfig settings{};
-  settings.access = r.access.value_or(kDefaultAccess) == Access::Group ? core::AccessKind::Group
-                                                                       : core::AccessKind::Owner;
+  settings.access = r.access.value_or(d.access) == Access::Group ? core::AccessKind::Group
+                                                                 : core::AccessKind::Owner;
   auto& p = settings.pubsub;
   if (!valid_payload_type(r.type)) return tl::unexpected(PubSubCreateError::InvalidSettings);
   p.type_name = *core::FixedString<core::kMaxTypeNameLength>::from(r.type.name);
@@ -89,14 +91,14 @@ tl::expected<std::shared_ptr<ServiceCore>, PubSubCreateError> create_pubsub(
     p.user_header_size = r.user_header.size;
     p.user_header_alignment = r.user_header.alignment;
   }
-  p.max_publishers = r.max_publishers.value_or(PubSubDefaults::kMaxPublishers);
-  p.max_subscribers = r.max_subscribers.value_or(PubSubDefaults::kMaxSubscribers);
-  p.max_nodes = r.max_nodes.value_or(PubSubDefaults::kMaxNodes);
-  p.history_size = r.history_size.value_or(PubSubDefaults::kHistorySize);
-  p.subscriber_buffer_size = r.buffer_size.value_or(PubSubDefaults::kSubscriberBufferSize);
-  p.max_loans = r.max_loans.value_or(PubSubDefaults::kMaxLoans);
-  p.max_borrowed_samples = r.max_borrowed.value_or(PubSubDefaults::kMaxBorrowedSamples);
-  p.overflow = to_overflow_kind(r.overflow.value_or(OverflowPolicy::OverwriteOldest));
+  p.max_publishers = r.max_publishers.value_or(d.max_publishers);
+  p.max_subscribers = r.max_subscribers.value_or(d.max_subscribers);
+  p.max_nodes = r.max_nodes.value_or(d.max_nodes);
+  p.history_size = r.history_size.value_or(d.history_size);
+  p.subscriber_buffer_size = r.buffer_size.value_or(d.subscriber_max_buffer_size);
+  p.max_loans = r.max_loans.value_or(d.publisher_max_loans);
+  p.max_borrowed_samples = r.max_borrowed.value_or(d.subscriber_max_borrowed_samples);
+  p.overflow = to_overflow_kind(r.overflow.value_or(d.overflow_policy));
   if (!in_range(p.max_publishers, PubSubDefaults::kMaxPorts) ||
       !in_range(p.max_subscribers, PubSubDefaults::kMaxPorts) ||
       !in_range(p.max_nodes, PubSubDefaults::kMaxPorts) ||

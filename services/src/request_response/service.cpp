@@ -156,10 +156,11 @@ RequestResponseStaticConfig request_response_static_config(const core::RequestRe
 
 tl::expected<std::shared_ptr<ServiceCore>, RequestResponseCreateError> create_request_response(
     std::shared_ptr<NodeCore> node, const ServiceName& name, const RequestResponseRequest& r) {
-  using D = RequestResponseDefaults;
+  // What the builder was not given comes from the node's configuration (request_response).
+  const auto& d = node->config().defaults.request_response;
   core::StaticConfig settings{};
-  settings.access = r.access.value_or(kDefaultAccess) == Access::Group ? core::AccessKind::Group
-                                                                       : core::AccessKind::Owner;
+  settings.access = r.access.value_or(d.access) == Access::Group ? core::AccessKind::Group
+                                                                 : core::AccessKind::Owner;
   auto& s = settings.request_response;
   if (!valid_payload_type(r.request_type) || !valid_payload_type(r.response_type)) {
     return tl::unexpected(RequestResponseCreateError::InvalidSettings);
@@ -172,16 +173,16 @@ tl::expected<std::shared_ptr<ServiceCore>, RequestResponseCreateError> create_re
   s.response_type_size = r.response_type.size;
   s.response_type_alignment = r.response_type.alignment;
   s.response_is_slice = r.response_type.is_slice ? 1 : 0;
-  s.max_clients = r.max_clients.value_or(D::kMaxClients);
-  s.max_servers = r.max_servers.value_or(D::kMaxServers);
-  s.max_nodes = r.max_nodes.value_or(D::kMaxNodes);
-  s.max_active_requests = r.max_active_requests.value_or(D::kMaxActiveRequestsPerClient);
-  s.response_buffer_size = r.response_buffer_size.value_or(D::kMaxResponseBufferSize);
-  s.max_loaned_requests = r.max_loaned_requests.value_or(D::kMaxLoanedRequests);
-  s.max_loaned_responses = r.max_loaned_responses.value_or(D::kMaxLoanedResponses);
-  s.max_borrowed_responses = r.max_borrowed_responses.value_or(D::kMaxBorrowedResponses);
-  s.fire_and_forget = r.fire_and_forget.value_or(D::kFireAndForget) ? 1 : 0;
-  s.overflow = to_overflow_kind(r.overflow.value_or(OverflowPolicy::OverwriteOldest));
+  s.max_clients = r.max_clients.value_or(d.max_clients);
+  s.max_servers = r.max_servers.value_or(d.max_servers);
+  s.max_nodes = r.max_nodes.value_or(d.max_nodes);
+  s.max_active_requests = r.max_active_requests.value_or(d.max_active_requests_per_client);
+  s.response_buffer_size = r.response_buffer_size.value_or(d.max_response_buffer_size);
+  s.max_loaned_requests = r.max_loaned_requests.value_or(d.max_loaned_requests);
+  s.max_loaned_responses = r.max_loaned_responses.value_or(d.max_loaned_responses);
+  s.max_borrowed_responses = r.max_borrowed_responses.value_or(d.max_borrowed_responses);
+  s.fire_and_forget = r.fire_and_forget.value_or(d.fire_and_forget) ? 1 : 0;
+  s.overflow = to_overflow_kind(r.overflow.value_or(d.overflow_policy));
   // The layout's own limits (ports, queues, pools) are the creator's: what it refuses, every
   // opener would read as Corrupted.
   if (!core::RequestResponseLayout::valid(s)) {

@@ -108,6 +108,7 @@ inline std::string explain(ServiceNameError error) {
 }
 
 /// When `config` (the process's, Config::from_environment()) is refused by Config::validate():
+/// for a configuration file that cannot be used, `config file FILE:LINE:COLUMN: <what>`; else
 /// the variable that holds the bad value, the value escaped, and the rule, e.g.
 /// `invalid AXON_PREFIX "bad/x": 1..64 bytes of [A-Za-z0-9_.-], without "..", not starting
 /// with '.'`. nullopt when the configuration is valid. Every program says this before it reads
@@ -123,6 +124,10 @@ inline std::optional<std::string> config_problem(const Config& config) {
     case ConfigError::InvalidRoot:
       return "invalid AXON_ROOT " + tools::quoted(config.root) +
              ": an absolute path without empty, \".\" or \"..\" components, not \"/\"";
+    case ConfigError::InvalidFile:
+      // FILE:LINE:COLUMN: what, escaped: the path and the key are the user's text.
+      if (config.file_error) return "config file " + tools::escaped(config.file_error->to_string());
+      break;
   }
   return std::string("invalid configuration: ") + to_string(valid.error());
 }
