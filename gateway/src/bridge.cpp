@@ -32,9 +32,19 @@ std::uint64_t random_id() {
   return id;
 }
 
-bool same_type(const PayloadType& type, const SampleView& sample) {
+/// Whether a DDS sample is of payload type `type` with user header `header` (an empty name:
+/// none), its header bytes `header.size` long.
+bool same_type(const PayloadType& type, const PayloadType& header, const SampleView& sample) {
   return sample.type_name == type.name && sample.type_size == type.size &&
-         sample.type_alignment == type.alignment && sample.is_slice == type.is_slice;
+         sample.type_alignment == type.alignment && sample.is_slice == type.is_slice &&
+         sample.user_header_name == header.name && sample.user_header_size == header.size &&
+         sample.user_header_alignment == header.alignment &&
+         sample.user_header.size() == header.size;
+}
+
+/// " with user header NAME" for a service that has one, for log lines.
+std::string with_header(const PayloadType& header) {
+  return header.name.empty() ? std::string() : " with user header " + header.name;
 }
 
 /// Whether an announcement's request and response types are `request` and `response`.
@@ -55,6 +65,7 @@ std::uint32_t depth_of(std::uint32_t history, std::uint32_t buffer) {
 struct Gateway::Export {
   std::string service;
   PayloadType type;
+  PayloadType header;  ///< the service's user header type; an empty name: none
   UntypedPubSubService handle;
   UntypedSubscriber subscriber;
   SampleWriter writer;
@@ -67,6 +78,7 @@ struct Gateway::Export {
 struct Gateway::Import {
   std::string service;
   PayloadType type;
+  PayloadType header;  ///< the service's user header type; an empty name: none
   std::set<std::uint64_t> gateways;  ///< the remote gateways announcing it
   UntypedPubSubService handle;
   std::optional<UntypedPublisher> publisher;
@@ -355,7 +367,11 @@ void Gateway::start_export(const ServiceInfo& info) {
   if (!name) return;
   PayloadType type{info.pubsub.type_name, info.pubsub.type_size, info.pubsub.type_alignment,
                    info.pubsub.is_slice};
-  auto handle = m_node.service_builder(*name).publish_subscribe(type).open();
+  // The user header is part of the service's type: it is opened with the one it has (none
+  // when the name is empty), and its bytes cross with each sample.
+  PayloadType header{info.pubsub.user_header_name, info.pubsub.user_header_size,
+                     info.pubsub.user_header_alignment, false};
+  auto handle = m_node.service_builder(*name).publish_subscribe(type).user_header(header).open();
   if (!handle) {
     log_once(key, "cannot export " + info.name + ": " + to_string(handle.error()));
     return;
@@ -381,13 +397,17 @@ void Gateway::start_export(const ServiceInfo& info) {
   announcement.is_slice = type.is_slice;
   announcement.history_size = info.pubsub.history_size;
   announcement.buffer_size = info.pubsub.subscriber_buffer_size;
-  auto e = std::unique_ptr<Export>(new Export{info.name, type, std::move(*handle),
+  announcement.user_header_name = header.name;
+  announcement.user_header_size = header.size;
+  announcement.user_header_alignment = header.alignment;
+  auto e = std::unique_ptr<Export>(new Export{info.name, type, header, std::move(*handle),
                                               std::move(*subscriber), std::move(*writer),
                                               std::move(announcement),
                                               info.pubsub.overflow == OverflowPolicy::Block, 0,
                                               {}});
   auto guard = m_waitset.attach_notification(e->subscriber);
-  begin_export(m_exports, std::move(e), std::move(guard), Bridge::Export, type.name);
+  begin_export(m_exports, std::move(e), std::move(guard), Bridge::Export,
+               type.name + with_header(header));
 }
 
 template <typename Exported>
@@ -439,9 +459,12 @@ void Gateway::forward(Export& e) {
     if (!*received) return;
     const auto& sample = **received;
     if (own && sample.publisher_id() == *own) continue;  // came from DDS: never sent back
-    const OutgoingSample out{m_id,      sample.publisher_id(), sample.sequence(),
-                             e.type.name, e.type.size,          e.type.alignment,
-                             e.type.is_slice, sample.payload()};
+    // The send time stays here: CLOCK_MONOTONIC is this machine's clock, meaningless on another
+    // (the importing gateway's send() stamps its own).
+    const OutgoingSample out{m_id,           sample.publisher_id(), sample.sequence(),
+                             e.type.name,    e.type.size,           e.type.alignment,
+                             e.type.is_slice, sample.payload(),     e.header.name,
+                             e.header.size,  e.header.alignment,    sample.user_header()};
     auto written = e.writer.write(out);
     // Under Block the service loses nothing, so neither does its export: a write that timed out
     // (the far side slow to acknowledge) is tried again, up to kBlockWrites in all.
@@ -525,25 +548,30 @@ void Gateway::start_import(const Announcement& a) {
     return;
   }
   const PayloadType type{a.type_name, a.type_size, a.type_alignment, a.is_slice};
-  // An existing local service is used as it is (its type must be the same); a new one gets the
-  // remote one's history and buffer.
-  auto handle = m_node.service_builder(*name).publish_subscribe(type).open();
+  const PayloadType header{a.user_header_name, a.user_header_size, a.user_header_alignment, false};
+  // An existing local service is used as it is (its payload and user header types must be the
+  // same); a new one gets the remote one's types, history and buffer.
+  auto handle = m_node.service_builder(*name).publish_subscribe(type).user_header(header).open();
   if (!handle && handle.error() == PubSubOpenError::DoesNotExist) {
-    auto builder = m_node.service_builder(*name).publish_subscribe(type);
+    auto builder = m_node.service_builder(*name).publish_subscribe(type).user_header(header);
     builder.history_size(a.history_size);
     if (a.buffer_size > 0) builder.subscriber_max_buffer_size(a.buffer_size);
     auto created = builder.create();
     if (created) {
       handle = std::move(*created);
     } else if (created.error() != PubSubCreateError::AlreadyExists) {
-      log_once(key, "cannot import " + a.service + ": " + to_string(created.error()));
+      log_once(key, "cannot import " + a.service + " (" + type.name + with_header(header) +
+                        "): " + to_string(created.error()));
       return;
     } else {
-      handle = m_node.service_builder(*name).publish_subscribe(type).open();  // lost a race
+      // Lost a race.
+      handle = m_node.service_builder(*name).publish_subscribe(type).user_header(header).open();
     }
   }
   if (!handle) {
-    log_once(key, "cannot import " + a.service + ": " + to_string(handle.error()));
+    // IncompatibleTypes: the local service exists with another payload or user header type.
+    log_once(key, "cannot import " + a.service + " (" + type.name + with_header(header) +
+                      "): " + to_string(handle.error()));
     return;
   }
   auto reader = SampleReader::create(m_participant, a.service, depth_of(a.history_size, a.buffer_size));
@@ -551,7 +579,8 @@ void Gateway::start_import(const Announcement& a) {
     log_once(key, "cannot import " + a.service + ": " + to_string(reader.error()));
     return;
   }
-  auto i = std::unique_ptr<Import>(new Import{a.service, type, {a.gateway}, std::move(*handle),
+  auto i = std::unique_ptr<Import>(new Import{a.service, type, header, {a.gateway},
+                                              std::move(*handle),
                                               std::nullopt, 0, std::move(*reader), 0, {}});
   // The publisher exists from the start, so the service shows it (axon service list).
   if (!ensure_publisher(*i, type.is_slice ? kInitialImportBytes : type.size)) return;
@@ -563,7 +592,7 @@ void Gateway::start_import(const Announcement& a) {
   m_attachments[AttachmentId::from_guard(*guard)] = {Bridge::Import, a.service};
   i->guard.emplace(std::move(*guard));
   m_logged.erase(key);
-  log("importing " + a.service + " (" + type.name + ")");
+  log("importing " + a.service + " (" + type.name + with_header(header) + ")");
   m_imports.emplace(a.service, std::move(i));
 }
 
@@ -610,14 +639,18 @@ void Gateway::deliver(Import& i) {
       return;
     }
     if (samples->empty()) return;
+    const auto mismatch = [&] {
+      ++m_stats.publish_failures;
+      log_once("type " + i.service, "a sample of " + i.service +
+                                        " does not match its payload or user header type: "
+                                        "dropped");
+    };
     for (const auto& sample : *samples) {
       if (sample.origin_gateway == m_id) continue;  // our own export, looped back by DDS
       const auto bytes = sample.payload.size();
-      if (!same_type(i.type, sample) || i.type.size == 0 || bytes % i.type.size != 0 ||
-          (!i.type.is_slice && bytes != i.type.size)) {
-        ++m_stats.publish_failures;
-        log_once("type " + i.service, "a sample of " + i.service +
-                                          " does not match its payload type: dropped");
+      if (!same_type(i.type, i.header, sample) || i.type.size == 0 ||
+          bytes % i.type.size != 0 || (!i.type.is_slice && bytes != i.type.size)) {
+        mismatch();
         continue;
       }
       if (!ensure_publisher(i, bytes)) {
@@ -631,6 +664,17 @@ void Gateway::deliver(Import& i) {
         continue;
       }
       if (bytes > 0) std::memcpy(loan->payload().data(), sample.payload.data(), bytes);
+      // The service was opened with i.header, so its loans' headers are the sample's length
+      // (checked above); said again here, where the bytes are copied. The send time is the one
+      // this send() stamps: the origin's clock does not cross.
+      const auto header = loan->user_header();
+      if (header.size() != sample.user_header.size()) {
+        mismatch();
+        continue;
+      }
+      if (!header.empty()) {
+        std::memcpy(header.data(), sample.user_header.data(), header.size());
+      }
       if (auto sent = i.publisher->send(std::move(*loan)); !sent) {
         ++m_stats.publish_failures;
         log_once("send " + i.service, "cannot publish " + i.service + ": " + to_string(sent.error()));

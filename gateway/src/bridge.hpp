@@ -3,7 +3,10 @@
 // in, a DDS writer out) and imports the remote ones other gateways announce (a DDS reader in, a
 // local publisher out); event services likewise (a listener in and the events topic out; the
 // events topic in and a notifier out). One thread, one WaitSet: subscribers, listeners, DDS
-// readers' fds, the announcement reader's fd and a discovery interval.
+// readers' fds, the announcement reader's fd and a discovery interval. A publish-subscribe
+// service's user header crosses with its payload (type in the announcement and every sample,
+// bytes in every sample); its send time does not (CLOCK_MONOTONIC is per machine: the import
+// publisher's send() stamps its own).
 //
 // Loops and duplicates: a gateway skips, on export, every sample of its own import publishers
 // and, on import, every DDS sample it wrote itself; it exports a service only while someone else

@@ -544,11 +544,13 @@ tl::expected<SampleWriter, DdsError> SampleWriter::create(const Participant& par
 }
 
 tl::expected<void, DdsError> SampleWriter::write(const OutgoingSample& sample) {
-  if (sample.payload.size() > UINT32_MAX) {
-    return tl::unexpected(DdsError{DdsErrorKind::PayloadTooLarge,
-                                   std::to_string(sample.payload.size()) + " bytes", 0});
+  if (sample.payload.size() > UINT32_MAX || sample.user_header.size() > UINT32_MAX) {
+    return tl::unexpected(DdsError{
+        DdsErrorKind::PayloadTooLarge,
+        std::to_string(std::max(sample.payload.size(), sample.user_header.size())) + " bytes", 0});
   }
   m_type_name.assign(sample.type_name);
+  m_user_header_name.assign(sample.user_header_name);
   axon_gateway_Sample out{};
   out.origin_gateway = sample.origin_gateway;
   out.origin_publisher = sample.origin_publisher;
@@ -564,6 +566,14 @@ tl::expected<void, DdsError> SampleWriter::write(const OutgoingSample& sample) {
   out.payload._buffer =
       const_cast<std::uint8_t*>(reinterpret_cast<const std::uint8_t*>(sample.payload.data()));
   out.payload._release = false;
+  out.user_header_name = m_user_header_name.data();
+  out.user_header_size = sample.user_header_size;
+  out.user_header_alignment = sample.user_header_alignment;
+  out.user_header._maximum = static_cast<std::uint32_t>(sample.user_header.size());
+  out.user_header._length = static_cast<std::uint32_t>(sample.user_header.size());
+  out.user_header._buffer =
+      const_cast<std::uint8_t*>(reinterpret_cast<const std::uint8_t*>(sample.user_header.data()));
+  out.user_header._release = false;
   const dds_return_t result = dds_write(m_core.writer.get(), &out);
   if (result < 0) return tl::unexpected(write_error("dds_write " + m_service, result));
   return {};
@@ -575,6 +585,7 @@ tl::expected<void, DdsError> SampleWriter::forget_publisher(std::uint64_t origin
   key.origin_gateway = origin_gateway;
   key.origin_publisher = origin_publisher;
   key.type_name = const_cast<char*>("");
+  key.user_header_name = const_cast<char*>("");
   const dds_return_t result = dds_unregister_instance(m_core.writer.get(), &key);
   // PRECONDITION_NOT_MET: the publisher never wrote through this writer. Nothing to forget.
   if (result < 0 && result != DDS_RETCODE_PRECONDITION_NOT_MET) {
@@ -672,6 +683,13 @@ tl::expected<ReceivedSamples, DdsError> SampleReader::take(std::uint32_t max) {
     view.is_slice = s->is_slice;
     view.payload = std::span<const std::byte>(
         reinterpret_cast<const std::byte*>(s->payload._buffer), s->payload._length);
+    view.user_header_name = s->user_header_name != nullptr
+                                ? std::string_view(s->user_header_name)
+                                : std::string_view();
+    view.user_header_size = s->user_header_size;
+    view.user_header_alignment = s->user_header_alignment;
+    view.user_header = std::span<const std::byte>(
+        reinterpret_cast<const std::byte*>(s->user_header._buffer), s->user_header._length);
     batch.m_views.push_back(view);
   }
   return batch;
@@ -701,6 +719,7 @@ axon_gateway_Announcement announcement_key(std::uint64_t gateway, const std::str
   key.gateway = gateway;
   key.service = const_cast<char*>(service.c_str());
   key.type_name = const_cast<char*>("");
+  key.user_header_name = const_cast<char*>("");
   key.response_type_name = const_cast<char*>("");
   return key;
 }
@@ -739,6 +758,9 @@ tl::expected<void, DdsError> AnnouncementWriter::write(const Announcement& annou
   out.is_slice = announcement.is_slice;
   out.history_size = announcement.history_size;
   out.buffer_size = announcement.buffer_size;
+  out.user_header_name = const_cast<char*>(announcement.user_header_name.c_str());
+  out.user_header_size = announcement.user_header_size;
+  out.user_header_alignment = announcement.user_header_alignment;
   out.response_type_name = const_cast<char*>(announcement.response_type_name.c_str());
   out.response_type_size = announcement.response_type_size;
   out.response_type_alignment = announcement.response_type_alignment;
@@ -814,6 +836,10 @@ tl::expected<std::vector<AnnouncementChange>, DdsError> AnnouncementReader::take
         change.announcement.is_slice = a->is_slice;
         change.announcement.history_size = a->history_size;
         change.announcement.buffer_size = a->buffer_size;
+        change.announcement.user_header_name =
+            a->user_header_name != nullptr ? a->user_header_name : "";
+        change.announcement.user_header_size = a->user_header_size;
+        change.announcement.user_header_alignment = a->user_header_alignment;
         change.announcement.response_type_name =
             a->response_type_name != nullptr ? a->response_type_name : "";
         change.announcement.response_type_size = a->response_type_size;

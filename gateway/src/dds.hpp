@@ -212,6 +212,13 @@ struct SampleView {
   std::uint64_t type_alignment = 0;
   bool is_slice = false;
   std::span<const std::byte> payload;
+  /// The service's user header type (an empty name and 0: none) and the sample's header bytes.
+  /// Received, they are the remote gateway's word: nothing says the bytes are
+  /// `user_header_size` long until the caller checks.
+  std::string_view user_header_name;
+  std::uint64_t user_header_size = 0;
+  std::uint64_t user_header_alignment = 0;
+  std::span<const std::byte> user_header;
 };
 using OutgoingSample = SampleView;
 
@@ -223,7 +230,8 @@ class SampleWriter {
   static tl::expected<SampleWriter, DdsError> create(const Participant& participant,
                                                      std::string_view service, std::uint32_t depth);
   /// Sends `sample`; Timeout when the readers did not acknowledge earlier samples within
-  /// kMaxBlockingTime (the sample is then not sent).
+  /// kMaxBlockingTime (the sample is then not sent). PayloadTooLarge for a payload or user
+  /// header longer than a DDS sequence can carry.
   tl::expected<void, DdsError> write(const OutgoingSample& sample);
   /// Tells the readers that this origin publisher is gone (disposes and unregisters its
   /// instance, freeing its history on both sides). Call when the axon publisher goes away.
@@ -238,7 +246,9 @@ class SampleWriter {
   SampleWriter(std::string service, detail::WriterCore core)
       : m_service(std::move(service)), m_core(std::move(core)) {}
   std::string m_service;
-  std::string m_type_name;  // NUL-terminated copy of the last type name (the C struct needs one)
+  // NUL-terminated copies of the last type names (the C struct needs them).
+  std::string m_type_name;
+  std::string m_user_header_name;
   detail::WriterCore m_core;
 };
 
@@ -317,6 +327,10 @@ struct Announcement {
   bool is_slice = false;
   std::uint32_t history_size = 0;
   std::uint32_t buffer_size = 0;
+  /// Publish-subscribe only: the user header type of every sample (an empty name: none).
+  std::string user_header_name;
+  std::uint64_t user_header_size = 0;
+  std::uint64_t user_header_alignment = 0;
   // Request-response only: the response type and the settings of the service.
   std::string response_type_name;
   std::uint64_t response_type_size = 0;

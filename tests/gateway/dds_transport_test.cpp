@@ -91,7 +91,7 @@ bool intact(std::span<const std::byte> payload) {
 
 OutgoingSample outgoing(std::uint64_t gateway, std::uint64_t publisher, std::uint64_t sequence,
                         const std::vector<std::byte>& payload) {
-  return OutgoingSample{gateway, publisher, sequence, "Bytes", 1, 1, true, payload};
+  return OutgoingSample{gateway, publisher, sequence, "Bytes", 1, 1, true, payload, {}, 0, 0, {}};
 }
 
 TEST(GatewayDdsTransport, TopicNameEncodingRoundTripsOddNames) {
@@ -211,6 +211,64 @@ TEST(GatewayDdsTransport, SamplesOf8B64KiBAnd4MiBArriveInOrderIntact) {
   });
   EXPECT_TRUE(all) << "received " << next << " of " << expected_sizes.size();
   EXPECT_EQ(next, expected_sizes.size());
+}
+
+// A user header crosses next to the payload with its type: none (empty name, no bytes), a small
+// one and one of 64 KiB (axon's largest) before a 4 MiB payload, each intact and in order.
+TEST(GatewayDdsTransport, UserHeadersCrossWithTheirTypeNextToThePayload) {
+  auto writer_side = make_participant();
+  auto reader_side = make_participant();
+  const std::string service = test::unique_name("gw/dds/header");
+  auto writer = must(SampleWriter::create(writer_side, service, 8));
+  auto reader = must(SampleReader::create(reader_side, service, 8));
+  ASSERT_TRUE(test::eventually([&] { return writer.matched_readers().value_or(0) == 1; }));
+
+  struct Case {
+    std::string header_name;
+    std::size_t header_size;
+    std::size_t payload_size;
+  };
+  const std::vector<Case> cases = {
+      {"", 0, 8}, {"Header24", 24, 64 * 1024}, {"Header64K", 64 * 1024, 4 * 1024 * 1024}};
+  const std::uint64_t gateway = random_id();
+  for (std::uint64_t sequence = 0; sequence < cases.size(); ++sequence) {
+    const auto& c = cases[sequence];
+    const auto payload = make_payload(sequence, c.payload_size);
+    const auto header = c.header_size == 0 ? std::vector<std::byte>()
+                                           : make_payload(sequence + 100, c.header_size);
+    auto out = outgoing(gateway, 3, sequence, payload);
+    out.user_header_name = c.header_name;
+    out.user_header_size = c.header_size;
+    out.user_header_alignment = c.header_size == 0 ? 0 : 8;
+    out.user_header = header;
+    const auto written = writer.write(out);
+    ASSERT_TRUE(written) << to_string(written.error());
+  }
+
+  std::uint64_t next = 0;
+  EXPECT_TRUE(test::eventually([&] {
+    if (!readable(reader.fd(), 100ms)) return false;
+    for (const auto& sample : must(reader.take())) {
+      if (next >= cases.size()) {
+        ADD_FAILURE() << "more samples than written";
+        return true;
+      }
+      const auto& c = cases[next];
+      EXPECT_EQ(sample.sequence, next);
+      EXPECT_EQ(sample.user_header_name, c.header_name);
+      EXPECT_EQ(sample.user_header_size, c.header_size);
+      EXPECT_EQ(sample.user_header_alignment, c.header_size == 0 ? 0U : 8U);
+      EXPECT_EQ(sample.user_header.size(), c.header_size);
+      if (c.header_size > 0) {
+        EXPECT_TRUE(intact(sample.user_header)) << "header " << next;
+      }
+      EXPECT_EQ(sample.payload.size(), c.payload_size);
+      EXPECT_TRUE(intact(sample.payload)) << "payload " << next;
+      ++next;
+    }
+    return next >= cases.size();
+  }));
+  EXPECT_EQ(next, cases.size());
 }
 
 // Request-response messages of two requests, interleaved: each request's come in the order
@@ -399,7 +457,8 @@ TEST(GatewayDdsTransport, LoanedSamplesOutliveFurtherTakesAndMove) {
       std::equal(next[0].payload.begin(), next[0].payload.end(), second.begin(), second.end()));
 }
 
-// A request-response announcement: every field set, so each one's round trip is checked.
+// An announcement with every field set (those of both patterns), so each one's round trip is
+// checked.
 Announcement announcement_of(std::uint64_t gateway, const std::string& service) {
   Announcement a;
   a.gateway = gateway;
@@ -410,6 +469,9 @@ Announcement announcement_of(std::uint64_t gateway, const std::string& service) 
   a.type_alignment = 8;
   a.history_size = 5;
   a.buffer_size = 10;
+  a.user_header_name = "TestHeader";
+  a.user_header_size = 48;
+  a.user_header_alignment = 16;
   a.response_type_name = "TestResponse";
   a.response_type_size = 2;
   a.response_type_alignment = 2;
@@ -462,6 +524,9 @@ TEST(GatewayDdsTransport, AnnouncementAppearsThenDisappearsWhenWriterParticipant
     EXPECT_EQ(change.announcement.type_alignment, expected.type_alignment);
     EXPECT_EQ(change.announcement.history_size, expected.history_size);
     EXPECT_EQ(change.announcement.buffer_size, expected.buffer_size);
+    EXPECT_EQ(change.announcement.user_header_name, expected.user_header_name);
+    EXPECT_EQ(change.announcement.user_header_size, expected.user_header_size);
+    EXPECT_EQ(change.announcement.user_header_alignment, expected.user_header_alignment);
     EXPECT_EQ(change.announcement.response_type_name, expected.response_type_name);
     EXPECT_EQ(change.announcement.response_type_size, expected.response_type_size);
     EXPECT_EQ(change.announcement.response_type_alignment, expected.response_type_alignment);

@@ -2,6 +2,8 @@
 // axon prefix and root, netns.hpp), run as a user would: axon-gateway on each side, a publisher
 // on one, a subscriber on the other (axon_test_gateway_peer: every sample checked whole). The
 // link is cut and restored, gateways are SIGKILLed and restarted; delivery must resume each time.
+// Services with a user header: every header checked against its payload on the far side, the
+// imported service created with the remote header type, an import over another header refused.
 // Request-response likewise: a client on one side, a server on the other (the peer's `request`
 // and `serve`), every response of every stream checked, and the ends of streams when a gateway
 // or the client is killed.
@@ -269,6 +271,120 @@ TEST_F(GatewayNetns, KilledGatewaysAreRestartedAndDeliveryResumes) {
     const auto clean = pair->run_to_end(side, {bin("axon"), "clean"});
     EXPECT_EQ(clean.status.code, 0) << clean.output;
   }
+  expect_nothing_left();
+}
+
+// ---- user headers
+
+constexpr const char* kHeader = "axon_test::GatewayHeader";
+
+// A service with a user header: 2000 samples of 8 B and 64 KiB, each with a header that holds
+// its sequence, size and payload checksum; the subscriber checks every header against the
+// payload it came with, in order, under Block end to end (nothing may be lost).
+TEST_F(GatewayNetns, UserHeadersCrossWithTheirPayloadsInOrder) {
+  constexpr int kCount = 2000;
+  const std::vector<std::string> with_header{"--header", kHeader, "--sizes", "8,65536"};
+  auto exporter = gateway(Side::A, {"--export", service});
+  auto importer = gateway(Side::B, {"--import", service});
+  std::vector<std::string> args{"subscribe", service, "--count", std::to_string(kCount)};
+  args.insert(args.end(), with_header.begin(), with_header.end());
+  auto subscriber = peer(Side::B, args);
+  ASSERT_NE(subscriber.read_until("ready", 20s).find("ready"), std::string::npos)
+      << subscriber.output();
+  args = {"publish", service, "--count", std::to_string(kCount), "--go-file", go_file};
+  args.insert(args.end(), with_header.begin(), with_header.end());
+  auto publisher = peer(Side::A, args);
+  std::size_t from = 0;
+  ASSERT_TRUE(next_line(exporter, from,
+                        starts_with("axon-gateway: " + service + ": 1 remote reader"), kPatience))
+      << exporter.output();
+  // Both gateways opened it with its header (the importer's is the subscriber's service).
+  EXPECT_NE(exporter.output().find("exporting " + service + " (axon_test::GatewayBytes with user "
+                                   "header " + kHeader + ")"),
+            std::string::npos) << exporter.output();
+  from = 0;
+  EXPECT_TRUE(next_line(importer, from,
+                        starts_with("axon-gateway: importing " + service +
+                                    " (axon_test::GatewayBytes with user header " + kHeader + ")"),
+                        kPatience))
+      << importer.output();
+  go();
+  const auto out = subscriber.read_until("intact", kPatience);
+  EXPECT_NE(out.find("received " + std::to_string(kCount) + " intact with headers"),
+            std::string::npos)
+      << out.substr(out.size() > 2000 ? out.size() - 2000 : 0) << "\n--- exporter\n"
+      << exporter.output() << "\n--- importer\n" << importer.output() << "\n--- publisher\n"
+      << publisher.read_all(100ms);
+  EXPECT_NE(out.find(" 65536\n"), std::string::npos);
+  ASSERT_TRUE(subscriber.wait_for(20s));
+  (void)finish(publisher);
+  const auto a = finish(exporter);
+  const auto b = finish(importer);
+  EXPECT_NE(a.find("exit exported=" + std::to_string(kCount) + " imported=0 write_failures=0"),
+            std::string::npos) << a;
+  EXPECT_NE(b.find("exit exported=0 imported=" + std::to_string(kCount) +
+                   " write_failures=0 publish_failures=0"),
+            std::string::npos) << b;
+  expect_nothing_left();
+}
+
+// The announcement carries the user header type: the importing gateway creates the service
+// with it, so a local subscriber that asks for that header opens it (IncompatibleTypes
+// otherwise) and reads the headers the publisher on the far side wrote.
+TEST_F(GatewayNetns, AnImportedServiceIsCreatedWithTheRemoteUserHeader) {
+  auto exporter = gateway(Side::A, {"--export", service});
+  auto importer = gateway(Side::B, {"--import", service});
+  auto publisher = peer(Side::A, {"publish", service, "--count", "0", "--interval-us", "10000",
+                                  "--sizes", "8,1000", "--header", kHeader, "--overwrite"});
+  std::size_t from = 0;
+  ASSERT_TRUE(next_line(importer, from, starts_with("axon-gateway: importing " + service),
+                        kPatience))
+      << importer.output() << "\n--- exporter\n" << exporter.output();
+  // Created by the gateway (OverwriteOldest, as every imported service), opened here.
+  auto subscriber = peer(Side::B, {"subscribe", service, "--count", "20", "--gaps", "--sizes",
+                                   "8,1000", "--header", kHeader, "--overwrite"});
+  const auto out = subscriber.read_until("intact", kPatience);
+  EXPECT_NE(out.find("received 20 intact with headers"), std::string::npos)
+      << out << "\n--- exporter\n" << exporter.output() << "\n--- importer\n"
+      << importer.output();
+  ASSERT_TRUE(subscriber.wait_for(20s));
+  for (auto* process : {&publisher, &exporter, &importer}) (void)finish(*process);
+  expect_nothing_left();
+}
+
+// The importing side already has the service with another user header type: the import is
+// refused with one log line naming the remote types and the error (not repeated when the
+// announcement comes again every second), and nothing else happens: the gateways run on,
+// nothing is published into the local service, and both end cleanly.
+TEST_F(GatewayNetns, AnImportOverAServiceWithAnotherUserHeaderIsRefusedOnce) {
+  auto subscriber = peer(Side::B, {"subscribe", service, "--count", "1", "--timeout-s", "120",
+                                   "--header", "axon_test::OtherHeader"});
+  ASSERT_NE(subscriber.read_until("ready", 20s).find("ready"), std::string::npos)
+      << subscriber.output();
+  auto exporter = gateway(Side::A, {"--export", service});
+  auto importer = gateway(Side::B, {"--import", service});
+  auto publisher = peer(Side::A, {"publish", service, "--count", "0", "--interval-us", "10000",
+                                  "--sizes", "8", "--header", kHeader});
+  const std::string refused = "axon-gateway: cannot import " + service +
+                              " (axon_test::GatewayBytes with user header " + kHeader +
+                              "): IncompatibleTypes";
+  std::size_t from = 0;
+  ASSERT_TRUE(next_line(importer, from, starts_with(refused), kPatience))
+      << importer.output() << "\n--- exporter\n" << exporter.output();
+  // The exporter announces again every second: two more announcements, no second line.
+  EXPECT_FALSE(next_line(importer, from, starts_with("axon-gateway: cannot import"), 2500ms))
+      << importer.output();
+  EXPECT_TRUE(axon::test::process_alive(exporter.pid()));
+  EXPECT_TRUE(axon::test::process_alive(importer.pid()));
+  // The local service is untouched: its subscriber, and no publisher of the gateway's.
+  const auto listed = pair->run_to_end(Side::B, {bin("axon"), "service", "list"});
+  EXPECT_NE(listed.output.find(service + " nodes=1 publishers=0 subscribers=1"),
+            std::string::npos) << listed.output;
+  const auto got = subscriber.read_until("\x01never\x01", 100ms);
+  EXPECT_EQ(got.find("got "), std::string::npos) << got;
+  for (auto* process : {&publisher, &subscriber, &exporter}) (void)finish(*process);
+  const auto b = finish(importer);
+  EXPECT_NE(b.find("exit exported=0 imported=0"), std::string::npos) << b;
   expect_nothing_left();
 }
 

@@ -2,8 +2,12 @@
 // of a NetnsPair. Its samples are slices of bytes whose every byte follows from (sequence, size),
 // so the receiving end checks each one whole: order, length and content.
 //
-//   Both take --max-size B (sizes above B are B: both ends must agree) and --overwrite (the
-//   service's overflow policy when they create it: OverwriteOldest instead of Block).
+//   Both take --max-size B (sizes above B are B: both ends must agree), --overwrite (the
+//   service's overflow policy when they create it: OverwriteOldest instead of Block),
+//   --sizes S1,S2,... (the sizes cycled through instead of the ones below; both ends must agree)
+//   and --header NAME: the service has a user header of that type name (24 bytes, aligned 8:
+//   the sample's sequence, its payload size and the FNV-1a checksum of its payload), which the
+//   publisher fills and the subscriber checks against the payload of every sample.
 //
 //   axon_test_gateway_peer publish SERVICE --count N [--interval-us U] [--go-file F]
 //       waits for a subscriber (the exporting gateway) and for F to exist, then sends N samples
@@ -17,7 +21,8 @@
 //       "counted N: c0 c1 ... c7" (the count of each id) and exits 0; more than N is an error.
 //   axon_test_gateway_peer subscribe SERVICE --count N [--gaps] [--timeout-s S]
 //       sleeps in a WaitSet on a wakeable subscriber; prints "got SEQ SIZE" per sample and, after
-//       N samples, "received N intact" (exit 0). Without --gaps the samples must be 0, 1, 2...;
+//       N samples, "received N intact" (exit 0), or with --header "received N intact with
+//       headers". Without --gaps the samples must be 0, 1, 2...;
 //       with --gaps they must only increase. A damaged or misordered sample: "error ..." (exit 1);
 //       nothing for S seconds (default 30): "error timeout" (exit 1).
 //   axon_test_gateway_peer serve SERVICE --responses N [--interval-us U]
@@ -44,6 +49,7 @@
 #include <cstring>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "axon/axon.hpp"
 
@@ -52,16 +58,34 @@ namespace {
 using namespace axon;
 using namespace std::chrono_literals;
 
-constexpr std::uint64_t kSizes[] = {8, 1000, 64 * 1024, 8, 1 << 20, 4 << 20};
 constexpr std::uint64_t kMaxSize = 4 << 20;
 constexpr std::uint32_t kBuffer = 16;  // x 4 MiB: the memory a test may take
+std::vector<std::uint64_t> g_sizes = {8, 1000, 64 * 1024, 8, 1 << 20, 4 << 20};
 std::uint64_t g_max_size = kMaxSize;
 OverflowPolicy g_policy = OverflowPolicy::Block;
+std::string g_header;  ///< the user header's type name; empty: the service has none
 
 PayloadType bytes_type() { return PayloadType{"axon_test::GatewayBytes", 1, 1, true}; }
 
+/// What --header puts in every sample's user header.
+struct Header {
+  std::uint64_t sequence;
+  std::uint64_t size;
+  std::uint64_t checksum;  ///< FNV-1a of the payload
+};
+PayloadType header_type() { return PayloadType{g_header, sizeof(Header), alignof(Header), false}; }
+
 std::uint64_t size_of(std::uint64_t sequence) {
-  return std::min(kSizes[sequence % std::size(kSizes)], g_max_size);
+  return std::min(g_sizes[sequence % g_sizes.size()], g_max_size);
+}
+
+std::uint64_t fnv1a(std::span<const std::byte> bytes) {
+  std::uint64_t hash = 0xcbf29ce484222325ULL;
+  for (const std::byte b : bytes) {
+    hash ^= static_cast<std::uint64_t>(b);
+    hash *= 0x100000001b3ULL;
+  }
+  return hash;
 }
 
 std::uint8_t byte_at(std::uint64_t sequence, std::uint64_t i) {
@@ -96,6 +120,7 @@ UntypedPubSubService open(Node& node, const std::string& service) {
   if (!name) fail("invalid service name");
   auto opened = node.service_builder(*name)
                     .publish_subscribe(bytes_type())
+                    .user_header(g_header.empty() ? PayloadType{} : header_type())
                     .subscriber_max_buffer_size(kBuffer)
                     .overflow_policy(g_policy)
                     .open_or_create();
@@ -119,6 +144,11 @@ int publish(Node& node, const std::string& service, std::uint64_t count,
     auto loan = publisher->loan_uninit(size_of(sequence));
     if (!loan) fail(std::string("loan: ") + to_string(loan.error()));
     fill(loan->payload(), sequence);
+    if (!g_header.empty()) {
+      const Header header{sequence, loan->payload().size(), fnv1a(loan->payload())};
+      if (loan->user_header().size() != sizeof header) fail("user header of the wrong size");
+      std::memcpy(loan->user_header().data(), &header, sizeof header);
+    }
     if (auto sent = publisher->send(std::move(*loan)); !sent) {
       fail(std::string("send: ") + to_string(sent.error()));
     }
@@ -155,6 +185,17 @@ int subscribe(Node& node, const std::string& service, std::uint64_t count, bool 
       if (!*sample) break;
       const auto sequence = check((**sample).payload());
       if (!sequence) fail("damaged sample after " + std::to_string(last.value_or(0)));
+      if (!g_header.empty()) {
+        // Copied once out of the publisher's memory, then compared with the payload it came with.
+        Header header{};
+        const auto bytes = (**sample).user_header();
+        if (bytes.size() != sizeof header) fail("user header of the wrong size");
+        std::memcpy(&header, bytes.data(), sizeof header);
+        if (header.sequence != *sequence || header.size != (**sample).payload().size() ||
+            header.checksum != fnv1a((**sample).payload())) {
+          fail("user header of sample " + std::to_string(*sequence) + " does not match it");
+        }
+      }
       const bool in_order = gaps ? (!last || *sequence > *last) : *sequence == received;
       if (!in_order) {
         fail("sample " + std::to_string(*sequence) + " after " +
@@ -166,7 +207,8 @@ int subscribe(Node& node, const std::string& service, std::uint64_t count, bool 
                   (**sample).payload().size());
     }
   }
-  std::printf("received %llu intact\n", static_cast<unsigned long long>(received));
+  std::printf("received %llu intact%s\n", static_cast<unsigned long long>(received),
+              g_header.empty() ? "" : " with headers");
   std::fflush(stdout);
   return 0;
 }
@@ -367,6 +409,17 @@ int main(int argc, char** argv) {
     else if (arg == "--overwrite") g_policy = OverflowPolicy::OverwriteOldest;
     else if (arg == "--responses") responses = std::stoull(value());
     else if (arg == "--allow-short") allow_short = true;
+    else if (arg == "--header") g_header = value();
+    else if (arg == "--sizes") {
+      g_sizes.clear();
+      const auto list = value();
+      for (std::size_t at = 0; at < list.size();) {
+        const auto comma = std::min(list.find(',', at), list.size());
+        g_sizes.push_back(std::max<std::uint64_t>(8, std::stoull(list.substr(at, comma - at))));
+        at = comma + 1;
+      }
+      if (g_sizes.empty()) fail("--sizes needs at least one size");
+    }
     else fail("unknown option " + arg);
   }
   auto node = NodeBuilder().name("gateway-peer").create();

@@ -1,7 +1,9 @@
-// A hostile DDS peer against a real axon-gateway's request-response bridging. The test process
-// plays the other machine's gateway with the gateway's own DDS layer (gateway/src/dds.hpp): it
-// announces services and writes requests or responses the way a buggy or malicious gateway (or
-// any process on the LAN) could, and it is the local application too (an axon client or server).
+// A hostile DDS peer against a real axon-gateway's request-response bridging (and its import of
+// publish-subscribe samples with a user header, at the end). The test process plays the other
+// machine's gateway with the gateway's own DDS layer (gateway/src/dds.hpp): it announces
+// services and writes requests, responses or samples the way a buggy or malicious gateway (or
+// any process on the LAN) could, and it is the local application too (an axon client, server or
+// subscriber).
 //
 // Isolation: the process moves into a network namespace of its own (unshare) before it touches
 // DDS, with only `lo` up; the gateway it starts inherits it. So no other test's DDS traffic meets
@@ -11,6 +13,7 @@
 #include <sched.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstring>
@@ -437,6 +440,107 @@ TEST_F(GatewayRrHostile, ARequestNeverAcceptedEndsAfterTheAcceptTimeout) {
   EXPECT_GE(waited, kRrAcceptTimeout);
   const auto out = finish(importer);
   EXPECT_EQ(stat(out, "rr_dropped"), 1) << out;
+}
+
+// ---- publish-subscribe with a user header
+
+// The same hostile peer, on a publish-subscribe service that has a user header.
+class GatewayPubSubHostile : public GatewayRrHostile {};
+
+// A remote gateway's samples of a service with a user header: header bytes shorter than the
+// type, another header type, no header at all, another alignment. Each is dropped (logged once),
+// the valid ones arrive with their header and payload intact, and each carries the send time of
+// this machine's gateway: CLOCK_MONOTONIC is per machine and does not cross.
+TEST_F(GatewayPubSubHostile, SamplesWithAWrongUserHeaderAreDroppedAndTheValidOnesArrive) {
+  const PayloadType header_type{"axon_test::HostileHeader", 16, 8, false};
+  const std::string ps = stem + "/ps";
+  auto announcer = must(AnnouncementWriter::create(*participant), "announcer");
+  auto writer = must(SampleWriter::create(*participant, ps, 16), "writer");
+  Announcement a;
+  a.gateway = kHostile;
+  a.service = ps;
+  a.pattern = AnnouncedPattern::PublishSubscribe;
+  a.type_name = kBytes.name;
+  a.type_size = kBytes.size;
+  a.type_alignment = kBytes.alignment;
+  a.is_slice = kBytes.is_slice;
+  a.buffer_size = 16;
+  a.user_header_name = header_type.name;
+  a.user_header_size = header_type.size;
+  a.user_header_alignment = header_type.alignment;
+  ASSERT_TRUE(announcer.write(a));
+  auto importer = gateway({"--import", stem + "/*"});
+
+  // The gateway created the service with the announced header: it opens with that one only.
+  const auto name = must(ServiceName::create(ps), "service name");
+  std::optional<UntypedPubSubService> handle;
+  ASSERT_TRUE(test::eventually(
+      [&] {
+        auto opened =
+            node->service_builder(name).publish_subscribe(kBytes).user_header(header_type).open();
+        if (opened) handle.emplace(std::move(*opened));
+        return opened.has_value();
+      },
+      20s))
+      << importer.output();
+  EXPECT_EQ(handle->user_header_type(), header_type);
+  auto subscriber = must(handle->subscriber_builder().create(), "subscriber");
+  ASSERT_TRUE(test::eventually([&] { return writer.matched_readers().value_or(0) == 1; }, 20s));
+
+  const auto bytes_of = [](std::uint64_t seed, std::size_t size) {
+    std::vector<std::byte> out(size);
+    for (std::size_t i = 0; i < size; ++i) out[i] = static_cast<std::byte>(seed * 31 + i);
+    return out;
+  };
+  const auto good_header = bytes_of(7, 16);
+  const auto short_header = bytes_of(7, 8);
+  const auto payload = bytes_of(3, 40);
+  auto sample = [&](std::uint64_t sequence) {
+    return OutgoingSample{kHostile,         1,     sequence,    kBytes.name,
+                          kBytes.size,      kBytes.alignment,   kBytes.is_slice,
+                          payload,          header_type.name,   header_type.size,
+                          header_type.alignment, good_header};
+  };
+  const auto before = std::chrono::steady_clock::now();
+  std::vector<OutgoingSample> samples{sample(0), sample(1), sample(2), sample(3), sample(4),
+                                      sample(5)};
+  samples[1].user_header = short_header;              // fewer bytes than the type says
+  samples[2].user_header_name = "axon_test::Other";  // another header type
+  samples[3].user_header_name = {};                   // none at all
+  samples[3].user_header_size = 0;
+  samples[3].user_header_alignment = 0;
+  samples[3].user_header = {};
+  samples[4].user_header_alignment = 4;               // another alignment
+  for (const auto& s : samples) ASSERT_TRUE(writer.write(s));
+
+  std::vector<std::uint64_t> received;
+  EXPECT_TRUE(test::eventually(
+      [&] {
+        for (;;) {
+          auto next = subscriber.receive();
+          if (!next || !*next) break;
+          const auto& got = **next;
+          const auto now = std::chrono::steady_clock::now();
+          EXPECT_TRUE(std::ranges::equal(got.user_header(), good_header));
+          EXPECT_TRUE(std::ranges::equal(got.payload(), payload));
+          // Stamped by the gateway's send() here, between our write and our receive.
+          EXPECT_GE(got.send_time(), before);
+          EXPECT_LE(got.send_time(), now);
+          received.push_back(got.sequence());
+        }
+        return received.size() >= 2;
+      },
+      10s))
+      << importer.output();
+  // The gateway's publisher numbers its own samples: the two valid ones are its 0 and 1.
+  EXPECT_EQ(received, (std::vector<std::uint64_t>{0, 1})) << importer.output();
+  const auto out = finish(importer);
+  EXPECT_EQ(stat(out, "imported"), 2) << out;
+  EXPECT_EQ(stat(out, "publish_failures"), 4) << out;
+  const std::string dropped = "does not match its payload or user header type: dropped";
+  const auto first = out.find(dropped);
+  EXPECT_NE(first, std::string::npos) << out;
+  EXPECT_EQ(out.find(dropped, first + 1), std::string::npos) << out;
 }
 
 }  // namespace
