@@ -218,6 +218,7 @@ struct ListenOptions {
   std::string service;
   std::optional<std::string> timeout;  ///< seconds; nullopt: until a signal
   bool once = false;
+  bool json = false;
 };
 
 int listen(const ListenOptions& options) {
@@ -270,8 +271,15 @@ int listen(const ListenOptions& options) {
   std::uint64_t activations = 0;
   for (;;) {
     auto received = listener->try_wait([&](EventId id, std::uint64_t n) {
-      std::printf("EventId(%llu) x%llu\n", static_cast<unsigned long long>(id.value),
-                  static_cast<unsigned long long>(n));
+      if (options.json) {
+        Json line;
+        line["id"] = id.value;
+        line["count"] = n;
+        std::printf("%s\n", json_line(line).c_str());
+      } else {
+        std::printf("EventId(%llu) x%llu\n", static_cast<unsigned long long>(id.value),
+                    static_cast<unsigned long long>(n));
+        }
       ++activations;
     });
     if (!received && received.error() != ListenerWaitError::InterruptSignal) {
@@ -304,7 +312,7 @@ int listen(const ListenOptions& options) {
 /// `axon echo`: prints every sample of a publish-subscribe service, whatever its payload type:
 /// the tool cannot know the type, so it shows the size and the first bytes in hex, or decoded as
 /// `--as` says.
-int echo(const std::string& text, const std::string& bytes, const std::string& as) {
+int echo(const std::string& text, const std::string& bytes, const std::string& as, bool json) {
   int code = kExitOk;
   const auto name = parse_service_name(text, code);
   if (!name) return code;
@@ -367,11 +375,29 @@ int echo(const std::string& text, const std::string& bytes, const std::string& a
     // one state of it. Its size was validated once, at receive.
     const auto shared = (*sample)->payload();
     const std::vector<std::byte> payload(shared.begin(), shared.end());
-    std::printf("sample %llu from %016llx: %llu bytes: %s\n",
+    const auto latency = std::chrono::steady_clock::now() - (*sample)->send_time();
+    const auto shared_header = (*sample)->user_header();
+    const std::vector<std::byte> header(shared_header.begin(), shared_header.end());
+    if (json) {
+      Json line;
+      line["sequence"] = (*sample)->sequence();
+      line["publisher"] = (*sample)->publisher_id();
+      line["size"] = payload.size();
+      line["send_time_ns"] = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                 (*sample)->send_time().time_since_epoch())
+                                 .count();
+      line["latency_ns"] = std::chrono::duration_cast<std::chrono::nanoseconds>(latency).count();
+      line["payload"] = json_text(decoded_text(*decoding, payload, max_bytes));
+      if (!header.empty()) line["user_header"] = hex_text(header, header.size());
+      std::printf("%s\n", json_line(line).c_str());
+      continue;
+    }
+    std::printf("sample %llu from %016llx: %llu bytes: %s%s\n",
                 static_cast<unsigned long long>((*sample)->sequence()),
                 static_cast<unsigned long long>((*sample)->publisher_id()),
                 static_cast<unsigned long long>(payload.size()),
-                decoded_text(*decoding, payload, max_bytes).c_str());
+                decoded_text(*decoding, payload, max_bytes).c_str(),
+                header.empty() ? "" : (" user_header: " + hex_text(header, header.size())).c_str());
   }
 }
 
@@ -676,6 +702,8 @@ int run(int argc, char** argv) {
       ->add_option("--timeout", listen_options.timeout,
                    "Stop after S seconds (fractions allowed, e.g. 0.2)")
       ->type_name("S");
+  listen_cmd->add_flag("--json", listen_options.json,
+                       "Print {\"id\",\"count\"} objects, one a line, instead");
   listen_cmd->add_flag("--once", listen_options.once,
                        "Stop after the first wake-up that brought notifications");
   listen_cmd->footer(
@@ -694,6 +722,9 @@ int run(int argc, char** argv) {
   echo_cmd->add_option("--bytes", echo_bytes, "Show at most this many payload bytes")
       ->type_name("N")
       ->capture_default_str();
+  bool echo_json = false;
+  echo_cmd->add_flag("--json", echo_json,
+                     "Print one JSON object a sample, one a line, instead (docs/cli.md)");
   std::string echo_as = "hex";
   echo_cmd
       ->add_option("--as", echo_as,
@@ -793,7 +824,7 @@ int run(int argc, char** argv) {
   if (const auto ran = run_event_command(*event_commands)) return *ran;
   if (notify_cmd->parsed()) return notify(notify_options);
   if (listen_cmd->parsed()) return listen(listen_options);
-  if (echo_cmd->parsed()) return echo(echo_service, echo_bytes, echo_as);
+  if (echo_cmd->parsed()) return echo(echo_service, echo_bytes, echo_as, echo_json);
   if (request_cmd->parsed()) return request(request_options);
   if (publish_cmd->parsed()) return publish(publish_options);
   return fail(kExitUsage,

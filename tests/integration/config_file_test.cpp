@@ -143,7 +143,7 @@ TEST(ConfigFileProcesses, ABadFileStopsNodeCreationAndEveryProgramWithOneLine) {
   // for an invalid AXON_PREFIX, with the file's place in one line.
   EXPECT_TRUE(example.status.exited && example.status.code == 2) << example.output;
   EXPECT_EQ(lines_of(example.output),
-            std::vector<std::string>{"publish_subscribe_publisher: config file " + where});
+            std::vector<std::string>{"publish_subscribe_publisher: error: config file " + where});
   EXPECT_TRUE(tool.status.exited && tool.status.code == 2) << tool.output;
   EXPECT_EQ(lines_of(tool.output).size(), 1u) << tool.output;
   EXPECT_NE(tool.output.find("config file " + where), std::string::npos) << tool.output;

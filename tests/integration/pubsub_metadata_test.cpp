@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <sstream>
 #include <thread>
 
 #include "axon_test.hpp"
@@ -249,6 +250,71 @@ TEST(PubSubMetadata, AxonServiceStatsRefusesAnotherPattern) {
   auto run = test::run_to_end(test::bin("axon"), {"service", "stats", std::string(name.as_string())}, true);
   EXPECT_EQ(run.status.code, 1) << run.output;
   EXPECT_NE(run.output.find("not a publish-subscribe service"), std::string::npos) << run.output;
+}
+
+TEST(PubSubMetadata, AxonEchoJsonShowsTheSendTimeLatencyAndUserHeaderOfEachSample) {
+  const auto name = test::service_name("echo-json");
+  auto node = test::make_node("publisher");
+  auto service = node.service_builder(name)
+                     .publish_subscribe<std::uint32_t>()
+                     .user_header<Meta>()
+                     .subscriber_max_buffer_size(8)  // the tool may read all three at once
+                     .create();
+  ASSERT_TRUE(service);
+  auto publisher = service->publisher_builder().create();
+  ASSERT_TRUE(publisher);
+  auto echo = test::ChildProcess::spawn(
+      test::bin("axon"), {"echo", std::string(name.as_string()), "--json", "--as", "u32"});
+  ASSERT_TRUE(eventually([&] { return service->number_of_subscribers() == 1; }));
+  const auto before = monotonic_ns();
+  for (std::uint32_t i = 0; i < 3; ++i) {
+    auto sample = publisher->loan_uninit();
+    ASSERT_TRUE(sample);
+    sample->payload() = 40 + i;
+    sample->user_header() = Meta{i, 0xab, 1, 0};
+    ASSERT_TRUE(publisher->send(std::move(*sample)));
+  }
+  auto output = echo.read_until("\"sequence\":2", 20s);
+  echo.kill(SIGINT);
+  auto status = echo.wait_for(20s);
+  ASSERT_TRUE(status);
+  EXPECT_TRUE(status->success()) << output;
+  std::istringstream lines(output);
+  std::string line;
+  std::uint64_t n = 0;
+  while (std::getline(lines, line)) {
+    const auto j = nlohmann::json::parse(line);
+    EXPECT_EQ(j["sequence"].get<std::uint64_t>(), n) << line;
+    EXPECT_EQ(j["publisher"].get<std::uint64_t>(), publisher->id());
+    EXPECT_EQ(j["size"].get<std::uint64_t>(), 4u);
+    EXPECT_EQ(j["payload"].get<std::string>(), std::to_string(40 + n));
+    EXPECT_GE(j["send_time_ns"].get<std::uint64_t>(), before);
+    EXPECT_GE(j["latency_ns"].get<std::int64_t>(), 0);
+    // frame n, checksum 0xab, source 1, reserved 0: 24 bytes, little-endian.
+    char expected[128];
+    std::snprintf(expected, sizeof expected,
+                  "%02llx 00 00 00 00 00 00 00 ab 00 00 00 00 00 00 00 01 00 00 00 00 00 00 00",
+                  static_cast<unsigned long long>(n));
+    EXPECT_EQ(j["user_header"].get<std::string>(), expected);
+    ++n;
+  }
+  EXPECT_EQ(n, 3u) << output;
+}
+
+TEST(PubSubMetadata, AxonListenJsonPrintsOneObjectPerIdAndWakeUp) {
+  const auto name = test::service_name("listen-json");
+  auto node = test::make_node("notifier");
+  auto events = node.service_builder(name).event().create();
+  ASSERT_TRUE(events);
+  auto notifier = events->notifier_builder().create();
+  ASSERT_TRUE(notifier);
+  auto listen = test::ChildProcess::spawn(
+      test::bin("axon"), {"listen", std::string(name.as_string()), "--json", "--once"});
+  ASSERT_TRUE(eventually([&] { return events->number_of_listeners() == 1; }));
+  ASSERT_TRUE(notifier->notify(EventId{7}));
+  auto done = test::finish(std::move(listen));
+  ASSERT_TRUE(done.status.success()) << done.output;
+  EXPECT_EQ(done.output, "{\"id\":7,\"count\":1}\n");
 }
 
 }  // namespace

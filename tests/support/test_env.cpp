@@ -89,6 +89,10 @@ void setup_environment() {
   g_root = "/tmp/axon-test-" + tag;
   ::setenv("AXON_PREFIX", g_prefix.c_str(), 1);
   ::setenv("AXON_ROOT", g_root.c_str(), 1);
+  // A developer's own configuration file (~/.config/axon/axon.toml) must not change the
+  // defaults the tests expect: the user's config directory is one that holds none. (A system
+  // file, /etc/axon/axon.toml, still applies: tests that care set AXON_CONFIG.)
+  ::setenv("XDG_CONFIG_HOME", (g_root + "/no-config").c_str(), 1);
   std::atexit(remove_everything);
 }
 

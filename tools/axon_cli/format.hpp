@@ -100,24 +100,36 @@ inline PatternFields pattern_specific_fields(const ServiceInfo& info) {
           .dead = {{"listeners", std::uint64_t{info.dead.listeners}},
                    {"notifiers", std::uint64_t{info.dead.notifiers}}},
       };
-    case MessagingPattern::PublishSubscribe:
-      return PatternFields{
+    case MessagingPattern::PublishSubscribe: {
+      const auto& p = info.pubsub;
+      PatternFields fields{
           .ports = {{"publishers", std::uint64_t{info.publishers}},
                     {"subscribers", std::uint64_t{info.subscribers}}},
-          .settings = {{"type_name", info.pubsub.type_name},
-                       {"type_size", info.pubsub.type_size},
-                       {"type_alignment", info.pubsub.type_alignment},
-                       {"slice", info.pubsub.is_slice},
-                       {"max_publishers", std::uint64_t{info.pubsub.max_publishers}},
-                       {"max_subscribers", std::uint64_t{info.pubsub.max_subscribers}},
-                       {"max_nodes", std::uint64_t{info.pubsub.max_nodes}},
-                       {"history_size", std::uint64_t{info.pubsub.history_size}},
-                       {"subscriber_buffer_size",
-                        std::uint64_t{info.pubsub.subscriber_buffer_size}},
-                       {"max_loans", std::uint64_t{info.pubsub.max_loans}}},
+          .settings = {{"type_name", p.type_name},
+                       {"type_size", p.type_size},
+                       {"type_alignment", p.type_alignment},
+                       {"slice", p.is_slice}},
           .dead = {{"publishers", std::uint64_t{info.dead.publishers}},
                    {"subscribers", std::uint64_t{info.dead.subscribers}}},
       };
+      // Only a service that declares a user header shows one: part of its type, like the above.
+      if (p.user_header_size != 0) {
+        fields.settings.push_back({"user_header_name", p.user_header_name});
+        fields.settings.push_back({"user_header_size", p.user_header_size});
+        fields.settings.push_back({"user_header_alignment", p.user_header_alignment});
+      }
+      fields.settings.insert(
+          fields.settings.end(),
+          {{"max_publishers", std::uint64_t{p.max_publishers}},
+           {"max_subscribers", std::uint64_t{p.max_subscribers}},
+           {"max_nodes", std::uint64_t{p.max_nodes}},
+           {"history_size", std::uint64_t{p.history_size}},
+           {"subscriber_buffer_size", std::uint64_t{p.subscriber_buffer_size}},
+           {"max_loans", std::uint64_t{p.max_loans}},
+           {"max_borrowed_samples", std::uint64_t{p.max_borrowed_samples}},
+           {"overflow", std::string(overflow_text(p.overflow))}});
+      return fields;
+    }
     case MessagingPattern::RequestResponse: {
       const auto& rr = info.request_response;
       return PatternFields{
