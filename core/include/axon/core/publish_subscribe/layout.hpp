@@ -69,11 +69,11 @@ struct SubscriberSlot {
 /// Buckets of a connection's latency histogram (`ConnectionTelemetry`): values 0..3 ns each have
 /// one; above, every power of two is split in four (a bucket spans at most a quarter of its lower
 /// bound), up to 2^36 ns (~69 s); what lies above lands in the last bucket.
-inline constexpr std::size_t kLatencyBuckets = 4 * 35;
+inline constexpr std::size_t kLatencyBuckets = std::size_t{4} * 35;
 /// The bucket of a latency of `ns` nanoseconds.
 constexpr std::size_t latency_bucket(std::uint64_t ns) {
   if (ns < 4) return static_cast<std::size_t>(ns);
-  const unsigned exponent = 63U - static_cast<unsigned>(__builtin_clzll(ns));  // >= 2
+  const std::size_t exponent = 63U - static_cast<unsigned>(__builtin_clzll(ns));  // >= 2
   const auto sub = static_cast<std::size_t>((ns >> (exponent - 2)) & 3U);
   const std::size_t bucket = (exponent - 1) * 4 + sub;
   return bucket < kLatencyBuckets ? bucket : kLatencyBuckets - 1;
