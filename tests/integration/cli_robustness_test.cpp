@@ -43,12 +43,7 @@ Result run_axon(const std::vector<std::string>& args, bool merge_stderr = true) 
   return test::run_to_end(test::bin("axon"), args, merge_stderr, kWatchdog);
 }
 
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) out.push_back(line);
-  return out;
-}
+using axon::test::lines_of;
 
 bool has_line(const std::string& text, const std::string& line) {
   const auto all = lines_of(text);

@@ -49,12 +49,7 @@ max_active_requests_per_client = 6
 /// A misspelt key on line 3, column 1.
 constexpr const char* kBadFile = "[publish_subscribe]\nmax_subscribers = 5\nmax_subscriber = 6\n";
 
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) out.push_back(line);
-  return out;
-}
+using axon::test::lines_of;
 
 bool has_line(const std::string& text, const std::string& line) {
   const auto all = lines_of(text);

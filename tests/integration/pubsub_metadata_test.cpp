@@ -8,7 +8,6 @@
 
 #include <chrono>
 #include <cstring>
-#include <sstream>
 #include <thread>
 
 #include "axon_test.hpp"
@@ -279,10 +278,8 @@ TEST(PubSubMetadata, AxonEchoJsonShowsTheSendTimeLatencyAndUserHeaderOfEachSampl
   auto status = echo.wait_for(20s);
   ASSERT_TRUE(status);
   EXPECT_TRUE(status->success()) << output;
-  std::istringstream lines(output);
-  std::string line;
   std::uint64_t n = 0;
-  while (std::getline(lines, line)) {
+  for (const auto& line : test::lines_of(output)) {
     const auto j = nlohmann::json::parse(line);
     EXPECT_EQ(j["sequence"].get<std::uint64_t>(), n) << line;
     EXPECT_EQ(j["publisher"].get<std::uint64_t>(), publisher->id());

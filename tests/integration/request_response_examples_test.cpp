@@ -18,12 +18,7 @@ using namespace std::chrono_literals;
 using axon::test::bin;
 using axon::test::ChildProcess;
 
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
-}
+using axon::test::lines_of;
 
 /// Checks that `expected` are lines of `out`, in this order (other lines may come between), and
 /// that each appears once.

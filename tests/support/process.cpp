@@ -167,4 +167,11 @@ long cpu_milliseconds(pid_t pid) {
   return ticks * 1000 / ::sysconf(_SC_CLK_TCK);
 }
 
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
 }  // namespace axon::test

@@ -71,6 +71,9 @@ Finished run_to_end(const std::string& path, const std::vector<std::string>& arg
                     bool merge_stderr = true,
                     std::chrono::milliseconds timeout = std::chrono::seconds(20));
 
+/// `text` (a program's output) split into lines, without their newlines.
+std::vector<std::string> lines_of(const std::string& text);
+
 /// CPU time (user + system) a live process has used, in milliseconds, from /proc/<pid>/stat;
 /// -1 when it cannot be read.
 long cpu_milliseconds(pid_t pid);
