@@ -8,36 +8,34 @@ event_multiplexing_notifier does:
 Ctrl-C (SIGINT) or SIGTERM ends it with `exit` and status 0: Node.wait returns False on SIGTERM
 and raises KeyboardInterrupt on SIGINT."""
 
-import argparse
 import sys
+from pathlib import Path
 
 import axon
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # examples/python
+import examples_common as common  # noqa: E402
 
 
 def main() -> int:
     sys.stdout.reconfigure(line_buffering=True)  # readers of a pipe see each line at once
-    parser = argparse.ArgumentParser(
+    parser = common.ArgumentParser(
         prog="notifier.py",
         description="Notifies EVENT_ID on the event service SERVICE (created when absent) "
         "once a second.")
     parser.add_argument("service", metavar="SERVICE", help="Event service name")
     parser.add_argument("event_id", metavar="EVENT_ID", help="Event id to notify")
-    args = parser.parse_args()
+    args = common.parse_arguments(parser)
 
-    try:
-        name = axon.ServiceName(args.service)
-    except axon.ServiceNameError as error:
-        print(f"invalid service name {args.service!r}: {error.name}", file=sys.stderr)
+    name = common.name_or_complain(args.service)
+    if name is None:
         return 1
-    if not args.event_id.isdigit():
-        print(f"event id {args.event_id!r} is not a whole number", file=sys.stderr)
+    event_id = common.number_or_complain("event id", args.event_id)
+    if event_id is None:
         return 1
-    event_id = int(args.event_id)
 
-    try:
-        node = axon.NodeBuilder().create()
-    except axon.AxonError as error:
-        print(f"cannot create node: {error}", file=sys.stderr)
+    node = common.node_or_complain("notifier")
+    if node is None:
         return 1
     try:
         # The first wait installs the SIGINT/SIGTERM handlers now, so that a signal during
@@ -46,19 +44,20 @@ def main() -> int:
         try:
             service = node.service_builder(name).event().open_or_create()
         except axon.AxonError as error:
-            print(f'cannot open service "{args.service}": {error}', file=sys.stderr)
+            common.complain(f"cannot open service {common.quoted(args.service)}: {error.name}")
             return 1
         try:
             notifier = service.notifier_builder().default_event_id(event_id).create()
         except (axon.AxonError, TypeError) as error:
-            print(f"cannot create notifier for id {event_id}: {error} (the service's max event "
-                  f"id is {service.static_config.event_id_max_value})", file=sys.stderr)
+            why = error.name if isinstance(error, axon.AxonError) else common.escaped(str(error))
+            common.complain(f"cannot create notifier for id {event_id}: {why} (the service's "
+                            f"max event id is {service.static_config.event_id_max_value})")
             return 1
         while True:
             try:
                 notifier.notify()
             except axon.NotifierNotifyError as error:
-                print(f"notify failed: {error}", file=sys.stderr)
+                common.complain(f"notify failed: {error.name}")
                 return 1
             print(f'[service: "{args.service}"] Trigger event with id {event_id} ...')
             if not node.wait(1.0):  # False: SIGTERM
@@ -70,4 +69,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(common.run(main))

@@ -9,39 +9,39 @@ event_multiplexing_wait does:
 Ctrl-C (SIGINT) or SIGTERM ends it with `exit` and status 0: the WaitSet installs the handlers
 and returns Interrupt or TerminationRequest from wait_and_process."""
 
-import argparse
 import sys
+from pathlib import Path
 
 import axon
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # examples/python
+import examples_common as common  # noqa: E402
 
 
 def main() -> int:
     sys.stdout.reconfigure(line_buffering=True)  # readers of a pipe see each line at once
-    parser = argparse.ArgumentParser(
+    parser = common.ArgumentParser(
         prog="wait.py",
         description="Waits in one WaitSet on a listener of each event service SERVICE "
         "(created when absent) and prints every notification.")
     parser.add_argument("services", metavar="SERVICE", nargs="+", help="Event service names")
-    args = parser.parse_args()
+    args = common.parse_arguments(parser)
 
     names = []
     for text in args.services:
-        try:
-            names.append(axon.ServiceName(text))
-        except axon.ServiceNameError as error:
-            print(f"invalid service name {text!r}: {error.name}", file=sys.stderr)
+        name = common.name_or_complain(text)
+        if name is None:
             return 1
+        names.append(name)
 
-    try:
-        node = axon.NodeBuilder().create()
-    except axon.AxonError as error:
-        print(f"cannot create node: {error}", file=sys.stderr)
+    node = common.node_or_complain("wait")
+    if node is None:
         return 1
     # The WaitSet installs the SIGINT/SIGTERM handlers: a signal ends wait_and_process.
     try:
         waitset = axon.WaitSetBuilder().create()
     except axon.AxonError as error:
-        print(f"cannot create waitset: {error}", file=sys.stderr)
+        common.complain(f"cannot create waitset: {error.name}")
         return 1
 
     # (text, listener, guard) per service; the services stay open while their listeners live.
@@ -50,17 +50,17 @@ def main() -> int:
         try:
             service = node.service_builder(name).event().open_or_create()
         except axon.AxonError as error:
-            print(f'cannot open service "{text}": {error}', file=sys.stderr)
+            common.complain(f"cannot open service {common.quoted(text)}: {error.name}")
             return 1
         try:
             listener = service.listener_builder().create()
         except axon.AxonError as error:
-            print(f'cannot create listener on "{text}": {error}', file=sys.stderr)
+            common.complain(f"cannot create listener on {common.quoted(text)}: {error.name}")
             return 1
         try:
             guard = waitset.attach_notification(listener)
         except axon.AxonError as error:
-            print(f'cannot attach "{text}": {error}', file=sys.stderr)
+            common.complain(f"cannot attach {common.quoted(text)}: {error.name}")
             return 1
         entries.append((text, listener, guard))
     print("Waiting on the following services: " + ", ".join(args.services))
@@ -77,14 +77,14 @@ def main() -> int:
     try:
         waitset.wait_and_process(on_event)
     except axon.ListenerWaitError as error:
-        print(f"wait failed: {error}", file=sys.stderr)
+        common.complain(f"wait failed: {error.name}")
         return 1
     except axon.WaitSetRunError as error:
-        print(f"waitset failed: {error}", file=sys.stderr)
+        common.complain(f"waitset failed: {error.name}")
         return 1
     print("exit")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(common.run(main))

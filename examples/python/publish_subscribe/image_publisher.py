@@ -9,13 +9,16 @@ copy (each send wakes the subscribers that sleep in a WaitSet):
 Pixel (y, x) of image n is (n + x + y) mod 256, except the first 8 bytes, which hold n
 (little-endian uint64), so a subscriber can check what it reads. Ctrl-C or SIGTERM: `exit`."""
 
-import argparse
 import ctypes
 import sys
+from pathlib import Path
 
 import numpy
 
 import axon
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # examples/python
+import examples_common as common  # noqa: E402
 
 HEIGHT = WIDTH = 2048
 GRADIENT = numpy.add.outer(numpy.arange(HEIGHT), numpy.arange(WIDTH)).astype(numpy.uint8)
@@ -23,22 +26,23 @@ GRADIENT = numpy.add.outer(numpy.arange(HEIGHT), numpy.arange(WIDTH)).astype(num
 
 def main() -> int:
     sys.stdout.reconfigure(line_buffering=True)
-    parser = argparse.ArgumentParser(prog="image_publisher.py",
+    parser = common.ArgumentParser(prog="image_publisher.py",
                                      description="Publishes a 4 MiB numpy image periodically.")
     parser.add_argument("service", metavar="SERVICE", help="Publish-subscribe service name")
-    parser.add_argument("--interval-ms", type=int, default=100,
+    parser.add_argument("--interval-ms", default="100",
                         help="Pause between two images (at most an hour)")
-    args = parser.parse_args()
-    if not 0 <= args.interval_ms <= 3_600_000:
-        print(f"--interval-ms {args.interval_ms} is not in 0..3600000", file=sys.stderr)
+    args = common.parse_arguments(parser)
+    interval_ms = common.number_or_complain("--interval-ms", args.interval_ms,
+                                            common.MAX_INTERVAL_MS)
+    if interval_ms is None:
         return 1
-    try:
-        name = axon.ServiceName(args.service)
-    except axon.ServiceNameError as error:
-        print(f"invalid service name {args.service!r}: {error.name}", file=sys.stderr)
+    name = common.name_or_complain(args.service)
+    if name is None:
         return 1
 
-    node = axon.NodeBuilder().name("image_publisher").create()
+    node = common.node_or_complain("image_publisher")
+    if node is None:
+        return 1
     try:
         node.wait(0)  # installs the SIGINT/SIGTERM handlers before anything else
         try:
@@ -46,7 +50,7 @@ def main() -> int:
             service = node.service_builder(name).publish_subscribe(ctypes.c_uint8, True) \
                 .open_or_create()
         except axon.AxonError as error:
-            print(f'cannot open service "{args.service}": {error}', file=sys.stderr)
+            common.complain(f"cannot open service {common.quoted(args.service)}: {error.name}")
             return 1
         publisher = service.publisher_builder().max_slice_len(HEIGHT * WIDTH).create()
         counter = 0
@@ -59,7 +63,7 @@ def main() -> int:
             sample.send()
             print(f"Send image {counter}")
             counter += 1
-            if not node.wait(args.interval_ms / 1000):
+            if not node.wait(interval_ms / 1000):
                 break
     except KeyboardInterrupt:
         pass
@@ -68,4 +72,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(common.run(main))

@@ -6,14 +6,17 @@ are views of the publisher's shared memory (no copy), checks them and prints:
 
 It sleeps in a WaitSet on its wakeable subscriber. Ctrl-C or SIGTERM: `exit`."""
 
-import argparse
 import ctypes
 import sys
+from pathlib import Path
 
 import numpy
 
 import axon
 from image_publisher import GRADIENT, HEIGHT, WIDTH
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # examples/python
+import examples_common as common  # noqa: E402
 
 
 def views(array, owner) -> bool:
@@ -41,24 +44,24 @@ def show(sample) -> None:
 
 def main() -> int:
     sys.stdout.reconfigure(line_buffering=True)
-    parser = argparse.ArgumentParser(prog="image_subscriber.py",
+    parser = common.ArgumentParser(prog="image_subscriber.py",
                                      description="Receives numpy images without a copy.")
     parser.add_argument("service", metavar="SERVICE", help="Publish-subscribe service name")
-    args = parser.parse_args()
-    try:
-        name = axon.ServiceName(args.service)
-    except axon.ServiceNameError as error:
-        print(f"invalid service name {args.service!r}: {error.name}", file=sys.stderr)
+    args = common.parse_arguments(parser)
+    name = common.name_or_complain(args.service)
+    if name is None:
         return 1
 
-    node = axon.NodeBuilder().name("image_subscriber").create()
+    node = common.node_or_complain("image_subscriber")
+    if node is None:
+        return 1
     try:
         node.wait(0)  # installs the SIGINT/SIGTERM handlers before anything else
         try:
             service = node.service_builder(name).publish_subscribe(ctypes.c_uint8, True) \
                 .open_or_create()
         except axon.AxonError as error:
-            print(f'cannot open service "{args.service}": {error}', file=sys.stderr)
+            common.complain(f"cannot open service {common.quoted(args.service)}: {error.name}")
             return 1
         subscriber = service.subscriber_builder().wakeable(True).create()
         waitset = axon.WaitSetBuilder().create()
@@ -76,4 +79,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(common.run(main))

@@ -8,38 +8,42 @@ sleep in a WaitSet):
 
 Ctrl-C (SIGINT) or SIGTERM ends it with `exit` and status 0."""
 
-import argparse
 import sys
+from pathlib import Path
 
 import axon
 from transmission_data import TransmissionData
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # examples/python
+import examples_common as common  # noqa: E402
+
 
 def main() -> int:
     sys.stdout.reconfigure(line_buffering=True)
-    parser = argparse.ArgumentParser(prog="publisher.py",
+    parser = common.ArgumentParser(prog="publisher.py",
                                      description="Publishes a TransmissionData periodically.")
     parser.add_argument("service", metavar="SERVICE", help="Publish-subscribe service name")
-    parser.add_argument("--interval-ms", type=int, default=1000,
+    parser.add_argument("--interval-ms", default="1000",
                         help="Pause between two samples (at most an hour)")
-    args = parser.parse_args()
-    if not 0 <= args.interval_ms <= 3_600_000:
-        print(f"--interval-ms {args.interval_ms} is not in 0..3600000", file=sys.stderr)
+    args = common.parse_arguments(parser)
+    interval_ms = common.number_or_complain("--interval-ms", args.interval_ms,
+                                            common.MAX_INTERVAL_MS)
+    if interval_ms is None:
         return 1
-    try:
-        name = axon.ServiceName(args.service)
-    except axon.ServiceNameError as error:
-        print(f"invalid service name {args.service!r}: {error.name}", file=sys.stderr)
+    name = common.name_or_complain(args.service)
+    if name is None:
         return 1
 
-    node = axon.NodeBuilder().name("publisher").create()
+    node = common.node_or_complain("publisher")
+    if node is None:
+        return 1
     try:
         node.wait(0)  # installs the SIGINT/SIGTERM handlers before anything else
         try:
             service = node.service_builder(name).publish_subscribe(TransmissionData) \
                 .open_or_create()
         except axon.AxonError as error:
-            print(f'cannot open service "{args.service}": {error}', file=sys.stderr)
+            common.complain(f"cannot open service {common.quoted(args.service)}: {error.name}")
             return 1
         publisher = service.publisher_builder().create()
         counter = 0
@@ -52,7 +56,7 @@ def main() -> int:
             sample.send()
             print(f"Send sample {counter}")
             counter += 1
-            if not node.wait(args.interval_ms / 1000):
+            if not node.wait(interval_ms / 1000):
                 break
     except KeyboardInterrupt:
         pass
@@ -61,4 +65,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(common.run(main))

@@ -8,12 +8,15 @@ publisher wakes it after each send), or with --poll busy-polls:
 
 Ctrl-C (SIGINT) or SIGTERM ends it with `exit` and status 0."""
 
-import argparse
 import os
 import sys
+from pathlib import Path
 
 import axon
 from transmission_data import TransmissionData
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # examples/python
+import examples_common as common  # noqa: E402
 
 
 def print_available(subscriber) -> None:
@@ -23,26 +26,26 @@ def print_available(subscriber) -> None:
 
 def main() -> int:
     sys.stdout.reconfigure(line_buffering=True)
-    parser = argparse.ArgumentParser(prog="subscriber.py",
+    parser = common.ArgumentParser(prog="subscriber.py",
                                      description="Prints every TransmissionData received.")
     parser.add_argument("service", metavar="SERVICE", help="Publish-subscribe service name")
     parser.add_argument("--poll", action="store_true",
                         help="Busy-poll instead of sleeping in a WaitSet")
-    args = parser.parse_args()
-    try:
-        name = axon.ServiceName(args.service)
-    except axon.ServiceNameError as error:
-        print(f"invalid service name {args.service!r}: {error.name}", file=sys.stderr)
+    args = common.parse_arguments(parser)
+    name = common.name_or_complain(args.service)
+    if name is None:
         return 1
 
-    node = axon.NodeBuilder().name("subscriber").create()
+    node = common.node_or_complain("subscriber")
+    if node is None:
+        return 1
     try:
         node.wait(0)  # installs the SIGINT/SIGTERM handlers before anything else
         try:
             service = node.service_builder(name).publish_subscribe(TransmissionData) \
                 .open_or_create()
         except axon.AxonError as error:
-            print(f'cannot open service "{args.service}": {error}', file=sys.stderr)
+            common.complain(f"cannot open service {common.quoted(args.service)}: {error.name}")
             return 1
         subscriber = service.subscriber_builder().wakeable(not args.poll).create()
         if args.poll:
@@ -61,4 +64,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(common.run(main))

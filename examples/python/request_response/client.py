@@ -11,11 +11,14 @@ N requests and exits once each has ended.
 
 Ctrl-C (SIGINT) or SIGTERM ends it with `exit` and status 0."""
 
-import argparse
 import sys
+from pathlib import Path
 
 import axon
 from request_response_data import RequestData, ResponseData, example_names
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # examples/python
+import examples_common as common  # noqa: E402
 
 
 class PendingRequests:
@@ -41,7 +44,7 @@ class PendingRequests:
                     response = pending.receive()
                 except axon.ResponseReceiveError as error:
                     if error.name != "ServerGone":
-                        print(f"receive failed: {error}", file=sys.stderr)
+                        common.complain(f"receive failed: {error.name}")
                         return False
                     entry[3] = True
                     print(f"Request {number}: the server is gone after {entry[2]} responses")
@@ -63,26 +66,31 @@ class PendingRequests:
 
 def main() -> int:
     sys.stdout.reconfigure(line_buffering=True)
-    parser = argparse.ArgumentParser(prog="client.py",
+    parser = common.ArgumentParser(prog="client.py",
                                      description="Sends requests and prints their responses.")
     parser.add_argument("service", metavar="SERVICE", help="Request-response service name")
-    parser.add_argument("--interval-ms", type=int, default=1000,
+    parser.add_argument("--interval-ms", default="1000",
                         help="Pause between two requests (at most an hour; 0 is taken as 1)")
-    parser.add_argument("--count", type=int, default=None,
+    parser.add_argument("--count", default=None,
                         help="Send N requests, then exit once each has ended")
-    args = parser.parse_args()
-    if not 0 <= args.interval_ms <= 3_600_000:
-        print(f"--interval-ms {args.interval_ms} is not in 0..3600000", file=sys.stderr)
+    args = common.parse_arguments(parser)
+    interval_ms = common.number_or_complain("--interval-ms", args.interval_ms,
+                                            common.MAX_INTERVAL_MS)
+    if interval_ms is None:
         return 1
-    if args.count is not None and args.count < 0:
-        print(f"--count {args.count} is negative", file=sys.stderr)
-        return 1
+    count = None
+    if args.count is not None:
+        count = common.number_or_complain("--count", args.count)
+        if count is None:
+            return 1
     names = example_names(args.service)
     if names is None:
         return 1
     service_name, requests_name, responses_name = names
 
-    node = axon.NodeBuilder().name("client").create()
+    node = common.node_or_complain("client")
+    if node is None:
+        return 1
     try:
         node.wait(0)  # installs the SIGINT/SIGTERM handlers before anything else
         # Our listener exists before our client does: no response can come before it.
@@ -92,12 +100,12 @@ def main() -> int:
         woken = waitset.attach_notification(listener)
         # The timer also makes us look at silent requests: a killed server is found by a probe
         # of receive(), not by a notification.
-        timer = waitset.attach_interval(max(args.interval_ms, 1) / 1000)
+        timer = waitset.attach_interval(max(interval_ms, 1) / 1000)
         try:
             service = node.service_builder(service_name) \
                 .request_response(RequestData, ResponseData).open_or_create()
         except axon.AxonError as error:
-            print(f'cannot open service "{args.service}": {error}', file=sys.stderr)
+            common.complain(f"cannot open service {common.quoted(args.service)}: {error.name}")
             return 1
         client = service.client_builder().create()
         # Wake servers that sleep in a WaitSet.
@@ -109,16 +117,16 @@ def main() -> int:
 
         def send_next() -> bool:
             nonlocal sent
-            if args.count is not None and sent >= args.count:
+            if count is not None and sent >= count:
                 return True
             try:
                 request = client.send_copy(RequestData(sent))
             except axon.RequestSendError as error:
                 if error.name == "ExceedsMaxActiveRequests":
                     # The server is slower than we ask: skip this turn.
-                    print(f"request {sent} not sent yet: {error}", file=sys.stderr)
+                    common.complain(f"request {sent} not sent yet: {error.name}")
                     return True
-                print(f"send failed: {error}", file=sys.stderr)
+                common.complain(f"send failed: {error.name}")
                 return False
             print(f"Send request {sent}")
             pending.add(sent, request)
@@ -126,7 +134,7 @@ def main() -> int:
             return True
 
         def finished() -> bool:
-            return args.count is not None and sent >= args.count and not pending.entries
+            return count is not None and sent >= count and not pending.entries
 
         failed = False
 
@@ -155,4 +163,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(common.run(main))

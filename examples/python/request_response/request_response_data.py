@@ -5,8 +5,12 @@ servers share the service."""
 
 import ctypes
 import sys
+from pathlib import Path
 
 import axon
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # examples/python
+import examples_common as common  # noqa: E402
 
 
 class RequestData(ctypes.Structure):
@@ -30,19 +34,19 @@ RESPONSE_SUFFIX = "/new_response"
 
 
 def example_names(text):
-    """(SERVICE, SERVICE/new_request, SERVICE/new_response) as ServiceNames; otherwise one line
-    on stderr saying why, and None."""
-    try:
-        service = axon.ServiceName(text)
-    except axon.ServiceNameError as error:
-        print(f"invalid service name {text!r}: {error.name}", file=sys.stderr)
+    """(SERVICE, SERVICE/new_request, SERVICE/new_response) as ServiceNames; otherwise one error
+    line saying why, and None."""
+    service = common.name_or_complain(text)
+    if service is None:
         return None
     try:
         return service, axon.ServiceName(text + REQUEST_SUFFIX), \
             axon.ServiceName(text + RESPONSE_SUFFIX)
     except axon.ServiceNameError:
         longest = axon.MAX_SERVICE_NAME_LENGTH - max(len(REQUEST_SUFFIX), len(RESPONSE_SUFFIX))
-        print(f"service name {text!r} is {len(text)} bytes, too long for this example: it also "
-              f'uses "SERVICE{RESPONSE_SUFFIX}" for notifications, so SERVICE may have at most '
-              f"{longest} bytes", file=sys.stderr)
+        # The words of the C++ examples (request_response_data.hpp).
+        common.complain(f"service name {common.quoted(text)} is {len(text)} bytes, too long "
+                        f'for this example: it also uses "SERVICE{RESPONSE_SUFFIX}" for '
+                        f"notifications, and that must fit in {axon.MAX_SERVICE_NAME_LENGTH} "
+                        f"bytes too, so SERVICE may have at most {longest} bytes")
         return None

@@ -11,11 +11,14 @@ stream:
 
 Ctrl-C (SIGINT) or SIGTERM ends it with `exit` and status 0, a stream in progress ended first."""
 
-import argparse
 import sys
+from pathlib import Path
 
 import axon
 from request_response_data import RequestData, ResponseData, example_names
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # examples/python
+import examples_common as common  # noqa: E402
 
 
 def answer(node, request, number, responses, pause) -> bool:
@@ -52,26 +55,28 @@ def answer_available(node, server, responses, pause) -> bool:
 
 def main() -> int:
     sys.stdout.reconfigure(line_buffering=True)
-    parser = argparse.ArgumentParser(prog="server.py",
+    parser = common.ArgumentParser(prog="server.py",
                                      description="Answers every request with N responses.")
     parser.add_argument("service", metavar="SERVICE", help="Request-response service name")
-    parser.add_argument("--responses", type=int, default=3,
+    parser.add_argument("--responses", default="3",
                         help="Responses to each request (at most 1000)")
-    parser.add_argument("--pause-ms", type=int, default=100,
+    parser.add_argument("--pause-ms", default="100",
                         help="Pause between two responses (at most an hour)")
-    args = parser.parse_args()
-    if not 0 <= args.responses <= 1000:
-        print(f"--responses {args.responses} is not in 0..1000", file=sys.stderr)
+    args = common.parse_arguments(parser)
+    responses = common.number_or_complain("--responses", args.responses, 1000)
+    if responses is None:
         return 1
-    if not 0 <= args.pause_ms <= 3_600_000:
-        print(f"--pause-ms {args.pause_ms} is not in 0..3600000", file=sys.stderr)
+    pause_ms = common.number_or_complain("--pause-ms", args.pause_ms, common.MAX_INTERVAL_MS)
+    if pause_ms is None:
         return 1
     names = example_names(args.service)
     if names is None:
         return 1
     service_name, requests_name, responses_name = names
 
-    node = axon.NodeBuilder().name("server").create()
+    node = common.node_or_complain("server")
+    if node is None:
+        return 1
     try:
         node.wait(0)  # installs the SIGINT/SIGTERM handlers before anything else
         # The listener exists before the server does: a client that sends to us also wakes us.
@@ -83,7 +88,7 @@ def main() -> int:
             service = node.service_builder(service_name) \
                 .request_response(RequestData, ResponseData).open_or_create()
         except axon.AxonError as error:
-            print(f'cannot open service "{args.service}": {error}', file=sys.stderr)
+            common.complain(f"cannot open service {common.quoted(args.service)}: {error.name}")
             return 1
         server = service.server_builder().create()
         # Wake clients that sleep in a WaitSet.
@@ -94,7 +99,7 @@ def main() -> int:
         # level-triggered): the first wait returns at once.
         def on_event(_attachment):
             listener.try_wait()  # draining consumes the wake-up
-            if not answer_available(node, server, args.responses, args.pause_ms / 1000):
+            if not answer_available(node, server, responses, pause_ms / 1000):
                 return axon.CallbackProgression.Stop
             return axon.CallbackProgression.Continue
         waitset.wait_and_process(on_event)
@@ -105,4 +110,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(common.run(main))

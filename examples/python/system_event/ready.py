@@ -10,26 +10,33 @@ side may be a tool):
 `wait` prints `NAME is set` (status 0) or `NAME: timed out` (status 1); Ctrl-C ends it with
 `exit` (status 0). The event stays set until `clear`, so a later `wait` returns at once."""
 
-import argparse
 import sys
+from pathlib import Path
 
 import axon
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # examples/python
+import examples_common as common  # noqa: E402
 
 
 def main() -> int:
     sys.stdout.reconfigure(line_buffering=True)
-    parser = argparse.ArgumentParser(prog="ready.py", description="Sets, clears or waits for "
-                                     "the latched SystemEvent NAME.")
+    parser = common.ArgumentParser(prog="ready.py", description="Sets, clears or waits for "
+                                   "the latched SystemEvent NAME.")
     parser.add_argument("name", metavar="NAME", help="The event's name (a service name)")
     parser.add_argument("action", choices=["set", "clear", "wait"])
     parser.add_argument("--timeout", type=float, default=None,
                         help="wait: seconds to wait at most (default: for ever)")
-    args = parser.parse_args()
+    args = common.parse_arguments(parser)
+    # The name first: an invalid one is named as such (as evt_set and the others do), not as
+    # an event that cannot be opened.
+    if common.name_or_complain(args.name, "name") is None:
+        return 1
     try:
         try:
             event = axon.SystemEvent.open(args.name)
         except axon.SystemEventError as error:
-            print(f"cannot open event {args.name!r}: {error}", file=sys.stderr)
+            common.complain(f"cannot open event {common.quoted(args.name)}: {error.name}")
             return 1
         if args.action == "set":
             event.set()
@@ -48,4 +55,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(common.run(main))
