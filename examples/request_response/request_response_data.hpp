@@ -53,13 +53,12 @@ inline std::optional<ExampleNames> example_names(std::string_view text) {
   auto requests = axon::ServiceName::create(std::string(text) + std::string(kRequestSuffix));
   auto responses = axon::ServiceName::create(std::string(text) + std::string(kResponseSuffix));
   if (!requests || !responses) {
-    std::fprintf(stderr,
-                 "service name %s is %zu bytes, too long for this example: it also uses "
-                 "\"SERVICE%.*s\" for notifications, and that must fit in %zu bytes too, so "
-                 "SERVICE may have at most %zu bytes\n",
-                 axon::tools::quoted(text).c_str(), text.size(),
-                 static_cast<int>(kResponseSuffix.size()), kResponseSuffix.data(),
-                 axon::ServiceName::kMaxLength, kMaxServiceNameLength);
+    axon::examples::complain(
+        "service name %s is %zu bytes, too long for this example: it also uses "
+        "\"SERVICE%.*s\" for notifications, and that must fit in %zu bytes too, so "
+        "SERVICE may have at most %zu bytes",
+        axon::tools::quoted(text).c_str(), text.size(), static_cast<int>(kResponseSuffix.size()),
+        kResponseSuffix.data(), axon::ServiceName::kMaxLength, kMaxServiceNameLength);
     return std::nullopt;
   }
   return ExampleNames{std::move(*service), std::move(*requests), std::move(*responses)};
