@@ -27,18 +27,19 @@ struct StatsOptions {
   bool json = false;
 };
 
-/// A latency as the text output prints it: ns below 10 us, then us, ms, s, 3 significant digits.
+/// A latency as the text output prints it: in ns below 1 us, then us, ms, s, so that the number
+/// stays below 1000; up to four significant digits, never an exponent.
 inline std::string latency_text(std::chrono::nanoseconds d) {
   const auto ns = static_cast<double>(d.count());
   char out[32];
-  if (ns < 1e4) {
+  if (ns < 1e3) {
     std::snprintf(out, sizeof out, "%.0fns", ns);
-  } else if (ns < 1e7) {
-    std::snprintf(out, sizeof out, "%.3gus", ns / 1e3);
-  } else if (ns < 1e10) {
-    std::snprintf(out, sizeof out, "%.3gms", ns / 1e6);
+  } else if (ns < 1e6) {
+    std::snprintf(out, sizeof out, "%.4gus", ns / 1e3);
+  } else if (ns < 1e9) {
+    std::snprintf(out, sizeof out, "%.4gms", ns / 1e6);
   } else {
-    std::snprintf(out, sizeof out, "%.3gs", ns / 1e9);
+    std::snprintf(out, sizeof out, "%.4gs", ns / 1e9);
   }
   return out;
 }
